@@ -1,0 +1,194 @@
+"""The `tracker` command line. Parses arguments, calls one function per command, formats output.
+
+Heavy libraries (duckdb, pandas, huggingface_hub) are imported inside the commands that need them,
+so that `tracker --help` answers at once.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import sys
+
+import click
+
+from tracker import __version__
+
+CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
+
+
+def _fail(message: str, code: int = 1) -> None:
+    click.echo(f"error: {message}", err=True)
+    sys.exit(code)
+
+
+def with_settings(fn):
+    """Add --config (also TRACKER_CONFIG) and pass the validated Settings; config mistakes exit 2."""
+
+    @click.option("--config", "config_path", envvar="TRACKER_CONFIG", default="config.yaml", show_default=True,
+                  type=click.Path(dir_okay=False), help="The config file (also read from TRACKER_CONFIG).")
+    @functools.wraps(fn)
+    def wrapper(config_path, **kwargs):
+        from tracker import config, log
+
+        log.configure()
+        try:
+            settings = config.load(config_path)
+        except config.ConfigError as exc:
+            _fail(str(exc), 2)
+        try:
+            return fn(settings, **kwargs)
+        except Exception as exc:  # errors meant for users carry their own message
+            from tracker.warehouse import WarehouseError
+
+            if isinstance(exc, (WarehouseError, config.ConfigError)):
+                _fail(str(exc), 2 if isinstance(exc, config.ConfigError) else 1)
+            raise
+
+    return wrapper
+
+
+def output_options(fn):
+    """--table / --csv / --json, shared by the commands that print rows."""
+
+    @click.option("--table", "fmt", flag_value="table", help="A boxed table (the default in a terminal).")
+    @click.option("--csv", "fmt", flag_value="csv", help="CSV with a header row (the default when piped).")
+    @click.option("--json", "fmt", flag_value="json", help="A JSON array of objects.")
+    @functools.wraps(fn)
+    def wrapper(*args, fmt=None, **kwargs):
+        return fn(*args, fmt=fmt or ("table" if sys.stdout.isatty() else "csv"), **kwargs)
+
+    return wrapper
+
+
+def print_frame(df, fmt: str) -> None:
+    if fmt == "json":
+        click.echo(df.to_json(orient="records", date_format="iso", indent=None))
+    elif fmt == "csv":
+        click.echo(df.to_csv(index=False), nl=False)
+    else:
+        import pandas as pd
+
+        with pd.option_context("display.max_rows", 200, "display.max_columns", 50, "display.width", 200,
+                               "display.max_colwidth", 60):
+            click.echo(df.to_string(index=False) if len(df) else "(no rows)")
+
+
+@click.group(context_settings=CONTEXT)
+@click.version_option(__version__, prog_name="tracker")
+def cli() -> None:
+    """Hub Tracker: download, like and derivative counts of open model families on the Hugging Face Hub,
+    snapshotted into a DuckDB warehouse you can query with plain SQL.
+
+    \b
+    Start here:
+      tracker collect                 # one snapshot of every family in config.yaml
+      tracker sql "select * from family_daily order by day desc"
+      tracker status                  # last runs, warehouse size
+    """
+
+
+@cli.command()
+@click.option("--family", "families", multiple=True, metavar="NAME",
+              help="Collect only this family (repeatable). Default: every family in the config.")
+@click.option("--progress/--no-progress", default=None,
+              help="Show a progress bar (default: only in a terminal).")
+@with_settings
+def collect(settings, families, progress):
+    """Take one snapshot of every tracked family into the warehouse.
+
+    Lists each family's models on the Hub (downloads, all-time downloads, likes, trending score, ...)
+    and publishes them as one run: a family is stored whole or not at all.
+    Exit code 0 when every family succeeded, 1 when any failed (the run is then `partial` or `failed`).
+
+    \b
+    Example:
+      HF_ENDPOINT=http://127.0.0.1:8765 tracker collect --family qwen --family llama
+    """
+    from tracker import jobs
+
+    run = jobs.collect(settings, families=list(families) or None, show_progress=progress)
+    click.echo(f"{run['status']}: {run['families_ok']} families stored, {run['families_failed']} failed, "
+               f"{run['models']} models, {run['requests']} requests ({run['retries']} retried) "
+               f"-> {settings.warehouse} [run {run['run_id']}]")
+    if run["error"]:
+        click.echo(f"errors: {run['error']}", err=True)
+    sys.exit(0 if run["status"] == "ok" else 1)
+
+
+READ_ONLY_TYPES = {"SELECT", "EXPLAIN"}
+
+
+@cli.command()
+@click.argument("query")
+@click.option("-p", "--param", "params", nargs=2, multiple=True, metavar="NAME VALUE",
+              help="Bind $NAME to VALUE (repeatable); values are never pasted into the SQL.")
+@output_options
+@with_settings
+def sql(settings, query, params, fmt):
+    """Run a read-only SQL query against the warehouse and print the result.
+
+    QUERY is SQL text, or - to read it from standard input. Statements that write are refused.
+
+    \b
+    Examples:
+      tracker sql "select * from family_daily order by day desc, downloads_30d desc"
+      tracker sql "select * from models_latest where family = \\$f order by downloads_30d desc limit 10" -p f qwen
+      echo "select count(*) from snapshots" | tracker sql - --json
+    """
+    import duckdb
+
+    from tracker.warehouse import Warehouse
+
+    text = sys.stdin.read() if query == "-" else query
+    try:
+        statements = duckdb.extract_statements(text)
+    except duckdb.Error as exc:
+        _fail(f"the query does not parse: {exc}")
+    if not statements:
+        _fail("no SQL statement given")
+    for st in statements:
+        kind = getattr(st.type, "name", str(st.type)).upper()
+        if kind not in READ_ONLY_TYPES:
+            _fail(f"`tracker sql` is read-only: a {kind} statement was refused. Query the views (see the README's "
+                  "'The warehouse' section); to change data, use the tracker's commands.")
+    bound = dict(params) if params else None
+    wh = Warehouse(settings.warehouse)
+    with wh.connect() as con:
+        try:
+            for st in statements[:-1]:
+                con.execute(st, bound) if bound else con.execute(st)
+            last = statements[-1]
+            df = (con.execute(last, bound) if bound else con.execute(last)).df()
+        except duckdb.Error as exc:
+            _fail(f"{str(exc).splitlines()[0]}\n  (views: runs, snapshots, models_latest, family_daily, quarantine; "
+                  "see README 'The warehouse')")
+    print_frame(df, fmt)
+
+
+@cli.command()
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output for monitoring.")
+@click.option("--runs", "n_runs", default=10, show_default=True, help="How many recent runs to show.")
+@with_settings
+def status(settings, as_json, n_runs):
+    """Show the last runs, the data held and the warehouse size.
+
+    \b
+    Example:
+      tracker status --json | jq '.runs[0].status'
+    """
+    from tracker import status as status_mod
+
+    info = status_mod.gather(settings, n_runs)
+    if as_json:
+        click.echo(json.dumps(info, indent=2, default=str))
+    else:
+        click.echo(status_mod.render(info))
+
+
+def main() -> None:
+    cli(prog_name="tracker")
+
+
+if __name__ == "__main__":
+    main()

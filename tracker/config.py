@@ -1,0 +1,260 @@
+"""Load and validate config.yaml into frozen settings.
+
+Everything is checked before any side effect. A mistake raises ConfigError with a message that names
+the file, the key, what is wrong and an example of a right value; the CLI turns it into exit code 2.
+No other I/O happens here, and no secret is ever read from the file (HF_TOKEN comes from the
+environment only).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
+
+import yaml
+
+DEFAULT_CONFIG = "config.yaml"
+REGIONS = ("us", "china", "eu", "other")
+NAME_RE = re.compile(r"^[a-z][a-z0-9_-]{0,39}$")
+HUB_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,95}$")
+
+
+class ConfigError(Exception):
+    """The configuration cannot be used as it is; the message says where and how to fix it."""
+
+
+@dataclass(frozen=True)
+class Family:
+    name: str
+    label: str
+    authors: tuple[str, ...]
+    region: str
+    search: str | None = None
+    include: re.Pattern[str] | None = None
+    exclude: re.Pattern[str] | None = None
+    ecosystem: bool = False
+    ecosystem_top: int = 10
+
+    def matches(self, model_id: str) -> bool:
+        """Whether a listed repo belongs to the family (the include/exclude rules on the repo name)."""
+        name = model_id.split("/", 1)[-1]
+        if self.include is not None and not self.include.search(name):
+            return False
+        if self.exclude is not None and self.exclude.search(name):
+            return False
+        return True
+
+    def rule(self) -> str:
+        """The family's definition in words, for reports: what was counted."""
+        parts = [f"models by {', '.join(self.authors)}"]
+        if self.search:
+            parts.append(f"whose id contains '{self.search}'")
+        if self.include is not None:
+            parts.append(f"whose name matches /{self.include.pattern}/")
+        if self.exclude is not None:
+            parts.append(f"except names matching /{self.exclude.pattern}/")
+        return " ".join(parts)
+
+
+@dataclass(frozen=True)
+class HubSettings:
+    endpoint: str | None = None  # None: huggingface_hub's default, which honours HF_ENDPOINT
+    timeout_s: float = 30.0  # per HTTP request; the client itself has none
+    page_size: int = 1000
+    budget_s: float = 900.0  # a family's listing gives up (and fails cleanly) after this long
+
+
+@dataclass(frozen=True)
+class Settings:
+    path: Path
+    warehouse: Path
+    hub: HubSettings = field(default_factory=HubSettings)
+    families: tuple[Family, ...] = ()
+    schedule: dict[str, str] = field(default_factory=dict)
+    schedule_jitter_s: int = 0
+
+    def family(self, name: str) -> Family:
+        for fam in self.families:
+            if fam.name == name:
+                return fam
+        known = ", ".join(f.name for f in self.families)
+        raise ConfigError(f"{self.path}: no family named '{name}' (known: {known}).")
+
+
+def config_path(explicit: str | os.PathLike[str] | None = None) -> Path:
+    """--config, else TRACKER_CONFIG, else ./config.yaml."""
+    return Path(explicit or os.environ.get("TRACKER_CONFIG") or DEFAULT_CONFIG)
+
+
+def load(path: str | os.PathLike[str] | None = None) -> Settings:
+    """Read and validate a config file. Raises ConfigError on any mistake."""
+    p = config_path(path)
+    if not p.is_file():
+        raise ConfigError(
+            f"{p}: config file not found. Pass --config PATH or set TRACKER_CONFIG; "
+            f"the repository ships a commented example in config.yaml."
+        )
+    try:
+        raw = yaml.safe_load(p.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{p}: not valid YAML: {exc}") from None
+    return parse(raw, p)
+
+
+def parse(raw: Any, path: Path) -> Settings:
+    """Validate a parsed YAML document (see load)."""
+    v = _Validator(path)
+    if not isinstance(raw, dict):
+        v.fail("", "the file must be a mapping with the keys warehouse, hub, families", "families: [...]")
+    v.keys(raw, "", {"warehouse", "hub", "families", "schedule"}, required={"families"})
+
+    wh = raw.get("warehouse", "warehouse/")
+    if not isinstance(wh, str) or not wh.strip():
+        v.fail("warehouse", f"must be a folder path, got {wh!r}", "warehouse: warehouse/")
+    warehouse = Path(wh).expanduser()
+    if not warehouse.is_absolute():  # relative to the config file, not to the caller's cwd
+        warehouse = path.resolve().parent / warehouse
+
+    hub = _parse_hub(v, raw.get("hub") or {})
+    families = _parse_families(v, raw.get("families"))
+    schedule, jitter = _parse_schedule(v, raw.get("schedule"))
+    return Settings(path=path, warehouse=warehouse, hub=hub, families=families, schedule=schedule,
+                    schedule_jitter_s=jitter)
+
+
+class _Validator:
+    def __init__(self, path: Path):
+        self.path = path
+
+    def fail(self, key: str, what: str, example: str) -> None:
+        where = f"{self.path}: {key}" if key else str(self.path)
+        raise ConfigError(f"{where}: {what}.\n  Example of a right value:\n    {example}")
+
+    def keys(self, d: dict, prefix: str, allowed: set[str], required: set[str] = frozenset()) -> None:
+        for k in d:
+            if k not in allowed:
+                where = f"{prefix}.{k}" if prefix else str(k)
+                self.fail(where, f"unknown key '{k}' (allowed here: {', '.join(sorted(allowed))})",
+                          f"{sorted(allowed)[0]}: ...")
+        for k in sorted(required - set(d)):
+            where = f"{prefix}.{k}" if prefix else k
+            self.fail(where, "missing required key", f"{k}: ...")
+
+
+def _parse_hub(v: _Validator, h: Any) -> HubSettings:
+    if not isinstance(h, dict):
+        v.fail("hub", f"must be a mapping, got {type(h).__name__}", "hub: {timeout_s: 30, page_size: 1000}")
+    v.keys(h, "hub", {"endpoint", "timeout_s", "page_size", "budget_s"})
+    endpoint = h.get("endpoint")
+    if endpoint is not None:
+        u = urlparse(str(endpoint))
+        if u.scheme not in ("http", "https") or not u.netloc:
+            v.fail("hub.endpoint", f"'{endpoint}' is not an http(s) URL",
+                   "endpoint: http://127.0.0.1:8765   # or leave it out to use HF_ENDPOINT / huggingface.co")
+        endpoint = str(endpoint).rstrip("/")
+    timeout = h.get("timeout_s", 30)
+    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not 0 < timeout <= 600:
+        v.fail("hub.timeout_s", f"must be seconds between 0 and 600, got {timeout!r}", "timeout_s: 30")
+    page = h.get("page_size", 1000)
+    if isinstance(page, bool) or not isinstance(page, int) or not 1 <= page <= 1000:
+        v.fail("hub.page_size", f"must be a whole number from 1 to 1000 (the Hub's maximum), got {page!r}",
+               "page_size: 1000")
+    budget = h.get("budget_s", 900)
+    if isinstance(budget, bool) or not isinstance(budget, (int, float)) or budget < timeout:
+        v.fail("hub.budget_s", f"must be seconds, at least timeout_s ({timeout}), got {budget!r}", "budget_s: 900")
+    return HubSettings(endpoint=endpoint, timeout_s=float(timeout), page_size=page, budget_s=float(budget))
+
+
+def _regex(v: _Validator, key: str, value: Any) -> re.Pattern[str] | None:
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        v.fail(key, f"must be a regular expression string, got {value!r}", "include: '(?i)gemma'")
+    try:
+        return re.compile(value)
+    except re.error as exc:
+        v.fail(key, f"'{value}' is not a valid regular expression ({exc})", "include: '(?i)^gemma'")
+    return None  # unreachable
+
+
+def _parse_families(v: _Validator, fams: Any) -> tuple[Family, ...]:
+    example = "families:\n      - {name: qwen, label: Alibaba Qwen, authors: [Qwen], region: china}"
+    if not isinstance(fams, list) or not fams:
+        v.fail("families", "must be a non-empty list of families", example)
+    out: list[Family] = []
+    seen: set[str] = set()
+    for i, f in enumerate(fams):
+        at = f"families[{i}]"
+        if not isinstance(f, dict):
+            v.fail(at, "each family must be a mapping", example)
+        v.keys(f, at, {"name", "label", "authors", "search", "include", "exclude", "region", "ecosystem",
+                       "ecosystem_top"}, required={"name", "authors", "region"})
+        name = f["name"]
+        if not isinstance(name, str) or not NAME_RE.match(name):
+            v.fail(f"{at}.name", f"{name!r} must be a short lowercase identifier (letters, digits, - or _)",
+                   "name: qwen")
+        at = f"families[{i}] ({name})"
+        if name in seen:
+            v.fail(f"{at}.name", f"duplicate family name '{name}'; each family needs its own name", "name: qwen2")
+        seen.add(name)
+        authors = f["authors"]
+        if isinstance(authors, str):
+            authors = [authors]
+        if not isinstance(authors, list) or not authors:
+            v.fail(f"{at}.authors", "must list at least one Hub user or organisation", "authors: [Qwen]")
+        for a in authors:
+            if not isinstance(a, str) or not HUB_ID_RE.match(a):
+                v.fail(f"{at}.authors", f"{a!r} is not a Hub user or organisation name", "authors: [meta-llama]")
+        region = f["region"]
+        if region not in REGIONS:
+            v.fail(f"{at}.region", f"{region!r} is not one of {', '.join(REGIONS)}", "region: us")
+        label = f.get("label", name)
+        if not isinstance(label, str) or not label.strip():
+            v.fail(f"{at}.label", "must be a non-empty text", "label: Meta Llama")
+        search = f.get("search")
+        if search is not None and (not isinstance(search, str) or not search.strip()):
+            v.fail(f"{at}.search", "must be a non-empty substring of the repo id", "search: gemma")
+        eco = f.get("ecosystem", False)
+        if not isinstance(eco, bool):
+            v.fail(f"{at}.ecosystem", f"must be true or false, got {eco!r}", "ecosystem: true")
+        top = f.get("ecosystem_top", 10)
+        if isinstance(top, bool) or not isinstance(top, int) or not 1 <= top <= 1000:
+            v.fail(f"{at}.ecosystem_top", f"must be a whole number from 1 to 1000, got {top!r}", "ecosystem_top: 10")
+        out.append(Family(
+            name=name, label=label.strip(), authors=tuple(dict.fromkeys(authors)), region=region,
+            search=search, include=_regex(v, f"{at}.include", f.get("include")),
+            exclude=_regex(v, f"{at}.exclude", f.get("exclude")), ecosystem=eco, ecosystem_top=top,
+        ))
+    return tuple(out)
+
+
+JOBS = ("collect", "tree", "report")
+
+
+def _parse_schedule(v: _Validator, s: Any) -> tuple[dict[str, str], int]:
+    if s is None:
+        return {}, 0
+    example = 'schedule:\n      collect: "0 6 * * *"\n      tree: "30 6 * * *"\n      report: "0 8 * * 1"'
+    if not isinstance(s, dict):
+        v.fail("schedule", "must be a mapping of job name to a five-field crontab string", example)
+    v.keys(s, "schedule", set(JOBS) | {"jitter_s"})
+    jitter = s.get("jitter_s", 0)
+    if isinstance(jitter, bool) or not isinstance(jitter, int) or not 0 <= jitter <= 3600:
+        v.fail("schedule.jitter_s", f"must be whole seconds from 0 to 3600, got {jitter!r}", "jitter_s: 120")
+    out: dict[str, str] = {}
+    for job in JOBS:
+        if job not in s:
+            continue
+        expr = s[job]
+        from tracker.cron import CronError, parse_crontab  # local: keeps config free of APScheduler at import
+
+        try:
+            parse_crontab(expr)
+        except CronError as exc:
+            v.fail(f"schedule.{job}", str(exc), f'{job}: "0 6 * * *"   # minute hour day month weekday (0 and 7 = Sunday)')
+        out[job] = expr
+    return out, jitter

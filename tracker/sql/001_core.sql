@@ -1,0 +1,37 @@
+-- 001: the core views of a collect: runs, snapshots, models_latest, family_daily, quarantine.
+--
+-- The data lives in immutable Parquet files under the warehouse folder; hub.duckdb holds only these
+-- views. {{warehouse}} is the warehouse folder's absolute path and {{guard}} a check that this
+-- hub.duckdb still sits where its views point (see the README: "Moving the warehouse").
+-- A run's files become visible only once its record is in runs/ (written last), so an
+-- interrupted run never shows partial data.
+
+CREATE OR REPLACE VIEW runs AS
+SELECT run_id, job, started_at, finished_at, status, families_ok, families_failed, models, requests,
+       retries, error
+FROM read_parquet('{{warehouse}}/runs/*/*.parquet', union_by_name = true)
+WHERE {{guard}};
+
+CREATE OR REPLACE VIEW snapshots AS
+SELECT run_id, taken_at, day, family, model_id, author, downloads_30d, downloads_all_time, likes,
+       trending_score, created_at, last_modified, pipeline_tag, library_name, gated
+FROM read_parquet('{{warehouse}}/snapshots/*/*.parquet', union_by_name = true)
+WHERE run_id IN (SELECT run_id FROM runs WHERE status IN ('ok', 'partial'));
+
+CREATE OR REPLACE VIEW models_latest AS
+SELECT *
+FROM snapshots
+QUALIFY row_number() OVER (PARTITION BY model_id ORDER BY taken_at DESC, family) = 1;
+
+-- One row per family per day: the family's last successful snapshot of that day, summed at collect
+-- time over its models (a sum over only NULLs is NULL; a family with no models has models = 0).
+CREATE OR REPLACE VIEW family_daily AS
+SELECT day, family, label, region, models, downloads_30d, downloads_all_time, likes
+FROM read_parquet('{{warehouse}}/family_snapshots/*/*.parquet', union_by_name = true)
+WHERE run_id IN (SELECT run_id FROM runs WHERE status IN ('ok', 'partial'))
+QUALIFY row_number() OVER (PARTITION BY day, family ORDER BY taken_at DESC, run_id DESC) = 1;
+
+CREATE OR REPLACE VIEW quarantine AS
+SELECT run_id, family, model_id, reason, raw
+FROM read_parquet('{{warehouse}}/quarantine/*/*.parquet', union_by_name = true)
+WHERE run_id IN (SELECT run_id FROM runs);

@@ -1,0 +1,223 @@
+"""The warehouse: immutable Parquet files plus `hub.duckdb`, a small file holding only views over them.
+
+Why this shape (README, "Design"): DuckDB lets one process hold a file for writing and then locks
+every other process out, and a read-only holder (a notebook, the CLI left open) blocks writers
+(RELIABILITY.md §1.1). Here the writer never opens hub.duckdb for writing at all: each run writes its
+Parquet files under a temporary name, fsyncs and renames them into place, and writes its `runs`
+record last. Readers glob the folders on every query, so a reader that has held hub.duckdb open for
+hours sees a new run on its next query, and a run killed at any point leaves nothing visible.
+
+hub.duckdb itself is rebuilt (to a temporary file, then an atomic rename) only when a migration is
+added or the warehouse folder has moved; readers holding the old file keep working.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import re
+import secrets
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+DB_NAME = "hub.duckdb"
+STORAGE_COMPAT = "v1.5.0"  # so that the DuckDB CLI from PyPI (1.5.x) opens the file (RELIABILITY.md §1.9)
+_TS = pa.timestamp("us", tz="UTC")
+
+SCHEMAS: dict[str, pa.Schema] = {
+    "runs": pa.schema([
+        ("run_id", pa.string()), ("job", pa.string()), ("started_at", _TS), ("finished_at", _TS),
+        ("status", pa.string()), ("families_ok", pa.int32()), ("families_failed", pa.int32()),
+        ("models", pa.int64()), ("requests", pa.int64()), ("retries", pa.int64()), ("error", pa.string()),
+    ]),
+    "snapshots": pa.schema([
+        ("run_id", pa.string()), ("taken_at", _TS), ("day", pa.date32()), ("family", pa.string()),
+        ("model_id", pa.string()), ("author", pa.string()), ("downloads_30d", pa.int64()),
+        ("downloads_all_time", pa.int64()), ("likes", pa.int64()), ("trending_score", pa.float64()),
+        ("created_at", _TS), ("last_modified", _TS), ("pipeline_tag", pa.string()),
+        ("library_name", pa.string()), ("gated", pa.string()),
+    ]),
+    "family_snapshots": pa.schema([
+        ("run_id", pa.string()), ("taken_at", _TS), ("day", pa.date32()), ("family", pa.string()),
+        ("label", pa.string()), ("region", pa.string()), ("models", pa.int64()), ("downloads_30d", pa.int64()),
+        ("downloads_all_time", pa.int64()), ("likes", pa.int64()),
+    ]),
+    "quarantine": pa.schema([
+        ("run_id", pa.string()), ("family", pa.string()), ("model_id", pa.string()), ("reason", pa.string()),
+        ("raw", pa.string()),
+    ]),
+}
+
+
+class WarehouseError(Exception):
+    """The warehouse cannot be read or written; the message says why and what to do."""
+
+
+def new_run_id(job: str, at: dt.datetime) -> str:
+    """Sortable and unique: 20260817T060000Z-collect-1a2b3c."""
+    return f"{at.astimezone(dt.UTC):%Y%m%dT%H%M%SZ}-{job}-{secrets.token_hex(3)}"
+
+
+def migrations() -> list[tuple[str, str]]:
+    """The numbered .sql files shipped in tracker/sql, in order: (name, text)."""
+    files = sorted(p for p in resources.files("tracker.sql").iterdir() if re.match(r"^\d{3}_.*\.sql$", p.name))
+    return [(p.name, p.read_text(encoding="utf-8")) for p in files]
+
+
+def _sql_str(s: str) -> str:
+    return s.replace("'", "''")
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+class Warehouse:
+    def __init__(self, root: Path):
+        self.root = Path(root).absolute()
+        self.db_path = self.root / DB_NAME
+
+    # ---- layout -------------------------------------------------------------------------------
+    def ensure(self) -> None:
+        """Create the folders, their empty seed files and hub.duckdb, or bring hub.duckdb up to date."""
+        try:
+            self.root.mkdir(parents=True, exist_ok=True)
+            for name, schema in SCHEMAS.items():
+                seed = self.root / name / "_empty" / "_empty.parquet"
+                if not seed.exists():  # views glob these folders; a glob matching nothing is an error
+                    seed.parent.mkdir(parents=True, exist_ok=True)
+                    self._write_atomic(schema.empty_table(), seed)
+        except OSError as exc:
+            raise WarehouseError(f"cannot create the warehouse at {self.root}: {exc.strerror}. "
+                                 "Check the `warehouse:` path in config.yaml and its permissions.") from None
+        if self._views_stale():
+            self._build_views()
+
+    def _guard(self) -> str:
+        paths = sorted({str(self.db_path), os.path.realpath(self.db_path)})
+        in_list = ", ".join(f"'{_sql_str(p)}'" for p in paths)
+        msg = (f"This hub.duckdb was built for {self.root} and has been moved or copied. "
+               "Run any tracker command with a config.yaml whose warehouse: points at its new folder "
+               "(for example `tracker status`) to re-point its views.")
+        return (f"((SELECT count(*) FROM duckdb_databases() WHERE path IN ({in_list})) > 0 "
+                f"OR error('{_sql_str(msg)}'))")
+
+    def _views_stale(self) -> bool:
+        if not self.db_path.exists():
+            return True
+        try:
+            with duckdb.connect(str(self.db_path), read_only=True) as con:
+                done = {r[0] for r in con.execute("SELECT name FROM _migrations").fetchall()}
+                where = con.execute("SELECT value FROM _meta WHERE key = 'warehouse'").fetchone()
+        except duckdb.Error:
+            return True
+        return done != {name for name, _ in migrations()} or where is None or where[0] != str(self.root)
+
+    def _build_views(self) -> None:
+        tmp = self.root / f".{DB_NAME}.{os.getpid()}.{secrets.token_hex(3)}.tmp"
+        try:
+            with duckdb.connect(str(tmp), config={"storage_compatibility_version": STORAGE_COMPAT}) as con:
+                con.execute("CREATE TABLE _migrations (name VARCHAR PRIMARY KEY, applied_at TIMESTAMPTZ)")
+                con.execute("CREATE TABLE _meta (key VARCHAR PRIMARY KEY, value VARCHAR)")
+                con.execute("INSERT INTO _meta VALUES ('warehouse', ?)", [str(self.root)])
+                guard = self._guard()
+                for name, text in migrations():
+                    sql = text.replace("{{warehouse}}", _sql_str(str(self.root))).replace("{{guard}}", guard)
+                    con.execute("BEGIN")
+                    con.execute(sql)
+                    con.execute("INSERT INTO _migrations VALUES (?, now())", [name])
+                    con.execute("COMMIT")
+                con.execute("CHECKPOINT")
+            os.replace(tmp, self.db_path)
+        finally:
+            for leftover in (tmp, Path(f"{tmp}.wal")):
+                leftover.unlink(missing_ok=True)
+
+    # ---- writing ------------------------------------------------------------------------------
+    @staticmethod
+    def _write_atomic(table: pa.Table, dest: Path) -> None:
+        tmp = dest.with_name(f".{dest.name}.{secrets.token_hex(3)}.tmp")
+        try:
+            with open(tmp, "wb") as fh:
+                pq.write_table(table, fh, compression="zstd")
+                fh.flush()
+                os.fsync(fh.fileno())
+            os.replace(tmp, dest)
+        finally:
+            tmp.unlink(missing_ok=True)
+        _fsync_dir(dest.parent)
+
+    def table(self, name: str, df: pd.DataFrame) -> pa.Table:
+        """A DataFrame as an Arrow table of the dataset's declared schema (a wrong type raises)."""
+        schema = SCHEMAS[name]
+        missing = [f.name for f in schema if f.name not in df.columns]
+        if missing:
+            raise WarehouseError(f"internal: {name} rows lack columns {missing}")
+        return pa.Table.from_pandas(df[schema.names], schema=schema, preserve_index=False)
+
+    def publish(self, run: dict[str, Any], day: dt.date, datasets: dict[str, pd.DataFrame]) -> None:
+        """Write a run's data files, then its `runs` record, which makes them visible together."""
+        self.ensure()
+        run_id = run["run_id"]
+        part = day.isoformat()
+        for name, df in datasets.items():
+            if df is None or len(df) == 0:
+                continue
+            dest = self.root / name / part / f"{run_id}.parquet"
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            self._write_atomic(self.table(name, df), dest)
+        dest = self.root / "runs" / part / f"{run_id}.parquet"
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        self._write_atomic(self.table("runs", pd.DataFrame([run])), dest)
+
+    # ---- reading ------------------------------------------------------------------------------
+    @contextmanager
+    def connect(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A read-only connection to hub.duckdb (which never conflicts with a running collect)."""
+        self.ensure()
+        for attempt in range(50):
+            try:
+                con = duckdb.connect(str(self.db_path), read_only=True)
+                break
+            except duckdb.IOException as exc:  # only while someone opened hub.duckdb read-write by hand
+                if "lock" not in str(exc).lower() or attempt == 49:
+                    pid = re.search(r"PID (\d+)", str(exc))
+                    raise WarehouseError(
+                        f"{self.db_path} is locked for writing by another process"
+                        f"{f' (PID {pid.group(1)})' if pid else ''}. Close that session (the tracker itself never "
+                        "opens it for writing) or open it read-only: duckdb -readonly " f"{self.db_path}") from None
+                time.sleep(0.1)
+        try:
+            yield con
+        finally:
+            con.close()
+
+    def query(self, sql: str, params: list | dict | None = None) -> pd.DataFrame:
+        with self.connect() as con:
+            return con.execute(sql, params).df() if params else con.sql(sql).df()
+
+    def size_bytes(self) -> int:
+        return sum(p.stat().st_size for p in self.root.rglob("*") if p.is_file())
+
+    @staticmethod
+    def aggregate(snapshots: pd.DataFrame) -> pd.DataFrame:
+        """Per-family sums of a run's snapshot rows (NULL-aware: a sum over only NULLs is NULL)."""
+        with duckdb.connect() as con:
+            con.register("s", snapshots)
+            return con.sql("""
+                SELECT family, count(*) AS models, sum(downloads_30d)::BIGINT AS downloads_30d,
+                       sum(downloads_all_time)::BIGINT AS downloads_all_time, sum(likes)::BIGINT AS likes
+                FROM s GROUP BY family""").df()
