@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from tracker import trends as T
 
-FAST = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+FAST = settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 START = pd.Timestamp("2026-01-05")
 
 
@@ -79,7 +79,7 @@ def test_crossovers_only_where_the_sign_changed(df):
     assert got == brute_force_crossovers(df)
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=80, deadline=None)
 @given(
     seed=st.integers(0, 2**32 - 1),
     n_fam=st.integers(2, 6),
@@ -101,7 +101,7 @@ def test_pure_noise_never_yields_a_projection(seed, n_fam, window, sd, holes):
     assert out.empty, out
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=50, deadline=None)
 @given(
     lead=st.integers(1_000, 1_000_000),
     slope_leader=st.integers(0, 5_000),
@@ -134,7 +134,7 @@ def test_diverging_linear_pair_is_projected_on_the_right_day(
     assert abs((out.loc[0, "projected_day"] - expected).days) <= 1
 
 
-@settings(max_examples=25, deadline=None)
+@settings(max_examples=20, deadline=None)
 @given(panels(max_days=10, max_entities=3, max_value=1000))
 def test_downloads_day_totals_match_all_time_growth_of_a_stable_set(df):
     # With a fixed set of old models that never fall (cumulative sums), the spread daily
