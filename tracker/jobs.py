@@ -151,3 +151,18 @@ def _family_rows(wh: Warehouse, snapshots: pd.DataFrame | None, fams: list[dict[
     base["taken_at"] = pd.Timestamp(taken_at).tz_convert("UTC").as_unit("us")
     base["day"] = day
     return base
+
+
+# The jobs the daemon can schedule, by the names used in config.yaml's `schedule:`.
+# Each takes the settings and the (scheduled) time and returns its run record (a dict with at least
+# run_id, job, status). Later jobs register themselves below.
+JOBS: dict[str, Any] = {
+    "collect": lambda settings, now=None: collect(settings, now=now, show_progress=False),
+}
+
+
+def run(name: str, settings: Settings, now: dt.datetime | None = None) -> dict[str, Any]:
+    """Run a job by name (what the daemon calls)."""
+    if name not in JOBS:
+        raise KeyError(f"no job named '{name}' (known: {', '.join(JOBS)})")
+    return JOBS[name](settings, now=now)

@@ -1,0 +1,53 @@
+"""Shared fixtures: a real emulated Hub on 127.0.0.1 and configs that point the tracker at it."""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import yaml
+
+os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
+os.environ.pop("HF_HUB_OFFLINE", None)
+os.environ.pop("HF_TOKEN", None)
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = ROOT.parent / "shared"
+
+
+def write_config(tmp_path: Path, endpoint: str, families: list[dict], **hub) -> Path:
+    doc = {"warehouse": str(tmp_path / "warehouse"), "hub": {"endpoint": endpoint, **hub}, "families": families}
+    path = tmp_path / "config.yaml"
+    path.write_text(yaml.safe_dump(doc, sort_keys=False))
+    return path
+
+
+def family_truth(snapshot: pd.DataFrame, fam: dict) -> dict:
+    """A family's sums computed straight from the world's truth, with the family rules written out here."""
+    authors = fam["authors"]
+    sel = snapshot[snapshot["author"].isin(authors)]
+    if fam.get("search"):
+        sel = sel[sel["id"].str.lower().str.contains(fam["search"].lower(), regex=False)]
+    names = sel["id"].str.split("/", n=1).str[1]
+    if fam.get("include"):
+        sel = sel[names.map(lambda n: re.search(fam["include"], n) is not None)]
+        names = sel["id"].str.split("/", n=1).str[1]
+    if fam.get("exclude"):
+        sel = sel[names.map(lambda n: re.search(fam["exclude"], n) is None)]
+
+    def total(col):
+        vals = sel[col].dropna()
+        return int(vals.sum()) if len(vals) else None
+
+    return {"models": len(sel), "downloads_30d": total("downloads"),
+            "downloads_all_time": total("downloads_all_time"), "likes": total("likes")}
+
+
+@pytest.fixture
+def shared_dir() -> Path:
+    if not SHARED.is_dir():
+        pytest.skip("../shared is not beside this checkout")
+    return SHARED

@@ -1,0 +1,238 @@
+"""`tracker collect` end to end against the emulated Hub (real client, real DuckDB, real files)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import subprocess
+import sys
+
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+from tests.conftest import family_truth, write_config
+from tracker import config, jobs
+from tracker.cli import cli
+from tracker.hubsim import HubSim, World
+from tracker.warehouse import Warehouse
+
+FAMILIES = [
+    {"name": "llama", "label": "Meta Llama", "authors": ["meta-llama"], "region": "us"},
+    {"name": "qwen", "label": "Alibaba Qwen", "authors": ["Qwen"], "region": "china"},
+    {"name": "gemma", "label": "Google Gemma", "authors": ["google"], "region": "us", "search": "gemma",
+     "include": "(?i)gemma"},
+    {"name": "smollm", "label": "HF SmolLM", "authors": ["HuggingFaceTB"], "region": "us", "search": "smollm",
+     "include": "(?i)smollm", "exclude": "(?i)instruct"},
+]
+
+
+@pytest.fixture(scope="module")
+def world():
+    return World(seed=11, models=6000, now="2026-08-10T06:00:00Z")
+
+
+@pytest.fixture
+def hub(world):
+    with HubSim(world) as h:
+        yield h
+
+
+def settings_for(tmp_path, hub, families=FAMILIES, **hubopts):
+    return config.load(write_config(tmp_path, hub.endpoint, families, **hubopts))
+
+
+def listing_requests(hub) -> int:
+    return sum(1 for r in hub.stats.requests if r.route == "listing")
+
+
+def test_family_daily_equals_world_truth(tmp_path, world, hub):
+    s = settings_for(tmp_path, hub)
+    run = jobs.collect(s, now=world.now, show_progress=False)
+    assert run["status"] == "ok" and run["families_failed"] == 0
+    got = Warehouse(s.warehouse).query("select * from family_daily order by family").set_index("family")
+    truth = world.snapshot()
+    assert set(got.index) == {f["name"] for f in FAMILIES}
+    for fam in FAMILIES:
+        want = family_truth(truth, fam)
+        row = got.loc[fam["name"]]
+        assert row["models"] == want["models"] > 0, fam["name"]
+        for col in ("downloads_30d", "downloads_all_time", "likes"):
+            assert (None if pd.isna(row[col]) else int(row[col])) == want[col], (fam["name"], col)
+        assert row["label"] == fam["label"] and row["region"] == fam["region"]
+        assert row["day"].date() == world.now.date()
+    # the snapshot rows of one model match the truth field by field
+    snap = Warehouse(s.warehouse).query("select * from snapshots where family = 'qwen'")
+    t = truth.set_index("id")
+    for r in snap.head(20).itertuples():
+        m = t.loc[r.model_id]
+        assert (r.downloads_30d, r.downloads_all_time, r.likes) == (m.downloads, m.downloads_all_time, m.likes)
+        assert r.created_at == pd.Timestamp(m.created_at)
+    assert run["models"] == len(Warehouse(s.warehouse).query("select * from snapshots"))
+
+
+def test_requests_equal_the_lower_bound(tmp_path):
+    sizes = {"org-zero": 0, "org-one": 1, "org-999": 999, "org-1000": 1000, "org-1001": 1001, "org-5000": 5000}
+    w = World(seed=3, models=9500, official=sizes, now="2026-08-10")
+    fams = [{"name": f"f{n}", "authors": [org], "region": "us"} for org, n in sizes.items()]
+    with HubSim(w) as hub:
+        s = settings_for(tmp_path, hub, fams)
+        run = jobs.collect(s, now=w.now, show_progress=False)
+        per_author = pd.Series([r.author for r in hub.stats.requests if r.route == "listing"]).value_counts()
+    assert run["status"] == "ok"
+    for org, n in sizes.items():
+        assert per_author.get(org, 0) == max(1, math.ceil(n / 1000)), org
+    assert run["requests"] == sum(max(1, math.ceil(n / 1000)) for n in sizes.values()) == 11
+    got = Warehouse(s.warehouse).query("select family, models from family_daily").set_index("family")["models"]
+    assert {k: int(v) for k, v in got.items()} == {f"f{n}": n for n in sizes.values()}
+
+
+def test_collecting_twice_a_day_uses_the_last_snapshot(tmp_path, world, hub):
+    s = settings_for(tmp_path, hub, FAMILIES[:2])
+    jobs.collect(s, now=world.now, show_progress=False)
+    later = world.now + dt.timedelta(hours=6)
+    world.set_time(later)
+    try:
+        jobs.collect(s, now=later, show_progress=False)
+        truth = world.snapshot()
+    finally:
+        world.set_time(later - dt.timedelta(hours=6))
+    fd = Warehouse(s.warehouse).query("select * from family_daily").set_index("family")
+    assert len(fd) == 2
+    for fam in FAMILIES[:2]:
+        assert int(fd.loc[fam["name"], "downloads_all_time"]) == family_truth(truth, fam)["downloads_all_time"]
+    runs = Warehouse(s.warehouse).query("select * from runs")
+    assert list(runs.status) == ["ok", "ok"]
+
+
+def test_a_failing_family_leaves_nothing_and_the_run_is_partial(tmp_path, world, hub):
+    s = settings_for(tmp_path, hub, FAMILIES[:2], page_size=50, timeout_s=1, budget_s=3)
+    hub.faults.add(route="listing", author="Qwen", page=2, status=503)  # permanent 5xx on page 2
+    run = jobs.collect(s, now=world.now, show_progress=False)
+    assert run["status"] == "partial" and run["families_ok"] == 1 and run["families_failed"] == 1
+    assert "qwen" in run["error"]
+    wh = Warehouse(s.warehouse)
+    assert wh.query("select count(*) n from snapshots where family = 'qwen'").n[0] == 0
+    assert list(wh.query("select family from family_daily").family) == ["llama"]
+    hub.faults.clear()
+    run2 = jobs.collect(s, now=world.now + dt.timedelta(minutes=5), show_progress=False)
+    assert run2["status"] == "ok"
+    assert sorted(wh.query("select family from family_daily").family) == ["llama", "qwen"]
+
+
+@pytest.mark.parametrize("fault", [
+    {"kind": "truncate"},
+    {"kind": "html"},
+    {"kind": "hang"},
+])
+def test_bad_responses_fail_the_family_within_budget(tmp_path, world, hub, fault):
+    s = settings_for(tmp_path, hub, FAMILIES[1:2], page_size=100, timeout_s=1, budget_s=3)
+    hub.faults.add(route="listing", author="Qwen", page=2, **fault)
+    t0 = dt.datetime.now()
+    run = jobs.collect(s, now=world.now, show_progress=False)
+    took = (dt.datetime.now() - t0).total_seconds()
+    assert run["status"] == "failed" and run["families_failed"] == 1
+    assert took < 3 + 8 + 2  # the budget, plus at most one of the client's backoff sleeps
+    wh = Warehouse(s.warehouse)
+    assert wh.query("select count(*) n from snapshots").n[0] == 0
+    assert list(wh.query("select status from runs").status) == ["failed"]
+    hub.faults.clear()
+    assert jobs.collect(s, now=world.now, show_progress=False)["status"] == "ok"
+
+
+def test_bad_records_are_quarantined_and_too_many_fail_the_family(tmp_path, world, hub):
+    s = settings_for(tmp_path, hub, FAMILIES[:2])
+    hub.faults.add(route="listing", author="meta-llama", kind="corrupt", field="likes", value="12", times=1)
+    run = jobs.collect(s, now=world.now, show_progress=False)
+    wh = Warehouse(s.warehouse)
+    q = wh.query("select * from quarantine")
+    n_llama = family_truth(world.snapshot(), FAMILIES[0])["models"]
+    if len(q) / n_llama > 0.01:
+        assert run["status"] == "partial" and "malformed" in run["error"]
+    else:
+        assert run["status"] == "ok"
+    assert len(q) >= 1 and "likes is str '12'" in q.reason[0]
+
+
+def test_reader_holding_the_database_sees_the_next_day(tmp_path, world, hub):
+    s = settings_for(tmp_path, hub, FAMILIES[:1])
+    jobs.collect(s, now=world.now, show_progress=False)
+    db = str(Warehouse(s.warehouse).db_path)
+    reader = subprocess.Popen(
+        [sys.executable, "-c",
+         "import duckdb,sys\n"
+         f"con = duckdb.connect({db!r}, read_only=True)\n"
+         "q = 'select count(distinct day) from family_daily'\n"
+         "print(con.execute(q).fetchone()[0], flush=True)\n"
+         "sys.stdin.readline()\n"
+         "print(con.execute(q).fetchone()[0], flush=True)\n"],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        assert reader.stdout.readline().strip() == "1"
+        tomorrow = world.now + dt.timedelta(days=1)
+        world.set_time(tomorrow)
+        try:
+            run = jobs.collect(s, now=tomorrow, show_progress=False)
+        finally:
+            world.set_time(tomorrow - dt.timedelta(days=1))
+        assert run["status"] == "ok"
+        reader.stdin.write("\n")
+        reader.stdin.flush()
+        assert reader.stdout.readline().strip() == "2"
+    finally:
+        reader.kill()
+        reader.wait()
+
+
+def test_duckdb_cli_from_pypi_reads_the_warehouse(tmp_path, world, hub):
+    s = settings_for(tmp_path, hub, FAMILIES[:1])
+    jobs.collect(s, now=world.now, show_progress=False)
+    db = Warehouse(s.warehouse).db_path
+    out = subprocess.run(["duckdb", "-readonly", "-csv", str(db), "-c", "select count(*) from snapshots"],
+                         capture_output=True, text=True, cwd="/", timeout=60)
+    assert out.returncode == 0, out.stderr
+    n = Warehouse(s.warehouse).query("select count(*) n from snapshots").n[0]
+    assert out.stdout.split() == ["count_star()", str(n)]
+
+
+def test_moved_warehouse_is_repointed_by_the_next_command(tmp_path, world, hub):
+    s = settings_for(tmp_path, hub, FAMILIES[:1])
+    jobs.collect(s, now=world.now, show_progress=False)
+    n = Warehouse(s.warehouse).query("select count(*) n from snapshots").n[0]
+    moved = tmp_path / "elsewhere" / "wh"
+    moved.parent.mkdir()
+    s.warehouse.rename(moved)
+    assert Warehouse(moved).query("select count(*) n from snapshots").n[0] == n
+
+
+def test_sql_command(tmp_path, world, hub):
+    path = write_config(tmp_path, hub.endpoint, FAMILIES[:2])
+    s = config.load(path)
+    jobs.collect(s, now=world.now, show_progress=False)
+    r = CliRunner()
+    res = r.invoke(cli, ["sql", "--config", str(path), "--csv",
+                         "select family, models from family_daily where family = $f", "-p", "f", "qwen"])
+    assert res.exit_code == 0, res.output
+    want = family_truth(world.snapshot(), FAMILIES[1])["models"]
+    assert res.output.splitlines() == ["family,models", f"qwen,{want}"]
+    res = r.invoke(cli, ["sql", "--config", str(path), "--json", "-"], input="select count(*) as n from runs")
+    assert res.exit_code == 0 and res.output.strip() == '[{"n":1}]'
+    for stmt in ("delete from runs", "create table x as select 1", "copy runs to '/tmp/x.csv'",
+                 "select 1; drop view runs"):
+        res = r.invoke(cli, ["sql", "--config", str(path), stmt])
+        assert res.exit_code == 1 and "read-only" in res.output, stmt
+    res = r.invoke(cli, ["sql", "--config", str(path), "select * from nosuchview"])
+    assert res.exit_code == 1 and "nosuchview" in res.output
+
+
+def test_status_command(tmp_path, world, hub):
+    path = write_config(tmp_path, hub.endpoint, FAMILIES[:1])
+    jobs.collect(config.load(path), now=world.now, show_progress=False)
+    res = CliRunner().invoke(cli, ["status", "--config", str(path), "--json"])
+    assert res.exit_code == 0, res.output
+    import json
+
+    info = json.loads(res.output)
+    assert info["runs"][0]["status"] == "ok" and info["days"] == 1 and info["size_bytes"] > 0
+    res = CliRunner().invoke(cli, ["status", "--config", str(path)])
+    assert "collect" in res.output and "ok" in res.output

@@ -1,0 +1,82 @@
+"""config.yaml validation: the shipped file validates, and each kind of mistake says where and what."""
+
+from pathlib import Path
+
+import pytest
+import yaml
+from click.testing import CliRunner
+
+from tracker import config
+from tracker.cli import cli
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_shipped_config_validates():
+    s = config.load(ROOT / "config.yaml")
+    names = [f.name for f in s.families]
+    assert names == ["llama", "qwen", "deepseek", "mistral", "gemma", "grok", "smollm", "starcoder", "bloom"]
+    gemma = s.family("gemma")
+    assert gemma.authors == ("google",) and gemma.search == "gemma" and gemma.region == "us"
+    assert gemma.matches("google/gemma-2-9b") and not gemma.matches("google/t5-small")
+    assert {f.region for f in s.families} == {"us", "china", "eu"}
+    # relative to the config file, not to the cwd
+    assert s.warehouse == ROOT / "warehouse"
+    assert s.hub.page_size == 1000 and s.hub.endpoint is None
+
+
+def _write(tmp_path, doc) -> Path:
+    p = tmp_path / "c.yaml"
+    p.write_text(yaml.safe_dump(doc) if not isinstance(doc, str) else doc)
+    return p
+
+
+GOOD = {"families": [{"name": "qwen", "label": "Qwen", "authors": ["Qwen"], "region": "china"}]}
+
+
+@pytest.mark.parametrize("doc, key, words", [
+    ({**GOOD, "wharehouse": "x/"}, "wharehouse", "unknown key"),
+    ({"families": [{**GOOD["families"][0], "include": "gemma("}]}, "families[0] (qwen).include",
+     "not a valid regular expression"),
+    ({"families": GOOD["families"] * 2}, "families[1] (qwen).name", "duplicate family name"),
+    ({"families": [{**GOOD["families"][0], "authors": []}]}, "families[0] (qwen).authors", "at least one"),
+    ({**GOOD, "hub": {"endpoint": "127.0.0.1:8765"}}, "hub.endpoint", "not an http(s) URL"),
+    ({**GOOD, "hub": {"page_size": 5000}}, "hub.page_size", "1 to 1000"),
+    ({"families": [{**GOOD["families"][0], "region": "asia"}]}, "families[0] (qwen).region", "not one of"),
+    ({"families": []}, "families", "non-empty list"),
+    ({**GOOD, "schedule": {"collect": "0 25 * * *"}}, "schedule.collect", "0 25 * * *"),
+    ({**GOOD, "schedule": {"colect": "0 6 * * *"}}, "schedule.colect", "unknown key"),
+    ({**GOOD, "schedule": {"collect": "0 6 * *"}}, "schedule.collect", "has 4 fields"),
+    ({"families": [{"name": "Qwen!", "authors": ["Qwen"], "region": "china"}]}, "families[0].name", "identifier"),
+])
+def test_each_mistake_names_file_key_and_example(tmp_path, doc, key, words):
+    p = _write(tmp_path, doc)
+    with pytest.raises(config.ConfigError) as err:
+        config.load(p)
+    msg = str(err.value)
+    assert msg.startswith(f"{p}: {key}:"), msg
+    assert words in msg
+    assert "Example of a right value" in msg
+
+
+def test_cli_exits_2_before_any_side_effect(tmp_path):
+    wh = tmp_path / "wh"
+    p = _write(tmp_path, {**GOOD, "warehouse": str(wh), "hub": {"timeout_s": -1}})
+    res = CliRunner().invoke(cli, ["collect", "--config", str(p)])
+    assert res.exit_code == 2
+    assert "hub.timeout_s" in res.output and "Example" in res.output
+    assert not wh.exists()
+
+
+def test_missing_file_and_bad_yaml(tmp_path):
+    res = CliRunner().invoke(cli, ["status", "--config", str(tmp_path / "nope.yaml")])
+    assert res.exit_code == 2 and "config file not found" in res.output
+    p = _write(tmp_path, "families: [unclosed")
+    with pytest.raises(config.ConfigError, match="not valid YAML"):
+        config.load(p)
+
+
+def test_config_from_environment(tmp_path, monkeypatch):
+    p = _write(tmp_path, {**GOOD, "warehouse": "w/"})
+    monkeypatch.setenv("TRACKER_CONFIG", str(p))
+    assert config.load(None).warehouse == tmp_path / "w"

@@ -1,0 +1,55 @@
+"""Imports flow one way: cli -> daemon -> jobs -> {hub, warehouse, trends -> report} -> config."""
+
+import ast
+from pathlib import Path
+
+PKG = Path(__file__).resolve().parents[1] / "tracker"
+
+# module -> tracker modules it must never import
+FORBIDDEN = {
+    "config": {"cli", "daemon", "jobs", "hub", "warehouse", "trends", "report", "status"},
+    "hub": {"cli", "daemon", "jobs", "warehouse", "trends", "report", "status"},
+    "warehouse": {"cli", "daemon", "jobs", "hub", "trends", "report", "status"},
+    "trends": {"cli", "daemon", "jobs", "hub", "warehouse", "report", "status", "config"},
+    "records": {"cli", "daemon", "jobs", "hub", "warehouse", "trends", "report"},
+    "report": {"cli", "daemon", "jobs", "hub", "warehouse"},
+    "jobs": {"cli", "daemon"},
+    "daemon": {"cli"},
+    "status": {"cli"},
+}
+
+
+def tracker_imports(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text())
+    out = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            out |= {a.name.split(".")[1] for a in node.names if a.name.startswith("tracker.")}
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            if node.module == "tracker":
+                out |= {a.name for a in node.names}
+            elif node.module.startswith("tracker."):
+                out.add(node.module.split(".")[1])
+    return out
+
+
+def test_import_direction():
+    wrong = []
+    for mod, banned in FORBIDDEN.items():
+        path = PKG / f"{mod}.py"
+        if path.exists():
+            bad = tracker_imports(path) & banned
+            if bad:
+                wrong.append(f"tracker/{mod}.py imports {sorted(bad)}")
+    assert not wrong, wrong
+
+
+def test_only_hub_imports_huggingface_hub_and_only_warehouse_opens_duckdb():
+    for path in PKG.rglob("*.py"):
+        if "hubsim" in path.parts:
+            continue  # the emulator is a separate tool
+        text = path.read_text()
+        if path.name != "hub.py":
+            assert "import huggingface_hub" not in text and "from huggingface_hub" not in text, path
+        if path.name not in ("warehouse.py", "cli.py"):  # cli only parses statements (extract_statements)
+            assert "duckdb.connect" not in text, path
