@@ -1,0 +1,87 @@
+"""``tracker hubsim``: serve a simulated Hub in the foreground (click only at import time)."""
+
+from __future__ import annotations
+
+import click
+
+EPILOG = """\b
+Example:
+  tracker hubsim --models 50000 --date 2026-08-16 --faults "429=ratelimit,t=1,times=2"
+  export HF_ENDPOINT=http://127.0.0.1:8765   # in another shell, then use the tracker or HfApi
+
+\b
+--speed: simulated seconds per real second. 0 (default) freezes the clock at --date;
+  86400 makes one simulated day pass per real second.
+--faults: rules separated by ';', each KIND[=VALUE]{,KEY=VALUE}; kinds 429 (ratelimit|retry-after|bare),
+  status=CODE, hang, truncate, html, delay=SECONDS; keys route, author, page, model, path, nth, times,
+  prob, t. See docs/hubsim.md.
+"""
+
+
+@click.command("hubsim", epilog=EPILOG, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind (loopback by default).")
+@click.option("--port", default=8765, show_default=True, type=int, help="Port (0 = any free port).")
+@click.option("--seed", default=0, show_default=True, type=int, help="World seed (same seed = same world).")
+@click.option("--models", default=20_000, show_default=True, type=int, help="Models in the world's timeline.")
+@click.option("--date", "date_", default="2026-08-01", show_default=True,
+              help="Simulated date/time the clock starts at (YYYY-MM-DD or ISO, UTC).")
+@click.option("--faults", default=None, help="Fault spec, e.g. 'status=503,route=listing,page=3,times=2'.")
+@click.option("--speed", default=0.0, show_default=True, type=float,
+              help="Simulated seconds per real second (0 = frozen clock).")
+@click.option("--page-size", default=1000, show_default=True, type=int, help="Default and maximum page size.")
+@click.option("--quota-anonymous", default=500, show_default=True, type=int, help="Requests per window, anonymous.")
+@click.option("--quota-token", default=1000, show_default=True, type=int, help="Requests per window, per token.")
+@click.option("--window", "window_s", default=300.0, show_default=True, type=float, help="Rate-limit window (s).")
+@click.option("--no-base-models-on-listing", is_flag=True, help="Reject expand=baseModels on /api/models (400).")
+@click.option("--anonymous-401", is_flag=True, help="Missing repo + no token -> 401 instead of 404.")
+def hubsim(host, port, seed, models, date_, faults, speed, page_size, quota_anonymous, quota_token, window_s,
+           no_base_models_on_listing, anonymous_401):
+    """Serve a simulated Hugging Face Hub (the project's emulator) in the foreground.
+
+    Builds a seeded world of models (official releases, community derivatives, unrelated models),
+    serves GET /api/models and /api/models/{id} like huggingface.co, and prints the HF_ENDPOINT to
+    export. Stops cleanly on Ctrl-C or SIGTERM.
+    """
+    import signal
+    import threading
+    import time
+
+    from .faults import FaultPlan
+    from .server import HubSim
+    from .world import World
+
+    try:
+        plan = FaultPlan.parse(faults, seed=seed)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--faults") from exc
+    t0 = time.monotonic()
+    world = World(seed=seed, models=models, now=date_)
+    hub = HubSim(world, host=host, port=port, page_size=page_size, quota_anonymous=quota_anonymous,
+                 quota_token=quota_token, window_s=window_s, base_models_on_listing=not no_base_models_on_listing,
+                 anonymous_401=anonymous_401, faults=plan, speed=speed)
+    try:
+        hub.start()
+    except OSError as exc:
+        raise click.ClickException(f"cannot bind {host}:{port}: {exc}") from exc
+    click.echo(f"hubsim: {world.N} models (seed {seed}) built in {time.monotonic() - t0:.1f}s")
+    click.echo(f"hubsim: simulated now {world.now.isoformat()}"
+               + (f", clock running at {speed:g}x" if speed else " (frozen clock)"))
+    if len(plan):
+        click.echo(f"hubsim: faults {plan}")
+    click.echo(f"export HF_ENDPOINT={hub.endpoint}")
+
+    stop = threading.Event()
+
+    def _on_signal(signum, frame):
+        stop.set()
+
+    old = signal.signal(signal.SIGTERM, _on_signal)
+    try:
+        while not stop.wait(0.5):
+            pass
+    except KeyboardInterrupt:
+        pass
+    finally:
+        signal.signal(signal.SIGTERM, old)
+        hub.stop()
+        click.echo("hubsim: stopped")
