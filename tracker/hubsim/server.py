@@ -136,6 +136,10 @@ class _Handler(BaseHTTPRequestHandler):
 
     def setup(self):
         super().setup()
+        try:  # headers and body go out in separate writes: avoid Nagle + delayed-ACK stalls
+            self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        except OSError:
+            pass
         self.server.hub._track(self.connection, True)
 
     def finish(self):

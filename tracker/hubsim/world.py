@@ -313,6 +313,9 @@ class World:
         self._disabled = np.zeros(N, dtype=bool)
         comm = ~self._official
         self._disabled[comm & (rng.random(N) < 0.003)] = True
+        early = np.flatnonzero(comm & (self._created <= self._now))
+        if len(early):  # at least one disabled model visible at `now`
+            self._disabled[early[int(rng.integers(0, len(early)))]] = True
         gm = comm & (rng.random(N) < 0.02)
         self._gated[gm] = rng.integers(1, 3, int(gm.sum()))
 
