@@ -43,7 +43,7 @@ def settings_for(tmp_path, hub, families=FAMILIES, **hubopts):
 
 
 def listing_requests(hub) -> int:
-    return sum(1 for r in hub.stats.requests if r.route == "listing")
+    return sum(1 for r in hub.stats.requests if r["route"] == "listing")
 
 
 def test_family_daily_equals_world_truth(tmp_path, world, hub):
@@ -78,7 +78,7 @@ def test_requests_equal_the_lower_bound(tmp_path):
     with HubSim(w) as hub:
         s = settings_for(tmp_path, hub, fams)
         run = jobs.collect(s, now=w.now, show_progress=False)
-        per_author = pd.Series([r.author for r in hub.stats.requests if r.route == "listing"]).value_counts()
+        per_author = pd.Series([r.get("author") for r in hub.stats.requests if r["route"] == "listing"]).value_counts()
     assert run["status"] == "ok"
     for org, n in sizes.items():
         assert per_author.get(org, 0) == max(1, math.ceil(n / 1000)), org
@@ -107,7 +107,7 @@ def test_collecting_twice_a_day_uses_the_last_snapshot(tmp_path, world, hub):
 
 def test_a_failing_family_leaves_nothing_and_the_run_is_partial(tmp_path, world, hub):
     s = settings_for(tmp_path, hub, FAMILIES[:2], page_size=50, timeout_s=1, budget_s=3)
-    hub.faults.add(route="listing", author="Qwen", page=2, status=503)  # permanent 5xx on page 2
+    hub.faults.add("status", route="listing", author="Qwen", page=2, status=503)  # permanent 5xx on page 2
     run = jobs.collect(s, now=world.now, show_progress=False)
     assert run["status"] == "partial" and run["families_ok"] == 1 and run["families_failed"] == 1
     assert "qwen" in run["error"]
