@@ -295,6 +295,18 @@ class World:
         self._gen_unrelated(n_unrel, cols, rng, end)
         N = len(cols["name"])
         del der_rows
+        taken: dict[str, int] = {}
+        names = cols["name"]
+        for j, name in enumerate(names):  # ids are unique: suffix -2, -3, ... on collisions
+            if name in taken:
+                k = taken[name] + 1
+                while f"{name}-{k}" in taken:
+                    k += 1
+                taken[name] = k
+                names[j] = f"{name}-{k}"
+                taken[names[j]] = 1
+            else:
+                taken[name] = 1
 
         # ---- arrays
         self.N = N
