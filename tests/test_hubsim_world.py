@@ -120,7 +120,7 @@ def test_downloads_crossover_day(default_world):
 
 def test_derivatives_crossover_and_world_shape(default_world):
     w = default_world
-    assert w.derivatives_crossover_day == date(2025, 2, 24)  # documented in docs/hubsim.md
+    assert w.derivatives_crossover_day == date(2025, 1, 2)  # documented in docs/hubsim.md
     d = w.derivatives_crossover_day
     before = datetime(d.year, d.month, d.day, tzinfo=UTC) - timedelta(days=30)
     after = datetime(d.year, d.month, d.day, tzinfo=UTC) + timedelta(days=60)

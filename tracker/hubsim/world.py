@@ -196,18 +196,24 @@ class World:
         return code
 
     def _names(self, n: int, rng) -> list[str]:
-        out, seen = [], set()
+        out: list[str] = []
+        seen: set[str] = set()
         syl = cat.SYLLABLES
         while len(out) < n:
-            k = rng.integers(2, 4)
-            name = "".join(syl[j] for j in rng.integers(0, len(syl), k))
-            if rng.random() < 0.4:
-                name += str(rng.integers(1, 999))
-            if rng.random() < 0.2:
-                name = name.capitalize()
-            if name not in seen:
-                seen.add(name)
-                out.append(name)
+            m = int((n - len(out)) * 1.3) + 10
+            parts = rng.integers(0, len(syl), (m, 3)).tolist()
+            three = (rng.random(m) < 0.5).tolist()
+            num = np.where(rng.random(m) < 0.4, rng.integers(1, 999, m), 0).tolist()
+            cap = (rng.random(m) < 0.2).tolist()
+            for p, t3, nu, c in zip(parts, three, num, cap):
+                name = syl[p[0]] + syl[p[1]] + (syl[p[2]] if t3 else "") + (str(nu) if nu else "")
+                if c:
+                    name = name.capitalize()
+                if name not in seen:
+                    seen.add(name)
+                    out.append(name)
+                    if len(out) == n:
+                        break
         return out
 
     # ------------------------------------------------------------------ generation
@@ -246,12 +252,12 @@ class World:
                             base = f"{prefix}-{size}"
                         combos.append(base + var)
                 t0 = to_epoch(rdate)
+                jit = rng.integers(0, 2 if t0 <= LEGACY_CREATED + DAY else 3 * DAY, max(int(c), 1)).tolist()
                 for j in range(int(c)):
                     name = combos[j % len(combos)]
                     if j >= len(combos):
                         name = f"{name}-{j // len(combos) + 1}"
-                    created = LEGACY_CREATED + int(rng.integers(0, 2)) if t0 <= LEGACY_CREATED + DAY else \
-                        t0 + int(rng.integers(0, 3 * DAY))
+                    created = (LEGACY_CREATED if t0 <= LEGACY_CREATED + DAY else t0) + jit[j]
                     flavor = "gguf" if "GGUF" in name or "gguf" in name else \
                         "awq" if "AWQ" in name else "gptq" if "GPTQ" in name else "mlx" if "MLX" in name else "base"
                     lib2 = "gguf" if flavor == "gguf" else ("mlx" if flavor == "mlx" else lib)
@@ -452,22 +458,25 @@ class World:
             auth_idx = (rng.zipf(1.4, n) - 1) % zipf_n
             Pd = np.exp(rng.normal(np.log(30), 2.2, n))
             lamd = np.where(rng.random(n) < 0.7, rng.uniform(-0.03, -0.003, n), rng.uniform(-0.003, 0.002, n))
+            rel, second, direct, nb = rel.tolist(), second.tolist(), direct.tolist(), nb.tolist()
+            u1, u2, u3, qa, auth_idx = u1.tolist(), u2.tolist(), u3.tolist(), qa.tolist(), auth_idx.tolist()
+            Pd, lamd, tt, off_l = Pd.tolist(), lamd.tolist(), tt.tolist(), off.tolist()
             base_global = len(cols["name"])
             pool_pos: list[int] = []  # positions (within this family) usable as second-order parents
             for j in range(n):
-                r = int(rel[j])
-                parents = [int(direct[j])]
+                r = rel[j]
+                parents = [direct[j]]
                 if second[j] and pool_pos:
                     k = len(pool_pos)
                     parents = [base_global + pool_pos[k - 1 - min(int(u1[j] * k * u1[j]), k - 1)]]
                 if r == 1:  # merge: two or three parents
-                    cand = int(off[int(u2[j] * nb[j])])
+                    cand = off_l[int(u2[j] * nb[j])]
                     if pool_pos and u3[j] < 0.5:
                         cand = base_global + pool_pos[int(u3[j] * len(pool_pos))]
                     if cand not in parents:
                         parents.append(cand)
                     if u3[j] < 0.15:
-                        c3 = int(off[int(u3[j] / 0.15 * nb[j]) % nb[j]])
+                        c3 = off_l[int(u3[j] / 0.15 * nb[j]) % nb[j]]
                         if c3 not in parents:
                             parents.append(c3)
                     if len(parents) < 2:
@@ -508,15 +517,15 @@ class World:
                     name = f"{short}-{cat.TUNE_SUFFIX[int(u2[j] * len(cat.TUNE_SUFFIX))]}"
                 cols["name"].append(f"{author}/{name}")
                 cols["author"].append(self._author(author))
-                cols["created"].append(int(tt[j]))
+                cols["created"].append(tt[j])
                 cols["official"].append(False)
                 cols["family"].append(f)
                 cols["rel"].append(r)
                 cols["profile"].append(self._profile(lib2, pipe2, mt, flavor))
                 cols["license"].append(cat.ORG_LICENSE.get(fam_names[f], "apache-2.0"))
                 cols["gated"].append(0)
-                cols["P"].append(float(min(Pd[j], 5e6)))
-                cols["lam"].append(float(lamd[j]))
+                cols["P"].append(min(Pd[j], 5e6))
+                cols["lam"].append(lamd[j])
                 self._parents_tmp[idx] = parents
                 self._root_of_set(idx, root, release_of)
                 if r in (1, 3):
@@ -539,21 +548,23 @@ class World:
         Pu = np.exp(rng.normal(np.log(5), 2.5, n)).clip(0, 5e6)
         lamu = np.where(rng.random(n) < 0.7, rng.uniform(-0.03, -0.003, n), rng.uniform(-0.003, 0.002, n))
         lic = rng.choice(len(cat.LICENSES), n)
-        sfx = rng.integers(1, 10_000, n)
+        sfx = rng.integers(1, 10_000, n).tolist()
+        pick, tt, auth_idx, Pu, lamu, lic = (pick.tolist(), tt.tolist(), auth_idx.tolist(), Pu.tolist(),
+                                             lamu.tolist(), lic.tolist())
         for j in range(n):
             pipe, lib, mt, stem, _ = profs[pick[j]]
             author = self._pool[auth_idx[j]]
             cols["name"].append(f"{author}/{stem}-{sfx[j]}")
             cols["author"].append(self._author(author))
-            cols["created"].append(int(tt[j]))
+            cols["created"].append(tt[j])
             cols["official"].append(False)
             cols["family"].append(-1)
             cols["rel"].append(-1)
             cols["profile"].append(self._profile(lib, pipe, mt, "plain"))
             cols["license"].append(cat.LICENSES[lic[j]])
             cols["gated"].append(0)
-            cols["P"].append(float(Pu[j]))
-            cols["lam"].append(float(lamu[j]))
+            cols["P"].append(Pu[j])
+            cols["lam"].append(lamu[j])
 
     def _calibrate_downloads(self, llama_f, qwen_f, t_star):
         """Scale Qwen's official rates so the summed 30-day curves cross at DOWNLOADS_CROSSOVER_TARGET."""
@@ -570,18 +581,28 @@ class World:
             return
         self._k[Q] *= wl / wq
         # realised crossing instant with the floored (served) values, scanned at 1-second resolution
-        ts = np.arange(t_star - 1800, t_star + 1800, 1, dtype=np.int64)
-        d = np.zeros(len(ts))
-        for sel, sign in ((Q, 1), (L, -1)):
-            idx = np.flatnonzero(sel)
-            for chunk in np.array_split(idx, max(1, len(idx) // 200)):
-                at_now = self._alltime(chunk[None, :], ts[:, None])
-                at_old = self._alltime(chunk[None, :], ts[:, None] - 30 * DAY)
-                d += sign * (at_now - at_old).sum(axis=1)
-        pos = np.flatnonzero(d <= 0)
-        first = int(pos[-1]) + 1 if len(pos) else 0
-        if first < len(ts):
-            self.downloads_crossover_at = to_dt(int(ts[first]))
+        def diff(ts):
+            d = np.zeros(len(ts))
+            for sel, sign in ((Q, 1), (L, -1)):
+                idx = np.flatnonzero(sel)
+                for chunk in np.array_split(idx, max(1, len(idx) // 2000)):
+                    at_now = self._alltime(chunk[None, :], ts[:, None])
+                    at_old = self._alltime(chunk[None, :], ts[:, None] - 30 * DAY)
+                    d += sign * (at_now - at_old).sum(axis=1)
+            return d
+
+        def last_nonpositive(ts):
+            pos = np.flatnonzero(diff(ts) <= 0)
+            return int(pos[-1]) if len(pos) else -1
+
+        coarse = np.arange(t_star - 3600, t_star + 3600, 30, dtype=np.int64)
+        k = last_nonpositive(coarse)
+        if k + 1 >= len(coarse):
+            return
+        lo = int(coarse[k]) if k >= 0 else int(coarse[0]) - 30
+        fine = np.arange(lo, lo + 31, dtype=np.int64)
+        j = last_nonpositive(fine)
+        self.downloads_crossover_at = to_dt(int(fine[j + 1])) if j + 1 < len(fine) else to_dt(int(coarse[k + 1]))
 
     def _window_cont(self, sel, t):
         idx = np.flatnonzero(sel)

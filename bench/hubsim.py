@@ -1,0 +1,97 @@
+"""Benchmark: how fast the Hub emulator serves a large author listing (prints figures, no thresholds).
+
+    python bench/hubsim.py [--models 200000] [--author-models 20000] [--seed 0]
+
+Builds a world of --models models in which Qwen has --author-models official models, serves it on
+127.0.0.1, lists Qwen in full with the real huggingface_hub client (default items, then with an
+expand set a collector would use), and prints models/s next to an in-process baseline that builds and
+JSON-encodes the very same pages without HTTP or the client.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from urllib.parse import urlsplit
+
+os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+
+from huggingface_hub import HfApi  # noqa: E402
+
+from tracker.hubsim import HubSim, World  # noqa: E402
+from tracker.hubsim._catalog import DEFAULT_OFFICIAL  # noqa: E402
+from tracker.hubsim.testing import quiet_client  # noqa: E402
+
+EXPAND = ["author", "downloads", "downloadsAllTime", "likes", "trendingScore", "createdAt", "lastModified",
+          "gated", "tags", "baseModels"]
+
+
+def in_process(hub: HubSim, query: str) -> tuple[int, float]:
+    """Build + encode every page of a listing in-process (no sockets, no client)."""
+    from urllib.parse import parse_qsl
+
+    t0 = time.perf_counter()
+    n, url = 0, f"{hub.endpoint}/api/models?{query}"
+    while url:
+        parts = urlsplit(url)
+        q: dict = {}
+        for k, v in parse_qsl(parts.query, keep_blank_values=True):
+            q.setdefault(k, []).append(v)
+        resp = hub._listing(parts, q)
+        n += resp.body.count(b'"modelId"') if "expand" not in query else resp.body.count(b'{"_id"')
+        link = dict(resp.headers).get("Link")
+        url = link[1:link.index(">")] if link else None
+    return n, time.perf_counter() - t0
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--models", type=int, default=200_000)
+    ap.add_argument("--author-models", type=int, default=20_000)
+    ap.add_argument("--seed", type=int, default=0)
+    args = ap.parse_args()
+    quiet_client()
+
+    t0 = time.perf_counter()
+    world = World(seed=args.seed, models=args.models, official={**DEFAULT_OFFICIAL, "Qwen": args.author_models})
+    build = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    world.state()
+    state = time.perf_counter() - t0
+    visible = int(world.state().vis.sum())
+    print(f"world: {world.N:,} models ({visible:,} visible at {world.now:%Y-%m-%d}), "
+          f"build {build:.2f} s, per-time state {state * 1000:.0f} ms")
+
+    with HubSim(world, quota_anonymous=10**9) as hub:
+        api = HfApi(endpoint=hub.endpoint, token=False)
+        rows = []
+        for label, kw, query in (
+            ("default items", {}, "author=Qwen"),
+            ("expand (collector set)", {"expand": EXPAND}, "author=Qwen&" + "&".join(f"expand={e}" for e in EXPAND)),
+        ):
+            hub.stats.reset()
+            t0 = time.perf_counter()
+            n = sum(1 for _ in api.list_models(author="Qwen", **kw))
+            http = time.perf_counter() - t0
+            pages = hub.stats.total
+            hub._listing_cache.clear()
+            n2, base = in_process(hub, query)
+            assert n2 == n, (n, n2)
+            rows.append((label, n, pages, http, n / http, base, n / base))
+        print(f"{'listing author=Qwen':<26}{'models':>8}{'pages':>7}{'HTTP+client s':>15}{'models/s':>11}"
+              f"{'in-process s':>14}{'models/s':>11}")
+        for label, n, pages, http, rate, base, brate in rows:
+            print(f"{label:<26}{n:>8,}{pages:>7}{http:>15.2f}{rate:>11,.0f}{base:>14.2f}{brate:>11,.0f}")
+        t0 = time.perf_counter()
+        ids = [m.id for m in api.list_models(author="Qwen", limit=200)]
+        for mid in ids:
+            api.model_info(mid, expand=["downloadsAllTime", "childrenModelCount", "baseModels"])
+        dt = time.perf_counter() - t0
+        print(f"model_info x{len(ids)} (one request each): {len(ids) / dt:,.0f} calls/s")
+
+
+if __name__ == "__main__":
+    main()
