@@ -186,6 +186,27 @@ def status(settings, as_json, n_runs):
         click.echo(status_mod.render(info))
 
 
+@cli.command()
+@with_settings
+def daemon(settings):
+    """Run the scheduled jobs (config.yaml `schedule:`) until stopped with SIGTERM or Ctrl-C.
+
+    One daemon per warehouse (a second one exits 1 naming the PID that runs). At start, and after the
+    machine slept, a job whose last ok run is older than its latest scheduled time runs once, now.
+    On SIGTERM/SIGINT the running job finishes, then the daemon exits 0. See docs/daemon.md.
+
+    \b
+    Example:
+      HF_TOKEN=hf_... tracker daemon --config /srv/hub-tracker/config.yaml
+    """
+    from tracker import daemon as daemon_mod
+
+    try:
+        daemon_mod.run(settings)
+    except daemon_mod.AlreadyRunning as exc:
+        _fail(str(exc), 1)
+
+
 def main() -> None:
     cli(prog_name="tracker")
 

@@ -35,7 +35,14 @@ def gather(settings: Settings, n_runs: int = 10) -> dict[str, Any]:
         "last_day": None if _isna(h["last_day"]) else str(h["last_day"])[:10],
         "days": int(h["days"]),
         "runs": rows,
+        "schedule": _schedule(settings),
     }
+
+
+def _schedule(settings: Settings) -> dict[str, Any]:
+    from tracker import daemon  # the daemon's view: its PID, each job's last and next run
+
+    return daemon.describe(settings)
 
 
 def _isna(v: Any) -> bool:
@@ -64,6 +71,10 @@ def render(info: dict[str, Any]) -> str:
             err = (r.get("error") or "")[:80]
             lines.append(f"{started:<20} {r['job']:<8} {r['status']:<8} {secs:>7} {r['models'] or 0:>8} "
                          f"{r['requests'] or 0:>8}  {err}")
+    if info.get("schedule"):
+        from tracker import daemon
+
+        lines.extend(daemon.status_lines(info["schedule"]))
     for extra in info.get("extra_lines", []):
         lines.append(extra)
     return "\n".join(lines)

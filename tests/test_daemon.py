@@ -1,0 +1,437 @@
+"""`tracker daemon`: catch-up, one daemon per warehouse, shutdown, failing jobs, readers, status.
+
+Real APScheduler, real warehouse files, the real emulator. Daemons that need the real clock run as
+subprocesses (`python -m tracker daemon`); those that need minutes to pass run in a thread on a
+SimClock (one simulated minute per real second), which APScheduler reads too.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import json
+import logging
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import threading
+import time
+from pathlib import Path
+
+import pytest
+import yaml
+from click.testing import CliRunner
+
+from tracker import config, daemon, jobs
+from tracker import log as tlog
+from tracker.cli import cli
+from tracker.hubsim import HubSim, World
+from tracker.warehouse import Warehouse
+
+UTC = dt.UTC
+ROOT = Path(__file__).resolve().parents[1]
+FAMILIES = [
+    {"name": "qwen", "label": "Alibaba Qwen", "authors": ["Qwen"], "region": "china"},
+    {"name": "llama", "label": "Meta Llama", "authors": ["meta-llama"], "region": "us"},
+]
+SIM_START = dt.datetime(2026, 8, 10, 6, 0, 30, tzinfo=UTC)
+
+
+# ---- helpers -------------------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def world():
+    return World(seed=21, models=1500, now=dt.datetime.now(UTC).replace(microsecond=0))
+
+
+@pytest.fixture
+def hub(world):
+    with HubSim(world) as h:
+        yield h
+
+
+def write(tmp_path: Path, endpoint: str, schedule: dict | None, **hub) -> Path:
+    doc = {"warehouse": str(tmp_path / "warehouse"),
+           "hub": {"endpoint": endpoint, "page_size": 100, "timeout_s": 5, "budget_s": 10, **hub},
+           "families": FAMILIES}
+    if schedule is not None:
+        doc["schedule"] = schedule
+    path = tmp_path / "config.yaml"
+    path.write_text(yaml.safe_dump(doc, sort_keys=False))
+    return path
+
+
+def runs(path: Path):
+    return Warehouse(config.load(path).warehouse).query("select * from runs order by started_at")
+
+
+class Proc:
+    """A `tracker daemon` subprocess whose JSON log lines are collected as they come."""
+
+    def __init__(self, cfg: Path):
+        env = {**os.environ, "PYTHONUNBUFFERED": "1", "HF_HUB_DISABLE_TELEMETRY": "1"}
+        env.pop("HF_TOKEN", None)
+        env.pop("TRACKER_NOW", None)
+        self.p = subprocess.Popen([sys.executable, "-m", "tracker", "daemon", "--config", str(cfg)], cwd=ROOT,
+                                  env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        self.pid = self.p.pid
+        self.lines: list[dict] = []
+        self.raw: list[str] = []
+        self._t = threading.Thread(target=self._read, daemon=True)
+        self._t.start()
+
+    def _read(self) -> None:
+        for line in self.p.stderr:
+            self.raw.append(line)
+            try:
+                self.lines.append(json.loads(line))
+            except ValueError:
+                pass
+
+    def events(self, name: str) -> list[dict]:
+        return [r for r in self.lines if r.get("event") == name]
+
+    def wait_for(self, event: str, n: int = 1, timeout: float = 30) -> list[dict]:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if len(self.events(event)) >= n:
+                return self.events(event)
+            if self.p.poll() is not None:
+                self._t.join(2)
+                if len(self.events(event)) >= n:
+                    return self.events(event)
+                raise AssertionError(f"daemon exited {self.p.returncode} before {event!r}:\n{''.join(self.raw)[-3000:]}")
+            time.sleep(0.05)
+        raise AssertionError(f"no {event!r} within {timeout}s:\n{''.join(self.raw)[-3000:]}")
+
+    def stop(self, sig=signal.SIGTERM, timeout: float = 30) -> int:
+        if self.p.poll() is None:
+            self.p.send_signal(sig)
+        rc = self.p.wait(timeout)
+        self._t.join(5)
+        return rc
+
+
+@pytest.fixture
+def json_logs():
+    """Configure JSON logging and collect this process's log lines as dicts."""
+    tlog.configure(json=True)
+    root = logging.getLogger()
+    buf = io.StringIO()
+    handler = logging.StreamHandler(buf)
+    handler.setFormatter(root.handlers[0].formatter)
+    root.addHandler(handler)
+
+    def lines() -> list[dict]:
+        return [json.loads(x) for x in buf.getvalue().splitlines() if x.startswith("{")]
+
+    yield lines
+    root.removeHandler(handler)
+
+
+class Threaded:
+    """A Daemon on a SimClock, run in a thread of this process."""
+
+    def __init__(self, cfg: Path, speed: float = 60, start: dt.datetime = SIM_START):
+        self.clock = daemon.SimClock(start, speed=speed)
+        self.d = daemon.Daemon(config.load(cfg), clock=self.clock)
+        self.t = threading.Thread(target=self.d.run, kwargs={"install_signals": False}, daemon=True)
+
+    def __enter__(self) -> Threaded:
+        self._installed = self.clock.install()
+        self._installed.__enter__()
+        self.t.start()
+        assert self.d.started.wait(10)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        try:
+            self.d.stop()
+            self.t.join(30)
+            assert not self.t.is_alive()
+        finally:
+            self._installed.__exit__(None, None, None)
+
+
+def wait_until(pred, timeout: float = 20, step: float = 0.05):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if pred():
+            return True
+        time.sleep(step)
+    return False
+
+
+def ok(settings, now=None):
+    return {"run_id": f"stub-{now:%H%M%S}", "status": "ok", "models": 0}
+
+
+# ---- schedule arithmetic (pure) -----------------------------------------------------------------
+
+def test_latest_fire_and_owed_coalesce_missed_periods():
+    now = dt.datetime(2026, 8, 10, 5, 0, tzinfo=UTC)  # a Monday, before 06:00
+    assert daemon.latest_fire("0 6 * * *", now) == dt.datetime(2026, 8, 9, 6, 0, tzinfo=UTC)
+    assert daemon.latest_fire("0 8 * * 1", now) == dt.datetime(2026, 8, 3, 8, 0, tzinfo=UTC)
+    assert daemon.latest_fire("* * * * *", now + dt.timedelta(seconds=59)) == now
+    assert daemon.latest_fire("0 6 * * *", now.replace(hour=6)) == now.replace(hour=6)  # a fire time is its own
+    two_days_old = now - dt.timedelta(days=2)
+    # three missed daily periods are one owed run, for the latest of them
+    assert daemon.owed("0 6 * * *", two_days_old, now) == (True, dt.datetime(2026, 8, 9, 6, 0, tzinfo=UTC))
+    assert daemon.owed("0 6 * * *", dt.datetime(2026, 8, 9, 6, 0, 5, tzinfo=UTC), now)[0] is False
+    assert daemon.owed("0 6 * * *", None, now)[0] is True
+
+
+def test_sunday_0_and_7_as_scheduled_next_run_times(tmp_path, monkeypatch):
+    monkeypatch.setitem(jobs.JOBS, "collect", ok)
+    monkeypatch.setitem(jobs.JOBS, "tree", ok)
+    cfg = write(tmp_path, "http://127.0.0.1:9", {"collect": "0 9 * * 0", "tree": "0 9 * * 7"})
+    with Threaded(cfg) as t:  # 2026-08-10 is a Monday; both jobs are owed and run once first
+        assert wait_until(lambda: len(t.d.history) >= 2, 10)
+        for name in ("collect", "tree"):
+            nxt = t.d.scheduler.get_job(name).next_run_time
+            assert nxt.strftime("%a %H:%M") == "Sun 09:00" and nxt.date() == dt.date(2026, 8, 16), (name, nxt)
+
+
+# ---- subprocess daemons on the real clock -------------------------------------------------------
+
+def test_catch_up_runs_once_immediately_and_status_shows_it(tmp_path, world, hub):
+    now = world.now
+    cfg = write(tmp_path, hub.endpoint, {"collect": "0 6 * * *", "jitter_s": 120})
+    settings = config.load(cfg)
+    world.set_time(now - dt.timedelta(days=2))
+    seeded = jobs.collect(settings, now=world.now, show_progress=False)
+    world.set_time(now)
+    assert seeded["status"] == "ok"
+
+    t0 = dt.datetime.now(UTC)
+    d = Proc(cfg)
+    try:
+        started = d.wait_for("daemon started")[0]
+        assert started["next_run"]["collect"].startswith("now (catch-up")
+        fin = d.wait_for("job finished")[0]
+        assert fin["job"] == "collect" and fin["trigger"] == "catch-up" and fin["status"] == "ok"
+        time.sleep(1.5)  # nothing more runs: several missed periods were one run
+        r = runs(cfg)
+        assert list(r["job"]) == ["collect", "collect"] and list(r["status"]) == ["ok", "ok"]
+        new = r.iloc[-1]
+        assert new["run_id"] == fin["run_id"]
+        assert t0 - dt.timedelta(seconds=1) <= new["started_at"].to_pydatetime() <= t0 + dt.timedelta(seconds=20)
+        # the job's lines carry its context; the collect's own lines carry it too, plus run_id
+        mine = [x for x in d.lines if x.get("attempt") == fin["attempt"]]
+        assert {"job started", "collect started", "collect finished", "job finished"} <= {x["event"] for x in mine}
+        assert all(x["scheduled_for"] == fin["scheduled_for"] for x in mine)
+
+        info = daemon.describe(settings)
+        assert info["daemon"] == {"running": True, "pid": d.pid, "lock": str(settings.warehouse / "daemon.lock")}
+        (job,) = info["jobs"]
+        assert job["last_run"]["status"] == "ok" and job["last_run"]["models"] == new["models"] > 0
+        assert job["owed"] is False and job["next_run"].endswith("T06:00:00Z")
+        out = CliRunner().invoke(cli, ["status", "--config", str(cfg), "--json"])
+        assert out.exit_code == 0, out.output
+        assert json.loads(out.output)["schedule"]["daemon"]["pid"] == d.pid
+        text = CliRunner().invoke(cli, ["status", "--config", str(cfg)]).output
+        assert f"running (PID {d.pid})" in text and "0 6 * * *" in text
+    finally:
+        rc = d.stop()
+    assert rc == 0
+    stopped = d.events("daemon stopped")
+    assert stopped and "job" not in stopped[0] and "attempt" not in stopped[0]  # no context leaked
+    assert daemon.describe(settings)["daemon"]["running"] is False
+
+
+def test_second_daemon_is_refused_and_kill_9_releases_the_lock(tmp_path, hub):
+    cfg = write(tmp_path, hub.endpoint, {"collect": "0 6 * * *"})
+    a = Proc(cfg)
+    try:
+        a.wait_for("daemon started")
+        a.wait_for("job finished")  # the empty warehouse's catch-up collect
+        b = subprocess.run([sys.executable, "-m", "tracker", "daemon", "--config", str(cfg)], cwd=ROOT,
+                           capture_output=True, text=True, timeout=30)
+        assert b.returncode == 1
+        assert f"PID {a.pid}" in b.stderr and "already running" in b.stderr
+        a.p.kill()  # kill -9
+        assert a.p.wait(10) == -signal.SIGKILL
+    finally:
+        if a.p.poll() is None:
+            a.p.kill()
+    c = Proc(cfg)
+    try:
+        started = c.wait_for("daemon started")[0]
+        assert started["pid"] == c.pid and not started["next_run"]["collect"].startswith("now")  # nothing owed
+        assert (Path(config.load(cfg).warehouse) / "daemon.lock").read_text().strip() == str(c.pid)
+    finally:
+        assert c.stop(signal.SIGINT) == 0
+    assert len(runs(cfg)) == 1
+
+
+def test_sigterm_during_a_collect_lets_it_finish_and_exits_0(tmp_path, world):
+    with HubSim(world, faults="delay=0.4,route=listing") as slow:  # 5 pages: about 2 s of collecting
+        cfg = write(tmp_path, slow.endpoint, {"collect": "0 6 * * *"})
+        d = Proc(cfg)
+        try:
+            d.wait_for("job started")
+            d.wait_for("family listed", timeout=10)  # well inside the collect
+            t = time.monotonic()
+            d.p.send_signal(signal.SIGTERM)
+            rc = d.p.wait(30)
+        finally:
+            if d.p.poll() is None:
+                d.p.kill()
+        d._t.join(5)
+    assert rc == 0
+    order = [x["event"] for x in d.lines]
+    assert order.index("stopping: waiting for the running job to finish") < order.index("collect finished") \
+        < order.index("daemon stopped")
+    assert time.monotonic() - t < 20
+    r = runs(cfg)
+    assert list(r["status"]) == ["ok"] and r["models"][0] == 470
+    wh = Warehouse(config.load(cfg).warehouse)
+    assert wh.query("select count(*) n from snapshots")["n"][0] == 470
+    assert not [p for p in wh.root.rglob("*") if p.name.endswith(".tmp")]
+
+
+# ---- threaded daemons on a simulated clock ------------------------------------------------------
+
+def test_a_job_that_raises_is_logged_and_the_next_scheduled_run_happens(tmp_path, monkeypatch, json_logs):
+    calls: list[dt.datetime] = []
+
+    def flaky(settings, now=None):
+        calls.append(now)
+        if len(calls) == 1:
+            raise RuntimeError("tree exploded")
+        return {"run_id": f"tree-{len(calls)}", "status": "ok", "models": 3}
+
+    monkeypatch.setitem(jobs.JOBS, "tree", flaky)
+    cfg = write(tmp_path, "http://127.0.0.1:9", {"tree": "* * * * *"})
+    with Threaded(cfg) as t:
+        assert wait_until(lambda: sum(h["status"] == "ok" for h in t.d.history) >= 2, 10)
+        assert t.t.is_alive()
+    hist = list(t.d.history)
+    assert hist[0]["status"] == "raised" and "tree exploded" in hist[0]["error"]
+    assert [h["status"] for h in hist[1:]] == ["ok"] * (len(hist) - 1)
+    assert hist[1]["trigger"] == "schedule" and hist[1]["scheduled_for"] > hist[0]["scheduled_for"]
+    lines = json_logs()
+    raised = [x for x in lines if x["event"] == "job raised; the daemon goes on"]
+    assert raised and raised[0]["job"] == "tree" and raised[0]["level"] == "error"
+    frames = raised[0]["exception"][0]["frames"]
+    assert raised[0]["exception"][0]["exc_value"] == "tree exploded" and "locals" not in frames[-1]
+    # each run has its own context; nothing of it leaks into the next run or the daemon's own lines
+    finished = [x for x in lines if x["event"] == "job finished"]
+    assert len({x["attempt"] for x in finished}) == len(finished)
+    for x in lines:
+        if x["event"] in ("daemon stopped", "stopping: waiting for the running job to finish", "Scheduler started"):
+            assert "job" not in x and "attempt" not in x, x
+
+
+def test_a_job_still_running_at_its_next_time_is_not_started_twice(tmp_path, monkeypatch):
+    active, most, done = [0], [0], []
+    guard = threading.Lock()
+
+    def slow(settings, now=None):
+        with guard:
+            active[0] += 1
+            most[0] = max(most[0], active[0])
+        time.sleep(1.6)  # about 96 simulated seconds: past the next minute
+        with guard:
+            active[0] -= 1
+        done.append(now)
+        return {"run_id": f"slow-{len(done)}", "status": "ok", "models": 0}
+
+    monkeypatch.setitem(jobs.JOBS, "report", slow)
+    cfg = write(tmp_path, "http://127.0.0.1:9", {"report": "* * * * *"})
+    with Threaded(cfg) as t:
+        assert wait_until(lambda: len(done) >= 3, 15)
+    assert most[0] == 1
+    assert t.d.skipped_busy["report"] >= 1
+    assert any(h["trigger"] == "overran" for h in t.d.history)  # the passed time is run once, after
+
+
+def test_after_a_suspend_owed_jobs_run_once(tmp_path, world, hub):
+    cfg = write(tmp_path, hub.endpoint, {"collect": "0 6 * * *"})
+    settings = config.load(cfg)
+    start = dt.datetime(2026, 8, 10, 7, 0, tzinfo=UTC)
+    assert jobs.collect(settings, now=start.replace(hour=6, minute=0, second=5), show_progress=False)["status"] == "ok"
+    with Threaded(cfg, start=start) as t:
+        time.sleep(1.5)
+        assert not t.d.history  # today's run is done: nothing owed
+        t.clock.jump(3 * 86400)  # the machine slept for three days
+        assert wait_until(lambda: t.d.history and t.d.history[-1].get("status") == "ok", 15)
+        time.sleep(1.5)
+    assert len(t.d.history) == 1  # three missed periods, one run
+    assert t.d.history[0]["scheduled_for"] == dt.datetime(2026, 8, 13, 6, 0, tzinfo=UTC)
+    assert len(runs(cfg)) == 2
+
+
+READER = textwrap.dedent("""
+    import json, sys, time, duckdb
+    db, seconds = sys.argv[1], float(sys.argv[2])
+    held = duckdb.connect(db, read_only=True)  # a user's session left open all along
+    ok = fail = 0
+    errors = []
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        for con in (held, None):
+            try:
+                c = con or duckdb.connect(db, read_only=True)
+                c.sql("select r.run_id, count(s.model_id) from runs r left join snapshots s using (run_id) "
+                      "group by r.run_id").fetchall()
+                c.sql("select * from family_daily").fetchall()
+                if con is None:
+                    c.close()
+                ok += 1
+            except Exception as exc:
+                fail += 1
+                errors.append(repr(exc)[:200])
+        print(json.dumps({"ok": ok, "fail": fail}), flush=True)
+        time.sleep(0.01)
+    print(json.dumps({"ok": ok, "fail": fail, "errors": errors[:5], "done": True}), flush=True)
+""")
+
+
+def test_readers_never_fail_while_the_daemon_runs_jobs_back_to_back(tmp_path, hub):
+    cfg = write(tmp_path, hub.endpoint, {"collect": "* * * * *"})
+    settings = config.load(cfg)
+    Warehouse(settings.warehouse).ensure()
+    reader = subprocess.Popen([sys.executable, "-c", READER, str(settings.warehouse / "hub.duckdb"), "7"],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    with Threaded(cfg, speed=120):  # a collect every half second
+        out, err = reader.communicate(timeout=60)
+    assert reader.returncode == 0, err
+    last = json.loads(out.splitlines()[-1])
+    assert last["done"] and last["fail"] == 0 and last["ok"] > 100, last
+    r = runs(cfg)
+    assert len(r) >= 8 and set(r["status"]) == {"ok"}
+    per_run = Warehouse(settings.warehouse).query(
+        "select r.run_id, r.models, count(s.model_id) n from runs r left join snapshots s using (run_id) "
+        "group by all")
+    assert (per_run["models"] == per_run["n"]).all() and (per_run["n"] == 470).all()
+
+
+# ---- config mistakes --------------------------------------------------------------------------
+
+@pytest.mark.parametrize("schedule, key", [
+    ({"collect": "0 25 * * *"}, "schedule.collect"),
+    ({"collect": "0 6 * *"}, "schedule.collect"),
+    ({"colect": "0 6 * * *"}, "schedule.colect"),
+    ({"collect": "0 6 * * *", "jitter_s": -5}, "schedule.jitter_s"),
+    ({"collect": "0 6 * * 8"}, "schedule.collect"),
+    (None, "schedule"),
+])
+def test_config_mistakes_refuse_to_start_with_exit_2(tmp_path, schedule, key):
+    cfg = write(tmp_path, "http://127.0.0.1:9", schedule)
+    res = CliRunner().invoke(cli, ["daemon", "--config", str(cfg)])
+    assert res.exit_code == 2, res.output
+    assert f"{cfg}: {key}" in res.output and "Example" in res.output
+    assert not (tmp_path / "warehouse" / "daemon.lock").exists()
+
+
+def test_a_scheduled_job_not_yet_available_is_a_warning(tmp_path, monkeypatch, json_logs):
+    monkeypatch.setitem(jobs.JOBS, "collect", ok)
+    monkeypatch.delitem(jobs.JOBS, "report", raising=False)
+    cfg = write(tmp_path, "http://127.0.0.1:9", {"collect": "0 6 * * *", "report": "0 8 * * 1"})
+    with Threaded(cfg) as t:
+        assert set(t.d.jobs) == {"collect"}
+    warn = [x for x in json_logs() if x["event"].startswith("scheduled job not available")]
+    assert warn and warn[0]["job"] == "report" and warn[0]["level"] == "warning"
