@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import threading
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timezone
 
 import numpy as np
 import pandas as pd
@@ -1017,7 +1017,3 @@ class World:
 
     def __repr__(self) -> str:
         return f"World(seed={self.seed}, models={self.N}, now={self.now.isoformat()})"
-
-
-def _timedelta_days(x: float) -> timedelta:
-    return timedelta(days=x)
