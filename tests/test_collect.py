@@ -142,16 +142,23 @@ def test_bad_responses_fail_the_family_within_budget(tmp_path, world, hub, fault
 
 def test_bad_records_are_quarantined_and_too_many_fail_the_family(tmp_path, world, hub):
     s = settings_for(tmp_path, hub, FAMILIES[:2])
-    hub.faults.add(route="listing", author="meta-llama", kind="corrupt", field="likes", value="12", times=1)
+    hub.faults.add("corrupt,field=likes,value=12,items=1,times=1,author=Qwen")  # 1 of ~380: under 1%
+    hub.faults.add("corrupt,field=downloads,value=many,items=0,author=meta-llama")  # every llama record
     run = jobs.collect(s, now=world.now, show_progress=False)
     wh = Warehouse(s.warehouse)
-    q = wh.query("select * from quarantine")
+    assert run["status"] == "partial" and run["families_ok"] == 1
+    assert "llama" in run["error"] and "malformed" in run["error"] and "more than 1%" in run["error"]
+    q = wh.query("select * from quarantine order by family")
     n_llama = family_truth(world.snapshot(), FAMILIES[0])["models"]
-    if len(q) / n_llama > 0.01:
-        assert run["status"] == "partial" and "malformed" in run["error"]
-    else:
-        assert run["status"] == "ok"
-    assert len(q) >= 1 and "likes is str '12'" in q.reason[0]
+    assert (q.family == "llama").sum() == n_llama
+    qwen_bad = q[q.family == "qwen"]
+    assert len(qwen_bad) == 1 and qwen_bad.reason.iloc[0] == "likes is str '12', expected a non-negative integer"
+    assert '"likes": "12"' in qwen_bad.raw.iloc[0]
+    # the good qwen records are all stored, the bad one is not; llama stored nothing
+    want = family_truth(world.snapshot(), FAMILIES[1])["models"]
+    fd = wh.query("select family, models from family_daily")
+    assert list(fd.family) == ["qwen"] and fd.models[0] == want - 1
+    assert wh.query("select count(*) n from snapshots where model_id = $m", {"m": qwen_bad.model_id.iloc[0]}).n[0] == 0
 
 
 def test_reader_holding_the_database_sees_the_next_day(tmp_path, world, hub):

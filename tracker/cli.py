@@ -116,6 +116,36 @@ def collect(settings, families, progress):
     sys.exit(0 if run["status"] == "ok" else 1)
 
 
+@cli.command()
+@click.option("--family", "families", multiple=True, metavar="NAME",
+              help="Only this family (repeatable). Default: every family in the config.")
+@click.option("--progress/--no-progress", default=None, help="Show a progress bar (default: only in a terminal).")
+@with_settings
+def tree(settings, families, progress):
+    """Count each family's derivatives: fine-tunes, adapters, quantizations and merges.
+
+    Asks the Hub for childrenModelCount of every official model in the family's latest snapshot (one
+    request per model), paced by the Hub's RateLimit headers so that it runs at the fastest rate the
+    quota allows without a 429. Interrupted, it keeps what it fetched: run it again the same day and it
+    fetches only the models still missing. Families with `ecosystem: true` also list the children of
+    their top models. Run `tracker collect` first.
+
+    \b
+    Example:
+      tracker tree --family qwen
+      tracker sql "select day, family, derivatives, finetunes, quantizations from family_daily"
+    """
+    from tracker import jobs
+
+    run = jobs.tree(settings, families=list(families) or None, show_progress=progress)
+    click.echo(f"{run['status']}: {run['models']} models fetched, {run['requests']} requests, "
+               f"{run['rate_limited']} answered 429, {run['quota_wait_s']:.1f} s waiting for quota; "
+               f"{run['families_ok']} families complete, {run['families_failed']} incomplete [run {run['run_id']}]")
+    if run["error"]:
+        click.echo(f"errors: {run['error']}", err=True)
+    sys.exit(0 if run["status"] == "ok" else 1)
+
+
 READ_ONLY_TYPES = {"SELECT", "EXPLAIN"}
 
 

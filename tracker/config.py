@@ -66,6 +66,8 @@ class HubSettings:
     timeout_s: float = 30.0  # per HTTP request; the client itself has none
     page_size: int = 1000
     budget_s: float = 900.0  # a family's listing gives up (and fails cleanly) after this long
+    concurrency: int = 4  # parallel model_info requests of a tree run (the quota still paces them)
+    tree_budget_s: float = 3600.0  # a tree run stops (keeping what it fetched) after this long
 
 
 @dataclass(frozen=True)
@@ -148,7 +150,7 @@ class _Validator:
 def _parse_hub(v: _Validator, h: Any) -> HubSettings:
     if not isinstance(h, dict):
         v.fail("hub", f"must be a mapping, got {type(h).__name__}", "hub: {timeout_s: 30, page_size: 1000}")
-    v.keys(h, "hub", {"endpoint", "timeout_s", "page_size", "budget_s"})
+    v.keys(h, "hub", {"endpoint", "timeout_s", "page_size", "budget_s", "concurrency", "tree_budget_s"})
     endpoint = h.get("endpoint")
     if endpoint is not None:
         u = urlparse(str(endpoint))
@@ -166,7 +168,15 @@ def _parse_hub(v: _Validator, h: Any) -> HubSettings:
     budget = h.get("budget_s", 900)
     if isinstance(budget, bool) or not isinstance(budget, (int, float)) or budget < timeout:
         v.fail("hub.budget_s", f"must be seconds, at least timeout_s ({timeout}), got {budget!r}", "budget_s: 900")
-    return HubSettings(endpoint=endpoint, timeout_s=float(timeout), page_size=page, budget_s=float(budget))
+    conc = h.get("concurrency", 4)
+    if isinstance(conc, bool) or not isinstance(conc, int) or not 1 <= conc <= 32:
+        v.fail("hub.concurrency", f"must be a whole number from 1 to 32, got {conc!r}", "concurrency: 4")
+    tree_budget = h.get("tree_budget_s", 3600)
+    if isinstance(tree_budget, bool) or not isinstance(tree_budget, (int, float)) or tree_budget < timeout:
+        v.fail("hub.tree_budget_s", f"must be seconds, at least timeout_s ({timeout}), got {tree_budget!r}",
+               "tree_budget_s: 3600")
+    return HubSettings(endpoint=endpoint, timeout_s=float(timeout), page_size=page, budget_s=float(budget),
+                       concurrency=conc, tree_budget_s=float(tree_budget))
 
 
 def _regex(v: _Validator, key: str, value: Any) -> re.Pattern[str] | None:

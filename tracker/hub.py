@@ -13,21 +13,24 @@ request once the budget is spent. The same hooks count requests and transient fa
 from __future__ import annotations
 
 import contextvars
+import json
+import random
+import threading
 import logging
 import math
 import os
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 # No telemetry or agent-detection calls: they would hit the Hub outside the rate-limit accounting.
 os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
 
 import httpx2  # noqa: E402  (after the environment is set: huggingface_hub reads it at import)
-from huggingface_hub import constants, set_client_factory  # noqa: E402
-from huggingface_hub.errors import HfHubHTTPError  # noqa: E402
-from huggingface_hub.utils import build_hf_headers, paginate  # noqa: E402
+from huggingface_hub import HfApi, constants, set_client_factory  # noqa: E402
+from huggingface_hub.errors import HfHubHTTPError, RepositoryNotFoundError  # noqa: E402
+from huggingface_hub.utils import build_hf_headers, paginate, parse_ratelimit_headers  # noqa: E402
 from huggingface_hub.utils._http import hf_request_event_hook  # noqa: E402  (pinned minor version)
 
 from tracker import __version__  # noqa: E402
@@ -50,14 +53,22 @@ class BudgetExceeded(HubError):
 
 @dataclass
 class RequestStats:
-    """Counted by the HTTP hooks for everything done inside `Hub.track()`."""
+    """Counted by the HTTP hooks for everything done inside `Hub.track()` (from any thread that runs in
+    a copy of its context: see `Hub.in_context`)."""
 
     requests: int = 0
     transient: int = 0  # retryable answers (408/429/5xx) and requests that got no answer (timeouts)
     rate_limited: int = 0  # 429s
     answered: int = 0
+    quota_wait_s: float = 0.0  # time spent waiting for the rate-limit window to reset
     deadline: float | None = None  # time.monotonic() after which no request may start
     timeout_s: float = 30.0
+
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def bump(self, name: str, n: float = 1) -> None:
+        with self._lock:
+            setattr(self, name, getattr(self, name) + n)
 
     @property
     def retries(self) -> int:
@@ -68,7 +79,78 @@ class RequestStats:
 _STATS: contextvars.ContextVar[RequestStats | None] = contextvars.ContextVar("tracker_hub_stats", default=None)
 
 
+class Pacer:
+    """Spends a fixed-window quota as fast as it allows and never past it, from the RateLimit headers.
+
+    The Hub sends `RateLimit: "api";r=<remaining>;t=<seconds to reset>` on every response. Requests
+    go out while the window has room (remaining minus requests still in flight); when it is spent,
+    the next request waits for the reset instead of drawing a 429. Until a first answer tells the
+    quota, one request at a time probes it. Shared by all threads talking to one Hub with one token.
+    """
+
+    MARGIN_S = 0.05
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self.remaining: int | None = None
+        self.reset_at = 0.0
+        self.in_flight = 0
+        self._blocked_since: float | None = None
+
+    def acquire(self, deadline: float | None) -> float:
+        """Wait for room in the window. Returns the wall-clock time the window was exhausted, when this
+        call is the one that ends such a wait (so concurrent waiters do not count it twice)."""
+        with self._cond:
+            while True:
+                now = time.monotonic()
+                if self.remaining is not None and self.remaining - self.in_flight <= 0 and now >= self.reset_at:
+                    self.remaining = None  # the window has reset: probe for the new one
+                room = (self.in_flight == 0) if self.remaining is None else (self.remaining - self.in_flight > 0)
+                if room:
+                    self.in_flight += 1
+                    if self._blocked_since is None:
+                        return 0.0
+                    blocked, self._blocked_since = now - self._blocked_since, None
+                    return blocked
+                spent = self.remaining is not None and self.remaining <= self.in_flight
+                wait = self.reset_at + self.MARGIN_S - now if spent else 0.05
+                if spent and self._blocked_since is None:
+                    self._blocked_since = now
+                if deadline is not None and now + max(wait, 0) > deadline:
+                    raise BudgetExceeded("the rate-limit quota is spent and resets only after the time budget "
+                                         "(hub.budget_s); the next run resumes where this one stopped")
+                self._cond.wait(timeout=max(0.01, min(wait, 1.0)))
+
+    def release(self, headers: Any | None) -> None:
+        with self._cond:
+            self.in_flight = max(0, self.in_flight - 1)
+            info = parse_ratelimit_headers(headers) if headers is not None else None
+            if info is not None:
+                # t is whole seconds rounded up, so `now + t` is never before the real reset: within one
+                # window keep the earliest such bound and the lowest remaining count (the server's count
+                # only grows; answers may arrive out of order). A bound a second or more later is a new window.
+                reset_at = time.monotonic() + info.reset_in_seconds
+                if self.remaining is None or reset_at >= self.reset_at + 1.0:
+                    self.remaining, self.reset_at = info.remaining, reset_at
+                else:
+                    self.remaining = min(self.remaining, info.remaining)
+                    self.reset_at = min(self.reset_at, reset_at)
+            self._cond.notify_all()
+
+
+_PACERS: dict[str, Pacer] = {}
+_PACERS_LOCK = threading.Lock()
+
+
+def _pacer_for(request: httpx2.Request) -> Pacer:
+    auth = request.headers.get("authorization") or ""
+    key = f"{request.url.scheme}://{request.url.host}:{request.url.port}|{hash(auth)}"
+    with _PACERS_LOCK:
+        return _PACERS.setdefault(key, Pacer())
+
+
 def _on_request(request: httpx2.Request) -> None:
+    """Count the request and give it a timeout capped by the job's remaining budget."""
     stats = _STATS.get()
     if stats is None:
         return
@@ -79,7 +161,7 @@ def _on_request(request: httpx2.Request) -> None:
             raise BudgetExceeded(
                 f"gave up on {request.url.path}: the time budget (hub.budget_s) is spent. The Hub is slow or "
                 "unreachable; the next run will try again.")
-    stats.requests += 1
+    stats.bump("requests")
     t = min(stats.timeout_s, max(remaining, 0.1))
     request.extensions["timeout"] = httpx2.Timeout(t, connect=min(10.0, t)).as_dict()
 
@@ -88,11 +170,35 @@ def _on_response(response: httpx2.Response) -> None:
     stats = _STATS.get()
     if stats is None:
         return
-    stats.answered += 1
+    stats.bump("answered")
     if response.status_code in RETRY_STATUSES:
-        stats.transient += 1
+        stats.bump("transient")
     if response.status_code == 429:
-        stats.rate_limited += 1
+        stats.bump("rate_limited")
+
+
+class _PacedTransport(httpx2.BaseTransport):
+    """Every request (each redirect hop and retry included) waits for room in the rate-limit window."""
+
+    def __init__(self) -> None:
+        self._inner = httpx2.HTTPTransport()
+
+    def handle_request(self, request: httpx2.Request) -> httpx2.Response:
+        stats = _STATS.get()
+        pacer = _pacer_for(request)
+        waited = pacer.acquire(stats.deadline if stats else None)
+        if stats is not None and waited:
+            stats.bump("quota_wait_s", waited)
+        try:
+            response = self._inner.handle_request(request)
+        except BaseException:
+            pacer.release(None)
+            raise
+        pacer.release(response.headers)
+        return response
+
+    def close(self) -> None:
+        self._inner.close()
 
 
 def _client_factory() -> httpx2.Client:
@@ -100,6 +206,7 @@ def _client_factory() -> httpx2.Client:
         event_hooks={"request": [hf_request_event_hook, _on_request], "response": [_on_response]},
         follow_redirects=True,
         timeout=None,  # per request, from _on_request
+        transport=_PacedTransport(),
     )
 
 
@@ -124,6 +231,52 @@ def describe_error(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}"
 
 
+RELATIONS = {"finetune": "finetunes", "adapter": "adapters", "quantized": "quantizations", "merge": "merges"}
+TRANSIENT_ERRORS = (httpx2.TimeoutException, httpx2.NetworkError, httpx2.RemoteProtocolError, json.JSONDecodeError)
+
+
+@dataclass
+class TreeInfo:
+    """A model's place in the model tree: its direct children per relation, and its own parents."""
+
+    model_id: str  # as asked for
+    status: str  # "ok", or "gone" (deleted or made private since the snapshot)
+    current_id: str | None = None  # differs from model_id after a rename
+    finetunes: int | None = None
+    adapters: int | None = None
+    quantizations: int | None = None
+    merges: int | None = None
+    derivatives: int | None = None
+    base_relation: str | None = None
+    base_models: tuple[str, ...] = ()
+
+
+def parse_children(raw: Any) -> dict[str, int | None]:
+    """childrenModelCount is an object {adapter, merge, quantized, finetune} in practice, an int per the
+    client's docstring: accept both (an int gives only the total)."""
+    out: dict[str, int | None] = {col: None for col in RELATIONS.values()}
+    if isinstance(raw, bool) or raw is None:
+        out["derivatives"] = None
+        return out
+    if isinstance(raw, int):
+        out["derivatives"] = raw
+        return out
+    if isinstance(raw, dict):
+        for rel, col in RELATIONS.items():
+            v = raw.get(rel, 0)
+            out[col] = v if isinstance(v, int) and not isinstance(v, bool) and v >= 0 else None
+        vals = [out[c] for c in RELATIONS.values()]
+        out["derivatives"] = None if any(v is None for v in vals) else sum(vals)
+    return out
+
+
+def _retry_after(exc: HfHubHTTPError) -> float | None:
+    if exc.response is None:
+        return None
+    v = exc.response.headers.get("retry-after")
+    return float(v) if v and v.strip().isdigit() else None
+
+
 class Hub:
     """A Hub endpoint plus credentials. Token from HF_TOKEN only; never logged."""
 
@@ -133,6 +286,8 @@ class Hub:
         self._token = token if token is not None else os.environ.get("HF_TOKEN") or None
         self._headers = build_hf_headers(token=self._token or False, library_name="hub-tracker",
                                          library_version=__version__)
+        self._hfapi = HfApi(endpoint=self.endpoint, token=self._token or False, library_name="hub-tracker",
+                            library_version=__version__)
 
     def __repr__(self) -> str:  # never show the token
         return f"Hub(endpoint={self.endpoint!r}, token={'set' if self._token else 'none'})"
@@ -170,6 +325,64 @@ class Hub:
                 if not isinstance(mid, str) or family.matches(mid):
                     out.append(rec)
         return out, listed
+
+    MAX_ATTEMPTS = 6
+
+    def model_tree(self, model_id: str) -> TreeInfo:
+        """childrenModelCount and baseModels of one model, with our own retries.
+
+        huggingface_hub's model_info does not retry at all (a single 429 or 503 raises), so transient
+        failures (429, 5xx, timeouts, broken bodies) are retried here with exponential backoff and
+        jitter, honouring Retry-After; a 429 that spent the window makes the pacer wait for the reset.
+        """
+        delay = 1.0
+        for attempt in range(1, self.MAX_ATTEMPTS + 1):
+            try:
+                info = self._hfapi.model_info(model_id, expand=["childrenModelCount", "baseModels"])
+            except RepositoryNotFoundError:
+                return TreeInfo(model_id=model_id, status="gone")
+            except HfHubHTTPError as exc:
+                status = exc.response.status_code if exc.response is not None else 0
+                if status not in RETRY_STATUSES or attempt == self.MAX_ATTEMPTS:
+                    raise
+                wait = _retry_after(exc)
+                if wait is None:
+                    info429 = parse_ratelimit_headers(exc.response.headers) if status == 429 else None
+                    wait = 0.0 if info429 is not None and info429.remaining == 0 else delay
+            except TRANSIENT_ERRORS:
+                if attempt == self.MAX_ATTEMPTS:
+                    raise
+                wait = delay
+            else:
+                kids = parse_children(info.children_model_count)
+                base = info.base_models if isinstance(info.base_models, dict) else {}
+                parents = tuple(m.get("id") for m in base.get("models", []) if isinstance(m, dict) and m.get("id"))
+                return TreeInfo(model_id=model_id, status="ok", current_id=info.id,
+                                base_relation=base.get("relation"), base_models=parents, **kids)
+            stats = _STATS.get()
+            if stats is not None and stats.deadline is not None and time.monotonic() + wait > stats.deadline:
+                raise BudgetExceeded(f"{model_id}: still failing and the time budget (hub.budget_s) is spent")
+            time.sleep(wait * (1 + random.random() * 0.25) if wait else 0)
+            delay = min(delay * 2, 16.0)
+        raise AssertionError("unreachable")
+
+    def list_children(self, parent_id: str) -> list[dict]:
+        """Every model that names `parent_id` as its base (the model-tree filter), with its counts; the
+        relation comes from the child's `base_model:<relation>:<parent>` tag."""
+        out = []
+        prefix = "base_model:"
+        for rec in self.list_records(None, filter=f"base_model:{parent_id}",
+                                     expand=("downloads", "downloadsAllTime", "likes", "tags")):
+            if not isinstance(rec, dict):
+                continue
+            rel = None
+            for tag in rec.get("tags") or []:
+                if isinstance(tag, str) and tag.startswith(prefix) and tag.endswith(f":{parent_id}"):
+                    middle = tag[len(prefix):-len(parent_id) - 1]
+                    if middle in RELATIONS:
+                        rel = middle
+            out.append({**rec, "relation": rel})
+        return out
 
 
 class _Tracking:

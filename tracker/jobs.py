@@ -153,11 +153,165 @@ def _family_rows(wh: Warehouse, snapshots: pd.DataFrame | None, fams: list[dict[
     return base
 
 
+TREE_CHUNK = 200  # model_info answers per stored chunk: what an interruption can lose at most
+TREE_FLUSH_S = 20.0
+
+
+def _tree_row(info: hubmod.TreeInfo, run_id: str, taken_at: dt.datetime, day: dt.date) -> dict[str, Any]:
+    return {"run_id": run_id, "taken_at": taken_at, "day": day, "model_id": info.model_id, "status": info.status,
+            "current_id": info.current_id, "finetunes": info.finetunes, "adapters": info.adapters,
+            "quantizations": info.quantizations, "merges": info.merges, "derivatives": info.derivatives,
+            "base_relation": info.base_relation, "base_models": list(info.base_models)}
+
+
+def _frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
+    df = pd.DataFrame(rows)
+    for col in ("finetunes", "adapters", "quantizations", "merges", "derivatives", "downloads_30d",
+                "downloads_all_time", "likes"):
+        if col in df:
+            df[col] = df[col].astype("Int64")
+    return df
+
+
+def _ecosystem(hub: hubmod.Hub, fam: Family, parts: pd.DataFrame, run_id: str, day: dt.date) -> pd.DataFrame:
+    """The community children of the family's `ecosystem_top` models with the most derivatives."""
+    top = (parts[parts.derivatives.astype("Int64").fillna(0) > 0]
+           .sort_values(["derivatives", "model_id"], ascending=[False, True]).head(fam.ecosystem_top))
+    rows = []
+    for parent in top.model_id:
+        for rec in hub.list_children(parent):
+            checked = records.check([rec])
+            if checked.bad:
+                continue  # a malformed child record is left out of the ecosystem sums
+            r = checked.rows.iloc[0]
+            rows.append({"run_id": run_id, "day": day, "family": fam.name, "base_model_id": parent,
+                         "relation": rec.get("relation"), "model_id": r.model_id, "author": r.author,
+                         "downloads_30d": r.downloads_30d, "downloads_all_time": r.downloads_all_time,
+                         "likes": r.likes})
+    return _frame(rows) if rows else None
+
+
+def tree(settings: Settings, *, families: list[str] | None = None, now: dt.datetime | None = None,
+         hub: hubmod.Hub | None = None, show_progress: bool | None = None) -> dict[str, Any]:
+    """Fetch childrenModelCount (and baseModels) of every official model of the families, resumably.
+
+    The official models are those of each family's latest successful snapshot. Answers are stored in
+    chunks as they come (an interrupted run keeps them); a later run on the same day fetches only the
+    models still missing. A family's day becomes visible in `tree` once all its models are in.
+    """
+    import concurrent.futures as cf
+    import contextvars
+
+    started = now or utcnow()
+    t0 = time.monotonic()
+    run_id = new_run_id("tree", started)
+    day = started.astimezone(dt.UTC).date()
+    taken_at = pd.Timestamp(started).tz_convert("UTC").as_unit("us")
+    wh = Warehouse(settings.warehouse)
+    wh.ensure()
+    hub = hub or hubmod.Hub(settings.hub)
+    chosen = [settings.family(n) for n in families] if families else list(settings.families)
+    members = wh.latest_members([f.name for f in chosen])
+    done = wh.tree_complete(day)
+    have = wh.tree_fetched(day)
+    fetched_ids = set(have.model_id)
+    todo = sorted({m for f in chosen if f.name not in done for m in members[f.name]} - fetched_ids)
+    errors: list[str] = []
+    new_rows: list[dict[str, Any]] = []
+    buffer: list[dict[str, Any]] = []
+    chunk_no = 0
+    last_flush = time.monotonic()
+
+    def flush() -> None:
+        nonlocal buffer, chunk_no, last_flush
+        if buffer:
+            wh.write("tree_parts", day, f"{run_id}-{chunk_no:05d}", _frame(buffer))
+            chunk_no += 1
+            buffer = []
+        last_flush = time.monotonic()
+
+    with structlog.contextvars.bound_contextvars(run_id=run_id, job="tree"):
+        no_snapshot = [f.name for f in chosen if not members[f.name] and f.name not in done]
+        log.info("tree started", families=[f.name for f in chosen], to_fetch=len(todo), already=len(fetched_ids),
+                 complete=sorted(done & {f.name for f in chosen}))
+        failed_models = 0
+        with hub.track(settings.hub.tree_budget_s) as stats, _progress(len(todo), "tree", show_progress) as bar:
+            pool = cf.ThreadPoolExecutor(max_workers=settings.hub.concurrency, thread_name_prefix="tree")
+            futures = {pool.submit(contextvars.copy_context().run, hub.model_tree, mid): mid for mid in todo}
+            try:
+                for fut in cf.as_completed(futures):
+                    mid = futures[fut]
+                    try:
+                        info = fut.result()
+                    except hubmod.BudgetExceeded as exc:
+                        errors.append(str(exc))
+                        break
+                    except Exception as exc:  # noqa: BLE001 - one model's failure stops nothing else
+                        failed_models += 1
+                        if failed_models <= 5:
+                            errors.append(f"{mid}: {hubmod.describe_error(exc)}")
+                        log.warning("model failed", model_id=mid, error=hubmod.describe_error(exc))
+                        continue
+                    row = _tree_row(info, run_id, taken_at, day)
+                    buffer.append(row)
+                    new_rows.append(row)
+                    if bar is not None:
+                        bar.update(1)
+                    if len(buffer) >= TREE_CHUNK or time.monotonic() - last_flush > TREE_FLUSH_S:
+                        flush()
+            finally:  # keep what was fetched, whatever stopped the run
+                for f in futures:
+                    f.cancel()
+                pool.shutdown(wait=True, cancel_futures=True)
+                flush()
+
+            parts = pd.concat([have, _frame(new_rows)], ignore_index=True) if new_rows else have
+            complete, incomplete = [], []
+            for fam in chosen:
+                if fam.name in done:
+                    complete.append(fam.name)
+                    continue
+                ids = members[fam.name]
+                if not ids or not set(ids) <= set(parts.model_id):
+                    incomplete.append(fam.name)
+                    continue
+                try:
+                    fam_parts = parts[parts.model_id.isin(ids)]
+                    eco = _ecosystem(hub, fam, fam_parts, run_id, day) if fam.ecosystem else None
+                except Exception as exc:  # noqa: BLE001
+                    errors.append(f"{fam.name} ecosystem: {hubmod.describe_error(exc)}")
+                    incomplete.append(fam.name)
+                    continue
+                wh.write("ecosystem", day, f"{run_id}-{fam.name}", eco)
+                # the member list goes last: it makes the family's day visible, ecosystem included
+                wh.write("tree_members", day, f"{run_id}-{fam.name}",
+                         pd.DataFrame({"run_id": run_id, "day": day, "family": fam.name, "model_id": ids}))
+                complete.append(fam.name)
+        if no_snapshot:
+            errors.append(f"no snapshot yet for {', '.join(no_snapshot)}: run `tracker collect` first")
+        if failed_models > 5:
+            errors.append(f"... {failed_models} models failed in all")
+        status = "ok" if not incomplete else ("partial" if complete or new_rows else "failed")
+        run = {"run_id": run_id, "job": "tree", "started_at": started,
+               "finished_at": started + dt.timedelta(seconds=time.monotonic() - t0), "status": status,
+               "families_ok": len(complete), "families_failed": len(incomplete), "models": len(new_rows),
+               "requests": stats.requests, "retries": stats.retries, "error": "; ".join(errors) or None}
+        wh.publish(run, day, {})
+        log.info("tree finished", status=status, models_fetched=len(new_rows), requests=stats.requests,
+                 rate_limited=stats.rate_limited, quota_wait_s=round(stats.quota_wait_s, 1),
+                 families_complete=complete, families_incomplete=incomplete,
+                 seconds=round(time.monotonic() - t0, 1))
+    run["rate_limited"] = stats.rate_limited
+    run["quota_wait_s"] = stats.quota_wait_s
+    return run
+
+
 # The jobs the daemon can schedule, by the names used in config.yaml's `schedule:`.
 # Each takes the settings and the (scheduled) time and returns its run record (a dict with at least
 # run_id, job, status). Later jobs register themselves below.
 JOBS: dict[str, Any] = {
     "collect": lambda settings, now=None: collect(settings, now=now, show_progress=False),
+    "tree": lambda settings, now=None: tree(settings, now=now, show_progress=False),
 }
 
 

@@ -51,6 +51,22 @@ SCHEMAS: dict[str, pa.Schema] = {
         ("label", pa.string()), ("region", pa.string()), ("models", pa.int64()), ("downloads_30d", pa.int64()),
         ("downloads_all_time", pa.int64()), ("likes", pa.int64()),
     ]),
+    # tree: one file per flushed chunk of model_info answers (kept across interrupted runs of a day)
+    "tree_parts": pa.schema([
+        ("run_id", pa.string()), ("taken_at", _TS), ("day", pa.date32()), ("model_id", pa.string()),
+        ("status", pa.string()), ("current_id", pa.string()), ("finetunes", pa.int64()), ("adapters", pa.int64()),
+        ("quantizations", pa.int64()), ("merges", pa.int64()), ("derivatives", pa.int64()),
+        ("base_relation", pa.string()), ("base_models", pa.list_(pa.string())),
+    ]),
+    # written once a family's tree of a day is complete: its official models; makes the day visible
+    "tree_members": pa.schema([
+        ("run_id", pa.string()), ("day", pa.date32()), ("family", pa.string()), ("model_id", pa.string()),
+    ]),
+    "ecosystem": pa.schema([
+        ("run_id", pa.string()), ("day", pa.date32()), ("family", pa.string()), ("base_model_id", pa.string()),
+        ("relation", pa.string()), ("model_id", pa.string()), ("author", pa.string()),
+        ("downloads_30d", pa.int64()), ("downloads_all_time", pa.int64()), ("likes", pa.int64()),
+    ]),
     "quarantine": pa.schema([
         ("run_id", pa.string()), ("family", pa.string()), ("model_id", pa.string()), ("reason", pa.string()),
         ("raw", pa.string()),
@@ -168,20 +184,20 @@ class Warehouse:
             raise WarehouseError(f"internal: {name} rows lack columns {missing}")
         return pa.Table.from_pandas(df[schema.names], schema=schema, preserve_index=False)
 
-    def publish(self, run: dict[str, Any], day: dt.date, datasets: dict[str, pd.DataFrame]) -> None:
+    def write(self, name: str, day: dt.date, file_id: str, df: pd.DataFrame | None) -> None:
+        """Write one immutable data file of a dataset (atomically); nothing for an empty frame."""
+        if df is None or len(df) == 0:
+            return
+        dest = self.root / name / day.isoformat() / f"{file_id}.parquet"
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        self._write_atomic(self.table(name, df), dest)
+
+    def publish(self, run: dict[str, Any], day: dt.date, datasets: dict[str, pd.DataFrame | None]) -> None:
         """Write a run's data files, then its `runs` record, which makes them visible together."""
         self.ensure()
-        run_id = run["run_id"]
-        part = day.isoformat()
         for name, df in datasets.items():
-            if df is None or len(df) == 0:
-                continue
-            dest = self.root / name / part / f"{run_id}.parquet"
-            dest.parent.mkdir(parents=True, exist_ok=True)
-            self._write_atomic(self.table(name, df), dest)
-        dest = self.root / "runs" / part / f"{run_id}.parquet"
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        self._write_atomic(self.table("runs", pd.DataFrame([run])), dest)
+            self.write(name, day, run["run_id"], df)
+        self.write("runs", day, run["run_id"], pd.DataFrame([run]))
 
     # ---- reading ------------------------------------------------------------------------------
     @contextmanager
@@ -208,6 +224,38 @@ class Warehouse:
     def query(self, sql: str, params: list | dict | None = None) -> pd.DataFrame:
         with self.connect() as con:
             return con.execute(sql, params).df() if params else con.sql(sql).df()
+
+    def _glob(self, name: str) -> str:
+        return str(self.root / name / "*" / "*.parquet")
+
+    def latest_members(self, families: list[str]) -> dict[str, list[str]]:
+        """Each family's models in its latest successful snapshot (the tree job's official models)."""
+        with self.connect() as con:
+            df = con.execute("""
+                WITH last AS (
+                    SELECT family, arg_max(run_id, taken_at) AS run_id
+                    FROM read_parquet($glob, union_by_name = true)
+                    WHERE run_id IN (SELECT run_id FROM runs WHERE status IN ('ok', 'partial'))
+                      AND family IN (SELECT unnest($fams))
+                    GROUP BY family)
+                SELECT s.family, s.model_id FROM snapshots s JOIN last USING (family, run_id)
+                ORDER BY s.family, s.model_id""", {"fams": families, "glob": self._glob("family_snapshots")}).df()
+        return {f: list(g.model_id) for f, g in df.groupby("family")} | {
+            f: [] for f in families if f not in set(df.family)}
+
+    def tree_fetched(self, day: dt.date) -> pd.DataFrame:
+        """model_info answers already stored for a day, by any run (finished or interrupted)."""
+        with duckdb.connect() as con:
+            return con.execute(
+                f"SELECT * FROM read_parquet(?, union_by_name = true) WHERE day = ? "
+                f"QUALIFY row_number() OVER (PARTITION BY model_id ORDER BY taken_at DESC) = 1",
+                [self._glob("tree_parts"), day]).df()
+
+    def tree_complete(self, day: dt.date) -> set[str]:
+        """Families whose tree of this day is complete (visible)."""
+        with self.connect() as con:
+            rows = con.execute("SELECT DISTINCT family FROM tree WHERE day = ?", [day]).fetchall()
+        return {r[0] for r in rows}
 
     def size_bytes(self) -> int:
         return sum(p.stat().st_size for p in self.root.rglob("*") if p.is_file())

@@ -1,0 +1,168 @@
+"""`tracker tree` against the emulated Hub: counts equal the world's truth, within the quota, resumable."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pandas as pd
+import pytest
+
+from tests.conftest import write_config
+from tracker import config, jobs
+from tracker.hubsim import HubSim, World
+from tracker.warehouse import Warehouse
+
+REL = {"finetune": "finetunes", "adapter": "adapters", "quantized": "quantizations", "merge": "merges"}
+FAMILIES = [
+    {"name": "llama", "label": "Meta Llama", "authors": ["meta-llama"], "region": "us"},
+    {"name": "qwen", "label": "Alibaba Qwen", "authors": ["Qwen"], "region": "china"},
+]
+
+
+def truth_per_family(world: World, fams=FAMILIES, members=None) -> pd.DataFrame:
+    """Sum of the direct children per relation over each family's official models, from the world."""
+    snap = world.snapshot()
+    kids = world.children_counts().set_index("model_id")
+    out = {}
+    for f in fams:
+        ids = members[f["name"]] if members else snap[snap.author.isin(f["authors"])].id
+        k = kids.reindex(list(ids)).fillna(0)
+        out[f["name"]] = {REL[r]: int(k[r].sum()) for r in REL}
+        out[f["name"]]["derivatives"] = sum(out[f["name"]].values())
+    return pd.DataFrame(out).T
+
+
+@pytest.fixture
+def world():
+    return World(seed=21, models=5000, now="2026-08-10T06:00:00Z")
+
+
+def setup(tmp_path, hub, world, fams=FAMILIES, **hubopts):
+    s = config.load(write_config(tmp_path, hub.endpoint, fams, **hubopts))
+    run = jobs.collect(s, now=world.now, show_progress=False)
+    assert run["status"] == "ok"
+    return s
+
+
+def got_per_family(s) -> pd.DataFrame:
+    fd = Warehouse(s.warehouse).query(
+        "select family, derivatives, finetunes, adapters, quantizations, merges from family_daily")
+    return fd.set_index("family").astype(int)
+
+
+def assert_counts(got: pd.DataFrame, want: pd.DataFrame) -> None:
+    assert sorted(got.index) == sorted(want.index)
+    for fam in want.index:
+        for col in want.columns:
+            assert got.loc[fam, col] == want.loc[fam, col], (fam, col, got.loc[fam, col], want.loc[fam, col])
+
+
+def info_requests(hub) -> int:
+    return sum(1 for r in hub.stats.requests if r["route"] == "info")
+
+
+def test_derivative_counts_equal_the_truth(tmp_path, world):
+    with HubSim(world) as hub:
+        s = setup(tmp_path, hub, world)
+        hub.stats.reset()
+        run = jobs.tree(s, now=world.now, show_progress=False)
+        n_official = len(Warehouse(s.warehouse).query("select * from snapshots"))
+        assert run["status"] == "ok" and run["models"] == n_official
+        assert info_requests(hub) == n_official == run["requests"]
+        want = truth_per_family(world)
+        assert_counts(got_per_family(s), want)
+        assert want.loc["qwen", "derivatives"] > 0 and want.loc["llama", "derivatives"] > 0
+        # per model too
+        tree = Warehouse(s.warehouse).query("select * from tree").set_index("model_id")
+        kids = world.children_counts().set_index("model_id")
+        for mid in tree.index[:30]:
+            k = kids.loc[mid] if mid in kids.index else pd.Series(0, index=list(REL))
+            assert [tree.loc[mid, REL[r]] for r in REL] == [int(k[r]) for r in REL], mid
+        # a second run the same day has nothing left to fetch
+        hub.stats.reset()
+        again = jobs.tree(s, now=world.now + dt.timedelta(minutes=5), show_progress=False)
+        assert again["status"] == "ok" and again["models"] == 0 and info_requests(hub) == 0
+
+
+def test_paced_by_the_quota_without_a_single_429(tmp_path):
+    q, w = 30, 2.0
+    world = World(seed=4, models=2000, official={"Qwen": 100}, now="2026-08-10")
+    fams = [{"name": "qwen", "authors": ["Qwen"], "region": "china"}]
+    with HubSim(world) as hub:
+        s = setup(tmp_path, hub, world, fams)
+        n = len(Warehouse(s.warehouse).query("select * from snapshots"))
+        assert n > 3 * q
+        hub.set_quota(anonymous=q, window_s=w)
+        hub.stats.reset()
+        t0 = time.monotonic()
+        run = jobs.tree(s, now=world.now, show_progress=False)
+        took = time.monotonic() - t0
+        assert run["status"] == "ok", run["error"]
+        statuses = [r["status"] for r in hub.stats.requests]
+        assert statuses.count(429) == 0 and run["rate_limited"] == 0
+        assert info_requests(hub) == n == run["requests"]
+        lower_bound = n / q * w
+        assert took <= 1.2 * lower_bound, (took, lower_bound)
+        assert run["quota_wait_s"] > 0
+    assert got_per_family(s).loc["qwen", "derivatives"] == truth_per_family(world, fams).loc["qwen", "derivatives"]
+
+
+def test_injected_429s_and_503s_are_retried(tmp_path, world):
+    with HubSim(world) as hub:
+        s = setup(tmp_path, hub, world)
+        hub.faults.add("429=ratelimit,t=1,route=info,nth=3,times=2")
+        hub.faults.add("429=retry-after,t=1,route=info,nth=20,times=1")
+        hub.faults.add("429=bare,route=info,nth=30,times=1")
+        hub.faults.add("status=503,route=info,prob=0.02")
+        hub.faults.add("status=500,route=info,nth=40,times=2")
+        run = jobs.tree(s, now=world.now, show_progress=False)
+        assert run["status"] == "ok", run["error"]
+        assert run["retries"] >= 6
+        assert_counts(got_per_family(s), truth_per_family(world))
+
+
+def test_a_model_deleted_after_the_collect_is_gone_not_zero(tmp_path, world):
+    with HubSim(world) as hub:
+        s = setup(tmp_path, hub, world)
+        members = Warehouse(s.warehouse).latest_members(["qwen", "llama"])
+        kids = world.children_counts().set_index("model_id")
+        victim = max(members["qwen"], key=lambda m: kids.loc[m, list(REL)].sum() if m in kids.index else 0)
+        world.delete(victim, at=world.now)
+        run = jobs.tree(s, now=world.now, show_progress=False)
+        assert run["status"] == "ok"
+        row = Warehouse(s.warehouse).query("select * from tree where model_id = $m", {"m": victim}).iloc[0]
+        assert row.status == "gone" and pd.isna(row.derivatives) and pd.isna(row.finetunes)
+        alive = {f: [m for m in ids if m != victim] for f, ids in members.items()}
+        assert_counts(got_per_family(s), truth_per_family(world, members=alive))
+
+
+def test_killed_run_resumes_with_only_the_missing_models(tmp_path, world):
+    with HubSim(world) as hub:
+        path = write_config(tmp_path, hub.endpoint, FAMILIES, concurrency=2)
+        s = setup(tmp_path, hub, world, concurrency=2)
+        n = len(Warehouse(s.warehouse).query("select * from snapshots"))
+        hub.faults.add("delay=0.02,route=info")
+        env = {**os.environ, "TRACKER_NOW": world.now.isoformat(), "TRACKER_LOG_LEVEL": "WARNING"}
+        proc = subprocess.Popen([sys.executable, "-m", "tracker", "tree", "--config", str(path)], env=env,
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        wh = Warehouse(s.warehouse)
+        deadline = time.monotonic() + 60
+        while len(wh.tree_fetched(world.now.date())) < 250 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+        kept = len(wh.tree_fetched(world.now.date()))
+        assert 0 < kept < n
+        # nothing of the interrupted run looks complete
+        assert wh.query("select count(*) c from tree").c[0] == 0
+        assert wh.query("select count(*) c from family_daily where derivatives is not null").c[0] == 0
+        hub.faults.clear()
+        hub.stats.reset()
+        run = jobs.tree(s, now=world.now, show_progress=False)
+        assert run["status"] == "ok" and run["models"] == n - kept == info_requests(hub)
+        assert_counts(got_per_family(s), truth_per_family(world))
