@@ -166,3 +166,32 @@ def test_killed_run_resumes_with_only_the_missing_models(tmp_path, world):
         run = jobs.tree(s, now=world.now, show_progress=False)
         assert run["status"] == "ok" and run["models"] == n - kept == info_requests(hub)
         assert_counts(got_per_family(s), truth_per_family(world))
+
+
+def test_ecosystem_lists_the_children_of_the_top_models(tmp_path, world):
+    fams = [{**FAMILIES[1], "ecosystem": True, "ecosystem_top": 3}]
+    with HubSim(world) as hub:
+        s = setup(tmp_path, hub, world, fams)
+        hub.stats.reset()
+        run = jobs.tree(s, now=world.now, show_progress=False)
+        assert run["status"] == "ok"
+        snap = world.snapshot()
+        kids = world.children_counts().set_index("model_id")
+        official = list(snap[snap.author == "Qwen"].id)
+        total = {m: int(kids.loc[m, list(REL)].sum()) if m in kids.index else 0 for m in official}
+        top = sorted((m for m in official if total[m] > 0), key=lambda m: (-total[m], m))[:3]
+        children = snap[snap.base_models.map(lambda ps: any(p in top for p in ps))]
+        eco = Warehouse(s.warehouse).query("select * from ecosystem")
+        assert set(eco.base_model_id) == set(top)
+        assert set(eco.model_id) == set(children.id)
+        for parent in top:
+            mine = children[children.base_models.map(lambda ps, p=parent: p in ps)]
+            got = eco[eco.base_model_id == parent]
+            assert sorted(got.model_id) == sorted(mine.id)
+            assert dict(zip(got.model_id, got.relation)) == dict(zip(mine.id, mine.base_relation))
+        fd = Warehouse(s.warehouse).query("select ecosystem_downloads_30d from family_daily")
+        assert fd.ecosystem_downloads_30d[0] == int(children.downloads.sum())
+        listing_pages = sum(1 for r in hub.stats.requests if r["route"] == "listing")
+        import math
+        assert listing_pages == sum(max(1, math.ceil(total[p] / 1000)) for p in top)
+        assert info_requests(hub) == len(official)
