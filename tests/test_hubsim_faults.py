@@ -197,6 +197,18 @@ def test_fault_plan_parse_and_errors():
     assert plan.rules[5].seconds == 0.5 and plan.rules[5].prob == 0.1
     again = FaultPlan.parse(str(plan))
     assert [f.spec() for f in again.rules] == [f.spec() for f in plan.rules]
-    for bad in ("explode", "429=sometimes", "status=503,colour=red", "status=503,route=nowhere", "hang=3"):
+    for bad in ("explode", "corrupt", "429=sometimes", "status=503,colour=red", "status=503,route=nowhere", "hang=3"):
         with pytest.raises(ValueError):
             FaultPlan.parse(bad)
+
+
+def test_corrupt_field_in_items(hub, api):
+    hub.faults.add(route="listing", kind="corrupt", field="likes", value="12", times=1)
+    ms = list(api.list_models(author="Qwen", limit=30))
+    assert [m.likes for m in ms].count("12") == 1 and len(ms) == 30  # pagination still works
+    hub.faults.add("corrupt,field=id,route=info,times=1")  # no value: the key is dropped
+    with pytest.raises(KeyError):
+        api.model_info(ms[0].id)
+    assert FaultPlan.parse("corrupt,field=likes,value=12,items=0").rules[0].items == 0
+    with pytest.raises(ValueError):
+        FaultPlan.parse("corrupt")

@@ -9,10 +9,12 @@ firings) and ``prob`` (seeded coin). Faulted requests still count in the stats a
 Spec grammar (``--faults``), rules separated by ``;``::
 
     RULE    := KIND [ "=" VALUE ] { "," KEY "=" VALUE }
-    KIND    := 429 | status | hang | truncate | html | delay
+    KIND    := 429 | status | hang | truncate | html | delay | corrupt
     VALUE   := 429: the mode (ratelimit | retry-after | bare), status: the code, delay: seconds
     KEY     := route (listing|info|other|any) | author | page | model | path (substring)
              | nth | times | prob | t (seconds announced by a 429) | status | mode | seconds
+             | field, value, items (corrupt: set key `field` to the string `value`, or drop it when
+               no value is given, in `items` items of the body; 0 = all)
 
 Examples::
 
@@ -25,15 +27,18 @@ Examples::
     truncate,route=listing,page=2             half a JSON body, status 200
     html,route=info,times=1                   an HTML error page with status 200
     delay=0.5,route=listing                   every listing page takes 0.5 s longer
+    corrupt,field=likes,value=12,times=1      one listing item gets "likes": "12" (a string)
 """
 
 from __future__ import annotations
 
 import random
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from dataclasses import field as dc_field
 
-KINDS = ("429", "status", "hang", "truncate", "html", "delay")
+KINDS = ("429", "status", "hang", "truncate", "html", "delay", "corrupt")
+DROP = object()  # corrupt without a value: remove the field
 MODES_429 = ("ratelimit", "retry-after", "bare")
 
 
@@ -44,6 +49,9 @@ class Fault:
     mode: str = "ratelimit"  # for 429: ratelimit | retry-after | bare
     t: int = 1  # seconds announced by a 429 (RateLimit t= or Retry-After)
     seconds: float = 1.0  # for delay
+    field: str | None = None  # for corrupt: the JSON key to alter in the response items
+    value: object = DROP  # for corrupt: the value to put there (default: remove the key)
+    items: int = 1  # for corrupt: how many items of a listing page (0 = all)
     route: str = "any"
     author: str | None = None
     page: int | None = None
@@ -52,8 +60,8 @@ class Fault:
     nth: int = 1
     times: int | None = None
     prob: float | None = None
-    seen: int = field(default=0, compare=False)
-    fired: int = field(default=0, compare=False)
+    seen: int = dc_field(default=0, compare=False)
+    fired: int = dc_field(default=0, compare=False)
 
     def __post_init__(self):
         self.kind = str(self.kind)
@@ -61,6 +69,8 @@ class Fault:
             raise ValueError(f"unknown fault kind {self.kind!r}; expected one of {', '.join(KINDS)}")
         if self.kind == "429" and self.mode not in MODES_429:
             raise ValueError(f"unknown 429 mode {self.mode!r}; expected one of {', '.join(MODES_429)}")
+        if self.kind == "corrupt" and not self.field:
+            raise ValueError("a corrupt fault needs field=<json key>")
         if self.route not in ("any", "listing", "info", "other"):
             raise ValueError(f"unknown route {self.route!r}; expected any, listing, info or other")
 
@@ -82,6 +92,12 @@ class Fault:
         parts = [head.get(self.kind, self.kind)]
         if self.kind == "429":
             parts.append(f"t={self.t}")
+        if self.kind == "corrupt":
+            parts.append(f"field={self.field}")
+            if self.value is not DROP:
+                parts.append(f"value={self.value}")
+            if self.items != 1:
+                parts.append(f"items={self.items}")
         for key in ("route", "author", "page", "model", "path", "nth", "times", "prob"):
             v = getattr(self, key)
             if v is not None and not (key == "route" and v == "any") and not (key == "nth" and v == 1):
@@ -89,7 +105,7 @@ class Fault:
         return ",".join(parts)
 
 
-_INT_KEYS = {"status", "t", "page", "nth", "times"}
+_INT_KEYS = {"status", "t", "page", "nth", "times", "items"}
 _FLOAT_KEYS = {"seconds", "prob"}
 
 

@@ -383,6 +383,24 @@ class HubSim:
             return _Response(hang=True)
         if fault.kind == "html":
             return _Response(200, HTML_ERROR, rl + [("Content-Type", "text/html; charset=utf-8")])
+        if fault.kind == "corrupt":
+            from .faults import DROP
+
+            full = self._dispatch(kind, model_id, rev, parts, query, token, False, "GET")
+            try:
+                data = json.loads(full.body)
+            except ValueError:
+                return _Response(full.status, full.body, rl + full.headers)
+            targets = data if isinstance(data, list) else [data]
+            if fault.items > 0:
+                targets = targets[: fault.items]
+            for item in targets:
+                if isinstance(item, dict):
+                    if fault.value is DROP:
+                        item.pop(fault.field, None)
+                    else:
+                        item[fault.field] = fault.value
+            return _Response(full.status, _json(data), rl + full.headers)
         if fault.kind == "truncate":
             full = self._dispatch(kind, model_id, rev, parts, query, token, False, "GET")
             body = full.body[: max(1, len(full.body) // 2)]
