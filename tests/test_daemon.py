@@ -417,6 +417,7 @@ def test_readers_never_fail_while_the_daemon_runs_jobs_back_to_back(tmp_path, hu
     ({"colect": "0 6 * * *"}, "schedule.colect"),
     ({"collect": "0 6 * * *", "jitter_s": -5}, "schedule.jitter_s"),
     ({"collect": "0 6 * * 8"}, "schedule.collect"),
+    ({"collect": "0 6 * * *", "timezone": "Europe/Berlin"}, "schedule.timezone"),
     (None, "schedule"),
 ])
 def test_config_mistakes_refuse_to_start_with_exit_2(tmp_path, schedule, key):

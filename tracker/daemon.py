@@ -35,7 +35,7 @@ import structlog
 
 from tracker import cron, jobs
 from tracker.config import ConfigError, Settings
-from tracker.warehouse import Warehouse, WarehouseError
+from tracker.warehouse import Warehouse
 
 log = structlog.get_logger("tracker.daemon")
 
@@ -239,6 +239,7 @@ class Daemon:
 
     def __init__(self, settings: Settings, clock: Clock | None = None):
         from apscheduler.events import EVENT_JOB_MAX_INSTANCES, EVENT_SCHEDULER_STARTED
+        from apscheduler.executors.pool import ThreadPoolExecutor
         from apscheduler.schedulers.base import STATE_RUNNING
         from apscheduler.schedulers.blocking import BlockingScheduler
 
@@ -279,8 +280,11 @@ class Daemon:
                 wait = super()._process_jobs()
                 return wait if wait is None else wait / daemon.speed
 
-        self.scheduler = _Scheduler(timezone=dt.UTC, job_defaults={
-            "coalesce": True, "max_instances": 1, "misfire_grace_time": None})
+        # Jobs run one at a time, in schedule order (they share the Hub's rate limit, and tree reads
+        # what collect wrote); the clock watch has its own thread so a long job cannot delay it.
+        self.scheduler = _Scheduler(
+            timezone=dt.UTC, executors={"default": ThreadPoolExecutor(1), "watch": ThreadPoolExecutor(1)},
+            job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None})
         self.scheduler.add_listener(self._on_started, EVENT_SCHEDULER_STARTED)
         self.scheduler.add_listener(self._on_busy, EVENT_JOB_MAX_INSTANCES)
 
@@ -331,7 +335,7 @@ class Daemon:
             self.scheduler.add_job(self._execute, cron.trigger(expr, self.settings.schedule_jitter_s), args=[name],
                                    id=name, name=name, **kwargs)
         self.scheduler.add_job(self._watch, IntervalTrigger(seconds=WATCH_S, start_date=now), id="_watch",
-                               name="clock watch")
+                               name="clock watch", executor="watch")
 
     def _on_started(self, _event: Any) -> None:
         nxt = {}
@@ -352,7 +356,7 @@ class Daemon:
     def _last_ok_all(self) -> dict[str, dt.datetime | None] | None:
         try:
             return {job: v["last_ok"] for job, v in last_runs(self.settings).items()}
-        except (WarehouseError, OSError, Exception) as exc:  # noqa: BLE001 - unreadable: assume owed
+        except Exception as exc:  # noqa: BLE001 - unreadable (locked, corrupt): assume owed
             log.warning("cannot read `runs` from the warehouse; assuming jobs are owed", error=str(exc))
             return None
 
@@ -410,7 +414,7 @@ class Daemon:
         reason = self._reason.pop(name, "schedule")
         with structlog.contextvars.bound_contextvars(job=name, attempt=uuid.uuid4().hex[:8],
                                                      scheduled_for=_iso(period), trigger=reason):
-            if self._stopping.is_set():  # submitted in the instant the stop began
+            if self._stopping.is_set():  # queued behind the running job, or submitted as the stop began
                 log.info("job not started: the daemon is stopping")
                 return
             try:
