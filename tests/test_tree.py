@@ -90,7 +90,7 @@ def test_derivative_counts_equal_the_truth(tmp_path, world):
 
 
 def test_paced_by_the_quota_without_a_single_429(tmp_path):
-    q, w = 30, 2.0
+    q, w = 20, 2.0
     world = World(seed=4, models=2000, official={"Qwen": 100}, now="2026-08-10")
     fams = [{"name": "qwen", "authors": ["Qwen"], "region": "china"}]
     with HubSim(world) as hub:

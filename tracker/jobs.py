@@ -18,9 +18,9 @@ import pandas as pd
 import structlog
 
 from tracker import hub as hubmod
-from tracker import records
+from tracker import records, trends
 from tracker.config import Family, Settings
-from tracker.warehouse import Warehouse, new_run_id
+from tracker.warehouse import DERIVED, Warehouse, new_run_id
 
 log = structlog.get_logger("tracker.jobs")
 
@@ -118,24 +118,69 @@ def collect(settings: Settings, *, families: list[str] | None = None, now: dt.da
         ok, failed = len(fam_rows), len(chosen) - len(fam_rows)
         status = "ok" if failed == 0 else ("partial" if ok else "failed")
         snapshots = pd.concat(snaps, ignore_index=True) if snaps else None
-        fam_df = _family_rows(wh, snapshots, fam_rows, run_id, started, day)
+        intervals: dict[str, tuple[Any, Any]] = {}
+        quality = None
+        if snapshots is not None:
+            keyed, id_of = wh.store_models(snapshots[["model_id", *Warehouse.ATTRS]], run_id, started, day)
+            snapshots = snapshots.merge(keyed[["model_id", "model_key"]], on="model_id", how="left")
+            intervals, quality = _intervals(wh, snapshots, day, started, id_of)
+            snapshots = snapshots.sort_values(["family", "model_key"], ignore_index=True)
+        fam_df = _family_rows(wh, snapshots, fam_rows, run_id, started, day, intervals)
         run = {
             "run_id": run_id, "job": "collect", "started_at": started, "finished_at": started + dt.timedelta(
                 seconds=time.monotonic() - t0), "status": status, "families_ok": ok, "families_failed": failed,
             "models": 0 if snapshots is None else len(snapshots), "requests": requests, "retries": retries,
             "error": "; ".join(errors) or None,
         }
-        if snapshots is not None:
-            snapshots = snapshots.sort_values(["family", "model_id"], ignore_index=True)
-        wh.publish(run, day, {"snapshots": snapshots, "family_snapshots": fam_df,
+        if quality is not None:
+            quality["run_id"] = run_id
+        wh.publish(run, day, {"snapshots": snapshots, "family_snapshots": fam_df, "quality": quality,
                               "quarantine": pd.DataFrame(quarantine) if quarantine else None})
+        _derive_after(settings, wh)
         log.info("collect finished", status=status, families_ok=ok, families_failed=failed, models=run["models"],
                  requests=requests, retries=retries, seconds=round(time.monotonic() - t0, 2))
     return run
 
 
+def _intervals(wh: Warehouse, snapshots: pd.DataFrame, day: dt.date, taken_at: dt.datetime,
+               id_of: dict[int, str]) -> tuple[dict[str, tuple[Any, Any]], pd.DataFrame | None]:
+    """Per family: the exact downloads since its previous snapshot day (from all-time counts) and the
+    model-level data-quality findings of that interval (trends.downloads_day / quality_flags)."""
+    prev = wh.previous_family_runs(day)
+    created = dict(zip(snapshots.model_key, snapshots.created_at))
+    out: dict[str, tuple[Any, Any]] = {}
+    flags = []
+    for fam, cur in snapshots.groupby("family", sort=True):
+        if fam not in prev:
+            continue
+        run0, day0, at0 = prev[fam]
+        old = wh.snapshot_rows(run0, day0, fam)
+        pair = pd.concat([
+            pd.DataFrame({"day": pd.Timestamp(day0), "family": fam, "model_id": old.model_key.astype("int64"),
+                          "created_at": old.model_key.map(created), "taken_at": at0,
+                          "downloads_all_time": old.downloads_all_time.astype("Int64")}),
+            pd.DataFrame({"day": pd.Timestamp(day), "family": fam, "model_id": cur.model_key.astype("int64"),
+                          "created_at": cur.created_at, "taken_at": pd.Timestamp(taken_at),
+                          "downloads_all_time": cur.downloads_all_time.astype("Int64")}),
+        ], ignore_index=True)
+        dd = trends.downloads_day(pair)
+        last = dd[dd.day == pd.Timestamp(day)]
+        if len(last):
+            total = last.interval_downloads.iloc[0]
+            out[fam] = (None if pd.isna(total) else round(total), int(last.interval_days.iloc[0]))
+        q = trends.quality_flags(pair)
+        q = q[(q.day == pd.Timestamp(day)) & q.model_id.notna()]
+        if len(q):
+            q = q.assign(model_id=q.model_id.map(lambda k: id_of.get(int(k), str(k))))
+            flags.append(q)
+    quality = pd.concat(flags, ignore_index=True) if flags else None
+    if quality is not None:
+        quality["day"] = day
+    return out, quality
+
+
 def _family_rows(wh: Warehouse, snapshots: pd.DataFrame | None, fams: list[dict[str, Any]], run_id: str,
-                 taken_at: dt.datetime, day: dt.date) -> pd.DataFrame | None:
+                 taken_at: dt.datetime, day: dt.date, intervals: dict[str, tuple[Any, Any]]) -> pd.DataFrame | None:
     """Per-family aggregates of the run, including families that listed no model (models = 0)."""
     if not fams:
         return None
@@ -147,6 +192,8 @@ def _family_rows(wh: Warehouse, snapshots: pd.DataFrame | None, fams: list[dict[
             base[col] = pd.NA
         base[col] = base[col].astype("Int64")
     base["models"] = base["models"].fillna(0)
+    base["downloads_interval"] = pd.array([intervals.get(f, (None, None))[0] for f in base.family], dtype="Int64")
+    base["interval_days"] = pd.array([intervals.get(f, (None, None))[1] for f in base.family], dtype="Int32")
     base["run_id"] = run_id
     base["taken_at"] = pd.Timestamp(taken_at).tz_convert("UTC").as_unit("us")
     base["day"] = day
@@ -297,6 +344,7 @@ def tree(settings: Settings, *, families: list[str] | None = None, now: dt.datet
                "families_ok": len(complete), "families_failed": len(incomplete), "models": len(new_rows),
                "requests": stats.requests, "retries": stats.retries, "error": "; ".join(errors) or None}
         wh.publish(run, day, {})
+        _derive_after(settings, wh)
         log.info("tree finished", status=status, models_fetched=len(new_rows), requests=stats.requests,
                  rate_limited=stats.rate_limited, quota_wait_s=round(stats.quota_wait_s, 1),
                  families_complete=complete, families_incomplete=incomplete,
@@ -304,6 +352,60 @@ def tree(settings: Settings, *, families: list[str] | None = None, now: dt.datet
     run["rate_limited"] = stats.rate_limited
     run["quota_wait_s"] = stats.quota_wait_s
     return run
+
+
+CROSSOVER_METRICS = ("downloads_30d", "downloads_week", "downloads_all_time", "likes", "derivatives", "models")
+MODEL_METRICS = ("downloads_30d", "downloads_all_time", "likes")
+PROJECTION_WINDOW_DAYS = 28
+TOP_MODELS = 25
+
+
+def _derive_after(settings: Settings, wh: Warehouse) -> None:
+    """Refresh the derived trend tables after a run; their failure never fails the run (its data is
+    stored), and the next run recomputes them from scratch."""
+    try:
+        derive(settings, wh)
+    except Exception:  # noqa: BLE001
+        log.exception("recomputing the trend tables failed; the run's data is stored")
+
+
+def family_series(wh: Warehouse) -> pd.DataFrame:
+    """family_daily with downloads_week (the trailing 7 days), the input of every trend."""
+    fd = wh.family_series()
+    if fd.empty:
+        return fd.assign(downloads_week=pd.Series(dtype="float64"))
+    return trends.trailing_week(fd)
+
+
+def derive(settings: Settings, wh: Warehouse | None = None) -> dict[str, int]:
+    """Recompute the derived trend tables (family_weekly, crossovers, model_crossovers, projections,
+    family-level quality) from the family series and replace them. Cheap: the input is one row per
+    family per day, plus the daily values of the leading models."""
+    wh = wh or Warehouse(settings.warehouse)
+    fd = family_series(wh)
+    out: dict[str, pd.DataFrame] = {}
+    if fd.empty:
+        return {}
+    out["family_weekly"] = trends.weekly(fd.drop(columns=["downloads_week"]))
+    out["crossovers"] = trends.crossovers(fd, list(CROSSOVER_METRICS))
+    as_of = fd["day"].max()
+    out["projections"] = pd.concat(
+        [trends.projections(fd, m, as_of=as_of, window_days=PROJECTION_WINDOW_DAYS) for m in CROSSOVER_METRICS],
+        ignore_index=True)
+    out["family_quality"] = trends.family_quality(fd)
+    latest = wh.snapshot_on(as_of.date())
+    picks: set[str] = set()
+    for m in MODEL_METRICS:
+        vals = latest.dropna(subset=[m]).drop_duplicates("model_id")
+        picks |= set(vals.nlargest(TOP_MODELS, m, keep="first").model_id)
+    series = wh.model_series(sorted(picks)) if picks else pd.DataFrame()
+    mc = [trends.model_crossovers(series, m, top=TOP_MODELS) for m in MODEL_METRICS] if len(series) else []
+    mc = pd.concat(mc, ignore_index=True) if mc else pd.DataFrame(columns=DERIVED["model_crossovers"].names)
+    out["model_crossovers"] = mc.rename(columns={"model_id_value": "model_value",
+                                                 "model_id_previous_value": "model_previous_value"})
+    for name, df in out.items():
+        wh.write_derived(name, df)
+    return {name: len(df) for name, df in out.items()}
 
 
 # The jobs the daemon can schedule, by the names used in config.yaml's `schedule:`.

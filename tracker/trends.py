@@ -867,3 +867,49 @@ def quality_flags(snaps: pd.DataFrame, family_daily: pd.DataFrame | None = None)
     return out.sort_values(["day", "family", "issue", "model_id"], kind="stable").reset_index(
         drop=True
     )
+
+
+# --------------------------------------------------------------------------- helpers for the derived views
+
+
+def family_quality(family_daily: pd.DataFrame) -> pd.DataFrame:
+    """Family-level data-quality notes (stale days, missing days) from the daily family series.
+
+    Input: family_daily (day, family and any of models, downloads_30d, downloads_all_time, likes,
+    derivatives). Output: as `quality_flags` (day, family, model_id = NA, issue, detail), issues
+    ``stale`` and ``missing_day`` only.
+    """
+    pseudo = pd.DataFrame({"day": family_daily["day"], "family": family_daily["family"],
+                           "model_id": "(family)"})
+    q = quality_flags(pseudo, family_daily=family_daily)
+    q = q[q["issue"].isin(["stale", "missing_day"])].reset_index(drop=True)
+    q["model_id"] = pd.Series([None] * len(q), dtype="str")
+    return q
+
+
+def trailing_week(family_daily: pd.DataFrame) -> pd.DataFrame:
+    """Downloads over the 7 days ending on each snapshot day, from the spread daily downloads.
+
+    Input: day, family, downloads_day (per day, spread evenly over the interval ending that day) and
+    interval_days (the interval's length; 1 when absent). Each calendar day of an interval carries
+    the interval's daily value, so a gap of several days is filled with its own average, never 0.
+    Output: the input with a column downloads_week (float; NA unless all 7 days are covered).
+    """
+    fd = family_daily.copy()
+    fd["day"] = _days(fd["day"])
+    if "interval_days" not in fd.columns:
+        fd["interval_days"] = 1
+    parts = []
+    for fam, g in fd.sort_values("day").groupby("family", sort=False):
+        v = _float(g["downloads_day"])
+        n = pd.to_numeric(g["interval_days"], errors="coerce").fillna(1).astype("int64").to_numpy()
+        n = np.where(np.isnan(v), 1, np.maximum(n, 1))
+        ends = g["day"].to_numpy()
+        cal_days = np.concatenate([e - np.arange(k)[::-1] * _DAY for e, k in zip(ends, n, strict=True)])
+        cal_vals = np.repeat(v, n)
+        cal = pd.Series(cal_vals, index=pd.DatetimeIndex(cal_days)).groupby(level=0).last()
+        full = cal.reindex(pd.date_range(cal.index.min(), cal.index.max(), freq="D"))
+        week = full.rolling(7, min_periods=7).sum()  # NaN anywhere in the 7 days -> NaN
+        parts.append(pd.Series(week.reindex(g["day"]).to_numpy(), index=g.index))
+    fd["downloads_week"] = pd.concat(parts) if parts else pd.Series(dtype="float64")
+    return fd

@@ -14,6 +14,7 @@ added or the warehouse folder has moved; readers holding the old file keep worki
 from __future__ import annotations
 
 import datetime as dt
+import fcntl
 import os
 import re
 import secrets
@@ -39,17 +40,29 @@ SCHEMAS: dict[str, pa.Schema] = {
         ("status", pa.string()), ("families_ok", pa.int32()), ("families_failed", pa.int32()),
         ("models", pa.int64()), ("requests", pa.int64()), ("retries", pa.int64()), ("error", pa.string()),
     ]),
+    # the daily rows hold only what changes daily; a model's attributes live in `models` (below), so
+    # that a snapshot row costs a few bytes (the `snapshots` view joins them back)
     "snapshots": pa.schema([
         ("run_id", pa.string()), ("taken_at", _TS), ("day", pa.date32()), ("family", pa.string()),
-        ("model_id", pa.string()), ("author", pa.string()), ("downloads_30d", pa.int64()),
-        ("downloads_all_time", pa.int64()), ("likes", pa.int64()), ("trending_score", pa.float64()),
-        ("created_at", _TS), ("last_modified", _TS), ("pipeline_tag", pa.string()),
-        ("library_name", pa.string()), ("gated", pa.string()),
+        ("model_key", pa.int64()), ("downloads_30d", pa.int64()), ("downloads_all_time", pa.int64()),
+        ("likes", pa.int64()), ("trending_score", pa.float64()),
+    ]),
+    # one row per model whenever its attributes are new or changed (valid from that snapshot on)
+    "models": pa.schema([
+        ("model_key", pa.int64()), ("model_id", pa.string()), ("author", pa.string()), ("created_at", _TS),
+        ("last_modified", _TS), ("pipeline_tag", pa.string()), ("library_name", pa.string()),
+        ("gated", pa.string()), ("valid_from", _TS), ("run_id", pa.string()),
     ]),
     "family_snapshots": pa.schema([
         ("run_id", pa.string()), ("taken_at", _TS), ("day", pa.date32()), ("family", pa.string()),
         ("label", pa.string()), ("region", pa.string()), ("models", pa.int64()), ("downloads_30d", pa.int64()),
         ("downloads_all_time", pa.int64()), ("likes", pa.int64()),
+        ("downloads_interval", pa.int64()), ("interval_days", pa.int32()),
+    ]),
+    # model-level data-quality findings of a collect (family-level ones are derived from family_daily)
+    "quality": pa.schema([
+        ("run_id", pa.string()), ("day", pa.date32()), ("family", pa.string()), ("model_id", pa.string()),
+        ("issue", pa.string()), ("detail", pa.string()),
     ]),
     # tree: one file per flushed chunk of model_info answers (kept across interrupted runs of a day)
     "tree_parts": pa.schema([
@@ -71,6 +84,38 @@ SCHEMAS: dict[str, pa.Schema] = {
         ("run_id", pa.string()), ("family", pa.string()), ("model_id", pa.string()), ("reason", pa.string()),
         ("raw", pa.string()),
     ]),
+}
+
+
+_COUNT_METRICS = ("models", "downloads_30d", "downloads_all_time", "likes", "derivatives", "downloads_week")
+
+
+def _weekly_schema() -> pa.Schema:
+    fields = [("week", pa.string()), ("week_start", pa.date32()), ("family", pa.string()), ("label", pa.string()),
+              ("region", pa.string())]
+    for m in _COUNT_METRICS:
+        fields += [(m, pa.int64()), (f"{m}_wow", pa.int64()), (f"{m}_wow_pct", pa.float64()),
+                   (f"{m}_share", pa.float64())]
+    return pa.schema(fields)
+
+
+def _crossover_schema(entity: str, prefix: str) -> pa.Schema:
+    return pa.schema([("day", pa.date32()), ("metric", pa.string()), (entity, pa.string()), ("overtaken", pa.string()),
+                      (f"{prefix}_value", pa.float64()), ("overtaken_value", pa.float64()),
+                      ("previous_day", pa.date32()), (f"{prefix}_previous_value", pa.float64()),
+                      ("overtaken_previous_value", pa.float64())])
+
+
+# Derived tables: recomputed from the small family series after every job and replaced whole
+# (one file each), so that the trend views answer at once however long the history.
+DERIVED: dict[str, pa.Schema] = {
+    "family_weekly": _weekly_schema(),
+    "crossovers": _crossover_schema("family", "family"),
+    "model_crossovers": _crossover_schema("model_id", "model"),
+    "projections": pa.schema([("as_of", pa.date32()), ("metric", pa.string()), ("family", pa.string()),
+                              ("overtaken", pa.string()), ("projected_day", pa.date32()), ("window_days", pa.int32())]),
+    "family_quality": pa.schema([("day", pa.date32()), ("family", pa.string()), ("model_id", pa.string()),
+                                 ("issue", pa.string()), ("detail", pa.string())]),
 }
 
 
@@ -105,10 +150,13 @@ class Warehouse:
     def __init__(self, root: Path):
         self.root = Path(root).absolute()
         self.db_path = self.root / DB_NAME
+        self._ensured = False
 
     # ---- layout -------------------------------------------------------------------------------
     def ensure(self) -> None:
         """Create the folders, their empty seed files and hub.duckdb, or bring hub.duckdb up to date."""
+        if self._ensured:
+            return
         try:
             self.root.mkdir(parents=True, exist_ok=True)
             for name, schema in SCHEMAS.items():
@@ -116,11 +164,17 @@ class Warehouse:
                 if not seed.exists():  # views glob these folders; a glob matching nothing is an error
                     seed.parent.mkdir(parents=True, exist_ok=True)
                     self._write_atomic(schema.empty_table(), seed)
+            for name, schema in DERIVED.items():
+                dest = self.root / "derived" / f"{name}.parquet"
+                if not dest.exists():
+                    dest.parent.mkdir(parents=True, exist_ok=True)
+                    self._write_atomic(schema.empty_table(), dest)
         except OSError as exc:
             raise WarehouseError(f"cannot create the warehouse at {self.root}: {exc.strerror}. "
                                  "Check the `warehouse:` path in config.yaml and its permissions.") from None
         if self._views_stale():
             self._build_views()
+        self._ensured = True
 
     def _guard(self) -> str:
         paths = sorted({str(self.db_path), os.path.realpath(self.db_path)})
@@ -176,9 +230,9 @@ class Warehouse:
             tmp.unlink(missing_ok=True)
         _fsync_dir(dest.parent)
 
-    def table(self, name: str, df: pd.DataFrame) -> pa.Table:
+    def table(self, name: str, df: pd.DataFrame, schema: pa.Schema | None = None) -> pa.Table:
         """A DataFrame as an Arrow table of the dataset's declared schema (a wrong type raises)."""
-        schema = SCHEMAS[name]
+        schema = schema or SCHEMAS[name]
         missing = [f.name for f in schema if f.name not in df.columns]
         if missing:
             raise WarehouseError(f"internal: {name} rows lack columns {missing}")
@@ -191,6 +245,17 @@ class Warehouse:
         dest = self.root / name / day.isoformat() / f"{file_id}.parquet"
         dest.parent.mkdir(parents=True, exist_ok=True)
         self._write_atomic(self.table(name, df), dest)
+
+    def write_derived(self, name: str, df: pd.DataFrame) -> None:
+        """Replace a derived table whole (atomically)."""
+        schema = DERIVED[name]
+        df = df.copy()
+        for f in schema:
+            if pa.types.is_integer(f.type) and f.name in df.columns:
+                df[f.name] = pd.to_numeric(df[f.name], errors="coerce").round().astype("Int64")
+            if pa.types.is_date(f.type) and f.name in df.columns:
+                df[f.name] = pd.to_datetime(df[f.name]).dt.date
+        self._write_atomic(self.table(name, df, schema), self.root / "derived" / f"{name}.parquet")
 
     def publish(self, run: dict[str, Any], day: dt.date, datasets: dict[str, pd.DataFrame | None]) -> None:
         """Write a run's data files, then its `runs` record, which makes them visible together."""
@@ -259,6 +324,121 @@ class Warehouse:
 
     def size_bytes(self) -> int:
         return sum(p.stat().st_size for p in self.root.rglob("*") if p.is_file())
+
+    @contextmanager
+    def writer_lock(self) -> Iterator[None]:
+        """Serialise the short critical sections of writers (model keys): a collect by hand while the
+        daemon runs one must not hand out the same key twice."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        with open(self.root / ".writer.lock", "a") as fh:
+            fcntl.flock(fh, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(fh, fcntl.LOCK_UN)
+
+    def model_versions(self) -> pd.DataFrame:
+        """Every model's latest attributes (model_key, model_id, author, created_at, ...)."""
+        with duckdb.connect() as con:
+            return con.execute(
+                "SELECT * FROM read_parquet(?, union_by_name = true) "
+                "QUALIFY row_number() OVER (PARTITION BY model_key ORDER BY valid_from DESC) = 1",
+                [self._glob("models")]).df()
+
+    ATTRS = ("author", "created_at", "last_modified", "pipeline_tag", "library_name", "gated")
+
+    def store_models(self, rows: pd.DataFrame, run_id: str, taken_at: dt.datetime,
+                     day: dt.date) -> tuple[pd.DataFrame, dict[int, str]]:
+        """Give every model of `rows` (model_id + attributes) its stable integer key, and record the
+        attributes that are new or changed. Returns (model_id, model_key, created_at) for the rows, and
+        every known key's model id."""
+        rows = rows.drop_duplicates("model_id", keep="last")
+        with self.writer_lock():
+            cur = self.model_versions()
+            keys = dict(zip(cur.model_id, cur.model_key))
+            nxt = int(cur.model_key.max()) + 1 if len(cur) else 1
+            new_ids = [m for m in rows.model_id if m not in keys]
+            keys.update(zip(new_ids, range(nxt, nxt + len(new_ids))))
+            rows = rows.assign(model_key=rows.model_id.map(keys).astype("int64"))
+            with duckdb.connect() as con:
+                con.register("r", rows)
+                con.register("c", cur)
+                distinct = " OR ".join(f"r.{a} IS DISTINCT FROM c.{a}" for a in ("model_id", *self.ATTRS))
+                changed = con.sql(f"SELECT r.* FROM r LEFT JOIN c USING (model_key) "
+                                  f"WHERE c.model_key IS NULL OR {distinct}").df()
+            changed["valid_from"] = pd.Timestamp(taken_at).tz_convert("UTC").as_unit("us")
+            changed["run_id"] = run_id
+            self.write("models", day, run_id, changed)
+        return rows[["model_id", "model_key", "created_at"]], {k: m for m, k in keys.items()}
+
+    def previous_family_runs(self, before: dt.date) -> dict[str, tuple[str, dt.date, pd.Timestamp]]:
+        """Each family's last successful snapshot of a day before `before`: run_id, day, taken_at."""
+        with self.connect() as con:
+            df = con.execute("""
+                SELECT family, run_id, day, taken_at FROM read_parquet($glob, union_by_name = true)
+                WHERE run_id IN (SELECT run_id FROM runs WHERE status IN ('ok', 'partial')) AND day < $before
+                QUALIFY row_number() OVER (PARTITION BY family ORDER BY taken_at DESC, run_id DESC) = 1""",
+                             {"glob": self._glob("family_snapshots"), "before": before}).df()
+        return {r.family: (r.run_id, r.day.date(), r.taken_at) for r in df.itertuples()}
+
+    def snapshot_rows(self, run_id: str, day: dt.date, family: str) -> pd.DataFrame:
+        """The stored rows of one family in one run (reads one file)."""
+        path = self.root / "snapshots" / day.isoformat() / f"{run_id}.parquet"
+        if not path.exists():
+            return SCHEMAS["snapshots"].empty_table().to_pandas()
+        with duckdb.connect() as con:
+            return con.execute("SELECT * FROM read_parquet(?) WHERE family = ?", [str(path), family]).df()
+
+    def family_series(self) -> pd.DataFrame:
+        """family_daily plus each row's interval length (for the trailing-week sums)."""
+        with self.connect() as con:
+            return con.execute("""
+                SELECT d.*, f.interval_days FROM family_daily d
+                LEFT JOIN (SELECT day, family, interval_days FROM read_parquet($glob, union_by_name = true)
+                           WHERE run_id IN (SELECT run_id FROM runs WHERE status IN ('ok', 'partial'))
+                           QUALIFY row_number() OVER (PARTITION BY day, family ORDER BY taken_at DESC, run_id DESC) = 1)
+                     f USING (day, family)
+                ORDER BY family, day""", {"glob": self._glob("family_snapshots")}).df()
+
+    def snapshot_on(self, day: dt.date) -> pd.DataFrame:
+        """Each family's last successful snapshot at or before `day`, with model ids (reads only those files)."""
+        with self.connect() as con:
+            runs = con.execute("""
+                SELECT family, run_id, day FROM read_parquet($glob, union_by_name = true)
+                WHERE run_id IN (SELECT run_id FROM runs WHERE status IN ('ok', 'partial')) AND day <= $day
+                QUALIFY row_number() OVER (PARTITION BY family ORDER BY taken_at DESC, run_id DESC) = 1""",
+                               {"glob": self._glob("family_snapshots"), "day": day}).df()
+        if runs.empty:
+            return pd.DataFrame(columns=["day", "family", "model_id", "downloads_30d", "downloads_all_time", "likes",
+                                         "created_at"])
+        files = sorted({str(self.root / "snapshots" / r.day.date().isoformat() / f"{r.run_id}.parquet")
+                        for r in runs.itertuples()})
+        files = [f for f in files if Path(f).exists()]
+        if not files:
+            return pd.DataFrame(columns=["day", "family", "model_id", "downloads_30d", "downloads_all_time", "likes",
+                                         "created_at"])
+        with duckdb.connect() as con:
+            con.register("pick", runs)
+            return con.execute("""
+                SELECT s.day, s.family, m.model_id, s.downloads_30d, s.downloads_all_time, s.likes, m.created_at
+                FROM read_parquet($files, union_by_name = true) s JOIN pick p USING (family, run_id)
+                ASOF LEFT JOIN read_parquet($models, union_by_name = true) m
+                     ON s.model_key = m.model_key AND s.taken_at >= m.valid_from""",
+                               {"files": files, "models": self._glob("models")}).df()
+
+    def model_series(self, model_ids: list[str]) -> pd.DataFrame:
+        """Daily values (last successful snapshot of each day) of a few models: day, model_id, metrics."""
+        with self.connect() as con:
+            return con.execute("""
+                WITH keys AS (SELECT DISTINCT model_key, model_id FROM read_parquet($models, union_by_name = true)
+                              WHERE model_id IN (SELECT unnest($ids)))
+                SELECT s.day, k.model_id, s.downloads_30d, s.downloads_all_time, s.likes
+                FROM read_parquet($snaps, union_by_name = true) s JOIN keys k USING (model_key)
+                WHERE s.run_id IN (SELECT run_id FROM runs WHERE status IN ('ok', 'partial'))
+                QUALIFY row_number() OVER (PARTITION BY s.day, k.model_id ORDER BY s.taken_at DESC, s.family) = 1
+                ORDER BY k.model_id, s.day""",
+                               {"ids": model_ids, "models": self._glob("models"),
+                                "snaps": self._glob("snapshots")}).df()
 
     @staticmethod
     def aggregate(snapshots: pd.DataFrame) -> pd.DataFrame:

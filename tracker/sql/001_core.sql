@@ -12,11 +12,16 @@ SELECT run_id, job, started_at, finished_at, status, families_ok, families_faile
 FROM read_parquet('{{warehouse}}/runs/*/*.parquet', union_by_name = true)
 WHERE {{guard}};
 
+-- Daily rows carry a model key and the counts; a model's attributes (id, author, created_at, ...)
+-- are stored once per change and joined back as of the snapshot's time.
 CREATE OR REPLACE VIEW snapshots AS
-SELECT run_id, taken_at, day, family, model_id, author, downloads_30d, downloads_all_time, likes,
-       trending_score, created_at, last_modified, pipeline_tag, library_name, gated
-FROM read_parquet('{{warehouse}}/snapshots/*/*.parquet', union_by_name = true)
-WHERE run_id IN (SELECT run_id FROM runs WHERE status IN ('ok', 'partial'));
+SELECT s.run_id, s.taken_at, s.day, s.family, m.model_id, m.author, s.downloads_30d,
+       s.downloads_all_time, s.likes, s.trending_score, m.created_at, m.last_modified, m.pipeline_tag,
+       m.library_name, m.gated
+FROM read_parquet('{{warehouse}}/snapshots/*/*.parquet', union_by_name = true) s
+ASOF LEFT JOIN read_parquet('{{warehouse}}/models/*/*.parquet', union_by_name = true) m
+     ON s.model_key = m.model_key AND s.taken_at >= m.valid_from
+WHERE s.run_id IN (SELECT run_id FROM runs WHERE status IN ('ok', 'partial'));
 
 CREATE OR REPLACE VIEW models_latest AS
 SELECT *

@@ -1,0 +1,31 @@
+"""trailing_week and family_quality, on small frames worked out by hand."""
+
+import math
+
+import pandas as pd
+import pytest
+
+from tracker import trends
+
+
+def test_trailing_week_spreads_gaps_with_their_own_average():
+    # family a: snapshots every day 01..07, then a gap: next snapshot on the 10th covering 08-10 (3 days)
+    days = [f"2026-08-{d:02d}" for d in (1, 2, 3, 4, 5, 6, 7, 10)]
+    fd = pd.DataFrame({"day": days, "family": "a",
+                       "downloads_day": [float("nan"), 10, 10, 10, 10, 10, 10, 30.0],
+                       "interval_days": [None, 1, 1, 1, 1, 1, 1, 3]})
+    out = trends.trailing_week(fd).set_index("day")["downloads_week"]
+    # 07: days 01..07 but 01 unknown -> NA
+    assert math.isnan(out[pd.Timestamp("2026-08-07")])
+    # 10: days 04..10 = 10+10+10+10 (04..07) + 30+30+30 (08,09,10 each the gap's average 30) = 130
+    assert out[pd.Timestamp("2026-08-10")] == pytest.approx(130.0)
+
+
+def test_family_quality_flags_stale_and_missing_days():
+    fd = pd.DataFrame({"day": ["2026-08-01", "2026-08-02", "2026-08-05"], "family": "a",
+                       "models": [3, 3, 3], "downloads_30d": [100, 100, 120], "likes": [5, 5, 6]})
+    q = trends.family_quality(fd)
+    got = sorted(zip(q.day.dt.strftime("%m-%d"), q.issue))
+    # 08-02 equals 08-01 in every metric: stale; 03 and 04 have no snapshot
+    assert got == [("08-02", "stale"), ("08-03", "missing_day"), ("08-04", "missing_day")]
+    assert q.model_id.isna().all()
