@@ -6,6 +6,7 @@ import dataclasses
 import datetime as dt
 import re
 import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -257,7 +258,8 @@ def test_render_is_atomic_and_rerunnable(tmp_path):
 
 @pytest.mark.parametrize(
     "case",
-    ["empty", "columns_no_rows", "week_without_data", "one_family", "all_na_metric", "no_tree_data"],
+    ["empty", "columns_no_rows", "week_without_data", "one_family", "all_na_metric", "no_tree_data",
+     "messy"],
 )
 def test_sparse_inputs_render(tmp_path, case):
     if case == "empty":
@@ -276,9 +278,21 @@ def test_sparse_inputs_render(tmp_path, case):
         fd = daily()
         fd.loc[fd["family"] == "mistral", ["downloads_30d", "downloads_day"]] = pd.NA
         data = build(fd=fd)
-    else:
+    elif case == "no_tree_data":
         tree = ["finetunes", "adapters", "quantizations", "merges", "derivatives"]
         data = build(fd=daily().drop(columns=tree))
+    else:  # dates as strings and date objects, a family nobody configured, duplicates, odd columns
+        fd = daily()
+        extra = fd[fd["family"] == "qwen"].assign(family="ghost", label=None, source=None)
+        extra[["downloads_30d", "downloads_day", "likes", "models"]] = pd.NA
+        fd = pd.concat([fd, extra, fd.tail(3)], ignore_index=True)
+        data = build(fd=fd)
+        data.family_daily = fd.assign(day=fd["day"].dt.strftime("%Y-%m-%d"))
+        data.crossovers = data.crossovers.assign(day=data.crossovers["day"].dt.date, metric="new_metric")
+        data.quality = pd.DataFrame({"issue": ["mystery"], "family": ["ghost"]})
+        data.top_movers = pd.DataFrame({"model_id": ["a/b"]})
+        data.families = data.families.drop(columns=["rule"])
+        data.generated_at = dt.datetime(2026, 8, 24, 8, 0)  # naive: taken as UTC
     paths = render(data, tmp_path)
     md, page = paths[0].read_text(), paths[1].read_text()
     assert page.startswith("<!DOCTYPE html>") and page.rstrip().endswith("</html>")
@@ -293,8 +307,17 @@ def test_sparse_inputs_render(tmp_path, case):
         assert page.count("<svg") == 4  # the history still charts
     if case == "all_na_metric":
         assert "Mistral AI (no data)" in page
+    if case == "messy":
+        assert "Alibaba Qwen overtook Meta Llama in new metric on 2026-08-17 (30.0M vs 29.4M)" in md
+        assert "ghost (no data)" in page and "rule not recorded" in md and "| ghost | mystery | 1 |" in md
     if case == "no_tree_data":
         assert "derivatives (no tree data yet)" in md and page.count("<svg") == 3
+
+
+def test_import_is_cheap():
+    """matplotlib loads only when charts are drawn, so `tracker --help` stays fast."""
+    code = "import sys, tracker.report; assert 'matplotlib' not in sys.modules, 'matplotlib imported'"
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=60)
 
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -312,8 +335,8 @@ def test_html_screenshot_in_headless_chromium(tmp_path):
            "--disable-background-networking", "--disable-component-update", "--disable-sync",
            f"--user-data-dir={tmp_path / 'profile'}", f"--screenshot={shot}", "--window-size=1280,2400",
            f"file://{page}"]  # fmt: skip
-    subprocess.run(cmd, capture_output=True, timeout=60, check=False)
-    assert shot.exists(), "chromium wrote no screenshot"
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=60, check=False)
+    assert shot.exists(), f"chromium wrote no screenshot: {proc.stderr[-2000:]}"
     img = np.asarray(Image.open(shot).convert("RGB")).astype(int)
     assert img.shape[:2] == (2400, 1280)
     flat = img.reshape(-1, 3)

@@ -500,8 +500,12 @@ def _line(ax: Any, x: Any, y: np.ndarray, alt: np.ndarray, color: str, label: st
 
 
 def _mark_crossovers(ax: Any, data: ReportData, metrics: Iterable[str], names: _Names,
-                     colors: dict[str, str], y_of: Any = None) -> bool:  # fmt: skip
-    """Dotted line + label for the week's crossovers, a small marker for earlier ones."""
+                     colors: dict[str, str], y_of: Any = None, x_of: Any = None) -> bool:  # fmt: skip
+    """Dotted line + label for the week's crossovers, a diamond on the line for each crossover.
+
+    ``y_of(row)`` / ``x_of(row)`` place the diamond on the chart's series (default: the
+    crossover's own value and day).
+    """
     from matplotlib.transforms import blended_transform_factory
 
     cx = data.crossovers
@@ -531,7 +535,7 @@ def _mark_crossovers(ax: Any, data: ReportData, metrics: Iterable[str], names: _
     for _, r in marks.iterrows():
         y = y_of(r) if y_of is not None else r.get("family_value")
         if y is not None and np.isfinite(y):
-            ax.plot([r["_day"]], [y], marker="D", ms=5, color=colors.get(str(r["family"]), "#333"),
+            ax.plot([x_of(r) if x_of is not None else r["_day"]], [y], marker="D", ms=5, color=colors.get(str(r["family"]), "#333"),
                     mec="#1d2433", mew=0.8, zorder=6)  # fmt: skip
     return True
 
@@ -667,11 +671,13 @@ def _weekly_chart(data: ReportData, names: _Names, colors: dict[str, str]) -> st
     _value_axis(ax, v)
     lookup = {(t, f): v[i, j] for i, t in enumerate(idx) for j, f in enumerate(fams)}
 
-    def y_of(r: pd.Series) -> float:
-        d = r["_day"]
-        return lookup.get((d - pd.Timedelta(days=d.day_of_week), str(r["family"])), np.nan)
+    def monday(r: pd.Series) -> pd.Timestamp:
+        return r["_day"] - pd.Timedelta(days=r["_day"].day_of_week)
 
-    marked = _mark_crossovers(ax, data, ["downloads_week"], names, colors, y_of=y_of)
+    def y_of(r: pd.Series) -> float:  # a daily (trailing-week) crossover sits on its week's point
+        return lookup.get((monday(r), str(r["family"])), np.nan)
+
+    marked = _mark_crossovers(ax, data, ["downloads_week"], names, colors, y_of=y_of, x_of=monday)
     _date_axis(ax)
     ax.set_title("Weekly downloads per family (week starting)")
     _legend(ax, bool((alt & np.isfinite(v)).any()), marked, bool(partial.any()))
