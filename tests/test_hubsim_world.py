@@ -15,7 +15,7 @@ from hypothesis import HealthCheck, given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
 from tracker.hubsim import World  # noqa: E402
-from tracker.hubsim.testing import running_hub  # noqa: E402
+from tracker.hubsim.testing import running_hub, stock_client  # noqa: E402
 
 UTC = timezone.utc
 T0 = datetime(2023, 1, 1, tzinfo=UTC)
@@ -23,6 +23,13 @@ T1 = datetime(2026, 12, 31, tzinfo=UTC)
 times = st.integers(0, int((T1 - T0).total_seconds())).map(lambda s: T0 + timedelta(seconds=s))
 FEW = settings(max_examples=8, deadline=None, suppress_health_check=list(HealthCheck))
 
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _stock_client():
+    """Drive the unmodified client even if another test module installed its own client factory."""
+    with stock_client():
+        yield
 
 @pytest.fixture(scope="module")
 def small():

@@ -31,3 +31,18 @@ def running_hub(world: World | None = None, **opts):
         yield hub
     finally:
         hub.stop()
+
+
+@contextmanager
+def stock_client():
+    """Run the block with huggingface_hub's default HTTP client factory, restoring whatever factory
+    was installed before (another module may install a pacing/timeout factory at import time)."""
+    from huggingface_hub import set_client_factory
+    from huggingface_hub.utils import _http
+
+    previous = _http._GLOBAL_CLIENT_FACTORY
+    set_client_factory(_http.default_client_factory)
+    try:
+        yield
+    finally:
+        set_client_factory(previous)
