@@ -927,11 +927,29 @@ class World:
         pipes = [self._profiles[c]["pipeline"] for c in self._profile_arr[idx].tolist()]
         libs = [self._profiles[c]["library"] for c in self._profile_arr[idx].tolist()]
         rels, bases, tags = [], [], []
-        for i in idx.tolist():
-            r, ps = self.base_models(i, st)
-            rels.append(r)
-            bases.append([st.ids[p] for p in ps])
-            tags.append(self.tags(i, st))
+        self.parents_of(0)  # builds the child-sorted edge arrays
+        ec, ep = self._children_of
+        keep = st.vis[ep] if len(ep) else np.zeros(0, bool)
+        parents: dict[int, list[str]] = {}
+        ids_all = st.ids
+        for c, p in zip(ec[keep].tolist(), ep[keep].tolist()):
+            parents.setdefault(c, []).append(ids_all[p])
+        profs = self._profiles
+        rel_arr = self._rel[idx].tolist()
+        lic_arr = self._license[idx].tolist()
+        for i, pc, r, lc in zip(idx.tolist(), self._profile_arr[idx].tolist(), rel_arr, lic_arr):
+            ps = parents.get(i, []) if r >= 0 else []
+            rel = RELATIONS[r] if ps else None
+            rels.append(rel)
+            bases.append(ps)
+            prof = profs[pc]
+            if prof["raw_tags"]:
+                tags.append(list(prof["prefix"]))
+                continue
+            mid = []
+            for p in ps:
+                mid += (f"base_model:{p}", f"base_model:{rel}:{p}")
+            tags.append(prof["prefix"] + mid + [f"license:{self._licenses[lc]}"] + prof["suffix"])
         ids = st.ids[idx].tolist()
         return pd.DataFrame({
             "_id": self.oids(idx),
