@@ -146,6 +146,37 @@ def tree(settings, families, progress):
     sys.exit(0 if run["status"] == "ok" else 1)
 
 
+@cli.command()
+@click.option("--week", metavar="YYYY-Www", help="The ISO week, e.g. 2026-W34. Default: the last complete week.")
+@click.option("--out", "out", default="reports", show_default=True, type=click.Path(file_okay=False),
+              help="The folder to write into.")
+@click.option("--format", "fmt", default="md,html", show_default=True, metavar="md,html",
+              help="Comma-separated formats: md, html.")
+@with_settings
+def report(settings, week, out, fmt):
+    """Write the weekly trend report: who grew, who overtook whom, charts.
+
+    Writes <out>/<week>.md and a self-contained <out>/<week>.html (charts embedded, opens offline)
+    and prints their paths.
+
+    \b
+    Example:
+      tracker report --week 2026-W34 --out reports/
+    """
+    import re
+
+    from tracker import jobs
+
+    formats = tuple(f.strip() for f in fmt.split(",") if f.strip())
+    bad = [f for f in formats if f not in ("md", "html")]
+    if bad or not formats:
+        _fail(f"--format takes md, html or md,html (got '{fmt}')", 2)
+    if week and not re.fullmatch(r"\d{4}-W(0[1-9]|[1-4]\d|5[0-3])", week):
+        _fail(f"--week must be an ISO week like 2026-W34 (got '{week}')", 2)
+    for path in jobs.report(settings, week=week, out=out, formats=formats):
+        click.echo(str(path))
+
+
 READ_ONLY_TYPES = {"SELECT", "EXPLAIN"}
 
 
@@ -235,6 +266,11 @@ def daemon(settings):
         daemon_mod.run(settings)
     except daemon_mod.AlreadyRunning as exc:
         _fail(str(exc), 1)
+
+
+from tracker.hubsim.command import hubsim  # noqa: E402  (imports only click at module level)
+
+cli.add_command(hubsim, "hubsim")
 
 
 def main() -> None:

@@ -64,8 +64,12 @@ def _collect_family(hub: hubmod.Hub, fam: Family, budget_s: float, show_progress
 
 
 def collect(settings: Settings, *, families: list[str] | None = None, now: dt.datetime | None = None,
-            hub: hubmod.Hub | None = None, show_progress: bool | None = None) -> dict[str, Any]:
-    """Take one snapshot of every family (or the named ones) and publish it as one run."""
+            hub: hubmod.Hub | None = None, show_progress: bool | None = None,
+            refresh_trends: bool = True) -> dict[str, Any]:
+    """Take one snapshot of every family (or the named ones) and publish it as one run.
+
+    refresh_trends=False skips recomputing the derived trend tables (a bulk load of many days can
+    call `derive` once at the end instead)."""
     started = now or utcnow()
     t0 = time.monotonic()
     run_id = new_run_id("collect", started)
@@ -136,7 +140,8 @@ def collect(settings: Settings, *, families: list[str] | None = None, now: dt.da
             quality["run_id"] = run_id
         wh.publish(run, day, {"snapshots": snapshots, "family_snapshots": fam_df, "quality": quality,
                               "quarantine": pd.DataFrame(quarantine) if quarantine else None})
-        _derive_after(settings, wh)
+        if refresh_trends:
+            _derive_after(settings, wh)
         log.info("collect finished", status=status, families_ok=ok, families_failed=failed, models=run["models"],
                  requests=requests, retries=retries, seconds=round(time.monotonic() - t0, 2))
     return run
@@ -147,36 +152,34 @@ def _intervals(wh: Warehouse, snapshots: pd.DataFrame, day: dt.date, taken_at: d
     """Per family: the exact downloads since its previous snapshot day (from all-time counts) and the
     model-level data-quality findings of that interval (trends.downloads_day / quality_flags)."""
     prev = wh.previous_family_runs(day)
-    created = dict(zip(snapshots.model_key, snapshots.created_at))
-    out: dict[str, tuple[Any, Any]] = {}
-    flags = []
+    created = snapshots.drop_duplicates("model_key").set_index("model_key")["created_at"]
+    frames = []
     for fam, cur in snapshots.groupby("family", sort=True):
         if fam not in prev:
             continue
         run0, day0, at0 = prev[fam]
         old = wh.snapshot_rows(run0, day0, fam)
-        pair = pd.concat([
-            pd.DataFrame({"day": pd.Timestamp(day0), "family": fam, "model_id": old.model_key.astype("int64"),
-                          "created_at": old.model_key.map(created), "taken_at": at0,
-                          "downloads_all_time": old.downloads_all_time.astype("Int64")}),
-            pd.DataFrame({"day": pd.Timestamp(day), "family": fam, "model_id": cur.model_key.astype("int64"),
-                          "created_at": cur.created_at, "taken_at": pd.Timestamp(taken_at),
-                          "downloads_all_time": cur.downloads_all_time.astype("Int64")}),
-        ], ignore_index=True)
-        dd = trends.downloads_day(pair)
-        last = dd[dd.day == pd.Timestamp(day)]
-        if len(last):
-            total = last.interval_downloads.iloc[0]
-            out[fam] = (None if pd.isna(total) else round(total), int(last.interval_days.iloc[0]))
-        q = trends.quality_flags(pair)
-        q = q[(q.day == pd.Timestamp(day)) & q.model_id.notna()]
-        if len(q):
-            q = q.assign(model_id=q.model_id.map(lambda k: id_of.get(int(k), str(k))))
-            flags.append(q)
-    quality = pd.concat(flags, ignore_index=True) if flags else None
-    if quality is not None:
-        quality["day"] = day
-    return out, quality
+        frames += [
+            pd.DataFrame({"day": pd.Timestamp(day0), "family": fam, "model_id": old.model_key.astype("int64").to_numpy(),
+                          "created_at": created.reindex(old.model_key.to_numpy()).reset_index(drop=True),
+                          "taken_at": at0,
+                          "downloads_all_time": old.downloads_all_time.astype("Int64").to_numpy()}),
+            pd.DataFrame({"day": pd.Timestamp(day), "family": fam, "model_id": cur.model_key.astype("int64").to_numpy(),
+                          "created_at": cur.created_at.reset_index(drop=True), "taken_at": pd.Timestamp(taken_at),
+                          "downloads_all_time": cur.downloads_all_time.astype("Int64").to_numpy()}),
+        ]
+    if not frames:
+        return {}, None
+    pairs = pd.concat(frames, ignore_index=True)  # every family's previous and current snapshot
+    dd = trends.downloads_day(pairs)
+    last = dd[dd.day == pd.Timestamp(day)]
+    out = {r.family: (None if pd.isna(r.interval_downloads) else round(r.interval_downloads), int(r.interval_days))
+           for r in last.itertuples()}
+    q = trends.quality_flags(pairs)
+    q = q[(q.day == pd.Timestamp(day)) & q.model_id.notna()]
+    if q.empty:
+        return out, None
+    return out, q.assign(model_id=q.model_id.map(lambda k: id_of.get(int(k), str(k))), day=day)
 
 
 def _family_rows(wh: Warehouse, snapshots: pd.DataFrame | None, fams: list[dict[str, Any]], run_id: str,
@@ -377,6 +380,25 @@ def family_series(wh: Warehouse) -> pd.DataFrame:
     return trends.trailing_week(fd)
 
 
+def _model_crossovers(wh: Warehouse, as_of: pd.Timestamp) -> pd.DataFrame:
+    """Crossovers among the TOP_MODELS leading models of each model metric, up to `as_of`."""
+    latest = wh.snapshot_on(pd.Timestamp(as_of).date())
+    picks: set[str] = set()
+    for m in MODEL_METRICS:
+        vals = latest.dropna(subset=[m]).drop_duplicates("model_id")
+        vals = vals.assign(**{m: vals[m].astype("float64")})
+        picks |= set(vals.nlargest(TOP_MODELS, m, keep="first").model_id)
+    series = wh.model_series(sorted(picks)) if picks else pd.DataFrame()
+    if len(series):
+        series = series[series.day <= pd.Timestamp(as_of)]
+    frames = [trends.model_crossovers(series, m, top=TOP_MODELS) for m in MODEL_METRICS] if len(series) else []
+    frames = [f for f in frames if len(f)]
+    if not frames:
+        return pd.DataFrame(columns=["day", "metric", "model_id", "overtaken", "model_id_value", "overtaken_value",
+                                     "previous_day", "model_id_previous_value", "overtaken_previous_value"])
+    return pd.concat(frames, ignore_index=True)
+
+
 def derive(settings: Settings, wh: Warehouse | None = None) -> dict[str, int]:
     """Recompute the derived trend tables (family_weekly, crossovers, model_crossovers, projections,
     family-level quality) from the family series and replace them. Cheap: the input is one row per
@@ -393,19 +415,79 @@ def derive(settings: Settings, wh: Warehouse | None = None) -> dict[str, int]:
         [trends.projections(fd, m, as_of=as_of, window_days=PROJECTION_WINDOW_DAYS) for m in CROSSOVER_METRICS],
         ignore_index=True)
     out["family_quality"] = trends.family_quality(fd)
-    latest = wh.snapshot_on(as_of.date())
-    picks: set[str] = set()
-    for m in MODEL_METRICS:
-        vals = latest.dropna(subset=[m]).drop_duplicates("model_id")
-        picks |= set(vals.nlargest(TOP_MODELS, m, keep="first").model_id)
-    series = wh.model_series(sorted(picks)) if picks else pd.DataFrame()
-    mc = [trends.model_crossovers(series, m, top=TOP_MODELS) for m in MODEL_METRICS] if len(series) else []
-    mc = pd.concat(mc, ignore_index=True) if mc else pd.DataFrame(columns=DERIVED["model_crossovers"].names)
-    out["model_crossovers"] = mc.rename(columns={"model_id_value": "model_value",
-                                                 "model_id_previous_value": "model_previous_value"})
+    out["model_crossovers"] = _model_crossovers(wh, as_of).rename(
+        columns={"model_id_value": "model_value", "model_id_previous_value": "model_previous_value"})
     for name, df in out.items():
         wh.write_derived(name, df)
     return {name: len(df) for name, df in out.items()}
+
+
+def last_complete_week(now: dt.datetime) -> str:
+    """The ISO week before the one `now` falls in, e.g. '2026-W34'."""
+    return trends.week_label((now.astimezone(dt.UTC) - dt.timedelta(days=7)).date())
+
+
+def _region_weekly(fw: pd.DataFrame) -> pd.DataFrame:
+    parts = []
+    for m in ("downloads_30d", "downloads_week", "downloads_all_time", "likes", "derivatives", "models"):
+        if m in fw.columns and fw[m].notna().any():
+            sh = trends.shares(fw[["week", "family", "region", m]], m, by="region")
+            parts.append(sh.assign(metric=m))
+    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(
+        columns=["week", "region", "metric", "value", "share"])
+
+
+def report(settings: Settings, *, week: str | None = None, out: str | os.PathLike | None = None,
+           formats: tuple[str, ...] = ("md", "html"), now: dt.datetime | None = None) -> list:
+    """Write the weekly report (Markdown and/or self-contained HTML) and return the paths written."""
+    from pathlib import Path
+
+    from tracker import report as report_mod
+
+    now = now or utcnow()
+    week = week or last_complete_week(now)
+    start = trends.week_start(week)
+    end = start + pd.Timedelta(days=6)
+    wh = Warehouse(settings.warehouse)
+    wh.ensure()
+    fd = family_series(wh)
+    hist = fd[fd["day"] <= end].copy() if len(fd) else fd
+    hist["source"] = "snapshot"
+    families = pd.DataFrame([{"family": f.name, "label": f.label, "region": f.region, "rule": f.rule()}
+                             for f in settings.families])
+    fw = trends.weekly(hist.drop(columns=["downloads_week"])) if len(hist) else pd.DataFrame()
+    crossovers = trends.crossovers(hist, list(CROSSOVER_METRICS)) if len(hist) else pd.DataFrame()
+    projections = pd.concat([trends.projections(hist, m, as_of=end, window_days=PROJECTION_WINDOW_DAYS)
+                             for m in CROSSOVER_METRICS], ignore_index=True) if len(hist) else pd.DataFrame()
+    at_end = wh.snapshot_on(end.date())
+    before = wh.snapshot_on((start - pd.Timedelta(days=1)).date())
+    movers = pd.DataFrame(columns=["model_id", "family", "downloads_week", "downloads_30d", "likes"])
+    new_models = pd.DataFrame(columns=["model_id", "family", "created_at", "downloads_30d", "likes"])
+    if len(at_end):
+        created = pd.to_datetime(at_end["created_at"], utc=True)
+        in_week = (created >= pd.Timestamp(start, tz="UTC")) & (created < pd.Timestamp(end, tz="UTC") + pd.Timedelta(days=1))
+        new_models = at_end[in_week][new_models.columns].sort_values("downloads_30d", ascending=False)
+        prev = before[["family", "model_id", "downloads_all_time"]].rename(columns={"downloads_all_time": "prev"})
+        m = at_end.merge(prev, on=["family", "model_id"], how="left")
+        gain = m["downloads_all_time"].astype("Float64") - m["prev"].astype("Float64")
+        gain = gain.where(m["prev"].notna(), m["downloads_all_time"].astype("Float64").where(in_week.to_numpy()))
+        movers = m.assign(downloads_week=gain.clip(lower=0)).dropna(subset=["downloads_week"])
+        movers = movers.sort_values("downloads_week", ascending=False).head(10)[
+            ["model_id", "family", "downloads_week", "downloads_30d", "likes"]]
+    quality = wh.query("SELECT * FROM quality WHERE day BETWEEN ? AND ? ORDER BY day, family, issue",
+                       [(start - pd.Timedelta(days=7)).date(), end.date()])
+    rule = (f"A projection is claimed only when the follower is behind and its lead over the last "
+            f"{PROJECTION_WINDOW_DAYS} days closes on a straight-line fit with at least "
+            f"{trends.PROJECTION_MIN_POINTS} daily points, a slope t-statistic of at least {trends.PROJECTION_MIN_T:g} "
+            f"and R² of at least {trends.PROJECTION_MIN_R2:g}, and the crossing falls within 180 days.")
+    data = report_mod.ReportData(
+        week=week, week_start=start.date(), week_end=end.date(), generated_at=now, families=families,
+        family_daily=hist, family_weekly=fw, region_weekly=_region_weekly(fw) if len(fw) else pd.DataFrame(),
+        crossovers=crossovers, model_crossovers=_model_crossovers(wh, end), projections=projections,
+        projection_rule=rule, top_movers=movers, new_models=new_models, quality=quality, notes=[])
+    paths = report_mod.render(data, Path(out or "reports"), formats)
+    log.info("report written", week=week, paths=[str(p) for p in paths])
+    return paths
 
 
 # The jobs the daemon can schedule, by the names used in config.yaml's `schedule:`.
@@ -414,7 +496,28 @@ def derive(settings: Settings, wh: Warehouse | None = None) -> dict[str, int]:
 JOBS: dict[str, Any] = {
     "collect": lambda settings, now=None: collect(settings, now=now, show_progress=False),
     "tree": lambda settings, now=None: tree(settings, now=now, show_progress=False),
+    "report": lambda settings, now=None: _report_job(settings, now),
 }
+
+
+def _report_job(settings: Settings, now: dt.datetime | None) -> dict[str, Any]:
+    """The scheduled report: last week's, into reports/ beside the warehouse; recorded in `runs`."""
+    started = now or utcnow()
+    t0 = time.monotonic()
+    run_id = new_run_id("report", started)
+    status, error = "ok", None
+    try:
+        report(settings, out=settings.warehouse.parent / "reports", now=started)
+    except Exception as exc:  # noqa: BLE001 - recorded, then re-raised for the daemon's log
+        status, error = "failed", f"{type(exc).__name__}: {exc}"
+        raise
+    finally:
+        run = {"run_id": run_id, "job": "report", "started_at": started,
+               "finished_at": started + dt.timedelta(seconds=time.monotonic() - t0), "status": status,
+               "families_ok": None, "families_failed": None, "models": None, "requests": 0, "retries": 0,
+               "error": error}
+        Warehouse(settings.warehouse).publish(run, started.astimezone(dt.UTC).date(), {})
+    return run
 
 
 def run(name: str, settings: Settings, now: dt.datetime | None = None) -> dict[str, Any]:
