@@ -151,6 +151,7 @@ class Warehouse:
         self.root = Path(root).absolute()
         self.db_path = self.root / DB_NAME
         self._ensured = False
+        self._mem: duckdb.DuckDBPyConnection | None = None
 
     # ---- layout -------------------------------------------------------------------------------
     def ensure(self) -> None:
@@ -265,6 +266,17 @@ class Warehouse:
         self.write("runs", day, run["run_id"], pd.DataFrame([run]))
 
     # ---- reading ------------------------------------------------------------------------------
+    def _internal(self) -> duckdb.DuckDBPyConnection:
+        """A cursor on an in-memory DuckDB holding the same views (the tracker's own reads: no file of
+        the warehouse stays open, and no connection is opened per query)."""
+        if self._mem is None:
+            self.ensure()
+            mem = duckdb.connect()
+            for _name, text in migrations():
+                mem.execute(text.replace("{{warehouse}}", _sql_str(str(self.root))).replace("{{guard}}", "true"))
+            self._mem = mem
+        return self._mem.cursor()
+
     @contextmanager
     def connect(self) -> Iterator[duckdb.DuckDBPyConnection]:
         """A read-only connection to hub.duckdb (which never conflicts with a running collect)."""
@@ -295,7 +307,7 @@ class Warehouse:
 
     def latest_members(self, families: list[str]) -> dict[str, list[str]]:
         """Each family's models in its latest successful snapshot (the tree job's official models)."""
-        with self.connect() as con:
+        with self._internal() as con:
             df = con.execute("""
                 WITH last AS (
                     SELECT family, arg_max(run_id, taken_at) AS run_id
@@ -310,7 +322,7 @@ class Warehouse:
 
     def tree_fetched(self, day: dt.date) -> pd.DataFrame:
         """model_info answers already stored for a day, by any run (finished or interrupted)."""
-        with duckdb.connect() as con:
+        with self._internal() as con:
             return con.execute(
                 f"SELECT * FROM read_parquet(?, union_by_name = true) WHERE day = ? "
                 f"QUALIFY row_number() OVER (PARTITION BY model_id ORDER BY taken_at DESC) = 1",
@@ -318,7 +330,7 @@ class Warehouse:
 
     def tree_complete(self, day: dt.date) -> set[str]:
         """Families whose tree of this day is complete (visible)."""
-        with self.connect() as con:
+        with self._internal() as con:
             rows = con.execute("SELECT DISTINCT family FROM tree WHERE day = ?", [day]).fetchall()
         return {r[0] for r in rows}
 
@@ -339,7 +351,7 @@ class Warehouse:
 
     def model_versions(self) -> pd.DataFrame:
         """Every model's latest attributes (model_key, model_id, author, created_at, ...)."""
-        with duckdb.connect() as con:
+        with self._internal() as con:
             return con.execute(
                 "SELECT * FROM read_parquet(?, union_by_name = true) "
                 "QUALIFY row_number() OVER (PARTITION BY model_key ORDER BY valid_from DESC) = 1",
@@ -360,7 +372,7 @@ class Warehouse:
             new_ids = [m for m in rows.model_id if m not in keys]
             keys.update(zip(new_ids, range(nxt, nxt + len(new_ids))))
             rows = rows.assign(model_key=rows.model_id.map(keys).astype("int64"))
-            with duckdb.connect() as con:
+            with self._internal() as con:
                 con.register("r", rows)
                 con.register("c", cur)
                 distinct = " OR ".join(f"r.{a} IS DISTINCT FROM c.{a}" for a in ("model_id", *self.ATTRS))
@@ -373,7 +385,7 @@ class Warehouse:
 
     def previous_family_runs(self, before: dt.date) -> dict[str, tuple[str, dt.date, pd.Timestamp]]:
         """Each family's last successful snapshot of a day before `before`: run_id, day, taken_at."""
-        with self.connect() as con:
+        with self._internal() as con:
             df = con.execute("""
                 SELECT family, run_id, day, taken_at FROM read_parquet($glob, union_by_name = true)
                 WHERE run_id IN (SELECT run_id FROM runs WHERE status IN ('ok', 'partial')) AND day < $before
@@ -386,12 +398,12 @@ class Warehouse:
         path = self.root / "snapshots" / day.isoformat() / f"{run_id}.parquet"
         if not path.exists():
             return SCHEMAS["snapshots"].empty_table().to_pandas()
-        with duckdb.connect() as con:
+        with self._internal() as con:
             return con.execute("SELECT * FROM read_parquet(?) WHERE family = ?", [str(path), family]).df()
 
     def family_series(self) -> pd.DataFrame:
         """family_daily plus each row's interval length (for the trailing-week sums)."""
-        with self.connect() as con:
+        with self._internal() as con:
             return con.execute("""
                 SELECT d.*, f.interval_days FROM family_daily d
                 LEFT JOIN (SELECT day, family, interval_days FROM read_parquet($glob, union_by_name = true)
@@ -402,7 +414,7 @@ class Warehouse:
 
     def snapshot_on(self, day: dt.date) -> pd.DataFrame:
         """Each family's last successful snapshot at or before `day`, with model ids (reads only those files)."""
-        with self.connect() as con:
+        with self._internal() as con:
             runs = con.execute("""
                 SELECT family, run_id, day FROM read_parquet($glob, union_by_name = true)
                 WHERE run_id IN (SELECT run_id FROM runs WHERE status IN ('ok', 'partial')) AND day <= $day
@@ -417,7 +429,7 @@ class Warehouse:
         if not files:
             return pd.DataFrame(columns=["day", "family", "model_id", "downloads_30d", "downloads_all_time", "likes",
                                          "created_at"])
-        with duckdb.connect() as con:
+        with self._internal() as con:
             con.register("pick", runs)
             return con.execute("""
                 SELECT s.day, s.family, m.model_id, s.downloads_30d, s.downloads_all_time, s.likes, m.created_at
@@ -428,7 +440,7 @@ class Warehouse:
 
     def model_series(self, model_ids: list[str]) -> pd.DataFrame:
         """Daily values (last successful snapshot of each day) of a few models: day, model_id, metrics."""
-        with self.connect() as con:
+        with self._internal() as con:
             return con.execute("""
                 WITH keys AS (SELECT DISTINCT model_key, model_id FROM read_parquet($models, union_by_name = true)
                               WHERE model_id IN (SELECT unnest($ids)))
@@ -440,10 +452,9 @@ class Warehouse:
                                {"ids": model_ids, "models": self._glob("models"),
                                 "snaps": self._glob("snapshots")}).df()
 
-    @staticmethod
-    def aggregate(snapshots: pd.DataFrame) -> pd.DataFrame:
+    def aggregate(self, snapshots: pd.DataFrame) -> pd.DataFrame:
         """Per-family sums of a run's snapshot rows (NULL-aware: a sum over only NULLs is NULL)."""
-        with duckdb.connect() as con:
+        with self._internal() as con:
             con.register("s", snapshots)
             return con.sql("""
                 SELECT family, count(*) AS models, sum(downloads_30d)::BIGINT AS downloads_30d,
