@@ -93,7 +93,7 @@ class DaemonLock:
                 raise AlreadyRunning(
                     f"another `tracker daemon` is already running on {self.path.parent} ({who} holds "
                     f"{self.path}). One daemon per warehouse: stop it first "
-                    f"({'`kill ' + str(pid) + '`' if pid else 'see `tracker status`'} or `systemctl stop hub-tracker`), "
+                    f"({f'`kill {pid}`' if pid else 'see `tracker status`'} or `systemctl stop hub-tracker`), "
                     "or point this one at another warehouse.") from None
         os.ftruncate(fd, 0)
         os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
@@ -297,7 +297,8 @@ class Daemon:
                 signal.signal(signal.SIGTERM, self._on_signal)
                 signal.signal(signal.SIGINT, self._on_signal)
             self._schedule()
-            self.scheduler.start()  # blocks until shutdown
+            if not self._stopping.is_set():
+                self.scheduler.start()  # blocks until shutdown
         finally:
             self.lock.release()
             log.info("daemon stopped", pid=os.getpid())
@@ -309,7 +310,12 @@ class Daemon:
             return
         self._stopping.set()
         log.info("stopping: waiting for the running job to finish", reason=reason, running=sorted(self._running))
-        self.scheduler.shutdown(wait=True)
+        from apscheduler.schedulers import SchedulerNotRunningError
+
+        try:
+            self.scheduler.shutdown(wait=True)
+        except SchedulerNotRunningError:  # a signal before the scheduler started: run() will not start it
+            pass
 
     def _on_signal(self, signum: int, _frame: Any) -> None:
         self.stop(signal.Signals(signum).name)
@@ -526,9 +532,10 @@ def status_lines(info: dict[str, Any]) -> list[str]:
             nxt = "not available in this version"
         elif j["owed"]:
             nxt += "; owed now" if d["running"] else "; owed (runs when the daemon starts)"
-        lines.append(f"{j['job']:<8} {j['schedule']:<14} {(last.get('started_at') or 'never').replace('T', ' ')[:19]:<20} "
-                     f"{last.get('status') or '-':<8} {secs:>7} {last.get('models') if last.get('models') is not None else '-':>8}  "
-                     f"{nxt}")
+        started = (last.get("started_at") or "never").replace("T", " ")[:19]
+        models = "-" if last.get("models") is None else last["models"]
+        lines.append(f"{j['job']:<8} {j['schedule']:<14} {started:<20} {last.get('status') or '-':<8} {secs:>7} "
+                     f"{models:>8}  {nxt}")
     if info.get("error"):
         lines.append(f"(could not read runs: {info['error']})")
     return lines
