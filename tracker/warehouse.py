@@ -146,6 +146,12 @@ def _fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
+# Per process: warehouses whose hub.duckdb was found current, and the in-memory DuckDB (views only,
+# no file held open) that serves the tracker's own reads of each. Both are cheap to rebuild.
+_CURRENT: set[Path] = set()
+_MEMORY: dict[Path, duckdb.DuckDBPyConnection] = {}
+
+
 class Warehouse:
     def __init__(self, root: Path):
         self.root = Path(root).absolute()
@@ -156,7 +162,7 @@ class Warehouse:
     # ---- layout -------------------------------------------------------------------------------
     def ensure(self) -> None:
         """Create the folders, their empty seed files and hub.duckdb, or bring hub.duckdb up to date."""
-        if self._ensured:
+        if self._ensured or (self.root in _CURRENT and self.db_path.exists()):
             return
         try:
             self.root.mkdir(parents=True, exist_ok=True)
@@ -176,6 +182,7 @@ class Warehouse:
         if self._views_stale():
             self._build_views()
         self._ensured = True
+        _CURRENT.add(self.root)
 
     def _guard(self) -> str:
         paths = sorted({str(self.db_path), os.path.realpath(self.db_path)})
@@ -271,9 +278,12 @@ class Warehouse:
         the warehouse stays open, and no connection is opened per query)."""
         if self._mem is None:
             self.ensure()
-            mem = duckdb.connect()
-            for _name, text in migrations():
-                mem.execute(text.replace("{{warehouse}}", _sql_str(str(self.root))).replace("{{guard}}", "true"))
+            mem = _MEMORY.get(self.root)
+            if mem is None:
+                mem = duckdb.connect()
+                for _name, text in migrations():
+                    mem.execute(text.replace("{{warehouse}}", _sql_str(str(self.root))).replace("{{guard}}", "true"))
+                _MEMORY[self.root] = mem
             self._mem = mem
         return self._mem.cursor()
 
