@@ -449,6 +449,7 @@ class Daemon:
             finally:
                 self._running.discard(name)
             entry["seconds"] = round(time.monotonic() - t0, 3)
+            entry["finished"] = self.clock()
             self.history.append(entry)
             self._after(name, entry["status"] == "ok", period)
 
@@ -459,11 +460,15 @@ class Daemon:
         expr = self.jobs[name]
         if ok:
             self._fails[name] = 0
-            latest = latest_fire(expr, now)
-            if latest is not None and period is not None and latest > period:  # a scheduled time passed meanwhile
-                log.info("job overran its next scheduled time; running it once more now", job=name,
-                         scheduled_for=_iso(latest))
-                self._nudge(name, now, "overran")
+        latest = latest_fire(expr, now)
+        if latest is not None and period is not None and latest > period:
+            # its next scheduled time came while it ran (and was not started twice): that time is owed now,
+            # whatever this run's outcome, as it would have run then had the job been free
+            log.info("job overran its next scheduled time; running it once more now", job=name,
+                     scheduled_for=_iso(latest))
+            self._nudge(name, now, "overran")
+            return
+        if ok:
             return
         delay = RETRY_S[min(self._fails[name], len(RETRY_S) - 1)]
         self._fails[name] += 1
