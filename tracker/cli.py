@@ -177,6 +177,102 @@ def report(settings, week, out, fmt):
         click.echo(str(path))
 
 
+@cli.command(name="import")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
+@click.option("--taken-at", metavar="TIMESTAMP",
+              help="When the listing was taken (ISO, UTC), for files that do not say (no fetched_at/date).")
+@with_settings
+def import_(settings, paths, taken_at):
+    """Load archived Hub listings as snapshots of their own date.
+
+    Reads JSON arrays of Hub model records, JSON lines, the {"date", "fetched_at", "models": [...]}
+    files that git-scraping repositories keep, and Parquet files with Hub field names. Families are
+    assigned by config.yaml's rules; importing the same file twice changes nothing.
+
+    \b
+    Example:
+      tracker import archive/2026-08-*.json
+    """
+    import datetime as dt
+
+    from tracker import archive, jobs
+
+    when = None
+    if taken_at:
+        try:
+            when = dt.datetime.fromisoformat(taken_at.replace("Z", "+00:00"))
+        except ValueError:
+            _fail(f"--taken-at must be an ISO time such as 2026-08-07T06:00:00Z (got '{taken_at}')", 2)
+        when = when if when.tzinfo else when.replace(tzinfo=dt.UTC)
+    try:
+        results = jobs.import_files(settings, list(paths), taken_at=when)
+    except archive.ArchiveError as exc:
+        _fail(str(exc))
+    for r in results:
+        if r["status"] == "skipped":
+            click.echo(f"skipped  {r['path']}: already imported [run {r['run_id']}]")
+        else:
+            click.echo(f"{r['status']:<8} {r['path']}: {r['models']} models in {r['families_ok']} families "
+                       f"[run {r['run_id']}]")
+
+
+@cli.command()
+@click.option("--family", "families", multiple=True, metavar="NAME", help="Only this family (repeatable).")
+@click.option("--since", default="2023-01-01", show_default=True, metavar="YYYY-MM-DD",
+              help="The first day of the reconstructed series.")
+@click.option("--progress/--no-progress", default=None, help="Show a progress bar (default: only in a terminal).")
+@with_settings
+def backfill(settings, families, since, progress):
+    """Reconstruct past model and derivative counts from creation dates.
+
+    Lists the children of every official model through the Hub's model-tree filter and counts, for
+    each day since --since, the official models and the derivatives per relation that existed.
+    Derivatives deleted since are missing: backfilled counts are lower bounds, marked
+    source = 'backfill' in family_daily, and never replace an observed snapshot. Paced and resumable
+    like `tracker tree`. Run `tracker collect` first.
+
+    \b
+    Example:
+      tracker backfill --since 2024-01-01
+      tracker sql "select * from crossovers where metric = 'derivatives'"
+    """
+    import datetime as dt
+
+    from tracker import jobs
+
+    try:
+        start = dt.date.fromisoformat(since)
+    except ValueError:
+        _fail(f"--since must be a date such as 2023-01-01 (got '{since}')", 2)
+    run = jobs.backfill(settings, families=list(families) or None, since=start, show_progress=progress)
+    click.echo(f"{run['status']}: {run['models']} official models listed, {run['requests']} requests, "
+               f"{run['families_ok']} families reconstructed since {since} [run {run['run_id']}]")
+    click.echo("note: derivatives deleted since are not in a backfill; its counts are lower bounds.")
+    if run["error"]:
+        click.echo(f"errors: {run['error']}", err=True)
+    sys.exit(0 if run["status"] == "ok" else 1)
+
+
+@cli.command()
+@click.option("--format", "fmt", type=click.Choice(["parquet", "csv"]), default="parquet", show_default=True)
+@click.option("--out", "out", required=True, type=click.Path(file_okay=False), help="The folder to write into.")
+@with_settings
+def export(settings, fmt, out):
+    """Export snapshots and the daily family series as hive-partitioned files (day=YYYY-MM-DD/).
+
+    Spark, Trino, BigQuery external tables and DuckLake read them as they are; see the README.
+
+    \b
+    Example:
+      tracker export --format parquet --out export/
+    """
+    from tracker.warehouse import Warehouse
+
+    counts = Warehouse(settings.warehouse).export(out, fmt)
+    for view, n in counts.items():
+        click.echo(f"{view}: {n} rows -> {out}/{view}/day=*/")
+
+
 READ_ONLY_TYPES = {"SELECT", "EXPLAIN"}
 
 

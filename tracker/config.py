@@ -48,6 +48,17 @@ class Family:
             return False
         return True
 
+    def owns(self, model_id: str) -> bool:
+        """Whether a model id belongs to the family when it is not listed by the Hub for us (imported
+        archives): one of the authors, the `search` text (case-insensitive, as the Hub's search) and
+        the include/exclude rules."""
+        author, _, _name = model_id.partition("/")
+        if author not in self.authors:
+            return False
+        if self.search and self.search.lower() not in model_id.lower():
+            return False
+        return self.matches(model_id)
+
     def rule(self) -> str:
         """The family's definition in words, for reports: what was counted."""
         parts = [f"models by {', '.join(self.authors)}"]

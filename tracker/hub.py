@@ -366,13 +366,14 @@ class Hub:
             delay = min(delay * 2, 16.0)
         raise AssertionError("unreachable")
 
-    def list_children(self, parent_id: str) -> list[dict]:
-        """Every model that names `parent_id` as its base (the model-tree filter), with its counts; the
-        relation comes from the child's `base_model:<relation>:<parent>` tag."""
+    def list_children(self, parent_id: str,
+                      expand: tuple[str, ...] = ("downloads", "downloadsAllTime", "likes", "tags")) -> list[dict]:
+        """Every model that names `parent_id` as its base (the model-tree filter), with the fields asked
+        for; the relation comes from the child's `base_model:<relation>:<parent>` tag."""
         out = []
         prefix = "base_model:"
-        for rec in self.list_records(None, filter=f"base_model:{parent_id}",
-                                     expand=("downloads", "downloadsAllTime", "likes", "tags")):
+        expand = tuple(dict.fromkeys((*expand, "tags")))
+        for rec in self.list_records(None, filter=f"base_model:{parent_id}", expand=expand):
             if not isinstance(rec, dict):
                 continue
             rel = None

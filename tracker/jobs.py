@@ -14,6 +14,7 @@ import time
 from contextlib import nullcontext
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import structlog
 
@@ -63,6 +64,76 @@ def _collect_family(hub: hubmod.Hub, fam: Family, budget_s: float, show_progress
     return records.check(recs), listed, (stats.requests, stats.retries, stats.rate_limited)
 
 
+class _SnapshotRun:
+    """A snapshot run being assembled: each family is added whole (or recorded as failed), and
+    nothing is stored until `publish`, which writes the run's files and then its `runs` record."""
+
+    def __init__(self, settings: Settings, job: str, started: dt.datetime, run_id: str | None = None):
+        self.settings, self.job, self.started = settings, job, started
+        self.t0 = time.monotonic()
+        self.run_id = run_id or new_run_id(job, started)
+        self.day = started.astimezone(dt.UTC).date()
+        self.taken_at = pd.Timestamp(started).tz_convert("UTC").as_unit("us")
+        self.wh = Warehouse(settings.warehouse)
+        self.wh.ensure()
+        self.snaps: list[pd.DataFrame] = []
+        self.fam_rows: list[dict[str, Any]] = []
+        self.quarantine: list[dict[str, Any]] = []
+        self.errors: list[str] = []
+        self.failed = 0
+        self.requests = self.retries = 0
+
+    def fail(self, fam: Family, message: str) -> None:
+        self.failed += 1
+        self.errors.append(message if message.startswith(f"{fam.name}:") else f"{fam.name}: {message}")
+        log.error("family failed", family=fam.name, error=message)
+
+    def add(self, fam: Family, checked: records.Checked) -> bool:
+        """Add a family's checked records; more than 1% malformed fails the family (nothing stored)."""
+        self.quarantine.extend({"run_id": self.run_id, "family": fam.name, "model_id": mid, "reason": why,
+                                "raw": raw} for mid, why, raw in checked.bad)
+        if checked.bad_share > BAD_RECORD_LIMIT:
+            self.fail(fam, f"{fam.name}: {len(checked.bad)} of {checked.total} records are malformed "
+                           f"({checked.bad_share:.1%}, more than {BAD_RECORD_LIMIT:.0%}); nothing of this family was "
+                           f"stored. See `tracker sql \"select * from quarantine where run_id = '{self.run_id}'\"`.")
+            return False
+        rows = checked.rows
+        rows.insert(0, "family", fam.name)
+        rows.insert(0, "day", self.day)
+        rows.insert(0, "taken_at", self.taken_at)
+        rows.insert(0, "run_id", self.run_id)
+        self.snaps.append(rows)
+        self.fam_rows.append({"family": fam.name, "label": fam.label, "region": fam.region})
+        return True
+
+    def publish(self, refresh_trends: bool = True) -> dict[str, Any]:
+        wh, day = self.wh, self.day
+        ok = len(self.fam_rows)
+        status = "ok" if self.failed == 0 else ("partial" if ok else "failed")
+        snapshots = pd.concat(self.snaps, ignore_index=True) if self.snaps else None
+        intervals: dict[str, tuple[Any, Any]] = {}
+        quality = None
+        if snapshots is not None:
+            keyed, id_of = wh.store_models(snapshots[["model_id", *Warehouse.ATTRS]], self.run_id, self.started, day)
+            snapshots = snapshots.merge(keyed[["model_id", "model_key"]], on="model_id", how="left")
+            intervals, quality = _intervals(wh, snapshots, day, self.started, id_of)
+            snapshots = snapshots.sort_values(["family", "model_key"], ignore_index=True)
+        fam_df = _family_rows(wh, snapshots, self.fam_rows, self.run_id, self.started, day, intervals)
+        run = {
+            "run_id": self.run_id, "job": self.job, "started_at": self.started,
+            "finished_at": self.started + dt.timedelta(seconds=time.monotonic() - self.t0), "status": status,
+            "families_ok": ok, "families_failed": self.failed, "models": 0 if snapshots is None else len(snapshots),
+            "requests": self.requests, "retries": self.retries, "error": "; ".join(self.errors) or None,
+        }
+        if quality is not None:
+            quality["run_id"] = self.run_id
+        wh.publish(run, day, {"snapshots": snapshots, "family_snapshots": fam_df, "quality": quality,
+                              "quarantine": pd.DataFrame(self.quarantine) if self.quarantine else None})
+        if refresh_trends:
+            _derive_after(self.settings, wh)
+        return run
+
+
 def collect(settings: Settings, *, families: list[str] | None = None, now: dt.datetime | None = None,
             hub: hubmod.Hub | None = None, show_progress: bool | None = None,
             refresh_trends: bool = True) -> dict[str, Any]:
@@ -70,22 +141,11 @@ def collect(settings: Settings, *, families: list[str] | None = None, now: dt.da
 
     refresh_trends=False skips recomputing the derived trend tables (a bulk load of many days can
     call `derive` once at the end instead)."""
-    started = now or utcnow()
-    t0 = time.monotonic()
-    run_id = new_run_id("collect", started)
-    day = started.astimezone(dt.UTC).date()
-    wh = Warehouse(settings.warehouse)
-    wh.ensure()
+    run = _SnapshotRun(settings, "collect", now or utcnow())
     hub = hub or hubmod.Hub(settings.hub)
     chosen = [settings.family(n) for n in families] if families else list(settings.families)
-
-    snaps: list[pd.DataFrame] = []
-    fam_rows: list[dict[str, Any]] = []
-    quarantine: list[dict[str, Any]] = []
-    errors: list[str] = []
-    requests = retries = 0
-    with structlog.contextvars.bound_contextvars(run_id=run_id, job="collect"):
-        log.info("collect started", families=[f.name for f in chosen], endpoint=hub.endpoint, day=str(day))
+    with structlog.contextvars.bound_contextvars(run_id=run.run_id, job="collect"):
+        log.info("collect started", families=[f.name for f in chosen], endpoint=hub.endpoint, day=str(run.day))
         for fam in chosen:
             with structlog.contextvars.bound_contextvars(family=fam.name):
                 t_fam = time.monotonic()
@@ -93,58 +153,20 @@ def collect(settings: Settings, *, families: list[str] | None = None, now: dt.da
                     checked, listed, (req, ret, _429) = _collect_family(hub, fam, settings.hub.budget_s,
                                                                          show_progress)
                 except FamilyFailed as exc:
-                    requests += exc.stats.requests
-                    retries += exc.stats.retries
-                    errors.append(f"{fam.name}: {exc}")
-                    log.error("family failed", error=str(exc), exc_type=type(exc.__cause__).__name__)
+                    run.requests += exc.stats.requests
+                    run.retries += exc.stats.retries
+                    run.fail(fam, str(exc))
                     continue
-                requests += req
-                retries += ret
-                quarantine.extend({"run_id": run_id, "family": fam.name, "model_id": mid, "reason": why,
-                                   "raw": raw} for mid, why, raw in checked.bad)
-                if checked.bad_share > BAD_RECORD_LIMIT:
-                    msg = (f"{fam.name}: {len(checked.bad)} of {checked.total} records are malformed "
-                           f"({checked.bad_share:.1%}, more than {BAD_RECORD_LIMIT:.0%}); nothing of this family was "
-                           f"stored. See `tracker sql \"select * from quarantine where run_id = '{run_id}'\"`.")
-                    errors.append(msg)
-                    log.error("family failed", error=msg)
-                    continue
-                rows = checked.rows
-                rows.insert(0, "family", fam.name)
-                rows.insert(0, "day", day)
-                rows.insert(0, "taken_at", pd.Timestamp(started).tz_convert("UTC").as_unit("us"))
-                rows.insert(0, "run_id", run_id)
-                snaps.append(rows)
-                fam_rows.append({"family": fam.name, "label": fam.label, "region": fam.region})
-                log.info("family listed", models=len(rows), listed=listed, quarantined=len(checked.bad),
-                         requests=req, retries=ret, seconds=round(time.monotonic() - t_fam, 2))
-
-        ok, failed = len(fam_rows), len(chosen) - len(fam_rows)
-        status = "ok" if failed == 0 else ("partial" if ok else "failed")
-        snapshots = pd.concat(snaps, ignore_index=True) if snaps else None
-        intervals: dict[str, tuple[Any, Any]] = {}
-        quality = None
-        if snapshots is not None:
-            keyed, id_of = wh.store_models(snapshots[["model_id", *Warehouse.ATTRS]], run_id, started, day)
-            snapshots = snapshots.merge(keyed[["model_id", "model_key"]], on="model_id", how="left")
-            intervals, quality = _intervals(wh, snapshots, day, started, id_of)
-            snapshots = snapshots.sort_values(["family", "model_key"], ignore_index=True)
-        fam_df = _family_rows(wh, snapshots, fam_rows, run_id, started, day, intervals)
-        run = {
-            "run_id": run_id, "job": "collect", "started_at": started, "finished_at": started + dt.timedelta(
-                seconds=time.monotonic() - t0), "status": status, "families_ok": ok, "families_failed": failed,
-            "models": 0 if snapshots is None else len(snapshots), "requests": requests, "retries": retries,
-            "error": "; ".join(errors) or None,
-        }
-        if quality is not None:
-            quality["run_id"] = run_id
-        wh.publish(run, day, {"snapshots": snapshots, "family_snapshots": fam_df, "quality": quality,
-                              "quarantine": pd.DataFrame(quarantine) if quarantine else None})
-        if refresh_trends:
-            _derive_after(settings, wh)
-        log.info("collect finished", status=status, families_ok=ok, families_failed=failed, models=run["models"],
-                 requests=requests, retries=retries, seconds=round(time.monotonic() - t0, 2))
-    return run
+                run.requests += req
+                run.retries += ret
+                if run.add(fam, checked):
+                    log.info("family listed", models=len(checked.rows), listed=listed, quarantined=len(checked.bad),
+                             requests=req, retries=ret, seconds=round(time.monotonic() - t_fam, 2))
+        record = run.publish(refresh_trends)
+        log.info("collect finished", status=record["status"], families_ok=record["families_ok"],
+                 families_failed=record["families_failed"], models=record["models"], requests=record["requests"],
+                 retries=record["retries"], seconds=round(time.monotonic() - run.t0, 2))
+    return record
 
 
 def _intervals(wh: Warehouse, snapshots: pd.DataFrame, day: dt.date, taken_at: dt.datetime,
@@ -203,8 +225,6 @@ def _family_rows(wh: Warehouse, snapshots: pd.DataFrame | None, fams: list[dict[
     return base
 
 
-TREE_CHUNK = 200  # model_info answers per stored chunk: what an interruption can lose at most
-TREE_FLUSH_S = 20.0
 
 
 def _tree_row(info: hubmod.TreeInfo, run_id: str, taken_at: dt.datetime, day: dt.date) -> dict[str, Any]:
@@ -241,6 +261,68 @@ def _ecosystem(hub: hubmod.Hub, fam: Family, parts: pd.DataFrame, run_id: str, d
     return _frame(rows) if rows else None
 
 
+class _ChunkedFetch:
+    """Runs one Hub call per item on a bounded pool, each in a copy of the caller's context (so the
+    request counting, pacing and time budget apply), and stores the resulting rows in chunk files as
+    they come: whatever stops the run (kill, budget, Ctrl-C), what was fetched is kept and the next
+    run on the same day skips it."""
+
+    CHUNK = 200  # rows per stored chunk: what an interruption can lose at most
+    FLUSH_S = 20.0
+
+    def __init__(self, wh: Warehouse, dataset: str, day: dt.date, run_id: str, concurrency: int):
+        self.wh, self.dataset, self.day, self.run_id, self.concurrency = wh, dataset, day, run_id, concurrency
+        self.errors: list[str] = []
+        self.failed = 0
+        self._buffer: list[dict[str, Any]] = []
+        self._chunk = 0
+        self._flushed_at = time.monotonic()
+
+    def _flush(self) -> None:
+        if self._buffer:
+            self.wh.write(self.dataset, self.day, f"{self.run_id}-{self._chunk:05d}", _frame(self._buffer))
+            self._chunk += 1
+            self._buffer = []
+        self._flushed_at = time.monotonic()
+
+    def run(self, fn, items: list[str], to_rows, bar=None) -> list[dict[str, Any]]:
+        import concurrent.futures as cf
+        import contextvars
+
+        rows: list[dict[str, Any]] = []
+        pool = cf.ThreadPoolExecutor(max_workers=self.concurrency, thread_name_prefix=self.dataset)
+        futures = {pool.submit(contextvars.copy_context().run, fn, item): item for item in items}
+        try:
+            for fut in cf.as_completed(futures):
+                item = futures[fut]
+                try:
+                    result = fut.result()
+                except hubmod.BudgetExceeded as exc:
+                    self.errors.append(str(exc))
+                    break
+                except Exception as exc:  # noqa: BLE001 - one model's failure stops nothing else
+                    self.failed += 1
+                    if self.failed <= 5:
+                        self.errors.append(f"{item}: {hubmod.describe_error(exc)}")
+                    elif self.failed == 6:
+                        self.errors.append("(more models failed: see the log)")
+                    log.warning("model failed", model_id=item, error=hubmod.describe_error(exc))
+                    continue
+                new = to_rows(item, result)
+                self._buffer.extend(new)
+                rows.extend(new)
+                if bar is not None:
+                    bar.update(1)
+                if len(self._buffer) >= self.CHUNK or time.monotonic() - self._flushed_at > self.FLUSH_S:
+                    self._flush()
+        finally:  # keep what was fetched, whatever stopped the run
+            for f in futures:
+                f.cancel()
+            pool.shutdown(wait=True, cancel_futures=True)
+            self._flush()
+        return rows
+
+
 def tree(settings: Settings, *, families: list[str] | None = None, now: dt.datetime | None = None,
          hub: hubmod.Hub | None = None, show_progress: bool | None = None) -> dict[str, Any]:
     """Fetch childrenModelCount (and baseModels) of every official model of the families, resumably.
@@ -249,9 +331,6 @@ def tree(settings: Settings, *, families: list[str] | None = None, now: dt.datet
     chunks as they come (an interrupted run keeps them); a later run on the same day fetches only the
     models still missing. A family's day becomes visible in `tree` once all its models are in.
     """
-    import concurrent.futures as cf
-    import contextvars
-
     started = now or utcnow()
     t0 = time.monotonic()
     run_id = new_run_id("tree", started)
@@ -267,53 +346,16 @@ def tree(settings: Settings, *, families: list[str] | None = None, now: dt.datet
     fetched_ids = set(have.model_id)
     todo = sorted({m for f in chosen if f.name not in done for m in members[f.name]} - fetched_ids)
     errors: list[str] = []
-    new_rows: list[dict[str, Any]] = []
-    buffer: list[dict[str, Any]] = []
-    chunk_no = 0
-    last_flush = time.monotonic()
-
-    def flush() -> None:
-        nonlocal buffer, chunk_no, last_flush
-        if buffer:
-            wh.write("tree_parts", day, f"{run_id}-{chunk_no:05d}", _frame(buffer))
-            chunk_no += 1
-            buffer = []
-        last_flush = time.monotonic()
 
     with structlog.contextvars.bound_contextvars(run_id=run_id, job="tree"):
         no_snapshot = [f.name for f in chosen if not members[f.name] and f.name not in done]
         log.info("tree started", families=[f.name for f in chosen], to_fetch=len(todo), already=len(fetched_ids),
                  complete=sorted(done & {f.name for f in chosen}))
-        failed_models = 0
         with hub.track(settings.hub.tree_budget_s) as stats, _progress(len(todo), "tree", show_progress) as bar:
-            pool = cf.ThreadPoolExecutor(max_workers=settings.hub.concurrency, thread_name_prefix="tree")
-            futures = {pool.submit(contextvars.copy_context().run, hub.model_tree, mid): mid for mid in todo}
-            try:
-                for fut in cf.as_completed(futures):
-                    mid = futures[fut]
-                    try:
-                        info = fut.result()
-                    except hubmod.BudgetExceeded as exc:
-                        errors.append(str(exc))
-                        break
-                    except Exception as exc:  # noqa: BLE001 - one model's failure stops nothing else
-                        failed_models += 1
-                        if failed_models <= 5:
-                            errors.append(f"{mid}: {hubmod.describe_error(exc)}")
-                        log.warning("model failed", model_id=mid, error=hubmod.describe_error(exc))
-                        continue
-                    row = _tree_row(info, run_id, taken_at, day)
-                    buffer.append(row)
-                    new_rows.append(row)
-                    if bar is not None:
-                        bar.update(1)
-                    if len(buffer) >= TREE_CHUNK or time.monotonic() - last_flush > TREE_FLUSH_S:
-                        flush()
-            finally:  # keep what was fetched, whatever stopped the run
-                for f in futures:
-                    f.cancel()
-                pool.shutdown(wait=True, cancel_futures=True)
-                flush()
+            fetch = _ChunkedFetch(wh, "tree_parts", day, run_id, settings.hub.concurrency)
+            new_rows = fetch.run(hub.model_tree, todo, lambda mid, info: [_tree_row(info, run_id, taken_at, day)],
+                                 bar)
+            errors += fetch.errors
 
             parts = pd.concat([have, _frame(new_rows)], ignore_index=True) if new_rows else have
             complete, incomplete = [], []
@@ -339,9 +381,9 @@ def tree(settings: Settings, *, families: list[str] | None = None, now: dt.datet
                 complete.append(fam.name)
         if no_snapshot:
             errors.append(f"no snapshot yet for {', '.join(no_snapshot)}: run `tracker collect` first")
-        if failed_models > 5:
-            errors.append(f"... {failed_models} models failed in all")
         status = "ok" if not incomplete else ("partial" if complete or new_rows else "failed")
+        if fetch.failed > 5:
+            errors.append(f"{fetch.failed} models failed in all")
         run = {"run_id": run_id, "job": "tree", "started_at": started,
                "finished_at": started + dt.timedelta(seconds=time.monotonic() - t0), "status": status,
                "families_ok": len(complete), "families_failed": len(incomplete), "models": len(new_rows),
@@ -452,7 +494,15 @@ def report(settings: Settings, *, week: str | None = None, out: str | os.PathLik
     wh.ensure()
     fd = family_series(wh)
     hist = fd[fd["day"] <= end].copy() if len(fd) else fd
-    hist["source"] = "snapshot"
+    if "source" not in hist.columns:
+        hist["source"] = "snapshot"
+    notes = []
+    if (hist["source"] == "backfill").any():
+        notes.append("Dashed lines are backfilled: counts reconstructed from creation dates. Derivatives deleted "
+                     "since are missing from them, so backfilled derivative counts are lower bounds.")
+    if (hist["source"] == "import").any():
+        notes.append("Some days come from imported archives of Hub listings; their sums cover only the models "
+                     "those listings held (for example the top 300 by likes and by downloads).")
     families = pd.DataFrame([{"family": f.name, "label": f.label, "region": f.region, "rule": f.rule()}
                              for f in settings.families])
     fw = trends.weekly(hist.drop(columns=["downloads_week"])) if len(hist) else pd.DataFrame()
@@ -484,10 +534,139 @@ def report(settings: Settings, *, week: str | None = None, out: str | os.PathLik
         week=week, week_start=start.date(), week_end=end.date(), generated_at=now, families=families,
         family_daily=hist, family_weekly=fw, region_weekly=_region_weekly(fw) if len(fw) else pd.DataFrame(),
         crossovers=crossovers, model_crossovers=_model_crossovers(wh, end), projections=projections,
-        projection_rule=rule, top_movers=movers, new_models=new_models, quality=quality, notes=[])
+        projection_rule=rule, top_movers=movers, new_models=new_models, quality=quality, notes=notes)
     paths = report_mod.render(data, Path(out or "reports"), formats)
     log.info("report written", week=week, paths=[str(p) for p in paths])
     return paths
+
+
+def import_files(settings: Settings, paths: list, *, taken_at: dt.datetime | None = None,
+                 refresh_trends: bool = True) -> list[dict[str, Any]]:
+    """Load archived listing dumps as snapshots of their own date (see tracker/archive.py).
+
+    Each file becomes one run (job 'import') whose id comes from the snapshot time and the file's
+    content, so importing the same file twice changes nothing. Records are assigned to families by
+    config.yaml's rules; malformed ones go to quarantine as in a collect. A family absent from a
+    file is not recorded for that day (absent is not zero)."""
+    from tracker import archive
+
+    wh = Warehouse(settings.warehouse)
+    wh.ensure()
+    done = wh.imported_runs()
+    out = []
+    for path in paths:
+        arc = archive.read(path)
+        when = taken_at or arc.taken_at
+        if when is None:
+            raise archive.ArchiveError(
+                f"{arc.path}: the file does not say when it was taken (no \"fetched_at\" or \"date\"); "
+                "pass --taken-at, e.g. --taken-at 2026-08-07T06:00:00Z")
+        run_id = f"{when.astimezone(dt.UTC):%Y%m%dT%H%M%SZ}-import-{arc.digest[:12]}"
+        if run_id in done:
+            log.info("already imported", path=str(arc.path), run_id=run_id)
+            out.append({"run_id": run_id, "job": "import", "status": "skipped", "path": str(arc.path), "models": 0})
+            continue
+        run = _SnapshotRun(settings, "import", when, run_id=run_id)
+        with structlog.contextvars.bound_contextvars(run_id=run_id, job="import"):
+            ids = [r.get("id") if isinstance(r, dict) else None for r in arc.records]
+            for fam in settings.families:
+                mine = [r for r, mid in zip(arc.records, ids) if isinstance(mid, str) and fam.owns(mid)]
+                if mine:
+                    run.add(fam, records.check(mine))
+            unowned = records.check([r for r, mid in zip(arc.records, ids) if not isinstance(mid, str)])
+            run.quarantine.extend({"run_id": run_id, "family": None, "model_id": mid, "reason": why, "raw": raw}
+                                  for mid, why, raw in unowned.bad)
+            record = run.publish(refresh_trends=False)
+            log.info("imported", path=str(arc.path), taken_at=str(when), models=record["models"],
+                     families=record["families_ok"], quarantined=len(run.quarantine))
+        done.add(run_id)
+        out.append({**record, "path": str(arc.path)})
+    if refresh_trends and any(r["status"] != "skipped" for r in out):
+        _derive_after(settings, wh)
+    return out
+
+
+BACKFILL_SINCE = dt.date(2023, 1, 1)
+
+
+def backfill(settings: Settings, *, families: list[str] | None = None, since: dt.date = BACKFILL_SINCE,
+             now: dt.datetime | None = None, hub: hubmod.Hub | None = None,
+             show_progress: bool | None = None) -> dict[str, Any]:
+    """Reconstruct each family's daily number of official models and of derivatives per relation from
+    creation dates: list every official model's children through the model-tree filter (one listing
+    per model, ⌈children/1000⌉ requests), then count what existed on each day since `since`.
+
+    Paced and resumable like `tree`. Derivatives deleted since are, by nature, missing: backfilled
+    counts are lower bounds, marked source = 'backfill', and never replace an observed snapshot."""
+    started = now or utcnow()
+    t0 = time.monotonic()
+    run_id = new_run_id("backfill", started)
+    day = started.astimezone(dt.UTC).date()
+    wh = Warehouse(settings.warehouse)
+    wh.ensure()
+    hub = hub or hubmod.Hub(settings.hub)
+    chosen = [settings.family(n) for n in families] if families else list(settings.families)
+    members = wh.latest_members([f.name for f in chosen])
+    have = wh.backfill_listed(day)
+    todo = sorted({m for f in chosen for m in members[f.name]} - set(have.parent_id))
+
+    def rows(parent: str, children: list[dict]) -> list[dict[str, Any]]:
+        out = [{"run_id": run_id, "day": day, "parent_id": parent, "model_id": None, "relation": None,
+                "created_at": None}]
+        for c in children:
+            created = pd.to_datetime(c.get("createdAt"), utc=True, errors="coerce") if c.get("createdAt") else None
+            if isinstance(c.get("id"), str) and created is not None and not pd.isna(created):
+                out.append({"run_id": run_id, "day": day, "parent_id": parent, "model_id": c["id"],
+                            "relation": c.get("relation"), "created_at": created})
+        return out
+
+    with structlog.contextvars.bound_contextvars(run_id=run_id, job="backfill"):
+        log.info("backfill started", families=[f.name for f in chosen], to_list=len(todo),
+                 already=int(have.parent_id.nunique()), since=str(since))
+        with hub.track(settings.hub.tree_budget_s) as stats, _progress(len(todo), "backfill", show_progress) as bar:
+            fetch = _ChunkedFetch(wh, "backfill_parts", day, run_id, settings.hub.concurrency)
+            new = fetch.run(lambda p: hub.list_children(p, expand=("createdAt",)), todo, rows, bar)
+        listed = pd.concat([have, pd.DataFrame(new)], ignore_index=True) if new else have
+        versions = wh.model_versions()
+        created_of = dict(zip(versions.model_id, versions.created_at))
+        series, complete, incomplete = [], [], []
+        days = pd.date_range(since, day, freq="D")
+        for fam in chosen:
+            ids = members[fam.name]
+            if not ids or not set(ids) <= set(listed.parent_id):
+                incomplete.append(fam.name)
+                continue
+            kids = listed[listed.parent_id.isin(ids) & listed.model_id.notna()]
+            ends = days + pd.Timedelta(days=1)  # counted at the end of each day
+            off = pd.to_datetime(pd.Series([created_of.get(m) for m in ids]), utc=True).dropna()
+            frame = {"day": days.date, "models": np.searchsorted(np.sort(off.dt.tz_localize(None).to_numpy()),
+                                                                 ends.to_numpy(), side="left")}
+            for rel, col in hubmod.RELATIONS.items():
+                t = np.sort(pd.to_datetime(kids[kids.relation == rel].created_at, utc=True)
+                            .dt.tz_localize(None).to_numpy())
+                frame[col] = np.searchsorted(t, ends.to_numpy(), side="left")
+            f = pd.DataFrame(frame)
+            f["derivatives"] = f[list(hubmod.RELATIONS.values())].sum(axis=1)
+            series.append(f.assign(run_id=run_id, computed_on=day, family=fam.name, label=fam.label,
+                                   region=fam.region))
+            complete.append(fam.name)
+        if series:
+            wh.write("backfill", day, run_id, pd.concat(series, ignore_index=True))
+        no_snapshot = [f.name for f in chosen if not members[f.name]]
+        errors = fetch.errors + ([f"no snapshot yet for {', '.join(no_snapshot)}: run `tracker collect` first"]
+                                 if no_snapshot else [])
+        status = "ok" if not incomplete else ("partial" if complete or new else "failed")
+        run = {"run_id": run_id, "job": "backfill", "started_at": started,
+               "finished_at": started + dt.timedelta(seconds=time.monotonic() - t0), "status": status,
+               "families_ok": len(complete), "families_failed": len(incomplete), "models": len(todo),
+               "requests": stats.requests, "retries": stats.retries, "error": "; ".join(errors) or None}
+        wh.publish(run, day, {})
+        _derive_after(settings, wh)
+        log.info("backfill finished", status=status, parents_listed=len(todo) - fetch.failed, requests=stats.requests,
+                 rate_limited=stats.rate_limited, families_complete=complete, families_incomplete=incomplete,
+                 note="derivatives deleted since are missing from backfilled counts")
+    run["rate_limited"] = stats.rate_limited
+    return run
 
 
 # The jobs the daemon can schedule, by the names used in config.yaml's `schedule:`.

@@ -80,6 +80,18 @@ SCHEMAS: dict[str, pa.Schema] = {
         ("relation", pa.string()), ("model_id", pa.string()), ("author", pa.string()),
         ("downloads_30d", pa.int64()), ("downloads_all_time", pa.int64()), ("likes", pa.int64()),
     ]),
+    # `tracker backfill`: the children each official model has now, with their creation times (one
+    # row with model_id NULL marks a parent as listed, children or not) ...
+    "backfill_parts": pa.schema([
+        ("run_id", pa.string()), ("day", pa.date32()), ("parent_id", pa.string()), ("model_id", pa.string()),
+        ("relation", pa.string()), ("created_at", _TS),
+    ]),
+    # ... and the daily series reconstructed from them, per family
+    "backfill": pa.schema([
+        ("run_id", pa.string()), ("computed_on", pa.date32()), ("day", pa.date32()), ("family", pa.string()),
+        ("label", pa.string()), ("region", pa.string()), ("models", pa.int64()), ("derivatives", pa.int64()),
+        ("finetunes", pa.int64()), ("adapters", pa.int64()), ("quantizations", pa.int64()), ("merges", pa.int64()),
+    ]),
     "quarantine": pa.schema([
         ("run_id", pa.string()), ("family", pa.string()), ("model_id", pa.string()), ("reason", pa.string()),
         ("raw", pa.string()),
@@ -338,11 +350,53 @@ class Warehouse:
                 f"QUALIFY row_number() OVER (PARTITION BY model_id ORDER BY taken_at DESC) = 1",
                 [self._glob("tree_parts"), day]).df()
 
+    def backfill_listed(self, day: dt.date) -> pd.DataFrame:
+        """The children stored by backfill runs of a day (finished or interrupted), one row per parent
+        and child; parents listed with no child have one row with model_id NULL."""
+        with self._internal() as con:
+            return con.execute(
+                "SELECT DISTINCT parent_id, model_id, relation, created_at FROM read_parquet(?, union_by_name = true) "
+                "WHERE day = ?", [self._glob("backfill_parts"), day]).df()
+
+    def imported_runs(self) -> set[str]:
+        with self._internal() as con:
+            return {r[0] for r in con.execute("SELECT run_id FROM runs WHERE job = 'import'").fetchall()}
+
     def tree_complete(self, day: dt.date) -> set[str]:
         """Families whose tree of this day is complete (visible)."""
         with self._internal() as con:
             rows = con.execute("SELECT DISTINCT family FROM tree WHERE day = ?", [day]).fetchall()
         return {r[0] for r in rows}
+
+    EXPORTS = ("snapshots", "family_daily")
+
+    def export(self, out: Path, fmt: str = "parquet") -> dict[str, int]:
+        """Write the snapshots and the daily family series as hive-partitioned files
+        (`<out>/<view>/day=YYYY-MM-DD/*.parquet|csv`) that Spark, Trino, BigQuery external tables or
+        DuckLake read as they are. Each view's folder is replaced whole, through a temporary folder."""
+        import shutil
+
+        if fmt not in ("parquet", "csv"):
+            raise WarehouseError(f"export format must be parquet or csv, not '{fmt}'")
+        out = Path(out).absolute()
+        out.mkdir(parents=True, exist_ok=True)
+        counts = {}
+        options = "FORMAT parquet, COMPRESSION zstd" if fmt == "parquet" else "FORMAT csv, HEADER true"
+        with self._internal() as con:
+            for view in self.EXPORTS:
+                tmp = out / f".{view}.{secrets.token_hex(3)}.tmp"
+                try:
+                    con.execute(f"COPY (SELECT * FROM {view} ORDER BY ALL) TO '{_sql_str(str(tmp))}' "
+                                f"({options}, PARTITION_BY (day))")
+                    counts[view] = con.execute(f"SELECT count(*) FROM {view}").fetchone()[0]
+                    dest, old = out / view, out / f".{view}.{secrets.token_hex(3)}.old"
+                    if dest.exists():
+                        dest.rename(old)
+                    tmp.rename(dest)
+                    shutil.rmtree(old, ignore_errors=True)
+                finally:
+                    shutil.rmtree(tmp, ignore_errors=True)
+        return counts
 
     def size_bytes(self) -> int:
         return sum(p.stat().st_size for p in self.root.rglob("*") if p.is_file())
