@@ -106,7 +106,7 @@ def test_collecting_twice_a_day_uses_the_last_snapshot(tmp_path, world, hub):
 
 
 def test_a_failing_family_leaves_nothing_and_the_run_is_partial(tmp_path, world, hub):
-    s = settings_for(tmp_path, hub, FAMILIES[:2], page_size=50, timeout_s=1, budget_s=3)
+    s = settings_for(tmp_path, hub, FAMILIES[:2], page_size=50, timeout_s=0.5, budget_s=1.5)
     hub.faults.add("status", route="listing", author="Qwen", page=2, status=503)  # permanent 5xx on page 2
     run = jobs.collect(s, now=world.now, show_progress=False)
     assert run["status"] == "partial" and run["families_ok"] == 1 and run["families_failed"] == 1
@@ -126,13 +126,13 @@ def test_a_failing_family_leaves_nothing_and_the_run_is_partial(tmp_path, world,
     {"kind": "hang"},
 ])
 def test_bad_responses_fail_the_family_within_budget(tmp_path, world, hub, fault):
-    s = settings_for(tmp_path, hub, FAMILIES[1:2], page_size=100, timeout_s=1, budget_s=3)
+    s = settings_for(tmp_path, hub, FAMILIES[1:2], page_size=100, timeout_s=0.5, budget_s=1.5)
     hub.faults.add(route="listing", author="Qwen", page=2, **fault)
     t0 = dt.datetime.now()
     run = jobs.collect(s, now=world.now, show_progress=False)
     took = (dt.datetime.now() - t0).total_seconds()
     assert run["status"] == "failed" and run["families_failed"] == 1
-    assert took < 3 + 8 + 2  # the budget, plus at most one of the client's backoff sleeps
+    assert took < 1.5 + 8 + 2  # the budget, plus at most one of the client's backoff sleeps
     wh = Warehouse(s.warehouse)
     assert wh.query("select count(*) n from snapshots").n[0] == 0
     assert list(wh.query("select status from runs").status) == ["failed"]

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import multiprocessing
 import os
 import signal
-import subprocess
-import sys
 import time
 
 import pandas as pd
@@ -90,7 +89,7 @@ def test_derivative_counts_equal_the_truth(tmp_path, world):
 
 
 def test_paced_by_the_quota_without_a_single_429(tmp_path):
-    q, w = 20, 2.0
+    q, w = 20, 1.0
     world = World(seed=4, models=2000, official={"Qwen": 100}, now="2026-08-10")
     fams = [{"name": "qwen", "authors": ["Qwen"], "region": "china"}]
     with HubSim(world) as hub:
@@ -112,13 +111,14 @@ def test_paced_by_the_quota_without_a_single_429(tmp_path):
     assert got_per_family(s).loc["qwen", "derivatives"] == truth_per_family(world, fams).loc["qwen", "derivatives"]
 
 
-def test_injected_429s_and_503s_are_retried(tmp_path, world):
+def test_injected_429s_and_503s_are_retried(tmp_path):
+    world = World(seed=21, models=1500, official={"meta-llama": 30, "Qwen": 120}, now="2026-08-10T06:00:00Z")
     with HubSim(world) as hub:
         s = setup(tmp_path, hub, world)
         hub.faults.add("429=ratelimit,t=1,route=info,nth=3,times=2")
         hub.faults.add("429=retry-after,t=1,route=info,nth=20,times=1")
         hub.faults.add("429=bare,route=info,nth=30,times=1")
-        hub.faults.add("status=503,route=info,prob=0.02")
+        hub.faults.add("status=503,route=info,prob=0.03")
         hub.faults.add("status=500,route=info,nth=40,times=2")
         run = jobs.tree(s, now=world.now, show_progress=False)
         assert run["status"] == "ok", run["error"]
@@ -141,21 +141,30 @@ def test_a_model_deleted_after_the_collect_is_gone_not_zero(tmp_path, world):
         assert_counts(got_per_family(s), truth_per_family(world, members=alive))
 
 
+def _tree_in_child(path: str, now: str) -> None:
+    """A forked child running one tree job, as `tracker tree` does."""
+    import logging
+
+    logging.disable(logging.CRITICAL)
+    jobs.tree(config.load(path), now=dt.datetime.fromisoformat(now), show_progress=False)
+    os._exit(0)
+
+
 def test_killed_run_resumes_with_only_the_missing_models(tmp_path, world):
     with HubSim(world) as hub:
         path = write_config(tmp_path, hub.endpoint, FAMILIES, concurrency=2)
         s = setup(tmp_path, hub, world, concurrency=2)
         n = len(Warehouse(s.warehouse).query("select * from snapshots"))
-        hub.faults.add("delay=0.02,route=info")
-        env = {**os.environ, "TRACKER_NOW": world.now.isoformat(), "TRACKER_LOG_LEVEL": "WARNING"}
-        proc = subprocess.Popen([sys.executable, "-m", "tracker", "tree", "--config", str(path)], env=env,
-                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        hub.faults.add("delay=0.01,route=info")
+        child = multiprocessing.get_context("fork").Process(target=_tree_in_child,
+                                                              args=(str(path), world.now.isoformat()))
+        child.start()
         wh = Warehouse(s.warehouse)
         deadline = time.monotonic() + 60
         while len(wh.tree_fetched(world.now.date())) < 250 and time.monotonic() < deadline:
-            time.sleep(0.05)
-        proc.send_signal(signal.SIGKILL)
-        proc.wait()
+            time.sleep(0.02)
+        os.kill(child.pid, signal.SIGKILL)
+        child.join()
         kept = len(wh.tree_fetched(world.now.date()))
         assert 0 < kept < n
         # nothing of the interrupted run looks complete

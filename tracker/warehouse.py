@@ -162,6 +162,19 @@ def _fsync_dir(path: Path) -> None:
 # no file held open) that serves the tracker's own reads of each. Both are cheap to rebuild.
 _CURRENT: set[Path] = set()
 _MEMORY: dict[Path, duckdb.DuckDBPyConnection] = {}
+_INHERITED: list[dict] = []
+
+
+def _after_fork_in_child() -> None:
+    """A DuckDB connection must not cross a fork: a forked child opens its own. The parent's stay
+    referenced (never closed here: closing one in the child would run DuckDB's teardown on threads
+    that do not exist in it)."""
+    _INHERITED.append(dict(_MEMORY))
+    _MEMORY.clear()
+    _CURRENT.clear()
+
+
+os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
 class Warehouse:
