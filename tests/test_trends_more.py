@@ -29,3 +29,16 @@ def test_family_quality_flags_stale_and_missing_days():
     # 08-02 equals 08-01 in every metric: stale; 03 and 04 have no snapshot
     assert got == [("08-02", "stale"), ("08-03", "missing_day"), ("08-04", "missing_day")]
     assert q.model_id.isna().all()
+
+
+def test_interval_stats_is_downloads_day_and_quality_flags_at_once():
+    snaps = pd.DataFrame({
+        "day": ["2026-08-01"] * 2 + ["2026-08-03"] * 2, "family": "a", "model_id": ["x", "y", "x", "z"],
+        "created_at": pd.to_datetime(["2025-01-01", "2025-01-01", "2025-01-01", "2026-08-02"], utc=True),
+        "downloads_all_time": pd.array([100, 50, 130, 7], dtype="Int64")})
+    dd, q = trends.interval_stats(snaps)
+    pd.testing.assert_frame_equal(dd, trends.downloads_day(snaps))
+    pd.testing.assert_frame_equal(q, trends.quality_flags(snaps))
+    # by hand: x grew 30, z is new with 7, y left: 37 over 2 days
+    assert list(dd.downloads_day) == [18.5, 18.5]
+    assert sorted(q.issue) == ["left", "missing_day", "new_model"]

@@ -193,11 +193,10 @@ def _intervals(wh: Warehouse, snapshots: pd.DataFrame, day: dt.date, taken_at: d
     if not frames:
         return {}, None
     pairs = pd.concat(frames, ignore_index=True)  # every family's previous and current snapshot
-    dd = trends.downloads_day(pairs)
+    dd, q = trends.interval_stats(pairs)
     last = dd[dd.day == pd.Timestamp(day)]
     out = {r.family: (None if pd.isna(r.interval_downloads) else round(r.interval_downloads), int(r.interval_days))
            for r in last.itertuples()}
-    q = trends.quality_flags(pairs)
     q = q[(q.day == pd.Timestamp(day)) & q.model_id.notna()]
     if q.empty:
         return out, None

@@ -262,11 +262,16 @@ def downloads_day(snaps: pd.DataFrame) -> pd.DataFrame:
         interval_days (d1 - d0), interval_downloads (float), na_models (int).
     """
     s = _prepare_snaps(snaps)
+    return _downloads_day(s, _transitions(s))
+
+
+def _downloads_day(s: pd.DataFrame, transitions: tuple) -> pd.DataFrame:
     out_cols = [
         "day", "family", "downloads_day", "interval_start", "interval_days",
         "interval_downloads", "na_models",
     ]  # fmt: skip
-    later, _, _ = _transitions(s)
+    later, _, _ = transitions
+    later = later.copy()
     if later.empty:
         return pd.DataFrame(
             {
@@ -733,6 +738,17 @@ def quality_flags(snaps: pd.DataFrame, family_daily: pd.DataFrame | None = None)
         day, family, model_id (str, NA for family-level), issue, detail.
     """
     s = _prepare_snaps(snaps)
+    return _quality_flags(s, _transitions(s), family_daily)
+
+
+def interval_stats(snaps: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """`downloads_day(snaps)` and `quality_flags(snaps)` at once (the snapshots are classified once)."""
+    s = _prepare_snaps(snaps)
+    tr = _transitions(s)
+    return _downloads_day(s, tr), _quality_flags(s, tr, None)
+
+
+def _quality_flags(s: pd.DataFrame, transitions: tuple, family_daily: pd.DataFrame | None) -> pd.DataFrame:
     rows: list[pd.DataFrame] = []
 
     def add(day: Any, family: Any, model_id: Any, issue: str, detail: Any) -> None:
@@ -754,7 +770,7 @@ def quality_flags(snaps: pd.DataFrame, family_daily: pd.DataFrame | None = None)
             )
         )
 
-    later, left, fd = _transitions(s)
+    later, left, fd = transitions
 
     # stale
     if family_daily is not None:
