@@ -51,3 +51,13 @@ def shared_dir() -> Path:
     if not SHARED.is_dir():
         pytest.skip("../shared is not beside this checkout")
     return SHARED
+
+
+@pytest.fixture(scope="module")
+def stock_hf_client():
+    """The unmodified huggingface_hub client (tracker.hub installs a pacing client factory when it is
+    imported): the emulator's own tests check the Hub's behaviour as the stock client sees it."""
+    from tracker.hubsim.testing import stock_client
+
+    with stock_client():
+        yield

@@ -14,7 +14,7 @@ from huggingface_hub.errors import (BadRequestError, HfHubHTTPError, RepositoryN
                                     RevisionNotFoundError)
 
 from tracker.hubsim import HubSim, World  # noqa: E402
-from tracker.hubsim.testing import quiet_client, stock_client  # noqa: E402
+from tracker.hubsim.testing import quiet_client  # noqa: E402
 
 quiet_client()
 
@@ -25,11 +25,7 @@ BERT = json.loads('{"_id":"621ffdc036468d709f174338","id":"google-bert/bert-base
 
 
 
-@pytest.fixture(scope="module", autouse=True)
-def _stock_client():
-    """Drive the unmodified client even if another test module installed its own client factory."""
-    with stock_client():
-        yield
+pytestmark = pytest.mark.usefixtures("stock_hf_client")
 
 @pytest.fixture(scope="module")
 def world():

@@ -16,18 +16,14 @@ from huggingface_hub.errors import HfHubHTTPError  # noqa: E402
 from huggingface_hub.utils import parse_ratelimit_headers  # noqa: E402
 
 from tracker.hubsim import Fault, FaultPlan, HubSim, World  # noqa: E402
-from tracker.hubsim.testing import quiet_client, running_hub, stock_client  # noqa: E402
+from tracker.hubsim.testing import quiet_client, running_hub  # noqa: E402
 
 quiet_client()
 _CLIENT = httpx2.Client(follow_redirects=False, timeout=10)
 
 
 
-@pytest.fixture(scope="module", autouse=True)
-def _stock_client():
-    """Drive the unmodified client even if another test module installed its own client factory."""
-    with stock_client():
-        yield
+pytestmark = pytest.mark.usefixtures("stock_hf_client")
 
 @pytest.fixture(scope="module")
 def world():

@@ -15,7 +15,7 @@ from hypothesis import HealthCheck, given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
 from tracker.hubsim import World  # noqa: E402
-from tracker.hubsim.testing import running_hub, stock_client  # noqa: E402
+from tracker.hubsim.testing import running_hub  # noqa: E402
 
 UTC = timezone.utc
 T0 = datetime(2023, 1, 1, tzinfo=UTC)
@@ -25,11 +25,7 @@ FEW = settings(max_examples=8, deadline=None, suppress_health_check=list(HealthC
 
 
 
-@pytest.fixture(scope="module", autouse=True)
-def _stock_client():
-    """Drive the unmodified client even if another test module installed its own client factory."""
-    with stock_client():
-        yield
+pytestmark = pytest.mark.usefixtures("stock_hf_client")
 
 @pytest.fixture(scope="module")
 def small():

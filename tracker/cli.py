@@ -61,6 +61,14 @@ def output_options(fn):
     return wrapper
 
 
+def finish(run: dict, summary: str) -> None:
+    """Print a job's one-line summary and its errors; exit 0 only when the run was fully ok."""
+    click.echo(f"{summary} [run {run['run_id']}]")
+    if run["error"]:
+        click.echo(f"errors: {run['error']}", err=True)
+    sys.exit(0 if run["status"] == "ok" else 1)
+
+
 def print_frame(df, fmt: str) -> None:
     if fmt == "json":
         click.echo(df.to_json(orient="records", date_format="iso", indent=None))
@@ -108,12 +116,8 @@ def collect(settings, families, progress):
     from tracker import jobs
 
     run = jobs.collect(settings, families=list(families) or None, show_progress=progress)
-    click.echo(f"{run['status']}: {run['families_ok']} families stored, {run['families_failed']} failed, "
-               f"{run['models']} models, {run['requests']} requests ({run['retries']} retried) "
-               f"-> {settings.warehouse} [run {run['run_id']}]")
-    if run["error"]:
-        click.echo(f"errors: {run['error']}", err=True)
-    sys.exit(0 if run["status"] == "ok" else 1)
+    finish(run, f"{run['status']}: {run['families_ok']} families stored, {run['families_failed']} failed, "
+                f"{run['models']} models, {run['requests']} requests ({run['retries']} retried) -> {settings.warehouse}")
 
 
 @cli.command()
@@ -138,12 +142,9 @@ def tree(settings, families, progress):
     from tracker import jobs
 
     run = jobs.tree(settings, families=list(families) or None, show_progress=progress)
-    click.echo(f"{run['status']}: {run['models']} models fetched, {run['requests']} requests, "
-               f"{run['rate_limited']} answered 429, {run['quota_wait_s']:.1f} s waiting for quota; "
-               f"{run['families_ok']} families complete, {run['families_failed']} incomplete [run {run['run_id']}]")
-    if run["error"]:
-        click.echo(f"errors: {run['error']}", err=True)
-    sys.exit(0 if run["status"] == "ok" else 1)
+    finish(run, f"{run['status']}: {run['models']} models fetched, {run['requests']} requests, "
+                f"{run['rate_limited']} answered 429, {run['quota_wait_s']:.1f} s waiting for quota; "
+                f"{run['families_ok']} families complete, {run['families_failed']} incomplete")
 
 
 @cli.command()
@@ -245,12 +246,9 @@ def backfill(settings, families, since, progress):
     except ValueError:
         _fail(f"--since must be a date such as 2023-01-01 (got '{since}')", 2)
     run = jobs.backfill(settings, families=list(families) or None, since=start, show_progress=progress)
-    click.echo(f"{run['status']}: {run['models']} official models listed, {run['requests']} requests, "
-               f"{run['families_ok']} families reconstructed since {since} [run {run['run_id']}]")
     click.echo("note: derivatives deleted since are not in a backfill; its counts are lower bounds.")
-    if run["error"]:
-        click.echo(f"errors: {run['error']}", err=True)
-    sys.exit(0 if run["status"] == "ok" else 1)
+    finish(run, f"{run['status']}: {run['models']} official models listed, {run['requests']} requests, "
+                f"{run['families_ok']} families reconstructed since {since}")
 
 
 @cli.command()

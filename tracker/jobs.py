@@ -64,18 +64,38 @@ def _collect_family(hub: hubmod.Hub, fam: Family, budget_s: float, show_progress
     return records.check(recs), listed, (stats.requests, stats.retries, stats.rate_limited)
 
 
+class _Job:
+    """What every job starts with: its clock, run id, day and warehouse; `record` builds its runs row."""
+
+    def __init__(self, settings: Settings, name: str, now: dt.datetime | None, run_id: str | None = None):
+        self.settings, self.name = settings, name
+        self.started = now or utcnow()
+        self.t0 = time.monotonic()
+        self.run_id = run_id or new_run_id(name, self.started)
+        self.day = self.started.astimezone(dt.UTC).date()
+        self.wh = Warehouse(settings.warehouse)
+        self.wh.ensure()
+
+    def families(self, names: list[str] | None) -> list[Family]:
+        return [self.settings.family(n) for n in names] if names else list(self.settings.families)
+
+    def record(self, status: str, *, families_ok=None, families_failed=None, models=None, requests=0, retries=0,
+               errors: list[str] | None = None) -> dict[str, Any]:
+        return {"run_id": self.run_id, "job": self.name, "started_at": self.started,
+                "finished_at": self.started + dt.timedelta(seconds=time.monotonic() - self.t0), "status": status,
+                "families_ok": families_ok, "families_failed": families_failed, "models": models,
+                "requests": requests, "retries": retries, "error": "; ".join(errors or []) or None}
+
+
 class _SnapshotRun:
     """A snapshot run being assembled: each family is added whole (or recorded as failed), and
     nothing is stored until `publish`, which writes the run's files and then its `runs` record."""
 
     def __init__(self, settings: Settings, job: str, started: dt.datetime, run_id: str | None = None):
-        self.settings, self.job, self.started = settings, job, started
-        self.t0 = time.monotonic()
-        self.run_id = run_id or new_run_id(job, started)
-        self.day = started.astimezone(dt.UTC).date()
+        self.job = _Job(settings, job, started, run_id)
+        self.settings, self.started, self.t0 = settings, started, self.job.t0
+        self.run_id, self.day, self.wh = self.job.run_id, self.job.day, self.job.wh
         self.taken_at = pd.Timestamp(started).tz_convert("UTC").as_unit("us")
-        self.wh = Warehouse(settings.warehouse)
-        self.wh.ensure()
         self.snaps: list[pd.DataFrame] = []
         self.fam_rows: list[dict[str, Any]] = []
         self.quarantine: list[dict[str, Any]] = []
@@ -119,12 +139,9 @@ class _SnapshotRun:
             intervals, quality = _intervals(wh, snapshots, day, self.started, id_of)
             snapshots = snapshots.sort_values(["family", "model_key"], ignore_index=True)
         fam_df = _family_rows(wh, snapshots, self.fam_rows, self.run_id, self.started, day, intervals)
-        run = {
-            "run_id": self.run_id, "job": self.job, "started_at": self.started,
-            "finished_at": self.started + dt.timedelta(seconds=time.monotonic() - self.t0), "status": status,
-            "families_ok": ok, "families_failed": self.failed, "models": 0 if snapshots is None else len(snapshots),
-            "requests": self.requests, "retries": self.retries, "error": "; ".join(self.errors) or None,
-        }
+        run = self.job.record(status, families_ok=ok, families_failed=self.failed,
+                              models=0 if snapshots is None else len(snapshots), requests=self.requests,
+                              retries=self.retries, errors=self.errors)
         if quality is not None:
             quality["run_id"] = self.run_id
         wh.publish(run, day, {"snapshots": snapshots, "family_snapshots": fam_df, "quality": quality,
@@ -330,15 +347,11 @@ def tree(settings: Settings, *, families: list[str] | None = None, now: dt.datet
     chunks as they come (an interrupted run keeps them); a later run on the same day fetches only the
     models still missing. A family's day becomes visible in `tree` once all its models are in.
     """
-    started = now or utcnow()
-    t0 = time.monotonic()
-    run_id = new_run_id("tree", started)
-    day = started.astimezone(dt.UTC).date()
-    taken_at = pd.Timestamp(started).tz_convert("UTC").as_unit("us")
-    wh = Warehouse(settings.warehouse)
-    wh.ensure()
+    job = _Job(settings, "tree", now)
+    run_id, day, wh = job.run_id, job.day, job.wh
+    taken_at = pd.Timestamp(job.started).tz_convert("UTC").as_unit("us")
     hub = hub or hubmod.Hub(settings.hub)
-    chosen = [settings.family(n) for n in families] if families else list(settings.families)
+    chosen = job.families(families)
     members = wh.latest_members([f.name for f in chosen])
     done = wh.tree_complete(day)
     have = wh.tree_fetched(day)
@@ -383,16 +396,14 @@ def tree(settings: Settings, *, families: list[str] | None = None, now: dt.datet
         status = "ok" if not incomplete else ("partial" if complete or new_rows else "failed")
         if fetch.failed > 5:
             errors.append(f"{fetch.failed} models failed in all")
-        run = {"run_id": run_id, "job": "tree", "started_at": started,
-               "finished_at": started + dt.timedelta(seconds=time.monotonic() - t0), "status": status,
-               "families_ok": len(complete), "families_failed": len(incomplete), "models": len(new_rows),
-               "requests": stats.requests, "retries": stats.retries, "error": "; ".join(errors) or None}
+        run = job.record(status, families_ok=len(complete), families_failed=len(incomplete), models=len(new_rows),
+                         requests=stats.requests, retries=stats.retries, errors=errors)
         wh.publish(run, day, {})
         _derive_after(settings, wh)
         log.info("tree finished", status=status, models_fetched=len(new_rows), requests=stats.requests,
                  rate_limited=stats.rate_limited, quota_wait_s=round(stats.quota_wait_s, 1),
                  families_complete=complete, families_incomplete=incomplete,
-                 seconds=round(time.monotonic() - t0, 1))
+                 seconds=round(time.monotonic() - job.t0, 1))
     run["rate_limited"] = stats.rate_limited
     run["quota_wait_s"] = stats.quota_wait_s
     return run
@@ -597,14 +608,10 @@ def backfill(settings: Settings, *, families: list[str] | None = None, since: dt
 
     Paced and resumable like `tree`. Derivatives deleted since are, by nature, missing: backfilled
     counts are lower bounds, marked source = 'backfill', and never replace an observed snapshot."""
-    started = now or utcnow()
-    t0 = time.monotonic()
-    run_id = new_run_id("backfill", started)
-    day = started.astimezone(dt.UTC).date()
-    wh = Warehouse(settings.warehouse)
-    wh.ensure()
+    job = _Job(settings, "backfill", now)
+    run_id, day, wh = job.run_id, job.day, job.wh
     hub = hub or hubmod.Hub(settings.hub)
-    chosen = [settings.family(n) for n in families] if families else list(settings.families)
+    chosen = job.families(families)
     members = wh.latest_members([f.name for f in chosen])
     have = wh.backfill_listed(day)
     todo = sorted({m for f in chosen for m in members[f.name]} - set(have.parent_id))
@@ -655,10 +662,8 @@ def backfill(settings: Settings, *, families: list[str] | None = None, since: dt
         errors = fetch.errors + ([f"no snapshot yet for {', '.join(no_snapshot)}: run `tracker collect` first"]
                                  if no_snapshot else [])
         status = "ok" if not incomplete else ("partial" if complete or new else "failed")
-        run = {"run_id": run_id, "job": "backfill", "started_at": started,
-               "finished_at": started + dt.timedelta(seconds=time.monotonic() - t0), "status": status,
-               "families_ok": len(complete), "families_failed": len(incomplete), "models": len(todo),
-               "requests": stats.requests, "retries": stats.retries, "error": "; ".join(errors) or None}
+        run = job.record(status, families_ok=len(complete), families_failed=len(incomplete), models=len(todo),
+                         requests=stats.requests, retries=stats.retries, errors=errors)
         wh.publish(run, day, {})
         _derive_after(settings, wh)
         log.info("backfill finished", status=status, parents_listed=len(todo) - fetch.failed, requests=stats.requests,
@@ -680,21 +685,16 @@ JOBS: dict[str, Any] = {
 
 def _report_job(settings: Settings, now: dt.datetime | None) -> dict[str, Any]:
     """The scheduled report: last week's, into reports/ beside the warehouse; recorded in `runs`."""
-    started = now or utcnow()
-    t0 = time.monotonic()
-    run_id = new_run_id("report", started)
-    status, error = "ok", None
+    job = _Job(settings, "report", now)
+    status, errors = "ok", []
     try:
-        report(settings, out=settings.warehouse.parent / "reports", now=started)
+        report(settings, out=settings.warehouse.parent / "reports", now=job.started)
     except Exception as exc:  # noqa: BLE001 - recorded, then re-raised for the daemon's log
-        status, error = "failed", f"{type(exc).__name__}: {exc}"
+        status, errors = "failed", [f"{type(exc).__name__}: {exc}"]
         raise
     finally:
-        run = {"run_id": run_id, "job": "report", "started_at": started,
-               "finished_at": started + dt.timedelta(seconds=time.monotonic() - t0), "status": status,
-               "families_ok": None, "families_failed": None, "models": None, "requests": 0, "retries": 0,
-               "error": error}
-        Warehouse(settings.warehouse).publish(run, started.astimezone(dt.UTC).date(), {})
+        run = job.record(status, errors=errors)
+        job.wh.publish(run, job.day, {})
     return run
 
 
