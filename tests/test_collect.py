@@ -243,3 +243,18 @@ def test_status_command(tmp_path, world, hub):
     assert info["runs"][0]["status"] == "ok" and info["days"] == 1 and info["size_bytes"] > 0
     res = CliRunner().invoke(cli, ["status", "--config", str(path)])
     assert "collect" in res.output and "ok" in res.output
+
+
+def test_the_token_is_sent_but_never_logged_or_printed(tmp_path, world, hub, monkeypatch):
+    secret = "hf_SeCrEtToKeN1234567890abcdef"
+    monkeypatch.setenv("HF_TOKEN", secret)
+    path = write_config(tmp_path, hub.endpoint, FAMILIES[:2], timeout_s=0.5, budget_s=1.5)
+    hub.faults.add("status", status=401, route="listing", author="Qwen")  # an error path that logs
+    res = CliRunner().invoke(cli, ["collect", "--config", str(path)])
+    assert res.exit_code == 1 and "qwen" in res.output
+    assert secret not in res.output and secret[3:] not in res.output
+    # it was sent: the emulator counted these requests against the token's own quota
+    assert any(r["client"] == f"token:{secret}" for r in hub.stats.requests)
+    from tracker.hub import Hub
+
+    assert secret not in repr(Hub(config.load(path).hub))
