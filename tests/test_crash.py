@@ -9,7 +9,6 @@ import signal
 import subprocess
 import sys
 
-import pytest
 
 from tests.conftest import write_config
 from tracker import config, jobs

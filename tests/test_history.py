@@ -9,7 +9,6 @@ import re
 
 import pandas as pd
 import pyarrow.parquet as pq
-import pytest
 import yaml
 from click.testing import CliRunner
 

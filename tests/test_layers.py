@@ -33,14 +33,20 @@ def tracker_imports(path: Path) -> set[str]:
     return out
 
 
+def module_files(mod: str) -> list[Path]:
+    """A module's file, or every file of a package of that name."""
+    return [PKG / f"{mod}.py"] if (PKG / f"{mod}.py").exists() else sorted((PKG / mod).glob("*.py"))
+
+
 def test_import_direction():
     wrong = []
     for mod, banned in FORBIDDEN.items():
-        path = PKG / f"{mod}.py"
-        if path.exists():
+        files = module_files(mod)
+        assert files, f"no module tracker/{mod}"
+        for path in files:
             bad = tracker_imports(path) & banned
             if bad:
-                wrong.append(f"tracker/{mod}.py imports {sorted(bad)}")
+                wrong.append(f"{path.relative_to(PKG.parent)} imports {sorted(bad)}")
     assert not wrong, wrong
 
 

@@ -359,8 +359,8 @@ class Warehouse:
         """model_info answers already stored for a day, by any run (finished or interrupted)."""
         with self._internal() as con:
             return con.execute(
-                f"SELECT * FROM read_parquet(?, union_by_name = true) WHERE day = ? "
-                f"QUALIFY row_number() OVER (PARTITION BY model_id ORDER BY taken_at DESC) = 1",
+                "SELECT * FROM read_parquet(?, union_by_name = true) WHERE day = ? "
+                "QUALIFY row_number() OVER (PARTITION BY model_id ORDER BY taken_at DESC) = 1",
                 [self._glob("tree_parts"), day]).df()
 
     def backfill_listed(self, day: dt.date) -> pd.DataFrame:

@@ -58,7 +58,7 @@ class Renderer:
         self.cstr = world.created_str()
 
     def item(self, i: int, keys: list[str], extra: dict | None = None) -> dict:
-        w, st = self.w, self.st
+        w, _st = self.w, self.st
         raw = w._raw.get(i)
         prof = w.profile(i)
         d = {}

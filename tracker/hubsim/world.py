@@ -275,7 +275,7 @@ class World:
             off_by_family[f] = idxs
 
         n_off = len(cols["name"])
-        created_off = np.array(cols["created"], dtype=np.int64)
+        np.array(cols["created"], dtype=np.int64)
         # official metrics
         P = np.exp(rng.normal(np.log(2e4), 2.0, n_off)).clip(5, 2e7)
         lam = rng.uniform(-0.006, 0.0005, n_off)

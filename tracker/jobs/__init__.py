@@ -1,0 +1,38 @@
+"""One function per job. Each wires hub -> records -> warehouse (or trends -> report) and returns its
+run record. The daemon schedules them by the names in JOBS.
+
+  snapshot.py   collect, import_files      (listings into snapshots)
+  model_tree.py tree, backfill             (derivative counts, paced and resumable)
+  trend.py      derive, report             (trend tables and the weekly report)
+  common.py     the clock, the run context, progress bars
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from tracker.config import Settings
+from tracker.jobs.common import utcnow
+from tracker.jobs.model_tree import backfill, tree
+from tracker.jobs.snapshot import collect, import_files
+from tracker.jobs.trend import scheduled_report, derive, family_series, last_complete_week, report
+
+__all__ = ["JOBS", "backfill", "collect", "derive", "family_series", "import_files", "last_complete_week",
+           "report", "run", "tree", "utcnow"]
+
+# The jobs the daemon can schedule, by the names used in config.yaml's `schedule:`.
+# Each takes the settings and the (scheduled) time and returns its run record (a dict with at least
+# run_id, job, status).
+JOBS: dict[str, Any] = {
+    "collect": lambda settings, now=None: collect(settings, now=now, show_progress=False),
+    "tree": lambda settings, now=None: tree(settings, now=now, show_progress=False),
+    "report": lambda settings, now=None: scheduled_report(settings, now),
+}
+
+
+def run(name: str, settings: Settings, now: dt.datetime | None = None) -> dict[str, Any]:
+    """Run a job by name (what the daemon calls)."""
+    if name not in JOBS:
+        raise KeyError(f"no job named '{name}' (known: {', '.join(JOBS)})")
+    return JOBS[name](settings, now=now)

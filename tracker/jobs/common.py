@@ -1,0 +1,69 @@
+"""What every job shares: the tracker's clock, the run context and record, progress bars."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import sys
+import time
+from contextlib import nullcontext
+from typing import Any
+
+import pandas as pd
+import structlog
+
+from tracker.config import Family, Settings
+from tracker.warehouse import Warehouse, new_run_id
+
+log = structlog.get_logger("tracker.jobs")
+
+
+def utcnow() -> dt.datetime:
+    """The tracker's clock: UTC now, or TRACKER_NOW (ISO time) to replay or simulate a date."""
+    fixed = os.environ.get("TRACKER_NOW")
+    if fixed:
+        t = dt.datetime.fromisoformat(fixed.replace("Z", "+00:00"))
+        return t if t.tzinfo else t.replace(tzinfo=dt.UTC)
+    return dt.datetime.now(dt.UTC)
+
+
+def _progress(total_hint: int | None, desc: str, enabled: bool | None):
+    if enabled is None:
+        enabled = sys.stderr.isatty()
+    if not enabled:
+        return nullcontext(None)
+    from tqdm import tqdm
+
+    return tqdm(total=total_hint, desc=desc, unit=" models", leave=False, file=sys.stderr)
+
+
+class _Job:
+    """What every job starts with: its clock, run id, day and warehouse; `record` builds its runs row."""
+
+    def __init__(self, settings: Settings, name: str, now: dt.datetime | None, run_id: str | None = None):
+        self.settings, self.name = settings, name
+        self.started = now or utcnow()
+        self.t0 = time.monotonic()
+        self.run_id = run_id or new_run_id(name, self.started)
+        self.day = self.started.astimezone(dt.UTC).date()
+        self.wh = Warehouse(settings.warehouse)
+        self.wh.ensure()
+
+    def families(self, names: list[str] | None) -> list[Family]:
+        return [self.settings.family(n) for n in names] if names else list(self.settings.families)
+
+    def record(self, status: str, *, families_ok=None, families_failed=None, models=None, requests=0, retries=0,
+               errors: list[str] | None = None) -> dict[str, Any]:
+        return {"run_id": self.run_id, "job": self.name, "started_at": self.started,
+                "finished_at": self.started + dt.timedelta(seconds=time.monotonic() - self.t0), "status": status,
+                "families_ok": families_ok, "families_failed": families_failed, "models": models,
+                "requests": requests, "retries": retries, "error": "; ".join(errors or []) or None}
+
+
+def _frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
+    df = pd.DataFrame(rows)
+    for col in ("finetunes", "adapters", "quantizations", "merges", "derivatives", "downloads_30d",
+                "downloads_all_time", "likes"):
+        if col in df:
+            df[col] = df[col].astype("Int64")
+    return df
