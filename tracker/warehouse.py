@@ -481,13 +481,10 @@ class Warehouse:
     def family_series(self) -> pd.DataFrame:
         """family_daily plus each row's interval length (for the trailing-week sums)."""
         with self._internal() as con:
-            return con.execute("""
-                SELECT d.*, f.interval_days FROM family_daily d
-                LEFT JOIN (SELECT day, family, interval_days FROM read_parquet($glob, union_by_name = true)
-                           WHERE run_id IN (SELECT run_id FROM runs WHERE status IN ('ok', 'partial'))
-                           QUALIFY row_number() OVER (PARTITION BY day, family ORDER BY taken_at DESC, run_id DESC) = 1)
-                     f USING (day, family)
-                ORDER BY family, day""", {"glob": self._glob("family_snapshots")}).df()
+            return con.sql("""
+                SELECT f.*, d.interval_days FROM family_daily f
+                LEFT JOIN _family_day d USING (day, family)
+                ORDER BY family, day""").df()
 
     def snapshot_on(self, day: dt.date) -> pd.DataFrame:
         """Each family's last successful snapshot at or before `day`, with model ids (reads only those files)."""

@@ -28,13 +28,20 @@ SELECT *
 FROM snapshots
 QUALIFY row_number() OVER (PARTITION BY model_id ORDER BY taken_at DESC, family) = 1;
 
+-- Internal (names starting with _ may change): each family's last successful snapshot of each day,
+-- with every stored column.
+CREATE OR REPLACE VIEW _family_day AS
+SELECT f.*, r.job
+FROM read_parquet('{{warehouse}}/family_snapshots/*/*.parquet', union_by_name = true) f
+JOIN runs r USING (run_id)
+WHERE r.status IN ('ok', 'partial')
+QUALIFY row_number() OVER (PARTITION BY f.day, f.family ORDER BY f.taken_at DESC, f.run_id DESC) = 1;
+
 -- One row per family per day: the family's last successful snapshot of that day, summed at collect
 -- time over its models (a sum over only NULLs is NULL; a family with no models has models = 0).
 CREATE OR REPLACE VIEW family_daily AS
 SELECT day, family, label, region, models, downloads_30d, downloads_all_time, likes
-FROM read_parquet('{{warehouse}}/family_snapshots/*/*.parquet', union_by_name = true)
-WHERE run_id IN (SELECT run_id FROM runs WHERE status IN ('ok', 'partial'))
-QUALIFY row_number() OVER (PARTITION BY day, family ORDER BY taken_at DESC, run_id DESC) = 1;
+FROM _family_day;
 
 CREATE OR REPLACE VIEW quarantine AS
 SELECT run_id, family, model_id, reason, raw
