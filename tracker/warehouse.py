@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 import fcntl
+import hashlib
 import os
 import re
 import secrets
@@ -223,17 +224,18 @@ class Warehouse:
             return True
         try:
             with duckdb.connect(str(self.db_path), read_only=True) as con:
-                done = {r[0] for r in con.execute("SELECT name FROM _migrations").fetchall()}
+                done = {tuple(r) for r in con.execute("SELECT name, sha256 FROM _migrations").fetchall()}
                 where = con.execute("SELECT value FROM _meta WHERE key = 'warehouse'").fetchone()
         except duckdb.Error:
             return True
-        return done != {name for name, _ in migrations()} or where is None or where[0] != str(self.root)
+        want = {(name, hashlib.sha256(text.encode()).hexdigest()) for name, text in migrations()}
+        return done != want or where is None or where[0] != str(self.root)
 
     def _build_views(self) -> None:
         tmp = self.root / f".{DB_NAME}.{os.getpid()}.{secrets.token_hex(3)}.tmp"
         try:
             with duckdb.connect(str(tmp), config={"storage_compatibility_version": STORAGE_COMPAT}) as con:
-                con.execute("CREATE TABLE _migrations (name VARCHAR PRIMARY KEY, applied_at TIMESTAMPTZ)")
+                con.execute("CREATE TABLE _migrations (name VARCHAR PRIMARY KEY, sha256 VARCHAR, applied_at TIMESTAMPTZ)")
                 con.execute("CREATE TABLE _meta (key VARCHAR PRIMARY KEY, value VARCHAR)")
                 con.execute("INSERT INTO _meta VALUES ('warehouse', ?)", [str(self.root)])
                 guard = self._guard()
@@ -241,7 +243,8 @@ class Warehouse:
                     sql = text.replace("{{warehouse}}", _sql_str(str(self.root))).replace("{{guard}}", guard)
                     con.execute("BEGIN")
                     con.execute(sql)
-                    con.execute("INSERT INTO _migrations VALUES (?, now())", [name])
+                    con.execute("INSERT INTO _migrations VALUES (?, ?, now())",
+                                [name, hashlib.sha256(text.encode()).hexdigest()])
                     con.execute("COMMIT")
                 con.execute("CHECKPOINT")
             os.replace(tmp, self.db_path)
