@@ -258,3 +258,16 @@ def test_the_token_is_sent_but_never_logged_or_printed(tmp_path, world, hub, mon
     from tracker.hub import Hub
 
     assert secret not in repr(Hub(config.load(path).hub))
+
+
+def test_an_unreachable_hub_fails_the_run_without_trying_every_family(tmp_path):
+    import socket
+
+    with socket.socket() as sock:  # a port where nothing listens
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    s = config.load(write_config(tmp_path, f"http://127.0.0.1:{port}", FAMILIES, timeout_s=0.5, budget_s=1.5))
+    run = jobs.collect(s, show_progress=False)
+    assert run["status"] == "failed" and run["families_failed"] == len(FAMILIES)
+    assert "not tried: the Hub is unreachable" in run["error"]
+    assert run["requests"] <= 3  # the client's own retries of the first family within its budget, no more

@@ -204,3 +204,14 @@ def test_ecosystem_lists_the_children_of_the_top_models(tmp_path, world):
         import math
         assert listing_pages == sum(max(1, math.ceil(total[p] / 1000)) for p in top)
         assert info_requests(hub) == len(official)
+
+
+def test_an_unreachable_hub_stops_the_run_quickly_with_a_clear_error(tmp_path, world):
+    with HubSim(world) as hub:
+        s = setup(tmp_path, hub, world)
+    # the emulator is gone: nothing listens on its port any more
+    t0 = time.monotonic()
+    run = jobs.tree(s, now=world.now, show_progress=False)
+    assert time.monotonic() - t0 < 30
+    assert run["status"] == "failed" and run["models"] == 0
+    assert "stopped after 10 models failed in a row" in run["error"] and "cannot reach the Hub" in run["error"]

@@ -61,6 +61,7 @@ class RequestStats:
     rate_limited: int = 0  # 429s
     answered: int = 0
     quota_wait_s: float = 0.0  # time spent waiting for the rate-limit window to reset
+    connect_failures: int = 0  # requests that found nothing listening at the endpoint
     deadline: float | None = None  # time.monotonic() after which no request may start
     timeout_s: float = 30.0
 
@@ -191,8 +192,10 @@ class _PacedTransport(httpx2.BaseTransport):
             stats.bump("quota_wait_s", waited)
         try:
             response = self._inner.handle_request(request)
-        except BaseException:
+        except BaseException as exc:
             pacer.release(None)
+            if stats is not None and isinstance(exc, httpx2.ConnectError):
+                stats.bump("connect_failures")
             raise
         pacer.release(response.headers)
         return response
@@ -211,6 +214,14 @@ def _client_factory() -> httpx2.Client:
 
 
 set_client_factory(_client_factory)
+
+
+def is_unreachable(exc: BaseException | None, stats: RequestStats | None = None) -> bool:
+    """Whether a failure means nothing answers at the endpoint (DNS, refused, no route): asking again
+    for the next family or model would fail the same way."""
+    if isinstance(exc, httpx2.ConnectError):
+        return True
+    return stats is not None and stats.connect_failures > 0 and stats.answered == 0
 
 
 def describe_error(exc: BaseException) -> str:
@@ -349,8 +360,9 @@ class Hub:
                 if wait is None:
                     info429 = parse_ratelimit_headers(exc.response.headers) if status == 429 else None
                     wait = 0.0 if info429 is not None and info429.remaining == 0 else delay
-            except TRANSIENT_ERRORS:
-                if attempt == self.MAX_ATTEMPTS:
+            except TRANSIENT_ERRORS as exc:
+                # nothing listening (or no route) is retried once only: the run stops after a few such models
+                if attempt == self.MAX_ATTEMPTS or (isinstance(exc, httpx2.ConnectError) and attempt >= 2):
                     raise
                 wait = delay
             else:

@@ -52,6 +52,7 @@ class _ChunkedFetch:
 
     CHUNK = 200  # rows per stored chunk: what an interruption can lose at most
     FLUSH_S = 20.0
+    GIVE_UP_AFTER = 10  # failures in a row with no success in between: the Hub is down, stop asking
 
     def __init__(self, wh: Warehouse, dataset: str, day: dt.date, run_id: str, concurrency: int):
         self.wh, self.dataset, self.day, self.run_id, self.concurrency = wh, dataset, day, run_id, concurrency
@@ -73,6 +74,7 @@ class _ChunkedFetch:
         import contextvars
 
         rows: list[dict[str, Any]] = []
+        in_a_row = 0
         pool = cf.ThreadPoolExecutor(max_workers=self.concurrency, thread_name_prefix=self.dataset)
         futures = {pool.submit(contextvars.copy_context().run, fn, item): item for item in items}
         try:
@@ -85,12 +87,19 @@ class _ChunkedFetch:
                     break
                 except Exception as exc:  # noqa: BLE001 - one model's failure stops nothing else
                     self.failed += 1
+                    in_a_row += 1
                     if self.failed <= 5:
                         self.errors.append(f"{item}: {hubmod.describe_error(exc)}")
                     elif self.failed == 6:
                         self.errors.append("(more models failed: see the log)")
                     log.warning("model failed", model_id=item, error=hubmod.describe_error(exc))
+                    if in_a_row >= self.GIVE_UP_AFTER:
+                        self.errors.append(f"stopped after {in_a_row} models failed in a row "
+                                           f"({hubmod.describe_error(exc)}); what was fetched is kept, and the "
+                                           "next run resumes from there")
+                        break
                     continue
+                in_a_row = 0
                 new = to_rows(item, result)
                 self._buffer.extend(new)
                 rows.extend(new)

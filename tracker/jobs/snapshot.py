@@ -127,6 +127,10 @@ def collect(settings: Settings, *, families: list[str] | None = None, now: dt.da
                     run.requests += exc.stats.requests
                     run.retries += exc.stats.retries
                     run.fail(fam, str(exc))
+                    if hubmod.is_unreachable(exc.__cause__, exc.stats):
+                        for rest in chosen[chosen.index(fam) + 1:]:
+                            run.fail(rest, "not tried: the Hub is unreachable (see above)")
+                        break
                     continue
                 run.requests += req
                 run.retries += ret
