@@ -414,6 +414,11 @@ class Warehouse:
                     shutil.rmtree(tmp, ignore_errors=True)
         return counts
 
+    def read(self, sql: str, params: list | dict | None = None) -> pd.DataFrame:
+        """A query over the views, for the tracker's own reads (no file of the warehouse stays open)."""
+        with self._internal() as con:
+            return con.execute(sql, params).df() if params is not None else con.sql(sql).df()
+
     def size_bytes(self) -> int:
         return sum(p.stat().st_size for p in self.root.rglob("*") if p.is_file())
 

@@ -38,7 +38,7 @@ def family_series(wh: Warehouse) -> pd.DataFrame:
 
 
 def _model_crossovers(wh: Warehouse, as_of: pd.Timestamp) -> pd.DataFrame:
-    """Crossovers among the TOP_MODELS leading models of each model metric, up to `as_of`."""
+    """Crossovers among the TOP_MODELS leading models of each model metric (ranked at `as_of`)."""
     latest = wh.snapshot_on(pd.Timestamp(as_of).date())
     picks: set[str] = set()
     for m in MODEL_METRICS:
@@ -139,7 +139,10 @@ def report(settings: Settings, *, week: str | None = None, out: str | os.PathLik
         movers = m.assign(downloads_week=gain.clip(lower=0)).dropna(subset=["downloads_week"])
         movers = movers.sort_values("downloads_week", ascending=False).head(10)[
             ["model_id", "family", "downloads_week", "downloads_30d", "likes"]]
-    quality = wh.query("SELECT * FROM quality WHERE day BETWEEN ? AND ? ORDER BY day, family, issue",
+    # among the leading models as of the latest data (the derived table users query too)
+    model_cx = wh.read("SELECT * FROM model_crossovers WHERE day <= ? ORDER BY day", [end.date()]).rename(
+        columns={"model_value": "model_id_value", "model_previous_value": "model_id_previous_value"})
+    quality = wh.read("SELECT * FROM quality WHERE day BETWEEN ? AND ? ORDER BY day, family, issue",
                        [(start - pd.Timedelta(days=7)).date(), end.date()])
     rule = (f"A projection is claimed only when the follower is behind and its lead over the last "
             f"{PROJECTION_WINDOW_DAYS} days closes on a straight-line fit with at least "
@@ -148,7 +151,7 @@ def report(settings: Settings, *, week: str | None = None, out: str | os.PathLik
     data = report_mod.ReportData(
         week=week, week_start=start.date(), week_end=end.date(), generated_at=now, families=families,
         family_daily=hist, family_weekly=fw, region_weekly=_region_weekly(fw) if len(fw) else pd.DataFrame(),
-        crossovers=crossovers, model_crossovers=_model_crossovers(wh, end), projections=projections,
+        crossovers=crossovers, model_crossovers=model_cx, projections=projections,
         projection_rule=rule, top_movers=movers, new_models=new_models, quality=quality, notes=notes)
     paths = report_mod.render(data, Path(out or "reports"), formats)
     log.info("report written", week=week, paths=[str(p) for p in paths])
