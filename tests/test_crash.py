@@ -66,7 +66,7 @@ def test_kill_9_never_leaves_partial_data(tmp_path):
         for _ in range(TRIALS):
             proc = fork.Process(target=_collect_in_child, args=(str(path),))
             proc.start()
-            proc.join(timeout=rng.uniform(0.05, 0.7))
+            proc.join(timeout=rng.uniform(0.05, 0.5))
             if proc.exitcode is None:
                 os.kill(proc.pid, signal.SIGKILL)
                 killed += 1

@@ -346,7 +346,7 @@ class Hub:
         failures (429, 5xx, timeouts, broken bodies) are retried here with exponential backoff and
         jitter, honouring Retry-After; a 429 that spent the window makes the pacer wait for the reset.
         """
-        delay = 1.0
+        delay = 0.5
         for attempt in range(1, self.MAX_ATTEMPTS + 1):
             try:
                 info = self._hfapi.model_info(model_id, expand=["childrenModelCount", "baseModels"])
