@@ -99,6 +99,7 @@ def main() -> None:
     ap.add_argument("--keep", help="build (or reuse) the warehouse in this folder")
     args = ap.parse_args()
     root = Path(args.keep or tempfile.mkdtemp(prefix="bench-report-"))
+    root.mkdir(parents=True, exist_ok=True)
     cfg = root / "config.yaml"
     cfg.write_text(yaml.safe_dump({
         "warehouse": str(root / "warehouse"), "hub": {"endpoint": "http://127.0.0.1:9"},

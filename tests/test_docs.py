@@ -1,0 +1,27 @@
+"""Every command explains itself (help with an example) and is in the README."""
+
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from tracker.cli import cli
+
+README = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+
+
+def test_every_command_has_help_with_an_example_and_is_documented():
+    assert set(cli.commands) >= {"collect", "sql", "status", "tree", "report", "daemon", "import", "backfill",
+                                 "export", "hubsim"}
+    for name, cmd in cli.commands.items():
+        res = CliRunner().invoke(cli, [name, "--help"])
+        assert res.exit_code == 0, name
+        assert len((cmd.help or "").strip()) > 40, f"`tracker {name}` has no real help text"
+        assert "example" in res.output.lower(), f"`tracker {name} --help` shows no example"
+        assert f"tracker {name}" in README, f"`tracker {name}` is not in the README"
+
+
+def test_readme_starts_with_the_two_commands():
+    block = README.split("```bash", 1)[1].split("```", 1)[0]
+    lines = [line for line in block.splitlines() if line.strip() and not line.startswith("#")]
+    assert len(lines) == 2
+    assert "tracker collect" in lines[0] and "pytest" in lines[1]
