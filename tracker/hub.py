@@ -6,19 +6,21 @@ take the raw JSON records rather than ModelInfo objects so that one malformed re
 quarantined instead of ending the listing (ModelInfo raises KeyError on a record without `id`).
 
 The client has no request timeout (RELIABILITY.md §3.2): a client factory installs an event hook that
-gives every request `timeout_s`, capped by the family's remaining time budget, and refuses to start a
-request once the budget is spent. The same hooks count requests and transient failures per job.
+gives every request `timeout_s`, capped by the job's remaining time budget, and refuses to start a
+request once the budget is spent. The same hooks count requests and transient failures per job, and
+the factory's transport paces every request by the Hub's `RateLimit` headers (see `Pacer`), so that a
+job spends its quota as fast as it allows without drawing a 429.
 """
 
 from __future__ import annotations
 
 import contextvars
 import json
-import random
-import threading
 import logging
 import math
 import os
+import random
+import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -53,8 +55,8 @@ class BudgetExceeded(HubError):
 
 @dataclass
 class RequestStats:
-    """Counted by the HTTP hooks for everything done inside `Hub.track()` (from any thread that runs in
-    a copy of its context: see `Hub.in_context`)."""
+    """Counted by the HTTP hooks for everything done inside `Hub.track()`, including threads that run
+    in a copy of its context (as the tree's workers do)."""
 
     requests: int = 0
     transient: int = 0  # retryable answers (408/429/5xx) and requests that got no answer (timeouts)
