@@ -215,3 +215,18 @@ def test_an_unreachable_hub_stops_the_run_quickly_with_a_clear_error(tmp_path, w
     assert time.monotonic() - t0 < 30
     assert run["status"] == "failed" and run["models"] == 0
     assert "stopped after 10 models failed in a row" in run["error"] and "cannot reach the Hub" in run["error"]
+
+
+def test_a_family_with_no_model_is_complete_and_one_never_collected_is_owed(tmp_path):
+    world = World(seed=2, models=600, official={"Qwen": 30}, now="2026-08-10T06:00:00Z")
+    fams = [{"name": "qwen", "authors": ["Qwen"], "region": "china"},
+            {"name": "ghost", "authors": ["nobody-here"], "region": "us"}]
+    with HubSim(world) as hub:
+        s = setup(tmp_path, hub, world, fams)
+        run = jobs.tree(s, now=world.now, show_progress=False)
+        assert run["status"] == "ok" and run["families_ok"] == 2, run["error"]
+        # a family added to the config after the last collect has no official models yet: owed
+        s2 = config.load(write_config(tmp_path, hub.endpoint, [*fams, {"name": "new", "authors": ["x"],
+                                                                        "region": "us"}]))
+        run = jobs.tree(s2, now=world.now, show_progress=False)
+        assert run["status"] == "partial" and "no snapshot yet for new" in run["error"]

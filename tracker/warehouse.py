@@ -349,20 +349,23 @@ class Warehouse:
     def _glob(self, name: str) -> str:
         return str(self.root / name / "*" / "*.parquet")
 
-    def latest_members(self, families: list[str]) -> dict[str, list[str]]:
-        """Each family's models in its latest successful snapshot (the tree job's official models)."""
+    def latest_members(self, families: list[str]) -> dict[str, list[str] | None]:
+        """Each family's models in its latest successful collect (the official models of `tree` and
+        `backfill`): a list, empty when that snapshot had no model, None when there is no collect yet."""
         with self._internal() as con:
             df = con.execute("""
                 WITH last AS (
                     SELECT family, arg_max(run_id, taken_at) AS run_id
                     FROM read_parquet($glob, union_by_name = true)
-                    WHERE run_id IN (SELECT run_id FROM runs WHERE status IN ('ok', 'partial'))
+                    WHERE run_id IN (SELECT run_id FROM runs WHERE status IN ('ok', 'partial') AND job = 'collect')
                       AND family IN (SELECT unnest($fams))
                     GROUP BY family)
-                SELECT s.family, s.model_id FROM snapshots s JOIN last USING (family, run_id)
-                ORDER BY s.family, s.model_id""", {"fams": families, "glob": self._glob("family_snapshots")}).df()
-        return {f: list(g.model_id) for f, g in df.groupby("family")} | {
-            f: [] for f in families if f not in set(df.family)}
+                SELECT l.family, s.model_id FROM last l LEFT JOIN snapshots s USING (family, run_id)
+                ORDER BY l.family, s.model_id""", {"fams": families, "glob": self._glob("family_snapshots")}).df()
+        out: dict[str, list[str] | None] = {f: None for f in families}
+        for fam, g in df.groupby("family"):
+            out[fam] = [m for m in g.model_id if isinstance(m, str)]
+        return out
 
     def tree_fetched(self, day: dt.date) -> pd.DataFrame:
         """model_info answers already stored for a day, by any run (finished or interrupted)."""

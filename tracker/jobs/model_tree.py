@@ -132,11 +132,11 @@ def tree(settings: Settings, *, families: list[str] | None = None, now: dt.datet
     done = wh.tree_complete(day)
     have = wh.tree_fetched(day)
     fetched_ids = set(have.model_id)
-    todo = sorted({m for f in chosen if f.name not in done for m in members[f.name]} - fetched_ids)
+    todo = sorted({m for f in chosen if f.name not in done for m in members[f.name] or ()} - fetched_ids)
     errors: list[str] = []
 
     with structlog.contextvars.bound_contextvars(run_id=run_id, job="tree"):
-        no_snapshot = [f.name for f in chosen if not members[f.name] and f.name not in done]
+        no_snapshot = [f.name for f in chosen if members[f.name] is None and f.name not in done]
         log.info("tree started", families=[f.name for f in chosen], to_fetch=len(todo), already=len(fetched_ids),
                  complete=sorted(done & {f.name for f in chosen}))
         with hub.track(settings.hub.tree_budget_s) as stats, _progress(len(todo), "tree", show_progress) as bar:
@@ -152,8 +152,11 @@ def tree(settings: Settings, *, families: list[str] | None = None, now: dt.datet
                     complete.append(fam.name)
                     continue
                 ids = members[fam.name]
-                if not ids or not set(ids) <= set(parts.model_id):
+                if ids is None or not set(ids) <= set(parts.model_id):
                     incomplete.append(fam.name)
+                    continue
+                if not ids:  # the family lists no model: nothing to count, nothing owed
+                    complete.append(fam.name)
                     continue
                 try:
                     fam_parts = parts[parts.model_id.isin(ids)]
@@ -203,7 +206,7 @@ def backfill(settings: Settings, *, families: list[str] | None = None, since: dt
     chosen = job.families(families)
     members = wh.latest_members([f.name for f in chosen])
     have = wh.backfill_listed(day)
-    todo = sorted({m for f in chosen for m in members[f.name]} - set(have.parent_id))
+    todo = sorted({m for f in chosen for m in members[f.name] or ()} - set(have.parent_id))
 
     def rows(parent: str, children: list[dict]) -> list[dict[str, Any]]:
         out = [{"run_id": run_id, "day": day, "parent_id": parent, "model_id": None, "relation": None,
@@ -228,7 +231,7 @@ def backfill(settings: Settings, *, families: list[str] | None = None, since: dt
         days = pd.date_range(since, day, freq="D")
         for fam in chosen:
             ids = members[fam.name]
-            if not ids or not set(ids) <= set(listed.parent_id):
+            if ids is None or not set(ids) <= set(listed.parent_id):
                 incomplete.append(fam.name)
                 continue
             kids = listed[listed.parent_id.isin(ids) & listed.model_id.notna()]
@@ -247,7 +250,7 @@ def backfill(settings: Settings, *, families: list[str] | None = None, since: dt
             complete.append(fam.name)
         if series:
             wh.write("backfill", day, run_id, pd.concat(series, ignore_index=True))
-        no_snapshot = [f.name for f in chosen if not members[f.name]]
+        no_snapshot = [f.name for f in chosen if members[f.name] is None]
         errors = fetch.errors + ([f"no snapshot yet for {', '.join(no_snapshot)}: run `tracker collect` first"]
                                  if no_snapshot else [])
         status = "ok" if not incomplete else ("partial" if complete or new else "failed")
