@@ -280,11 +280,14 @@ class Warehouse:
             raise WarehouseError(f"internal: {name} rows lack columns {missing}")
         return pa.Table.from_pandas(df[schema.names], schema=schema, preserve_index=False)
 
+    def _file(self, name: str, day: dt.date, file_id: str) -> Path:
+        return self.root / name / day.isoformat() / f"{file_id}.parquet"
+
     def write(self, name: str, day: dt.date, file_id: str, df: pd.DataFrame | None) -> None:
         """Write one immutable data file of a dataset (atomically); nothing for an empty frame."""
         if df is None or len(df) == 0:
             return
-        dest = self.root / name / day.isoformat() / f"{file_id}.parquet"
+        dest = self._file(name, day, file_id)
         dest.parent.mkdir(parents=True, exist_ok=True)
         self._write_atomic(self.table(name, df), dest)
 
@@ -352,19 +355,12 @@ class Warehouse:
     def latest_members(self, families: list[str]) -> dict[str, list[str] | None]:
         """Each family's models in its latest successful collect (the official models of `tree` and
         `backfill`): a list, empty when that snapshot had no model, None when there is no collect yet."""
-        with self._internal() as con:
-            df = con.execute("""
-                WITH last AS (
-                    SELECT family, arg_max(run_id, taken_at) AS run_id
-                    FROM read_parquet($glob, union_by_name = true)
-                    WHERE run_id IN (SELECT run_id FROM runs WHERE status IN ('ok', 'partial') AND job = 'collect')
-                      AND family IN (SELECT unnest($fams))
-                    GROUP BY family)
-                SELECT l.family, s.model_id FROM last l LEFT JOIN snapshots s USING (family, run_id)
-                ORDER BY l.family, s.model_id""", {"fams": families, "glob": self._glob("family_snapshots")}).df()
+        runs = self.last_family_runs(job="collect")
+        runs = runs[runs.family.isin(families)]
+        rows = self._rows_of(runs)
         out: dict[str, list[str] | None] = {f: None for f in families}
-        for fam, g in df.groupby("family"):
-            out[fam] = [m for m in g.model_id if isinstance(m, str)]
+        for fam in runs.family:
+            out[fam] = sorted(rows.model_id[rows.family == fam])
         return out
 
     def tree_fetched(self, day: dt.date) -> pd.DataFrame:
@@ -477,19 +473,36 @@ class Warehouse:
             self.write("models", day, run_id, changed)
         return rows[["model_id", "model_key", "created_at"]], {k: m for m, k in keys.items()}
 
+    def last_family_runs(self, *, before: dt.date | None = None, until: dt.date | None = None,
+                         job: str | None = None) -> pd.DataFrame:
+        """Each family's last successful snapshot (family, run_id, day, taken_at): of a day before
+        `before` and/or up to `until`, of one job if given."""
+        params: dict[str, Any] = {"glob": self._glob("family_snapshots")}
+        where = ["run_id IN (SELECT run_id FROM runs WHERE status IN ('ok', 'partial')"
+                 + (" AND job = $job)" if job else ")")]
+        if job:
+            params["job"] = job
+        if before is not None:
+            params["before"] = before
+            where.append("day < $before")
+        if until is not None:
+            params["until"] = until
+            where.append("day <= $until")
+        with self._internal() as con:
+            return con.execute(f"""
+                SELECT family, run_id, day, taken_at FROM read_parquet($glob, union_by_name = true)
+                WHERE {' AND '.join(where)}
+                QUALIFY row_number() OVER (PARTITION BY family ORDER BY taken_at DESC, run_id DESC) = 1""",
+                               params).df()
+
     def previous_family_runs(self, before: dt.date) -> dict[str, tuple[str, dt.date, pd.Timestamp]]:
         """Each family's last successful snapshot of a day before `before`: run_id, day, taken_at."""
-        with self._internal() as con:
-            df = con.execute("""
-                SELECT family, run_id, day, taken_at FROM read_parquet($glob, union_by_name = true)
-                WHERE run_id IN (SELECT run_id FROM runs WHERE status IN ('ok', 'partial')) AND day < $before
-                QUALIFY row_number() OVER (PARTITION BY family ORDER BY taken_at DESC, run_id DESC) = 1""",
-                             {"glob": self._glob("family_snapshots"), "before": before}).df()
+        df = self.last_family_runs(before=before)
         return {r.family: (r.run_id, r.day.date(), r.taken_at) for r in df.itertuples()}
 
     def snapshot_rows(self, run_id: str, day: dt.date, family: str) -> pd.DataFrame:
         """The stored rows of one family in one run (reads one file)."""
-        path = self.root / "snapshots" / day.isoformat() / f"{run_id}.parquet"
+        path = self._file("snapshots", day, run_id)
         if not path.exists():
             return SCHEMAS["snapshots"].empty_table().to_pandas()
         with self._internal() as con:
@@ -505,23 +518,17 @@ class Warehouse:
 
     def snapshot_on(self, day: dt.date) -> pd.DataFrame:
         """Each family's last successful snapshot at or before `day`, with model ids (reads only those files)."""
-        with self._internal() as con:
-            runs = con.execute("""
-                SELECT family, run_id, day FROM read_parquet($glob, union_by_name = true)
-                WHERE run_id IN (SELECT run_id FROM runs WHERE status IN ('ok', 'partial')) AND day <= $day
-                QUALIFY row_number() OVER (PARTITION BY family ORDER BY taken_at DESC, run_id DESC) = 1""",
-                               {"glob": self._glob("family_snapshots"), "day": day}).df()
-        if runs.empty:
-            return pd.DataFrame(columns=["day", "family", "model_id", "downloads_30d", "downloads_all_time", "likes",
-                                         "created_at"])
-        files = sorted({str(self.root / "snapshots" / r.day.date().isoformat() / f"{r.run_id}.parquet")
-                        for r in runs.itertuples()})
+        return self._rows_of(self.last_family_runs(until=day))
+
+    def _rows_of(self, runs: pd.DataFrame) -> pd.DataFrame:
+        """The snapshot rows of the given (family, run_id, day) picks, with model ids and created_at."""
+        cols = ["day", "family", "model_id", "downloads_30d", "downloads_all_time", "likes", "created_at"]
+        files = sorted({str(self._file("snapshots", r.day.date(), r.run_id)) for r in runs.itertuples()})
         files = [f for f in files if Path(f).exists()]
         if not files:
-            return pd.DataFrame(columns=["day", "family", "model_id", "downloads_30d", "downloads_all_time", "likes",
-                                         "created_at"])
+            return pd.DataFrame(columns=cols)
         with self._internal() as con:
-            con.register("pick", runs)
+            con.register("pick", runs[["family", "run_id"]])
             return con.execute("""
                 SELECT s.day, s.family, m.model_id, s.downloads_30d, s.downloads_all_time, s.likes, m.created_at
                 FROM read_parquet($files, union_by_name = true) s JOIN pick p USING (family, run_id)
