@@ -42,3 +42,17 @@ def test_interval_stats_is_downloads_day_and_quality_flags_at_once():
     # by hand: x grew 30, z is new with 7, y left: 37 over 2 days
     assert list(dd.downloads_day) == [18.5, 18.5]
     assert sorted(q.issue) == ["left", "missing_day", "new_model"]
+
+
+def test_week_models_gains_and_new_models():
+    t = lambda s: pd.Timestamp(s, tz="UTC")  # noqa: E731
+    before = pd.DataFrame({"family": "a", "model_id": ["x", "y", "w"], "downloads_all_time": [100, 50, 9],
+                           "downloads_30d": 1, "likes": 1, "created_at": t("2025-01-01")})
+    at_end = pd.DataFrame({"family": "a", "model_id": ["x", "y", "n", "e"],
+                           "downloads_all_time": pd.array([130, 45, 20, 500], dtype="Int64"),
+                           "downloads_30d": [3, 2, 20, 7], "likes": [0, 0, 1, 2],
+                           "created_at": [t("2025-01-01"), t("2025-01-01"), t("2026-08-19"), t("2024-05-01")]})
+    movers, new = trends.week_models(at_end, before, "2026-08-17", "2026-08-23")
+    # x grew 130-100 = 30; n is new this week: all its 20; y fell (a data error): 0; e entered: unknown
+    assert list(zip(movers.model_id, movers.downloads_week)) == [("x", 30), ("n", 20), ("y", 0)]
+    assert list(new.model_id) == ["n"]

@@ -929,3 +929,32 @@ def trailing_week(family_daily: pd.DataFrame) -> pd.DataFrame:
         parts.append(pd.Series(week.reindex(g["day"]).to_numpy(), index=g.index))
     fd["downloads_week"] = pd.concat(parts) if parts else pd.Series(dtype="float64")
     return fd
+
+
+def week_models(at_end: pd.DataFrame, before: pd.DataFrame, start: Any, end: Any,
+                top: int = 10) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The week's top movers and new models, from the snapshots at its end and just before it.
+
+    Input frames: family, model_id, downloads_all_time, downloads_30d, likes, created_at (one row per
+    model and family). A model's gain is its all-time growth over the week; a model created during
+    the week gains all its downloads; one that merely entered the family gains nothing known (left out).
+    Output: (top movers: model_id, family, downloads_week, downloads_30d, likes — largest gain first,
+    at most `top`; new models: model_id, family, created_at, downloads_30d, likes — most downloaded first).
+    """
+    mover_cols = ["model_id", "family", "downloads_week", "downloads_30d", "likes"]
+    new_cols = ["model_id", "family", "created_at", "downloads_30d", "likes"]
+    if at_end.empty:
+        return pd.DataFrame(columns=mover_cols), pd.DataFrame(columns=new_cols)
+    first = pd.Timestamp(_day(start), tz="UTC")
+    after = pd.Timestamp(_day(end), tz="UTC") + pd.Timedelta(days=1)
+    created = _utc(at_end["created_at"]).reset_index(drop=True)
+    at_end = at_end.reset_index(drop=True)
+    in_week = ((created >= first) & (created < after)).fillna(False).to_numpy(dtype=bool)
+    new_models = at_end[in_week][new_cols].sort_values("downloads_30d", ascending=False)
+    prev = before[["family", "model_id", "downloads_all_time"]].rename(columns={"downloads_all_time": "prev"})
+    m = at_end.merge(prev, on=["family", "model_id"], how="left")
+    now_at = m["downloads_all_time"].astype("Float64")
+    gain = (now_at - m["prev"].astype("Float64")).where(m["prev"].notna(), now_at.where(in_week))
+    movers = m.assign(downloads_week=gain.clip(lower=0)).dropna(subset=["downloads_week"])
+    movers = movers.sort_values("downloads_week", ascending=False).head(top)[mover_cols]
+    return movers.reset_index(drop=True), new_models.reset_index(drop=True)

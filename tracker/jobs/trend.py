@@ -37,6 +37,12 @@ def family_series(wh: Warehouse) -> pd.DataFrame:
     return trends.trailing_week(fd)
 
 
+def _projections(fd: pd.DataFrame, as_of: pd.Timestamp) -> pd.DataFrame:
+    """Projected crossovers of every crossover metric, as of a day."""
+    return pd.concat([trends.projections(fd, m, as_of=as_of, window_days=PROJECTION_WINDOW_DAYS)
+                      for m in CROSSOVER_METRICS], ignore_index=True)
+
+
 def _model_crossovers(wh: Warehouse, as_of: pd.Timestamp) -> pd.DataFrame:
     """Crossovers among the TOP_MODELS leading models of each model metric (ranked at `as_of`)."""
     latest = wh.snapshot_on(pd.Timestamp(as_of).date())
@@ -68,9 +74,7 @@ def derive(settings: Settings, wh: Warehouse | None = None) -> dict[str, int]:
     out["family_weekly"] = trends.weekly(fd.drop(columns=["downloads_week"]))
     out["crossovers"] = trends.crossovers(fd, list(CROSSOVER_METRICS))
     as_of = fd["day"].max()
-    out["projections"] = pd.concat(
-        [trends.projections(fd, m, as_of=as_of, window_days=PROJECTION_WINDOW_DAYS) for m in CROSSOVER_METRICS],
-        ignore_index=True)
+    out["projections"] = _projections(fd, as_of)
     out["family_quality"] = trends.family_quality(fd)
     out["model_crossovers"] = _model_crossovers(wh, as_of).rename(
         columns={"model_id_value": "model_value", "model_id_previous_value": "model_previous_value"})
@@ -122,23 +126,10 @@ def report(settings: Settings, *, week: str | None = None, out: str | os.PathLik
                              for f in settings.families])
     fw = trends.weekly(hist.drop(columns=["downloads_week"])) if len(hist) else pd.DataFrame()
     crossovers = trends.crossovers(hist, list(CROSSOVER_METRICS)) if len(hist) else pd.DataFrame()
-    projections = pd.concat([trends.projections(hist, m, as_of=end, window_days=PROJECTION_WINDOW_DAYS)
-                             for m in CROSSOVER_METRICS], ignore_index=True) if len(hist) else pd.DataFrame()
+    projections = _projections(hist, end) if len(hist) else pd.DataFrame()
     at_end = wh.snapshot_on(end.date())
     before = wh.snapshot_on((start - pd.Timedelta(days=1)).date())
-    movers = pd.DataFrame(columns=["model_id", "family", "downloads_week", "downloads_30d", "likes"])
-    new_models = pd.DataFrame(columns=["model_id", "family", "created_at", "downloads_30d", "likes"])
-    if len(at_end):
-        created = pd.to_datetime(at_end["created_at"], utc=True)
-        in_week = (created >= pd.Timestamp(start, tz="UTC")) & (created < pd.Timestamp(end, tz="UTC") + pd.Timedelta(days=1))
-        new_models = at_end[in_week][new_models.columns].sort_values("downloads_30d", ascending=False)
-        prev = before[["family", "model_id", "downloads_all_time"]].rename(columns={"downloads_all_time": "prev"})
-        m = at_end.merge(prev, on=["family", "model_id"], how="left")
-        gain = m["downloads_all_time"].astype("Float64") - m["prev"].astype("Float64")
-        gain = gain.where(m["prev"].notna(), m["downloads_all_time"].astype("Float64").where(in_week.to_numpy()))
-        movers = m.assign(downloads_week=gain.clip(lower=0)).dropna(subset=["downloads_week"])
-        movers = movers.sort_values("downloads_week", ascending=False).head(10)[
-            ["model_id", "family", "downloads_week", "downloads_30d", "likes"]]
+    movers, new_models = trends.week_models(at_end, before, start, end)
     # among the leading models as of the latest data (the derived table users query too)
     model_cx = wh.read("SELECT * FROM model_crossovers WHERE day <= ? ORDER BY day", [end.date()]).rename(
         columns={"model_value": "model_id_value", "model_previous_value": "model_id_previous_value"})
