@@ -45,6 +45,7 @@ class _Job:
         self.started = now or utcnow()
         self.t0 = time.monotonic()
         self.run_id = run_id or new_run_id(name, self.started)
+        self.taken_at = pd.Timestamp(self.started).tz_convert("UTC").as_unit("us")  # as stored
         self.day = self.started.astimezone(dt.UTC).date()
         self.wh = Warehouse(settings.warehouse)
         self.wh.ensure()

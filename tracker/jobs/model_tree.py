@@ -124,8 +124,7 @@ def tree(settings: Settings, *, families: list[str] | None = None, now: dt.datet
     models still missing. A family's day becomes visible in `tree` once all its models are in.
     """
     job = _Job(settings, "tree", now)
-    run_id, day, wh = job.run_id, job.day, job.wh
-    taken_at = pd.Timestamp(job.started).tz_convert("UTC").as_unit("us")
+    run_id, day, wh, taken_at = job.run_id, job.day, job.wh, job.taken_at
     hub = hub or hubmod.Hub(settings.hub)
     chosen = job.families(families)
     members = wh.latest_members([f.name for f in chosen])

@@ -49,7 +49,7 @@ class _SnapshotRun:
         self.job = _Job(settings, job, started, run_id)
         self.settings, self.started, self.t0 = settings, started, self.job.t0
         self.run_id, self.day, self.wh = self.job.run_id, self.job.day, self.job.wh
-        self.taken_at = pd.Timestamp(started).tz_convert("UTC").as_unit("us")
+        self.taken_at = self.job.taken_at
         self.snaps: list[pd.DataFrame] = []
         self.fam_rows: list[dict[str, Any]] = []
         self.quarantine: list[dict[str, Any]] = []
@@ -92,7 +92,7 @@ class _SnapshotRun:
             snapshots = snapshots.merge(keyed[["model_id", "model_key"]], on="model_id", how="left")
             intervals, quality = _intervals(wh, snapshots, day, self.started, id_of)
             snapshots = snapshots.sort_values(["family", "model_key"], ignore_index=True)
-        fam_df = _family_rows(wh, snapshots, self.fam_rows, self.run_id, self.started, day, intervals)
+        fam_df = _family_rows(wh, snapshots, self.fam_rows, self.run_id, self.taken_at, day, intervals)
         run = self.job.record(status, families_ok=ok, families_failed=self.failed,
                               models=0 if snapshots is None else len(snapshots), requests=self.requests,
                               retries=self.retries, errors=self.errors)
@@ -179,7 +179,7 @@ def _intervals(wh: Warehouse, snapshots: pd.DataFrame, day: dt.date, taken_at: d
 
 
 def _family_rows(wh: Warehouse, snapshots: pd.DataFrame | None, fams: list[dict[str, Any]], run_id: str,
-                 taken_at: dt.datetime, day: dt.date, intervals: dict[str, tuple[Any, Any]]) -> pd.DataFrame | None:
+                 taken_at: pd.Timestamp, day: dt.date, intervals: dict[str, tuple[Any, Any]]) -> pd.DataFrame | None:
     """Per-family aggregates of the run, including families that listed no model (models = 0)."""
     if not fams:
         return None
@@ -194,7 +194,7 @@ def _family_rows(wh: Warehouse, snapshots: pd.DataFrame | None, fams: list[dict[
     base["downloads_interval"] = pd.array([intervals.get(f, (None, None))[0] for f in base.family], dtype="Int64")
     base["interval_days"] = pd.array([intervals.get(f, (None, None))[1] for f in base.family], dtype="Int32")
     base["run_id"] = run_id
-    base["taken_at"] = pd.Timestamp(taken_at).tz_convert("UTC").as_unit("us")
+    base["taken_at"] = taken_at
     base["day"] = day
     return base
 
