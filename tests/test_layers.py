@@ -9,7 +9,8 @@ PKG = Path(__file__).resolve().parents[1] / "tracker"
 FORBIDDEN = {
     "config": {"cli", "daemon", "jobs", "hub", "warehouse", "trends", "report", "status"},
     "hub": {"cli", "daemon", "jobs", "warehouse", "trends", "report", "status"},
-    "warehouse": {"cli", "daemon", "jobs", "hub", "trends", "report", "status"},
+    "warehouse": {"cli", "daemon", "jobs", "hub", "trends", "report", "status", "export"},
+    "export": {"cli", "daemon", "jobs", "hub", "trends", "report", "status", "config"},
     "trends": {"cli", "daemon", "jobs", "hub", "warehouse", "report", "status", "config"},
     "records": {"cli", "daemon", "jobs", "hub", "warehouse", "trends", "report"},
     "report": {"cli", "daemon", "jobs", "hub", "warehouse"},

@@ -252,23 +252,46 @@ def backfill(settings, families, since, progress):
 
 
 @cli.command()
-@click.option("--format", "fmt", type=click.Choice(["parquet", "csv"]), default="parquet", show_default=True)
-@click.option("--out", "out", required=True, type=click.Path(file_okay=False), help="The folder to write into.")
+@click.option("--format", "fmt", type=click.Choice(["parquet", "csv"]), default=None,
+              help="File format (default: config.yaml's export.format, else parquet).")
+@click.option("--out", "out", type=click.Path(file_okay=False),
+              help="The folder to write into (default: config.yaml's export.out).")
+@click.option("--since", "since", metavar="DAY",
+              help="Check only the days from DAY (YYYY-MM-DD) on; older day folders are left as they are.")
 @with_settings
-def export(settings, fmt, out):
-    """Export snapshots and the daily family series as hive-partitioned files (day=YYYY-MM-DD/).
+def export(settings, fmt, out, since):
+    """Export snapshots and the daily family series as hive-partitioned files (DIR/VIEW/day=YYYY-MM-DD/).
 
-    Spark, Trino, BigQuery external tables and DuckLake read them as they are; see the README.
+    Only the days whose rows changed since the last export into DIR are written, each day folder
+    swapped in at once (a reader never sees half a day; a killed export leaves the old one). Spark,
+    Trino, Polars and DuckDB read the folders as they are; see the README's "Scale-out" section for
+    the command that makes a Spark or Trino table see new days.
 
     \b
-    Example:
-      tracker export --format parquet --out export/
+    Examples:
+      tracker export --out export/
+      tracker export --out export/ --since 2026-08-01     # only look at recent days (long histories)
     """
+    import datetime as dt
+
+    from pathlib import Path
+
+    from tracker.export import export as run_export
     from tracker.warehouse import Warehouse
 
-    counts = Warehouse(settings.warehouse).export(out, fmt)
-    for view, n in counts.items():
-        click.echo(f"{view}: {n} rows -> {out}/{view}/day=*/")
+    conf = settings.export
+    out = out or (conf.out if conf else None)
+    if not out:
+        _fail("say where to export: --out DIR, or `export: {out: DIR}` in config.yaml", 2)
+    fmt = fmt or (conf.format if conf else "parquet")
+    day = None
+    if since is not None:
+        try:
+            day = dt.date.fromisoformat(since)
+        except ValueError:
+            _fail(f"--since must be a day such as 2026-08-01 (got '{since}')", 2)
+    for res in run_export(Warehouse(settings.warehouse), Path(out), fmt, since=day):
+        click.echo(res.summary())
 
 
 READ_ONLY_TYPES = {"SELECT", "EXPLAIN"}

@@ -82,6 +82,14 @@ class HubSettings:
 
 
 @dataclass(frozen=True)
+class ExportSettings:
+    """`export:`: after each collect and tree run, the daemon exports the days that changed (tracker.export)."""
+    out: Path
+    format: str = "parquet"
+    days: int = 7  # the days checked after a job: the job's day and the days-1 before it
+
+
+@dataclass(frozen=True)
 class Settings:
     path: Path
     warehouse: Path
@@ -89,6 +97,7 @@ class Settings:
     families: tuple[Family, ...] = ()
     schedule: dict[str, str] = field(default_factory=dict)
     schedule_jitter_s: int = 0
+    export: ExportSettings | None = None
 
     def family(self, name: str) -> Family:
         for fam in self.families:
@@ -123,7 +132,7 @@ def parse(raw: Any, path: Path) -> Settings:
     v = _Validator(path)
     if not isinstance(raw, dict):
         v.fail("", "the file must be a mapping with the keys warehouse, hub, families", "families: [...]")
-    v.keys(raw, "", {"warehouse", "hub", "families", "schedule"}, required={"families"})
+    v.keys(raw, "", {"warehouse", "hub", "families", "schedule", "export"}, required={"families"})
 
     wh = raw.get("warehouse", "warehouse/")
     if not isinstance(wh, str) or not wh.strip():
@@ -136,7 +145,7 @@ def parse(raw: Any, path: Path) -> Settings:
     families = _parse_families(v, raw.get("families"))
     schedule, jitter = _parse_schedule(v, raw.get("schedule"))
     return Settings(path=path, warehouse=warehouse, hub=hub, families=families, schedule=schedule,
-                    schedule_jitter_s=jitter)
+                    schedule_jitter_s=jitter, export=_parse_export(v, raw.get("export"), path))
 
 
 class _Validator:
@@ -279,3 +288,25 @@ def _parse_schedule(v: _Validator, s: Any) -> tuple[dict[str, str], int]:
             v.fail(f"schedule.{job}", str(exc), f'{job}: "0 6 * * *"   # minute hour day month weekday (0 and 7 = Sunday)')
         out[job] = expr
     return out, jitter
+
+
+def _parse_export(v: _Validator, e: Any, path: Path) -> ExportSettings | None:
+    if e is None:
+        return None
+    example = "export:\n      out: export/        # hive-partitioned day folders for Spark, Trino, Polars\n      days: 7"
+    if not isinstance(e, dict):
+        v.fail("export", "must be a mapping with at least `out`", example)
+    v.keys(e, "export", {"out", "format", "days"}, required={"out"})
+    out = e["out"]
+    if not isinstance(out, str) or not out.strip():
+        v.fail("export.out", f"must be a folder path, got {out!r}", "out: export/")
+    folder = Path(out).expanduser()
+    if not folder.is_absolute():
+        folder = path.resolve().parent / folder
+    fmt = e.get("format", "parquet")
+    if fmt not in ("parquet", "csv"):
+        v.fail("export.format", f"must be parquet or csv, got {fmt!r}", "format: parquet")
+    days = e.get("days", 7)
+    if isinstance(days, bool) or not isinstance(days, int) or not 1 <= days <= 3660:
+        v.fail("export.days", f"must be a whole number of days from 1 to 3660, got {days!r}", "days: 7")
+    return ExportSettings(out=folder, format=fmt, days=days)

@@ -389,36 +389,6 @@ class Warehouse:
             rows = con.execute("SELECT DISTINCT family FROM tree WHERE day = ?", [day]).fetchall()
         return {r[0] for r in rows}
 
-    EXPORTS = ("snapshots", "family_daily")
-
-    def export(self, out: Path, fmt: str = "parquet") -> dict[str, int]:
-        """Write the snapshots and the daily family series as hive-partitioned files
-        (`<out>/<view>/day=YYYY-MM-DD/*.parquet|csv`) that Spark, Trino, BigQuery external tables or
-        DuckLake read as they are. Each view's folder is replaced whole, through a temporary folder."""
-        import shutil
-
-        if fmt not in ("parquet", "csv"):
-            raise WarehouseError(f"export format must be parquet or csv, not '{fmt}'")
-        out = Path(out).absolute()
-        out.mkdir(parents=True, exist_ok=True)
-        counts = {}
-        options = "FORMAT parquet, COMPRESSION zstd" if fmt == "parquet" else "FORMAT csv, HEADER true"
-        with self._internal() as con:
-            for view in self.EXPORTS:
-                tmp = out / f".{view}.{secrets.token_hex(3)}.tmp"
-                try:
-                    con.execute(f"COPY (SELECT * FROM {view} ORDER BY ALL) TO '{_sql_str(str(tmp))}' "
-                                f"({options}, PARTITION_BY (day))")
-                    counts[view] = con.execute(f"SELECT count(*) FROM {view}").fetchone()[0]
-                    dest, old = out / view, out / f".{view}.{secrets.token_hex(3)}.old"
-                    if dest.exists():
-                        dest.rename(old)
-                    tmp.rename(dest)
-                    shutil.rmtree(old, ignore_errors=True)
-                finally:
-                    shutil.rmtree(tmp, ignore_errors=True)
-        return counts
-
     def read(self, sql: str, params: list | dict | None = None) -> pd.DataFrame:
         """A query over the views, for the tracker's own reads (no file of the warehouse stays open)."""
         with self._internal() as con:

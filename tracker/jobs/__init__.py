@@ -4,6 +4,7 @@ run record. The daemon schedules them by the names in JOBS.
   snapshot.py   collect, import_files      (listings into snapshots)
   model_tree.py tree, backfill             (derivative counts, paced and resumable)
   trend.py      derive, report             (trend tables and the weekly report)
+  export.py     export_after               (config.yaml's `export:` after a collect or tree run)
   common.py     the clock, the run context, progress bars
 """
 
@@ -14,21 +15,28 @@ from typing import Any
 
 from tracker.config import Settings
 from tracker.jobs.common import utcnow
+from tracker.jobs.export import export_after
 from tracker.jobs.model_tree import backfill, tree
 from tracker.jobs.snapshot import collect, import_files
 from tracker.jobs.trend import scheduled_report, derive, family_series, last_complete_week, report
 
-__all__ = ["JOBS", "backfill", "collect", "derive", "family_series", "import_files", "last_complete_week",
-           "report", "run", "tree", "utcnow"]
+__all__ = ["JOBS", "backfill", "collect", "derive", "export_after", "family_series", "import_files",
+           "last_complete_week", "report", "run", "tree", "utcnow"]
 
 # The jobs the daemon can schedule, by the names used in config.yaml's `schedule:`.
 # Each takes the settings and the (scheduled) time and returns its run record (a dict with at least
 # run_id, job, status).
+# collect and tree are followed by config.yaml's `export:` when it is set.
 JOBS: dict[str, Any] = {
-    "collect": lambda settings, now=None: collect(settings, now=now, show_progress=False),
-    "tree": lambda settings, now=None: tree(settings, now=now, show_progress=False),
+    "collect": lambda settings, now=None: _exported(settings, now, collect(settings, now=now, show_progress=False)),
+    "tree": lambda settings, now=None: _exported(settings, now, tree(settings, now=now, show_progress=False)),
     "report": lambda settings, now=None: scheduled_report(settings, now),
 }
+
+
+def _exported(settings: Settings, now: dt.datetime | None, record: dict[str, Any]) -> dict[str, Any]:
+    export_after(settings, record, now)
+    return record
 
 
 def run(name: str, settings: Settings, now: dt.datetime | None = None) -> dict[str, Any]:
