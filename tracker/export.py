@@ -72,11 +72,10 @@ class ViewExport:
         return self.checked - len(self.new) - len(self.changed)
 
     def summary(self) -> str:
-        parts = [f"{len(self.new)} new", f"{len(self.changed)} changed", f"{self.unchanged} unchanged"]
-        if self.removed:
-            parts.append(f"{len(self.removed)} removed")
-        return f"{self.view}: {self.rows} rows in {len(self.new) + len(self.changed)} days written " \
-               f"({', '.join(parts)}) -> {self.folder}/day=*/"
+        written = len(self.new) + len(self.changed)
+        removed = f", {len(self.removed)} removed" if self.removed else ""
+        return (f"{self.view}: {written} days written ({len(self.new)} new, {len(self.changed)} changed, "
+                f"{self.rows} rows), {self.unchanged} unchanged{removed} -> {self.folder}/day=*/")
 
 
 def export(wh: Warehouse, out: Path, fmt: str = "parquet", since: dt.date | None = None,
