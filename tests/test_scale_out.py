@@ -230,3 +230,252 @@ def test_spark_reads_the_readme_blocks_fresh_and_after_an_incremental_export(his
     fresh = spark.newSession()
     run_block(fresh, view, out)
     assert_spark_matches_tracker(spark, history.cfg_b, out, [view], session=fresh)
+
+
+# ---------------------------------------------------------------- Polars, DuckDB, Trino
+
+POLARS_KINDS = {"Int64": "int", "Int32": "int", "Float64": "float", "String": "str", "Date": "date",
+                "Datetime": "ts"}
+
+
+def polars_rows(frame) -> tuple[list[str], dict[str, str], list[tuple]]:
+    kinds = {name: POLARS_KINDS[type(t).__name__] for name, t in frame.schema.items()}
+    return frame.columns, kinds, [tuple(r) for r in frame.iter_rows()]
+
+
+def _polars():
+    try:
+        import polars
+    except ImportError:
+        _absent('polars is not installed (pip install -e ".[scale-out]")')
+    return polars
+
+
+def test_polars_and_duckdb_read_the_readme_blocks_fresh_and_after_an_incremental_export(history, tmp_path):
+    _polars()
+    (py_block,) = blocks("python", "import polars")
+    (duck_block,) = blocks("sql", "-- DuckDB")
+    out = tmp_path / "export"
+    for cfg, extra in ((history.cfg_a, ()), (history.cfg_b, ("--since", "2026-08-11"))):
+        run_export(cfg, out, *extra)
+        ns: dict = {}
+        exec(compile(py_block.replace(README_PATH, str(out)), "README.md (Polars block)", "exec"), ns)
+        # `latest`: the last day's rows, by family
+        cols, kinds, got = polars_rows(ns["latest"])
+        want_cols, want = tracker_rows(cfg, "select * from family_daily where day = (select max(day) from family_daily) "
+                                            "order by family", kinds)
+        assert cols == day_last(want_cols)
+        assert got == [tuple(r[want_cols.index(c)] for c in cols) for r in want] and len(got) == 2
+        # and the whole table, every row
+        cols, kinds, got = polars_rows(ns["family_daily"].collect())
+        want_cols, want = tracker_rows(cfg, "select * from family_daily", kinds)
+        assert cols == day_last(want_cols)
+        want = [tuple(r[want_cols.index(c)] for c in cols) for r in want]
+        assert collections.Counter(got) == collections.Counter(want) and len(got) == len(want) > 0
+
+        (query,) = statements(duck_block, out)
+        with duckdb.connect() as con:
+            rel = con.sql(query)
+            got_df = rel.df()
+        kinds = {c: "str" for c in got_df.columns}  # compared as text: both sides printed by pandas
+        want_df = tracker_sql(cfg, "select * from family_daily order by day, family")
+        assert list(got_df.columns) == day_last(list(want_df.columns))
+        got_text = pd.read_csv(io.StringIO(got_df.to_csv(index=False)), dtype=str, keep_default_na=False)
+        pd.testing.assert_frame_equal(got_text, want_df[list(got_df.columns)])
+
+
+TRINO_TYPES = {"varchar": ("string", "large_string"), "bigint": ("int64",), "double": ("double",),
+               "date": ("date32[day]",), "integer": ("int32",)}
+
+
+def test_trino_table_in_the_readme_has_the_exported_columns_and_types(history, tmp_path):
+    """No Trino here: its CREATE TABLE is checked against the exported files' schema (names, order, types)."""
+    (block,) = blocks("sql", "-- Trino")
+    cols_text = re.search(r"CREATE TABLE hive\.hub\.family_daily \((.*?)\)\s*WITH", block, flags=re.S).group(1)
+    declared = [tuple(c.split()) for c in " ".join(cols_text.split()).split(", ")]
+    assert "partitioned_by = ARRAY['day']" in block and declared[-1] == ("day", "date")
+    out = tmp_path / "export"
+    run_export(history.cfg_a, out)
+    (part,) = (out / "family_daily" / "day=2026-08-10").iterdir()
+    schema = pq.read_schema(part)
+    assert [n for n, _t in declared] == schema.names + ["day"]  # the export's order: day last
+    for (name, ttype), field in zip(declared, schema):
+        assert str(field.type) in TRINO_TYPES[ttype], (name, ttype, field.type)
+
+
+# ---------------------------------------------------------------- the export itself
+
+def files(folder: Path) -> dict[str, tuple[str, int, int]]:
+    """Each day folder: its one file's name, inode and modification time."""
+    out = {}
+    for d in sorted(folder.iterdir()):
+        (f,) = d.iterdir()
+        out[d.name] = (f.name, f.stat().st_ino, f.stat().st_mtime_ns)
+    return out
+
+
+def test_export_writes_only_the_days_that_changed(history, tmp_path):
+    out = tmp_path / "export"
+    text = run_export(history.cfg_a, out)
+    assert "snapshots: 2 days written (2 new, 0 changed" in text and "0 unchanged" in text
+    before = {v: files(out / v) for v in ("snapshots", "family_daily")}
+    assert list(before["snapshots"]) == ["day=2026-08-10", "day=2026-08-11"]
+    assert run_export(history.cfg_a, out).count("0 days written (0 new, 0 changed, 0 rows), 2 unchanged") == 2
+
+    text = run_export(history.cfg_b, out)
+    for view in ("snapshots", "family_daily"):
+        assert f"{view}: 2 days written (1 new, 1 changed" in text and "1 unchanged" in text, text
+        after = files(out / view)
+        assert after["day=2026-08-10"] == before[view]["day=2026-08-10"]  # the same file, not rewritten
+        assert after["day=2026-08-11"][0] != before[view]["day=2026-08-11"][0]  # rewritten: another fingerprint
+        assert list(after) == ["day=2026-08-10", "day=2026-08-11", "day=2026-08-12"]
+    assert not (out / export_mod.STAGING).exists()
+
+    # --since leaves older day folders as they are: from A's export, only 2026-08-12 is looked at
+    out2 = tmp_path / "since"
+    run_export(history.cfg_a, out2)
+    old = files(out2 / "snapshots")
+    text = run_export(history.cfg_b, out2, "--since", "2026-08-12")
+    assert "snapshots: 1 days written (1 new, 0 changed" in text and "0 unchanged" in text, text
+    assert files(out2 / "snapshots")["day=2026-08-11"] == old["day=2026-08-11"]
+
+
+def test_a_day_the_view_no_longer_has_is_removed(history, tmp_path):
+    out = tmp_path / "export"
+    run_export(history.cfg_b, out)
+    stray = out / "family_daily" / "day=2026-07-01"
+    shutil.copytree(out / "family_daily" / "day=2026-08-10", stray)
+    text = run_export(history.cfg_b, out, "--since", "2026-07-01")
+    assert "1 removed" in text and not stray.exists()
+
+
+class Crash(BaseException):
+    """Stands for a kill: no handler of the export catches it and nothing of it runs after."""
+
+
+def day_contents(folder: Path) -> dict[str, pd.DataFrame]:
+    with duckdb.connect() as con:
+        return {d.name: con.sql(f"select * from read_parquet('{d}/*.parquet') order by all").df()
+                for d in sorted(folder.iterdir())}
+
+
+@pytest.mark.parametrize("exchange", [True, False], ids=["rename-exchange", "two-renames"])
+def test_an_export_killed_at_any_step_leaves_every_day_whole(history, tmp_path, monkeypatch, exchange):
+    """Crash the export before each rename it makes (every step that changes what a reader sees):
+    every day folder is then the old export's or the new one's, whole; the next export completes it."""
+    ref_a, ref_b = tmp_path / "ref-a", tmp_path / "ref-b"
+    run_export(history.cfg_a, ref_a)
+    run_export(history.cfg_b, ref_b)
+    want = {v: (day_contents(ref_a / v), day_contents(ref_b / v)) for v in export_mod.EXPORTS}
+    real_rename, real_exchange = os.rename, export_mod._exchange
+    if not exchange:
+        monkeypatch.setattr(export_mod, "_exchange", lambda a, b: False)
+    step = 0
+    while True:
+        out = tmp_path / f"out-{step}"
+        shutil.copytree(ref_a, out)
+        calls = [0]
+
+        def counted(fn):
+            def wrapper(*a):
+                calls[0] += 1
+                if calls[0] > step:
+                    raise Crash
+                return fn(*a)
+            return wrapper
+
+        monkeypatch.setattr(export_mod.os, "rename", counted(real_rename))
+        if exchange:
+            monkeypatch.setattr(export_mod, "_exchange", counted(real_exchange))
+        settings = config.load(history.cfg_b)
+        try:
+            export_mod.export(export_mod.Warehouse(settings.warehouse), out)
+            finished = True
+        except Crash:
+            finished = False
+        monkeypatch.setattr(export_mod.os, "rename", real_rename)
+        if exchange:
+            monkeypatch.setattr(export_mod, "_exchange", real_exchange)
+        for view, (old, new) in want.items():
+            got = day_contents(out / view)
+            for day in old:  # a day the old export had is never missing (with the exchange)...
+                assert day in got or not exchange, (step, view, day)
+            for day, frame in got.items():  # ...and every day folder is one export's day, whole
+                assert any(day in ref and ref[day].equals(frame) for ref in (old, new)), (step, view, day)
+        # the next export finishes the job
+        run_export(history.cfg_b, out)
+        for view, (_old, new) in want.items():
+            got = day_contents(out / view)
+            assert list(got) == list(new) and all(got[d].equals(new[d]) for d in new), (step, view)
+        assert not (out / export_mod.STAGING).exists()
+        if finished:
+            break
+        step += 1
+    assert step >= 4  # 2 views x (1 changed + 1 new day) at least: the crash points were really visited
+
+
+# ---------------------------------------------------------------- the daemon's `export:` and config
+
+def test_the_daemons_collect_is_followed_by_an_export_of_the_recent_days(tmp_path):
+    world = World(seed=3, models=300, now="2026-08-10T06:00:00Z")
+    with HubSim(world) as hub:
+        path = write_config(tmp_path, hub.endpoint, FAMS)
+        doc = yaml.safe_load(path.read_text())
+        doc["export"] = {"out": "exported", "days": 2}
+        path.write_text(yaml.safe_dump(doc))
+        settings = config.load(path)
+        assert settings.export.out == tmp_path / "exported" and settings.export.format == "parquet"
+        for day in (10, 11, 12):
+            world.set_time(dt.datetime(2026, 8, day, 6, tzinfo=dt.UTC))
+            record = jobs.JOBS["collect"](settings, now=world.now)  # what the daemon runs
+            assert record["status"] == "ok"
+        days = sorted(p.name for p in (tmp_path / "exported" / "family_daily").iterdir())
+        assert days == ["day=2026-08-10", "day=2026-08-11", "day=2026-08-12"]
+        # the export of 2026-08-12 looked only at 08-11 and 08-12: the 08-10 folder is the first export's
+        first = files(tmp_path / "exported" / "snapshots")["day=2026-08-10"]
+
+        # an export that cannot be written is logged; the collect's run stays ok and its data stored
+        bad = tmp_path / "not-a-folder"
+        bad.write_text("x")
+        doc["export"] = {"out": str(bad)}
+        path.write_text(yaml.safe_dump(doc))
+        settings = config.load(path)
+        world.set_time(dt.datetime(2026, 8, 13, 6, tzinfo=dt.UTC))
+        assert jobs.JOBS["collect"](settings, now=world.now)["status"] == "ok"
+    assert files(tmp_path / "exported" / "snapshots")["day=2026-08-10"] == first
+    assert "2026-08-13" in tracker_sql(path, "select max(day) as d from family_daily").d[0]
+
+
+@pytest.mark.parametrize("export, key", [
+    ({"format": "parquet"}, "export.out: missing required key"),
+    ({"out": 5}, "export.out: must be a folder path"),
+    ({"out": "x", "format": "xml"}, "export.format: must be parquet or csv"),
+    ({"out": "x", "days": 0}, "export.days: must be a whole number"),
+    ({"out": "x", "since": 3}, "unknown key 'since'"),
+    ("export/", "export: must be a mapping"),
+])
+def test_export_config_mistakes_name_the_key(tmp_path, export, key):
+    path = write_config(tmp_path, "http://127.0.0.1:1", FAMS)
+    doc = yaml.safe_load(path.read_text())
+    doc["export"] = export
+    path.write_text(yaml.safe_dump(doc))
+    with pytest.raises(config.ConfigError, match=re.escape(key)):
+        config.load(path)
+
+
+def test_export_command_mistakes_exit_2_with_a_message(tmp_path):
+    path = write_config(tmp_path, "http://127.0.0.1:1", FAMS)
+    res = CliRunner().invoke(cli, ["export", "--config", str(path)])
+    assert res.exit_code == 2 and "--out DIR" in res.output and "Traceback" not in res.output
+    res = CliRunner().invoke(cli, ["export", "--config", str(path), "--out", str(tmp_path / "o"), "--since", "08/11"])
+    assert res.exit_code == 2 and "--since must be a day such as" in res.output
+
+
+def test_a_view_is_exported_by_adding_its_name(history, tmp_path, monkeypatch):
+    """How the census views will be added: a name (and its DATE column) in EXPORTS, nothing else."""
+    monkeypatch.setitem(export_mod.EXPORTS, "models_latest", "day")
+    out = tmp_path / "export"
+    text = run_export(history.cfg_b, out)
+    assert "models_latest: " in text, text
+    got = duckdb.sql(f"select count(*) from read_parquet('{out}/models_latest/*/*.parquet', hive_partitioning = true)")
+    assert got.fetchall()[0][0] == int(tracker_sql(history.cfg_b, "select count(*) as n from models_latest").n[0]) > 0

@@ -91,13 +91,18 @@ def export(wh: Warehouse, out: Path, fmt: str = "parquet", since: dt.date | None
         raise ExportError(f"cannot create the export folder {out}: {exc.strerror}. "
                           "Pass another --out (or `export: out:` in config.yaml) or fix its permissions.") from None
     results = []
-    with _locked(out):
-        _recover(out)
-        for view in views or tuple(EXPORTS):
-            if view not in EXPORTS:
-                raise ExportError(f"'{view}' is not an exported view (exported: {', '.join(EXPORTS)})")
-            results.append(_export_view(wh, out, view, EXPORTS[view], fmt, since))
-        shutil.rmtree(out / STAGING, ignore_errors=True)
+    unknown = [v for v in views or () if v not in EXPORTS]
+    if unknown:
+        raise ExportError(f"{', '.join(unknown)}: not an exported view (exported: {', '.join(EXPORTS)})")
+    try:
+        with _locked(out):
+            _recover(out)
+            for view in views or tuple(EXPORTS):
+                results.append(_export_view(wh, out, view, EXPORTS[view], fmt, since))
+            shutil.rmtree(out / STAGING, ignore_errors=True)
+    except OSError as exc:
+        raise ExportError(f"cannot write the export into {out}: {exc}. Check its free space and permissions, then "
+                          "export again (day folders not yet replaced are as they were).") from None
     return results
 
 
@@ -149,7 +154,8 @@ def _export_view(wh: Warehouse, out: Path, view: str, part: str, fmt: str, since
             _fsync(f)
             f.rename(day_dir / f"part-{want[d][1]}-{i}.{fmt}")
         _fsync(day_dir)
-    _fsync(staging / "new")
+    if todo:
+        _fsync(staging / "new")
     for d in todo:
         _swap_in(staging / "new" / f"{part}={d.isoformat()}", folder / f"{part}={d.isoformat()}", staging / "old")
     for d in res.removed:
