@@ -20,16 +20,13 @@ import datetime as dt
 import os
 import shutil
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import yaml  # noqa: E402
-
-from bench.report import FAMILIES, SyntheticHub  # noqa: E402
-from tracker import config, jobs  # noqa: E402
+from bench.report import SyntheticHub, bench_settings  # noqa: E402
+from tracker import jobs  # noqa: E402
 from tracker.export import EXPORTS, export  # noqa: E402
 from tracker.warehouse import Warehouse  # noqa: E402
 
@@ -55,13 +52,7 @@ def main() -> None:
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--keep", help="build (or reuse) the warehouse in this folder")
     args = ap.parse_args()
-    root = Path(args.keep or tempfile.mkdtemp(prefix="bench-export-"))
-    root.mkdir(parents=True, exist_ok=True)
-    cfg = root / "config.yaml"
-    cfg.write_text(yaml.safe_dump({
-        "warehouse": str(root / "warehouse"), "hub": {"endpoint": "http://127.0.0.1:9"},
-        "families": [{"name": n, "authors": [a], "region": r} for n, a, r in FAMILIES]}))
-    s = config.load(cfg)
+    root, _cfg, s = bench_settings(args.keep, "bench-export-")
     start = dt.date(2025, 9, 1)
     hub = SyntheticHub(args.models, start)
     wh = Warehouse(s.warehouse)

@@ -92,19 +92,25 @@ def timed(fn, repeat=3):
     return best, out
 
 
+def bench_settings(keep: str | None, prefix: str):
+    """The benchmark's folder (--keep, or a new temporary one), its config.yaml (the families above, no
+    network) and the loaded settings."""
+    root = Path(keep or tempfile.mkdtemp(prefix=prefix))
+    root.mkdir(parents=True, exist_ok=True)
+    cfg = root / "config.yaml"
+    cfg.write_text(yaml.safe_dump({
+        "warehouse": str(root / "warehouse"), "hub": {"endpoint": "http://127.0.0.1:9"},
+        "families": [{"name": n, "authors": [a], "region": r} for n, a, r in FAMILIES]}))
+    return root, cfg, config.load(cfg)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--days", type=int, default=365)
     ap.add_argument("--models", type=int, default=100_000)
     ap.add_argument("--keep", help="build (or reuse) the warehouse in this folder")
     args = ap.parse_args()
-    root = Path(args.keep or tempfile.mkdtemp(prefix="bench-report-"))
-    root.mkdir(parents=True, exist_ok=True)
-    cfg = root / "config.yaml"
-    cfg.write_text(yaml.safe_dump({
-        "warehouse": str(root / "warehouse"), "hub": {"endpoint": "http://127.0.0.1:9"},
-        "families": [{"name": n, "authors": [a], "region": r} for n, a, r in FAMILIES]}))
-    s = config.load(cfg)
+    root, cfg, s = bench_settings(args.keep, "bench-report-")
     start = dt.date(2025, 9, 1)
     hub = SyntheticHub(args.models, start)
     wh = Warehouse(s.warehouse)

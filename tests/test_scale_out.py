@@ -30,14 +30,14 @@ import yaml
 from click.testing import CliRunner
 
 from tests.conftest import ROOT, write_config
-from tracker import config, export as export_mod, jobs
+from tracker import config, jobs
+from tracker import export as export_mod
 from tracker.cli import cli
 from tracker.hubsim import HubSim, World
 
 README_PATH = "/data/export"  # the path the README's blocks use; the only thing the tests replace
 FAMS = [{"name": "qwen", "label": "Alibaba Qwen", "authors": ["Qwen"], "region": "china"},
         {"name": "llama", "label": "Meta Llama", "authors": ["meta-llama"], "region": "us"}]
-DAY10, DAY11, DAY12 = dt.date(2026, 8, 10), dt.date(2026, 8, 11), dt.date(2026, 8, 12)
 
 
 # ---------------------------------------------------------------- the README's blocks
@@ -51,7 +51,7 @@ def section() -> str:
 
 def blocks(lang: str, first_line: str) -> list[str]:
     """The fenced blocks of the scale-out section in `lang` whose first line starts with `first_line`."""
-    found = re.findall(rf"```{lang}\n(.*?)```", section(), flags=re.S)
+    found = re.findall(rf"```{lang}\n(.*?)```", section(), flags=re.DOTALL)
     return [b for b in found if b.startswith(first_line)]
 
 
@@ -259,7 +259,8 @@ def test_polars_and_duckdb_read_the_readme_blocks_fresh_and_after_an_incremental
     for cfg, extra in ((history.cfg_a, ()), (history.cfg_b, ("--since", "2026-08-11"))):
         run_export(cfg, out, *extra)
         ns: dict = {}
-        exec(compile(py_block.replace(README_PATH, str(out)), "README.md (Polars block)", "exec"), ns)
+        code = compile(py_block.replace(README_PATH, str(out)), "README.md (Polars block)", "exec")
+        exec(code, ns)  # noqa: S102 - the README's own code, run as a user would
         # `latest`: the last day's rows, by family
         cols, kinds, got = polars_rows(ns["latest"])
         want_cols, want = tracker_rows(cfg, "select * from family_daily where day = (select max(day) from family_daily) "
@@ -291,7 +292,7 @@ TRINO_TYPES = {"varchar": ("string", "large_string"), "bigint": ("int64",), "dou
 def test_trino_table_in_the_readme_has_the_exported_columns_and_types(history, tmp_path):
     """No Trino here: its CREATE TABLE is checked against the exported files' schema (names, order, types)."""
     (block,) = blocks("sql", "-- Trino")
-    cols_text = re.search(r"CREATE TABLE hive\.hub\.family_daily \((.*?)\)\s*WITH", block, flags=re.S).group(1)
+    cols_text = re.search(r"CREATE TABLE hive\.hub\.family_daily \((.*?)\)\s*WITH", block, flags=re.DOTALL).group(1)
     declared = [tuple(c.split()) for c in " ".join(cols_text.split()).split(", ")]
     assert "partitioned_by = ARRAY['day']" in block and declared[-1] == ("day", "date")
     out = tmp_path / "export"
@@ -376,7 +377,7 @@ def test_an_export_killed_at_any_step_leaves_every_day_whole(history, tmp_path, 
         shutil.copytree(ref_a, out)
         calls = [0]
 
-        def counted(fn):
+        def counted(fn, calls=calls, step=step):
             def wrapper(*a):
                 calls[0] += 1
                 if calls[0] > step:

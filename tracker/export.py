@@ -38,6 +38,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from tracker.warehouse import Warehouse, WarehouseError
+from tracker.warehouse import _fsync_dir as _fsync  # fsyncs a path, a file or a folder
 
 # view -> the DATE column it is partitioned by
 EXPORTS: dict[str, str] = {
@@ -190,14 +191,6 @@ def _existing(folder: Path, part: str, since: dt.date | None) -> dict[dt.date, s
 
 
 # ---- files and folders ------------------------------------------------------------------------
-
-def _fsync(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
 
 _RENAME_EXCHANGE = 2
 _AT_FDCWD = -100
