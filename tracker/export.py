@@ -149,6 +149,7 @@ def _export_view(wh: Warehouse, out: Path, view: str, part: str, fmt: str, since
     if not (todo or res.removed):
         return res
     folder.mkdir(parents=True, exist_ok=True)
+    todo = [d for d in todo if (staging / "new" / f"{part}={d.isoformat()}").is_dir()]  # rows gone meanwhile: next time
     for d in todo:
         day_dir = staging / "new" / f"{part}={d.isoformat()}"
         for i, f in enumerate(sorted(day_dir.iterdir())):
