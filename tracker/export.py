@@ -11,7 +11,8 @@ Layout (one folder per view, one per day; nothing else in a view's folder):
   hashes, the column names and types, the file format) is in its file name; an export computes the
   fingerprints of the view's days (from `since` on) and rewrites the days whose fingerprint differs,
   adds new days and removes days the view no longer has. A later import, backfill or tree run that
-  changes an old day is therefore exported by the next export that covers that day.
+  changes an old day is therefore exported by the next export that covers that day. (The row hash is
+  DuckDB's `hash()`; should a DuckDB release change it, the next export rewrites every day once.)
 - Atomic per day folder: the changed days are written into `<out>/.export-staging/`, fsynced, and each
   day folder is then swapped in with one rename (renameat2 RENAME_EXCHANGE where the file system has
   it), so a reader lists either the old or the new files of a day, never a half-written day. A killed
