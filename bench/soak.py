@@ -42,7 +42,7 @@ import yaml
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tracker import config, daemon, log  # noqa: E402
+from tracker import config, cron, daemon, log  # noqa: E402
 from tracker.hubsim import Fault, HubSim, World  # noqa: E402
 from tracker.warehouse import Warehouse  # noqa: E402
 
@@ -142,7 +142,7 @@ def main() -> int:
                     print(f"  {now:%H:%M:%S} suspend: the clock jumps to {suspended[1]:%H:%M:%S}")
                 time.sleep(0.05)
             # drain: the daemon gets up to ten more simulated minutes to collect what the last minute owes
-            last_fire, drain_from = daemon.latest_fire("* * * * *", end), time.monotonic()
+            last_fire, drain_from = cron.latest_fire("* * * * *", end), time.monotonic()
             while clock() < end + dt.timedelta(minutes=10) and not any(
                     h["status"] == "ok" and h["started"] >= last_fire for h in list(d.history)):
                 world.set_time(clock())
@@ -218,7 +218,7 @@ def report(d, wh, end, suspended, outage, rd, real_s, args) -> int:
     print("checks:")
     check(not lost, f"every scheduled minute collected by an ok run at or after it (lost: {[f'{x:%H:%M}' for x in lost]})")
     check(why["unexplained"] == 0, "every minute without its own run is explained (overrun, outage, suspend)")
-    last_fire = daemon.latest_fire("* * * * *", end)
+    last_fire = cron.latest_fire("* * * * *", end)
     check(not ok.empty and ok["started_at"].max() >= last_fire,
           f"nothing owed when the soak stopped (last ok {ok['started_at'].max():%H:%M:%S}, last fire {last_fire:%H:%M})")
     ran = {h["run_id"] for h in hist if h.get("run_id")}

@@ -280,10 +280,10 @@ def _parse_schedule(v: _Validator, s: Any) -> tuple[dict[str, str], int]:
         if job not in s:
             continue
         expr = s[job]
-        from tracker.cron import CronError, parse_crontab  # local: keeps config free of APScheduler at import
+        from tracker.cron import CronError, check_crontab  # local: keeps config free of APScheduler at import
 
         try:
-            parse_crontab(expr)
+            check_crontab(expr)  # syntax, and a string that never fires ("0 6 31 2 *")
         except CronError as exc:
             v.fail(f"schedule.{job}", str(exc), f'{job}: "0 6 * * *"   # minute hour day month weekday (0 and 7 = Sunday)')
         out[job] = expr

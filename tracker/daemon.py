@@ -2,7 +2,7 @@
 
 How it behaves (docs/daemon.md; RELIABILITY.md §1.2, §2, §4):
 - A BlockingScheduler in UTC runs the jobs named in config.yaml's `schedule:` (crontab strings with
-  crontab's meaning, via tracker.cron) from a MemoryJobStore built at start: coalesce, one instance
+  crontab's meaning: tracker.cron, on cronsim) from a MemoryJobStore built at start: coalesce, one instance
   per job, no misfire limit.
 - Whether a job is owed comes from the warehouse's `runs` view, not from a job store: a job whose last
   `ok` run started before its latest scheduled time (a `partial` run counts as owed) runs once, now.
@@ -34,6 +34,7 @@ from typing import Any
 import structlog
 
 from tracker import cron, jobs
+from tracker.cron import latest_fire, next_fire
 from tracker.config import ConfigError, Settings
 from tracker.warehouse import Warehouse
 
@@ -126,31 +127,7 @@ def holder(warehouse: Path) -> int | None:
         os.close(fd)
 
 
-# ---- schedule arithmetic ------------------------------------------------------------------------
-
-def next_fire(expr: str, now: dt.datetime) -> dt.datetime | None:
-    """The first time >= now at which a crontab string fires (without jitter)."""
-    return cron.trigger(expr).get_next_fire_time(None, now)
-
-
-def latest_fire(expr: str, now: dt.datetime) -> dt.datetime | None:
-    """The most recent time <= now at which a crontab string fired (without jitter): the period owed.
-
-    APScheduler 3 cannot step backwards, so look back over a doubling window and then step forwards.
-    """
-    trig = cron.trigger(expr)
-    window = dt.timedelta(minutes=2)
-    while window <= dt.timedelta(days=366 * 9):  # "29 2" style schedules can skip 8 years
-        t = trig.get_next_fire_time(None, now - window)
-        if t is not None and t <= now:
-            while True:
-                n = trig.get_next_fire_time(t, t + dt.timedelta(microseconds=1))
-                if n is None or n > now:
-                    return t
-                t = n
-        window *= 2
-    return None
-
+# ---- what is owed -----------------------------------------------------------------------------
 
 def last_runs(settings: Settings) -> dict[str, dict[str, Any]]:
     """Per job: its last run (any status) and the start of its last ok run, from the `runs` view."""
