@@ -17,6 +17,9 @@ FORBIDDEN = {
     "jobs": {"cli", "daemon"},
     "daemon": {"cli"},
     "status": {"cli"},
+    # leaves: the library adapters import no other tracker module
+    "locks": {"cli", "daemon", "jobs", "hub", "warehouse", "trends", "report", "status", "config", "records", "cron"},
+    "cron": {"cli", "daemon", "jobs", "hub", "warehouse", "trends", "report", "status", "config", "records", "locks"},
 }
 
 

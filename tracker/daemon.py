@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import collections
 import datetime as dt
-import fcntl
 import os
 import signal
 import threading
@@ -33,7 +32,7 @@ from typing import Any
 
 import structlog
 
-from tracker import cron, jobs
+from tracker import cron, jobs, locks
 from tracker.cron import latest_fire, next_fire
 from tracker.config import ConfigError, Settings
 from tracker.warehouse import Warehouse
@@ -62,69 +61,36 @@ def _iso(t: dt.datetime | None) -> str | None:
 
 # ---- the one-daemon lock ----------------------------------------------------------------------
 
-def _read_pid(fd: int) -> int | None:
-    text = os.pread(fd, 32, 0).decode("ascii", "replace").strip()
-    return int(text) if text.isdigit() else None
+def _pid(note: str | None) -> int | None:
+    return int(note) if note and note.isdigit() else None
 
 
 class DaemonLock:
-    """`flock(LOCK_EX|LOCK_NB)` on <warehouse>/daemon.lock, with the holder's PID written inside."""
+    """`flock` on <warehouse>/daemon.lock (tracker.locks), with the holder's PID written inside."""
 
     def __init__(self, warehouse: Path):
         self.path = Path(warehouse).absolute() / LOCK_NAME
-        self._fd: int | None = None
+        self._lock = locks.FileLock(self.path)
 
     def acquire(self, wait_s: float = 1.0) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)  # no O_TRUNC: the holder's PID stays readable
-        deadline = time.monotonic() + wait_s
-        while True:
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                # `tracker status` peeks with a shared lock for microseconds; only a real holder lasts
-                if time.monotonic() < deadline:
-                    time.sleep(0.05)
-                    continue
-                pid = _read_pid(fd)
-                os.close(fd)
-                who = (f"PID {pid}" if pid else
-                       "a process that left no PID (a `tracker collect` run from cron under `flock`?)")
-                raise AlreadyRunning(
-                    f"another `tracker daemon` is already running on {self.path.parent} ({who} holds "
-                    f"{self.path}). One daemon per warehouse: stop it first "
-                    f"({f'`kill {pid}`' if pid else 'see `tracker status`'} or `systemctl stop hub-tracker`), "
-                    "or point this one at another warehouse.") from None
-        os.ftruncate(fd, 0)
-        os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
-        os.fsync(fd)
-        self._fd = fd
+        if not self._lock.acquire(wait_s, note=f"{os.getpid()}\n"):
+            pid = _pid(locks.read_note(self.path))
+            who = (f"PID {pid}" if pid else
+                   "a process that left no PID (a `tracker collect` run from cron under `flock`?)")
+            raise AlreadyRunning(
+                f"another `tracker daemon` is already running on {self.path.parent} ({who} holds "
+                f"{self.path}). One daemon per warehouse: stop it first "
+                f"({f'`kill {pid}`' if pid else 'see `tracker status`'} or `systemctl stop hub-tracker`), "
+                "or point this one at another warehouse.")
 
     def release(self) -> None:
-        if self._fd is not None:
-            os.ftruncate(self._fd, 0)
-            fcntl.flock(self._fd, fcntl.LOCK_UN)
-            os.close(self._fd)
-            self._fd = None
+        self._lock.release()
 
 
 def holder(warehouse: Path) -> int | None:
     """The PID of the daemon running on this warehouse (0: held, PID unknown), or None if none runs."""
-    path = Path(warehouse).absolute() / LOCK_NAME
-    try:
-        fd = os.open(path, os.O_RDONLY)
-    except FileNotFoundError:
-        return None
-    try:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
-        except BlockingIOError:
-            return _read_pid(fd) or 0
-        fcntl.flock(fd, fcntl.LOCK_UN)
-        return None
-    finally:
-        os.close(fd)
+    note = locks.holder_note(Path(warehouse).absolute() / LOCK_NAME)
+    return None if note is None else (_pid(note) or 0)
 
 
 # ---- what is owed -----------------------------------------------------------------------------

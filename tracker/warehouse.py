@@ -14,7 +14,6 @@ added or the warehouse folder has moved; readers holding the old file keep worki
 from __future__ import annotations
 
 import datetime as dt
-import fcntl
 import hashlib
 import os
 import re
@@ -30,6 +29,8 @@ import duckdb
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
+
+from tracker.locks import FileLock
 
 DB_NAME = "hub.duckdb"
 STORAGE_COMPAT = "v1.5.0"  # so that the DuckDB CLI from PyPI (1.5.x) opens the file (RELIABILITY.md §1.9)
@@ -401,13 +402,8 @@ class Warehouse:
     def writer_lock(self) -> Iterator[None]:
         """Serialise the short critical sections of writers (model keys): a collect by hand while the
         daemon runs one must not hand out the same key twice."""
-        self.root.mkdir(parents=True, exist_ok=True)
-        with open(self.root / ".writer.lock", "a") as fh:
-            fcntl.flock(fh, fcntl.LOCK_EX)
-            try:
-                yield
-            finally:
-                fcntl.flock(fh, fcntl.LOCK_UN)
+        with FileLock(self.root / ".writer.lock"):
+            yield
 
     def model_versions(self) -> pd.DataFrame:
         """Every model's latest attributes (model_key, model_id, author, created_at, ...)."""
