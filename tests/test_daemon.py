@@ -2,7 +2,11 @@
 
 Real APScheduler, real warehouse files, the real emulator. Daemons that need the real clock run as
 subprocesses (`python -m tracker daemon`); those that need minutes to pass run in a thread on a
-SimClock (one simulated minute per real second), which APScheduler reads too.
+SimClock (a simulated minute in a fraction of a real second), which APScheduler reads too.
+
+No test depends on today's date: the world's clock is fixed (WORLD_AT), expected counts are the
+world's truth at that time, and a daemon on the real clock is only compared with times taken from the
+same clock (tests/test_other_dates.py runs this file under two far-apart fake dates).
 """
 
 from __future__ import annotations
@@ -30,20 +34,30 @@ from tracker.cli import cli
 from tracker.hubsim import HubSim, World
 from tracker.warehouse import Warehouse
 
+from tests.conftest import family_truth
+
 UTC = dt.UTC
 ROOT = Path(__file__).resolve().parents[1]
 FAMILIES = [
     {"name": "qwen", "label": "Alibaba Qwen", "authors": ["Qwen"], "region": "china"},
     {"name": "llama", "label": "Meta Llama", "authors": ["meta-llama"], "region": "us"},
 ]
-SIM_START = dt.datetime(2026, 8, 10, 6, 0, 30, tzinfo=UTC)
+SIM_START = dt.datetime(2026, 8, 10, 6, 0, 30, tzinfo=UTC)  # a Monday, just after 06:00
+WORLD_AT = SIM_START  # the emulated Hub's clock, whatever the real one says
 
 
 # ---- helpers -------------------------------------------------------------------------------------
 
 @pytest.fixture(scope="module")
 def world():
-    return World(seed=21, models=1500, now=dt.datetime.now(UTC).replace(microsecond=0))
+    return World(seed=21, models=600, now=WORLD_AT)
+
+
+@pytest.fixture(scope="module")
+def listed(world) -> int:
+    """Models the two families list at WORLD_AT, from the world's truth."""
+    snap = world.snapshot(WORLD_AT)
+    return sum(family_truth(snap, f)["models"] for f in FAMILIES)
 
 
 @pytest.fixture
@@ -164,6 +178,12 @@ def wait_until(pred, timeout: float = 20, step: float = 0.05):
     return False
 
 
+def sim_wait(clock: daemon.SimClock, seconds: float) -> None:
+    """Wait until `seconds` of simulated time have passed (a bounded window for "nothing else happens")."""
+    until = clock() + dt.timedelta(seconds=seconds)
+    assert wait_until(lambda: clock() >= until, 30, step=0.01)
+
+
 def ok(settings, now=None):
     return {"run_id": f"stub-{now:%H%M%S}", "status": "ok", "models": 0}
 
@@ -192,27 +212,23 @@ def test_sunday_0_and_7_as_scheduled_next_run_times(tmp_path, monkeypatch):
 
 # ---- subprocess daemons on the real clock -------------------------------------------------------
 
-def test_catch_up_runs_once_immediately_and_status_shows_it(tmp_path, world, hub):
-    now = world.now
+def test_catch_up_runs_once_immediately_and_status_shows_it(tmp_path, hub, listed):
     cfg = write(tmp_path, hub.endpoint, {"collect": "0 6 * * *", "jitter_s": 120})
     settings = config.load(cfg)
-    world.set_time(now - dt.timedelta(days=2))
-    seeded = jobs.collect(settings, now=world.now, show_progress=False)
-    world.set_time(now)
-    assert seeded["status"] == "ok"
+    t0 = dt.datetime.now(UTC)  # the daemon runs on the real clock; the Hub's stays at WORLD_AT
+    seeded = jobs.collect(settings, now=t0 - dt.timedelta(days=2), show_progress=False)
+    assert seeded["status"] == "ok" and seeded["models"] == listed
 
-    t0 = dt.datetime.now(UTC)
     d = Proc(cfg)
     try:
         started = d.wait_for("daemon started")[0]
         assert started["next_run"]["collect"].startswith("now (catch-up")
         fin = d.wait_for("job finished")[0]
         assert fin["job"] == "collect" and fin["trigger"] == "catch-up" and fin["status"] == "ok"
-        time.sleep(1.5)  # nothing more runs: several missed periods were one run
         r = runs(cfg)
         assert list(r["job"]) == ["collect", "collect"] and list(r["status"]) == ["ok", "ok"]
         new = r.iloc[-1]
-        assert new["run_id"] == fin["run_id"]
+        assert new["run_id"] == fin["run_id"] and new["models"] == listed
         assert t0 - dt.timedelta(seconds=1) <= new["started_at"].to_pydatetime() <= t0 + dt.timedelta(seconds=20)
         # the job's lines carry its context; the collect's own lines carry it too, plus run_id
         mine = [x for x in d.lines if x.get("attempt") == fin["attempt"]]
@@ -222,7 +238,7 @@ def test_catch_up_runs_once_immediately_and_status_shows_it(tmp_path, world, hub
         info = daemon.describe(settings)
         assert info["daemon"] == {"running": True, "pid": d.pid, "lock": str(settings.warehouse / "daemon.lock")}
         (job,) = info["jobs"]
-        assert job["last_run"]["status"] == "ok" and job["last_run"]["models"] == new["models"] > 0
+        assert job["last_run"]["status"] == "ok" and job["last_run"]["models"] == listed
         assert job["owed"] is False and job["next_run"].endswith("T06:00:00Z")
         out = CliRunner().invoke(cli, ["status", "--config", str(cfg), "--json"])
         assert out.exit_code == 0, out.output
@@ -232,11 +248,13 @@ def test_catch_up_runs_once_immediately_and_status_shows_it(tmp_path, world, hub
     finally:
         rc = d.stop()
     assert rc == 0
+    assert len(d.events("job started")) == 1 and len(runs(cfg)) == 2  # several missed periods were one run
     stopped = d.events("daemon stopped")
     assert stopped and "job" not in stopped[0] and "attempt" not in stopped[0]  # no context leaked
     assert daemon.describe(settings)["daemon"]["running"] is False
 
 
+@pytest.mark.slow
 def test_second_daemon_is_refused_and_kill_9_releases_the_lock(tmp_path, hub):
     cfg = write(tmp_path, hub.endpoint, {"collect": "0 6 * * *"})
     a = Proc(cfg)
@@ -262,7 +280,8 @@ def test_second_daemon_is_refused_and_kill_9_releases_the_lock(tmp_path, hub):
     assert len(runs(cfg)) == 1
 
 
-def test_sigterm_during_a_collect_lets_it_finish_and_exits_0(tmp_path, world):
+@pytest.mark.slow
+def test_sigterm_during_a_collect_lets_it_finish_and_exits_0(tmp_path, world, listed):
     with HubSim(world, faults="delay=0.4,route=listing") as slow:  # 5 pages: about 2 s of collecting
         cfg = write(tmp_path, slow.endpoint, {"collect": "0 6 * * *"})
         d = Proc(cfg)
@@ -282,9 +301,9 @@ def test_sigterm_during_a_collect_lets_it_finish_and_exits_0(tmp_path, world):
         < order.index("daemon stopped")
     assert time.monotonic() - t < 20
     r = runs(cfg)
-    assert list(r["status"]) == ["ok"] and r["models"][0] == 470
+    assert list(r["status"]) == ["ok"] and r["models"][0] == listed
     wh = Warehouse(config.load(cfg).warehouse)
-    assert wh.query("select count(*) n from snapshots")["n"][0] == 470
+    assert wh.query("select count(*) n from snapshots")["n"][0] == listed
     assert not [p for p in wh.root.rglob("*") if p.name.endswith(".tmp")]
 
 
@@ -301,7 +320,7 @@ def test_a_job_that_raises_is_logged_and_the_next_scheduled_run_happens(tmp_path
 
     monkeypatch.setitem(jobs.JOBS, "tree", flaky)
     cfg = write(tmp_path, "http://127.0.0.1:9", {"tree": "* * * * *"})
-    with Threaded(cfg) as t:
+    with Threaded(cfg, speed=300) as t:  # a simulated minute in 0.2 s
         assert wait_until(lambda: sum(h["status"] == "ok" for h in t.d.history) >= 2, 10)
         assert t.t.is_alive()
     hist = list(t.d.history)
@@ -329,7 +348,7 @@ def test_a_job_still_running_at_its_next_time_is_not_started_twice(tmp_path, mon
         with guard:
             active[0] += 1
             most[0] = max(most[0], active[0])
-        time.sleep(1.6)  # about 96 simulated seconds: past the next minute
+        time.sleep(0.4)  # 120 simulated seconds at speed 300: past the next minute
         with guard:
             active[0] -= 1
         done.append(now)
@@ -337,7 +356,7 @@ def test_a_job_still_running_at_its_next_time_is_not_started_twice(tmp_path, mon
 
     monkeypatch.setitem(jobs.JOBS, "report", slow)
     cfg = write(tmp_path, "http://127.0.0.1:9", {"report": "* * * * *"})
-    with Threaded(cfg) as t:
+    with Threaded(cfg, speed=300) as t:
         assert wait_until(lambda: len(done) >= 3, 15)
     assert most[0] == 1
     assert t.d.skipped_busy["report"] >= 1
@@ -349,12 +368,14 @@ def test_after_a_suspend_owed_jobs_run_once(tmp_path, world, hub):
     settings = config.load(cfg)
     start = dt.datetime(2026, 8, 10, 7, 0, tzinfo=UTC)
     assert jobs.collect(settings, now=start.replace(hour=6, minute=0, second=5), show_progress=False)["status"] == "ok"
-    with Threaded(cfg, start=start) as t:
-        time.sleep(1.5)
-        assert not t.d.history  # today's run is done: nothing owed
+    with Threaded(cfg, start=start, speed=600) as t:
+        # today's run is done: nothing owed, the next run is tomorrow's
+        assert t.d.scheduler.get_job("collect").next_run_time == dt.datetime(2026, 8, 11, 6, 0, tzinfo=UTC)
+        assert wait_until(lambda: t.d._watch_mark is not None)  # the clock watch has looked once
         t.clock.jump(3 * 86400)  # the machine slept for three days
         assert wait_until(lambda: t.d.history and t.d.history[-1].get("status") == "ok", 15)
-        time.sleep(1.5)
+        sim_wait(t.clock, 3 * daemon.WATCH_S)  # three more looks of the clock watch: nothing else runs
+    assert not t.d._startup  # nothing was owed at start
     assert len(t.d.history) == 1  # three missed periods, one run
     assert t.d.history[0]["scheduled_for"] == dt.datetime(2026, 8, 13, 6, 0, tzinfo=UTC)
     assert len(runs(cfg)) == 2
@@ -385,7 +406,8 @@ READER = textwrap.dedent("""
 """)
 
 
-def test_readers_never_fail_while_the_daemon_runs_jobs_back_to_back(tmp_path, hub):
+@pytest.mark.slow
+def test_readers_never_fail_while_the_daemon_runs_jobs_back_to_back(tmp_path, hub, listed):
     cfg = write(tmp_path, hub.endpoint, {"collect": "* * * * *"})
     settings = config.load(cfg)
     Warehouse(settings.warehouse).ensure()
@@ -407,7 +429,7 @@ def test_readers_never_fail_while_the_daemon_runs_jobs_back_to_back(tmp_path, hu
     per_run = Warehouse(settings.warehouse).query(
         "select r.run_id, r.models, count(s.model_id) n from runs r left join snapshots s using (run_id) "
         "group by all")
-    assert (per_run["models"] == per_run["n"]).all() and (per_run["n"] == 470).all()
+    assert (per_run["models"] == per_run["n"]).all() and (per_run["n"] == listed).all()
 
 
 # ---- config mistakes --------------------------------------------------------------------------

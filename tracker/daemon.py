@@ -72,7 +72,7 @@ class DaemonLock:
         self.path = Path(warehouse).absolute() / LOCK_NAME
         self._lock = locks.FileLock(self.path)
 
-    def acquire(self, wait_s: float = 1.0) -> None:
+    def acquire(self, wait_s: float = 0.25) -> None:  # a `tracker status` peek lasts microseconds
         if not self._lock.acquire(wait_s, note=f"{os.getpid()}\n"):
             pid = _pid(locks.read_note(self.path))
             who = (f"PID {pid}" if pid else
