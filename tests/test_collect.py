@@ -72,6 +72,7 @@ def test_family_daily_equals_world_truth(tmp_path, world, hub):
     assert run["models"] == len(Warehouse(s.warehouse).query("select * from snapshots"))
 
 
+@pytest.mark.slow
 def test_requests_equal_the_lower_bound(tmp_path):
     sizes = {"org-zero": 0, "org-one": 1, "org-999": 999, "org-1000": 1000, "org-1001": 1001, "org-5000": 5000}
     w = World(seed=3, models=9500, official=sizes, now="2026-08-10")
@@ -88,6 +89,7 @@ def test_requests_equal_the_lower_bound(tmp_path):
     assert {k: int(v) for k, v in got.items()} == {f"f{n}": n for n in sizes.values()}
 
 
+@pytest.mark.slow
 def test_collecting_twice_a_day_uses_the_last_snapshot(tmp_path, world, hub):
     s = settings_for(tmp_path, hub, FAMILIES[:2])
     jobs.collect(s, now=world.now, show_progress=False)
@@ -106,6 +108,7 @@ def test_collecting_twice_a_day_uses_the_last_snapshot(tmp_path, world, hub):
     assert list(runs.status) == ["ok", "ok"]
 
 
+@pytest.mark.slow
 def test_a_failing_family_leaves_nothing_and_the_run_is_partial(tmp_path, world, hub):
     s = settings_for(tmp_path, hub, FAMILIES[:2], page_size=50, timeout_s=0.5, budget_s=1.5)
     hub.faults.add("status", route="listing", author="Qwen", page=2, status=503)  # permanent 5xx on page 2
@@ -121,6 +124,7 @@ def test_a_failing_family_leaves_nothing_and_the_run_is_partial(tmp_path, world,
     assert sorted(wh.query("select family from family_daily").family) == ["llama", "qwen"]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("fault", [
     {"kind": "truncate"},
     {"kind": "html"},
@@ -141,6 +145,7 @@ def test_bad_responses_fail_the_family_within_budget(tmp_path, world, hub, fault
     assert jobs.collect(s, now=world.now, show_progress=False)["status"] == "ok"
 
 
+@pytest.mark.slow
 def test_bad_records_are_quarantined_and_too_many_fail_the_family(tmp_path, world, hub):
     s = settings_for(tmp_path, hub, FAMILIES[:2])
     hub.faults.add("corrupt,field=likes,value=12,items=1,times=1,author=Qwen")  # 1 of ~380: under 1%
@@ -261,6 +266,7 @@ def test_the_token_is_sent_but_never_logged_or_printed(tmp_path, world, hub, mon
     assert secret not in repr(Hub(config.load(path).hub))
 
 
+@pytest.mark.slow
 def test_an_unreachable_hub_fails_the_run_without_trying_every_family(tmp_path):
     import socket
 

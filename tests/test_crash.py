@@ -9,6 +9,7 @@ import signal
 import subprocess
 import sys
 
+import pytest
 
 from tests.conftest import write_config
 from tracker import config, jobs
@@ -20,6 +21,7 @@ FAMILIES = [
     {"name": "qwen", "label": "Alibaba Qwen", "authors": ["Qwen"], "region": "china"},
 ]
 TRIALS = 20
+pytestmark = pytest.mark.slow  # 20 kill -9 trials and a collect in a fresh process
 
 
 def check_consistent(wh: Warehouse) -> tuple[int, int]:

@@ -212,6 +212,7 @@ def test_sunday_0_and_7_as_scheduled_next_run_times(tmp_path, monkeypatch):
 
 # ---- subprocess daemons on the real clock -------------------------------------------------------
 
+@pytest.mark.slow
 def test_catch_up_runs_once_immediately_and_status_shows_it(tmp_path, hub, listed):
     cfg = write(tmp_path, hub.endpoint, {"collect": "0 6 * * *", "jitter_s": 120})
     settings = config.load(cfg)

@@ -79,6 +79,7 @@ def cron_lines() -> list[str]:
             if x.strip() and not x.lstrip().startswith("#") and not re.match(r"^[A-Z_]+=", x)]
 
 
+@pytest.mark.slow
 def test_crontab_line_parses_and_runs_against_the_emulator(tmp_path):
     (line,) = cron_lines()
     fields = line.split(None, 5)

@@ -9,6 +9,7 @@ import re
 
 import pandas as pd
 import pyarrow.parquet as pq
+import pytest
 import yaml
 from click.testing import CliRunner
 
@@ -52,6 +53,7 @@ def raw_family_sums(path, fam: dict) -> dict | None:
             "likes": sum(m["likes"] for m in mine)}
 
 
+@pytest.mark.slow
 def test_import_the_real_archive_as_eight_days(tmp_path, shared_dir):
     files = sorted((shared_dir / "realdata" / "hub-listing-2026-08").glob("*.json"))
     assert len(files) == 8
@@ -112,6 +114,7 @@ def test_import_formats_quarantine_and_taken_at(tmp_path):
 
 # ---------------------------------------------------------------- backfill
 
+@pytest.mark.slow
 def test_backfill_matches_the_truth_and_finds_the_derivative_crossover(tmp_path):
     # 10,000 models: the world's derivative curves cross cleanly, on their calibrated day (2025-02-10)
     world = World(seed=0, models=10_000, now="2026-08-10T06:00:00Z")
@@ -169,6 +172,7 @@ def test_backfill_matches_the_truth_and_finds_the_derivative_crossover(tmp_path)
 
 # ---------------------------------------------------------------- export
 
+@pytest.mark.slow
 def test_export_reads_back_row_for_row(tmp_path):
     world = World(seed=8, models=2500, now="2026-08-10T06:00:00Z")
     fams = [{"name": "qwen", "label": "Alibaba Qwen", "authors": ["Qwen"], "region": "china"},

@@ -58,6 +58,7 @@ def qwen_ids(world):
     return set(s.id[s.author == "Qwen"])
 
 
+@pytest.mark.slow  # waits out a 2 s rate-limit window
 def test_ratelimit_headers_true_values_and_window_reset(hub):
     hub.set_quota(anonymous=3, token=5, window_s=2)
     seen = []
@@ -89,6 +90,7 @@ def test_quota_exhaustion_model_info_raises(hub):
     assert "rate limit" in str(exc.value)
 
 
+@pytest.mark.slow
 def test_429_ratelimit_makes_list_models_wait_and_succeed(hub, api, world):
     hub.faults.add("429", mode="ratelimit", t=1, route="listing", page=2, times=1)
     t0 = time.monotonic()
@@ -137,6 +139,7 @@ def test_nth_info_call_and_model_selector(hub, api, world):
     assert api.model_info(ids[3]).id == ids[3]
 
 
+@pytest.mark.slow
 def test_hung_response_and_clean_stop(world):
     with running_hub(world, faults="hang,route=info,times=1") as hub:
         api = HfApi(endpoint=hub.endpoint, token=False)

@@ -245,6 +245,7 @@ def test_gaps_are_not_bridged(tmp_path):
     assert moves >= 3  # backfill part, snapshot part before the gap, after the gap (and NA on i=25)
 
 
+@pytest.mark.slow
 def test_render_is_atomic_and_rerunnable(tmp_path):
     data = build()
     first = render(data, tmp_path / "new" / "dir", formats=("html",))

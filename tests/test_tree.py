@@ -36,6 +36,9 @@ def truth_per_family(world: World, fams=FAMILIES, members=None) -> pd.DataFrame:
     return pd.DataFrame(out).T
 
 
+pytestmark = pytest.mark.slow  # every test runs real tree jobs over HTTP (quota waits, retries)
+
+
 @pytest.fixture
 def world():
     return World(seed=21, models=5000, now="2026-08-10T06:00:00Z")
