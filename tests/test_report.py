@@ -324,6 +324,7 @@ def test_import_is_cheap():
 CHROMIUM = Path("/usr/bin/chromium")
 
 
+@pytest.mark.slow  # starts a headless browser
 def test_html_screenshot_in_headless_chromium(tmp_path):
     if not CHROMIUM.exists():
         pytest.skip("/usr/bin/chromium is absent (CI installs Debian's chromium)")
