@@ -148,6 +148,36 @@ def tree(settings, families, progress):
 
 
 @cli.command()
+@click.option("--progress/--no-progress", default=None, help="Show a progress bar (default: only in a terminal).")
+@with_settings
+def census(settings, progress):
+    """List the whole Hub once: every model, its downloads, likes and model tree.
+
+    One paginated listing of every model (no author filter): about ⌈N/1000⌉ requests for N models
+    (2,000 for 2 million: about 10 minutes within a free token's quota, 20 anonymous), paced by the
+    Hub's RateLimit headers. Every model is attributed to the families whose models are among its
+    roots (through any number of fine-tunes, merges, quantizations). Stopped part way, it keeps what it
+    listed: run it again the same day and it resumes; nothing is visible until it is complete.
+
+    \b
+    Example:
+      tracker census
+      tracker sql "select family, descendants, direct, quantizations from family_ecosystem order by day desc"
+    """
+    from tracker import jobs
+
+    run = jobs.census(settings, show_progress=progress)
+    if run["status"] == "ok":
+        summary = (f"ok: {run['models']} models, {run['edges']} edges, {run['dangling_parents']} dangling parents, "
+                   f"{run['cycles']} cycles, {run['self_references']} self-references; {run['requests']} requests, "
+                   f"{run['quota_wait_s']:.1f} s waiting for quota")
+    else:
+        summary = (f"{run['status']}: listing incomplete after {run['pages']} pages ({run['requests']} requests); "
+                   "run `tracker census` again today to resume")
+    finish(run, summary)
+
+
+@cli.command()
 @click.option("--week", metavar="YYYY-Www", help="The ISO week, e.g. 2026-W34. Default: the last complete week.")
 @click.option("--out", "out", default="reports", show_default=True, type=click.Path(file_okay=False),
               help="The folder to write into.")
@@ -188,7 +218,9 @@ def import_(settings, paths, taken_at):
 
     Reads JSON arrays of Hub model records, JSON lines, the {"date", "fetched_at", "models": [...]}
     files that git-scraping repositories keep, and Parquet files with Hub field names. Families are
-    assigned by config.yaml's rules; importing the same file twice changes nothing.
+    assigned by config.yaml's rules; importing the same file twice changes nothing. A whole-Hub dump
+    (the cfahlgren1/hub-stats models.parquet layout: tags and baseModels/safetensors columns) is
+    imported as the census of its date (read in batches), with its model tree and the census views.
 
     \b
     Example:
@@ -205,11 +237,23 @@ def import_(settings, paths, taken_at):
         except ValueError:
             _fail(f"--taken-at must be an ISO time such as 2026-08-07T06:00:00Z (got '{taken_at}')", 2)
         when = when if when.tzinfo else when.replace(tzinfo=dt.UTC)
+    from tracker.jobs.census import DumpError, is_dump
+
+    dumps = [p for p in paths if is_dump(p)]  # whole-Hub dumps (hub-stats models.parquet): censuses
+    results = []
     try:
-        results = jobs.import_files(settings, list(paths), taken_at=when)
-    except archive.ArchiveError as exc:
+        for p in dumps:
+            results.append(jobs.import_dump(settings, p, taken_at=when))
+        rest = [p for p in paths if p not in dumps]
+        if rest:
+            results += jobs.import_files(settings, rest, taken_at=when)
+    except (archive.ArchiveError, DumpError) as exc:
         _fail(str(exc))
     for r in results:
+        if r.get("edges") is not None:
+            click.echo(f"{r['status']:<8} {r['path']}: census of {r['run_id'][:8]}, {r['models']} models, "
+                       f"{r['edges']} edges [run {r['run_id']}]")
+            continue
         if r["status"] == "skipped":
             click.echo(f"skipped  {r['path']}: already imported [run {r['run_id']}]")
         else:

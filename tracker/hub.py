@@ -32,11 +32,13 @@ os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
 import httpx2  # noqa: E402  (after the environment is set: huggingface_hub reads it at import)
 from huggingface_hub import HfApi, constants, set_client_factory  # noqa: E402
 from huggingface_hub.errors import HfHubHTTPError, RepositoryNotFoundError  # noqa: E402
-from huggingface_hub.utils import build_hf_headers, paginate, parse_ratelimit_headers  # noqa: E402
+from huggingface_hub.utils import (build_hf_headers, hf_raise_for_status, http_backoff, paginate,  # noqa: E402
+                                    parse_ratelimit_headers)
 from huggingface_hub.utils._http import hf_request_event_hook  # noqa: E402  (pinned minor version)
 
 from tracker import __version__  # noqa: E402
 from tracker.config import Family, HubSettings  # noqa: E402
+from tracker.lineage import RELATION_COLUMNS  # noqa: E402
 
 logging.getLogger("huggingface_hub").handlers.clear()  # it adds its own handler at import
 
@@ -244,7 +246,7 @@ def describe_error(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}"
 
 
-RELATIONS = {"finetune": "finetunes", "adapter": "adapters", "quantized": "quantizations", "merge": "merges"}
+RELATIONS = RELATION_COLUMNS  # the model-tree relations, defined once in tracker.lineage
 TRANSIENT_ERRORS = (httpx2.TimeoutException, httpx2.NetworkError, httpx2.RemoteProtocolError, json.JSONDecodeError)
 
 
@@ -320,6 +322,18 @@ class Hub:
         if filter:
             params["filter"] = filter
         yield from paginate(f"{self.endpoint}/api/models", params=params, headers=self._headers)
+
+    def list_pages(self, params: dict[str, Any], resume_url: str | None = None) -> Iterator[tuple[list[Any], str | None]]:
+        """A listing page by page, each with the URL of the next page (None after the last one), so that
+        a caller can store it and resume there. The same engine as `paginate` (retries via http_backoff,
+        the Hub's `Link` header), which does not expose the next URL."""
+        url: str | None = resume_url or f"{self.endpoint}/api/models"
+        first = resume_url is None
+        while url is not None:
+            r = http_backoff("GET", url, params=params if first else None, headers=self._headers)
+            hf_raise_for_status(r)
+            url, first = r.links.get("next", {}).get("url"), False
+            yield r.json(), url
 
     def list_family(self, family: Family, progress: Callable[[int], Any] | None = None) -> tuple[list[Any], int]:
         """All raw records of a family (every author, plus `search` when set), in listing order.

@@ -30,6 +30,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from tracker.census_tables import CENSUS_SCHEMAS
 from tracker.locks import FileLock
 
 DB_NAME = "hub.duckdb"
@@ -99,6 +100,7 @@ SCHEMAS: dict[str, pa.Schema] = {
         ("raw", pa.string()),
     ]),
 }
+SCHEMAS.update(CENSUS_SCHEMAS)  # the whole-Hub census's datasets (tracker/census_tables.py)
 
 
 _COUNT_METRICS = ("models", "downloads_30d", "downloads_all_time", "likes", "derivatives", "downloads_week")
@@ -255,14 +257,18 @@ class Warehouse:
 
     # ---- writing ------------------------------------------------------------------------------
     @staticmethod
-    def _write_atomic(table: pa.Table, dest: Path) -> None:
+    def _write_atomic(table: pa.Table, dest: Path, options: dict[str, Any] | None = None) -> None:
         tmp = dest.with_name(f".{dest.name}.{secrets.token_hex(3)}.tmp")
-        options: dict[str, Any] = {"compression": "zstd"}
-        if "model_key" in table.column_names and "downloads_all_time" in table.column_names:
+        if options is not None:
+            options = {"compression": "zstd", **options}
+        elif "model_key" in table.column_names and "downloads_all_time" in table.column_names:
+            options = {"compression": "zstd"}
             # snapshot rows, sorted by family and key: delta-encoded keys cost almost nothing, where a
             # dictionary of 100,000 keys costs 3 bytes a row (bench/report.py)
             options["use_dictionary"] = [c for c in ("run_id", "family", "trending_score") if c in table.column_names]
             options["column_encoding"] = {"model_key": "DELTA_BINARY_PACKED"}
+        else:
+            options = {"compression": "zstd"}
         try:
             with open(tmp, "wb") as fh:
                 pq.write_table(table, fh, **options)
@@ -291,6 +297,14 @@ class Warehouse:
         dest = self._file(name, day, file_id)
         dest.parent.mkdir(parents=True, exist_ok=True)
         self._write_atomic(self.table(name, df), dest)
+
+    def write_arrow(self, name: str, day: dt.date, file_id: str, table: pa.Table, **options: Any) -> None:
+        """`write` for an Arrow table (large census files), with pyarrow writer options."""
+        if table.num_rows == 0:
+            return
+        dest = self._file(name, day, file_id)
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        self._write_atomic(table.select(SCHEMAS[name].names).cast(SCHEMAS[name]), dest, options)
 
     def write_derived(self, name: str, df: pd.DataFrame) -> None:
         """Replace a derived table whole (atomically)."""

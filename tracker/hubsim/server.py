@@ -348,6 +348,10 @@ class HubSim:
         return "other", None, None
 
     def _dispatch(self, kind, model_id, rev, parts, query, token, head, method) -> _Response:
+        serve = getattr(self.world, "serve", None)  # a world that renders its own pages (hubsim/tree.py)
+        if serve is not None and kind in ("listing", "info"):
+            status, body, headers = serve(kind, model_id, query, parts.query, self.endpoint, self.page_size)
+            return _Response(status, body, headers)
         if kind == "listing":
             return self._listing(parts, query)
         if kind == "info":

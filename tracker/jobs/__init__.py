@@ -3,6 +3,7 @@ run record. The daemon schedules them by the names in JOBS.
 
   snapshot.py   collect, import_files      (listings into snapshots)
   model_tree.py tree, backfill             (derivative counts, paced and resumable)
+  census.py     census, import_dump        (the whole Hub in one listing, or a dump of it; its model tree)
   trend.py      derive, report             (trend tables and the weekly report)
   export.py     export_after               (config.yaml's `export:` after a collect or tree run)
   common.py     the clock, the run context, progress bars
@@ -15,13 +16,14 @@ from typing import Any
 
 from tracker.config import Settings
 from tracker.jobs.common import utcnow
+from tracker.jobs.census import census, import_dump
 from tracker.jobs.export import export_after
 from tracker.jobs.model_tree import backfill, tree
 from tracker.jobs.snapshot import collect, import_files
 from tracker.jobs.trend import scheduled_report, derive, family_series, last_complete_week, report
 
-__all__ = ["JOBS", "backfill", "collect", "derive", "export_after", "family_series", "import_files",
-           "last_complete_week", "report", "run", "tree", "utcnow"]
+__all__ = ["JOBS", "backfill", "census", "collect", "derive", "export_after", "family_series", "import_dump",
+           "import_files", "last_complete_week", "report", "run", "tree", "utcnow"]
 
 # The jobs the daemon can schedule, by the names used in config.yaml's `schedule:`.
 # Each takes the settings and the (scheduled) time and returns its run record (a dict with at least
@@ -30,6 +32,7 @@ __all__ = ["JOBS", "backfill", "collect", "derive", "export_after", "family_seri
 JOBS: dict[str, Any] = {
     "collect": lambda settings, now=None: _exported(settings, now, collect(settings, now=now, show_progress=False)),
     "tree": lambda settings, now=None: _exported(settings, now, tree(settings, now=now, show_progress=False)),
+    "census": lambda settings, now=None: census(settings, now=now, show_progress=False),
     "report": lambda settings, now=None: scheduled_report(settings, now),
 }
 
