@@ -61,7 +61,7 @@ class Staging:
 
     def write(self, n: int, columns: dict[str, list], next_url: str | None, done: bool) -> None:
         self.dir.mkdir(parents=True, exist_ok=True)
-        columns = {"chunk": [n] * len(columns["model_id"]), **columns}
+        columns = {"chunk": [n] * len(columns["model_id"]), **columns, "created_at": _times(columns["created_at"])}
         table = pa.Table.from_pydict(columns, schema=STAGING)
         table = table.replace_schema_metadata({"next_url": next_url or "", "done": "1" if done else "0"})
         dest = self.dir / f"chunk-{n:06d}.parquet"
@@ -88,10 +88,68 @@ def new_columns() -> dict[str, list]:
     return {name: [] for name in STAGING.names if name != "chunk"}
 
 
+_GATED = {False: "false", "auto": "auto", "manual": "manual"}
+
+
+def stage(recs: list[Any], cols: dict[str, list], bad: list) -> int:
+    """Append a page's records to the staging columns: the plain case in one tight loop, anything odd
+    (wrong types, a malformed id, ...) through records.check, which types it or quarantines it with
+    the reason, as a collect does. Returns the number of rows staged."""
+    from tracker import records
+
+    mid_l, cr_l, d_l, a_l, l_l = (cols[c] for c in ("model_id", "created_at", "downloads_30d",
+                                                    "downloads_all_time", "likes"))
+    pt_l, lib_l, g_l, par_l, rel_l, parents_l = (cols[c] for c in ("pipeline_tag", "library_name", "gated",
+                                                                   "parameters", "relation", "parents"))
+    parse = lineage.parse_parents
+    n = 0
+    for rec in recs:
+        try:
+            mid = rec["id"]
+            owner, _, name = mid.partition("/")
+            d, a, lk = rec.get("downloads"), rec.get("downloadsAllTime"), rec.get("likes")
+            pt, lib, cr, tags = rec.get("pipeline_tag"), rec.get("library_name"), rec.get("createdAt"), rec.get("tags")
+            ok = (owner and name and "/" not in name
+                  and (d is None or (type(d) is int and d >= 0)) and (a is None or (type(a) is int and a >= 0))
+                  and (lk is None or (type(lk) is int and lk >= 0))
+                  and (pt is None or type(pt) is str) and (lib is None or type(lib) is str)
+                  and (cr is None or (type(cr) is str and len(cr) >= 19 and cr[4] == "-"))
+                  and (tags is None or type(tags) is list))
+            gated = _GATED[rec["gated"]] if "gated" in rec else None
+        except (KeyError, TypeError, AttributeError):
+            ok = False
+        if not ok:
+            checked = records.check([rec])
+            bad.extend(checked.bad)
+            for row in checked.rows.itertuples(index=False):
+                rel, parents = parse(rec.get("tags"), rec.get("baseModels"))
+                st = rec.get("safetensors")
+                add_record(cols, row, rel, parents, st.get("total") if isinstance(st, dict) else None)
+                n += 1
+            continue
+        rel, parents = parse(tags, rec.get("baseModels"))
+        st = rec.get("safetensors")
+        total = st.get("total") if type(st) is dict else None
+        mid_l.append(mid)
+        cr_l.append(cr)
+        d_l.append(d)
+        a_l.append(a)
+        l_l.append(lk)
+        pt_l.append(pt)
+        lib_l.append(lib)
+        g_l.append(gated)
+        par_l.append(total if type(total) is int else None)
+        rel_l.append(rel if parents else None)
+        parents_l.append(parents)
+        n += 1
+    return n
+
+
 def add_record(cols: dict[str, list], row: Any, relation: str | None, parents: list[str], params: Any) -> None:
-    """Append one checked model (a row of records.check) to staging columns."""
+    """Append one model typed by records.check to the staging columns."""
     cols["model_id"].append(row.model_id)
-    cols["created_at"].append(None if row.created_at is None or row.created_at != row.created_at else row.created_at)
+    ts = row.created_at
+    cols["created_at"].append(None if ts is None or ts != ts else ts.isoformat())
     for c in ("downloads_30d", "downloads_all_time", "likes"):
         v = getattr(row, c)
         cols[c].append(None if v is None or v != v else int(v))
@@ -102,6 +160,17 @@ def add_record(cols: dict[str, list], row: Any, relation: str | None, parents: l
                               and params == params else None)
     cols["relation"].append(relation if parents else None)
     cols["parents"].append(parents)
+
+
+def _times(values: list) -> pa.Array:
+    """ISO-8601 texts -> UTC timestamps (a text that does not parse becomes NULL)."""
+    try:
+        return pa.array(values, pa.string()).cast(pa.timestamp("us", tz="UTC"))
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        import pandas as pd
+
+        return pa.array(pd.to_datetime(pd.Series(values, dtype="str"), utc=True, format="ISO8601",
+                                       errors="coerce").dt.as_unit("us"), pa.timestamp("us", tz="UTC"))
 
 
 def _sql_path(p: Path) -> str:

@@ -20,7 +20,7 @@ from typing import Any
 
 import structlog
 
-from tracker import census_store, records
+from tracker import census_store
 from tracker.config import Settings
 from tracker.jobs.common import _Job, _progress, log
 
@@ -29,24 +29,47 @@ EXPAND = ("downloads", "downloadsAllTime", "likes", "createdAt", "tags", "pipeli
 CHUNK_PAGES = 25  # pages per staging chunk: what an interruption can cost in requests at most
 
 
-def _stage_records(recs: list[Any], cols: dict[str, list], bad: list) -> int:
-    """Check a page's records (as a collect does) and append the good ones to the staging columns."""
-    from tracker import lineage
+def _prefetched(pages, depth: int = 2):
+    """Iterate `pages` with the next request already on its way: a thread (in a copy of the caller's
+    context, so request counting, pacing and the time budget apply) fetches and parses while the
+    caller stages the previous page. Requests stay one at a time, in order. Its errors are re-raised
+    here; closing the generator stops the thread after its current request."""
+    import contextvars
+    import queue
+    import threading
 
-    checked = records.check(recs)
-    bad.extend(checked.bad)
-    if not len(checked.rows):
-        return 0
-    extra = {}
-    for rec in recs:
-        if isinstance(rec, dict) and isinstance(rec.get("id"), str):
-            st = rec.get("safetensors")
-            extra[rec["id"]] = (lineage.parse_parents(rec.get("tags"), rec.get("baseModels")),
-                                st.get("total") if isinstance(st, dict) else None)
-    for row in checked.rows.itertuples(index=False):
-        (rel, parents), params = extra[row.model_id]
-        census_store.add_record(cols, row, rel, parents, params)
-    return len(checked.rows)
+    q: queue.Queue = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+    end = object()
+
+    def fetch():
+        try:
+            for item in pages:
+                while not stop.is_set():
+                    try:
+                        q.put(item, timeout=0.2)
+                        break
+                    except queue.Full:
+                        continue
+                if stop.is_set():
+                    return
+            q.put(end)
+        except BaseException as exc:  # noqa: BLE001 - handed to the caller
+            q.put(exc)
+
+    t = threading.Thread(target=contextvars.copy_context().run, args=(fetch,), name="census-pages", daemon=True)
+    t.start()
+    try:
+        while True:
+            item = q.get()
+            if item is end:
+                return
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        stop.set()
+        t.join(timeout=60)
 
 
 def _publish(job: _Job, settings: Settings, staging: list[census_store.Staging], source: str, *, requests: int,
@@ -91,9 +114,9 @@ def census(settings: Settings, *, now: dt.datetime | None = None, hub=None, show
             url = resume_url
             try:
                 if not done:
-                    for recs, url in hub.list_pages(params, resume_url):
+                    for recs, url in _prefetched(hub.list_pages(params, resume_url)):
                         pages += 1
-                        n = _stage_records(recs if isinstance(recs, list) else [recs], cols, bad)
+                        n = census_store.stage(recs if isinstance(recs, list) else [recs], cols, bad)
                         in_chunk += 1
                         if bar is not None:
                             bar.update(n)
@@ -121,12 +144,15 @@ def census(settings: Settings, *, now: dt.datetime | None = None, hub=None, show
             return {**run, "rate_limited": stats.rate_limited, "quota_wait_s": stats.quota_wait_s, "pages": pages}
         if len(bad) > 5:
             errors.append(f"{len(bad)} malformed records quarantined")
+        listing_s = time.monotonic() - job.t0
         run = _publish(job, settings, [staging], "listing", requests=stats.requests, retries=stats.retries,
                        errors=errors, quarantine=bad)
         log.info("census finished", models=run["models"], edges=run["edges"], cycles=run["cycles"],
                  dangling=run["dangling_parents"], requests=stats.requests, rate_limited=stats.rate_limited,
-                 quota_wait_s=round(stats.quota_wait_s, 1), seconds=round(time.monotonic() - job.t0, 1))
-    return {**run, "rate_limited": stats.rate_limited, "quota_wait_s": stats.quota_wait_s, "pages": pages}
+                 quota_wait_s=round(stats.quota_wait_s, 1), listing_s=round(listing_s, 1),
+                 seconds=round(time.monotonic() - job.t0, 1))
+    return {**run, "rate_limited": stats.rate_limited, "quota_wait_s": stats.quota_wait_s, "pages": pages,
+            "listing_s": listing_s, "build_s": time.monotonic() - job.t0 - listing_s}
 
 
 # ---------------------------------------------------------------------------- whole-Hub dumps
@@ -213,7 +239,7 @@ def import_dump(settings: Settings, path: str | Path, *, taken_at: dt.datetime |
                 if isinstance(r.get("gated"), str) and r["gated"] in ("false", "False"):
                     r["gated"] = False
             cols = census_store.new_columns()
-            _stage_records(recs, cols, bad)
+            census_store.stage(recs, cols, bad)
             staging.write(chunk, cols, None, False)
             chunk += 1
         run = _publish(job, settings, [staging], "import", requests=0, retries=0,
