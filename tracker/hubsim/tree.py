@@ -267,6 +267,23 @@ class TreeWorld:
             link(idx[third_pick], third)
             prev = idx
 
+        # ---- cases every world has, whatever its size: a chain six deep below a Qwen model (with a
+        # merge into Llama on the way), and a child of every dangling parent
+        ofs = {org: np.concatenate([i for i in off_idx if ids[i[0]].startswith(org + "/")]) for org in ("Qwen", "meta-llama")}
+        c_all = np.concatenate(created)
+        parent = int(ofs["Qwen"][0])
+        t = max(int(c_all[parent]), int(c_all[ofs["meta-llama"][0]])) + DAY
+        for g, (r, p) in enumerate([(FT, 0), (FT, 0), (ME, 4), (FT, 0), (FT, 0), (QU, 2)], start=1):
+            t += 3 * DAY
+            (c,) = add([f"deep-chain/step{g}-{ids[parent].split('/', 1)[1][:20]}"], [min(t, now - DAY)], g, r, p, [0.0])
+            link([c], [parent])
+            if r == ME:
+                link([c], [int(ofs["meta-llama"][0])])
+            parent = int(c)
+        kids = add([f"orphan-tuner/{ids[d].split('/', 1)[1]}-sft" for d in dangling.tolist()],
+                   np.concatenate(created)[dangling] + 30 * DAY, 1, FT, 0, np.zeros(len(dangling)))
+        link(kids, dangling)
+
         # ---- cycles and self-references (added edges that change no attribution)
         self.N = len(ids)
         self._ids = np.array(ids, dtype=object)

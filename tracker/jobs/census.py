@@ -29,11 +29,12 @@ EXPAND = ("downloads", "downloadsAllTime", "likes", "createdAt", "tags", "pipeli
 CHUNK_PAGES = 25  # pages per staging chunk: what an interruption can cost in requests at most
 
 
-def _prefetched(pages, depth: int = 2):
+def _prefetched(pages, depth: int = 2, limit: int | None = None):
     """Iterate `pages` with the next request already on its way: a thread (in a copy of the caller's
     context, so request counting, pacing and the time budget apply) fetches and parses while the
-    caller stages the previous page. Requests stay one at a time, in order. Its errors are re-raised
-    here; closing the generator stops the thread after its current request."""
+    caller stages the previous page. Requests stay one at a time, in order, and no more than `limit`
+    pages are fetched. Its errors are re-raised here; closing the generator stops the thread after
+    its current request."""
     import contextvars
     import queue
     import threading
@@ -44,7 +45,7 @@ def _prefetched(pages, depth: int = 2):
 
     def fetch():
         try:
-            for item in pages:
+            for k, item in enumerate(pages, start=1):
                 while not stop.is_set():
                     try:
                         q.put(item, timeout=0.2)
@@ -53,6 +54,8 @@ def _prefetched(pages, depth: int = 2):
                         continue
                 if stop.is_set():
                     return
+                if limit is not None and k >= limit:
+                    break
             q.put(end)
         except BaseException as exc:  # noqa: BLE001 - handed to the caller
             q.put(exc)
@@ -114,7 +117,7 @@ def census(settings: Settings, *, now: dt.datetime | None = None, hub=None, show
             url = resume_url
             try:
                 if not done:
-                    for recs, url in _prefetched(hub.list_pages(params, resume_url)):
+                    for recs, url in _prefetched(hub.list_pages(params, resume_url), limit=max_pages):
                         pages += 1
                         n = census_store.stage(recs if isinstance(recs, list) else [recs], cols, bad)
                         in_chunk += 1

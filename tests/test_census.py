@@ -1,0 +1,192 @@
+"""`tracker census` against the emulator's tree world: attribution equals the world's truth (worked out
+while the world was generated, without any graph search), the awkward cases are counted, a stopped
+or killed census leaves nothing visible and resumes, and a hub-stats dump imports as a census."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+import yaml
+
+from tests.conftest import ROOT, write_config
+from tracker import config, jobs
+from tracker.hubsim.testing import running_hub
+from tracker.hubsim.tree import TreeWorld
+from tracker.warehouse import Warehouse
+
+NOW = dt.datetime(2026, 12, 1, 3, 0, tzinfo=dt.UTC)
+FAMILIES = yaml.safe_load((ROOT / "config.yaml").read_text())["families"]  # the shipped rules
+PAGE = 100
+CYCLES, DANGLING = 2, 6
+
+
+@pytest.fixture(scope="module")
+def world():
+    return TreeWorld(models=3000, seed=3, cycles=CYCLES, dangling=DANGLING)
+
+
+@pytest.fixture
+def hub(world):
+    with running_hub(world, page_size=PAGE, quota_anonymous=100_000, quota_token=100_000) as h:
+        yield h
+
+
+def _settings(tmp_path, hub):
+    return config.load(write_config(tmp_path, hub.endpoint, FAMILIES))
+
+
+def _check_against_truth(wh: Warehouse, world: TreeWorld):
+    fe = wh.read("SELECT * FROM family_ecosystem").set_index("family")
+    truth = world.truth(FAMILIES).set_index("family")
+    assert list(fe.index) == [f["name"] for f in FAMILIES]
+    for col in truth.columns:
+        assert fe[col].astype("float").fillna(-1).to_dict() == truth[col].astype("float").fillna(-1).to_dict(), col
+    assert truth.loc["qwen", "max_depth"] >= 5 and truth.loc["llama", "descendants"] > 0  # deep, non-trivial
+    nd = world.new_derivatives(FAMILIES)
+    ds = wh.read("SELECT month, family, new_derivatives FROM derivative_share")
+    got = {(pd.Timestamp(m).date(), f): n for m, f, n in ds.itertuples(index=False)}
+    assert got == {(m, f): n for m, f, n in nd.itertuples(index=False)}
+    # awkward cases, counted as the world built them
+    st = wh.read("SELECT * FROM census_stats").iloc[0]
+    assert st.dangling_parents == DANGLING
+    assert st.cycles == world.cycles and st.self_references == len(world.self_references)
+    assert st.unrooted == len(world.orphan_cycle_models)
+    att = world.attributed(FAMILIES)
+    multi = att.groupby("model_id").family.nunique()
+    assert st.multi_family == int((multi > 1).sum()) > 0
+    flagged = wh.read("SELECT model_id, count(*) AS n, max(families) AS f FROM attribution GROUP BY model_id")
+    assert (flagged.n == flagged.f).all()  # `families` says in how many families a model counts
+    assert set(flagged.model_id[flagged.f > 1]) == set(multi.index[multi > 1])
+    no_family = set(world.orphan_cycle_models) | set(world.snapshot().id) - set(att.model_id)
+    assert not no_family & set(flagged.model_id) - set(att.model_id)
+    assert not set(world.orphan_cycle_models) & set(flagged.model_id)
+    return st
+
+
+def test_census_matches_the_worlds_truth(tmp_path, hub, world):
+    s = _settings(tmp_path, hub)
+    run = jobs.census(s, now=NOW, show_progress=False)
+    assert run["status"] == "ok", run["error"]
+    served = world.snapshot()
+    assert run["models"] == len(served)
+    assert run["requests"] == math.ceil(len(served) / PAGE)  # the bound: one listing, nothing else
+    wh = Warehouse(s.warehouse)
+    _check_against_truth(wh, world)
+    # lineage: every listed edge (dangling parents and cycles included), as child -> parent ids
+    lin = wh.read("SELECT model_id, parent_id, relation FROM lineage")
+    want = {(m, p) for m, ps in zip(served.id, served.base_models) for p in ps}
+    assert set(zip(lin.model_id, lin.parent_id)) == want
+    for a, b in world.back_edges:
+        assert (a, b) in want and (b, a) in want
+    rel = dict(zip(served.id, served.base_relation))
+    assert all(rel[m] == r for m, r in zip(lin.model_id, lin.relation))
+    # the whole Hub by region, worked out from the world with the config's authors
+    hub_daily = wh.read("SELECT * FROM hub_daily").set_index("region")
+    region = {a: f["region"] for f in reversed(FAMILIES) for a in f["authors"]}
+    served["region"] = served.author.map(region).fillna("other")
+    for reg, grp in [("all", served), *served.groupby("region")]:
+        assert hub_daily.loc[reg, "models"] == len(grp)
+        assert hub_daily.loc[reg, "downloads_30d"] == grp.downloads.sum()
+        by = grp.groupby("author").downloads.sum()
+        assert hub_daily.loc[reg, "hhi_authors"] == pytest.approx(((by / by.sum()) ** 2).sum())
+    assert not (s.warehouse / "census_staging" / NOW.date().isoformat()).exists()  # staging cleared
+
+
+def test_stopped_census_shows_nothing_and_resumes(tmp_path, hub, world):
+    s = _settings(tmp_path, hub)
+    first = jobs.census(s, now=NOW, show_progress=False, max_pages=7)
+    assert first["status"] == "partial" and first["requests"] == 7
+    wh = Warehouse(s.warehouse)
+    for view in ("family_ecosystem", "derivative_share", "hub_daily", "lineage", "attribution", "census_stats"):
+        assert wh.read(f"SELECT count(*) AS n FROM {view}").n[0] == 0, view
+    second = jobs.census(s, now=NOW + dt.timedelta(hours=1), show_progress=False)
+    assert second["status"] == "ok"
+    n = len(world.snapshot())
+    assert first["requests"] + second["requests"] == math.ceil(n / PAGE)  # resumed, no page fetched twice
+    _check_against_truth(wh, world)
+
+
+CHILD = """
+import datetime as dt, sys
+from tracker import config, jobs
+jobs.census(config.load(sys.argv[1]), now=dt.datetime(2026, 12, 1, 3, tzinfo=dt.UTC), show_progress=False)
+"""
+
+
+@pytest.mark.slow
+def test_kill_9_during_a_census_leaves_nothing_visible(tmp_path, hub, world):
+    s = _settings(tmp_path, hub)
+    hub.faults.add("delay", seconds=0.04, route="listing")
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "HF_HUB_DISABLE_TELEMETRY": "1"}
+    proc = subprocess.Popen([sys.executable, "-c", CHILD, str(s.path)], env=env, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 60
+    staged = s.warehouse / "census_staging" / NOW.date().isoformat() / "listing"
+    while not list(staged.glob("chunk-*.parquet")) and time.monotonic() < deadline:  # past the first chunk
+        assert proc.poll() is None, "the census ended before it could be killed"
+        time.sleep(0.01)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    hub.faults.clear()
+    wh = Warehouse(s.warehouse)
+    assert wh.read("SELECT count(*) AS n FROM runs WHERE job = 'census'").n[0] == 0
+    for view in ("family_ecosystem", "derivative_share", "hub_daily", "lineage", "census_stats"):
+        assert wh.read(f"SELECT count(*) AS n FROM {view}").n[0] == 0, view
+    killed = len(hub.stats.of(route="listing"))
+    run = jobs.census(s, now=NOW + dt.timedelta(hours=2), show_progress=False)
+    assert run["status"] == "ok"
+    assert run["requests"] < math.ceil(run["models"] / PAGE) <= killed + run["requests"]  # it resumed
+    _check_against_truth(wh, world)
+
+
+def _dump(world: TreeWorld, path: Path, with_date: str | None = None) -> None:
+    """The world in the cfahlgren1/hub-stats models.parquet layout; parents only in baseModels."""
+    snap = world.snapshot()
+    oid = {m: f"{i:024x}" for i, m in enumerate(snap.id)}
+    base = [None if not ps else {"relation": r, "models": [{"_id": oid.get(p, "0" * 24), "id": p} for p in ps]}
+            for r, ps in zip(snap.base_relation, snap.base_models)]
+    table = pa.table({
+        "id": snap.id, "author": snap.author, "createdAt": pa.array(snap.created_at, pa.timestamp("ms", tz="UTC")),
+        "lastModified": pa.array(snap.created_at, pa.timestamp("ms", tz="UTC")), "downloads": snap.downloads,
+        "downloadsAllTime": snap.downloads_all_time, "likes": snap.likes, "trendingScore": np.zeros(len(snap)),
+        "tags": [["transformers", "license:mit"]] * len(snap), "cardData": ['{"license": "mit"}'] * len(snap),
+        "gguf": [None] * len(snap),
+        "safetensors": pa.array([{"parameters": '{"BF16": 7}', "total": 7}] * len(snap),
+                                pa.struct([("parameters", pa.string()), ("total", pa.int64())])),
+        "baseModels": pa.array(base, pa.struct([("relation", pa.string()), ("models", pa.list_(
+            pa.struct([("_id", pa.string()), ("id", pa.string())])))])),
+        "pipeline_tag": ["text-generation"] * len(snap), "library_name": ["transformers"] * len(snap)})
+    if with_date:
+        table = table.replace_schema_metadata({"date": with_date})
+    pq.write_table(table, path, row_group_size=700)
+
+
+def test_import_of_a_hub_stats_dump_is_a_census(tmp_path, world):
+    from tracker.jobs.census import DumpError, import_dump, is_dump
+
+    s = config.load(write_config(tmp_path, "http://127.0.0.1:9", FAMILIES))  # no Hub: a dump costs no request
+    path = tmp_path / "models.parquet"
+    _dump(world, path)
+    assert is_dump(path)
+    with pytest.raises(DumpError, match="--taken-at"):
+        import_dump(s, path)
+    run = import_dump(s, path, taken_at=dt.datetime(2026, 8, 7, 6, tzinfo=dt.UTC), batch_rows=500)
+    assert run["status"] == "ok" and run["requests"] == 0
+    wh = Warehouse(s.warehouse)
+    assert wh.read("SELECT DISTINCT day FROM family_ecosystem").day.tolist() == [pd.Timestamp("2026-08-07")]
+    _check_against_truth(wh, world)
+    assert import_dump(s, path, taken_at=dt.datetime(2026, 8, 7, 6, tzinfo=dt.UTC))["status"] == "skipped"
+    dated = tmp_path / "dump.parquet"
+    _dump(world, dated, with_date="2026-09-01")
+    assert import_dump(s, dated)["run_id"].startswith("20260901")
