@@ -190,3 +190,26 @@ def test_import_of_a_hub_stats_dump_is_a_census(tmp_path, world):
     dated = tmp_path / "dump.parquet"
     _dump(world, dated, with_date="2026-09-01")
     assert import_dump(s, dated)["run_id"].startswith("20260901")
+
+
+def test_backfill_uses_the_latest_census_without_requests(tmp_path, hub, world):
+    from tracker.hubsim.tree import _owns
+
+    s = _settings(tmp_path, hub)
+    assert jobs.census(s, now=NOW, show_progress=False)["status"] == "ok"
+    before = hub.stats.total
+    run = jobs.backfill(s, since=dt.date(2024, 1, 1), now=NOW, show_progress=False)
+    assert run["status"] == "ok" and run["requests"] == 0 and hub.stats.total == before
+    fd = Warehouse(s.warehouse).read("SELECT * FROM family_daily WHERE source = 'backfill' "
+                                     "AND day = DATE '2026-11-30'").set_index("family")
+    served = world.snapshot()
+    end = pd.Timestamp("2026-12-01", tz="UTC")
+    for fam in FAMILIES:
+        own = {m for m in served.id if _owns(fam, m)}
+        kids = [(r, c) for m, r, ps, c in zip(served.id, served.base_relation, served.base_models, served.created_at)
+                for p in ps if p in own and p != m and c < end]  # official = listed own models
+        want = {col: sum(1 for r, _c in kids if r == rel) for rel, col in
+                (("finetune", "finetunes"), ("adapter", "adapters"), ("quantized", "quantizations"), ("merge", "merges"))}
+        got = fd.loc[fam["name"]]
+        assert {c: int(got[c]) for c in want} == want, fam["name"]
+        assert int(got.models) == sum(1 for m, c in zip(served.id, served.created_at) if m in own and c < end)

@@ -327,3 +327,34 @@ def _build(con, wh: Warehouse, files: list[str], families, run_id: str, day: dt.
 def _table(t) -> pa.Table:
     """DuckDB's Arrow result (a table, or a record batch reader in newer versions) as a table."""
     return t.read_all() if hasattr(t, "read_all") else t
+
+
+def latest_tree(wh: Warehouse, families) -> tuple[dict[str, list[str]], Any, dict[str, Any], dt.date] | None:
+    """What `backfill` needs, from the latest census held (no request): each family's own models,
+    their children (parent_id, model_id, relation, created_at; one row with model_id NULL per parent),
+    every model's creation time, and the census day. None when no census is held."""
+    held = wh.read("SELECT day, run_id FROM _census_days ORDER BY day DESC LIMIT 1")
+    if held.empty:
+        return None
+    day, run_id = held.day[0].date(), held.run_id[0]
+    authors = sorted({a for f in families for a in f.authors})
+    listed = wh.read(f"""
+        SELECT m.model_key, i.model_id, i.created_at
+        FROM read_parquet('{_sql_path(wh.root / "census_models" / day.isoformat() / f"{run_id}.parquet")}') m
+        JOIN _census_ids i USING (model_key)
+        WHERE split_part(i.model_id, '/', 1) IN (SELECT unnest($a))""", {"a": authors})
+    own = lineage.own_masks(listed.model_id.tolist(), None, families)
+    members = {f.name: sorted(listed.model_id[own[f.name]]) for f in families}
+    keys = sorted({int(k) for f in families for k in listed.model_key[own[f.name]]})
+    edges = wh.read(f"""
+        SELECT p.model_id AS parent_id, c.model_id, e.relation, c.created_at
+        FROM read_parquet('{_sql_path(wh.root / "census_edges" / day.isoformat() / f"{run_id}.parquet")}') e
+        JOIN _census_ids c ON c.model_key = e.model_key JOIN _census_ids p ON p.model_key = e.parent_key
+        WHERE e.parent_key IN (SELECT unnest($k)) AND e.model_key <> e.parent_key""", {"k": keys})
+    import pandas as pd
+
+    marks = pd.DataFrame({"parent_id": sorted({m for ids in members.values() for m in ids}), "model_id": None,
+                          "relation": None, "created_at": pd.NaT})
+    created = wh.read("SELECT model_id, created_at FROM _census_ids WHERE model_key IN (SELECT unnest($k))",
+                      {"k": keys})
+    return members, pd.concat([marks, edges], ignore_index=True), dict(zip(created.model_id, created.created_at)), day

@@ -198,14 +198,23 @@ def backfill(settings: Settings, *, families: list[str] | None = None, since: dt
     per model, ⌈children/1000⌉ requests), then count what existed on each day since `since`.
 
     Paced and resumable like `tree`. Derivatives deleted since are, by nature, missing: backfilled
-    counts are lower bounds, marked source = 'backfill', and never replace an observed snapshot."""
+    counts are lower bounds, marked source = 'backfill', and never replace an observed snapshot.
+    When a census is held, the latest one gives the official models (the families' rules on its ids)
+    and their children, and no request is made."""
     job = _Job(settings, "backfill", now)
     run_id, day, wh = job.run_id, job.day, job.wh
     hub = hub or hubmod.Hub(settings.hub)
     chosen = job.families(families)
-    members = wh.latest_members([f.name for f in chosen])
-    have = wh.backfill_listed(day)
-    todo = sorted({m for f in chosen for m in members[f.name] or ()} - set(have.parent_id))
+    from tracker import census_store
+
+    held = census_store.latest_tree(wh, chosen)  # a census holds every child already: no request at all
+    if held is not None:
+        members, have, census_created, census_day = held
+        todo = []
+    else:
+        members = wh.latest_members([f.name for f in chosen])
+        have = wh.backfill_listed(day)
+        todo = sorted({m for f in chosen for m in members[f.name] or ()} - set(have.parent_id))
 
     def rows(parent: str, children: list[dict]) -> list[dict[str, Any]]:
         out = [{"run_id": run_id, "day": day, "parent_id": parent, "model_id": None, "relation": None,
@@ -219,13 +228,17 @@ def backfill(settings: Settings, *, families: list[str] | None = None, since: dt
 
     with structlog.contextvars.bound_contextvars(run_id=run_id, job="backfill"):
         log.info("backfill started", families=[f.name for f in chosen], to_list=len(todo),
-                 already=int(have.parent_id.nunique()), since=str(since))
+                 already=int(have.parent_id.nunique()), since=str(since),
+                 source=f"census of {census_day}" if held is not None else "model-tree listings")
         with hub.track(settings.hub.tree_budget_s) as stats, _progress(len(todo), "backfill", show_progress) as bar:
             fetch = _ChunkedFetch(wh, "backfill_parts", day, run_id, settings.hub.concurrency)
             new = fetch.run(lambda p: hub.list_children(p, expand=("createdAt",)), todo, rows, bar)
         listed = pd.concat([have, pd.DataFrame(new)], ignore_index=True) if new else have
-        versions = wh.model_versions()
-        created_of = dict(zip(versions.model_id, versions.created_at))
+        if held is not None:
+            created_of = census_created
+        else:
+            versions = wh.model_versions()
+            created_of = dict(zip(versions.model_id, versions.created_at))
         series, complete, incomplete = [], [], []
         days = pd.date_range(since, day, freq="D")
         for fam in chosen:
