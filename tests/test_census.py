@@ -213,3 +213,23 @@ def test_backfill_uses_the_latest_census_without_requests(tmp_path, hub, world):
         got = fd.loc[fam["name"]]
         assert {c: int(got[c]) for c in want} == want, fam["name"]
         assert int(got.models) == sum(1 for m, c in zip(served.id, served.created_at) if m in own and c < end)
+
+
+def test_report_has_a_whole_hub_section(tmp_path, hub, world):
+    from tracker.trends import human
+
+    s = _settings(tmp_path, hub)
+    assert jobs.census(s, now=NOW, show_progress=False)["status"] == "ok"
+    paths = jobs.report(s, week="2026-W48", out=tmp_path / "reports", now=NOW + dt.timedelta(hours=5))
+    md = next(p for p in paths if p.suffix == ".md").read_text()
+    assert "## Whole Hub" in md and "census of 2026-12-01" in md and "lower bounds" in md
+    truth = world.truth(FAMILIES).set_index("family")
+    assert f"| Alibaba Qwen | {human(truth.loc['qwen', 'descendants'])} |" in md
+    assert (tmp_path / "reports" / "2026-W48-whole-hub-share.svg").exists()
+    html = next(p for p in paths if p.suffix == ".html").read_text()
+    assert "Share of new derivatives per month" in html
+    # without a census the section is left out
+    (tmp_path / "empty").mkdir()
+    s2 = config.load(write_config(tmp_path / "empty", hub.endpoint, FAMILIES))
+    paths = jobs.report(s2, week="2026-W48", out=tmp_path / "r2", now=NOW)
+    assert "Whole Hub" not in next(p for p in paths if p.suffix == ".md").read_text()

@@ -20,6 +20,9 @@ FORBIDDEN = {
     # leaves: the library adapters import no other tracker module
     "locks": {"cli", "daemon", "jobs", "hub", "warehouse", "trends", "report", "status", "config", "records", "cron"},
     "cron": {"cli", "daemon", "jobs", "hub", "warehouse", "trends", "report", "status", "config", "records", "locks"},
+    "lineage": {"cli", "daemon", "jobs", "hub", "warehouse", "trends", "report", "status", "config", "records"},
+    "census_tables": {"cli", "daemon", "jobs", "hub", "warehouse", "trends", "report", "status", "config"},
+    "census_store": {"cli", "daemon", "jobs", "hub", "trends", "report", "status"},
 }
 
 

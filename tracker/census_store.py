@@ -181,25 +181,33 @@ def finish(wh: Warehouse, staging: list[Staging], families, run_id: str, day: dt
            source: str) -> dict[str, Any]:
     """Build the census day from the staging chunks (written to data files; the caller writes the run
     record). Returns the counts of the census (models, edges, cycles, ...)."""
-    import duckdb
-
     files = [str(c) for s in staging for c in s.chunks()]
     tmpdir = wh.root / "census_staging" / f".duckdb-{secrets.token_hex(3)}"
     tmpdir.mkdir(parents=True, exist_ok=True)
-    con = duckdb.connect(config={"memory_limit": MEMORY_LIMIT, "threads": 2, "temp_directory": str(tmpdir),
-                                 "preserve_insertion_order": False})
     try:
-        return _build(con, wh, files, families, run_id, day, source)
+        with wh.scratch(MEMORY_LIMIT, tmpdir) as con:
+            return _build(con, wh, files, families, run_id, day, source)
     finally:
-        con.close()
         shutil.rmtree(tmpdir, ignore_errors=True)
 
 
 def _build(con, wh: Warehouse, files: list[str], families, run_id: str, day: dt.date, source: str) -> dict:
-    con.execute("SET TimeZone = 'UTC'")
-    # the last staged row of each id wins (a resumed page may be staged twice)
-    con.execute("""CREATE TEMP TABLE raw AS SELECT * EXCLUDE (chunk) FROM read_parquet($files)
-                   QUALIFY row_number() OVER (PARTITION BY model_id ORDER BY chunk DESC) = 1""", {"files": files})
+    import time
+
+    import structlog
+
+    t0 = time.monotonic()
+    steps: dict[str, float] = {}
+
+    def mark(name: str) -> None:
+        steps[name] = round(time.monotonic() - t0 - sum(steps.values()), 2)
+
+    con.execute("CREATE TEMP TABLE raw AS SELECT * FROM read_parquet($files)", {"files": files})
+    dupes = con.execute("SELECT count(*) - count(DISTINCT model_id) FROM raw").fetchone()[0]
+    if dupes:  # an id listed twice (a dump with duplicates): the last staged row wins
+        con.execute("""CREATE OR REPLACE TEMP TABLE raw AS SELECT * FROM raw
+                       QUALIFY row_number() OVER (PARTITION BY model_id ORDER BY chunk DESC) = 1""")
+    mark("read")
     with wh.writer_lock():  # keys are handed out once, whoever else is writing
         ids_glob = _sql_path(wh.root / "census_ids" / "*" / "*.parquet")
         con.execute(f"""CREATE TEMP TABLE known AS
@@ -218,16 +226,18 @@ def _build(con, wh: Warehouse, files: list[str], families, run_id: str, day: dt.
         new_ids = con.sql(f"""SELECT model_key, model_id, created_at, '{run_id}' AS run_id FROM keys
             WHERE new OR (known_created IS NULL AND created_at IS NOT NULL) ORDER BY model_key""").to_arrow_table()
         wh.write_arrow("census_ids", day, run_id, _table(new_ids), **_KEYED)
+    mark("keys")
     con.execute("""CREATE TEMP TABLE m AS
         SELECT k.model_key, r.model_id, split_part(r.model_id, '/', 1) AS author, r.created_at, r.downloads_30d,
                r.downloads_all_time, r.likes, r.pipeline_tag, r.library_name, r.gated, r.parameters, r.relation,
                len(r.parents) > 0 AS derived
         FROM raw r JOIN keys k USING (model_id)""")
     con.execute("""CREATE TEMP TABLE e AS
-        SELECT DISTINCT k.model_key, p.model_key AS parent_key, x.relation FROM
+        SELECT k.model_key, p.model_key AS parent_key, x.relation FROM  -- parents are distinct per model
             (SELECT model_id, relation, unnest(parents) AS parent FROM raw) x
         JOIN keys k USING (model_id) JOIN keys p ON p.model_id = x.parent""")
     con.execute("DROP TABLE raw")
+    mark("models_edges")
     const = f"'{run_id}' AS run_id, DATE '{day.isoformat()}' AS day"
     wh.write_arrow("census_models", day, run_id, _table(con.sql(
         f"SELECT {const}, * EXCLUDE (model_id, author, created_at, relation, derived) FROM m ORDER BY model_key"
@@ -235,6 +245,7 @@ def _build(con, wh: Warehouse, files: list[str], families, run_id: str, day: dt.
     wh.write_arrow("census_edges", day, run_id, _table(con.sql(
         f"SELECT {const}, * FROM e ORDER BY model_key, parent_key").to_arrow_table()), **_KEYED)
 
+    mark("write_models_edges")
     # ---- the tree and its attribution (numpy)
     n = int(con.execute("SELECT coalesce(max(model_key), -1) + 1 FROM keys").fetchone()[0])
     edges = con.execute("SELECT model_key, parent_key FROM e").fetchnumpy()
@@ -256,6 +267,7 @@ def _build(con, wh: Warehouse, files: list[str], families, run_id: str, day: dt.
                                "model_key": pa.array(keys, pa.int64()),
                                "depth": pa.array(att.depth[fam.name], pa.int16()),
                                "families": pa.array(att.families_of[keys], pa.int16())}))
+    mark("attribute")
     attr = pa.concat_tables(parts)
     con.register("attr_arrow", attr)
     con.execute("CREATE TEMP TABLE a AS SELECT * FROM attr_arrow")
@@ -263,6 +275,7 @@ def _build(con, wh: Warehouse, files: list[str], families, run_id: str, day: dt.
     wh.write_arrow("census_attribution", day, run_id, _table(con.sql(
         f"SELECT {const}, * FROM a ORDER BY family, model_key").to_arrow_table()), **_KEYED)
 
+    mark("write_attribution")
     # ---- summaries (small)
     fams = pa.table({"family": [f.name for f in families], "label": [f.label for f in families],
                      "region": [f.region for f in families], "pos": list(range(len(families)))})
@@ -319,6 +332,8 @@ def _build(con, wh: Warehouse, files: list[str], families, run_id: str, day: dt.
         n - models - dangling), "dangling_parents": int(dangling), "cycles": att.cycles,
         "models_in_cycles": att.models_in_cycles, "self_references": att.self_references,
         "unrooted": att.unrooted, "multi_family": int((att.families_of > 1).sum())}
+    mark("summaries")
+    structlog.get_logger("tracker.census").info("census built", seconds=steps, **stats)
     wh.write_arrow("census_stats", day, run_id, pa.Table.from_pylist(
         [{"run_id": run_id, "day": day, **stats, "source": source}]))
     return stats
@@ -358,3 +373,20 @@ def latest_tree(wh: Warehouse, families) -> tuple[dict[str, list[str]], Any, dic
     created = wh.read("SELECT model_id, created_at FROM _census_ids WHERE model_key IN (SELECT unnest($k))",
                       {"k": keys})
     return members, pd.concat([marks, edges], ignore_index=True), dict(zip(created.model_id, created.created_at)), day
+
+
+def report_data(wh: Warehouse, until: dt.date) -> dict[str, Any] | None:
+    """The report's "Whole Hub" figures (report.whole_hub.WholeHub's fields) from the latest census
+    of a day up to `until`, or None when none is held."""
+    held = wh.read("SELECT day, run_id FROM _census_days WHERE day <= $u ORDER BY day DESC LIMIT 1", {"u": until})
+    if held.empty:
+        return None
+    day, run_id = held.day[0].date(), held.run_id[0]
+    glob = lambda name: _sql_path(wh.root / name / day.isoformat() / f"{run_id}.parquet")  # noqa: E731
+    stats = wh.read(f"SELECT * FROM read_parquet('{glob('census_stats')}')").iloc[0].to_dict()
+    return dict(day=day, stats=stats,
+                    share=wh.read(f"SELECT month, family, new_derivatives, share, share_of_hub "
+                                  f"FROM read_parquet('{glob('census_share')}') ORDER BY month, family"),
+                    ecosystem=wh.read("SELECT * FROM family_ecosystem WHERE day = $d", {"d": day}),
+                    hub=wh.read("SELECT * FROM hub_daily WHERE day = $d", {"d": day}),
+                    authors=wh.read("SELECT * FROM _census_authors WHERE day = $d", {"d": day}))

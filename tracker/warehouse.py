@@ -340,6 +340,18 @@ class Warehouse:
         return self._mem.cursor()
 
     @contextmanager
+    def scratch(self, memory_limit: str, temp_directory: Path) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A private in-memory DuckDB for heavy builds (a census day): capped memory, spilling to
+        `temp_directory`, two threads; it reads the warehouse's files by path, never hub.duckdb."""
+        con = duckdb.connect(config={"memory_limit": memory_limit, "threads": 2, "temp_directory": str(temp_directory),
+                                     "preserve_insertion_order": False})
+        try:
+            con.execute("SET TimeZone = 'UTC'")
+            yield con
+        finally:
+            con.close()
+
+    @contextmanager
     def connect(self) -> Iterator[duckdb.DuckDBPyConnection]:
         """A read-only connection to hub.duckdb (which never conflicts with a running collect)."""
         self.ensure()

@@ -8,7 +8,7 @@ from typing import Any
 
 import pandas as pd
 
-from tracker import trends
+from tracker import census_store, trends
 from tracker.config import Settings
 from tracker.jobs.common import _Job, log, utcnow
 from tracker.warehouse import Warehouse
@@ -143,10 +143,20 @@ def report(settings: Settings, *, week: str | None = None, out: str | os.PathLik
         week=week, week_start=start.date(), week_end=end.date(), generated_at=now, families=families,
         family_daily=hist, family_weekly=fw, region_weekly=_region_weekly(fw) if len(fw) else pd.DataFrame(),
         crossovers=crossovers, model_crossovers=model_cx, projections=projections,
-        projection_rule=rule, top_movers=movers, new_models=new_models, quality=quality, notes=notes)
+        projection_rule=rule, top_movers=movers, new_models=new_models, quality=quality, notes=notes,
+        # the census closest after the week (a weekly report is written in the days after it), never one
+        # taken after the report itself
+        whole_hub=_whole_hub(wh, min(now.date(), (end + pd.Timedelta(days=7)).date())))
     paths = report_mod.render(data, Path(out or "reports"), formats)
     log.info("report written", week=week, paths=[str(p) for p in paths])
     return paths
+
+
+def _whole_hub(wh: Warehouse, until: dt.date):
+    from tracker.report.whole_hub import WholeHub
+
+    held = census_store.report_data(wh, until)
+    return WholeHub(**held) if held is not None else None
 
 
 def scheduled_report(settings: Settings, now: dt.datetime | None) -> dict[str, Any]:

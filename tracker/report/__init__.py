@@ -25,6 +25,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from tracker.report import whole_hub
 from tracker.report.charts import _charts, _inline
 from tracker.report.common import (
     ISSUES,
@@ -365,7 +366,7 @@ def _blocks(data: ReportData) -> list[Any]:
                  f"generated at {gen:%Y-%m-%d %H:%M} UTC"),  # fmt: skip
     ]
     return (head + _headlines(data, names) + _charts(data, names) + _family_tables(data, names)
-            + _models(data, names) + _quality(data, names))  # fmt: skip
+            + whole_hub.blocks(data.whole_hub, data) + _models(data, names) + _quality(data, names))  # fmt: skip
 
 
 def render(data: ReportData, out_dir: Path, formats: Sequence[str] = ("md", "html")) -> list[Path]:

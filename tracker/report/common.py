@@ -61,6 +61,7 @@ class ReportData:
     new_models: pd.DataFrame  # model_id, family, created_at, downloads_30d, likes
     quality: pd.DataFrame  # day, family, model_id, issue, detail
     notes: list[str] = field(default_factory=list)
+    whole_hub: Any = None  # tracker.report.whole_hub.WholeHub when a census is held
 
 
 # --------------------------------------------------------------------------- formatting
