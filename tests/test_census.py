@@ -58,6 +58,16 @@ def _check_against_truth(wh: Warehouse, world: TreeWorld):
     ds = wh.read("SELECT month, family, new_derivatives FROM derivative_share")
     got = {(pd.Timestamp(m).date(), f): n for m, f, n in ds.itertuples(index=False)}
     assert got == {(m, f): n for m, f, n in nd.itertuples(index=False)}
+    shares = wh.read("SELECT month, family, share, share_of_hub FROM derivative_share")
+    served = world.snapshot()
+    att = world.attributed(FAMILIES)
+    month = lambda t: t.dt.tz_localize(None).dt.to_period("M").dt.start_time.dt.date  # noqa: E731
+    derived = served[served.base_models.map(len) > 0]
+    hub_n = derived.groupby(month(derived.created_at)).size()
+    tracked_n = att.drop_duplicates("model_id").groupby(month(att.drop_duplicates("model_id").created_at)).size()
+    for m, f, share, of_hub in shares.itertuples(index=False):
+        m = pd.Timestamp(m).date()
+        assert share == pytest.approx(got[(m, f)] / tracked_n[m]) and of_hub == pytest.approx(got[(m, f)] / hub_n[m])
     # awkward cases, counted as the world built them
     st = wh.read("SELECT * FROM census_stats").iloc[0]
     assert st.dangling_parents == DANGLING

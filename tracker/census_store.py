@@ -10,6 +10,7 @@ small summaries the views read; the run record, written last by the job, makes t
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import os
 import secrets
@@ -31,6 +32,10 @@ _KEYED = {"column_encoding": {"model_key": "DELTA_BINARY_PACKED"}, "use_dictiona
           "pipeline_tag", "library_name", "gated"]}
 
 
+class CensusBusy(Exception):
+    """Another census of the same day is running."""
+
+
 class Staging:
     """The staging chunks of one census day and source (a listing, or one dump file)."""
 
@@ -41,10 +46,42 @@ class Staging:
 
     def drop_other_days(self) -> None:
         """Chunks of earlier days cannot be resumed (a census is of one day): remove them."""
-        if self.root.is_dir():
-            for d in self.root.iterdir():
-                if d.name != self.day.isoformat():
-                    shutil.rmtree(d, ignore_errors=True)
+        import fcntl
+
+        if not self.root.is_dir():
+            return
+        for d in self.root.iterdir():
+            if not d.is_dir() or d.name.startswith(".") or d.name == self.day.isoformat():
+                continue
+            busy = False
+            for lock in self.root.glob(f".{d.name}-*.lock"):  # a census of that day still running: keep it
+                with open(lock, "a") as fh:
+                    try:
+                        fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                        fcntl.flock(fh, fcntl.LOCK_UN)
+                    except BlockingIOError:
+                        busy = True
+            if not busy:
+                shutil.rmtree(d, ignore_errors=True)
+                for lock in self.root.glob(f".{d.name}-*.lock"):
+                    lock.unlink(missing_ok=True)
+
+    @contextlib.contextmanager
+    def lock(self):
+        """One census per day and source at a time: a second one stops at once with a clear message."""
+        import fcntl
+
+        self.root.mkdir(parents=True, exist_ok=True)
+        with open(self.root / f".{self.day.isoformat()}-{self.dir.name}.lock", "a") as fh:
+            try:
+                fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                raise CensusBusy(f"another census of {self.day} is running on {self.root.parent} "
+                                 "(the daemon or another `tracker census`); let it finish") from None
+            try:
+                yield
+            finally:
+                fcntl.flock(fh, fcntl.LOCK_UN)
 
     def chunks(self) -> list[Path]:
         return sorted(self.dir.glob("chunk-*.parquet")) if self.dir.is_dir() else []

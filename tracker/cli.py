@@ -166,7 +166,12 @@ def census(settings, progress):
     """
     from tracker import jobs
 
-    run = jobs.census(settings, show_progress=progress)
+    from tracker.census_store import CensusBusy
+
+    try:
+        run = jobs.census(settings, show_progress=progress)
+    except CensusBusy as exc:
+        _fail(str(exc))
     if run["status"] == "ok":
         summary = (f"ok: {run['models']} models, {run['edges']} edges, {run['dangling_parents']} dangling parents, "
                    f"{run['cycles']} cycles, {run['self_references']} self-references; {run['requests']} requests, "

@@ -102,60 +102,61 @@ def census(settings: Settings, *, now: dt.datetime | None = None, hub=None, show
     job = _Job(settings, "census", now)
     hub = hub or hubmod.Hub(settings.hub)
     staging = census_store.Staging(job.wh, job.day, "listing")
-    staging.drop_other_days()
-    chunk, resume_url, done, staged = staging.resume_point()
-    errors: list[str] = []
-    bad: list = []
-    params = {"sort": "createdAt", "limit": settings.hub.page_size, "expand": list(EXPAND)}
-    pages = 0
-    with structlog.contextvars.bound_contextvars(run_id=job.run_id, job="census"):
-        log.info("census started", endpoint=hub.endpoint, day=str(job.day), resumed_chunks=chunk, staged=staged,
-                 listing_done=done)
-        with hub.track(settings.hub.tree_budget_s) as stats, _progress(None, "census", show_progress) as bar:
-            cols = census_store.new_columns()
-            in_chunk = 0
-            url = resume_url
-            try:
-                if not done:
-                    for recs, url in _prefetched(hub.list_pages(params, resume_url), limit=max_pages):
-                        pages += 1
-                        n = census_store.stage(recs if isinstance(recs, list) else [recs], cols, bad)
-                        in_chunk += 1
-                        if bar is not None:
-                            bar.update(n)
-                        if url is None or in_chunk >= CHUNK_PAGES:
-                            staging.write(chunk, cols, url, url is None)
-                            chunk, in_chunk, cols = chunk + 1, 0, census_store.new_columns()
-                        if url is not None and max_pages is not None and pages >= max_pages:
-                            errors.append(f"stopped after {pages} pages (max_pages); the next census today resumes")
-                            break
-                    else:
-                        done = True
-            except Exception as exc:  # noqa: BLE001 - recorded; what was staged is kept for the next run
-                errors.append(f"the listing failed after {pages} pages of this run: {hubmod.describe_error(exc)}; "
-                              "the pages fetched so far are kept and the next census today resumes after them")
-                log.error("census listing failed", error=hubmod.describe_error(exc), pages=pages)
-            finally:  # pages listed since the last chunk are staged too (Ctrl-C, SIGTERM, errors)
-                if in_chunk:
-                    staging.write(chunk, cols, url, False)
-        if not done:
-            status = "partial" if pages or chunk else "failed"
-            run = job.record(status, families_ok=0, families_failed=len(settings.families), models=0,
-                             requests=stats.requests, retries=stats.retries, errors=errors)
-            job.wh.publish(run, job.day, {})
-            log.warning("census incomplete", status=status, pages=pages, requests=stats.requests)
-            return {**run, "rate_limited": stats.rate_limited, "quota_wait_s": stats.quota_wait_s, "pages": pages}
-        if len(bad) > 5:
-            errors.append(f"{len(bad)} malformed records quarantined")
-        listing_s = time.monotonic() - job.t0
-        run = _publish(job, settings, [staging], "listing", requests=stats.requests, retries=stats.retries,
-                       errors=errors, quarantine=bad)
-        log.info("census finished", models=run["models"], edges=run["edges"], cycles=run["cycles"],
-                 dangling=run["dangling_parents"], requests=stats.requests, rate_limited=stats.rate_limited,
-                 quota_wait_s=round(stats.quota_wait_s, 1), listing_s=round(listing_s, 1),
-                 seconds=round(time.monotonic() - job.t0, 1))
-    return {**run, "rate_limited": stats.rate_limited, "quota_wait_s": stats.quota_wait_s, "pages": pages,
-            "listing_s": listing_s, "build_s": time.monotonic() - job.t0 - listing_s}
+    with staging.lock():  # one census of a day at a time
+        staging.drop_other_days()
+        chunk, resume_url, done, staged = staging.resume_point()
+        errors: list[str] = []
+        bad: list = []
+        params = {"sort": "createdAt", "limit": settings.hub.page_size, "expand": list(EXPAND)}
+        pages = 0
+        with structlog.contextvars.bound_contextvars(run_id=job.run_id, job="census"):
+            log.info("census started", endpoint=hub.endpoint, day=str(job.day), resumed_chunks=chunk, staged=staged,
+                     listing_done=done)
+            with hub.track(settings.hub.tree_budget_s) as stats, _progress(None, "census", show_progress) as bar:
+                cols = census_store.new_columns()
+                in_chunk = 0
+                url = resume_url
+                try:
+                    if not done:
+                        for recs, url in _prefetched(hub.list_pages(params, resume_url), limit=max_pages):
+                            pages += 1
+                            n = census_store.stage(recs if isinstance(recs, list) else [recs], cols, bad)
+                            in_chunk += 1
+                            if bar is not None:
+                                bar.update(n)
+                            if url is None or in_chunk >= CHUNK_PAGES:
+                                staging.write(chunk, cols, url, url is None)
+                                chunk, in_chunk, cols = chunk + 1, 0, census_store.new_columns()
+                            if url is not None and max_pages is not None and pages >= max_pages:
+                                errors.append(f"stopped after {pages} pages (max_pages); the next census today resumes")
+                                break
+                        else:
+                            done = True
+                except Exception as exc:  # noqa: BLE001 - recorded; what was staged is kept for the next run
+                    errors.append(f"the listing failed after {pages} pages of this run: {hubmod.describe_error(exc)}; "
+                                  "the pages fetched so far are kept and the next census today resumes after them")
+                    log.error("census listing failed", error=hubmod.describe_error(exc), pages=pages)
+                finally:  # pages listed since the last chunk are staged too (Ctrl-C, SIGTERM, errors)
+                    if in_chunk:
+                        staging.write(chunk, cols, url, False)
+            if not done:
+                status = "partial" if pages or chunk else "failed"
+                run = job.record(status, families_ok=0, families_failed=len(settings.families), models=0,
+                                 requests=stats.requests, retries=stats.retries, errors=errors)
+                job.wh.publish(run, job.day, {})
+                log.warning("census incomplete", status=status, pages=pages, requests=stats.requests)
+                return {**run, "rate_limited": stats.rate_limited, "quota_wait_s": stats.quota_wait_s, "pages": pages}
+            if len(bad) > 5:
+                errors.append(f"{len(bad)} malformed records quarantined")
+            listing_s = time.monotonic() - job.t0
+            run = _publish(job, settings, [staging], "listing", requests=stats.requests, retries=stats.retries,
+                           errors=errors, quarantine=bad)
+            log.info("census finished", models=run["models"], edges=run["edges"], cycles=run["cycles"],
+                     dangling=run["dangling_parents"], requests=stats.requests, rate_limited=stats.rate_limited,
+                     quota_wait_s=round(stats.quota_wait_s, 1), listing_s=round(listing_s, 1),
+                     seconds=round(time.monotonic() - job.t0, 1))
+        return {**run, "rate_limited": stats.rate_limited, "quota_wait_s": stats.quota_wait_s, "pages": pages,
+                "listing_s": listing_s, "build_s": time.monotonic() - job.t0 - listing_s}
 
 
 # ---------------------------------------------------------------------------- whole-Hub dumps
