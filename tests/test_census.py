@@ -218,8 +218,8 @@ def test_backfill_uses_the_latest_census_without_requests(tmp_path, hub, world):
         own = {m for m in served.id if _owns(fam, m)}
         kids = [(r, c) for m, r, ps, c in zip(served.id, served.base_relation, served.base_models, served.created_at)
                 for p in ps if p in own and p != m and c < end]  # official = listed own models
-        want = {col: sum(1 for r, _c in kids if r == rel) for rel, col in
-                (("finetune", "finetunes"), ("adapter", "adapters"), ("quantized", "quantizations"), ("merge", "merges"))}
+        cols = {"finetune": "finetunes", "adapter": "adapters", "quantized": "quantizations", "merge": "merges"}
+        want = {col: sum(1 for r, _c in kids if r == rel) for rel, col in cols.items()}
         got = fd.loc[fam["name"]]
         assert {c: int(got[c]) for c in want} == want, fam["name"]
         assert int(got.models) == sum(1 for m, c in zip(served.id, served.created_at) if m in own and c < end)

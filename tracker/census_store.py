@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import os
 import secrets
 import shutil
 from pathlib import Path
@@ -23,8 +22,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from tracker import lineage
-from tracker.census_tables import CENSUS_SCHEMAS, STAGING
-from tracker.warehouse import Warehouse, _fsync_dir
+from tracker.census_tables import STAGING
+from tracker.warehouse import Warehouse
 
 MEMORY_LIMIT = "600MB"  # DuckDB's share of the census's memory (it spills to disk beyond it)
 # writer options per dataset: sorted keys delta-encode to almost nothing
@@ -101,17 +100,7 @@ class Staging:
         columns = {"chunk": [n] * len(columns["model_id"]), **columns, "created_at": _times(columns["created_at"])}
         table = pa.Table.from_pydict(columns, schema=STAGING)
         table = table.replace_schema_metadata({"next_url": next_url or "", "done": "1" if done else "0"})
-        dest = self.dir / f"chunk-{n:06d}.parquet"
-        tmp = dest.with_name(f".{dest.name}.{secrets.token_hex(3)}.tmp")
-        try:
-            with open(tmp, "wb") as fh:
-                pq.write_table(table, fh, compression="zstd")
-                fh.flush()
-                os.fsync(fh.fileno())
-            os.replace(tmp, dest)
-        finally:
-            tmp.unlink(missing_ok=True)
-        _fsync_dir(self.dir)
+        Warehouse._write_atomic(table, self.dir / f"chunk-{n:06d}.parquet", {})  # temporary name, fsync, rename
 
     def remove(self) -> None:
         shutil.rmtree(self.dir, ignore_errors=True)
@@ -352,7 +341,8 @@ def _build(con, wh: Warehouse, files: list[str], families, run_id: str, day: dt.
                                   coalesce(sum(m.downloads_30d), 0) AS d30, coalesce(sum(m.likes), 0) AS likes
                            FROM m LEFT JOIN regions r USING (author) GROUP BY ALL),
              regions AS (SELECT region, author, models, d30, likes FROM by_author
-                         UNION ALL SELECT 'all', author, sum(models), sum(d30), sum(likes) FROM by_author GROUP BY author)
+                         UNION ALL
+                         SELECT 'all', author, sum(models), sum(d30), sum(likes) FROM by_author GROUP BY author)
         SELECT {const}, region, sum(models) AS models, sum(d30) AS downloads_30d, sum(likes) AS likes,
                CASE WHEN sum(d30) > 0 THEN sum(d30 * d30) / (sum(d30) * sum(d30)) END AS hhi_authors
         FROM regions GROUP BY region ORDER BY region""").to_arrow_table()))

@@ -323,7 +323,8 @@ class Hub:
             params["filter"] = filter
         yield from paginate(f"{self.endpoint}/api/models", params=params, headers=self._headers)
 
-    def list_pages(self, params: dict[str, Any], resume_url: str | None = None) -> Iterator[tuple[list[Any], str | None]]:
+    def list_pages(self, params: dict[str, Any],
+                   resume_url: str | None = None) -> Iterator[tuple[list[Any], str | None]]:
         """A listing page by page, each with the URL of the next page (None after the last one), so that
         a caller can store it and resume there. The same engine as `paginate` (retries via http_backoff,
         the Hub's `Link` header), which does not expose the next URL."""

@@ -55,8 +55,8 @@ COMMUNITY_BASES = 0.002  # community base models (roots in no family)
 
 # profile: (tags before the base_model tags, tags after, pipeline, library, safetensors)
 PROFILES = [
-    (["transformers", "safetensors", "llama", "text-generation", "conversational"], ["endpoints_compatible", "region:us"],
-     "text-generation", "transformers", True),                                                         # 0 base / finetune
+    (["transformers", "safetensors", "llama", "text-generation", "conversational"],
+     ["endpoints_compatible", "region:us"], "text-generation", "transformers", True),  # 0 base / finetune
     (["peft", "safetensors"], ["region:us"], "text-generation", "peft", True),                           # 1 adapter
     (["gguf"], ["endpoints_compatible", "region:us", "conversational"], None, "gguf", False),            # 2 gguf
     (["transformers", "safetensors", "4-bit", "awq"], ["region:us"], "text-generation", "transformers", True),  # 3 awq
@@ -269,7 +269,8 @@ class TreeWorld:
 
         # ---- cases every world has, whatever its size: a chain six deep below a Qwen model (with a
         # merge into Llama on the way), and a child of every dangling parent
-        ofs = {org: np.concatenate([i for i in off_idx if ids[i[0]].startswith(org + "/")]) for org in ("Qwen", "meta-llama")}
+        ofs = {org: np.concatenate([i for i in off_idx if ids[i[0]].startswith(org + "/")])
+               for org in ("Qwen", "meta-llama")}
         c_all = np.concatenate(created)
         parent = int(ofs["Qwen"][0])
         t = max(int(c_all[parent]), int(c_all[ofs["meta-llama"][0]])) + DAY
@@ -519,7 +520,8 @@ class TreeWorld:
                                       for q in ep[pptr[i]:pptr[i + 1]].tolist())
                     parts.append(f'"tags":[{_PREFIX[p]}{mid},"license:{LICENSES[cols["lic"][n]]}",{_SUFFIX[p]}]')
                 elif k == "baseModels" and cols["rel"][n] >= 0:
-                    ms = ",".join(f'{{"_id":"{self.oid(q)}","id":"{ids[q]}"}}' for q in ep[pptr[i]:pptr[i + 1]].tolist())
+                    ms = ",".join(f'{{"_id":"{self.oid(q)}","id":"{ids[q]}"}}'
+                                  for q in ep[pptr[i]:pptr[i + 1]].tolist())
                     parts.append(f'"baseModels":{{"relation":"{RELATIONS[cols["rel"][n]]}","models":[{ms}]}}')
             rows.append("{" + ",".join(parts) + "}")
         return ("[" + ",".join(rows) + "]").encode()
@@ -546,8 +548,8 @@ class TreeWorld:
             return 400, b'{"error":"hubsim tree world: filter= is not served (list the whole Hub or an author)"}', []
         sort = one("sort") or "trendingScore"
         if sort not in ("createdAt", "lastModified", "downloads", "likes", "trendingScore"):
-            return 400, json.dumps({"error": f'"sort" must be one of [downloads, likes, lastModified, createdAt, '
-                                             f'trendingScore]'}).encode(), []
+            return 400, json.dumps({"error": '"sort" must be one of [downloads, likes, lastModified, createdAt, '
+                                             'trendingScore]'}).encode(), []
         try:
             size = max(1, min(int(one("limit") or page_size), page_size))
         except ValueError:

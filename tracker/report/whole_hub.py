@@ -62,9 +62,10 @@ def blocks(wh: WholeHub | None, data) -> list[Block]:
     out: list[Block] = [("h2", "Whole Hub")]
     st = wh.stats
     out.append(("note", f"From the census of {wh.day.isoformat()}: {human(st.get('models', 0))} models, "
-                        f"{human(st.get('edges', 0))} model-tree edges, {st.get('dangling_parents', 0)} parents no longer "
-                        f"listed (roots known by id), {st.get('cycles', 0)} cycles. A derivative counts for every family "
-                        "among its roots. Deleted models are missing, so the counts for past months are lower bounds."))
+                        f"{human(st.get('edges', 0))} model-tree edges, {st.get('dangling_parents', 0)} parents "
+                        f"no longer listed (roots known by id), {st.get('cycles', 0)} cycles. A derivative counts "
+                        "for every family among its roots. Deleted models are missing, so the counts for past "
+                        "months are lower bounds."))
     svg = _share_chart(wh, names, family_colors(data))
     if svg:
         out.append(_Chart("whole-hub-share", "Share of new derivatives per month",
