@@ -149,8 +149,18 @@ def census(settings: Settings, *, now: dt.datetime | None = None, hub=None, show
             if len(bad) > 5:
                 errors.append(f"{len(bad)} malformed records quarantined")
             listing_s = time.monotonic() - job.t0
-            run = _publish(job, settings, [staging], "listing", requests=stats.requests, retries=stats.retries,
-                           errors=errors, quarantine=bad)
+            try:
+                run = _publish(job, settings, [staging], "listing", requests=stats.requests, retries=stats.retries,
+                               errors=errors, quarantine=bad)
+            except Exception as exc:  # noqa: BLE001 - the listing is kept: the next census today only rebuilds
+                errors.append(f"building the census day failed ({type(exc).__name__}: {exc}); the listing is kept "
+                              "and the next `tracker census` today builds it again without listing")
+                log.exception("census build failed")
+                run = job.record("failed", families_ok=0, families_failed=len(settings.families), models=0,
+                                 requests=stats.requests, retries=stats.retries, errors=errors)
+                job.wh.publish(run, job.day, {})
+                return {**run, "rate_limited": stats.rate_limited, "quota_wait_s": stats.quota_wait_s,
+                        "pages": pages}
             log.info("census finished", models=run["models"], edges=run["edges"], cycles=run["cycles"],
                      dangling=run["dangling_parents"], requests=stats.requests, rate_limited=stats.rate_limited,
                      quota_wait_s=round(stats.quota_wait_s, 1), listing_s=round(listing_s, 1),
