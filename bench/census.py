@@ -68,7 +68,7 @@ def rss_of(code: str, argv: list[str], env: dict) -> tuple[dict, float]:
     _pid, status, ru = os.wait4(p.pid, 0)
     if status != 0:
         raise SystemExit(f"child failed ({status}):\n{err[-3000:]}")
-    res = json.loads(out.strip().splitlines()[-1])
+    res = json.loads([line for line in out.splitlines() if line.startswith("{")][-1])
     res["cpu_s"] = ru.ru_utime + ru.ru_stime
     return res, ru.ru_maxrss / 1024
 
