@@ -19,7 +19,6 @@ the union of its parents', its depth one more than its nearest parent's), with n
 
 from __future__ import annotations
 
-import base64
 import json
 import re
 from datetime import date, datetime, timezone
@@ -28,7 +27,6 @@ import numpy as np
 import pandas as pd
 
 from . import _catalog as cat
-from .render import EXPAND_ALL, order_expand
 
 UTC = timezone.utc
 DAY = 86400
@@ -106,7 +104,7 @@ class TreeWorld:
                  dangling: int | None = None):
         self.seed = int(seed)
         self._now = _epoch(now)
-        self._listing: dict = {}
+        self._listing: dict = {}  # listing orders, by (sort, author, search): see tree_serve
         self._build(int(models), np.random.default_rng(self.seed), cycles, dangling)
 
     # the clock interface HubSim uses (the tree world is frozen)
@@ -440,171 +438,20 @@ class TreeWorld:
         return a.groupby(["month", "family"]).size().rename("new_derivatives").reset_index()
 
     # ------------------------------------------------------------------ serving (HubSim hook)
-    def _order(self, sort: str, author: str | None, search: str | None) -> np.ndarray:
-        key = (sort, author, search)
-        hit = self._listing.get(key)
-        if hit is not None:
-            return hit
-        mask = self._served.copy()
-        if author:
-            mask &= np.char.lower(self._author_of.astype(str)) == author.lower()
-        if search:
-            mask &= pd.Series(self._ids).str.lower().str.contains(search.lower(), regex=False).to_numpy()
-        idx = np.flatnonzero(mask)
-        vals = {"createdAt": self._created, "lastModified": self._created, "downloads": self._d30,
-                "likes": self._likes, "trendingScore": self._trending}[sort][idx]
-        order = idx[np.lexsort((self._created[idx], self._oid_lo[idx], -vals))]
-        if len(self._listing) > 16:
-            self._listing.clear()
-        self._listing[key] = order
-        return order
-
-    def created_str(self) -> np.ndarray:
-        if self._cstr is None:
-            s = np.datetime_as_string(self._created.astype("datetime64[s]"), unit="ms")
-            self._cstr = np.char.add(s, "Z").astype(object)
-        return self._cstr
-
-    def oid(self, i: int) -> str:
-        return f"{int(self._created[i]):08x}{int(self._oid_lo[i]):016x}"
-
-    def render(self, idx: np.ndarray, fields: list[str]) -> bytes:
-        """A JSON array of listing items with the given keys (in order), from string templates."""
-        cstr = self.created_str()
-        ids = self._ids
-        rows = []
-        il = idx.tolist()
-        cols = {
-            "created": cstr[idx].tolist(), "d30": self._d30[idx].tolist(), "at": self._at[idx].tolist(),
-            "likes": self._likes[idx].tolist(), "tr": self._trending[idx].tolist(), "prof": self._prof[idx].tolist(),
-            "rel": self._rel[idx].tolist(), "gated": self._gated[idx].tolist(), "params": self._params[idx].tolist(),
-            "lic": self._license[idx].tolist(), "lo": self._oid_lo[idx].tolist(), "hi": self._created[idx].tolist(),
-        }
-        pptr, ep = self._pptr, self._ep
-        for n, i in enumerate(il):
-            parts = [f'"_id":"{cols["hi"][n]:08x}{cols["lo"][n]:016x}"', f'"id":"{ids[i]}"']
-            p = cols["prof"][n]
-            prof = PROFILES[p]
-            for k in fields:
-                if k in ("_id", "id"):
-                    continue
-                if k == "author":
-                    parts.append(f'"author":"{self._author_of[i]}"')
-                elif k == "downloads":
-                    parts.append(f'"downloads":{cols["d30"][n]}')
-                elif k == "downloadsAllTime":
-                    parts.append(f'"downloadsAllTime":{cols["at"][n]}')
-                elif k == "likes":
-                    parts.append(f'"likes":{cols["likes"][n]}')
-                elif k == "trendingScore":
-                    parts.append(f'"trendingScore":{cols["tr"][n]}')
-                elif k in ("createdAt", "lastModified"):
-                    parts.append(f'"{k}":"{cols["created"][n]}"')
-                elif k == "private":
-                    parts.append('"private":false')
-                elif k == "pipeline_tag" and prof[2] is not None:
-                    parts.append(f'"pipeline_tag":"{prof[2]}"')
-                elif k == "library_name" and prof[3] is not None:
-                    parts.append(f'"library_name":"{prof[3]}"')
-                elif k == "gated":
-                    parts.append(f'"gated":{GATED[cols["gated"][n]]}')
-                elif k == "safetensors" and prof[4]:
-                    v = cols["params"][n]
-                    parts.append(f'"safetensors":{{"parameters":{{"BF16":{v}}},"total":{v}}}')
-                elif k == "tags":
-                    r = cols["rel"][n]
-                    mid = ""
-                    if r >= 0:
-                        rn = RELATIONS[r]
-                        mid = "".join(f',"base_model:{ids[q]}","base_model:{rn}:{ids[q]}"'
-                                      for q in ep[pptr[i]:pptr[i + 1]].tolist())
-                    parts.append(f'"tags":[{_PREFIX[p]}{mid},"license:{LICENSES[cols["lic"][n]]}",{_SUFFIX[p]}]')
-                elif k == "baseModels" and cols["rel"][n] >= 0:
-                    ms = ",".join(f'{{"_id":"{self.oid(q)}","id":"{ids[q]}"}}'
-                                  for q in ep[pptr[i]:pptr[i + 1]].tolist())
-                    parts.append(f'"baseModels":{{"relation":"{RELATIONS[cols["rel"][n]]}","models":[{ms}]}}')
-            rows.append("{" + ",".join(parts) + "}")
-        return ("[" + ",".join(rows) + "]").encode()
-
     def serve(self, kind: str, model_id: str | None, query: dict, raw_query: str, endpoint: str, page_size: int):
-        """Answer a listing (or model-info) request: (status, body bytes, extra headers)."""
-        one = lambda k: (query.get(k) or [None])[0]  # noqa: E731
-        expand = [p.strip() for key in ("expand", "expand[]") for v in query.get(key, []) for p in v.split(",")
-                  if p.strip()]
-        bad = [p for p in expand if p not in EXPAND_ALL]
-        if bad:
-            return 400, json.dumps({"error": '"expand" must be one of [' + ", ".join(EXPAND_ALL) + "]"}).encode(), []
-        fields = order_expand(expand) if expand else ["_id", "id", "likes", "trendingScore", "private", "downloads",
-                                                       "tags", "pipeline_tag", "library_name", "createdAt"]
-        if kind == "info":
-            hit = np.flatnonzero((self._ids == model_id) & self._served)
-            if not len(hit):
-                msg = "Repository not found"
-                return 404, json.dumps({"error": msg}).encode(), [("X-Error-Code", "RepoNotFound"),
-                                                                  ("X-Error-Message", msg)]
-            body = self.render(hit[:1], fields if expand else fields + ["author", "baseModels"])
-            return 200, body[1:-1], []
-        if query.get("filter"):
-            return 400, b'{"error":"hubsim tree world: filter= is not served (list the whole Hub or an author)"}', []
-        sort = one("sort") or "trendingScore"
-        if sort not in ("createdAt", "lastModified", "downloads", "likes", "trendingScore"):
-            return 400, json.dumps({"error": '"sort" must be one of [downloads, likes, lastModified, createdAt, '
-                                             'trendingScore]'}).encode(), []
-        try:
-            size = max(1, min(int(one("limit") or page_size), page_size))
-        except ValueError:
-            return 400, b'{"error":"\\"limit\\" must be a number"}', []
-        order = self._order(sort, one("author"), one("search"))
-        start, page = 0, 1
-        cur = one("cursor")
-        if cur:
-            try:
-                c = json.loads(base64.b64decode(cur.encode()).decode())
-                start, page = int(c["o"]), int(c["p"])
-            except Exception:  # noqa: BLE001
-                return 400, b'{"error":"Invalid cursor"}', []
-        body = self.render(order[start:start + size], fields)
-        headers = []
-        if start + size < len(order):
-            from urllib.parse import quote
+        """Answer a listing or model-info request: (status, body bytes, extra headers); see tree_serve."""
+        from .tree_serve import serve
 
-            token = base64.b64encode(json.dumps({"o": start + size, "p": page + 1}).encode()).decode()
-            kept = "&".join(p for p in raw_query.split("&") if p and not p.startswith("cursor="))
-            url = f"{endpoint}/api/models?" + (kept + "&" if kept else "") + "cursor=" + quote(token, safe="")
-            headers.append(("Link", f'<{url}>; rel="next"'))
-        return 200, body, headers
+        return serve(self, kind, model_id, query, raw_query, endpoint, page_size)
 
     def __repr__(self) -> str:
         return f"TreeWorld(models={int(self._served.sum())}, seed={self.seed})"
 
 
 def main(argv=None) -> None:
-    import argparse
-    import sys
-    import time
+    from .tree_serve import main as serve_main
 
-    from .server import HubSim
-
-    ap = argparse.ArgumentParser(description="Serve a whole-Hub tree world (tracker.hubsim.tree).")
-    ap.add_argument("--models", type=int, default=20_000)
-    ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--port", type=int, default=0)
-    ap.add_argument("--quota", type=int, default=1000, help="requests per window, with or without a token")
-    ap.add_argument("--window", type=float, default=300)
-    args = ap.parse_args(argv)
-    t0 = time.monotonic()
-    world = TreeWorld(models=args.models, seed=args.seed)
-    hub = HubSim(world, port=args.port, quota_anonymous=args.quota, quota_token=args.quota, window_s=args.window)
-    hub.start()
-    print(json.dumps({"endpoint": hub.endpoint, "models": int(world._served.sum()),
-                      "build_s": round(time.monotonic() - t0, 2)}), flush=True)
-    try:
-        hub.serve_forever()
-    except KeyboardInterrupt:
-        pass
-    finally:
-        hub.stop()
-        sys.exit(0)
+    serve_main(argv)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,186 @@
+"""Serving a TreeWorld over HubSim: listing orders, page rendering from string templates, model info.
+
+Kept apart from tree.py (which generates the world and its truth). Pages are rendered from the
+world's arrays with f-string templates (about 5 ms per 1,000-item page), so that the emulator is not
+what a listing benchmark measures.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+
+import numpy as np
+import pandas as pd
+
+from .render import EXPAND_ALL, order_expand
+from .tree import _PREFIX, _SUFFIX, GATED, LICENSES, PROFILES, RELATIONS, TreeWorld
+
+
+def order(w: TreeWorld, sort: str, author: str | None, search: str | None) -> np.ndarray:
+    """The served models of a listing (whole Hub, or an author / search), in the sort's order (cached)."""
+    key = (sort, author, search)
+    hit = w._listing.get(key)
+    if hit is not None:
+        return hit
+    mask = w._served.copy()
+    if author:
+        mask &= np.char.lower(w._author_of.astype(str)) == author.lower()
+    if search:
+        mask &= pd.Series(w._ids).str.lower().str.contains(search.lower(), regex=False).to_numpy()
+    idx = np.flatnonzero(mask)
+    vals = {"createdAt": w._created, "lastModified": w._created, "downloads": w._d30,
+            "likes": w._likes, "trendingScore": w._trending}[sort][idx]
+    out = idx[np.lexsort((w._created[idx], w._oid_lo[idx], -vals))]
+    if len(w._listing) > 16:
+        w._listing.clear()
+    w._listing[key] = out
+    return out
+
+
+def created_str(w) -> np.ndarray:
+    if w._cstr is None:
+        s = np.datetime_as_string(w._created.astype("datetime64[s]"), unit="ms")
+        w._cstr = np.char.add(s, "Z").astype(object)
+    return w._cstr
+
+
+def oid(w, i: int) -> str:
+    return f"{int(w._created[i]):08x}{int(w._oid_lo[i]):016x}"
+
+
+def render(w: TreeWorld, idx: np.ndarray, fields: list[str]) -> bytes:
+    """A JSON array of listing items with the given keys (in order), from string templates."""
+    cstr = created_str(w)
+    ids = w._ids
+    rows = []
+    il = idx.tolist()
+    cols = {
+        "created": cstr[idx].tolist(), "d30": w._d30[idx].tolist(), "at": w._at[idx].tolist(),
+        "likes": w._likes[idx].tolist(), "tr": w._trending[idx].tolist(), "prof": w._prof[idx].tolist(),
+        "rel": w._rel[idx].tolist(), "gated": w._gated[idx].tolist(), "params": w._params[idx].tolist(),
+        "lic": w._license[idx].tolist(), "lo": w._oid_lo[idx].tolist(), "hi": w._created[idx].tolist(),
+    }
+    pptr, ep = w._pptr, w._ep
+    for n, i in enumerate(il):
+        parts = [f'"_id":"{cols["hi"][n]:08x}{cols["lo"][n]:016x}"', f'"id":"{ids[i]}"']
+        p = cols["prof"][n]
+        prof = PROFILES[p]
+        for k in fields:
+            if k in ("_id", "id"):
+                continue
+            if k == "author":
+                parts.append(f'"author":"{w._author_of[i]}"')
+            elif k == "downloads":
+                parts.append(f'"downloads":{cols["d30"][n]}')
+            elif k == "downloadsAllTime":
+                parts.append(f'"downloadsAllTime":{cols["at"][n]}')
+            elif k == "likes":
+                parts.append(f'"likes":{cols["likes"][n]}')
+            elif k == "trendingScore":
+                parts.append(f'"trendingScore":{cols["tr"][n]}')
+            elif k in ("createdAt", "lastModified"):
+                parts.append(f'"{k}":"{cols["created"][n]}"')
+            elif k == "private":
+                parts.append('"private":false')
+            elif k == "pipeline_tag" and prof[2] is not None:
+                parts.append(f'"pipeline_tag":"{prof[2]}"')
+            elif k == "library_name" and prof[3] is not None:
+                parts.append(f'"library_name":"{prof[3]}"')
+            elif k == "gated":
+                parts.append(f'"gated":{GATED[cols["gated"][n]]}')
+            elif k == "safetensors" and prof[4]:
+                v = cols["params"][n]
+                parts.append(f'"safetensors":{{"parameters":{{"BF16":{v}}},"total":{v}}}')
+            elif k == "tags":
+                r = cols["rel"][n]
+                mid = ""
+                if r >= 0:
+                    rn = RELATIONS[r]
+                    mid = "".join(f',"base_model:{ids[q]}","base_model:{rn}:{ids[q]}"'
+                                  for q in ep[pptr[i]:pptr[i + 1]].tolist())
+                parts.append(f'"tags":[{_PREFIX[p]}{mid},"license:{LICENSES[cols["lic"][n]]}",{_SUFFIX[p]}]')
+            elif k == "baseModels" and cols["rel"][n] >= 0:
+                ms = ",".join(f'{{"_id":"{oid(w, q)}","id":"{ids[q]}"}}'
+                              for q in ep[pptr[i]:pptr[i + 1]].tolist())
+                parts.append(f'"baseModels":{{"relation":"{RELATIONS[cols["rel"][n]]}","models":[{ms}]}}')
+        rows.append("{" + ",".join(parts) + "}")
+    return ("[" + ",".join(rows) + "]").encode()
+
+
+def serve(w: TreeWorld, kind: str, model_id: str | None, query: dict, raw_query: str, endpoint: str, page_size: int):
+    """Answer a listing (or model-info) request: (status, body bytes, extra headers)."""
+    one = lambda k: (query.get(k) or [None])[0]  # noqa: E731
+    expand = [p.strip() for key in ("expand", "expand[]") for v in query.get(key, []) for p in v.split(",")
+              if p.strip()]
+    bad = [p for p in expand if p not in EXPAND_ALL]
+    if bad:
+        return 400, json.dumps({"error": '"expand" must be one of [' + ", ".join(EXPAND_ALL) + "]"}).encode(), []
+    fields = order_expand(expand) if expand else ["_id", "id", "likes", "trendingScore", "private", "downloads",
+                                                   "tags", "pipeline_tag", "library_name", "createdAt"]
+    if kind == "info":
+        hit = np.flatnonzero((w._ids == model_id) & w._served)
+        if not len(hit):
+            msg = "Repository not found"
+            return 404, json.dumps({"error": msg}).encode(), [("X-Error-Code", "RepoNotFound"),
+                                                              ("X-Error-Message", msg)]
+        body = render(w, hit[:1], fields if expand else fields + ["author", "baseModels"])
+        return 200, body[1:-1], []
+    if query.get("filter"):
+        return 400, b'{"error":"hubsim tree world: filter= is not served (list the whole Hub or an author)"}', []
+    sort = one("sort") or "trendingScore"
+    if sort not in ("createdAt", "lastModified", "downloads", "likes", "trendingScore"):
+        return 400, json.dumps({"error": '"sort" must be one of [downloads, likes, lastModified, createdAt, '
+                                         'trendingScore]'}).encode(), []
+    try:
+        size = max(1, min(int(one("limit") or page_size), page_size))
+    except ValueError:
+        return 400, b'{"error":"\\"limit\\" must be a number"}', []
+    ordered = order(w, sort, one("author"), one("search"))
+    start, page = 0, 1
+    cur = one("cursor")
+    if cur:
+        try:
+            c = json.loads(base64.b64decode(cur.encode()).decode())
+            start, page = int(c["o"]), int(c["p"])
+        except Exception:  # noqa: BLE001
+            return 400, b'{"error":"Invalid cursor"}', []
+    body = render(w, ordered[start:start + size], fields)
+    headers = []
+    if start + size < len(ordered):
+        from urllib.parse import quote
+
+        token = base64.b64encode(json.dumps({"o": start + size, "p": page + 1}).encode()).decode()
+        kept = "&".join(p for p in raw_query.split("&") if p and not p.startswith("cursor="))
+        url = f"{endpoint}/api/models?" + (kept + "&" if kept else "") + "cursor=" + quote(token, safe="")
+        headers.append(("Link", f'<{url}>; rel="next"'))
+    return 200, body, headers
+
+
+def main(argv=None) -> None:
+    import argparse
+    import sys
+    import time
+
+    from .server import HubSim
+
+    ap = argparse.ArgumentParser(description="Serve a whole-Hub tree world (tracker.hubsim.tree).")
+    ap.add_argument("--models", type=int, default=20_000)
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--port", type=int, default=0)
+    ap.add_argument("--quota", type=int, default=1000, help="requests per window, with or without a token")
+    ap.add_argument("--window", type=float, default=300)
+    args = ap.parse_args(argv)
+    t0 = time.monotonic()
+    world = TreeWorld(models=args.models, seed=args.seed)
+    hub = HubSim(world, port=args.port, quota_anonymous=args.quota, quota_token=args.quota, window_s=args.window)
+    hub.start()
+    print(json.dumps({"endpoint": hub.endpoint, "models": int(world._served.sum()),
+                      "build_s": round(time.monotonic() - t0, 2)}), flush=True)
+    try:
+        hub.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        hub.stop()
+        sys.exit(0)
