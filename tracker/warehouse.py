@@ -344,9 +344,10 @@ class Warehouse:
         """A private in-memory DuckDB for heavy builds (a census day): capped memory, spilling to
         `temp_directory`, two threads; it reads the warehouse's files by path, never hub.duckdb."""
         con = duckdb.connect(config={"memory_limit": memory_limit, "threads": 2, "temp_directory": str(temp_directory),
-                                     "preserve_insertion_order": False, "enable_progress_bar": False})
+                                     "preserve_insertion_order": False})
         try:
             con.execute("SET TimeZone = 'UTC'")
+            con.execute("SET enable_progress_bar = false")  # it would print on stdout during long builds
             yield con
         finally:
             con.close()
