@@ -243,3 +243,24 @@ def test_report_has_a_whole_hub_section(tmp_path, hub, world):
     s2 = config.load(write_config(tmp_path / "empty", hub.endpoint, FAMILIES))
     paths = jobs.report(s2, week="2026-W48", out=tmp_path / "r2", now=NOW)
     assert "Whole Hub" not in next(p for p in paths if p.suffix == ".md").read_text()
+
+
+def test_cli_census_and_import_of_a_dump(tmp_path, hub, world):
+    from click.testing import CliRunner
+
+    from tracker.cli import cli
+
+    cfg = write_config(tmp_path, hub.endpoint, FAMILIES)
+    env = {"TRACKER_NOW": "2026-12-01T03:00:00Z"}
+    res = CliRunner().invoke(cli, ["census", "--config", str(cfg), "--no-progress"], env=env)
+    assert res.exit_code == 0, res.output
+    assert f"ok: {len(world.snapshot())} models" in res.output and f"{DANGLING} dangling parents" in res.output
+    dump = tmp_path / "models.parquet"
+    _dump(world, dump)
+    res = CliRunner().invoke(cli, ["import", "--config", str(cfg), str(dump)])
+    assert res.exit_code == 1 and "--taken-at" in res.output and "Traceback" not in res.output
+    res = CliRunner().invoke(cli, ["import", "--config", str(cfg), str(dump), "--taken-at", "2026-08-07T06:00:00Z"])
+    assert res.exit_code == 0 and "census of 20260807" in res.output, res.output
+    days = Warehouse(tmp_path / "warehouse").read("SELECT day, source FROM census_stats ORDER BY day")
+    assert [(str(d.date()), s) for d, s in days.itertuples(index=False)] == [("2026-08-07", "import"),
+                                                                            ("2026-12-01", "listing")]
