@@ -23,6 +23,7 @@ FORBIDDEN = {
     "lineage": {"cli", "daemon", "jobs", "hub", "warehouse", "trends", "report", "status", "config", "records"},
     "census_tables": {"cli", "daemon", "jobs", "hub", "warehouse", "trends", "report", "status", "config"},
     "census_store": {"cli", "daemon", "jobs", "hub", "trends", "report", "status"},
+    "census_read": {"cli", "daemon", "jobs", "hub", "trends", "report", "status"},
 }
 
 

@@ -205,9 +205,9 @@ def backfill(settings: Settings, *, families: list[str] | None = None, since: dt
     run_id, day, wh = job.run_id, job.day, job.wh
     hub = hub or hubmod.Hub(settings.hub)
     chosen = job.families(families)
-    from tracker import census_store
+    from tracker import census_read
 
-    held = census_store.latest_tree(wh, chosen)  # a census holds every child already: no request at all
+    held = census_read.latest_tree(wh, chosen)  # a census holds every child already: no request at all
     if held is not None:
         members, have, census_created, census_day = held
         todo = []

@@ -8,7 +8,7 @@ from typing import Any
 
 import pandas as pd
 
-from tracker import census_store, trends
+from tracker import census_read, trends
 from tracker.config import Settings
 from tracker.jobs.common import _Job, log, utcnow
 from tracker.warehouse import Warehouse
@@ -155,7 +155,7 @@ def report(settings: Settings, *, week: str | None = None, out: str | os.PathLik
 def _whole_hub(wh: Warehouse, until: dt.date):
     from tracker.report.whole_hub import WholeHub
 
-    held = census_store.report_data(wh, until)
+    held = census_read.report_data(wh, until)
     return WholeHub(**held) if held is not None else None
 
 
