@@ -294,9 +294,6 @@ def export(settings, fmt, out, since):
         click.echo(res.summary())
 
 
-READ_ONLY_TYPES = {"SELECT", "EXPLAIN"}
-
-
 @cli.command()
 @click.argument("query")
 @click.option("-p", "--param", "params", nargs=2, multiple=True, metavar="NAME VALUE",
@@ -306,7 +303,9 @@ READ_ONLY_TYPES = {"SELECT", "EXPLAIN"}
 def sql(settings, query, params, fmt):
     """Run a read-only SQL query against the warehouse and print the result.
 
-    QUERY is SQL text, or - to read it from standard input. Statements that write are refused.
+    QUERY is SQL text, or - to read it from standard input. Only queries run (SELECT, WITH, FROM,
+    DESCRIBE, SUMMARIZE, SHOW, EXPLAIN [ANALYZE] SELECT); they may read the warehouse folder and
+    nothing else, and cannot write a file, attach a database, load an extension or change a setting.
 
     \b
     Examples:
@@ -316,28 +315,20 @@ def sql(settings, query, params, fmt):
     """
     import duckdb
 
+    from tracker import sandbox
     from tracker.warehouse import Warehouse
 
     text = sys.stdin.read() if query == "-" else query
     try:
-        statements = duckdb.extract_statements(text)
-    except duckdb.Error as exc:
-        _fail(f"the query does not parse: {exc}")
-    if not statements:
-        _fail("no SQL statement given")
-    for st in statements:
-        kind = getattr(st.type, "name", str(st.type)).upper()
-        if kind not in READ_ONLY_TYPES:
-            _fail(f"`tracker sql` is read-only: a {kind} statement was refused. Query the views (see the README's "
-                  "'The warehouse' section); to change data, use the tracker's commands.")
+        statements = sandbox.check(text)
+    except sandbox.Refused as exc:
+        _fail(str(exc))
     bound = dict(params) if params else None
     wh = Warehouse(settings.warehouse)
     with wh.connect() as con:
+        sandbox.lock(con, wh.root)
         try:
-            for st in statements[:-1]:
-                con.execute(st, bound) if bound else con.execute(st)
-            last = statements[-1]
-            df = (con.execute(last, bound) if bound else con.execute(last)).df()
+            df = sandbox.run(con, statements, bound)
         except duckdb.Error as exc:
             _fail(f"{str(exc).splitlines()[0]}\n  (views: runs, snapshots, models_latest, family_daily, quarantine; "
                   "see README 'The warehouse')")
