@@ -129,3 +129,36 @@ def test_sql_reads_only_the_warehouse(collected, monkeypatch, tmp_path):
     res = _sql(path, f"select count(*) n from read_parquet('{s.warehouse}/runs/*/*.parquet')")
     assert res.exit_code == 0 and res.output.splitlines()[1] == "1"  # the one collect (the seed file is empty)
     assert _sql(path, "EXPLAIN ANALYZE select count(*) from family_daily").exit_code == 0
+
+
+# ---------------------------------------------------------------------------------------------
+# The machine: config mistakes that used to pass (§6.1 case 14)
+
+GOOD_FAMILY = "  - {name: qwen, authors: [Qwen], region: china}\n"
+
+
+@pytest.mark.parametrize("text, key, right", [
+    ("families:\n  - {name: llama, authors: [meta-llama], region: us}\nfamilies:\n" + GOOD_FAMILY,
+     "families", "Merge them into one block"),
+    ("hub:\n  timeout_s: 5\n  timeout_s: 6\nfamilies:\n" + GOOD_FAMILY, "timeout_s", "line 3 and line 4"),
+    ("families:\n" + GOOD_FAMILY + "schedule:\n  collect: \"0 6 31 2 *\"\n", "schedule.collect", "0 6 28 2 *"),
+    ("families:\n" + GOOD_FAMILY + "hub:\n  budget_s: .inf\n", "hub.budget_s", "budget_s: 900"),
+    ("families:\n" + GOOD_FAMILY + "hub:\n  timeout_s: .nan\n", "hub.timeout_s", "timeout_s: 30"),
+    ("families:\n" + GOOD_FAMILY + "warehouse_min_free_mb: -.inf\n", "warehouse_min_free_mb", "200"),
+    ("families:\n" + GOOD_FAMILY + "quality: {all_time_jump_factor: .inf}\n", "quality.all_time_jump_factor", "100"),
+])
+def test_config_errors_exit_2_with_file_key_and_a_right_value(tmp_path, text, key, right):
+    wh = tmp_path / "wh"
+    p = tmp_path / "c.yaml"
+    p.write_text(f"warehouse: {wh}\n" + text)
+    res = CliRunner().invoke(cli, ["collect", "--config", str(p)])
+    assert res.exit_code == 2, res.output
+    assert f"{p}: " in res.output and key in res.output and right in res.output
+    assert "Traceback" not in res.output
+    assert not wh.exists()  # nothing ran: no warehouse, hence no runs row either
+
+
+def test_a_crontab_that_fires_rarely_is_accepted(tmp_path):
+    p = tmp_path / "c.yaml"
+    p.write_text("families:\n" + GOOD_FAMILY + "schedule:\n  collect: \"0 6 29 2 *\"\n")
+    assert config.load(p).schedule["collect"] == "0 6 29 2 *"
