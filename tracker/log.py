@@ -9,20 +9,15 @@ from __future__ import annotations
 
 import logging
 import os
-import re
 import sys
 
 import structlog
 
-_TOKEN_RE = re.compile(r"hf_[A-Za-z0-9]{8,}")
-
+from tracker.redact import redact
 
 def _redact(value):
     if isinstance(value, str):
-        secret = os.environ.get("HF_TOKEN")
-        if secret and secret in value:
-            value = value.replace(secret, "***")
-        return _TOKEN_RE.sub("hf_***", value)
+        return redact(value)
     if isinstance(value, dict):
         return {k: _redact(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
