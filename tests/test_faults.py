@@ -34,9 +34,25 @@ LLAMA = {"name": "llama", "label": "Meta Llama", "authors": ["meta-llama"], "reg
 FAST = {"timeout_s": 0.5, "budget_s": 1.5}
 
 
+def _world() -> World:
+    return World(seed=5, models=1500, official={"Qwen": 150, "meta-llama": 30}, now="2026-08-10T06:00:00Z")
+
+
 @pytest.fixture(scope="module")
 def world():
-    return World(seed=5, models=1500, official={"Qwen": 60, "meta-llama": 30}, now="2026-08-10T06:00:00Z")
+    return _world()
+
+
+@pytest.fixture
+def own_world():
+    """A world of the test's own, for tests that delete or rename models."""
+    return _world()
+
+
+@pytest.fixture
+def own_hub(own_world):
+    with HubSim(own_world, page_size=25) as h:
+        yield h
 
 
 @pytest.fixture
@@ -162,3 +178,301 @@ def test_a_crontab_that_fires_rarely_is_accepted(tmp_path):
     p = tmp_path / "c.yaml"
     p.write_text("families:\n" + GOOD_FAMILY + "schedule:\n  collect: \"0 6 29 2 *\"\n")
     assert config.load(p).schedule["collect"] == "0 6 29 2 *"
+
+
+# ---------------------------------------------------------------------------------------------
+# A hostile or broken Hub (§6.1 cases 1-8 and the breaks of issue 11)
+
+
+def _collect(s, world, **kw):
+    t0 = time.monotonic()
+    run = jobs.collect(s, now=kw.pop("now", world.now), show_progress=False, **kw)
+    return run, time.monotonic() - t0
+
+
+def _truth(world, fam, at=None) -> dict:
+    return family_truth(world.snapshot(at), fam)
+
+
+def _assert_only_llama(s, world, run):
+    """Qwen failed whole, llama is stored whole and equal to the world's truth, the run is partial."""
+    assert run["status"] == "partial" and run["families_ok"] == 1 and run["families_failed"] == 1, run
+    fd = Warehouse(s.warehouse).query("select * from family_daily")
+    assert list(fd.family) == ["llama"]
+    assert int(fd.models[0]) == _truth(world, LLAMA)["models"] == _visible(s)
+    assert int(fd.downloads_all_time[0]) == _truth(world, LLAMA)["downloads_all_time"]
+    assert _runs(s).status.tolist() == ["partial"]
+
+
+def test_429_storm_fails_the_family_and_the_next_run_proceeds(tmp_path, world, hub):  # §6.1 case 1
+    s = _settings(tmp_path, hub, timeout_s=0.5, budget_s=3)
+    hub.faults.add("429=ratelimit,t=0,route=listing,author=Qwen")
+    run, took = _collect(s, world)
+    _assert_only_llama(s, world, run)
+    assert "qwen" in run["error"] and "rate limited" in run["error"]
+    assert took < 3 + 2
+    hub.faults.clear()
+    run2, _ = _collect(s, world, now=world.now + dt.timedelta(minutes=5))
+    assert run2["status"] == "ok" and _visible(s, "family_daily") == 2
+
+
+@pytest.mark.parametrize("mode", ["retry-after", "retry-after-date"])
+def test_retry_after_is_honoured_in_both_forms(tmp_path, world, hub, mode):  # §6.1 case 1
+    s = _settings(tmp_path, hub, [QWEN], timeout_s=1, budget_s=20)
+    hub.faults.add(f"429={mode},t=1,route=listing,page=2,times=1")
+    run, _ = _collect(s, world)
+    assert run["status"] == "ok" and _visible(s) == _truth(world, QWEN)["models"]
+    page2 = [r["time"] for r in hub.stats.requests if r["route"] == "listing" and r["page"] == 2]
+    assert len(page2) == 2
+    # Retry-After: 1 means wait 1 s (+1 s of the client's margin); without it the backoff would be 0.5 s
+    assert page2[1] - page2[0] >= 0.95, page2
+
+
+def test_5xx_mid_listing(tmp_path, world, hub):  # §6.1 case 2
+    s = _settings(tmp_path, hub, timeout_s=0.5, budget_s=4)  # room for two retries (0.5 s + 1 s)
+    hub.faults.add("status=503,route=listing,author=Qwen,page=2,times=2")
+    run, _ = _collect(s, world)
+    assert run["status"] == "ok" and _visible(s) == _truth(world, QWEN)["models"] + _truth(world, LLAMA)["models"]
+    hub.faults.add("status=500,route=listing,author=Qwen,page=2")  # permanent
+    run, _ = _collect(s, world, now=world.now + dt.timedelta(days=1))
+    assert run["status"] == "partial" and "HTTP 500" in run["error"]
+    days = Warehouse(s.warehouse).query("select family, count(*) n from family_daily group by family order by 1")
+    assert days.to_dict("records") == [{"family": "llama", "n": 2}, {"family": "qwen", "n": 1}]
+
+
+@pytest.mark.parametrize("fault", ["hang", "trickle=0.2"])
+def test_a_hung_or_trickling_hub_fails_the_family_within_its_budget(tmp_path, world, hub, fault):  # case 3
+    s = _settings(tmp_path, hub, timeout_s=1, budget_s=2)
+    hub.faults.add(f"{fault},route=listing,author=Qwen,page=2")
+    run, took = _collect(s, world)
+    _assert_only_llama(s, world, run)
+    assert "qwen" in run["error"]
+    if fault.startswith("trickle"):  # every byte came within the idle timeout: only the deadline stops it
+        assert "the Hub answered too slowly" in run["error"]
+    assert took < 2 + 1 + 1.5  # the budget, at most one idle timeout, llama and publishing
+
+
+@pytest.mark.parametrize("fault", ["truncate", "html"])
+def test_bad_bodies_are_retried_then_fail_the_family(tmp_path, world, hub, fault):  # §6.1 case 4
+    s = _settings(tmp_path, hub, timeout_s=0.5, budget_s=3)
+    hub.faults.add(f"{fault},route=listing,author=Qwen,page=2,times=1")  # once: the retry gets a good page
+    run, _ = _collect(s, world)
+    assert run["status"] == "ok" and _visible(s) == _truth(world, QWEN)["models"] + _truth(world, LLAMA)["models"]
+    hub.faults.clear()
+    hub.faults.add(f"{fault},route=listing,author=Qwen,page=2")
+    (tmp_path / "b").mkdir()
+    s2 = _settings(tmp_path / "b", hub, **FAST)
+    run, _ = _collect(s2, world)
+    _assert_only_llama(s2, world, run)
+    assert "not JSON" in run["error"]
+
+
+def test_a_deleted_model_ends_its_series_without_zeros(tmp_path, own_hub, own_world):
+    hub, world = own_hub, own_world  # §6.1 case 5
+    s = _settings(tmp_path, hub, [QWEN])
+    day1 = world.now
+    assert _collect(s, world, now=day1)[0]["status"] == "ok"
+    victim = sorted(Warehouse(s.warehouse).query("select model_id from snapshots").model_id)[0]
+    day2 = day1 + dt.timedelta(days=1)
+    world.delete(victim, at=day1 + dt.timedelta(hours=1))
+    world.set_time(day2)
+    try:
+        run = _collect(s, world, now=day2)[0]
+        want = _truth(world, QWEN)
+    finally:
+        world.set_time(day1)
+    assert run["status"] == "ok"
+    rows = Warehouse(s.warehouse).query("select day, downloads_30d from snapshots where model_id = $m", {"m": victim})
+    assert [d.date() for d in rows.day] == [day1.date()]  # the series ends; no zero row
+    fd = Warehouse(s.warehouse).query("select * from family_daily order by day").iloc[-1]
+    assert int(fd.models) == want["models"] and int(fd.downloads_all_time) == want["downloads_all_time"]
+    assert Warehouse(s.warehouse).query("select old_id from model_aliases").empty
+
+
+def test_a_renamed_model_keeps_one_series_and_an_alias(tmp_path, own_hub, own_world):
+    hub, world = own_hub, own_world  # §6.1 case 6 + issue break
+    s = _settings(tmp_path, hub, [QWEN])
+    day1, day2 = world.now, world.now + dt.timedelta(days=1)
+    assert _collect(s, world, now=day1)[0]["status"] == "ok"
+    old = sorted(Warehouse(s.warehouse).query("select model_id from snapshots").model_id)[1]
+    new = old + "-renamed"
+    before = world.snapshot(day1)
+    world.rename(old, new, at=day1 + dt.timedelta(hours=1))
+    world.set_time(day2)
+    try:
+        run = _collect(s, world, now=day2)[0]
+        after = world.snapshot(day2)
+    finally:
+        world.set_time(day1)
+    assert run["status"] == "ok"
+    wh = Warehouse(s.warehouse)
+    aliases = wh.query("select * from model_aliases")
+    assert aliases.to_dict("records") == [{"old_id": old, "new_id": new, "detected_on": pd.Timestamp(day2.date())}]
+    series = wh.model_series([new])
+    assert [d.date() for d in series.day] == [day1.date(), day2.date()]  # one series under one key
+    # the day's downloads count the renamed model as the same model (truth: the world's rows joined on _id)
+    qwen0, qwen1 = (b[b.author == "Qwen"].set_index("_id") for b in (before, after))
+    common = qwen1.index.intersection(qwen0.index)
+    created_after = qwen1[(qwen1.created_at > pd.Timestamp(day1)) & ~qwen1.index.isin(qwen0.index)]
+    want = int((qwen1.loc[common, "downloads_all_time"] - qwen0.loc[common, "downloads_all_time"]).clip(lower=0).sum()
+               + created_after.downloads_all_time.sum())
+    got = wh.query("select downloads_day from family_daily where day = $d", {"d": day2.date()}).downloads_day[0]
+    assert round(got) == want
+
+
+@pytest.mark.parametrize("value, why", [
+    (str(2**63), "above 2^53"), ("1" + "0" * 30, "above 2^53"), (str(2**63 - 1), "above 2^53"),
+    ("-5", "negative"), ("12.5", "float"),
+])
+def test_an_absurd_count_is_quarantined_and_the_family_stored(tmp_path, world, hub, value, why):  # case 7
+    s = _settings(tmp_path, hub, [QWEN])
+    hub.faults.add(f"huge,field=downloads,value={value},items=1,times=1,route=listing")
+    run, _ = _collect(s, world)
+    assert run["status"] == "ok", run
+    q = Warehouse(s.warehouse).query("select * from quarantine")
+    assert len(q) == 1 and why in q.reason[0] and q.family[0] == "qwen"
+    fd = Warehouse(s.warehouse).query("select * from family_daily").iloc[0]
+    want = _truth(world, QWEN)
+    assert int(fd.models) == want["models"] - 1 == _visible(s)
+
+
+def test_sums_that_would_overflow_fail_only_their_family(tmp_path):  # issue break: the family sum overflows
+    w = World(seed=2, models=1700, official={"Qwen": 1100, "meta-llama": 20}, now="2026-08-10")
+    assert _truth(w, QWEN)["models"] >= 1024  # 1024 counts of 2^53 sum to 2^63: one more than a BIGINT holds
+    with HubSim(w, page_size=500) as hub:
+        s = _settings(tmp_path, hub, page_size=500)
+        hub.faults.add(f"huge,field=downloads,value={2**53},items=0,route=listing,author=Qwen")
+        run, _ = _collect(s, w)
+        _assert_only_llama(s, w, run)
+        assert "does not fit a 64-bit integer" in run["error"]
+
+
+@pytest.mark.parametrize("bad_id", ["Qwen/..", "../x", "other-org/model", "Qwen/a--b"])
+def test_ids_the_hub_refuses_are_quarantined(tmp_path, world, hub, bad_id):  # issue break: ids
+    s = _settings(tmp_path, hub, [QWEN])
+    hub.faults.add(f"corrupt,field=id,value={bad_id},items=1,times=1,route=listing")
+    run, _ = _collect(s, world)
+    assert run["status"] == "ok"
+    wh = Warehouse(s.warehouse)
+    q = wh.query("select * from quarantine")
+    assert q.model_id.tolist() == [bad_id] and ("not by Qwen" in q.reason[0] or "does not allow" in q.reason[0]
+                                                or "owner/name" in q.reason[0])
+    assert wh.query("select count(*) n from snapshots where model_id = $m", {"m": bad_id}).n[0] == 0
+    assert _visible(s) == _truth(world, QWEN)["models"] - 1
+
+
+def test_an_all_time_jump_is_flagged_and_left_out_of_downloads_day(tmp_path, own_hub, own_world):
+    hub, world = own_hub, own_world  # case 8
+    s = _settings(tmp_path, hub, [QWEN])
+    day1, day2 = world.now, world.now + dt.timedelta(days=1)
+    assert _collect(s, world, now=day1)[0]["status"] == "ok"
+    world.set_time(day2)
+    try:
+        first = json.loads(_page1(hub))[0]  # the item the fault will alter: the first of page 1
+        hub.faults.add(f"huge,field=downloadsAllTime,value={first['downloadsAllTime'] * 10**6 + 1000**3},"
+                       "items=1,route=listing,page=1")
+        run = _collect(s, world, now=day2)[0]
+        before, after = world.snapshot(day1), world.snapshot(day2)
+    finally:
+        world.set_time(day1)
+    assert run["status"] == "ok"
+    wh = Warehouse(s.warehouse)
+    q = wh.query("select * from quality where issue = 'all_time_jump'")
+    assert q.model_id.tolist() == [first["id"]] and q.day[0].date() == day2.date()
+    b, a = (x[x.author == "Qwen"].set_index("id") for x in (before, after))
+    common = a.index.intersection(b.index).drop(first["id"])
+    new = a[(a.created_at > pd.Timestamp(day1)) & ~a.index.isin(b.index)]
+    want = int((a.loc[common, "downloads_all_time"] - b.loc[common, "downloads_all_time"]).clip(lower=0).sum()
+               + new.downloads_all_time.sum())
+    got = wh.query("select downloads_day from family_daily where day = $d", {"d": day2.date()}).downloads_day[0]
+    assert round(got) == want
+
+
+def _page1(hub) -> str:
+    import httpx2
+
+    from tracker.hub import LISTING_EXPAND
+
+    r = httpx2.get(f"{hub.endpoint}/api/models", params={"author": "Qwen", "sort": "createdAt", "limit": 25,
+                                                         "expand": list(LISTING_EXPAND)})
+    return r.text
+
+
+@pytest.mark.parametrize("fault, words", [
+    ("loop,route=listing,author=Qwen,page=2", "repeated a cursor"),
+    ("loop=fresh,route=listing,author=Qwen", "same page twice"),
+])
+def test_a_looping_listing_fails_the_family_at_once(tmp_path, world, hub, fault, words):  # issue break
+    s = _settings(tmp_path, hub, **{"timeout_s": 1, "budget_s": 30})
+    hub.faults.add(fault)
+    run, took = _collect(s, world)
+    _assert_only_llama(s, world, run)
+    assert words in run["error"]
+    qwen_pages = [r for r in hub.stats.requests if r["route"] == "listing" and r["author"] == "Qwen"]
+    assert len(qwen_pages) <= 3 and took < 5  # at once, not at the 30 s budget
+
+
+def test_a_listing_past_the_model_cap_fails_the_family(tmp_path, world, hub):  # issue break: model cap
+    s = _settings(tmp_path, hub, max_models=_truth(world, QWEN)["models"] - 1)
+    run, _ = _collect(s, world)
+    assert run["status"] == "partial" and "hub.max_models" in run["error"] and "qwen" in run["error"]
+    assert Warehouse(s.warehouse).query("select family from family_daily").family.tolist() == ["llama"]
+
+
+def test_a_foreign_next_link_gets_no_token(tmp_path, world, hub, monkeypatch):  # issue break: token origin
+    monkeypatch.setenv("HF_TOKEN", SECRET)
+    with HubSim(World(seed=1, models=200, now="2026-08-10")) as foreign:
+        s = _settings(tmp_path, hub)
+        hub.faults.add(f"foreign,url={foreign.endpoint},route=listing,author=Qwen,page=1")
+        run, _ = _collect(s, world)
+        assert foreign.stats.total == 0  # not followed at all, so the token went nowhere else
+    _assert_only_llama(s, world, run)
+    assert "another origin" in run["error"]
+    assert any(r["client"] == f"token:{SECRET}" for r in hub.stats.requests)  # the endpoint did get it
+
+
+def test_a_redirect_to_another_origin_drops_the_token(tmp_path, monkeypatch):  # issue break: token origin
+    """Below the paging checks, the transport itself never sends the token off the endpoint's origin."""
+    import http.server
+    import threading
+
+    from tracker.hub import Hub
+
+    monkeypatch.setenv("HF_TOKEN", SECRET)
+    with HubSim(World(seed=1, models=200, now="2026-08-10")) as foreign:
+        class Redirect(http.server.BaseHTTPRequestHandler):
+            def do_GET(self):  # noqa: N802
+                self.send_response(307)
+                self.send_header("Location", f"{foreign.endpoint}{self.path}")
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *a):
+                pass
+
+        srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Redirect)
+        threading.Thread(target=srv.serve_forever, daemon=True).start()
+        try:
+            s = _settings(tmp_path, hub=type("H", (), {"endpoint": f"http://127.0.0.1:{srv.server_address[1]}"}))
+            model = World(seed=1, models=200, now="2026-08-10").snapshot().id[0]
+            assert Hub(s.hub).current_id(model) == model
+        finally:
+            srv.shutdown()
+        assert foreign.stats.total == 1 and foreign.stats.requests[0]["client"].startswith("ip:")
+
+
+def test_a_hub_error_that_echoes_the_token_is_stored_and_shown_redacted(tmp_path, world, hub, monkeypatch):
+    monkeypatch.setenv("HF_TOKEN", SECRET)
+    path = write_config(tmp_path, hub.endpoint, [QWEN, LLAMA], page_size=25, **FAST)
+    hub.faults.add("echo,status=403,route=listing,author=Qwen")
+    res = CliRunner().invoke(cli, ["collect", "--config", str(path)])
+    assert res.exit_code == 1 and "403" in res.output
+    s = config.load(path)
+    stored = _runs(s).error[0]
+    assert "Invalid credentials" in stored and SECRET not in stored and SECRET[3:] not in stored
+    assert SECRET not in res.output
+    for args in (["status"], ["status", "--json"]):
+        out = CliRunner().invoke(cli, [*args, "--config", str(path)])
+        assert out.exit_code == 0 and "Invalid credentials" in out.output and SECRET not in out.output
+    monkeypatch.delenv("HF_TOKEN")  # a reader without the token in its environment still sees it redacted
+    assert SECRET not in CliRunner().invoke(cli, ["status", "--json", "--config", str(path)]).output

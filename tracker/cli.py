@@ -18,7 +18,9 @@ CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
 
 def _fail(message: str, code: int = 1) -> None:
-    click.echo(f"error: {message}", err=True)
+    from tracker.redact import redact
+
+    click.echo(f"error: {redact(message)}", err=True)
     sys.exit(code)
 
 
@@ -39,10 +41,17 @@ def with_settings(fn):
         try:
             return fn(settings, **kwargs)
         except Exception as exc:  # errors meant for users carry their own message
+            from tracker import machine
+            from tracker.jobs.snapshot import CollectFailed
             from tracker.warehouse import WarehouseError
 
             if isinstance(exc, (WarehouseError, config.ConfigError)):
                 _fail(str(exc), 2 if isinstance(exc, config.ConfigError) else 1)
+            if isinstance(exc, CollectFailed):
+                _fail(f"{exc} [run {exc.record['run_id']}, recorded as failed]")
+            paragraph = machine.explain(exc, settings.warehouse)
+            if paragraph is not None:  # a full disk, a fatal DuckDB error: no traceback
+                _fail(paragraph)
             raise
 
     return wrapper
@@ -63,9 +72,11 @@ def output_options(fn):
 
 def finish(run: dict, summary: str) -> None:
     """Print a job's one-line summary and its errors; exit 0 only when the run was fully ok."""
+    from tracker.redact import redact
+
     click.echo(f"{summary} [run {run['run_id']}]")
     if run["error"]:
-        click.echo(f"errors: {run['error']}", err=True)
+        click.echo(f"errors: {redact(run['error'])}", err=True)
     sys.exit(0 if run["status"] == "ok" else 1)
 
 

@@ -216,6 +216,9 @@ class _HubTransport(httpx2.BaseTransport):
         except BaseException as exc:
             pacer.release(*((headers_info.remaining, headers_info.reset_in_seconds) if headers_info else ()))
             call.attempts += 1
+            if (isinstance(exc, httpx2.TimeoutException) and deadline is not None
+                    and time.monotonic() + planned_wait(call.attempts, 0, httpx2.Headers()) > deadline):
+                raise call.too_slow(f"{request.url.path} did not answer within hub.timeout_s") from exc
             if isinstance(exc, httpx2.ConnectError):
                 call.connect_failures += 1
                 if stats is not None:
@@ -254,6 +257,7 @@ class _HubTransport(httpx2.BaseTransport):
             if secs is not None:  # an HTTP-date: http_backoff honours only seconds
                 headers["retry-after"] = str(secs)
         extensions = dict(response.extensions)
+        reason = f"HTTP {status}"
         if status == 200 and request.method == "GET":
             try:
                 extensions["tracker_json"] = json.loads(body)
@@ -262,6 +266,7 @@ class _HubTransport(httpx2.BaseTransport):
                 body = json.dumps({"error": f"the Hub answered 200 with a body that is not JSON "
                                             f"(starts {start!r})"}).encode()
                 status = 502
+                reason = f"a 200 whose body is not JSON (starts {start[:40]!r})"
                 headers["content-type"] = "application/json"
         if stats is not None:
             stats.bump("answered")
@@ -273,7 +278,7 @@ class _HubTransport(httpx2.BaseTransport):
             call.attempts += 1
             wait = planned_wait(call.attempts, status, headers)
             if call.deadline is not None and time.monotonic() + wait > call.deadline:
-                what = "rate limited" if status == 429 else f"HTTP {status}"
+                what = "rate limited" if status == 429 else reason
                 raise call.too_slow(f"{what}, and the next try would start {wait:.0f} s later")
         headers["content-length"] = str(len(body))
         return httpx2.Response(status, headers=headers, content=body, request=request, extensions=extensions)

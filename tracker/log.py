@@ -13,20 +13,10 @@ import sys
 
 import structlog
 
-from tracker.redact import redact
-
-def _redact(value):
-    if isinstance(value, str):
-        return redact(value)
-    if isinstance(value, dict):
-        return {k: _redact(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return type(value)(_redact(v) for v in value)
-    return value
-
+from tracker.redact import redact_all
 
 def redact_tokens(_logger, _name, event_dict):
-    return {k: _redact(v) for k, v in event_dict.items()}
+    return redact_all(event_dict)
 
 
 def configure(json: bool | None = None, level: str | None = None) -> None:

@@ -37,3 +37,14 @@ def redact(text):
         text = text.replace(s, "***")
     text = _TOKEN_RE.sub("hf_***", text)
     return _BEARER_RE.sub(r"\1***", text)
+
+
+def redact_all(value):
+    """`redact` applied to every string inside dicts, lists and tuples."""
+    if isinstance(value, str):
+        return redact(value)
+    if isinstance(value, dict):
+        return {k: redact_all(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return type(value)(redact_all(v) for v in value)
+    return value

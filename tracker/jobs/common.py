@@ -48,6 +48,25 @@ class _Job:
         self.taken_at = pd.Timestamp(self.started).tz_convert("UTC").as_unit("us")  # as stored
         self.day = self.started.astimezone(dt.UTC).date()
         self.wh = Warehouse(settings.warehouse)
+        self._preflight()
+
+    def _preflight(self) -> None:
+        """Before anything: remove dead runs' temporary files, refuse to start on a nearly full disk
+        (recorded as a failed run, so that `tracker status` and the daemon see it), create the layout."""
+        from tracker import machine
+
+        removed = machine.remove_leftovers(self.wh.root)
+        if removed:
+            log.info("removed temporary files of dead runs", files=len(removed), warehouse=str(self.wh.root))
+        try:
+            machine.check_space(self.wh.root, self.settings.warehouse_min_free_mb)
+        except machine.LowDiskSpace as exc:
+            try:
+                self.wh.ensure()
+                self.wh.publish(self.record("failed", errors=[str(exc)]), self.day, {})
+            except Exception as exc2:  # noqa: BLE001 - not even the note fits: the message still goes out
+                log.error("could not record the refused run", error=str(exc2))
+            raise
         self.wh.ensure()
 
     def families(self, names: list[str] | None) -> list[Family]:
