@@ -476,3 +476,196 @@ def test_a_hub_error_that_echoes_the_token_is_stored_and_shown_redacted(tmp_path
         assert out.exit_code == 0 and "Invalid credentials" in out.output and SECRET not in out.output
     monkeypatch.delenv("HF_TOKEN")  # a reader without the token in its environment still sees it redacted
     assert SECRET not in CliRunner().invoke(cli, ["status", "--json", "--config", str(path)]).output
+
+
+# ---------------------------------------------------------------------------------------------
+# The machine (§6.1 cases 9-16)
+
+SMALL_DISK_SCRIPT = r"""
+import json, os, sys
+from click.testing import CliRunner
+from tracker.cli import cli
+from tracker.warehouse import Warehouse
+cfg, wh, filler, steps = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4].split(",")
+out = []
+for step in steps:
+    if step == "fill":  # leave no room on the little disk
+        st = os.statvfs(os.path.dirname(filler))
+        with open(filler, "wb") as fh:
+            fh.write(b"x" * (st.f_bavail * st.f_frsize))
+        out.append({"step": step})
+        continue
+    if step == "free":
+        os.unlink(filler)
+        out.append({"step": step})
+        continue
+    args = ["collect"] if step == "collect" else ["sql", "--csv", "select 1 AS one"]
+    res = CliRunner().invoke(cli, [*args, "--config", cfg])
+    try:
+        runs = Warehouse(wh).query("select status, error from runs order by started_at").to_dict("records")
+        rows = int(Warehouse(wh).query("select count(*) n from snapshots").n[0])
+    except Exception as exc:
+        runs, rows = f"unreadable: {exc}", None
+    out.append({"step": step, "code": res.exit_code, "output": res.output, "runs": runs, "rows": rows})
+print("RESULT" + json.dumps(out, default=str))
+"""
+
+
+def _on_a_small_disk(tmp_path, hub, size_kb: int, steps: list[str], **cfg) -> list[dict]:
+    """Run CLI steps with the warehouse on a tmpfs of `size_kb` (a private mount namespace)."""
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    wh = disk / "warehouse"
+    path = tmp_path / "config.yaml"
+    path.write_text(json.dumps({"warehouse": str(wh), "hub": {"endpoint": hub.endpoint, "page_size": 25, **FAST},
+                                "families": [QWEN, LLAMA], **cfg}))
+    mount = f"mount -t tmpfs -o size={size_kb}k tracker-test {disk}"
+    ns = ["unshare", "-m"] if os.geteuid() == 0 else ["unshare", "-Urm"]
+    probe = subprocess.run([*ns, "sh", "-c", mount], capture_output=True, text=True)
+    if probe.returncode != 0:
+        pytest.skip(f"cannot mount a small tmpfs here ({probe.stderr.strip()}); needs root or user namespaces")
+    import shlex
+
+    cmd = (f"{mount} && {shlex.quote(sys.executable)} -c {shlex.quote(SMALL_DISK_SCRIPT)} {path} {wh} "
+           f"{disk / 'filler'} {','.join(steps)}")
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
+    res = subprocess.run([*ns, "sh", "-c", cmd], capture_output=True, text=True, timeout=120, env=env)
+    line = [ln for ln in res.stdout.splitlines() if ln.startswith("RESULT")]
+    assert line, res.stdout[-2000:] + res.stderr[-2000:]
+    return json.loads(line[0][len("RESULT"):])
+
+
+def test_disk_full_mid_run_leaves_nothing_visible_and_a_clear_message(tmp_path, hub):  # §6.1 case 11
+    ok, fill, full, free, again = _on_a_small_disk(tmp_path, hub, 4096, ["collect", "fill", "collect", "free",
+                                                                        "collect"], warehouse_min_free_mb=0)
+    assert ok["code"] == 0 and ok["runs"][0]["status"] == "ok"
+    assert full["code"] == 1 and "Traceback" not in full["output"]
+    assert "is full" in full["output"] and "/disk/warehouse" in full["output"]
+    assert full["rows"] == ok["rows"]  # nothing of the failed run is visible
+    assert [r["status"] for r in full["runs"]][:1] == ["ok"] and all(r["status"] != "ok" for r in full["runs"][1:])
+    assert again["code"] == 0 and again["runs"][-1]["status"] == "ok" and again["rows"] == 2 * ok["rows"]
+
+
+def test_a_fresh_warehouse_on_a_full_disk_fails_with_one_paragraph(tmp_path, hub):  # §6.1 case 11
+    (res,) = _on_a_small_disk(tmp_path, hub, 256, ["sql"], warehouse_min_free_mb=0)
+    assert res["code"] == 1 and "Traceback" not in res["output"] and "FatalException" not in res["output"]
+    assert "/disk/warehouse" in res["output"] and ("full" in res["output"] or "fatal" in res["output"])
+    assert len(res["output"].strip().splitlines()) == 1
+
+
+def test_low_free_space_refuses_the_run_with_a_runs_row(tmp_path, world, hub):  # §6.1 case 11: preflight
+    path = write_config(tmp_path, hub.endpoint, [QWEN], page_size=25, **FAST)
+    path.write_text(path.read_text() + "warehouse_min_free_mb: 9000000\n")  # 9 TB: more than this disk has
+    res = CliRunner().invoke(cli, ["collect", "--config", str(path)])
+    assert res.exit_code == 1 and "warehouse_min_free_mb" in res.output and "MB free" in res.output
+    s = config.load(path)
+    runs = _runs(s)
+    assert runs.status.tolist() == ["failed"] and "refused" in runs.error[0]
+    assert _visible(s) == 0 and hub.stats.total == 0  # the Hub was never asked
+
+
+def _dead_pid() -> int:
+    p = subprocess.Popen([sys.executable, "-c", "pass"])
+    p.wait()
+    return p.pid
+
+
+def test_kill_9_mid_collect_leaves_nothing_and_the_next_run_cleans_up(tmp_path, world, hub):  # §6.1 case 10
+    path = write_config(tmp_path, hub.endpoint, [QWEN, LLAMA], page_size=25, timeout_s=5, budget_s=60)
+    s = config.load(path)
+    Warehouse(s.warehouse).ensure()
+    hub.faults.add("delay=0.3,route=listing")
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
+    child = subprocess.Popen([sys.executable, "-m", "tracker", "collect", "--config", str(path)], env=env,
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 20
+    while not hub.stats.of(route="listing") and time.monotonic() < deadline:
+        time.sleep(0.05)
+    time.sleep(0.5)
+    child.send_signal(signal.SIGKILL)
+    child.wait()
+    # what a kill inside a file write leaves: a temporary file named with the dead writer's PID
+    leftover = s.warehouse / "snapshots" / "2026-08-10" / f".x.parquet.{_dead_pid()}.abcdef.tmp"
+    leftover.parent.mkdir(parents=True, exist_ok=True)
+    leftover.write_bytes(b"PAR1 half a file")
+    mine = s.warehouse / "snapshots" / "2026-08-10" / f".y.parquet.{os.getpid()}.abcdef.tmp"
+    mine.write_bytes(b"a live writer's file")  # a running process's file is not touched
+    assert _runs(s).empty and _visible(s) == 0
+    hub.faults.clear()
+    run, _ = _collect(s, world)
+    assert run["status"] == "ok" and not leftover.exists() and mine.exists()
+    assert _runs(s).status.tolist() == ["ok"]
+    assert _visible(s) == _truth(world, QWEN)["models"] + _truth(world, LLAMA)["models"]
+
+
+def test_trend_tables_are_never_older_than_the_runs(tmp_path, world, hub):  # issue break: killed before derive
+    path = write_config(tmp_path, hub.endpoint, [QWEN, LLAMA], page_size=25)
+    s = config.load(path)
+    jobs.collect(s, now=world.now, show_progress=False)
+    # a run recorded but killed before its trend refresh (exactly what refresh_trends=False leaves)
+    jobs.collect(s, now=world.now + dt.timedelta(days=7), show_progress=False, refresh_trends=False)
+    stale = Warehouse(s.warehouse).query("select count(distinct week) n from family_weekly").n[0]
+    res = CliRunner().invoke(cli, ["sql", "--config", str(path), "--csv",
+                                   "select count(distinct week) n from family_weekly"])
+    assert res.exit_code == 0
+    assert stale == 1 and res.stdout.splitlines() == ["n", "2"]  # two ISO weeks of snapshots, 2026-W33 and W34
+
+
+def test_a_double_fire_is_idempotent(tmp_path, world, hub):  # §6.1 case 9 (clock jumps: a coalesced rerun)
+    s = _settings(tmp_path, hub)
+    for _ in range(2):
+        assert _collect(s, world)[0]["status"] == "ok"
+    fd = Warehouse(s.warehouse).query("select family, models from family_daily order by family")
+    assert fd.to_dict("records") == [{"family": "llama", "models": _truth(world, LLAMA)["models"]},
+                                     {"family": "qwen", "models": _truth(world, QWEN)["models"]}]
+
+
+def test_two_daemons_cannot_run_on_one_warehouse(tmp_path, world, hub):  # §6.1 case 12
+    from tracker.daemon import AlreadyRunning, DaemonLock
+
+    s = _settings(tmp_path, hub)
+    first = DaemonLock(s.warehouse)
+    first.acquire()
+    try:
+        with pytest.raises(AlreadyRunning, match=f"PID {os.getpid()}"):
+            DaemonLock(s.warehouse).acquire(wait_s=0.1)
+        assert _collect(s, world)[0]["status"] == "ok"  # the warehouse itself is not locked by it
+    finally:
+        first.release()
+    assert _runs(s).status.tolist() == ["ok"]
+
+
+def test_a_reader_holding_the_database_blocks_nothing(tmp_path, world, hub):  # §6.1 case 13
+    import duckdb
+
+    s = _settings(tmp_path, hub)
+    Warehouse(s.warehouse).ensure()
+    with duckdb.connect(str(Warehouse(s.warehouse).db_path), read_only=True) as reader:
+        assert _collect(s, world)[0]["status"] == "ok"
+        assert reader.execute("select count(*) from snapshots").fetchone()[0] == _visible(s) > 0
+
+
+def test_duplicate_records_in_one_batch_keep_the_last(tmp_path, world, hub):  # §6.1 case 15
+    path = write_config(tmp_path, hub.endpoint, [QWEN], page_size=25)
+    archive = tmp_path / "dump.json"
+    archive.write_text(json.dumps({"fetched_at": "2026-08-01T06:00:00Z", "models": [
+        {"id": "Qwen/a", "downloads": 1, "likes": 1}, {"id": "Qwen/b", "downloads": 5},
+        {"id": "Qwen/a", "downloads": 2, "likes": 3}]}))
+    res = CliRunner().invoke(cli, ["import", "--config", str(path), str(archive)])
+    assert res.exit_code == 0, res.output
+    got = Warehouse(config.load(path).warehouse).query(
+        "select model_id, downloads_30d, likes from snapshots order by model_id")
+    assert got.to_dict("records") == [{"model_id": "Qwen/a", "downloads_30d": 2, "likes": 3},
+                                      {"model_id": "Qwen/b", "downloads_30d": 5, "likes": None}]
+
+
+def test_a_write_failing_mid_publish_leaves_a_failed_run_and_nothing_visible(tmp_path, world, hub):  # case 16
+    s = _settings(tmp_path, hub)
+    Warehouse(s.warehouse).ensure()
+    (s.warehouse / "family_snapshots" / world.now.date().isoformat()).write_text("a file where a folder goes")
+    with pytest.raises(jobs.snapshot.CollectFailed) as err:
+        _collect(s, world)
+    assert err.value.record["status"] == "failed"
+    runs = _runs(s)
+    assert runs.status.tolist() == ["failed"] and "family_snapshots" in runs.error[0]
+    assert _visible(s) == 0 and _visible(s, "family_daily") == 0

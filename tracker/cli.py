@@ -48,7 +48,8 @@ def with_settings(fn):
             if isinstance(exc, (WarehouseError, config.ConfigError)):
                 _fail(str(exc), 2 if isinstance(exc, config.ConfigError) else 1)
             if isinstance(exc, CollectFailed):
-                _fail(f"{exc} [run {exc.record['run_id']}, recorded as failed]")
+                note = "recorded as failed" if exc.recorded else "not even its failure could be recorded"
+                _fail(f"{exc} [run {exc.record['run_id']}, {note}]")
             paragraph = machine.explain(exc, settings.warehouse)
             if paragraph is not None:  # a full disk, a fatal DuckDB error: no traceback
                 _fail(paragraph)
@@ -185,6 +186,11 @@ def report(settings, week, out, fmt):
         _fail(f"--format takes md, html or md,html (got '{fmt}')", 2)
     if week and not re.fullmatch(r"\d{4}-W(0[1-9]|[1-4]\d|5[0-3])", week):
         _fail(f"--week must be an ISO week like 2026-W34 (got '{week}')", 2)
+    from tracker.jobs.common import refresh_if_stale
+    from tracker.warehouse import Warehouse
+
+    Warehouse(settings.warehouse).ensure()
+    refresh_if_stale(settings)
     for path in jobs.report(settings, week=week, out=out, formats=formats):
         click.echo(str(path))
 
@@ -329,6 +335,8 @@ def sql(settings, query, params, fmt):
     from tracker import sandbox
     from tracker.warehouse import Warehouse
 
+    from tracker.jobs.common import refresh_if_stale
+
     text = sys.stdin.read() if query == "-" else query
     try:
         statements = sandbox.check(text)
@@ -336,6 +344,8 @@ def sql(settings, query, params, fmt):
         _fail(str(exc))
     bound = dict(params) if params else None
     wh = Warehouse(settings.warehouse)
+    wh.ensure()
+    refresh_if_stale(settings)  # the tracker's own code, before the user's SQL is sandboxed
     with wh.connect() as con:
         sandbox.lock(con, wh.root)
         try:
@@ -358,7 +368,11 @@ def status(settings, as_json, n_runs):
       tracker status --json | jq '.runs[0].status'
     """
     from tracker import status as status_mod
+    from tracker.jobs.common import refresh_if_stale
+    from tracker.warehouse import Warehouse
 
+    Warehouse(settings.warehouse).ensure()
+    refresh_if_stale(settings)
     info = status_mod.gather(settings, n_runs)
     if as_json:
         click.echo(json.dumps(info, indent=2, default=str))

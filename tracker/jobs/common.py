@@ -87,3 +87,26 @@ def _frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
         if col in df:
             df[col] = df[col].astype("Int64")
     return df
+
+
+def refresh_if_stale(settings: Settings) -> bool:
+    """Recompute the derived trend tables when a run was recorded after they were last written (a run
+    killed between its record and its trend refresh, or one told not to refresh): readers never see
+    trends older than the data. Returns whether it recomputed them."""
+    wh = Warehouse(settings.warehouse)
+    derived = [p for p in (wh.root / "derived").glob("*.parquet")]
+    runs = [p for p in (wh.root / "runs").glob("*/*.parquet") if p.parent.name != "_empty"]
+    if not derived or not runs:
+        return False
+    try:
+        newest_run = max(p.stat().st_mtime for p in runs)
+        oldest_table = min(p.stat().st_mtime for p in derived)
+    except FileNotFoundError:  # a concurrent job replaced a file
+        return False
+    if newest_run <= oldest_table:
+        return False
+    from tracker.jobs.trend import derive
+
+    log.info("the trend tables were older than the last run; recomputing them", warehouse=str(wh.root))
+    derive(settings, wh)
+    return True

@@ -96,9 +96,9 @@ class _SnapshotRun:
         self.errors.append(message if message.startswith(f"{fam.name}:") else f"{fam.name}: {message}")
         log.error("family failed", family=fam.name, error=message)
 
-    def record_failure(self, exc: BaseException) -> dict[str, Any]:
+    def record_failure(self, exc: BaseException) -> tuple[dict[str, Any], bool]:
         """Something outside any family failed (the disk, the warehouse): leave a failed `runs` row with
-        the message, if anything can still be written, and return it."""
+        the message, if anything can still be written. Returns the row and whether it was written."""
         from tracker import machine
 
         message = redact(machine.explain(exc, self.wh.root) or f"{type(exc).__name__}: {exc}")
@@ -108,7 +108,8 @@ class _SnapshotRun:
             self.wh.publish(run, self.day, {})
         except Exception as exc2:  # noqa: BLE001 - e.g. the disk is still full: the message still goes out
             log.error("could not record the failed run", error=redact(str(exc2)))
-        return run
+            return run, False
+        return run, True
 
     def add(self, fam: Family, checked: records.Checked) -> bool:
         """Add a family's checked records; more than 1% malformed fails the family (nothing stored)."""
@@ -182,9 +183,9 @@ def collect(settings: Settings, *, families: list[str] | None = None, now: dt.da
                         break
             record = run.publish(refresh_trends)
         except Exception as exc:  # noqa: BLE001 - whatever it was, the run is recorded with its message
-            record = run.record_failure(exc)
-            log.error("collect failed", error=record["error"])
-            raise CollectFailed(record) from exc
+            record, recorded = run.record_failure(exc)
+            log.error("collect failed", error=record["error"], recorded=recorded)
+            raise CollectFailed(record, recorded) from exc
         log.info("collect finished", status=record["status"], families_ok=record["families_ok"],
                  families_failed=record["families_failed"], models=record["models"], requests=record["requests"],
                  retries=record["retries"], seconds=round(time.monotonic() - run.t0, 2))
@@ -194,9 +195,9 @@ def collect(settings: Settings, *, families: list[str] | None = None, now: dt.da
 class CollectFailed(Exception):
     """A collect failed outside any family (disk, warehouse); its failed `runs` row is `record`."""
 
-    def __init__(self, record: dict[str, Any]):
+    def __init__(self, record: dict[str, Any], recorded: bool = True):
         super().__init__(record["error"])
-        self.record = record
+        self.record, self.recorded = record, recorded
 
 
 def _collect_one(run: _SnapshotRun, hub: hubmod.Hub, fam: Family, previous: list[str] | None,
