@@ -20,6 +20,10 @@ FORBIDDEN = {
     # leaves: the library adapters import no other tracker module
     "locks": {"cli", "daemon", "jobs", "hub", "warehouse", "trends", "report", "status", "config", "records", "cron"},
     "cron": {"cli", "daemon", "jobs", "hub", "warehouse", "trends", "report", "status", "config", "records", "locks"},
+    "sandbox": {"cli", "daemon", "jobs", "hub", "trends", "report", "status", "warehouse"},
+    "pacer": {"cli", "daemon", "jobs", "hub", "warehouse", "trends", "report", "status", "config", "records"},
+    "redact": {"cli", "daemon", "jobs", "hub", "warehouse", "trends", "report", "status", "config", "records"},
+    "machine": {"cli", "daemon", "jobs", "hub", "trends", "report", "status"},
 }
 
 
