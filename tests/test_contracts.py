@@ -1,6 +1,6 @@
 """Private parts of libraries the tracker relies on: each test fails loudly when the library changes them.
 
-* tracker/hub.py uses huggingface_hub.utils._http.hf_request_event_hook in its client factory (the
+* tracker/hub/transport.py uses huggingface_hub.utils._http.hf_request_event_hook in its client factory (the
   library's own per-request hook: offline mode, the X-Amzn-Trace-Id header).
 * tracker/hubsim/testing.py reads huggingface_hub.utils._http._GLOBAL_CLIENT_FACTORY and
   default_client_factory to restore the stock client.
