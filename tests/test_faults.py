@@ -160,7 +160,7 @@ GOOD_FAMILY = "  - {name: qwen, authors: [Qwen], region: china}\n"
     ("families:\n  - {name: llama, authors: [meta-llama], region: us}\nfamilies:\n" + GOOD_FAMILY,
      "families", "Merge them into one block"),
     ("hub:\n  timeout_s: 5\n  timeout_s: 6\nfamilies:\n" + GOOD_FAMILY, "timeout_s", "line 3 and line 4"),
-    ("families:\n" + GOOD_FAMILY + "schedule:\n  collect: \"0 6 31 2 *\"\n", "schedule.collect", "0 6 28 2 *"),
+    ("families:\n" + GOOD_FAMILY + "schedule:\n  collect: \"0 6 31 2 *\"\n", "schedule.collect", "0 6 * * *"),
     ("families:\n" + GOOD_FAMILY + "hub:\n  budget_s: .inf\n", "hub.budget_s", "budget_s: 900"),
     ("families:\n" + GOOD_FAMILY + "hub:\n  timeout_s: .nan\n", "hub.timeout_s", "timeout_s: 30"),
     ("families:\n" + GOOD_FAMILY + "warehouse_min_free_mb: -.inf\n", "warehouse_min_free_mb", "200"),

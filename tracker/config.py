@@ -354,9 +354,6 @@ def _parse_schedule(v: _Validator, s: Any) -> tuple[dict[str, str], int]:
             check_crontab(expr)  # syntax, and a string that never fires ("0 6 31 2 *")
         except CronError as exc:
             v.fail(f"schedule.{job}", str(exc), f'{job}: "0 6 * * *"   # minute hour day month weekday (0 and 7 = Sunday)')
-        if _next_fire(expr) is None:
-            v.fail(f"schedule.{job}", f"'{expr}' never fires (no such date in the next {NEVER_YEARS} years)",
-                   f'{job}: "0 6 28 2 *"   # minute hour day month weekday')
         out[job] = expr
     return out, jitter
 
@@ -383,16 +380,3 @@ def _parse_export(v: _Validator, e: Any, path: Path) -> ExportSettings | None:
     return ExportSettings(out=folder, format=fmt, days=days)
 
 
-NEVER_YEARS = 8  # a crontab with no fire time in this many years never fires (29 February fires every 4)
-
-
-def _next_fire(expr: str) -> dt.datetime | None:
-    """The first fire time after a fixed instant within NEVER_YEARS, or None (e.g. "0 6 31 2 *").
-
-    Asks tracker.cron for the next fire time (with whichever engine it uses) rather than reasoning
-    about the fields here."""
-    from tracker import cron
-
-    start = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
-    nxt = cron.next_fire(expr, start) if hasattr(cron, "next_fire") else cron.trigger(expr).get_next_fire_time(None, start)
-    return nxt if nxt is not None and nxt - start <= dt.timedelta(days=366 * NEVER_YEARS) else None
