@@ -101,15 +101,13 @@ def test_paced_by_the_quota_without_a_single_429(tmp_path):
         assert n > 3 * q
         hub.set_quota(anonymous=q, window_s=w)
         hub.stats.reset()
-        t0 = time.monotonic()
         run = jobs.tree(s, now=world.now, show_progress=False)
-        took = time.monotonic() - t0
         assert run["status"] == "ok", run["error"]
         statuses = [r["status"] for r in hub.stats.requests]
         assert statuses.count(429) == 0 and run["rate_limited"] == 0
         assert info_requests(hub) == n == run["requests"]
-        lower_bound = n / q * w
-        assert took <= 1.2 * lower_bound, (took, lower_bound)
+        # it waited for the window instead of drawing 429s; how close it runs to the quota's bound is
+        # bench/tree.py's figure (no timing thresholds in tests)
         assert run["quota_wait_s"] > 0
     assert got_per_family(s).loc["qwen", "derivatives"] == truth_per_family(world, fams).loc["qwen", "derivatives"]
 

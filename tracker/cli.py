@@ -18,7 +18,9 @@ CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
 
 def _fail(message: str, code: int = 1) -> None:
-    click.echo(f"error: {message}", err=True)
+    from tracker.redact import redact
+
+    click.echo(f"error: {redact(message)}", err=True)
     sys.exit(code)
 
 
@@ -39,10 +41,18 @@ def with_settings(fn):
         try:
             return fn(settings, **kwargs)
         except Exception as exc:  # errors meant for users carry their own message
+            from tracker import machine
+            from tracker.jobs.snapshot import CollectFailed
             from tracker.warehouse import WarehouseError
 
             if isinstance(exc, (WarehouseError, config.ConfigError)):
                 _fail(str(exc), 2 if isinstance(exc, config.ConfigError) else 1)
+            if isinstance(exc, CollectFailed):
+                note = "recorded as failed" if exc.recorded else "not even its failure could be recorded"
+                _fail(f"{exc} [run {exc.record['run_id']}, {note}]")
+            paragraph = machine.explain(exc, settings.warehouse)
+            if paragraph is not None:  # a full disk, a fatal DuckDB error: no traceback
+                _fail(paragraph)
             raise
 
     return wrapper
@@ -63,9 +73,11 @@ def output_options(fn):
 
 def finish(run: dict, summary: str) -> None:
     """Print a job's one-line summary and its errors; exit 0 only when the run was fully ok."""
+    from tracker.redact import redact
+
     click.echo(f"{summary} [run {run['run_id']}]")
     if run["error"]:
-        click.echo(f"errors: {run['error']}", err=True)
+        click.echo(f"errors: {redact(run['error'])}", err=True)
     sys.exit(0 if run["status"] == "ok" else 1)
 
 
@@ -209,6 +221,11 @@ def report(settings, week, out, fmt):
         _fail(f"--format takes md, html or md,html (got '{fmt}')", 2)
     if week and not re.fullmatch(r"\d{4}-W(0[1-9]|[1-4]\d|5[0-3])", week):
         _fail(f"--week must be an ISO week like 2026-W34 (got '{week}')", 2)
+    from tracker.jobs.common import refresh_if_stale
+    from tracker.warehouse import Warehouse
+
+    Warehouse(settings.warehouse).ensure()
+    refresh_if_stale(settings)
     for path in jobs.report(settings, week=week, out=out, formats=formats):
         click.echo(str(path))
 
@@ -343,9 +360,6 @@ def export(settings, fmt, out, since):
         click.echo(res.summary())
 
 
-READ_ONLY_TYPES = {"SELECT", "EXPLAIN"}
-
-
 @cli.command()
 @click.argument("query")
 @click.option("-p", "--param", "params", nargs=2, multiple=True, metavar="NAME VALUE",
@@ -355,7 +369,9 @@ READ_ONLY_TYPES = {"SELECT", "EXPLAIN"}
 def sql(settings, query, params, fmt):
     """Run a read-only SQL query against the warehouse and print the result.
 
-    QUERY is SQL text, or - to read it from standard input. Statements that write are refused.
+    QUERY is SQL text, or - to read it from standard input. Only queries run (SELECT, WITH, FROM,
+    DESCRIBE, SUMMARIZE, SHOW, EXPLAIN [ANALYZE] SELECT); they may read the warehouse folder and
+    nothing else, and cannot write a file, attach a database, load an extension or change a setting.
 
     \b
     Examples:
@@ -365,28 +381,24 @@ def sql(settings, query, params, fmt):
     """
     import duckdb
 
+    from tracker import sandbox
     from tracker.warehouse import Warehouse
+
+    from tracker.jobs.common import refresh_if_stale
 
     text = sys.stdin.read() if query == "-" else query
     try:
-        statements = duckdb.extract_statements(text)
-    except duckdb.Error as exc:
-        _fail(f"the query does not parse: {exc}")
-    if not statements:
-        _fail("no SQL statement given")
-    for st in statements:
-        kind = getattr(st.type, "name", str(st.type)).upper()
-        if kind not in READ_ONLY_TYPES:
-            _fail(f"`tracker sql` is read-only: a {kind} statement was refused. Query the views (see the README's "
-                  "'The warehouse' section); to change data, use the tracker's commands.")
+        statements = sandbox.check(text)
+    except sandbox.Refused as exc:
+        _fail(str(exc))
     bound = dict(params) if params else None
     wh = Warehouse(settings.warehouse)
+    wh.ensure()
+    refresh_if_stale(settings)  # the tracker's own code, before the user's SQL is sandboxed
     with wh.connect() as con:
+        sandbox.lock(con, wh.root)
         try:
-            for st in statements[:-1]:
-                con.execute(st, bound) if bound else con.execute(st)
-            last = statements[-1]
-            df = (con.execute(last, bound) if bound else con.execute(last)).df()
+            df = sandbox.run(con, statements, bound)
         except duckdb.Error as exc:
             _fail(f"{str(exc).splitlines()[0]}\n  (views: runs, snapshots, models_latest, family_daily, quarantine; "
                   "see README 'The warehouse')")
@@ -405,7 +417,11 @@ def status(settings, as_json, n_runs):
       tracker status --json | jq '.runs[0].status'
     """
     from tracker import status as status_mod
+    from tracker.jobs.common import refresh_if_stale
+    from tracker.warehouse import Warehouse
 
+    Warehouse(settings.warehouse).ensure()
+    refresh_if_stale(settings)
     info = status_mod.gather(settings, n_runs)
     if as_json:
         click.echo(json.dumps(info, indent=2, default=str))

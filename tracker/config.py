@@ -8,6 +8,8 @@ environment only).
 
 from __future__ import annotations
 
+import datetime as dt
+import math
 import os
 import re
 from dataclasses import dataclass, field
@@ -76,9 +78,17 @@ class HubSettings:
     endpoint: str | None = None  # None: huggingface_hub's default, which honours HF_ENDPOINT
     timeout_s: float = 30.0  # per HTTP request; the client itself has none
     page_size: int = 1000
-    budget_s: float = 900.0  # a family's listing gives up (and fails cleanly) after this long
+    budget_s: float = 900.0  # wall-clock deadline on a family's whole listing (then it fails cleanly)
     concurrency: int = 4  # parallel model_info requests of a tree run (the quota still paces them)
     tree_budget_s: float = 3600.0  # a tree run stops (keeping what it fetched) after this long
+    max_models: int = 200_000  # a listing that goes past this many models fails the family at once
+
+
+@dataclass(frozen=True)
+class QualitySettings:
+    # an all-time count that grows more than this many times (over max(previous, 1000)) in one
+    # interval is flagged `all_time_jump` and left out of downloads_day
+    all_time_jump_factor: float = 100.0
 
 
 @dataclass(frozen=True)
@@ -98,6 +108,8 @@ class Settings:
     schedule: dict[str, str] = field(default_factory=dict)
     schedule_jitter_s: int = 0
     export: ExportSettings | None = None
+    warehouse_min_free_mb: float = 200.0  # a run refuses to start with less free space than this
+    quality: QualitySettings = field(default_factory=QualitySettings)
 
     def family(self, name: str) -> Family:
         for fam in self.families:
@@ -121,10 +133,45 @@ def load(path: str | os.PathLike[str] | None = None) -> Settings:
             f"the repository ships a commented example in config.yaml."
         )
     try:
-        raw = yaml.safe_load(p.read_text(encoding="utf-8"))
+        raw = yaml.load(p.read_text(encoding="utf-8"), Loader=_StrictLoader)  # noqa: S506 (a SafeLoader)
+    except _DuplicateKey as exc:
+        example = ("families:\n      - {name: llama, authors: [meta-llama], region: us}\n"
+                   "      - {name: qwen, authors: [Qwen], region: china}" if exc.key == "families"
+                   else f"{exc.key}: <one value>   # once per block")
+        raise ConfigError(
+            f"{p}: {exc.key}: the key appears twice (line {exc.first} and line {exc.line}); YAML would silently "
+            f"keep only the second. Merge them into one block.\n  Example of a right value:\n    {example}") from None
     except yaml.YAMLError as exc:
         raise ConfigError(f"{p}: not valid YAML: {exc}") from None
     return parse(raw, p)
+
+
+class _DuplicateKey(yaml.YAMLError):
+    def __init__(self, key: str, first: int, line: int):
+        super().__init__(key)
+        self.key, self.first, self.line = key, first, line
+
+
+class _StrictLoader(yaml.SafeLoader):
+    """yaml.safe_load that refuses a mapping with the same key twice (PyYAML keeps the last one)."""
+
+    def construct_mapping(self, node, deep=False):
+        if isinstance(node, yaml.MappingNode):
+            self.flatten_mapping(node)
+            seen: dict[Any, int] = {}
+            for key_node, _value in node.value:
+                key = self.construct_object(key_node, deep=True)
+                line = key_node.start_mark.line + 1
+                try:
+                    first = seen.setdefault(key, line)
+                except TypeError:  # an unhashable key: the base class reports it
+                    continue
+                if first != line:
+                    raise _DuplicateKey(str(key), first, line)
+        return super().construct_mapping(node, deep=deep)
+
+
+_StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _StrictLoader.construct_mapping)
 
 
 def parse(raw: Any, path: Path) -> Settings:
@@ -132,7 +179,8 @@ def parse(raw: Any, path: Path) -> Settings:
     v = _Validator(path)
     if not isinstance(raw, dict):
         v.fail("", "the file must be a mapping with the keys warehouse, hub, families", "families: [...]")
-    v.keys(raw, "", {"warehouse", "hub", "families", "schedule", "export"}, required={"families"})
+    v.keys(raw, "", {"warehouse", "hub", "families", "schedule", "export", "warehouse_min_free_mb", "quality"},
+           required={"families"})
 
     wh = raw.get("warehouse", "warehouse/")
     if not isinstance(wh, str) or not wh.strip():
@@ -144,8 +192,21 @@ def parse(raw: Any, path: Path) -> Settings:
     hub = _parse_hub(v, raw.get("hub") or {})
     families = _parse_families(v, raw.get("families"))
     schedule, jitter = _parse_schedule(v, raw.get("schedule"))
+    free = v.number("warehouse_min_free_mb", raw.get("warehouse_min_free_mb", 200), 0, 10**7,
+                    "megabytes from 0 to 10000000", "warehouse_min_free_mb: 200")
+    quality = _parse_quality(v, raw.get("quality") or {})
     return Settings(path=path, warehouse=warehouse, hub=hub, families=families, schedule=schedule,
-                    schedule_jitter_s=jitter, export=_parse_export(v, raw.get("export"), path))
+                    schedule_jitter_s=jitter, export=_parse_export(v, raw.get("export"), path),
+                    warehouse_min_free_mb=float(free), quality=quality)
+
+
+def _parse_quality(v: "_Validator", q: Any) -> QualitySettings:
+    if not isinstance(q, dict):
+        v.fail("quality", f"must be a mapping, got {type(q).__name__}", "quality: {all_time_jump_factor: 100}")
+    v.keys(q, "quality", {"all_time_jump_factor"})
+    factor = v.number("quality.all_time_jump_factor", q.get("all_time_jump_factor", 100), 1.5, 1e9,
+                      "a factor from 1.5 to 1e9", "all_time_jump_factor: 100")
+    return QualitySettings(all_time_jump_factor=float(factor))
 
 
 class _Validator:
@@ -155,6 +216,15 @@ class _Validator:
     def fail(self, key: str, what: str, example: str) -> None:
         where = f"{self.path}: {key}" if key else str(self.path)
         raise ConfigError(f"{where}: {what}.\n  Example of a right value:\n    {example}")
+
+    def number(self, key: str, value: Any, lo: float, hi: float, what: str, example: str,
+               integer: bool = False) -> float:
+        """A finite number (a whole one if `integer`) within [lo, hi]; .inf and .nan are refused."""
+        ok = (not isinstance(value, bool) and isinstance(value, int if integer else (int, float))
+              and math.isfinite(value) and lo <= value <= hi)
+        if not ok:
+            self.fail(key, f"must be {what}, got {value!r}", example)
+        return value
 
     def keys(self, d: dict, prefix: str, allowed: set[str], required: set[str] = frozenset()) -> None:
         for k in d:
@@ -170,7 +240,7 @@ class _Validator:
 def _parse_hub(v: _Validator, h: Any) -> HubSettings:
     if not isinstance(h, dict):
         v.fail("hub", f"must be a mapping, got {type(h).__name__}", "hub: {timeout_s: 30, page_size: 1000}")
-    v.keys(h, "hub", {"endpoint", "timeout_s", "page_size", "budget_s", "concurrency", "tree_budget_s"})
+    v.keys(h, "hub", {"endpoint", "timeout_s", "page_size", "budget_s", "concurrency", "tree_budget_s", "max_models"})
     endpoint = h.get("endpoint")
     if endpoint is not None:
         u = urlparse(str(endpoint))
@@ -179,24 +249,22 @@ def _parse_hub(v: _Validator, h: Any) -> HubSettings:
                    "endpoint: http://127.0.0.1:8765   # or leave it out to use HF_ENDPOINT / huggingface.co")
         endpoint = str(endpoint).rstrip("/")
     timeout = h.get("timeout_s", 30)
-    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not 0 < timeout <= 600:
-        v.fail("hub.timeout_s", f"must be seconds between 0 and 600, got {timeout!r}", "timeout_s: 30")
+    v.number("hub.timeout_s", timeout, 0.01, 600, "seconds between 0 and 600", "timeout_s: 30")
     page = h.get("page_size", 1000)
     if isinstance(page, bool) or not isinstance(page, int) or not 1 <= page <= 1000:
         v.fail("hub.page_size", f"must be a whole number from 1 to 1000 (the Hub's maximum), got {page!r}",
                "page_size: 1000")
-    budget = h.get("budget_s", 900)
-    if isinstance(budget, bool) or not isinstance(budget, (int, float)) or budget < timeout:
-        v.fail("hub.budget_s", f"must be seconds, at least timeout_s ({timeout}), got {budget!r}", "budget_s: 900")
+    budget = v.number("hub.budget_s", h.get("budget_s", 900), timeout, 86400,
+                      f"seconds from timeout_s ({timeout}) to 86400", "budget_s: 900")
     conc = h.get("concurrency", 4)
     if isinstance(conc, bool) or not isinstance(conc, int) or not 1 <= conc <= 32:
         v.fail("hub.concurrency", f"must be a whole number from 1 to 32, got {conc!r}", "concurrency: 4")
-    tree_budget = h.get("tree_budget_s", 3600)
-    if isinstance(tree_budget, bool) or not isinstance(tree_budget, (int, float)) or tree_budget < timeout:
-        v.fail("hub.tree_budget_s", f"must be seconds, at least timeout_s ({timeout}), got {tree_budget!r}",
-               "tree_budget_s: 3600")
+    tree_budget = v.number("hub.tree_budget_s", h.get("tree_budget_s", 3600), timeout, 7 * 86400,
+                           f"seconds from timeout_s ({timeout}) to 604800", "tree_budget_s: 3600")
+    cap = v.number("hub.max_models", h.get("max_models", 200_000), 1, 10**8, "a whole number from 1 to 100000000",
+                   "max_models: 200000", integer=True)
     return HubSettings(endpoint=endpoint, timeout_s=float(timeout), page_size=page, budget_s=float(budget),
-                       concurrency=conc, tree_budget_s=float(tree_budget))
+                       concurrency=conc, tree_budget_s=float(tree_budget), max_models=cap)
 
 
 def _regex(v: _Validator, key: str, value: Any) -> re.Pattern[str] | None:
@@ -310,3 +378,5 @@ def _parse_export(v: _Validator, e: Any, path: Path) -> ExportSettings | None:
     if isinstance(days, bool) or not isinstance(days, int) or not 1 <= days <= 3660:
         v.fail("export.days", f"must be a whole number of days from 1 to 3660, got {days!r}", "days: 7")
     return ExportSettings(out=folder, format=fmt, days=days)
+
+

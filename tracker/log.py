@@ -9,29 +9,14 @@ from __future__ import annotations
 
 import logging
 import os
-import re
 import sys
 
 import structlog
 
-_TOKEN_RE = re.compile(r"hf_[A-Za-z0-9]{8,}")
-
-
-def _redact(value):
-    if isinstance(value, str):
-        secret = os.environ.get("HF_TOKEN")
-        if secret and secret in value:
-            value = value.replace(secret, "***")
-        return _TOKEN_RE.sub("hf_***", value)
-    if isinstance(value, dict):
-        return {k: _redact(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return type(value)(_redact(v) for v in value)
-    return value
-
+from tracker.redact import redact_all
 
 def redact_tokens(_logger, _name, event_dict):
-    return {k: _redact(v) for k, v in event_dict.items()}
+    return redact_all(event_dict)
 
 
 def configure(json: bool | None = None, level: str | None = None) -> None:

@@ -9,6 +9,8 @@ quarantine with the reason. Used by the collector and by `tracker import`.
 from __future__ import annotations
 
 import json
+import math
+import re
 from dataclasses import dataclass
 from typing import Any, Iterable
 
@@ -18,6 +20,11 @@ COUNT_FIELDS = (("downloads", "downloads_30d"), ("downloadsAllTime", "downloads_
 TEXT_FIELDS = (("pipeline_tag", "pipeline_tag"), ("library_name", "library_name"))
 TIME_FIELDS = (("createdAt", "created_at"), ("lastModified", "last_modified"))
 GATED_VALUES = {False: "false", "auto": "auto", "manual": "manual"}
+MAX_COUNT = 2**53  # above this a count is not a count (and a float would not even hold it exactly)
+INT64_MAX = 2**63 - 1
+# a Hub user/org or repo name as huggingface_hub's validate_repo_id accepts it: word characters, '-' and
+# '.', starting and ending with a letter, digit or '_', at most 96, no '--' or '..', not ending '.git'
+_NAME = re.compile(r"^(?=[A-Za-z0-9_])[A-Za-z0-9_.-]{0,96}(?<=[A-Za-z0-9_])$")
 
 
 @dataclass
@@ -38,13 +45,29 @@ def _is_int(v: Any) -> bool:
     return isinstance(v, int) and not isinstance(v, bool)
 
 
-def _problem(rec: dict) -> str | None:
+def bad_id(mid: Any, authors: Iterable[str] | None = None) -> str | None:
+    """Why `mid` is not a model id the Hub would accept (for one of `authors`, when given), or None."""
+    if not isinstance(mid, str) or mid.count("/") != 1 or not all(mid.split("/")):
+        return f"id {mid!r} is not of the form 'owner/name'"
+    owner, name = mid.split("/")
+    for part in (owner, name):
+        if not _NAME.match(part) or "--" in part or ".." in part or part.endswith(".git"):
+            return f"id {mid!r} has characters the Hub does not allow in a repo id"
+    if authors is not None:
+        wanted = {a.lower() for a in authors}
+        if owner.lower() not in wanted:
+            return f"id {mid!r} is not by {' or '.join(sorted(authors))}, the author it was listed for"
+    return None
+
+
+def _problem(rec: dict, authors: Iterable[str] | None = None) -> str | None:
     """Why a record cannot be stored as it is, or None."""
     mid = rec.get("id", rec.get("modelId"))
     if mid is None:
         return "no id"
-    if not isinstance(mid, str) or mid.count("/") != 1 or not all(mid.split("/")):
-        return f"id {mid!r} is not of the form 'owner/name'"
+    why = bad_id(mid, authors)
+    if why is not None:
+        return why
     for key, _col in COUNT_FIELDS:
         v = rec.get(key)
         if v is None:
@@ -53,9 +76,13 @@ def _problem(rec: dict) -> str | None:
             return f"{key} is {type(v).__name__} {v!r}, expected a non-negative integer"
         if v < 0:
             return f"{key} is negative ({v})"
+        if v > MAX_COUNT:
+            return f"{key} is {v}, above 2^53: not a plausible count"
     ts = rec.get("trendingScore")
     if ts is not None and (isinstance(ts, bool) or not isinstance(ts, (int, float))):
         return f"trendingScore is {type(ts).__name__} {ts!r}, expected a number"
+    if ts is not None and (not math.isfinite(ts) or abs(ts) > MAX_COUNT):
+        return f"trendingScore is {ts!r}, expected a finite number of at most 2^53"
     for key, _col in TEXT_FIELDS + TIME_FIELDS:
         v = rec.get(key)
         if v is not None and not isinstance(v, str):
@@ -66,6 +93,28 @@ def _problem(rec: dict) -> str | None:
     return None
 
 
+def sums_overflow(rows: pd.DataFrame) -> str | None:
+    """Why a family's sums would not fit the warehouse's 64-bit columns, or None. Each count is at most
+    2^53, so this takes over 1024 absurd records; the sums are exact Python integers here."""
+    for _key, col in COUNT_FIELDS:
+        total = sum(int(v) for v in rows[col].dropna())
+        if total > INT64_MAX:
+            return f"the sum of {col} over the family ({total}) does not fit a 64-bit integer"
+    return None
+
+
+def all_time_jumps(prev: pd.Series, cur: pd.Series, factor: float, floor: int = 1000) -> pd.Series:
+    """Which models' all-time count jumped implausibly: cur > factor * max(prev, floor).
+
+    `prev` and `cur` are all-time counts indexed by model (NA = unknown: never a jump). A count
+    under `floor` before is compared as `floor`, so a new model's first thousand downloads are not a jump.
+    """
+    p = pd.to_numeric(prev, errors="coerce").astype("Float64").reindex(cur.index)
+    c = pd.to_numeric(cur, errors="coerce").astype("Float64")
+    out = (c > factor * p.clip(lower=floor)).fillna(False)
+    return out.astype(bool)
+
+
 def _raw(rec: Any) -> str:
     try:
         return json.dumps(rec, sort_keys=True, default=str)
@@ -73,8 +122,10 @@ def _raw(rec: Any) -> str:
         return repr(rec)
 
 
-def check(records: Iterable[Any]) -> Checked:
-    """Split raw records into typed rows and quarantined ones; the last record of a duplicated id wins."""
+def check(records: Iterable[Any], authors: Iterable[str] | None = None) -> Checked:
+    """Split raw records into typed rows and quarantined ones; the last record of a duplicated id wins.
+    With `authors`, an id by anyone else (the author the listing was asked for) is quarantined."""
+    authors = tuple(authors) if authors is not None else None
     good: dict[str, dict] = {}
     bad: list[tuple[str | None, str, str]] = []
     total = 0
@@ -83,7 +134,7 @@ def check(records: Iterable[Any]) -> Checked:
         if not isinstance(rec, dict):
             bad.append((None, f"record is {type(rec).__name__}, not an object", _raw(rec)))
             continue
-        why = _problem(rec)
+        why = _problem(rec, authors)
         if why is not None:
             mid = rec.get("id")
             bad.append((mid if isinstance(mid, str) else None, why, _raw(rec)))

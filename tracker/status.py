@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from tracker.config import Settings
+from tracker.redact import redact_all
 from tracker.warehouse import Warehouse
 
 
@@ -27,7 +28,7 @@ def gather(settings: Settings, n_runs: int = 10) -> dict[str, Any]:
                        "FROM family_daily").df()
     rows = [{k: (None if _isna(v) else v) for k, v in r.items()} for r in runs.to_dict("records")]
     h = held.iloc[0].to_dict()
-    return {
+    return redact_all({  # errors stored before redaction existed, too
         "warehouse": str(wh.root),
         "database": str(wh.db_path),
         "size_bytes": wh.size_bytes(),
@@ -36,7 +37,7 @@ def gather(settings: Settings, n_runs: int = 10) -> dict[str, Any]:
         "days": int(h["days"]),
         "runs": rows,
         "schedule": _schedule(settings),
-    }
+    })
 
 
 def _schedule(settings: Settings) -> dict[str, Any]:

@@ -99,6 +99,10 @@ SCHEMAS: dict[str, pa.Schema] = {
         ("run_id", pa.string()), ("family", pa.string()), ("model_id", pa.string()), ("reason", pa.string()),
         ("raw", pa.string()),
     ]),
+    # renames a collect followed (the Hub redirects the old id): the series continues under one key
+    "aliases": pa.schema([
+        ("run_id", pa.string()), ("detected_on", pa.date32()), ("old_id", pa.string()), ("new_id", pa.string()),
+    ]),
 }
 SCHEMAS.update(CENSUS_SCHEMAS)  # the whole-Hub census's datasets (tracker/census_tables.py)
 
@@ -258,7 +262,7 @@ class Warehouse:
     # ---- writing ------------------------------------------------------------------------------
     @staticmethod
     def _write_atomic(table: pa.Table, dest: Path, options: dict[str, Any] | None = None) -> None:
-        tmp = dest.with_name(f".{dest.name}.{secrets.token_hex(3)}.tmp")
+        tmp = dest.with_name(f".{dest.name}.{os.getpid()}.{secrets.token_hex(3)}.tmp")  # pid: see machine.leftovers
         if options is not None:
             options = {"compression": "zstd", **options}
         elif "model_key" in table.column_names and "downloads_all_time" in table.column_names:
@@ -443,14 +447,17 @@ class Warehouse:
     ATTRS = ("author", "created_at", "last_modified", "pipeline_tag", "library_name", "gated")
 
     def store_models(self, rows: pd.DataFrame, run_id: str, taken_at: dt.datetime,
-                     day: dt.date) -> tuple[pd.DataFrame, dict[int, str]]:
+                     day: dt.date, renamed: dict[str, str] | None = None) -> tuple[pd.DataFrame, dict[int, str]]:
         """Give every model of `rows` (model_id + attributes) its stable integer key, and record the
-        attributes that are new or changed. Returns (model_id, model_key, created_at) for the rows, and
-        every known key's model id."""
+        attributes that are new or changed. A renamed model (`renamed`: old id -> new id) keeps its old
+        key. Returns (model_id, model_key, created_at) for the rows, and every known key's model id."""
         rows = rows.drop_duplicates("model_id", keep="last")
         with self.writer_lock():
             cur = self.model_versions()
             keys = dict(zip(cur.model_id, cur.model_key))
+            for old, new in (renamed or {}).items():
+                if old in keys and new not in keys:
+                    keys[new] = keys.pop(old)
             nxt = int(cur.model_key.max()) + 1 if len(cur) else 1
             new_ids = [m for m in rows.model_id if m not in keys]
             keys.update(zip(new_ids, range(nxt, nxt + len(new_ids))))

@@ -10,11 +10,16 @@ Spec grammar (``--faults``), rules separated by ``;``::
 
     RULE    := KIND [ "=" VALUE ] { "," KEY "=" VALUE }
     KIND    := 429 | status | hang | truncate | html | delay | corrupt
-    VALUE   := 429: the mode (ratelimit | retry-after | bare), status: the code, delay: seconds
+             | trickle | loop | foreign | huge | echo                     (hostile Hubs)
+    VALUE   := 429: the mode (ratelimit | retry-after | retry-after-date | bare), status: the code, delay and trickle:
+               seconds (per byte for trickle), loop: the mode (self | fresh)
     KEY     := route (listing|info|other|any) | author | page | model | path (substring)
-             | nth | times | prob | t (seconds announced by a 429) | status | mode | seconds
+             | nth | times | prob | t (seconds announced by a 429; retry-after-date sends them as an
+               HTTP-date) | status | mode | seconds
              | field, value, items (corrupt: set key `field` to the string `value`, or drop it when
-               no value is given, in `items` items of the body; 0 = all)
+               no value is given, in `items` items of the body; 0 = all; huge: the same with a JSON
+               number, default 2^63, field default downloads)
+             | url (foreign: the origin the next link points at)
 
 Examples::
 
@@ -28,6 +33,13 @@ Examples::
     html,route=info,times=1                   an HTML error page with status 200
     delay=0.5,route=listing                   every listing page takes 0.5 s longer
     corrupt,field=likes,value=12,times=1      one listing item gets "likes": "12" (a string)
+    trickle=0.2,route=listing                 headers at once, then the body one byte every 0.2 s
+    loop,route=listing,page=2                 page 2 links to itself (Link: the same URL)
+    loop=fresh,route=listing                  every page is page 1, linked with a new cursor each time
+    foreign,url=http://127.0.0.1:9999         the next link points at another origin
+    huge,field=downloadsAllTime,value=1e30    one item gets the JSON number 1e30
+    echo,status=403                           an error whose body and X-Error-Message echo the
+                                              request's Authorization header (a token leak)
 """
 
 from __future__ import annotations
@@ -37,9 +49,10 @@ import threading
 from dataclasses import dataclass
 from dataclasses import field as dc_field
 
-KINDS = ("429", "status", "hang", "truncate", "html", "delay", "corrupt")
+KINDS = ("429", "status", "hang", "truncate", "html", "delay", "corrupt", "trickle", "loop", "foreign", "huge", "echo")
+MODES_LOOP = ("self", "fresh")
 DROP = object()  # corrupt without a value: remove the field
-MODES_429 = ("ratelimit", "retry-after", "bare")
+MODES_429 = ("ratelimit", "retry-after", "retry-after-date", "bare")
 
 
 @dataclass
@@ -48,6 +61,7 @@ class Fault:
     status: int = 503
     mode: str = "ratelimit"  # for 429: ratelimit | retry-after | bare
     t: int = 1  # seconds announced by a 429 (RateLimit t= or Retry-After)
+    url: str | None = None  # foreign: the origin the next link points at
     seconds: float = 1.0  # for delay
     field: str | None = None  # for corrupt: the JSON key to alter in the response items
     value: object = DROP  # for corrupt: the value to put there (default: remove the key)
@@ -71,6 +85,14 @@ class Fault:
             raise ValueError(f"unknown 429 mode {self.mode!r}; expected one of {', '.join(MODES_429)}")
         if self.kind == "corrupt" and not self.field:
             raise ValueError("a corrupt fault needs field=<json key>")
+        if self.kind == "huge" and not self.field:
+            self.field = "downloads"
+        if self.kind == "loop" and self.mode not in MODES_LOOP:
+            self.mode = "self" if self.mode == "ratelimit" else self.mode  # the dataclass default
+            if self.mode not in MODES_LOOP:
+                raise ValueError(f"unknown loop mode {self.mode!r}; expected one of {', '.join(MODES_LOOP)}")
+        if self.kind == "echo" and self.status == 503:
+            self.status = 403
         if self.route not in ("any", "listing", "info", "other"):
             raise ValueError(f"unknown route {self.route!r}; expected any, listing, info or other")
 
@@ -88,11 +110,14 @@ class Fault:
         return True
 
     def spec(self) -> str:
-        head = {"429": f"429={self.mode}", "status": f"status={self.status}", "delay": f"delay={self.seconds}"}
+        head = {"429": f"429={self.mode}", "status": f"status={self.status}", "delay": f"delay={self.seconds}",
+                "trickle": f"trickle={self.seconds}", "loop": f"loop={self.mode}", "echo": f"echo,status={self.status}"}
         parts = [head.get(self.kind, self.kind)]
         if self.kind == "429":
             parts.append(f"t={self.t}")
-        if self.kind == "corrupt":
+        if self.kind == "foreign" and self.url:
+            parts.append(f"url={self.url}")
+        if self.kind in ("corrupt", "huge"):
             parts.append(f"field={self.field}")
             if self.value is not DROP:
                 parts.append(f"value={self.value}")
@@ -121,8 +146,10 @@ def parse_rule(text: str) -> Fault:
             kw["mode"] = value.strip()
         elif kind == "status":
             kw["status"] = int(value)
-        elif kind == "delay":
+        elif kind in ("delay", "trickle"):
             kw["seconds"] = float(value)
+        elif kind == "loop":
+            kw["mode"] = value.strip()
         else:
             raise ValueError(f"fault kind {kind!r} takes no value (got {parts[0]!r})")
     for p in parts[1:]:

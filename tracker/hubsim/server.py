@@ -156,10 +156,11 @@ class _Handler(BaseHTTPRequestHandler):
 
 
 class _Response:
-    __slots__ = ("status", "headers", "body", "hang")
+    __slots__ = ("status", "headers", "body", "hang", "trickle")
 
-    def __init__(self, status=200, body=b"", headers=None, hang=False):
+    def __init__(self, status=200, body=b"", headers=None, hang=False, trickle=0.0):
         self.status, self.body, self.headers, self.hang = status, body, headers or [], hang
+        self.trickle = trickle  # seconds between body bytes (a slow-loris Hub)
 
 
 def _json(obj) -> bytes:
@@ -324,7 +325,14 @@ class HubSim:
                           "Accept-Ranges,Content-Range,X-Linked-Size,X-Linked-ETag,X-Xet-Hash")
             h.send_header("Content-Length", str(len(resp.body)))
             h.end_headers()
-            if not head and resp.body:
+            if not head and resp.body and resp.trickle > 0:
+                h.wfile.flush()
+                for i in range(len(resp.body)):
+                    if self._stop.wait(resp.trickle):
+                        break
+                    h.wfile.write(resp.body[i:i + 1])
+                    h.wfile.flush()
+            elif not head and resp.body:
                 h.wfile.write(resp.body)
         except (BrokenPipeError, ConnectionResetError, OSError):
             h.close_connection = True
@@ -380,6 +388,10 @@ class HubSim:
                 return _Response(429, body, [("RateLimit", f'"api";r=0;t={fault.t}'), policy])
             if fault.mode == "retry-after":
                 return _Response(429, body, [("Retry-After", str(fault.t))])
+            if fault.mode == "retry-after-date":
+                from email.utils import formatdate
+
+                return _Response(429, body, [("Retry-After", formatdate(time.time() + fault.t, usegmt=True))])
             return _Response(429, body, [])
         if fault.kind == "status":
             return _Response(fault.status, _json({"error": f"hubsim injected fault: HTTP {fault.status}"}), rl)
@@ -387,6 +399,8 @@ class HubSim:
             return _Response(hang=True)
         if fault.kind == "html":
             return _Response(200, HTML_ERROR, rl + [("Content-Type", "text/html; charset=utf-8")])
+        if fault.kind in ("trickle", "loop", "foreign", "huge", "echo"):
+            return self._hostile(fault, rl, kind, model_id, rev, parts, query, token)
         if fault.kind == "corrupt":
             from .faults import DROP
 
@@ -411,6 +425,51 @@ class HubSim:
             hdrs = [(k, v) for k, v in full.headers if k.lower() != "link"]
             return _Response(200, body, rl + hdrs)
         raise ValueError(fault.kind)
+
+    def _hostile(self, fault, rl, kind, model_id, rev, parts, query, token) -> _Response:
+        """The answers of a hostile or broken Hub (see faults.py): trickle, loop, foreign, huge, echo."""
+        if fault.kind == "echo":
+            said = f"Bearer {token}" if token else "(no Authorization header)"
+            msg = f"Invalid credentials in Authorization header: {said}"
+            return _Response(fault.status, _json({"error": msg}), rl + [("X-Error-Message", msg)])
+        if fault.kind == "loop" and fault.mode == "fresh" and kind == "listing":
+            base = {k: v for k, v in query.items() if k != "cursor"}
+            from urllib.parse import urlencode
+
+            full = self._dispatch(kind, model_id, rev, urlsplit("/api/models?" + urlencode(base, doseq=True)),
+                                  base, token, False, "GET")
+            cursor = base64.b64encode(_json({"loop": fault.fired, "p": fault.fired + 1})).decode()
+            url = f"{self.endpoint}/api/models?" + urlencode(base, doseq=True) + "&cursor=" + quote(cursor, safe="")
+            hdrs = [(k, v) for k, v in full.headers if k.lower() != "link"] + [("Link", f'<{url}>; rel="next"')]
+            return _Response(full.status, full.body, rl + hdrs)
+        full = self._dispatch(kind, model_id, rev, parts, query, token, False, "GET")
+        hdrs = [(k, v) for k, v in full.headers if k.lower() != "link"]
+        link = next((v for k, v in full.headers if k.lower() == "link"), None)
+        if fault.kind == "trickle":
+            return _Response(full.status, full.body, rl + full.headers, trickle=fault.seconds)
+        if fault.kind == "loop":  # this very URL again
+            url = f"{self.endpoint}{parts.path}" + (f"?{parts.query}" if parts.query else "")
+            return _Response(full.status, full.body, rl + hdrs + [("Link", f'<{url}>; rel="next"')])
+        if fault.kind == "foreign":
+            there = (fault.url or "http://127.0.0.1:9").rstrip("/")
+            target = link[link.index("<") + 1:link.index(">")] if link else f"{self.endpoint}{parts.path}?{parts.query}"
+            tail = urlsplit(target)
+            url = f"{there}{tail.path}" + (f"?{tail.query}" if tail.query else "")
+            return _Response(full.status, full.body, rl + hdrs + [("Link", f'<{url}>; rel="next"')])
+        # huge: a JSON number no count can be
+        try:
+            data = json.loads(full.body)
+        except ValueError:
+            return _Response(full.status, full.body, rl + full.headers)
+        value = fault.value
+        from .faults import DROP
+
+        value = 2**63 if value is DROP else json.loads(value) if isinstance(value, str) else value
+        targets = data if isinstance(data, list) else [data]
+        for item in targets[: fault.items] if fault.items > 0 else targets:
+            if isinstance(item, dict):
+                item[fault.field] = value
+        return _Response(full.status, _json(data), rl + full.headers)
 
     # ------------------------------------------------------------------ listing
     def _expand_list(self, query) -> list[str]:

@@ -485,7 +485,7 @@ class World:
                 root = parents[0]
                 _org, relinfo, _ = release_of[root] if root < len(release_of) else release_of[self._root_of[root]]
                 _d, _p, _s, _v, _w, mt, pipe, lib = relinfo
-                short = cols["name"][root].split("/", 1)[1][:44]
+                short = cols["name"][root].split("/", 1)[1][:44].rstrip("-.")
                 if r == 2:
                     if qa[j] < 0.45:
                         author = cat.FAMOUS_QUANTIZERS[int(qa[j] / 0.45 * len(cat.FAMOUS_QUANTIZERS))]
@@ -505,8 +505,8 @@ class World:
                 elif r == 1:
                     author = pool[auth_idx[j]]
                     flavor, lib2, pipe2 = "merge", lib, pipe
-                    other = cols["name"][parents[1]].split("/", 1)[1][:20]
-                    name = f"{short[:24]}-{other}-{cat.MERGE_SUFFIX[int(u2[j] * len(cat.MERGE_SUFFIX))]}"
+                    other = cols["name"][parents[1]].split("/", 1)[1][:20].rstrip("-.")  # no "--": the Hub refuses it
+                    name = f"{short[:24].rstrip('-.')}-{other}-{cat.MERGE_SUFFIX[int(u2[j] * len(cat.MERGE_SUFFIX))]}"
                 else:
                     if qa[j] < 0.08:
                         author = cat.FAMOUS_TUNERS[int(qa[j] / 0.08 * len(cat.FAMOUS_TUNERS))]

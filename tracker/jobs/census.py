@@ -26,6 +26,8 @@ from tracker.jobs.common import _Job, _progress, log
 
 EXPAND = ("downloads", "downloadsAllTime", "likes", "createdAt", "tags", "pipeline_tag", "library_name",
           "safetensors", "gated")
+# the whole Hub is about 2 million models; a looping listing is caught by the repeated page/cursor checks
+CENSUS_CAP = 100_000_000
 CHUNK_PAGES = 25  # pages per staging chunk: what an interruption can cost in requests at most
 
 
@@ -118,7 +120,7 @@ def census(settings: Settings, *, now: dt.datetime | None = None, hub=None, show
                 url = resume_url
                 try:
                     if not done:
-                        for recs, url in _prefetched(hub.list_pages(params, resume_url), limit=max_pages):
+                        for recs, url in _prefetched(hub.list_pages(params, resume_url, cap=CENSUS_CAP), limit=max_pages):
                             pages += 1
                             n = census_store.stage(recs if isinstance(recs, list) else [recs], cols, bad)
                             in_chunk += 1

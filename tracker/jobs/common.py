@@ -48,6 +48,25 @@ class _Job:
         self.taken_at = pd.Timestamp(self.started).tz_convert("UTC").as_unit("us")  # as stored
         self.day = self.started.astimezone(dt.UTC).date()
         self.wh = Warehouse(settings.warehouse)
+        self._preflight()
+
+    def _preflight(self) -> None:
+        """Before anything: remove dead runs' temporary files, refuse to start on a nearly full disk
+        (recorded as a failed run, so that `tracker status` and the daemon see it), create the layout."""
+        from tracker import machine
+
+        removed = machine.remove_leftovers(self.wh.root)
+        if removed:
+            log.info("removed temporary files of dead runs", files=len(removed), warehouse=str(self.wh.root))
+        try:
+            machine.check_space(self.wh.root, self.settings.warehouse_min_free_mb)
+        except machine.LowDiskSpace as exc:
+            try:
+                self.wh.ensure()
+                self.wh.publish(self.record("failed", errors=[str(exc)]), self.day, {})
+            except Exception as exc2:  # noqa: BLE001 - not even the note fits: the message still goes out
+                log.error("could not record the refused run", error=str(exc2))
+            raise
         self.wh.ensure()
 
     def families(self, names: list[str] | None) -> list[Family]:
@@ -68,3 +87,26 @@ def _frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
         if col in df:
             df[col] = df[col].astype("Int64")
     return df
+
+
+def refresh_if_stale(settings: Settings) -> bool:
+    """Recompute the derived trend tables when a run was recorded after they were last written (a run
+    killed between its record and its trend refresh, or one told not to refresh): readers never see
+    trends older than the data. Returns whether it recomputed them."""
+    wh = Warehouse(settings.warehouse)
+    derived = [p for p in (wh.root / "derived").glob("*.parquet")]
+    runs = [p for p in (wh.root / "runs").glob("*/*.parquet") if p.parent.name != "_empty"]
+    if not derived or not runs:
+        return False
+    try:
+        newest_run = max(p.stat().st_mtime for p in runs)
+        oldest_table = min(p.stat().st_mtime for p in derived)
+    except FileNotFoundError:  # a concurrent job replaced a file
+        return False
+    if newest_run <= oldest_table:
+        return False
+    from tracker.jobs.trend import derive
+
+    log.info("the trend tables were older than the last run; recomputing them", warehouse=str(wh.root))
+    derive(settings, wh)
+    return True

@@ -16,6 +16,7 @@ import structlog
 
 from tracker import hub as hubmod
 from tracker import records, trends
+from tracker.redact import redact
 from tracker.config import Family, Settings
 from tracker.jobs.common import _Job, _progress, log, utcnow
 from tracker.jobs.trend import _derive_after
@@ -32,13 +33,44 @@ class FamilyFailed(Exception):
         self.stats = stats
 
 
-def _collect_family(hub: hubmod.Hub, fam: Family, budget_s: float, show_progress: bool | None):
+RENAME_LOOKUPS = 50  # per family and run: models gone from the listing whose current id is asked for
+
+
+def _collect_family(hub: hubmod.Hub, fam: Family, budget_s: float, show_progress: bool | None,
+                    previous: list[str] | None):
+    """List and check one family. Anything that goes wrong (the Hub, a record no check foresaw)
+    fails this family only. Returns (checked, listed, request counts, renames old -> new)."""
     with hub.track(budget_s) as stats, _progress(None, fam.name, show_progress) as bar:
         try:
             recs, listed = hub.list_family(fam, progress=bar.update if bar is not None else None)
+            checked = records.check(recs, authors=fam.authors)
+            del recs  # only the typed rows are kept
+            overflow = records.sums_overflow(checked.rows)
+            if overflow:
+                raise hubmod.HubError(f"{overflow}; nothing of this family was stored")
         except Exception as exc:  # noqa: BLE001 - every failure of a family is recorded, none is fatal
             raise FamilyFailed(hubmod.describe_error(exc), stats) from exc
-    return records.check(recs), listed, (stats.requests, stats.retries, stats.rate_limited)
+        renames = _renames(hub, previous, set(checked.rows.model_id))
+    return checked, listed, (stats.requests, stats.retries, stats.rate_limited), renames
+
+
+def _renames(hub: hubmod.Hub, previous: list[str] | None, current: set[str]) -> dict[str, str]:
+    """Models of the previous snapshot missing from this listing that the Hub redirects to another id
+    (renamed or transferred): old id -> new id. A lookup that fails is skipped (tried again next run)."""
+    out: dict[str, str] = {}
+    gone = sorted(set(previous or ()) - current)[:RENAME_LOOKUPS]
+    for old in gone:
+        try:
+            new = hub.current_id(old)
+        except hubmod.BudgetExceeded:
+            break
+        except Exception as exc:  # noqa: BLE001
+            log.warning("could not follow a model that left the listing", model_id=old,
+                        error=hubmod.describe_error(exc))
+            continue
+        if new and new != old and records.bad_id(new) is None:
+            out[old] = new
+    return out
 
 
 class _SnapshotRun:
@@ -56,11 +88,28 @@ class _SnapshotRun:
         self.errors: list[str] = []
         self.failed = 0
         self.requests = self.retries = 0
+        self.renames: dict[str, str] = {}
 
     def fail(self, fam: Family, message: str) -> None:
         self.failed += 1
+        message = redact(message)
         self.errors.append(message if message.startswith(f"{fam.name}:") else f"{fam.name}: {message}")
         log.error("family failed", family=fam.name, error=message)
+
+    def record_failure(self, exc: BaseException) -> tuple[dict[str, Any], bool]:
+        """Something outside any family failed (the disk, the warehouse): leave a failed `runs` row with
+        the message, if anything can still be written. Returns the row and whether it was written."""
+        from tracker import machine
+
+        message = redact(machine.explain(exc, self.wh.root) or f"{type(exc).__name__}: {exc}")
+        run = self.job.record("failed", families_ok=0, families_failed=self.failed + len(self.fam_rows),
+                              models=0, requests=self.requests, retries=self.retries, errors=[*self.errors, message])
+        try:
+            self.wh.publish(run, self.day, {})
+        except Exception as exc2:  # noqa: BLE001 - e.g. the disk is still full: the message still goes out
+            log.error("could not record the failed run", error=redact(str(exc2)))
+            return run, False
+        return run, True
 
     def add(self, fam: Family, checked: records.Checked) -> bool:
         """Add a family's checked records; more than 1% malformed fails the family (nothing stored)."""
@@ -87,11 +136,17 @@ class _SnapshotRun:
         snapshots = pd.concat(self.snaps, ignore_index=True) if self.snaps else None
         intervals: dict[str, tuple[Any, Any]] = {}
         quality = None
+        aliases = None
         if snapshots is not None:
-            keyed, id_of = wh.store_models(snapshots[["model_id", *Warehouse.ATTRS]], self.run_id, self.started, day)
+            keyed, id_of = wh.store_models(snapshots[["model_id", *Warehouse.ATTRS]], self.run_id, self.started, day,
+                                           renamed=self.renames)
             snapshots = snapshots.merge(keyed[["model_id", "model_key"]], on="model_id", how="left")
-            intervals, quality = _intervals(wh, snapshots, day, self.started, id_of)
+            intervals, quality = _intervals(wh, snapshots, day, self.started, id_of,
+                                            self.settings.quality.all_time_jump_factor)
             snapshots = snapshots.sort_values(["family", "model_key"], ignore_index=True)
+        if self.renames:
+            aliases = pd.DataFrame({"run_id": self.run_id, "detected_on": day, "old_id": list(self.renames),
+                                    "new_id": list(self.renames.values())})
         fam_df = _family_rows(wh, snapshots, self.fam_rows, self.run_id, self.taken_at, day, intervals)
         run = self.job.record(status, families_ok=ok, families_failed=self.failed,
                               models=0 if snapshots is None else len(snapshots), requests=self.requests,
@@ -99,7 +154,8 @@ class _SnapshotRun:
         if quality is not None:
             quality["run_id"] = self.run_id
         wh.publish(run, day, {"snapshots": snapshots, "family_snapshots": fam_df, "quality": quality,
-                              "quarantine": pd.DataFrame(self.quarantine) if self.quarantine else None})
+                              "quarantine": pd.DataFrame(self.quarantine) if self.quarantine else None,
+                              "aliases": aliases})
         if refresh_trends:
             _derive_after(self.settings, wh)
         return run
@@ -117,45 +173,79 @@ def collect(settings: Settings, *, families: list[str] | None = None, now: dt.da
     chosen = [settings.family(n) for n in families] if families else list(settings.families)
     with structlog.contextvars.bound_contextvars(run_id=run.run_id, job="collect"):
         log.info("collect started", families=[f.name for f in chosen], endpoint=hub.endpoint, day=str(run.day))
-        for fam in chosen:
-            with structlog.contextvars.bound_contextvars(family=fam.name):
-                t_fam = time.monotonic()
-                try:
-                    checked, listed, (req, ret, _429) = _collect_family(hub, fam, settings.hub.budget_s,
-                                                                         show_progress)
-                except FamilyFailed as exc:
-                    run.requests += exc.stats.requests
-                    run.retries += exc.stats.retries
-                    run.fail(fam, str(exc))
-                    if hubmod.is_unreachable(exc.__cause__, exc.stats):
+        try:
+            previous = run.wh.latest_members([f.name for f in chosen])
+            for fam in chosen:
+                with structlog.contextvars.bound_contextvars(family=fam.name):
+                    if not _collect_one(run, hub, fam, previous.get(fam.name), show_progress):
                         for rest in chosen[chosen.index(fam) + 1:]:
                             run.fail(rest, "not tried: the Hub is unreachable (see above)")
                         break
-                    continue
-                run.requests += req
-                run.retries += ret
-                if run.add(fam, checked):
-                    log.info("family listed", models=len(checked.rows), listed=listed, quarantined=len(checked.bad),
-                             requests=req, retries=ret, seconds=round(time.monotonic() - t_fam, 2))
-        record = run.publish(refresh_trends)
+            record = run.publish(refresh_trends)
+        except Exception as exc:  # noqa: BLE001 - whatever it was, the run is recorded with its message
+            record, recorded = run.record_failure(exc)
+            log.error("collect failed", error=record["error"], recorded=recorded)
+            raise CollectFailed(record, recorded) from exc
         log.info("collect finished", status=record["status"], families_ok=record["families_ok"],
                  families_failed=record["families_failed"], models=record["models"], requests=record["requests"],
                  retries=record["retries"], seconds=round(time.monotonic() - run.t0, 2))
     return record
 
 
+class CollectFailed(Exception):
+    """A collect failed outside any family (disk, warehouse); its failed `runs` row is `record`."""
+
+    def __init__(self, record: dict[str, Any], recorded: bool = True):
+        super().__init__(record["error"])
+        self.record, self.recorded = record, recorded
+
+
+def _collect_one(run: _SnapshotRun, hub: hubmod.Hub, fam: Family, previous: list[str] | None,
+                 show_progress: bool | None) -> bool:
+    """Collect one family into the run; False when the Hub is unreachable (stop asking)."""
+    t_fam = time.monotonic()
+    try:
+        checked, listed, (req, ret, _429), renames = _collect_family(hub, fam, run.settings.hub.budget_s,
+                                                                     show_progress, previous)
+    except FamilyFailed as exc:
+        run.requests += exc.stats.requests
+        run.retries += exc.stats.retries
+        run.fail(fam, str(exc))
+        return not hubmod.is_unreachable(exc.__cause__, exc.stats)
+    run.requests += req
+    run.retries += ret
+    run.renames.update(renames)
+    if run.add(fam, checked):
+        log.info("family listed", models=len(checked.rows), listed=listed, quarantined=len(checked.bad),
+                 renamed=len(renames), requests=req, retries=ret, seconds=round(time.monotonic() - t_fam, 2))
+    return True
+
+
 def _intervals(wh: Warehouse, snapshots: pd.DataFrame, day: dt.date, taken_at: dt.datetime,
-               id_of: dict[int, str]) -> tuple[dict[str, tuple[Any, Any]], pd.DataFrame | None]:
+               id_of: dict[int, str], jump_factor: float) -> tuple[dict[str, tuple[Any, Any]], pd.DataFrame | None]:
     """Per family: the exact downloads since its previous snapshot day (from all-time counts) and the
-    model-level data-quality findings of that interval (trends.downloads_day / quality_flags)."""
+    model-level data-quality findings of that interval (trends.downloads_day / quality_flags). A model
+    whose all-time count jumped by more than `jump_factor` is flagged `all_time_jump` and left out."""
     prev = wh.previous_family_runs(day)
     created = snapshots.drop_duplicates("model_key").set_index("model_key")["created_at"]
-    frames = []
+    frames, jumps = [], []
     for fam, cur in snapshots.groupby("family", sort=True):
         if fam not in prev:
             continue
         run0, day0, at0 = prev[fam]
         old = wh.snapshot_rows(run0, day0, fam)
+        before = old.drop_duplicates("model_key").set_index("model_key")["downloads_all_time"]
+        now_at = cur.drop_duplicates("model_key").set_index("model_key")["downloads_all_time"]
+        jumped = records.all_time_jumps(before, now_at, jump_factor)
+        jumped = jumped[jumped]
+        if len(jumped):
+            keys = jumped.index
+            jumps.append(pd.DataFrame({
+                "day": pd.Timestamp(day), "family": fam, "model_id": keys.astype("int64"), "issue": "all_time_jump",
+                "detail": [f"downloads_all_time {int(before.get(k))} -> {int(now_at[k])} since {day0}, more than "
+                           f"{jump_factor:g} times; left out of downloads_day" for k in keys]}))
+            cur = cur.assign(downloads_all_time=cur.downloads_all_time.astype("Int64").where(
+                ~cur.model_key.isin(keys), pd.NA))
         frames += [
             pd.DataFrame({"day": pd.Timestamp(day0), "family": fam, "model_id": old.model_key.astype("int64").to_numpy(),
                           "created_at": created.reindex(old.model_key.to_numpy()).reset_index(drop=True),
@@ -173,6 +263,9 @@ def _intervals(wh: Warehouse, snapshots: pd.DataFrame, day: dt.date, taken_at: d
     out = {r.family: (None if pd.isna(r.interval_downloads) else round(r.interval_downloads), int(r.interval_days))
            for r in last.itertuples()}
     q = q[(q.day == pd.Timestamp(day)) & q.model_id.notna()]
+    if jumps:
+        q = pd.concat([q.astype({"model_id": "object"}), *[j.astype({"model_id": "object"}) for j in jumps]],
+                      ignore_index=True)
     if q.empty:
         return out, None
     return out, q.assign(model_id=q.model_id.map(lambda k: id_of.get(int(k), str(k))), day=day)

@@ -1,4 +1,4 @@
--- 008: derivative_share: from the latest census, per month since the first derivative: each family's
+-- 009: derivative_share: from the latest census, per month since the first derivative: each family's
 -- new derivatives (its descendants created that month), their share of the new derivatives of all
 -- tracked families (distinct models; a model of two families counts in both numerators), and their
 -- share of all models created that month with any base model. Models deleted since the month are

@@ -1,4 +1,4 @@
--- 009: hub_daily: the whole Hub per census day and region (the region of a model's author through
+-- 010: hub_daily: the whole Hub per census day and region (the region of a model's author through
 -- the families' rules: an author of a family has its region; everyone else is `other`; `all` is the
 -- whole Hub): models, 30-day downloads, likes and hhi_authors, the Herfindahl index of 30-day
 -- downloads over authors (1 = one author has all of them).

@@ -1,4 +1,4 @@
--- 007: family_ecosystem: one row per family per census day. descendants = models attributed to the
+-- 008: family_ecosystem: one row per family per census day. descendants = models attributed to the
 -- family (a root of theirs is one of its models) that are not its own, at any depth; direct = depth 1;
 -- finetunes .. merges by the relation of the edge into the model; new_descendants = created that day.
 -- A model whose roots lie in several families counts for each (see `attribution.families`).

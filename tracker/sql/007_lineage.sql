@@ -1,4 +1,4 @@
--- 006: lineage: the edges of the model tree of each census day kept (child model_id -> parent_id,
+-- 007: lineage: the edges of the model tree of each census day kept (child model_id -> parent_id,
 -- with the relation of the edge into the child: finetune, adapter, quantized or merge). A parent that
 -- the census did not list (deleted, private) still appears: it is a root known by its id alone.
 CREATE OR REPLACE VIEW lineage AS

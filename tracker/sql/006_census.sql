@@ -1,4 +1,4 @@
--- 005: the whole-Hub census (`tracker census`, or `tracker import` of a hub-stats dump).
+-- 006: the whole-Hub census (`tracker census`, or `tracker import` of a hub-stats dump).
 -- A census day is visible once its run record is in runs/ with status ok (written last); a killed or
 -- failed census leaves only staging chunks, which no view reads. Internal: the census kept for each
 -- day (the latest complete one of that day).

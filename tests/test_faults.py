@@ -1,0 +1,676 @@
+"""The fault matrix: one test per case of RELIABILITY.md §6.1 and per break of issue 11.
+
+Every test drives the real CLI or job against the emulator over real HTTP (hostile answers are
+emulator fault kinds) and a real warehouse, and asserts the warehouse state afterwards: the `runs`
+rows, the rows visible through the views, that nothing partial is visible. Worlds, budgets and
+timeouts are shrunk so that each test takes a second or two.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+from tests.conftest import family_truth, write_config
+from tracker import config, jobs
+from tracker.cli import cli
+from tracker.hubsim import HubSim, World
+from tracker.warehouse import Warehouse
+
+SECRET = "hf_FaultMatrixToken1234567890abc"
+QWEN = {"name": "qwen", "label": "Alibaba Qwen", "authors": ["Qwen"], "region": "china"}
+LLAMA = {"name": "llama", "label": "Meta Llama", "authors": ["meta-llama"], "region": "us"}
+FAST = {"timeout_s": 0.5, "budget_s": 1.5}
+
+
+def _world() -> World:
+    return World(seed=5, models=1500, official={"Qwen": 150, "meta-llama": 30}, now="2026-08-10T06:00:00Z")
+
+
+@pytest.fixture(scope="module")
+def world():
+    return _world()
+
+
+@pytest.fixture
+def own_world():
+    """A world of the test's own, for tests that delete or rename models."""
+    return _world()
+
+
+@pytest.fixture
+def own_hub(own_world):
+    with HubSim(own_world, page_size=25) as h:
+        yield h
+
+
+@pytest.fixture
+def hub(world):
+    with HubSim(world, page_size=25) as h:
+        yield h
+
+
+def _settings(tmp_path, hub, families=(QWEN, LLAMA), **hubopts):
+    return config.load(write_config(tmp_path, hub.endpoint, list(families), **{"page_size": 25, **hubopts}))
+
+
+def _runs(s) -> pd.DataFrame:
+    return Warehouse(s.warehouse).query("select * from runs order by started_at, run_id")
+
+
+def _visible(s, view: str = "snapshots") -> int:
+    return int(Warehouse(s.warehouse).query(f"select count(*) n from {view}").n[0])
+
+
+def _sql(path, *args, env=None):
+    return CliRunner().invoke(cli, ["sql", "--config", str(path), "--csv", *args], env=env)
+
+
+# ---------------------------------------------------------------------------------------------
+# Security: `tracker sql` is a sandbox, not a keyword filter
+
+
+@pytest.fixture(scope="module")
+def collected(tmp_path_factory, world):
+    """One collected warehouse for the sandbox tests (they must not change it: that is the point)."""
+    tmp = tmp_path_factory.mktemp("sql")
+    with HubSim(world, page_size=25) as hub:
+        path = write_config(tmp, hub.endpoint, [QWEN], page_size=25)
+        s = config.load(path)
+        assert jobs.collect(s, now=world.now, show_progress=False)["status"] == "ok"
+    return path, s
+
+
+def test_sql_explain_analyze_copy_writes_no_file(collected, tmp_path):  # issue break
+    path, s = collected
+    target = tmp_path / "z.csv"
+    res = _sql(path, f"EXPLAIN ANALYZE COPY (select 42) TO '{target}'")
+    assert res.exit_code == 1 and not target.exists()
+    # nor inside the warehouse, where DuckDB's allowed_directories alone would let it write
+    inside = s.warehouse / "z.csv"
+    for stmt in (f"COPY (select 42) TO '{inside}'", f"EXPLAIN ANALYZE COPY (select 42) TO '{inside}'",
+                 f"export database '{s.warehouse / 'exp'}'"):
+        res = _sql(path, stmt)
+        assert res.exit_code == 1 and "read-only" in res.output, stmt
+    assert not inside.exists() and not (s.warehouse / "exp").exists()
+
+
+def test_sql_cannot_forge_a_run(collected):
+    path, s = collected
+    before = _runs(s)
+    forged = s.warehouse / "runs" / "_empty" / "forged.parquet"
+    stmt = ("COPY (SELECT 'forged' AS run_id, 'collect' AS job, now() AS started_at, now() AS finished_at, "
+            f"'ok' AS status) TO '{forged}' (FORMAT parquet)")
+    for form in (stmt, f"EXPLAIN ANALYZE {stmt}", f"PREPARE p AS {stmt}", f"select 1; {stmt}"):
+        assert _sql(path, form).exit_code == 1, form
+    assert not forged.exists()
+    assert list(_runs(s).run_id) == list(before.run_id)
+
+
+def test_sql_cannot_change_settings_attach_or_load(collected):
+    path, _s = collected
+    for stmt in ("SET enable_external_access = true", "EXPLAIN ANALYZE SET threads = 1", "RESET lock_configuration",
+                 "SET lock_configuration = false", "ATTACH ':memory:' AS m", "INSTALL httpfs", "LOAD httpfs",
+                 "PRAGMA threads = 1", "EXECUTE p", "CALL pragma_version()", "CREATE TEMP TABLE t AS SELECT 1"):
+        res = _sql(path, stmt)
+        assert res.exit_code == 1, stmt
+    # the settings hold even for a query that reaches them by other means
+    res = _sql(path, "select value from duckdb_settings() where name in ('lock_configuration', "
+                     "'enable_external_access') order by name")
+    assert res.exit_code == 0 and res.output.splitlines() == ["value", "false", "true"]
+
+
+def test_sql_reads_only_the_warehouse(collected, monkeypatch, tmp_path):
+    path, s = collected
+    monkeypatch.setenv("HF_TOKEN", SECRET)
+    outside = tmp_path / "outside.csv"
+    outside.write_text("a\n1\n")
+    for stmt in ("select * from read_text('/proc/self/environ')", "select * from read_text('/etc/passwd')",
+                 f"select * from read_csv('{outside}')", "select * from glob('/*')",
+                 f"select * from read_text('{s.warehouse}/../outside.csv')",
+                 "select * from read_csv('http://127.0.0.1:9/x.csv')"):
+        res = _sql(path, stmt)
+        assert res.exit_code == 1 and SECRET not in res.output, stmt
+    # inside the warehouse: the views and its files
+    res = _sql(path, "select count(*) n from snapshots")
+    assert res.exit_code == 0 and int(res.output.splitlines()[1]) == _visible(s)
+    res = _sql(path, f"select count(*) n from read_parquet('{s.warehouse}/runs/*/*.parquet')")
+    assert res.exit_code == 0 and res.output.splitlines()[1] == "1"  # the one collect (the seed file is empty)
+    assert _sql(path, "EXPLAIN ANALYZE select count(*) from family_daily").exit_code == 0
+
+
+# ---------------------------------------------------------------------------------------------
+# The machine: config mistakes that used to pass (§6.1 case 14)
+
+GOOD_FAMILY = "  - {name: qwen, authors: [Qwen], region: china}\n"
+
+
+@pytest.mark.parametrize("text, key, right", [
+    ("families:\n  - {name: llama, authors: [meta-llama], region: us}\nfamilies:\n" + GOOD_FAMILY,
+     "families", "Merge them into one block"),
+    ("hub:\n  timeout_s: 5\n  timeout_s: 6\nfamilies:\n" + GOOD_FAMILY, "timeout_s", "line 3 and line 4"),
+    ("families:\n" + GOOD_FAMILY + "schedule:\n  collect: \"0 6 31 2 *\"\n", "schedule.collect", "0 6 * * *"),
+    ("families:\n" + GOOD_FAMILY + "hub:\n  budget_s: .inf\n", "hub.budget_s", "budget_s: 900"),
+    ("families:\n" + GOOD_FAMILY + "hub:\n  timeout_s: .nan\n", "hub.timeout_s", "timeout_s: 30"),
+    ("families:\n" + GOOD_FAMILY + "warehouse_min_free_mb: -.inf\n", "warehouse_min_free_mb", "200"),
+    ("families:\n" + GOOD_FAMILY + "quality: {all_time_jump_factor: .inf}\n", "quality.all_time_jump_factor", "100"),
+])
+def test_config_errors_exit_2_with_file_key_and_a_right_value(tmp_path, text, key, right):
+    wh = tmp_path / "wh"
+    p = tmp_path / "c.yaml"
+    p.write_text(f"warehouse: {wh}\n" + text)
+    res = CliRunner().invoke(cli, ["collect", "--config", str(p)])
+    assert res.exit_code == 2, res.output
+    assert f"{p}: " in res.output and key in res.output and right in res.output
+    assert "Traceback" not in res.output
+    assert not wh.exists()  # nothing ran: no warehouse, hence no runs row either
+
+
+def test_a_crontab_that_fires_rarely_is_accepted(tmp_path):
+    p = tmp_path / "c.yaml"
+    p.write_text("families:\n" + GOOD_FAMILY + "schedule:\n  collect: \"0 6 29 2 *\"\n")
+    assert config.load(p).schedule["collect"] == "0 6 29 2 *"
+
+
+# ---------------------------------------------------------------------------------------------
+# A hostile or broken Hub (§6.1 cases 1-8 and the breaks of issue 11)
+
+
+def _collect(s, world, **kw):
+    """A collect; the trend tables are not refreshed (no test here reads them but the one that says so)."""
+    t0 = time.monotonic()
+    run = jobs.collect(s, now=kw.pop("now", world.now), show_progress=False, refresh_trends=False, **kw)
+    return run, time.monotonic() - t0
+
+
+def _truth(world, fam, at=None) -> dict:
+    return family_truth(world.snapshot(at), fam)
+
+
+def _assert_only_llama(s, world, run):
+    """Qwen failed whole, llama is stored whole and equal to the world's truth, the run is partial."""
+    assert run["status"] == "partial" and run["families_ok"] == 1 and run["families_failed"] == 1, run
+    fd = Warehouse(s.warehouse).query("select * from family_daily")
+    assert list(fd.family) == ["llama"]
+    assert int(fd.models[0]) == _truth(world, LLAMA)["models"] == _visible(s)
+    assert int(fd.downloads_all_time[0]) == _truth(world, LLAMA)["downloads_all_time"]
+    assert _runs(s).status.tolist() == ["partial"]
+
+
+def test_429_storm_fails_the_family_and_the_next_run_proceeds(tmp_path, world, hub):  # §6.1 case 1
+    s = _settings(tmp_path, hub, timeout_s=0.5, budget_s=1.5)
+    hub.faults.add("429=ratelimit,t=0,route=listing,author=Qwen")  # each retry waits t + 1 = 1 s
+    run, took = _collect(s, world)
+    _assert_only_llama(s, world, run)
+    assert "qwen" in run["error"] and "rate limited" in run["error"]
+    assert len(hub.stats.of(route="listing", status=429)) == 2  # the retry the budget had room for, no more
+    assert took < 1.5 + 1.5
+    hub.faults.clear()
+    run2, _ = _collect(s, world, now=world.now + dt.timedelta(minutes=5))
+    assert run2["status"] == "ok" and _visible(s, "family_daily") == 2
+
+
+@pytest.mark.parametrize("mode", ["retry-after", "retry-after-date"])
+def test_retry_after_is_honoured_in_both_forms(tmp_path, world, hub, mode):  # §6.1 case 1
+    s = _settings(tmp_path, hub, [QWEN], timeout_s=1, budget_s=20)
+    hub.faults.add(f"429={mode},t=0,route=listing,page=2,times=1")  # "retry now": the client adds its 1 s
+    run, _ = _collect(s, world)
+    assert run["status"] == "ok" and _visible(s) == _truth(world, QWEN)["models"]
+    page2 = [r["time"] for r in hub.stats.requests if r["route"] == "listing" and r["page"] == 2]
+    assert len(page2) == 2
+    # Retry-After: 0 (or a date already due) means 0 + the client's 1 s margin; unread, the backoff is 0.5 s
+    assert page2[1] - page2[0] >= 0.95, page2
+
+
+def test_5xx_mid_listing(tmp_path, world, hub):  # §6.1 case 2
+    s = _settings(tmp_path, hub, timeout_s=0.5, budget_s=1.2)  # room for one retry (0.5 s), not two (+1 s)
+    hub.faults.add("status=503,route=listing,author=Qwen,page=2,times=1")
+    run, _ = _collect(s, world)
+    assert run["status"] == "ok" and _visible(s) == _truth(world, QWEN)["models"] + _truth(world, LLAMA)["models"]
+    hub.faults.add("status=500,route=listing,author=Qwen,page=2")  # permanent
+    run, _ = _collect(s, world, now=world.now + dt.timedelta(days=1))
+    assert run["status"] == "partial" and "HTTP 500" in run["error"]
+    days = Warehouse(s.warehouse).query("select family, count(*) n from family_daily group by family order by 1")
+    assert days.to_dict("records") == [{"family": "llama", "n": 2}, {"family": "qwen", "n": 1}]
+
+
+@pytest.mark.parametrize("fault", ["hang", "trickle=0.2"])
+def test_a_hung_or_trickling_hub_fails_the_family_within_its_budget(tmp_path, world, hub, fault):  # case 3
+    s = _settings(tmp_path, hub, timeout_s=0.5, budget_s=1.2)
+    hub.faults.add(f"{fault},route=listing,author=Qwen,page=2")
+    run, took = _collect(s, world)
+    _assert_only_llama(s, world, run)
+    assert "qwen" in run["error"]
+    if fault.startswith("trickle"):  # every byte came within the idle timeout: only the deadline stops it
+        assert "the Hub answered too slowly" in run["error"]
+    assert took < 1.2 + 0.5 + 1.5  # the budget, at most one idle timeout, llama and publishing
+
+
+@pytest.mark.parametrize("fault", ["truncate", "html"])
+def test_bad_bodies_are_retried_then_fail_the_family(tmp_path, world, hub, fault):  # §6.1 case 4
+    s = _settings(tmp_path, hub, timeout_s=0.5, budget_s=1.2)
+    hub.faults.add(f"{fault},route=listing,author=Qwen,page=2,times=1")  # once: the retry gets a good page
+    run, _ = _collect(s, world)
+    assert run["status"] == "ok" and _visible(s) == _truth(world, QWEN)["models"] + _truth(world, LLAMA)["models"]
+    hub.faults.clear()
+    hub.faults.add(f"{fault},route=listing,author=Qwen,page=2")
+    (tmp_path / "b").mkdir()
+    s2 = _settings(tmp_path / "b", hub, **FAST)
+    run, _ = _collect(s2, world)
+    _assert_only_llama(s2, world, run)
+    assert "not JSON" in run["error"]
+
+
+def test_a_deleted_model_ends_its_series_without_zeros(tmp_path, own_hub, own_world):
+    hub, world = own_hub, own_world  # §6.1 case 5
+    s = _settings(tmp_path, hub, [QWEN])
+    day1 = world.now
+    assert _collect(s, world, now=day1)[0]["status"] == "ok"
+    victim = sorted(Warehouse(s.warehouse).query("select model_id from snapshots").model_id)[0]
+    day2 = day1 + dt.timedelta(days=1)
+    world.delete(victim, at=day1 + dt.timedelta(hours=1))
+    world.set_time(day2)
+    try:
+        run = _collect(s, world, now=day2)[0]
+        want = _truth(world, QWEN)
+    finally:
+        world.set_time(day1)
+    assert run["status"] == "ok"
+    rows = Warehouse(s.warehouse).query("select day, downloads_30d from snapshots where model_id = $m", {"m": victim})
+    assert [d.date() for d in rows.day] == [day1.date()]  # the series ends; no zero row
+    fd = Warehouse(s.warehouse).query("select * from family_daily order by day").iloc[-1]
+    assert int(fd.models) == want["models"] and int(fd.downloads_all_time) == want["downloads_all_time"]
+    assert Warehouse(s.warehouse).query("select old_id from model_aliases").empty
+
+
+def test_a_renamed_model_keeps_one_series_and_an_alias(tmp_path, own_hub, own_world):
+    hub, world = own_hub, own_world  # §6.1 case 6 + issue break
+    s = _settings(tmp_path, hub, [QWEN])
+    day1, day2 = world.now, world.now + dt.timedelta(days=1)
+    assert _collect(s, world, now=day1)[0]["status"] == "ok"
+    old = sorted(Warehouse(s.warehouse).query("select model_id from snapshots").model_id)[1]
+    new = old + "-renamed"
+    before = world.snapshot(day1)
+    world.rename(old, new, at=day1 + dt.timedelta(hours=1))
+    world.set_time(day2)
+    try:
+        run = _collect(s, world, now=day2)[0]
+        after = world.snapshot(day2)
+    finally:
+        world.set_time(day1)
+    assert run["status"] == "ok"
+    wh = Warehouse(s.warehouse)
+    aliases = wh.query("select * from model_aliases")
+    assert aliases.to_dict("records") == [{"old_id": old, "new_id": new, "detected_on": pd.Timestamp(day2.date())}]
+    series = wh.model_series([new])
+    assert [d.date() for d in series.day] == [day1.date(), day2.date()]  # one series under one key
+    # the day's downloads count the renamed model as the same model (truth: the world's rows joined on _id)
+    qwen0, qwen1 = (b[b.author == "Qwen"].set_index("_id") for b in (before, after))
+    common = qwen1.index.intersection(qwen0.index)
+    created_after = qwen1[(qwen1.created_at > pd.Timestamp(day1)) & ~qwen1.index.isin(qwen0.index)]
+    want = int((qwen1.loc[common, "downloads_all_time"] - qwen0.loc[common, "downloads_all_time"]).clip(lower=0).sum()
+               + created_after.downloads_all_time.sum())
+    got = wh.query("select downloads_day from family_daily where day = $d", {"d": day2.date()}).downloads_day[0]
+    assert round(got) == want
+
+
+@pytest.mark.parametrize("value, why", [
+    (str(2**63), "above 2^53"), ("1" + "0" * 30, "above 2^53"), (str(2**63 - 1), "above 2^53"),
+    ("-5", "negative"), ("12.5", "float"),
+])
+def test_an_absurd_count_is_quarantined_and_the_family_stored(tmp_path, world, hub, value, why):  # case 7
+    s = _settings(tmp_path, hub, [QWEN])
+    hub.faults.add(f"huge,field=downloads,value={value},items=1,times=1,route=listing")
+    run, _ = _collect(s, world)
+    assert run["status"] == "ok", run
+    q = Warehouse(s.warehouse).query("select * from quarantine")
+    assert len(q) == 1 and why in q.reason[0] and q.family[0] == "qwen"
+    fd = Warehouse(s.warehouse).query("select * from family_daily").iloc[0]
+    want = _truth(world, QWEN)
+    assert int(fd.models) == want["models"] - 1 == _visible(s)
+
+
+def test_sums_that_would_overflow_fail_only_their_family(tmp_path):  # issue break: the family sum overflows
+    w = World(seed=2, models=1700, official={"Qwen": 1100, "meta-llama": 20}, now="2026-08-10")
+    assert _truth(w, QWEN)["models"] >= 1024  # 1024 counts of 2^53 sum to 2^63: one more than a BIGINT holds
+    with HubSim(w, page_size=500) as hub:
+        s = _settings(tmp_path, hub, page_size=500)
+        hub.faults.add(f"huge,field=downloads,value={2**53},items=0,route=listing,author=Qwen")
+        run, _ = _collect(s, w)
+        _assert_only_llama(s, w, run)
+        assert "does not fit a 64-bit integer" in run["error"]
+
+
+@pytest.mark.parametrize("bad_id", ["Qwen/..", "../x", "other-org/model", "Qwen/a--b"])
+def test_ids_the_hub_refuses_are_quarantined(tmp_path, world, hub, bad_id):  # issue break: ids
+    s = _settings(tmp_path, hub, [QWEN])
+    hub.faults.add(f"corrupt,field=id,value={bad_id},items=1,times=1,route=listing")
+    run, _ = _collect(s, world)
+    assert run["status"] == "ok"
+    wh = Warehouse(s.warehouse)
+    q = wh.query("select * from quarantine")
+    assert q.model_id.tolist() == [bad_id] and ("not by Qwen" in q.reason[0] or "does not allow" in q.reason[0]
+                                                or "owner/name" in q.reason[0])
+    assert wh.query("select count(*) n from snapshots where model_id = $m", {"m": bad_id}).n[0] == 0
+    assert _visible(s) == _truth(world, QWEN)["models"] - 1
+
+
+def test_an_all_time_jump_is_flagged_and_left_out_of_downloads_day(tmp_path, own_hub, own_world):
+    hub, world = own_hub, own_world  # case 8
+    s = _settings(tmp_path, hub, [QWEN])
+    day1, day2 = world.now, world.now + dt.timedelta(days=1)
+    assert _collect(s, world, now=day1)[0]["status"] == "ok"
+    world.set_time(day2)
+    try:
+        first = json.loads(_page1(hub))[0]  # the item the fault will alter: the first of page 1
+        hub.faults.add(f"huge,field=downloadsAllTime,value={first['downloadsAllTime'] * 10**6 + 1000**3},"
+                       "items=1,route=listing,page=1")
+        run = _collect(s, world, now=day2)[0]
+        before, after = world.snapshot(day1), world.snapshot(day2)
+    finally:
+        world.set_time(day1)
+    assert run["status"] == "ok"
+    wh = Warehouse(s.warehouse)
+    q = wh.query("select * from quality where issue = 'all_time_jump'")
+    assert q.model_id.tolist() == [first["id"]] and q.day[0].date() == day2.date()
+    b, a = (x[x.author == "Qwen"].set_index("id") for x in (before, after))
+    common = a.index.intersection(b.index).drop(first["id"])
+    new = a[(a.created_at > pd.Timestamp(day1)) & ~a.index.isin(b.index)]
+    want = int((a.loc[common, "downloads_all_time"] - b.loc[common, "downloads_all_time"]).clip(lower=0).sum()
+               + new.downloads_all_time.sum())
+    got = wh.query("select downloads_day from family_daily where day = $d", {"d": day2.date()}).downloads_day[0]
+    assert round(got) == want
+
+
+def _page1(hub) -> str:
+    import httpx2
+
+    from tracker.hub import LISTING_EXPAND
+
+    r = httpx2.get(f"{hub.endpoint}/api/models", params={"author": "Qwen", "sort": "createdAt", "limit": 25,
+                                                         "expand": list(LISTING_EXPAND)})
+    return r.text
+
+
+@pytest.mark.parametrize("fault, words", [
+    ("loop,route=listing,author=Qwen,page=2", "repeated a cursor"),
+    ("loop=fresh,route=listing,author=Qwen", "same page twice"),
+])
+def test_a_looping_listing_fails_the_family_at_once(tmp_path, world, hub, fault, words):  # issue break
+    s = _settings(tmp_path, hub, **{"timeout_s": 1, "budget_s": 10})
+    hub.faults.add(fault)
+    run, took = _collect(s, world)
+    _assert_only_llama(s, world, run)
+    assert words in run["error"]
+    qwen_pages = [r for r in hub.stats.requests if r["route"] == "listing" and r["author"] == "Qwen"]
+    assert len(qwen_pages) <= 3 and took < 5  # at once, not at the 10 s budget
+
+
+def test_a_listing_past_the_model_cap_fails_the_family(tmp_path, world, hub):  # issue break: model cap
+    s = _settings(tmp_path, hub, max_models=_truth(world, QWEN)["models"] - 1)
+    run, _ = _collect(s, world)
+    assert run["status"] == "partial" and "hub.max_models" in run["error"] and "qwen" in run["error"]
+    assert Warehouse(s.warehouse).query("select family from family_daily").family.tolist() == ["llama"]
+
+
+def test_a_foreign_next_link_gets_no_token(tmp_path, world, hub, monkeypatch):  # issue break: token origin
+    monkeypatch.setenv("HF_TOKEN", SECRET)
+    with HubSim(World(seed=1, models=200, now="2026-08-10")) as foreign:
+        s = _settings(tmp_path, hub)
+        hub.faults.add(f"foreign,url={foreign.endpoint},route=listing,author=Qwen,page=1")
+        run, _ = _collect(s, world)
+        assert foreign.stats.total == 0  # not followed at all, so the token went nowhere else
+    _assert_only_llama(s, world, run)
+    assert "another origin" in run["error"]
+    assert any(r["client"] == f"token:{SECRET}" for r in hub.stats.requests)  # the endpoint did get it
+
+
+def test_a_redirect_to_another_origin_drops_the_token(tmp_path, monkeypatch):  # issue break: token origin
+    """Below the paging checks, the transport itself never sends the token off the endpoint's origin."""
+    import http.server
+    import threading
+
+    from tracker.hub import Hub
+
+    monkeypatch.setenv("HF_TOKEN", SECRET)
+    with HubSim(World(seed=1, models=200, now="2026-08-10")) as foreign:
+        class Redirect(http.server.BaseHTTPRequestHandler):
+            def do_GET(self):  # noqa: N802
+                self.send_response(307)
+                self.send_header("Location", f"{foreign.endpoint}{self.path}")
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *a):
+                pass
+
+        srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Redirect)
+        threading.Thread(target=srv.serve_forever, daemon=True).start()
+        try:
+            s = _settings(tmp_path, hub=type("H", (), {"endpoint": f"http://127.0.0.1:{srv.server_address[1]}"}))
+            model = World(seed=1, models=200, now="2026-08-10").snapshot().id[0]
+            assert Hub(s.hub).current_id(model) == model
+        finally:
+            srv.shutdown()
+        assert foreign.stats.total == 1 and foreign.stats.requests[0]["client"].startswith("ip:")
+
+
+def test_a_hub_error_that_echoes_the_token_is_stored_and_shown_redacted(tmp_path, world, hub, monkeypatch):
+    monkeypatch.setenv("HF_TOKEN", SECRET)
+    path = write_config(tmp_path, hub.endpoint, [QWEN, LLAMA], page_size=25, **FAST)
+    hub.faults.add("echo,status=403,route=listing,author=Qwen")
+    res = CliRunner().invoke(cli, ["collect", "--config", str(path)])
+    assert res.exit_code == 1 and "403" in res.output
+    s = config.load(path)
+    stored = _runs(s).error[0]
+    assert "Invalid credentials" in stored and SECRET not in stored and SECRET[3:] not in stored
+    assert SECRET not in res.output
+    for args in (["status"], ["status", "--json"]):
+        out = CliRunner().invoke(cli, [*args, "--config", str(path)])
+        assert out.exit_code == 0 and "Invalid credentials" in out.output and SECRET not in out.output
+    monkeypatch.delenv("HF_TOKEN")  # a reader without the token in its environment still sees it redacted
+    assert SECRET not in CliRunner().invoke(cli, ["status", "--json", "--config", str(path)]).output
+
+
+# ---------------------------------------------------------------------------------------------
+# The machine (§6.1 cases 9-16)
+
+SMALL_DISK_SCRIPT = r"""
+import json, os, sys
+from click.testing import CliRunner
+from tracker.cli import cli
+from tracker.warehouse import Warehouse
+cfg, wh, filler, steps = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4].split(",")
+out = []
+for step in steps:
+    if step == "fill":  # leave no room on the little disk
+        st = os.statvfs(os.path.dirname(filler))
+        with open(filler, "wb") as fh:
+            fh.write(b"x" * (st.f_bavail * st.f_frsize))
+        out.append({"step": step})
+        continue
+    if step == "free":
+        os.unlink(filler)
+        out.append({"step": step})
+        continue
+    args = ["collect"] if step == "collect" else ["sql", "--csv", "select 1 AS one"]
+    res = CliRunner().invoke(cli, [*args, "--config", cfg])
+    try:
+        runs = Warehouse(wh).query("select status, error from runs order by started_at").to_dict("records")
+        rows = int(Warehouse(wh).query("select count(*) n from snapshots").n[0])
+    except Exception as exc:
+        runs, rows = f"unreadable: {exc}", None
+    out.append({"step": step, "code": res.exit_code, "output": res.output, "runs": runs, "rows": rows})
+print("RESULT" + json.dumps(out, default=str))
+"""
+
+
+def _on_a_small_disk(tmp_path, hub, size_kb: int, steps: list[str], **cfg) -> list[dict]:
+    """Run CLI steps with the warehouse on a tmpfs of `size_kb` (a private mount namespace)."""
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    wh = disk / "warehouse"
+    path = tmp_path / "config.yaml"
+    path.write_text(json.dumps({"warehouse": str(wh), "hub": {"endpoint": hub.endpoint, "page_size": 25, **FAST},
+                                "families": [QWEN, LLAMA], **cfg}))
+    mount = f"mount -t tmpfs -o size={size_kb}k tracker-test {disk}"
+    ns = ["unshare", "-m"] if os.geteuid() == 0 else ["unshare", "-Urm"]
+    probe = subprocess.run([*ns, "sh", "-c", mount], capture_output=True, text=True)
+    if probe.returncode != 0:
+        pytest.skip(f"cannot mount a small tmpfs here ({probe.stderr.strip()}); needs root or user namespaces")
+    import shlex
+
+    cmd = (f"{mount} && {shlex.quote(sys.executable)} -c {shlex.quote(SMALL_DISK_SCRIPT)} {path} {wh} "
+           f"{disk / 'filler'} {','.join(steps)}")
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
+    res = subprocess.run([*ns, "sh", "-c", cmd], capture_output=True, text=True, timeout=120, env=env)
+    line = [ln for ln in res.stdout.splitlines() if ln.startswith("RESULT")]
+    assert line, res.stdout[-2000:] + res.stderr[-2000:]
+    return json.loads(line[0][len("RESULT"):])
+
+
+def test_disk_full_mid_run_leaves_nothing_visible_and_a_clear_message(tmp_path, hub):  # §6.1 case 11
+    ok, fill, full, free, again = _on_a_small_disk(tmp_path, hub, 4096, ["collect", "fill", "collect", "free",
+                                                                        "collect"], warehouse_min_free_mb=0)
+    assert ok["code"] == 0 and ok["runs"][0]["status"] == "ok"
+    assert full["code"] == 1 and "Traceback" not in full["output"]
+    assert "is full" in full["output"] and "/disk/warehouse" in full["output"]
+    assert full["rows"] == ok["rows"]  # nothing of the failed run is visible
+    assert [r["status"] for r in full["runs"]][:1] == ["ok"] and all(r["status"] != "ok" for r in full["runs"][1:])
+    assert again["code"] == 0 and again["runs"][-1]["status"] == "ok" and again["rows"] == 2 * ok["rows"]
+
+
+def test_a_fresh_warehouse_on_a_full_disk_fails_with_one_paragraph(tmp_path, hub):  # §6.1 case 11
+    (res,) = _on_a_small_disk(tmp_path, hub, 256, ["sql"], warehouse_min_free_mb=0)
+    assert res["code"] == 1 and "Traceback" not in res["output"] and "FatalException" not in res["output"]
+    assert "/disk/warehouse" in res["output"] and ("full" in res["output"] or "fatal" in res["output"])
+    assert len(res["output"].strip().splitlines()) == 1
+
+
+def test_low_free_space_refuses_the_run_with_a_runs_row(tmp_path, world, hub):  # §6.1 case 11: preflight
+    path = write_config(tmp_path, hub.endpoint, [QWEN], page_size=25, **FAST)
+    path.write_text(path.read_text() + "warehouse_min_free_mb: 9000000\n")  # 9 TB: more than this disk has
+    res = CliRunner().invoke(cli, ["collect", "--config", str(path)])
+    assert res.exit_code == 1 and "warehouse_min_free_mb" in res.output and "MB free" in res.output
+    s = config.load(path)
+    runs = _runs(s)
+    assert runs.status.tolist() == ["failed"] and "refused" in runs.error[0]
+    assert _visible(s) == 0 and hub.stats.total == 0  # the Hub was never asked
+
+
+def _dead_pid() -> int:
+    p = subprocess.Popen([sys.executable, "-c", "pass"])
+    p.wait()
+    return p.pid
+
+
+def test_kill_9_mid_collect_leaves_nothing_and_the_next_run_cleans_up(tmp_path, world, hub):  # §6.1 case 10
+    path = write_config(tmp_path, hub.endpoint, [QWEN, LLAMA], page_size=25, timeout_s=5, budget_s=60)
+    s = config.load(path)
+    Warehouse(s.warehouse).ensure()
+    hub.faults.add("delay=0.3,route=listing")
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
+    child = subprocess.Popen([sys.executable, "-m", "tracker", "collect", "--config", str(path)], env=env,
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 20
+    while not hub.stats.of(route="listing") and time.monotonic() < deadline:
+        time.sleep(0.05)
+    time.sleep(0.5)
+    child.send_signal(signal.SIGKILL)
+    child.wait()
+    # what a kill inside a file write leaves: a temporary file named with the dead writer's PID
+    leftover = s.warehouse / "snapshots" / "2026-08-10" / f".x.parquet.{_dead_pid()}.abcdef.tmp"
+    leftover.parent.mkdir(parents=True, exist_ok=True)
+    leftover.write_bytes(b"PAR1 half a file")
+    mine = s.warehouse / "snapshots" / "2026-08-10" / f".y.parquet.{os.getpid()}.abcdef.tmp"
+    mine.write_bytes(b"a live writer's file")  # a running process's file is not touched
+    assert _runs(s).empty and _visible(s) == 0
+    hub.faults.clear()
+    run, _ = _collect(s, world)
+    assert run["status"] == "ok" and not leftover.exists() and mine.exists()
+    assert _runs(s).status.tolist() == ["ok"]
+    assert _visible(s) == _truth(world, QWEN)["models"] + _truth(world, LLAMA)["models"]
+
+
+def test_trend_tables_are_never_older_than_the_runs(tmp_path, world, hub):  # issue break: killed before derive
+    path = write_config(tmp_path, hub.endpoint, [QWEN, LLAMA], page_size=25)
+    s = config.load(path)
+    jobs.collect(s, now=world.now, show_progress=False)
+    # a run recorded but killed before its trend refresh (exactly what refresh_trends=False leaves)
+    jobs.collect(s, now=world.now + dt.timedelta(days=7), show_progress=False, refresh_trends=False)
+    stale = Warehouse(s.warehouse).query("select count(distinct week) n from family_weekly").n[0]
+    res = CliRunner().invoke(cli, ["sql", "--config", str(path), "--csv",
+                                   "select count(distinct week) n from family_weekly"])
+    assert res.exit_code == 0
+    assert stale == 1 and res.stdout.splitlines() == ["n", "2"]  # two ISO weeks of snapshots, 2026-W33 and W34
+
+
+def test_a_double_fire_is_idempotent(tmp_path, world, hub):  # §6.1 case 9 (clock jumps: a coalesced rerun)
+    s = _settings(tmp_path, hub)
+    for _ in range(2):
+        assert _collect(s, world)[0]["status"] == "ok"
+    fd = Warehouse(s.warehouse).query("select family, models from family_daily order by family")
+    assert fd.to_dict("records") == [{"family": "llama", "models": _truth(world, LLAMA)["models"]},
+                                     {"family": "qwen", "models": _truth(world, QWEN)["models"]}]
+
+
+def test_two_daemons_cannot_run_on_one_warehouse(tmp_path, world, hub):  # §6.1 case 12
+    from tracker.daemon import AlreadyRunning, DaemonLock
+
+    s = _settings(tmp_path, hub)
+    first = DaemonLock(s.warehouse)
+    first.acquire()
+    try:
+        with pytest.raises(AlreadyRunning, match=f"PID {os.getpid()}"):
+            DaemonLock(s.warehouse).acquire(wait_s=0.1)
+        assert _collect(s, world)[0]["status"] == "ok"  # the warehouse itself is not locked by it
+    finally:
+        first.release()
+    assert _runs(s).status.tolist() == ["ok"]
+
+
+def test_a_reader_holding_the_database_blocks_nothing(tmp_path, world, hub):  # §6.1 case 13
+    import duckdb
+
+    s = _settings(tmp_path, hub)
+    Warehouse(s.warehouse).ensure()
+    with duckdb.connect(str(Warehouse(s.warehouse).db_path), read_only=True) as reader:
+        assert _collect(s, world)[0]["status"] == "ok"
+        assert reader.execute("select count(*) from snapshots").fetchone()[0] == _visible(s) > 0
+
+
+def test_duplicate_records_in_one_batch_keep_the_last(tmp_path, world, hub):  # §6.1 case 15
+    path = write_config(tmp_path, hub.endpoint, [QWEN], page_size=25)
+    archive = tmp_path / "dump.json"
+    archive.write_text(json.dumps({"fetched_at": "2026-08-01T06:00:00Z", "models": [
+        {"id": "Qwen/a", "downloads": 1, "likes": 1}, {"id": "Qwen/b", "downloads": 5},
+        {"id": "Qwen/a", "downloads": 2, "likes": 3}]}))
+    res = CliRunner().invoke(cli, ["import", "--config", str(path), str(archive)])
+    assert res.exit_code == 0, res.output
+    got = Warehouse(config.load(path).warehouse).query(
+        "select model_id, downloads_30d, likes from snapshots order by model_id")
+    assert got.to_dict("records") == [{"model_id": "Qwen/a", "downloads_30d": 2, "likes": 3},
+                                      {"model_id": "Qwen/b", "downloads_30d": 5, "likes": None}]
+
+
+def test_a_write_failing_mid_publish_leaves_a_failed_run_and_nothing_visible(tmp_path, world, hub):  # case 16
+    s = _settings(tmp_path, hub)
+    Warehouse(s.warehouse).ensure()
+    (s.warehouse / "family_snapshots" / world.now.date().isoformat()).write_text("a file where a folder goes")
+    with pytest.raises(jobs.snapshot.CollectFailed) as err:
+        _collect(s, world)
+    assert err.value.record["status"] == "failed"
+    runs = _runs(s)
+    assert runs.status.tolist() == ["failed"] and "family_snapshots" in runs.error[0]
+    assert _visible(s) == 0 and _visible(s, "family_daily") == 0
