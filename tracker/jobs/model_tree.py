@@ -116,7 +116,8 @@ class _ChunkedFetch:
 
 
 def tree(settings: Settings, *, families: list[str] | None = None, now: dt.datetime | None = None,
-         hub: hubmod.Hub | None = None, show_progress: bool | None = None) -> dict[str, Any]:
+         hub: hubmod.Hub | None = None, show_progress: bool | None = None,
+         refresh_trends: bool = True) -> dict[str, Any]:
     """Fetch childrenModelCount (and baseModels) of every official model of the families, resumably.
 
     The official models are those of each family's latest successful snapshot. Answers are stored in
@@ -177,7 +178,8 @@ def tree(settings: Settings, *, families: list[str] | None = None, now: dt.datet
         run = job.record(status, families_ok=len(complete), families_failed=len(incomplete), models=len(new_rows),
                          requests=stats.requests, retries=stats.retries, errors=errors)
         wh.publish(run, day, {})
-        _derive_after(settings, wh)
+        if refresh_trends:  # a replay of many days derives once at the end instead
+            _derive_after(settings, wh)
         log.info("tree finished", status=status, models_fetched=len(new_rows), requests=stats.requests,
                  rate_limited=stats.rate_limited, quota_wait_s=round(stats.quota_wait_s, 1),
                  families_complete=complete, families_incomplete=incomplete,
