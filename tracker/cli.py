@@ -106,6 +106,19 @@ def _pseudo_fs(path) -> bool:
     return any(resolved == p or resolved.startswith(p + "/") for p in ("/proc", "/sys", "/dev"))
 
 
+def check_hf_endpoint(settings) -> None:
+    """HF_ENDPOINT (used when config.yaml has no hub.endpoint) must be an http(s) URL: exit 2 otherwise."""
+    import os
+    from urllib.parse import urlparse
+
+    value = os.environ.get("HF_ENDPOINT")
+    if settings.hub.endpoint is None and value is not None:
+        u = urlparse(value)
+        if u.scheme not in ("http", "https") or not u.netloc:
+            _fail(f"the environment variable HF_ENDPOINT is '{value}', not an http(s) URL "
+                  "(e.g. export HF_ENDPOINT=http://127.0.0.1:8765, or unset it for huggingface.co)", 2)
+
+
 def emit_json(obj) -> None:
     from tracker import output
 
@@ -185,6 +198,8 @@ def collect(settings, families, progress, as_json):
     """
     from tracker import jobs
 
+    check_hf_endpoint(settings)
+    [settings.family(n) for n in families]  # an unknown name stops here, before the warehouse is touched
     run = jobs.collect(settings, families=list(families) or None, show_progress=progress)
     finish(run, f"{run['status']}: {_n(run['families_ok'], 'family', 'families')} stored, {run['families_failed']} failed, "
                 f"{_n(run['models'], 'model')}, {_n(run['requests'], 'request')} ({run['retries']} retried) "
@@ -213,6 +228,8 @@ def tree(settings, families, progress, as_json):
     """
     from tracker import jobs
 
+    check_hf_endpoint(settings)
+    [settings.family(n) for n in families]
     run = jobs.tree(settings, families=list(families) or None, show_progress=progress)
     finish(run, f"{run['status']}: {_n(run['models'], 'model')} fetched, {_n(run['requests'], 'request')}, "
                 f"{run['rate_limited']} answered 429, {run['quota_wait_s']:.1f} s waiting for quota; "
@@ -388,6 +405,8 @@ def backfill(settings, families, since, progress, as_json):
         start = dt.date.fromisoformat(since)
     except ValueError:
         _fail(f"--since must be a date such as 2023-01-01 (got '{since}')", 2)
+    check_hf_endpoint(settings)
+    [settings.family(n) for n in families]
     if start > jobs.utcnow().date():
         _fail(f"--since {since} is in the future", 2)
     run = jobs.backfill(settings, families=list(families) or None, since=start, show_progress=progress)

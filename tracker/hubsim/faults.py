@@ -140,14 +140,16 @@ def parse_rule(text: str) -> Fault:
         raise ValueError("empty fault rule")
     kind, _, value = parts[0].partition("=")
     kind = kind.strip().lower()
+    if kind not in KINDS:
+        raise ValueError(f"unknown fault kind {kind!r} in {text.strip()!r}; kinds: {', '.join(KINDS)}")
     kw: dict = {}
     if value:
         if kind == "429":
             kw["mode"] = value.strip()
         elif kind == "status":
-            kw["status"] = int(value)
+            kw["status"] = _number(int, value, "status", text)
         elif kind in ("delay", "trickle"):
-            kw["seconds"] = float(value)
+            kw["seconds"] = _number(float, value, kind, text)
         elif kind == "loop":
             kw["mode"] = value.strip()
         else:
@@ -159,8 +161,18 @@ def parse_rule(text: str) -> Fault:
             raise ValueError(f"expected KEY=VALUE in fault rule {text!r}, got {p!r}")
         if key not in Fault.__dataclass_fields__ or key in ("kind", "seen", "fired"):
             raise ValueError(f"unknown fault key {key!r} in {text!r}")
-        kw[key] = int(val) if key in _INT_KEYS else float(val) if key in _FLOAT_KEYS else val.strip()
+        kw[key] = (_number(int, val, key, text) if key in _INT_KEYS else
+                   _number(float, val, key, text) if key in _FLOAT_KEYS else val.strip())
     return Fault(kind=kind, **kw)
+
+
+def _number(kind: type, value: str, key: str, text: str):
+    """`status=abc` says which key wants what, not "invalid literal for int()"."""
+    try:
+        return kind(value.strip())
+    except ValueError:
+        what = "a whole number" if kind is int else "a number"
+        raise ValueError(f"{key} must be {what}, got {value.strip()!r} in {text.strip()!r}") from None
 
 
 class FaultPlan:
