@@ -24,4 +24,4 @@ def test_readme_starts_with_the_two_commands():
     block = README.split("```bash", 1)[1].split("```", 1)[0]
     lines = [line for line in block.splitlines() if line.strip() and not line.startswith("#")]
     assert len(lines) == 2
-    assert "tracker collect" in lines[0] and "pytest" in lines[1]
+    assert lines[0] == "pip install -e . && tracker demo" and "pytest" in lines[1]

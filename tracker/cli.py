@@ -7,7 +7,6 @@ so that `tracker --help` answers at once.
 from __future__ import annotations
 
 import functools
-import json
 import sys
 
 import click
@@ -83,7 +82,7 @@ def require_warehouse(settings) -> None:
         _fail(f"no warehouse at {root} (check `warehouse:` in {settings.path}, or run `tracker collect` first)", 1)
 
 
-def checked_out_dir(value: str, option: str = "--out") -> "Path":
+def checked_out_dir(value: str, option: str = "--out"):
     """An output folder that exists or can be created: a file there, or a folder that cannot be made or
     written, is a usage error (exit 2), before any work is done."""
     import os
