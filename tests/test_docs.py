@@ -25,3 +25,14 @@ def test_readme_starts_with_the_two_commands():
     lines = [line for line in block.splitlines() if line.strip() and not line.startswith("#")]
     assert len(lines) == 2
     assert lines[0] == "pip install -e . && tracker demo" and "pytest" in lines[1]
+
+
+def test_readme_installs_the_test_programs_as_ci_does():
+    """README's "Tests" section and .ci/run install the same Debian packages (and the skip messages say so)."""
+    import re
+
+    ci = (Path(__file__).resolve().parents[1] / ".ci" / "run").read_text()
+    ci_line = re.search(r"apt-get install -y (.+?) >/dev/null", ci).group(1)
+    assert f"sudo apt-get install -y {ci_line}\n" in README
+    for test in ("test_report.py", "test_daemon_deploy.py"):
+        assert f"apt-get install -y {ci_line}" in (Path(__file__).parent / test).read_text(), test

@@ -42,7 +42,7 @@ def parse_official(spec: str) -> dict[str, int]:
 @click.option("--date", "date_", default="2026-08-01", show_default=True,
               help="Simulated date/time the clock starts at (YYYY-MM-DD or ISO, UTC). Only moves the clock: "
                    "a seed gives the same world whatever the date.")
-@click.option("--faults", default=None, help="Fault spec, e.g. 'status=503,route=listing,page=3,times=2'.")
+@click.option("--faults", default=None, help="Fault spec, e.g. 'status=503,route=listing,author=Qwen,page=1,times=2'.")
 @click.option("--speed", default=0.0, show_default=True, type=click.FloatRange(0),
               help="Simulated seconds per real second (0 = frozen clock).")
 @click.option("--page-size", default=1000, show_default=True, type=click.IntRange(1), help="Default and maximum page size.")

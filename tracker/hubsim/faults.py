@@ -26,10 +26,10 @@ Examples::
     429=ratelimit,t=1,times=2                 two 429s with RateLimit r=0;t=1, then normal service
     429=retry-after,t=2,prob=0.1              10 % of requests get 429 + Retry-After: 2 (no RateLimit)
     429=bare,route=listing,times=3            429 without RateLimit nor Retry-After (CloudFront-like)
-    status=503,route=listing,author=Qwen,page=3,times=2
+    status=503,route=listing,author=Qwen,page=1,times=2
     status=500,route=info,nth=5,times=1       the 5th model-info call fails once
     hang,route=info,model=Qwen/Qwen3-8B       accept, never answer (until the server stops)
-    truncate,route=listing,page=2             half a JSON body, status 200
+    truncate,route=listing,author=google,page=1  half a JSON body, status 200
     html,route=info,times=1                   an HTML error page with status 200
     delay=0.5,route=listing                   every listing page takes 0.5 s longer
     corrupt,field=likes,value=12,times=1      one listing item gets "likes": "12" (a string)
