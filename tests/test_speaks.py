@@ -97,3 +97,16 @@ def test_a_report_by_hand_is_a_run(tmp_path, world):
     runs = r.invoke(cli, ["sql", "--config", str(path), "--format", "csv", "--no-headers",
                           "select job, status from runs order by started_at, job"])
     assert runs.stdout.splitlines() == ["collect,ok", "report,ok"]
+
+
+def test_grammar_one_day_and_an_attach(tmp_path, world):
+    with HubSim(world) as hub:
+        path = write_config(tmp_path, hub.endpoint, [QWEN])
+        jobs.collect(config.load(path), now=world.now, show_progress=False)
+    r = CliRunner()
+    st = r.invoke(cli, ["status", "--config", str(path)])
+    assert "data       1 day, 2026-08-10 .. 2026-08-10" in st.stdout, st.stdout
+    res = r.invoke(cli, ["sql", "--config", str(path), "attach 'x.db' as x"])
+    assert res.exit_code == 1 and "an ATTACH statement was refused" in res.output, res.output
+    res = r.invoke(cli, ["sql", "--config", str(path), "delete from runs"])
+    assert "a DELETE statement was refused" in res.output
