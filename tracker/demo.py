@@ -270,10 +270,12 @@ def run(folder: str | os.PathLike[str] = "demo", *, weeks: int = WEEKS, faults: 
             f"{settings.schedule['tree']} tree, UTC) from {start.date()} to {(end - dt.timedelta(days=1)).date()}:")
         wh = Warehouse(settings.warehouse)
         n_runs, week_requests, week = 0, 0, trends.week_label(start.date())
+        last_collect: tuple[str, dt.date] | None = None
         for i, (at, name) in enumerate(events):
             emu.set_time(at)
             if name == "collect":
                 run_ = jobs.collect(settings, now=at, show_progress=False, refresh_trends=False)
+                last_collect = (run_["run_id"], at.date())
             else:
                 run_ = jobs.tree(settings, now=at, show_progress=False, refresh_trends=False)
             n_runs += 1
@@ -283,7 +285,7 @@ def run(folder: str | os.PathLike[str] = "demo", *, weeks: int = WEEKS, faults: 
                                 f"(details in {folder / 'demo.log'})")
             nxt = events[i + 1][0] if i + 1 < len(events) else end
             if trends.week_label(nxt.date()) != week or i + 1 == len(events):
-                say("  " + _week_line(wh, week, week_requests))
+                say("  " + _week_line(wh, last_collect, week, week_requests))
                 week, week_requests = trends.week_label(nxt.date()), 0
         jobs.derive(settings)
         cx = crossover(wh)
@@ -305,15 +307,15 @@ def run(folder: str | os.PathLike[str] = "demo", *, weeks: int = WEEKS, faults: 
                   seconds=time.monotonic() - t0, queries=queries(cfg))
 
 
-def _week_line(wh, week: str, requests: int) -> str:
-    fd = wh.query("SELECT family, downloads_30d FROM family_daily WHERE day = "
-                  "(SELECT max(day) FROM family_daily) AND family IN ('llama', 'qwen')")
+def _week_line(wh, last_collect: tuple[str, dt.date] | None, week: str, requests: int) -> str:
+    """A week of the replay in one line: requests, and Llama's and Qwen's 30-day downloads in the week's
+    last collect (read from that run's own snapshot file, not the views: cheap at every week)."""
     from tracker import trends
 
-    vals = {r.family: r for r in fd.itertuples()}
-    ll, qw = vals.get("llama"), vals.get("qwen")
-    if ll is None or qw is None:
+    if last_collect is None:
         return f"{week}  {requests:>5} requests"
-    lead = "Qwen ahead" if qw.downloads_30d > ll.downloads_30d else "Llama ahead"
-    return (f"{week}  {requests:>5} requests   30-day downloads: Llama {trends.human(ll.downloads_30d):>6}  "
-            f"Qwen {trends.human(qw.downloads_30d):>6}  ({lead})")
+    run_id, day = last_collect
+    ll, qw = (wh.snapshot_rows(run_id, day, fam)["downloads_30d"].sum() for fam in ("llama", "qwen"))
+    lead = "Qwen ahead" if qw > ll else "Llama ahead"
+    return (f"{week}  {requests:>5} requests   30-day downloads on {day:%m-%d}: Llama {trends.human(ll):>6}  "
+            f"Qwen {trends.human(qw):>6}  ({lead})")
