@@ -24,7 +24,7 @@ README = (ROOT / "README.md").read_text()
 
 # exact command line (as in the README) -> why it is not run here
 EXCLUDED = {
-    'pip install -e ".[test]" && python -m pytest': "the test run itself (this test is part of it)",
+    'pip install -e ".[test,scale-out]" && python -m pytest': "the test run itself (this test is part of it)",
     "HF_TOKEN=hf_... tracker daemon --config config.yaml": "needs a token for the live Hub and runs until stopped; "
                                                            "tests/test_daemon.py runs the daemon against the emulator",
     "sudo useradd --system --home /srv/hub-tracker hub-tracker        # once; adjust paths to your install":
@@ -37,6 +37,7 @@ EXCLUDED = {
     "sudo systemctl daemon-reload && sudo systemctl enable --now hub-tracker": "needs root and a running systemd",
     "journalctl -u hub-tracker -f": "needs the systemd service above; follows forever",
     "sudo apt-get install -y chromium fonts-dejavu-core systemd": "installs system packages (what .ci/run does)",
+    "sudo apt-get install -y openjdk-17-jre-headless": "installs system packages (what .ci/run does)",
 }
 # prefixes dropped before running: the test runs from this checkout, which is installed already
 DROP_PREFIX = ["pip install -e . && "]
@@ -65,7 +66,9 @@ def script(block: str, port: int) -> str:
             continue
         for p in DROP_PREFIX:
             line = line.replace(p, "")
-        lines.append(line.replace("8765", str(port)))
+        for old, new in {"8765": str(port), "/data/export": "export"}.items():  # a free port; inside the folder
+            line = line.replace(old, new)
+        lines.append(line)
     # stop whatever a block started in the background (the walk-through's own `kill %1` does it first)
     return "set -euo pipefail\ntrap 'kill $(jobs -p) 2>/dev/null || true' EXIT\n" + "\n".join(lines) + "\n"
 
