@@ -12,6 +12,8 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -59,6 +61,7 @@ def _start_demo(tmp_path, *args):
     return proc, _emulator_pid(seen)
 
 
+@pytest.mark.slow
 def test_demo_ctrl_c_stops_the_emulator(tmp_path):
     proc, pid = _start_demo(tmp_path, "--weeks", "2")
     proc.send_signal(signal.SIGINT)
@@ -68,6 +71,7 @@ def test_demo_ctrl_c_stops_the_emulator(tmp_path):
     assert _gone(pid)
 
 
+@pytest.mark.slow
 def test_demo_killed_outright_takes_the_emulator_with_it(tmp_path):
     proc, pid = _start_demo(tmp_path, "--weeks", "2")
     proc.kill()
@@ -75,6 +79,7 @@ def test_demo_killed_outright_takes_the_emulator_with_it(tmp_path):
     assert _gone(pid), "the emulator outlived a SIGKILLed demo"
 
 
+@pytest.mark.slow
 def test_demo_error_stops_the_emulator_and_says_why(tmp_path):
     # from the 3rd Qwen listing on, the emulator answers 404: the third collect is partial
     res = _tracker("demo", "--weeks", "2", "--faults", "status=404,route=listing,author=Qwen,nth=3", cwd=tmp_path)

@@ -14,6 +14,8 @@ from tracker import config, jobs
 from tracker.hubsim import FaultPlan, HubSim, World
 from tracker.hubsim.command import EPILOG
 
+pytestmark = pytest.mark.slow  # a 20,000-model world and a collect of the shipped config
+
 DOCS = {"docs/hubsim.md": (ROOT / "docs" / "hubsim.md").read_text(), "README.md": (ROOT / "README.md").read_text(),
         "hubsim --help": EPILOG}
 

@@ -46,6 +46,7 @@ def test_the_listing_bar_moves_per_page(tmp_path, world):
     assert listed == n and steps == [10] * (n // 10) + ([n % 10] if n % 10 else [])
 
 
+@pytest.mark.slow
 def test_a_wait_for_the_rate_limit_is_said_once_in_the_log_and_on_the_bar(tmp_path, world, capsys):
     with HubSim(world) as hub:
         s = config.load(write_config(tmp_path, hub.endpoint, [QWEN]))
@@ -55,11 +56,14 @@ def test_a_wait_for_the_rate_limit_is_said_once_in_the_log_and_on_the_bar(tmp_pa
         log.configure(json=True)
         run = jobs.tree(s, now=world.now, show_progress=True)
         err = capsys.readouterr().err
+        served = [(round(r["time"], 2), r["status"]) for r in hub.stats.requests if r["route"] == "info"]
     assert run["status"] == "ok" and run["quota_wait_s"] > 0
     # JSON log lines, some printed right after the bar's text on the same terminal line
     events = [json.loads(line[line.index('{"'):]) for line in err.splitlines() if '{"' in line]
     said = [e for e in events if "for the Hub's rate limit" in e["event"]]
-    assert len(said) == 1, said
+    t0 = served[0][0] if served else 0
+    assert len(said) == 1, "; ".join([f"{e['event'][:14]} at {e['timestamp'][11:23]}" for e in said]
+                                     + [f"{t - t0:.2f}:{st}" for t, st in served])  # the requests' times if not
     m = WAIT_RE.fullmatch(said[0]["event"])
     assert m and 0 < float(m.group(1)) <= 4.1, said[0]["event"]
     assert said[0]["quota"] == 20 and said[0]["window_s"] == 4
