@@ -547,7 +547,6 @@ def status(settings, as_json, n_runs):
     """
     from tracker import status as status_mod
     from tracker.jobs.common import refresh_if_stale
-    from tracker.warehouse import Warehouse
 
     require_warehouse(settings)
     refresh_if_stale(settings)

@@ -8,7 +8,6 @@ environment only).
 
 from __future__ import annotations
 
-import datetime as dt
 import difflib
 import math
 import os

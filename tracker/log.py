@@ -122,7 +122,7 @@ def record_crash(command: str):
         path.parent.mkdir(parents=True, exist_ok=True)
         import datetime as dt
 
-        text = _redact(traceback.format_exc())
+        text = redact_all(traceback.format_exc())
         with open(path, "a", encoding="utf-8") as f:
             f.write(f"--- {dt.datetime.now(dt.UTC):%Y-%m-%dT%H:%M:%SZ} tracker {command}\n{text}\n")
     except OSError:
