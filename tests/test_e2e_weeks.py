@@ -11,6 +11,7 @@ import pytest
 from tests.conftest import family_truth, write_config
 from tracker import config, jobs, trends
 from tracker.hubsim import HubSim, World
+from tracker.report.format import distinct
 from tracker.warehouse import Warehouse
 
 FAMILIES = [
@@ -86,12 +87,14 @@ def test_quality_notes_the_missing_day(weeks):
 def test_weekly_report_headline(weeks, tmp_path):
     world, s, truth = weeks
     day = World.DOWNLOADS_CROSSOVER_DAY
+    prev = day - dt.timedelta(days=1)
     week = trends.week_label(day)
     paths = jobs.report(s, week=week, out=tmp_path / "reports", now=dt.datetime(2026, 9, 9, tzinfo=dt.UTC))
     md = next(p for p in paths if p.suffix == ".md").read_text()
     q = family_truth(truth[day], FAMILIES[1])["downloads_30d"]
     ll = family_truth(truth[day], FAMILIES[0])["downloads_30d"]
-    headline = f"Alibaba Qwen overtook Meta Llama in 30-day downloads on {day} ({trends.human(q)} vs {trends.human(ll)})"
+    a, b = distinct(q, ll)
+    headline = f"Alibaba Qwen overtook Meta Llama in 30-day downloads on {day} (last behind on {prev}): {a} vs {b}"
     assert headline in md
     html = next(p for p in paths if p.suffix == ".html").read_text()
     assert headline in html and "<svg" in html

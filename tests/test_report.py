@@ -78,7 +78,15 @@ def region_weekly(fw: pd.DataFrame) -> pd.DataFrame:
 
 def build(week: str = "2026-W34", fd: pd.DataFrame | None = None) -> ReportData:
     fd = daily() if fd is None else fd
-    fw = trends.weekly(fd.drop(columns=["source"]))
+    # like for like in W34, by hand: qwen's 7 new models brought 2.0M of its +7.0M 30-day downloads
+    # (the other 5.0M over its 127 models of 2026-08-16, which had 28.0M then: +17.9%); llama and
+    # mistral kept their models, so their like-for-like change is the whole change
+    same = pd.DataFrame({
+        "family": ["qwen", "llama", "mistral"], "week_start": pd.Timestamp("2026-08-17"),
+        "downloads_30d_wow_same": [5_000_000, -700_000, 280_000],
+        "downloads_30d_base_same": [28_000_000, 29_500_000, 5_800_000],
+        "models_new": [7, 0, 0], "models_entered": [0, 0, 0], "models_left": [0, 0, 0]})
+    fw = trends.weekly(fd.drop(columns=["source"]), same[same.family.isin(set(fd.family))])
     start = trends.week_start(week).date()
     metrics = [m for m in trends.METRICS if m in fd.columns]
     cx = trends.crossovers(fd, metrics)
@@ -105,7 +113,10 @@ def build(week: str = "2026-W34", fd: pd.DataFrame | None = None) -> ReportData:
         }),  # fmt: skip
         projections=pd.DataFrame({
             "as_of": [pd.Timestamp("2026-08-23")], "metric": ["likes"], "family": ["qwen"],
-            "overtaken": ["llama"], "projected_day": [pd.Timestamp("2026-12-01")], "window_days": [28],
+            "overtaken": ["llama"], "projected_from": [pd.Timestamp("2026-11-20")],
+            "projected_to": [pd.Timestamp("2026-12-10")], "projected_day": [pd.Timestamp("2026-12-01")],
+            "window_days": [28], "first_day": [pd.Timestamp("2026-08-08")], "last_day": [pd.Timestamp("2026-08-23")],
+            "n_points": [16],
         }),  # fmt: skip
         projection_rule=(
             "A projection is claimed only when the gap's 28-day linear trend has t >= 5 and R^2 >= 0.6."
@@ -128,6 +139,12 @@ def build(week: str = "2026-W34", fd: pd.DataFrame | None = None) -> ReportData:
                        "likes unchanged since 2026-08-19", "present on 2026-08-20, absent now"],
         }),  # fmt: skip
         notes=["Backfilled series miss deleted derivatives"],
+        adoption=pd.DataFrame({
+            "model_id": ["Qwen/Qwen3-8B", "meta-llama/Llama-4-Old"], "family": ["qwen", "llama"],
+            "size_class": ["under 10B", "100B and up"], "age_days": [30, 90],
+            "downloads_all_time": [2_400_000.0, 50_000.0], "relative_adoption": [3.0, 0.25],
+            "release_year": [2026, 2026], "parameters": [8e9, 4e11],
+            "day": [pd.Timestamp("2026-08-20"), pd.Timestamp("2026-08-10")], "peers": [7, 3]}),
     )
 
 
@@ -161,9 +178,10 @@ def rendered(tmp_path_factory) -> tuple[Path, str, str]:
 
 def test_headline_sentences(rendered):
     _, md, page = rendered
-    sentence = "Alibaba Qwen overtook Meta Llama in 30-day downloads on 2026-08-17 (30.0M vs 29.4M)"
+    sentence = ("Alibaba Qwen overtook Meta Llama in 30-day downloads on 2026-08-17 (last behind on 2026-08-16): "
+                "30.0M vs 29.4M")
     assert f"- {sentence}" in md and sentence in page
-    model = "Qwen/Qwen3-8B passed meta-llama/Llama-3.1-8B in 30-day downloads on 2026-08-19 (12.0M vs 11.9M)"
+    model = "Qwen/Qwen3-8B passed meta-llama/Llama-3.1-8B in 30-day downloads on 2026-08-19: 12.0M vs 11.9M"
     assert f"- {model}" in md and model in page
     assert "Qwen2.5-7B passed" not in md  # a model crossover of an earlier week is no headline
     assert md.count(" overtook ") == 1
@@ -174,22 +192,26 @@ def test_tables_worked_out_by_hand(rendered):
     _, md, _ = rendered
     # week end 2026-08-23 (i=27) vs 2026-08-16 (i=20); total 36.0M + 28.8M + 6.08M = 70.88M
     assert table_rows(md, "30-day downloads") == [
-        ["Alibaba Qwen", "36.0M", "+7.0M", "+24.1%", "50.8%"],  # 7/29 = 24.14 %, 36/70.88
-        ["Meta Llama", "28.8M", "-700.0k", "-2.4%", "40.6%"],  # -0.7/29.5 = -2.37 %
-        ["Mistral AI", "6.1M", "+280.0k", "+4.8%", "8.6%"],  # 0.28/5.8 = 4.83 %
+        # like for like +5.0M of 28.0M = +17.9%; 7 new models made 7.0M - 5.0M = 2.0M; 36/70.88 = 50.8%
+        ["Alibaba Qwen", "36.0M", "+5.0M", "+17.9%", "+7 new (+2.0M)", "50.8%"],
+        ["Meta Llama", "28.8M", "-700.0k", "-2.4%", "none", "40.6%"],  # -0.7/29.5 = -2.37 %
+        ["Mistral AI", "6.1M", "+280.0k", "+4.8%", "none", "8.6%"],  # 0.28/5.8 = 4.83 %
     ]
-    # W34 sums of downloads_day: 7 x 1M, 7 x 2M, 6 x 0.2M (one NA day: partial); total 22.2M
+    # W34 sums of downloads_day: 7 x 1M, 7 x 2M, 6 x 0.2M (one NA day: partial); total 22.2M; no
+    # like-for-like values were given for them: the change over all models, marked
     assert table_rows(md, "Weekly downloads") == [
-        ["Alibaba Qwen", "14.0M", "0", "0.0%", "63.1%"],
-        ["Meta Llama", "7.0M", "0", "0.0%", "31.5%"],
-        ["Mistral AI *", "1.2M", "-200.0k", "-14.3%", "5.4%"],
+        ["Alibaba Qwen", "14.0M", "0 ‡", "0.0%", "+7 new", "63.1%"],
+        ["Meta Llama", "7.0M", "0 ‡", "0.0%", "none", "31.5%"],
+        ["Mistral AI *", "1.2M", "-200.0k ‡", "-14.3%", "none", "5.4%"],
     ]
-    assert "* partial week" in md
+    assert "* partial week" in md and "‡ change over all models" in md
+    # models: the change is membership by definition
+    assert table_rows(md, "Models")[0] == ["Alibaba Qwen", "147", "+7", "+5.0%", "+7 new", "64.8%"]  # 147/227
     # derivatives: mistral has none (NA), llama 9.5k, qwen 23.5k -> shares of 33.0k
     assert table_rows(md, "Derivatives") == [
-        ["Alibaba Qwen", "23.5k", "0", "0.0%", "71.2%"],
-        ["Meta Llama", "9.5k", "0", "0.0%", "28.8%"],
-        ["Mistral AI", "n/a", "n/a", "n/a", "n/a"],
+        ["Alibaba Qwen", "23.5k", "0 ‡", "0.0%", "+7 new", "71.2%"],
+        ["Meta Llama", "9.5k", "0 ‡", "0.0%", "none", "28.8%"],
+        ["Mistral AI", "n/a", "n/a", "n/a", "none", "n/a"],
     ]
     regions = table_rows(md, "Region shares")
     assert regions[0][:2] == ["china", "50.8% (36.0M)"]
@@ -201,11 +223,14 @@ def test_models_projections_quality_notes(rendered):
     _, md, _ = rendered
     assert "| Qwen/Qwen3-8B | Alibaba Qwen | +3.1M | 12.0M | 812 |" in md
     assert "| Qwen/Qwen3-Coder-Tiny | Alibaba Qwen | 2026-08-18 | 45.6k | 12 |" in md
-    assert ("Alibaba Qwen is projected to overtake Meta Llama in likes around 2026-12-01 "
-            "(linear trend of the 28 days to 2026-08-23)") in md  # fmt: skip
+    assert ("Alibaba Qwen is projected to overtake Meta Llama in likes between 2026-11-20 and 2026-12-10 "
+            "(straight line through 16 daily values from 2026-08-08 to 2026-08-23, as of 2026-08-23)") in md
     assert "Rule: A projection is claimed only when" in md
     assert "| Mistral AI | stale days" in md and "| Alibaba Qwen | models left the tracked set |" in md
     assert "- Backfilled series miss deleted derivatives" in md
+    # adoption: only milestones reached this week (Llama-4-Old reached 90 days on 2026-08-10, W33)
+    assert "| Qwen/Qwen3-8B | Alibaba Qwen | under 10B | 30 days | 2.4M | 3.00× | 7 |" in md
+    assert "Llama-4-Old" not in md
     assert "generated at 2026-08-24 08:00 UTC" in md and "2026-08-17 to 2026-08-23" in md
 
 
@@ -217,7 +242,9 @@ def test_charts_inline_in_html_and_files_beside_markdown(rendered):
         svg = (out / f"2026-W34-{slug}.svg").read_text()
         assert svg.lstrip().startswith("<?xml") and "<svg" in svg
         assert re.search(rf'<figure id="chart-{slug}"[^>]*><svg', page)
-    assert page.count("<svg") == 4
+    # the four charts and the headline crossover's lead chart
+    assert page.count("<svg") == 5 and "](2026-W34-crossover-1.svg)" in md
+    assert "Lead of Alibaba Qwen over Meta Llama in 30-day downloads (Alibaba Qwen − Meta Llama, linear axis)" in md
     assert not re.search(r"""(?:src|href)\s*=\s*["']?(?:https?:)?//""", page, re.I)
     assert "@import" not in page and "<script" not in page and "<link" not in page
     ids = re.findall(r'\bid="([^"]+)"', page)
@@ -305,14 +332,18 @@ def test_sparse_inputs_render(tmp_path, case):
         assert "<svg" not in page and "No data to chart" in md
     if case == "week_without_data":
         assert "No family data for 2026-W36." in md
+        assert ("Empty week: the warehouse holds no snapshot from 2026-08-31 to 2026-09-06. It holds 2026-07-27 "
+                "to 2026-08-23 (28 days).") in md
+        assert "No movers: the warehouse holds no snapshot of this week." in md
         assert page.count("<svg") == 4  # the history still charts
     if case == "all_na_metric":
         assert "Mistral AI (no data)" in page
     if case == "messy":
-        assert "Alibaba Qwen overtook Meta Llama in new metric on 2026-08-17 (30.0M vs 29.4M)" in md
+        assert "Alibaba Qwen overtook Meta Llama in new metric on 2026-08-17 (last behind on 2026-08-16): " \
+               "30.0M vs 29.4M" in md
         assert "ghost (no data)" in page and "rule not recorded" in md and "| ghost | mystery | 1 |" in md
     if case == "no_tree_data":
-        assert "derivatives (no tree data yet)" in md and page.count("<svg") == 3
+        assert "derivatives (no tree data yet)" in md and page.count("<svg") == 4
 
 
 def test_import_is_cheap():

@@ -392,7 +392,7 @@ def test_crossovers_simple_crossing_with_values():
     out = T.crossovers(df, "downloads_30d")
     assert list(out.columns) == [
         "day", "metric", "family", "overtaken", "family_value", "overtaken_value",
-        "previous_day", "family_previous_value", "overtaken_previous_value",
+        "previous_day", "family_previous_value", "overtaken_previous_value", "reversed", "reversed_day",
     ]  # fmt: skip
     # 08-16: 250 < 290 (behind); 08-17: 283 > 280 -> qwen overtakes llama on 08-17
     assert len(out) == 1
@@ -408,17 +408,45 @@ def test_crossovers_simple_crossing_with_values():
     assert (r["family_previous_value"], r["overtaken_previous_value"]) == (250, 290)
 
 
-def test_crossovers_ties_count_as_level():
-    days = ["2026-08-01", "2026-08-02", "2026-08-03", "2026-08-04"]
-    # a: 5, 5, 6, 6 ; b: 6, 5, 5, 6
-    # 08-02 tie (a == b: not ahead); 08-03 a > b after a tie -> crossover a over b;
-    # 08-04 tie again, no one ahead -> nothing; b never strictly ahead after being <=:
-    # 08-01 b(6) > a(5) is the first day, there is no previous day -> nothing.
-    df = cross_frame(days, [5, 5, 6, 6], [6, 5, 5, 6], names=("a", "b"))
+def test_crossovers_skip_ties():
+    days = ["2026-08-01", "2026-08-02", "2026-08-03", "2026-08-04", "2026-08-05"]
+    # a: 5, 5, 6, 6, 7 ; b: 6, 5, 5, 6, 6
+    # 08-01 a behind; 08-02 tie (skipped); 08-03 a ahead: a crossover, last behind on 08-01 (not
+    # the tie of 08-02); 08-04 tie (skipped); 08-05 a ahead again, but the last day they differed
+    # (08-03) a was already ahead -> no second crossover. b is never ahead after being behind.
+    df = cross_frame(days, [5, 5, 6, 6, 7], [6, 5, 5, 6, 6], names=("a", "b"))
     out = T.crossovers(df, "downloads_30d")
-    assert list(zip(out["day"], out["family"], out["overtaken"], strict=True)) == [
-        (D("2026-08-03"), "a", "b")
+    assert list(zip(out["day"], out["family"], out["overtaken"], out["previous_day"], strict=True)) == [
+        (D("2026-08-03"), "a", "b", D("2026-08-01"))
     ]
+    assert (out["family_previous_value"][0], out["overtaken_previous_value"][0]) == (5, 6)
+
+
+def test_crossovers_ties_flipping_make_no_crossover():
+    # model counts 1 and 2 that flip between level and a 1-model lead for the same family:
+    # a 1, 1, 1, 1 ; b 1, 2, 1, 2 -> b ahead on 08-02, level, ahead, never a behind->ahead change
+    df = cross_frame(["2026-08-01", "2026-08-02", "2026-08-03", "2026-08-04"], [1, 1, 1, 1], [1, 2, 1, 2],
+                     metric="models", names=("a", "b"))
+    assert T.crossovers(df, "models").empty
+
+
+def test_crossovers_reversed_within_three_snapshots():
+    days = [f"2026-08-{d:02d}" for d in range(1, 8)]
+    # a over b on 08-02 (3 > 2 after 1 < 2); b ahead again on 08-05, the third snapshot after
+    # -> reversed on 08-05. b over a on 08-05 (b last behind on 08-04) holds: no reversal after.
+    df = cross_frame(days, [1, 3, 3, 3, 1, 1, 1], [2, 2, 2, 2, 2, 2, 2], names=("a", "b"))
+    out = T.crossovers(df, "downloads_30d")
+    got = list(zip(out["day"].dt.strftime("%m-%d"), out["family"], out["reversed"],
+                   out["reversed_day"].dt.strftime("%m-%d").fillna("-"), strict=True))
+    assert got == [("08-02", "a", True, "08-05"), ("08-05", "b", False, "-")]
+    # a fourth snapshot later is not a reversal: b ahead again only on 08-06
+    df = cross_frame(days, [1, 3, 3, 3, 3, 1, 1], [2, 2, 2, 2, 2, 2, 2], names=("a", "b"))
+    out = T.crossovers(df, "downloads_30d")
+    assert out["reversed"].tolist() == [False, False]
+    # days without a value for either are not snapshots of the pair: 08-03/04 NA -> 08-06 is third
+    df = cross_frame(days, [1, 3, None, None, 3, 1, 1], [2, 2, 2, 2, 2, 2, 2], names=("a", "b"))
+    out = T.crossovers(df, "downloads_30d")
+    assert out["reversed"].tolist() == [True, False]
 
 
 def test_crossovers_skip_days_where_either_is_na():
@@ -438,8 +466,8 @@ def test_crossovers_both_directions_and_multiple_metrics_sorted():
     days = ["2026-08-01", "2026-08-02", "2026-08-03"]
     # likes: a 1, 3, 2 ; b 2, 2, 3 -> a over b on 08-02, b over a on 08-03
     df = cross_frame(days, [1, 3, 2], [2, 2, 3], metric="likes", names=("a", "b"))
-    # models: a 4, 4, 5 ; b 4, 4, 4 -> a over b on 08-03 (4 <= 4 on 08-02)
-    df["models"] = [4, 4, 5, 4, 4, 4]
+    # models: a 3, 4, 5 ; b 4, 4, 4 -> a over b on 08-03 (last behind on 08-01; 08-02 a tie)
+    df["models"] = [3, 4, 5, 4, 4, 4]
     out = T.crossovers(df, ["likes", "models"])
     assert list(
         zip(
@@ -469,9 +497,9 @@ def test_crossovers_entity_model_id_names_columns_by_entity():
     out = T.crossovers(df, "downloads_30d", entity="model_id")
     assert list(out.columns) == [
         "day", "metric", "model_id", "overtaken", "model_id_value", "overtaken_value",
-        "previous_day", "model_id_previous_value", "overtaken_previous_value",
+        "previous_day", "model_id_previous_value", "overtaken_previous_value", "reversed", "reversed_day",
     ]  # fmt: skip
-    # 08-02: 3 > 2 after 1 <= 2
+    # 08-02: 3 > 2 after 1 < 2
     assert out[["model_id", "overtaken"]].values.tolist() == [["o/x", "o/y"]]
 
 
@@ -523,17 +551,14 @@ def linear_pair(n_days, as_of, f0, fs, l0, ls, names=("qwen", "llama")):
 
 def test_projections_exact_linear_pair():
     # follower 1000 + 30k, leader 2000 + 10k (k = days after as_of 2026-08-31):
-    # gap 1000 closes at 20/day -> equal at k = 50 (2026-10-20), ahead from k = 51 (2026-10-21)
-    df = linear_pair(28, "2026-08-31", 1000, 30, 2000, 10)
+    # gap 1000 closes at 20/day -> equal at k = 50 (2026-10-20), ahead from k = 51 (2026-10-21); the
+    # history check needs the fit made 51 days earlier: 28 + 51 days of data, 90 given
+    df = linear_pair(90, "2026-08-31", 1000, 30, 2000, 10)
     out = T.projections(df, "downloads_30d", "2026-08-31")
-    assert list(out.columns[:6]) == [
-        "as_of",
-        "metric",
-        "family",
-        "overtaken",
-        "projected_day",
+    assert list(out.columns[:8]) == [
+        "as_of", "metric", "family", "overtaken", "projected_from", "projected_to", "projected_day",
         "window_days",
-    ]
+    ]  # fmt: skip
     assert len(out) == 1
     r = out.iloc[0]
     assert (r["family"], r["overtaken"], r["metric"]) == ("qwen", "llama", "downloads_30d")
@@ -543,14 +568,18 @@ def test_projections_exact_linear_pair():
     assert r["slope_diff"] == pytest.approx(20.0)
     assert r["r2"] == pytest.approx(1.0)
     assert r["n_points"] == 28
+    # an exact line has no residuals: the range is the one day; the fitted span is the window's
+    assert r["projected_from"] == r["projected_to"] == D("2026-10-21")
+    assert (r["first_day"], r["last_day"]) == (D("2026-08-04"), D("2026-08-31"))
 
 
 def test_projections_window_ignores_older_days():
-    # 40 days of data, but only the last 28 (08-04 .. 08-31) are fitted. On the 12 older
-    # days (07-23 .. 08-03) qwen was at 9000 and llama at 0: fitted, they would wreck the line.
-    df = linear_pair(28, "2026-08-31", 1000, 30, 2000, 10)
-    old = linear_pair(40, "2026-08-31", 9000, 0, 0, 0)
-    old = old[old["day"] < pd.Timestamp("2026-08-04")]
+    # only the last 28 days (08-04 .. 08-31) are fitted, and the 28 ending 51 days earlier checked.
+    # On 40 days before those (before 2026-05-24) qwen was at 9000 and llama at 0: fitted, they would
+    # wreck the line.
+    df = linear_pair(100, "2026-08-31", 1000, 30, 2000, 10)
+    old = linear_pair(140, "2026-08-31", 9000, 0, 0, 0)
+    old = old[old["day"] < pd.Timestamp("2026-05-24")]
     df = pd.concat([df, old], ignore_index=True)
     out = T.projections(df, "downloads_30d", "2026-08-31", window_days=28)
     # same as the exact pair: ahead on 2026-10-21
@@ -559,7 +588,7 @@ def test_projections_window_ignores_older_days():
 
 def test_projections_beyond_horizon_is_dropped():
     # gap 1000 closing at 5/day -> equal at k = 200 > 180 -> nothing; with horizon 250 -> k = 201
-    df = linear_pair(28, "2026-08-31", 1000, 15, 2000, 10)
+    df = linear_pair(240, "2026-08-31", 1000, 15, 2000, 10)
     assert T.projections(df, "downloads_30d", "2026-08-31").empty
     out = T.projections(df, "downloads_30d", "2026-08-31", horizon_days=250)
     assert out["projected_day"].tolist() == [D("2026-08-31") + pd.Timedelta(days=201)]
@@ -576,14 +605,21 @@ def test_projections_follower_slower_or_already_ahead_gives_nothing():
     ).empty
 
 
-def test_projections_need_enough_points():
-    # 13 points < 14 -> no claim even for a perfect line
-    df = linear_pair(13, "2026-08-31", 1000, 30, 2000, 10)
-    assert T.projections(df, "downloads_30d", "2026-08-31").empty
-    # 14 points but window 40 needs ceil(40 / 2) = 20 -> still no claim
-    df = linear_pair(14, "2026-08-31", 1000, 30, 2000, 10)
-    assert len(T.projections(df, "downloads_30d", "2026-08-31", window_days=28)) == 1
-    assert T.projections(df, "downloads_30d", "2026-08-31", window_days=40).empty
+def test_projections_need_enough_points_and_history():
+    # crossing 51 days ahead (as in the exact pair): the window needs 14 points, and the history check
+    # a window of as many points ending 51 days earlier
+    full = linear_pair(90, "2026-08-31", 1000, 30, 2000, 10)
+    assert len(T.projections(full, "downloads_30d", "2026-08-31")) == 1
+    # 13 points in the window (every other day but one): no claim
+    window = full["day"] >= pd.Timestamp("2026-08-04")
+    keep = ~window | (full["day"].dt.day % 2 == 0) & (full["day"] != pd.Timestamp("2026-08-30"))
+    assert (full[keep & window]["family"] == "qwen").sum() == 13
+    assert T.projections(full[keep], "downloads_30d", "2026-08-31").empty
+    # 60 days of data: the window ending 51 days before as_of has 9 points (< 14): no claim
+    assert T.projections(full[full["day"] > pd.Timestamp("2026-07-02")], "downloads_30d", "2026-08-31").empty
+    # window 40 needs ceil(40 / 2) = 20 points in the window and in the earlier one: 90 days are enough,
+    # 60 are not
+    assert len(T.projections(full, "downloads_30d", "2026-08-31", window_days=40)) == 1
 
 
 def test_projections_noise_is_not_a_trend():
@@ -651,7 +687,7 @@ def test_quality_flags_entered_left_new_missing_and_fell():
     assert "500 -> 480" in fell["detail"]
 
 
-def test_quality_flags_stale_from_snaps_and_from_family_daily():
+def test_quality_flags_stale_when_every_metric_is_unchanged():
     old = "2025-01-01"
     df = snaps_frame(
         [
@@ -664,22 +700,43 @@ def test_quality_flags_stale_from_snaps_and_from_family_daily():
     out = T.quality_flags(df)
     assert out[["day", "issue"]].values.tolist() == [[D("2026-08-02"), "stale"]]
     assert pd.isna(out.loc[0, "model_id"])
+    assert out.loc[0, "detail"] == "downloads unchanged for 1 of 1 models since 2026-08-01"
 
-    # family_daily: 08-02 equal on every metric with values on both days (derivatives NA on
-    # 08-02 is not compared); 08-03 likes changed -> not stale; 08-04 only `models` has values
-    # on both days -> not enough to call it stale.
-    fd = pd.DataFrame(
-        {
-            "day": ["2026-08-01", "2026-08-02", "2026-08-03", "2026-08-04"],
-            "family": ["a"] * 4,
-            "models": [3, 3, 3, 3],
-            "downloads_30d": pd.array([100, 100, 100, None], dtype="Int64"),
-            "likes": pd.array([7, 7, 8, None], dtype="Int64"),
-            "derivatives": pd.array([2, None, 2, None], dtype="Int64"),
-        }
-    )
-    out = T.quality_flags(df.iloc[0:0], family_daily=fd)
-    assert out[["day", "issue"]].values.tolist() == [[D("2026-08-02"), "stale"]]
+
+def stale_frame(d30_day2, likes_day2, n=10):
+    """n models on two days; day 1: downloads_30d 100 + i, likes 10 + i; day 2 as given (lists)."""
+    rows = []
+    for i in range(n):
+        rows.append({"day": "2026-08-01", "family": "a", "model_id": f"a/{i}", "created_at": "2025-01-01",
+                     "downloads_30d": 100 + i, "likes": 10 + i})
+        rows.append({"day": "2026-08-02", "family": "a", "model_id": f"a/{i}", "created_at": "2025-01-01",
+                     "downloads_30d": d30_day2[i], "likes": likes_day2[i]})
+    df = pd.DataFrame(rows)
+    df["created_at"] = pd.to_datetime(df["created_at"], utc=True)
+    return df
+
+
+def test_quality_flags_stale_downloads_while_likes_changed():
+    same_d30 = [100 + i for i in range(10)]
+    # 9 of 10 download counts unchanged (0.9 >= STALE_SHARE), likes all changed -> stale_downloads
+    out = T.quality_flags(stale_frame([*same_d30[:9], 500], [11 + i for i in range(10)]))
+    assert out[["issue", "detail"]].values.tolist() == [
+        ["stale_downloads", "downloads unchanged for 9 of 10 models since 2026-08-01"]]
+    # 8 of 10 unchanged (0.8 < 0.9): not stale
+    out = T.quality_flags(stale_frame([*same_d30[:8], 500, 501], [11 + i for i in range(10)]))
+    assert out.empty
+    # likes all unchanged, downloads all changed -> stale_likes
+    out = T.quality_flags(stale_frame([200 + i for i in range(10)], [10 + i for i in range(10)]))
+    assert out["issue"].tolist() == ["stale_likes"]
+    # both unchanged -> stale
+    out = T.quality_flags(stale_frame(same_d30, [10 + i for i in range(10)]))
+    assert out["issue"].tolist() == ["stale"]
+
+
+def test_quality_flags_stale_likes_needs_five_models():
+    # 4 models whose likes stood still while downloads moved: too few to call the likes stale
+    out = T.quality_flags(stale_frame([200 + i for i in range(4)], [10 + i for i in range(4)], n=4))
+    assert out.empty
 
 
 def test_quality_flags_all_time_fell_skips_na_and_compares_to_last_value():
@@ -703,43 +760,6 @@ def test_quality_flags_clean_data_has_no_rows():
     )
     out = T.quality_flags(df)
     assert out.empty and list(out.columns) == ["day", "family", "model_id", "issue", "detail"]
-
-
-# --------------------------------------------------------------------------- formatting
-
-
-@pytest.mark.parametrize(
-    ("n", "text"),
-    [
-        (283_000_000, "283.0M"),  # 283e6 / 1e6 = 283.0
-        (29_400_000, "29.4M"),
-        (12_345, "12.3k"),  # 12.345 -> 12.3
-        (950, "950"),
-        (999_960, "1.0M"),  # 999.96k would round to "1000.0k": one unit up
-        (1_500_000_000, "1.5B"),
-        (-12_345, "-12.3k"),
-        (0, "0"),
-        (pd.NA, "n/a"),
-        (float("nan"), "n/a"),
-    ],
-)
-def test_human(n, text):
-    assert T.human(n) == text
-
-
-@pytest.mark.parametrize(
-    ("x", "text"),
-    [
-        (0.1237, "+12.4%"),
-        (-0.03, "-3.0%"),
-        (0.0, "0.0%"),
-        (-0.0004, "0.0%"),
-        (1.5, "+150.0%"),
-        (None, "n/a"),
-    ],
-)
-def test_pct(x, text):
-    assert T.pct(x) == text
 
 
 def test_week_label_and_start():

@@ -21,13 +21,13 @@ def test_trailing_week_spreads_gaps_with_their_own_average():
     assert out[pd.Timestamp("2026-08-10")] == pytest.approx(130.0)
 
 
-def test_family_quality_flags_stale_and_missing_days():
+def test_family_quality_flags_missing_days_only():
     fd = pd.DataFrame({"day": ["2026-08-01", "2026-08-02", "2026-08-05"], "family": "a",
                        "models": [3, 3, 3], "downloads_30d": [100, 100, 120], "likes": [5, 5, 6]})
     q = trends.family_quality(fd)
     got = sorted(zip(q.day.dt.strftime("%m-%d"), q.issue))
-    # 08-02 equals 08-01 in every metric: stale; 03 and 04 have no snapshot
-    assert got == [("08-02", "stale"), ("08-03", "missing_day"), ("08-04", "missing_day")]
+    # 03 and 04 have no snapshot; 08-02's equal sums are no evidence of staleness (models' values are)
+    assert got == [("08-03", "missing_day"), ("08-04", "missing_day")]
     assert q.model_id.isna().all()
 
 
@@ -53,6 +53,7 @@ def test_week_models_gains_and_new_models():
                            "downloads_30d": [3, 2, 20, 7], "likes": [0, 0, 1, 2],
                            "created_at": [t("2025-01-01"), t("2025-01-01"), t("2026-08-19"), t("2024-05-01")]})
     movers, new = trends.week_models(at_end, before, "2026-08-17", "2026-08-23")
-    # x grew 130-100 = 30; n is new this week: all its 20; y fell (a data error): 0; e entered: unknown
-    assert list(zip(movers.model_id, movers.downloads_week)) == [("x", 30), ("n", 20), ("y", 0)]
+    # x grew 130-100 = 30; n is new this week: all its 20; y fell (a data error): gained nothing, not
+    # a mover; e entered: unknown
+    assert list(zip(movers.model_id, movers.downloads_week)) == [("x", 30), ("n", 20)]
     assert list(new.model_id) == ["n"]

@@ -43,7 +43,7 @@ def test_shares_sum_to_one_per_period(df, by):
 
 
 def brute_force_crossovers(df):
-    """Reference: walk each ordered pair's both-valid days in order."""
+    """Reference: walk each ordered pair's both-valid days in order, skipping ties."""
     wide = df.pivot(index="day", columns="family", values="x")
     found = set()
     for a in wide.columns:
@@ -51,11 +51,12 @@ def brute_force_crossovers(df):
             if a == b:
                 continue
             both = wide[[a, b]].dropna()
-            prev = None
+            prev = None  # the last (a, b) that differed
             for day, (va, vb) in both.iterrows():
-                if prev is not None and va > vb and prev[0] <= prev[1]:
+                if prev is not None and va > vb and prev[0] < prev[1]:
                     found.add((day, a, b))
-                prev = (va, vb)
+                if va != vb:
+                    prev = (va, vb)
     return found
 
 
@@ -67,13 +68,14 @@ def test_crossovers_only_where_the_sign_changed(df):
     for r in out.itertuples(index=False):
         a_now, b_now = val[(r.day, r.family)], val[(r.day, r.overtaken)]
         a_prev, b_prev = val[(r.previous_day, r.family)], val[(r.previous_day, r.overtaken)]
-        # the row's values are the input's, and A - B went from <= 0 to > 0
+        # the row's values are the input's, and A - B went from < 0 to > 0
         assert (r.family_value, r.overtaken_value) == (a_now, b_now)
         assert (r.family_previous_value, r.overtaken_previous_value) == (a_prev, b_prev)
-        assert a_now - b_now > 0 and a_prev - b_prev <= 0
-        # previous_day is the last day before with both values: nothing both-valid in between
+        assert a_now - b_now > 0 and a_prev - b_prev < 0
+        # previous_day is the last day before on which they differed: only ties or NA in between
         for d in pd.date_range(r.previous_day + pd.Timedelta(days=1), r.day - pd.Timedelta(days=1)):
-            assert pd.isna(val.get((d, r.family))) or pd.isna(val.get((d, r.overtaken)))
+            va, vb = val.get((d, r.family)), val.get((d, r.overtaken))
+            assert pd.isna(va) or pd.isna(vb) or va == vb
     # and nothing is missed
     got = set(zip(out["day"], out["family"], out["overtaken"], strict=True))
     assert got == brute_force_crossovers(df)
@@ -113,17 +115,19 @@ def test_diverging_linear_pair_is_projected_on_the_right_day(
     lead, slope_leader, slope_diff, cross_after, window
 ):
     # follower and leader are equal cross_after days after as_of; values are rounded to whole
-    # downloads, the only noise. Exact answer: first whole day k with gap - slope_diff*k < 0.
+    # downloads, the only noise. Exact answer: first whole day k with gap - slope_diff*k < 0. The data
+    # reach 180 days before the window, for the history check (the fit made as far back as the range
+    # reaches ahead).
     gap = slope_diff * cross_after
     as_of = START + pd.Timedelta(days=60)
-    k = np.arange(-(window - 1), 1)
+    k = np.arange(-(window - 1) - 180, 1)
     leader = np.round(lead + gap + slope_leader * k)
     follower = np.round(lead + (slope_leader + slope_diff) * k)
     days = as_of + pd.to_timedelta(k, unit="D")
     df = pd.DataFrame(
         {
             "day": np.concatenate([days, days]),
-            "family": ["follower"] * window + ["leader"] * window,
+            "family": ["follower"] * len(k) + ["leader"] * len(k),
             "downloads_30d": np.concatenate([follower, leader]),
         }
     )
@@ -132,6 +136,7 @@ def test_diverging_linear_pair_is_projected_on_the_right_day(
     assert len(out) == 1
     assert (out.loc[0, "family"], out.loc[0, "overtaken"]) == ("follower", "leader")
     assert abs((out.loc[0, "projected_day"] - expected).days) <= 1
+    assert out.loc[0, "projected_from"] <= out.loc[0, "projected_day"] <= out.loc[0, "projected_to"]
 
 
 @settings(max_examples=20, deadline=None)

@@ -32,7 +32,7 @@ class Checked:
     """Good rows as a typed DataFrame (one per model id) and the quarantined records."""
 
     rows: pd.DataFrame  # model_id, author, downloads_30d, downloads_all_time, likes, trending_score,
-    #                     created_at, last_modified, pipeline_tag, library_name, gated
+    #                     created_at, last_modified, pipeline_tag, library_name, parameters, gated
     bad: list[tuple[str | None, str, str]]  # (model_id or None, reason, raw JSON)
     total: int
 
@@ -87,6 +87,9 @@ def _problem(rec: dict, authors: Iterable[str] | None = None) -> str | None:
         v = rec.get(key)
         if v is not None and not isinstance(v, str):
             return f"{key} is {type(v).__name__} {v!r}, expected text"
+    st = rec.get("safetensors")
+    if st is not None and not (isinstance(st, dict) and (st.get("total") is None or _is_int(st.get("total")))):
+        return f"safetensors is {st!r}, expected an object with an integer \"total\" (parameter count)"
     g = rec.get("gated")
     if g is not None and not (g is False or g in ("auto", "manual")):
         return f"gated is {g!r}, expected false, 'auto' or 'manual'"
@@ -169,5 +172,6 @@ def check(records: Iterable[Any], authors: Iterable[str] | None = None) -> Check
     cols.update(times)
     for key, col in TEXT_FIELDS:
         cols[col] = pd.array([r.get(key) for r in recs], dtype="str")
+    cols["parameters"] = pd.array([(r.get("safetensors") or {}).get("total") for r in recs], dtype="Int64")
     cols["gated"] = pd.array([GATED_VALUES.get(r["gated"]) if "gated" in r else None for r in recs], dtype="str")
     return Checked(rows=pd.DataFrame(cols), bad=bad, total=total)

@@ -32,6 +32,7 @@ import pyarrow.parquet as pq
 
 from tracker.census_tables import CENSUS_SCHEMAS
 from tracker.locks import FileLock
+from tracker.metrics import WEEKLY_METRICS
 
 DB_NAME = "hub.duckdb"
 STORAGE_COMPAT = "v1.5.0"  # so that the DuckDB CLI from PyPI (1.5.x) opens the file (RELIABILITY.md §1.9)
@@ -54,7 +55,7 @@ SCHEMAS: dict[str, pa.Schema] = {
     "models": pa.schema([
         ("model_key", pa.int64()), ("model_id", pa.string()), ("author", pa.string()), ("created_at", _TS),
         ("last_modified", _TS), ("pipeline_tag", pa.string()), ("library_name", pa.string()),
-        ("gated", pa.string()), ("valid_from", _TS), ("run_id", pa.string()),
+        ("gated", pa.string()), ("valid_from", _TS), ("run_id", pa.string()), ("parameters", pa.int64()),
     ]),
     "family_snapshots": pa.schema([
         ("run_id", pa.string()), ("taken_at", _TS), ("day", pa.date32()), ("family", pa.string()),
@@ -107,15 +108,16 @@ SCHEMAS: dict[str, pa.Schema] = {
 SCHEMAS.update(CENSUS_SCHEMAS)  # the whole-Hub census's datasets (tracker/census_tables.py)
 
 
-_COUNT_METRICS = ("models", "downloads_30d", "downloads_all_time", "likes", "derivatives", "downloads_week")
 
 
 def _weekly_schema() -> pa.Schema:
     fields = [("week", pa.string()), ("week_start", pa.date32()), ("family", pa.string()), ("label", pa.string()),
               ("region", pa.string())]
-    for m in _COUNT_METRICS:
+    for m in WEEKLY_METRICS:
         fields += [(m, pa.int64()), (f"{m}_wow", pa.int64()), (f"{m}_wow_pct", pa.float64()),
-                   (f"{m}_share", pa.float64())]
+                   (f"{m}_wow_same", pa.int64()), (f"{m}_wow_pct_same", pa.float64()), (f"{m}_share", pa.float64())]
+    fields += [("models_new", pa.int64()), ("models_entered", pa.int64()), ("models_left", pa.int64()),
+               ("downloads_week_days", pa.int64())]
     return pa.schema(fields)
 
 
@@ -123,7 +125,9 @@ def _crossover_schema(entity: str, prefix: str) -> pa.Schema:
     return pa.schema([("day", pa.date32()), ("metric", pa.string()), (entity, pa.string()), ("overtaken", pa.string()),
                       (f"{prefix}_value", pa.float64()), ("overtaken_value", pa.float64()),
                       ("previous_day", pa.date32()), (f"{prefix}_previous_value", pa.float64()),
-                      ("overtaken_previous_value", pa.float64())])
+                      ("overtaken_previous_value", pa.float64()), ("reversed", pa.bool_()),
+                      ("reversed_day", pa.date32()), ("holds_same_models", pa.bool_()), ("after_stale", pa.bool_()),
+                      ("headline", pa.bool_())])
 
 
 # Derived tables: recomputed from the small family series after every job and replaced whole
@@ -133,9 +137,15 @@ DERIVED: dict[str, pa.Schema] = {
     "crossovers": _crossover_schema("family", "family"),
     "model_crossovers": _crossover_schema("model_id", "model"),
     "projections": pa.schema([("as_of", pa.date32()), ("metric", pa.string()), ("family", pa.string()),
-                              ("overtaken", pa.string()), ("projected_day", pa.date32()), ("window_days", pa.int32())]),
+                              ("overtaken", pa.string()), ("projected_from", pa.date32()), ("projected_to", pa.date32()),
+                              ("projected_day", pa.date32()), ("window_days", pa.int32()), ("first_day", pa.date32()),
+                              ("last_day", pa.date32()), ("n_points", pa.int32())]),
     "family_quality": pa.schema([("day", pa.date32()), ("family", pa.string()), ("model_id", pa.string()),
                                  ("issue", pa.string()), ("detail", pa.string())]),
+    "adoption": pa.schema([("model_id", pa.string()), ("family", pa.string()), ("size_class", pa.string()),
+                           ("age_days", pa.int32()), ("downloads_all_time", pa.int64()),
+                           ("relative_adoption", pa.float64()), ("release_year", pa.int32()),
+                           ("parameters", pa.int64()), ("day", pa.date32()), ("peers", pa.int32())]),
 }
 
 
@@ -201,12 +211,16 @@ class Warehouse:
             self.root.mkdir(parents=True, exist_ok=True)
             for name, schema in SCHEMAS.items():
                 seed = self.root / name / "_empty" / "_empty.parquet"
-                if not seed.exists():  # views glob these folders; a glob matching nothing is an error
+                # views glob these folders (a glob matching nothing is an error); a seed of an older
+                # schema is rewritten so that every column a view names exists
+                if not seed.exists() or pq.read_schema(seed).names != schema.names:
                     seed.parent.mkdir(parents=True, exist_ok=True)
                     self._write_atomic(schema.empty_table(), seed)
             for name, schema in DERIVED.items():
                 dest = self.root / "derived" / f"{name}.parquet"
-                if not dest.exists():
+                # a derived table of an older layout is emptied (the next derive recomputes it) so that
+                # the views, which name every column, open after an upgrade
+                if not dest.exists() or pq.read_schema(dest).names != schema.names:
                     dest.parent.mkdir(parents=True, exist_ok=True)
                     self._write_atomic(schema.empty_table(), dest)
         except OSError as exc:
@@ -444,7 +458,7 @@ class Warehouse:
                 "QUALIFY row_number() OVER (PARTITION BY model_key ORDER BY valid_from DESC) = 1",
                 [self._glob("models")]).df()
 
-    ATTRS = ("author", "created_at", "last_modified", "pipeline_tag", "library_name", "gated")
+    ATTRS = ("author", "created_at", "last_modified", "pipeline_tag", "library_name", "gated", "parameters")
 
     def store_models(self, rows: pd.DataFrame, run_id: str, taken_at: dt.datetime,
                      day: dt.date, renamed: dict[str, str] | None = None) -> tuple[pd.DataFrame, dict[int, str]]:
@@ -454,6 +468,7 @@ class Warehouse:
         rows = rows.drop_duplicates("model_id", keep="last")
         with self.writer_lock():
             cur = self.model_versions()
+            cur = cur.assign(**{a: None for a in self.ATTRS if a not in cur.columns})
             keys = dict(zip(cur.model_id, cur.model_key))
             for old, new in (renamed or {}).items():
                 if old in keys and new not in keys:
@@ -520,9 +535,15 @@ class Warehouse:
         """Each family's last successful snapshot at or before `day`, with model ids (reads only those files)."""
         return self._rows_of(self.last_family_runs(until=day))
 
+    def rows_of(self, runs: pd.DataFrame) -> pd.DataFrame:
+        """The snapshot rows of the given (family, run_id, day) picks (reads only those files)."""
+        return self._rows_of(runs)
+
     def _rows_of(self, runs: pd.DataFrame) -> pd.DataFrame:
-        """The snapshot rows of the given (family, run_id, day) picks, with model ids and created_at."""
-        cols = ["day", "family", "model_id", "downloads_30d", "downloads_all_time", "likes", "created_at"]
+        """The snapshot rows of the given (family, run_id, day) picks, with model ids, created_at,
+        taken_at and parameters."""
+        cols = ["day", "family", "model_id", "downloads_30d", "downloads_all_time", "likes", "created_at",
+                "taken_at", "parameters"]
         files = sorted({str(self._file("snapshots", r.day.date(), r.run_id)) for r in runs.itertuples()})
         files = [f for f in files if Path(f).exists()]
         if not files:
@@ -530,7 +551,8 @@ class Warehouse:
         with self._internal() as con:
             con.register("pick", runs[["family", "run_id"]])
             return con.execute("""
-                SELECT s.day, s.family, m.model_id, s.downloads_30d, s.downloads_all_time, s.likes, m.created_at
+                SELECT s.day, s.family, m.model_id, s.downloads_30d, s.downloads_all_time, s.likes, m.created_at,
+                       s.taken_at, m.parameters
                 FROM read_parquet($files, union_by_name = true) s JOIN pick p USING (family, run_id)
                 ASOF LEFT JOIN read_parquet($models, union_by_name = true) m
                      ON s.model_key = m.model_key AND s.taken_at >= m.valid_from""",

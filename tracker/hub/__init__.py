@@ -41,7 +41,7 @@ __all__ = ["BudgetExceeded", "ForeignLink", "Hub", "HubError", "HubUnreachable",
            "is_unreachable", "origin_of", "parse_children", "planned_wait", "retry_after_seconds", "_client_factory"]
 
 LISTING_EXPAND = ("downloads", "downloadsAllTime", "likes", "trendingScore", "createdAt", "lastModified",
-                  "pipeline_tag", "library_name", "gated")
+                  "pipeline_tag", "library_name", "gated", "safetensors")
 
 
 def is_unreachable(exc: BaseException | None, stats: RequestStats | None = None) -> bool:

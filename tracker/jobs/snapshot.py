@@ -20,6 +20,7 @@ from tracker.redact import redact
 from tracker.config import Family, Settings
 from tracker.jobs.common import _Job, _progress, announce_quota_waits, log, utcnow
 from tracker.jobs.trend import _derive_after
+from tracker.metrics import SNAPSHOT_METRICS
 from tracker.warehouse import Warehouse
 
 BAD_RECORD_LIMIT = 0.01  # a family with more than 1% malformed records fails
@@ -251,10 +252,10 @@ def _intervals(wh: Warehouse, snapshots: pd.DataFrame, day: dt.date, taken_at: d
             pd.DataFrame({"day": pd.Timestamp(day0), "family": fam, "model_id": old.model_key.astype("int64").to_numpy(),
                           "created_at": created.reindex(old.model_key.to_numpy()).reset_index(drop=True),
                           "taken_at": at0,
-                          "downloads_all_time": old.downloads_all_time.astype("Int64").to_numpy()}),
+                          **{m: old[m].astype("Int64").to_numpy() for m in SNAPSHOT_METRICS}}),
             pd.DataFrame({"day": pd.Timestamp(day), "family": fam, "model_id": cur.model_key.astype("int64").to_numpy(),
                           "created_at": cur.created_at.reset_index(drop=True), "taken_at": pd.Timestamp(taken_at),
-                          "downloads_all_time": cur.downloads_all_time.astype("Int64").to_numpy()}),
+                          **{m: cur[m].astype("Int64").to_numpy() for m in SNAPSHOT_METRICS}}),
         ]
     if not frames:
         return {}, None
@@ -263,13 +264,15 @@ def _intervals(wh: Warehouse, snapshots: pd.DataFrame, day: dt.date, taken_at: d
     last = dd[dd.day == pd.Timestamp(day)]
     out = {r.family: (None if pd.isna(r.interval_downloads) else round(r.interval_downloads), int(r.interval_days))
            for r in last.itertuples()}
-    q = q[(q.day == pd.Timestamp(day)) & q.model_id.notna()]
+    # the new day's notes: model-level ones, and stale values (family-level; missing days are derived)
+    q = q[(q.day == pd.Timestamp(day)) & (q.model_id.notna() | q.issue.str.startswith("stale"))]
     if jumps:
         q = pd.concat([q.astype({"model_id": "object"}), *[j.astype({"model_id": "object"}) for j in jumps]],
                       ignore_index=True)
     if q.empty:
         return out, None
-    return out, q.assign(model_id=q.model_id.map(lambda k: id_of.get(int(k), str(k))), day=day)
+    ids = [None if pd.isna(k) else id_of.get(int(k), str(k)) for k in q.model_id]
+    return out, q.assign(model_id=pd.Series(ids, index=q.index, dtype="str"), day=day)
 
 
 def _family_rows(wh: Warehouse, snapshots: pd.DataFrame | None, fams: list[dict[str, Any]], run_id: str,
@@ -311,7 +314,7 @@ def import_files(settings: Settings, paths: list, *, taken_at: dt.datetime | Non
     out = []
     for path in paths:
         arc = archive.read(path)
-        when = taken_at or arc.taken_at
+        when = arc.taken_at or taken_at  # --taken-at is for files that do not say when they were taken
         if when is None:
             raise archive.ArchiveError(
                 f"{arc.path}: the file does not say when it was taken (no \"fetched_at\" or \"date\"); "

@@ -1,4 +1,9 @@
-"""Trend jobs: recompute the derived trend tables (`derive`) and write the weekly report (`report`)."""
+"""Trend jobs: recompute the derived trend tables (`derive`) and write the weekly report (`report`).
+
+Both run the same analysis (`analyse`) as of a day on the data up to that day: `derive` as of the
+latest day held, a report for week W as of the Sunday ending W. So a report regenerated later, after
+more data has arrived, says the same thing.
+"""
 
 from __future__ import annotations
 
@@ -11,13 +16,19 @@ import pandas as pd
 from tracker import census_read, trends
 from tracker.config import Settings
 from tracker.jobs.common import _Job, log, utcnow
+from tracker.metrics import CROSSOVER_METRICS, MODEL_METRICS
+from tracker.trends.adoption import MILESTONE_SLACK, MILESTONES
 from tracker.warehouse import Warehouse
 
-
-CROSSOVER_METRICS = ("downloads_30d", "downloads_week", "downloads_all_time", "likes", "derivatives", "models")
-MODEL_METRICS = ("downloads_30d", "downloads_all_time", "likes")
 PROJECTION_WINDOW_DAYS = 28
+PROJECTION_HORIZON_DAYS = 180
 TOP_MODELS = 25
+
+_ADOPTION_ROWS = """
+SELECT s.day, s.family, s.model_id, s.created_at, s.downloads_30d, s.downloads_all_time, s.parameters
+FROM snapshots s
+JOIN _family_day f ON f.run_id = s.run_id AND f.family = s.family AND f.day = s.day
+WHERE s.day <= $as_of AND ({spans})"""
 
 
 def _derive_after(settings: Settings, wh: Warehouse) -> None:
@@ -37,14 +48,43 @@ def family_series(wh: Warehouse) -> pd.DataFrame:
     return trends.trailing_week(fd)
 
 
-def _projections(fd: pd.DataFrame, as_of: pd.Timestamp) -> pd.DataFrame:
-    """Projected crossovers of every crossover metric, as of a day."""
-    return pd.concat([trends.projections(fd, m, as_of=as_of, window_days=PROJECTION_WINDOW_DAYS)
-                      for m in CROSSOVER_METRICS], ignore_index=True)
+def model_rows(wh: Warehouse, picks: pd.DataFrame) -> pd.DataFrame:
+    """The model rows (values, created_at, taken_at, parameters, derivatives) of each picked (family,
+    day): the family's snapshot of that day that family_daily shows (reads only those files)."""
+    cols = ["day", "family", "model_id", "created_at", "taken_at", "downloads_30d", "downloads_all_time", "likes",
+            "parameters", "derivatives"]
+    picks = picks[["family", "day"]].drop_duplicates().assign(day=lambda d: pd.to_datetime(d["day"]))
+    if picks.empty:
+        return pd.DataFrame(columns=cols)
+    runs = wh.read("SELECT family, run_id, day FROM _family_day").assign(day=lambda d: pd.to_datetime(d["day"]))
+    rows = wh.rows_of(runs.merge(picks, on=["family", "day"]))
+    if rows.empty:
+        return pd.DataFrame(columns=cols)
+    rows = rows.assign(day=pd.to_datetime(rows["day"]))
+    days = sorted({d.date() for d in picks["day"]})
+    tree = wh.read("SELECT day, family, model_id, derivatives FROM tree WHERE day IN (SELECT unnest($d)::DATE)",
+                   {"d": days})
+    tree = tree.assign(day=pd.to_datetime(tree["day"]))
+    return rows.merge(tree, on=["day", "family", "model_id"], how="left")[cols]
 
 
-def _model_crossovers(wh: Warehouse, as_of: pd.Timestamp) -> pd.DataFrame:
-    """Crossovers among the TOP_MODELS leading models of each model metric (ranked at `as_of`)."""
+def adoption_rows(wh: Warehouse, as_of: pd.Timestamp) -> pd.DataFrame:
+    """Model rows at the ages the adoption milestones look at, up to `as_of`."""
+    age = "date_diff('day', CAST(timezone('UTC', s.created_at) AS DATE), s.day)"
+    spans = " OR ".join(f"{age} BETWEEN {n} AND {n + MILESTONE_SLACK}" for n in MILESTONES)
+    return wh.read(_ADOPTION_ROWS.format(spans=spans), {"as_of": pd.Timestamp(as_of).date()})
+
+
+def _week_ends(fd: pd.DataFrame) -> pd.DataFrame:
+    d = pd.to_datetime(fd["day"])
+    week = d - pd.to_timedelta(d.dt.day_of_week, unit="D")
+    return fd.assign(_w=week).sort_values("day").groupby(["family", "_w"]).tail(1)[["family", "day"]]
+
+
+def _model_crossovers(wh: Warehouse, as_of: pd.Timestamp,
+                      quality: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Crossovers among the TOP_MODELS leading models of each model metric, ranked as of `as_of`, from
+    the data up to `as_of`; and those models' daily series."""
     latest = wh.snapshot_on(pd.Timestamp(as_of).date())
     picks: set[str] = set()
     for m in MODEL_METRICS:
@@ -53,30 +93,54 @@ def _model_crossovers(wh: Warehouse, as_of: pd.Timestamp) -> pd.DataFrame:
         picks |= set(vals.nlargest(TOP_MODELS, m, keep="first").model_id)
     series = wh.model_series(sorted(picks)) if picks else pd.DataFrame()
     if len(series):
-        series = series[series.day <= pd.Timestamp(as_of)]
-    frames = [trends.model_crossovers(series, m, top=TOP_MODELS) for m in MODEL_METRICS] if len(series) else []
+        series = series[pd.to_datetime(series["day"]) <= as_of]
+    frames = [trends.model_crossovers(series, m, top=TOP_MODELS, as_of=as_of) for m in MODEL_METRICS] \
+        if len(series) else []
     frames = [f for f in frames if len(f)]
-    if not frames:
-        return pd.DataFrame(columns=["day", "metric", "model_id", "overtaken", "model_id_value", "overtaken_value",
-                                     "previous_day", "model_id_previous_value", "overtaken_previous_value"])
-    return pd.concat(frames, ignore_index=True)
+    cx = pd.concat(frames, ignore_index=True) if frames else trends.crossovers(pd.DataFrame(), [], "model_id")
+    family_of = dict(zip(latest.model_id.astype(str), latest.family.astype(str), strict=False))
+    return trends.annotate(cx, quality=quality, entity="model_id", family_of=family_of), series
+
+
+def analyse(wh: Warehouse, fd: pd.DataFrame, as_of: pd.Timestamp, quality: pd.DataFrame) -> dict[str, pd.DataFrame]:
+    """Every derived trend table as of a day, from the family series and quality notes up to that day."""
+    fd = fd[fd["day"] <= as_of]
+    quality = quality[pd.to_datetime(quality["day"]) <= as_of] if len(quality) else quality
+    cx = trends.crossovers(fd, list(CROSSOVER_METRICS))
+    picks = pd.concat([_week_ends(fd), cx[["family", "day"]], cx[["overtaken", "previous_day"]].set_axis(
+        ["family", "day"], axis=1), cx[["family", "previous_day"]].set_axis(["family", "day"], axis=1),
+        cx[["overtaken", "day"]].set_axis(["family", "day"], axis=1)], ignore_index=True)
+    rows = model_rows(wh, picks)
+    ends = rows.merge(_week_ends(fd).assign(day=lambda d: pd.to_datetime(d["day"])),
+                      on=["family", "day"]) if len(rows) else rows
+    same = trends.like_for_like(ends) if len(ends) else None
+    projections = [trends.projections(fd, m, as_of=as_of, window_days=PROJECTION_WINDOW_DAYS,
+                                      horizon_days=PROJECTION_HORIZON_DAYS, quality=quality)
+                   for m in CROSSOVER_METRICS]
+    model_cx, model_series = _model_crossovers(wh, as_of, quality)
+    return {
+        "family_weekly": trends.weekly(fd.drop(columns=["downloads_week"], errors="ignore"), same),
+        "crossovers": trends.annotate(cx, rows, quality),
+        "projections": pd.concat(projections, ignore_index=True),
+        "model_crossovers": model_cx,
+        "model_series": model_series,
+        "adoption": trends.adoption(adoption_rows(wh, as_of), as_of=as_of),
+    }
 
 
 def derive(settings: Settings, wh: Warehouse | None = None) -> dict[str, int]:
     """Recompute the derived trend tables (family_weekly, crossovers, model_crossovers, projections,
-    family-level quality) from the family series and replace them. Cheap: the input is one row per
-    family per day, plus the daily values of the leading models."""
+    family-level quality, adoption) as of the latest day held, and replace them."""
     wh = wh or Warehouse(settings.warehouse)
     fd = family_series(wh)
-    out: dict[str, pd.DataFrame] = {}
     if fd.empty:
         return {}
-    out["family_weekly"] = trends.weekly(fd.drop(columns=["downloads_week"]))
-    out["crossovers"] = trends.crossovers(fd, list(CROSSOVER_METRICS))
-    as_of = fd["day"].max()
-    out["projections"] = _projections(fd, as_of)
-    out["family_quality"] = trends.family_quality(fd)
-    out["model_crossovers"] = _model_crossovers(wh, as_of).rename(
+    family_q = trends.family_quality(fd)
+    wh.write_derived("family_quality", family_q)
+    out = analyse(wh, fd, fd["day"].max(), wh.read("SELECT * FROM quality"))
+    out["family_quality"] = family_q
+    del out["model_series"]
+    out["model_crossovers"] = out["model_crossovers"].rename(
         columns={"model_id_value": "model_value", "model_id_previous_value": "model_previous_value"})
     for name, df in out.items():
         wh.write_derived(name, df)
@@ -90,7 +154,7 @@ def last_complete_week(now: dt.datetime) -> str:
 
 def _region_weekly(fw: pd.DataFrame) -> pd.DataFrame:
     parts = []
-    for m in ("downloads_30d", "downloads_week", "downloads_all_time", "likes", "derivatives", "models"):
+    for m in CROSSOVER_METRICS:
         if m in fw.columns and fw[m].notna().any():
             sh = trends.shares(fw[["week", "family", "region", m]], m, by="region")
             parts.append(sh.assign(metric=m))
@@ -98,9 +162,17 @@ def _region_weekly(fw: pd.DataFrame) -> pd.DataFrame:
         columns=["week", "region", "metric", "value", "share"])
 
 
+def _imports(wh: Warehouse, end: pd.Timestamp) -> pd.DataFrame:
+    """The family-days up to `end` whose figures come from an imported listing: day, family, run_id, models."""
+    return wh.read("SELECT day, family, run_id, models FROM _family_day WHERE job = 'import' AND day <= ? "
+                   "ORDER BY day, family", [end.date()])
+
+
 def report(settings: Settings, *, week: str | None = None, out: str | os.PathLike | None = None,
            formats: tuple[str, ...] = ("md", "html"), now: dt.datetime | None = None) -> list:
-    """Write the weekly report (Markdown and/or self-contained HTML) and return the paths written."""
+    """Write the weekly report (Markdown and/or self-contained HTML) and return the paths written.
+
+    Everything in it is computed as of the Sunday ending the week from the data up to that day."""
     from pathlib import Path
 
     from tracker import report as report_mod
@@ -119,31 +191,32 @@ def report(settings: Settings, *, week: str | None = None, out: str | os.PathLik
     if (hist["source"] == "backfill").any():
         notes.append("Dashed lines are backfilled: counts reconstructed from creation dates. Derivatives deleted "
                      "since are missing from them, so backfilled derivative counts are lower bounds.")
-    if (hist["source"] == "import").any():
-        notes.append("Some days come from imported archives of Hub listings; their sums cover only the models "
-                     "those listings held (for example the top 300 by likes and by downloads).")
     families = pd.DataFrame([{"family": f.name, "label": f.label, "region": f.region, "rule": f.rule()}
                              for f in settings.families])
-    fw = trends.weekly(hist.drop(columns=["downloads_week"])) if len(hist) else pd.DataFrame()
-    crossovers = trends.crossovers(hist, list(CROSSOVER_METRICS)) if len(hist) else pd.DataFrame()
-    projections = _projections(hist, end) if len(hist) else pd.DataFrame()
+    quality = wh.read("SELECT * FROM quality WHERE day <= ? ORDER BY day, family, issue", [end.date()])
+    if len(hist):
+        got = analyse(wh, hist, end, quality)
+    else:
+        got = {k: pd.DataFrame() for k in ("family_weekly", "crossovers", "projections", "model_crossovers",
+                                           "model_series", "adoption")}
     at_end = wh.snapshot_on(end.date())
     before = wh.snapshot_on((start - pd.Timedelta(days=1)).date())
     movers, new_models = trends.week_models(at_end, before, start, end)
-    # among the leading models as of the latest data (the derived table users query too)
-    model_cx = wh.read("SELECT * FROM model_crossovers WHERE day <= ? ORDER BY day", [end.date()]).rename(
-        columns={"model_value": "model_id_value", "model_previous_value": "model_id_previous_value"})
-    quality = wh.read("SELECT * FROM quality WHERE day BETWEEN ? AND ? ORDER BY day, family, issue",
-                       [(start - pd.Timedelta(days=7)).date(), end.date()])
     rule = (f"A projection is claimed only when the follower is behind and its lead over the last "
             f"{PROJECTION_WINDOW_DAYS} days closes on a straight-line fit with at least "
             f"{trends.PROJECTION_MIN_POINTS} daily points, a slope t-statistic of at least {trends.PROJECTION_MIN_T:g} "
-            f"and R² of at least {trends.PROJECTION_MIN_R2:g}, and the crossing falls within 180 days.")
+            f"and R² of at least {trends.PROJECTION_MIN_R2:g}, neither series stepped when a model entered or left "
+            f"the listing in those days, and the whole range of days (the fit's prediction band) closes within "
+            f"{PROJECTION_HORIZON_DAYS} days. Model counts are never projected.")
+    fw = got["family_weekly"]
     data = report_mod.ReportData(
         week=week, week_start=start.date(), week_end=end.date(), generated_at=now, families=families,
         family_daily=hist, family_weekly=fw, region_weekly=_region_weekly(fw) if len(fw) else pd.DataFrame(),
-        crossovers=crossovers, model_crossovers=model_cx, projections=projections,
-        projection_rule=rule, top_movers=movers, new_models=new_models, quality=quality, notes=notes,
+        crossovers=got["crossovers"], model_crossovers=got["model_crossovers"], projections=got["projections"],
+        projection_rule=rule, top_movers=movers, new_models=new_models,
+        quality=quality[pd.to_datetime(quality["day"]) >= start - pd.Timedelta(days=7)] if len(quality) else quality,
+        notes=notes, adoption=got["adoption"], model_daily=got["model_series"], imports=_imports(wh, end),
+        all_time_known=bool(at_end["downloads_all_time"].notna().any()) if len(at_end) else False,
         # the census closest after the week (a weekly report is written in the days after it), never one
         # taken after the report itself
         whole_hub=_whole_hub(wh, min(now.date(), (end + pd.Timedelta(days=7)).date())))

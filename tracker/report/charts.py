@@ -11,21 +11,14 @@ import numpy as np
 import pandas as pd
 
 from tracker.report.common import (
-    RELATION_COLORS,
-    RELATIONS,
-    Block,
     ReportData,
-    _Chart,
     _col,
     _days,
     _in_week,
-    _iso,
     _Names,
     _num,
     _tick,
-    family_colors,
 )
-from tracker.trends import human
 
 
 def _rc() -> dict[str, Any]:
@@ -48,11 +41,11 @@ def _rc() -> dict[str, Any]:
     }
 
 
-def _figure(width: float = 6.4, height: float = 3.9) -> Any:
+def _figure(width: float = 6.4, height: float = 3.9, layout: str | None = "constrained") -> Any:
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
-    fig = Figure(figsize=(width, height), layout="constrained")
+    fig = Figure(figsize=(width, height), layout=layout)
     FigureCanvasAgg(fig)
     return fig
 
@@ -62,7 +55,7 @@ def _svg(fig: Any) -> str:
     fig.savefig(buf, format="svg", metadata={"Date": None, "Creator": None, "Type": None,
                                              "Format": None})  # fmt: skip
     text = buf.getvalue()
-    return re.sub(r"<metadata>.*?</metadata>\s*", "", text, flags=re.S)
+    return re.sub(r"<metadata>.*?</metadata>\s*", "", text, flags=re.DOTALL)
 
 
 def _inline(svg: str, slug: str) -> str:
@@ -81,15 +74,18 @@ def _date_axis(ax: Any) -> None:
     ax.xaxis.set_major_formatter(mdates.DateFormatter("%Y-%m-%d"))
 
 
-def _value_axis(ax: Any, values: np.ndarray) -> None:
+def _value_axis(ax: Any, values: np.ndarray) -> bool:
+    """Linear axis, or log when the values are a hundredfold apart; True when log."""
     from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
 
     pos = values[np.isfinite(values) & (values > 0)]
-    if len(pos) and pos.max() / pos.min() > 100:  # families a hundredfold apart: log scale
+    log = bool(len(pos) and pos.max() / pos.min() > 100)
+    if log:  # families a hundredfold apart: log scale
         ax.set_yscale("log")
         ax.yaxis.set_major_locator(LogLocator(base=10))
         ax.yaxis.set_minor_formatter(NullFormatter())
     ax.yaxis.set_major_formatter(FuncFormatter(_tick))
+    return log
 
 
 def _wide(
@@ -149,6 +145,8 @@ def _mark_crossovers(ax: Any, data: ReportData, metrics: Iterable[str], names: _
     if _col(cx, "day") is None or not len(cx):
         return False
     cx = cx[cx["metric"].astype(str).isin(list(metrics))]
+    if "headline" in cx.columns:
+        cx = cx[cx["headline"].astype("boolean").fillna(True).to_numpy(dtype=bool)]
     if cx.empty:
         return False
     cx = cx.assign(_day=_days(cx["day"])).sort_values("_day", kind="stable")
@@ -189,7 +187,7 @@ def _legend(ax: Any, backfill: bool, crossover: bool, partial: bool = False) -> 
         labels.append("crossover (dotted: this week)")
     if partial:
         handles.append(Line2D([], [], marker="o", ls="", mfc="white", mec="#555", ms=5))
-        labels.append("open: partial week")
+        labels.append("open: partial week, scaled to 7 days")
     if handles:  # below the plot, so the plot keeps the figure's full width
         ax.legend(handles, labels, loc="upper center", bbox_to_anchor=(0.5, -0.1),
                   ncol=min(3, len(handles)), columnspacing=1.2, handlelength=2.2)  # fmt: skip
@@ -199,217 +197,3 @@ def _shade_week(ax: Any, data: ReportData, centre: bool = False) -> None:
     """Shade the report's week; ``centre`` for weekly points plotted on their Monday."""
     lo = pd.Timestamp(data.week_start) - pd.Timedelta(hours=84 if centre else 0)
     ax.axvspan(lo, lo + pd.Timedelta(days=7), color="#f1f3f8", zorder=0, lw=0)
-
-
-def _series_chart(data: ReportData, names: _Names, colors: dict[str, str], metric: str,
-                  title: str, share: bool = False) -> str | None:  # fmt: skip
-    fd = data.family_daily
-    if _col(fd, metric) is None or _col(fd, "day") is None or not len(fd):
-        return None
-    fams = [f for f in names.order if f in set(fd["family"].astype(str))]
-    idx, v, alt = _wide(fd, "day", metric, fams)
-    if not np.isfinite(v).any():
-        return None
-    if share:
-        ok = np.isfinite(v)
-        first = np.where(ok.any(0), ok.argmax(0), len(idx))
-        last = np.where(ok.any(0), len(idx) - 1 - ok[::-1].argmax(0), -1)
-        rows = np.arange(len(idx))[:, None]
-        expected = (rows >= first) & (rows <= last)
-        # a day missing a family that is tracked around it would inflate the others' shares
-        complete = (ok | ~expected).all(1) & ok.any(1)
-        total = np.where(ok, v, 0.0).sum(1)
-        keep = complete[:, None] & ok & (total[:, None] > 0)
-        v = np.where(keep, v / np.where(total > 0, total, 1)[:, None], np.nan)
-    fig = _figure()
-    ax = fig.add_subplot()
-    _shade_week(ax, data)
-    for j in _ranked(v):
-        fam = fams[j]
-        label = names(fam) + ("" if np.isfinite(v[:, j]).any() else " (no data)")
-        _line(ax, idx, v[:, j], alt[:, j], colors[fam], label)
-    if share:
-        from matplotlib.ticker import PercentFormatter
-
-        ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
-        ax.set_ylim(bottom=0)
-        marked = _mark_crossovers(ax, data, [metric], names, colors, y_of=lambda r: _share_at(r, idx, v, fams))
-    else:
-        _value_axis(ax, v)
-        marked = _mark_crossovers(ax, data, [metric], names, colors,
-                                  y_of=lambda r: _num([r["family_value"]])[0])  # fmt: skip
-    _date_axis(ax)
-    ax.set_title(title)
-    _legend(ax, bool((alt & np.isfinite(v)).any()), marked)
-    return _svg(fig)
-
-
-def _share_at(r: pd.Series, idx: pd.DatetimeIndex, v: np.ndarray, fams: list[str]) -> float:
-    fam = str(r["family"])
-    if fam not in fams or r["_day"] not in idx:
-        return np.nan
-    return float(v[idx.get_loc(r["_day"]), fams.index(fam)])
-
-
-def _weekly_frame(data: ReportData) -> pd.DataFrame | None:
-    """week_start, family, downloads_week, days, source: from family_weekly, else summed downloads_day."""
-    fw, fd = data.family_weekly, data.family_daily
-    alt = None
-    if _col(fd, "day") is not None and len(fd):
-        d = _days(fd["day"])
-        wk = d - pd.to_timedelta(d.dt.day_of_week, unit="D")
-        src = _col(fd, "source")
-        isalt = (src.astype(str).isin(["backfill", "import"]) if src is not None
-                 else pd.Series(False, index=fd.index))  # fmt: skip
-        alt = (isalt.groupby([wk.rename("week_start"), fd["family"].astype(str).rename("family")]).any()
-               .rename("alt").reset_index())  # fmt: skip
-    if _col(fw, "downloads_week") is not None and _col(fw, "week_start") is not None and len(fw):
-        out = pd.DataFrame({"week_start": _days(fw["week_start"]), "family": fw["family"].astype(str),
-                            "downloads_week": _num(fw["downloads_week"]),
-                            "days": (_num(fw["downloads_week_days"])
-                                     if "downloads_week_days" in fw else 7.0)})  # fmt: skip
-    elif _col(fd, "downloads_day") is not None and len(fd):
-        d = _days(fd["day"])
-        g = pd.DataFrame({"week_start": d - pd.to_timedelta(d.dt.day_of_week, unit="D"),
-                          "family": fd["family"].astype(str), "v": _num(fd["downloads_day"])})  # fmt: skip
-        agg = g.groupby(["week_start", "family"])["v"]
-        out = pd.concat([agg.sum(min_count=1).rename("downloads_week"), agg.count().rename("days")],
-                        axis=1).reset_index()  # fmt: skip
-    else:
-        return None
-    out = out[out["week_start"] <= pd.Timestamp(data.week_start)]
-    if alt is not None:
-        out = out.merge(alt, on=["week_start", "family"], how="left")
-        out["source"] = np.where(out["alt"].fillna(False).astype(bool), "backfill", "snapshot")
-    return out
-
-
-def _weekly_chart(data: ReportData, names: _Names, colors: dict[str, str]) -> str | None:
-    wf = _weekly_frame(data)
-    if wf is None or not np.isfinite(wf["downloads_week"].to_numpy(dtype=float)).any():
-        return None
-    fams = [f for f in names.order if f in set(wf["family"])]
-    idx, v, alt = _wide(wf, "week_start", "downloads_week", fams)
-    _, days, _ = _wide(wf.assign(downloads_week=wf["days"]), "week_start", "downloads_week", fams)
-    fig = _figure()
-    ax = fig.add_subplot()
-    _shade_week(ax, data, centre=True)
-    partial = np.isfinite(v) & (days < 7)
-    dots = len(idx) <= 16  # a dot per week reads well for a few months, clutters a year
-    for j in _ranked(v):
-        fam = fams[j]
-        label = names(fam) + ("" if np.isfinite(v[:, j]).any() else " (no data)")
-        _line(ax, idx, v[:, j], alt[:, j], colors[fam], label)
-        full = np.isfinite(v[:, j]) & ~partial[:, j]
-        if dots:
-            ax.plot(idx[full], v[full, j], "o", color=colors[fam], ms=3.5)
-        if partial[:, j].any():
-            ax.plot(idx[partial[:, j]], v[partial[:, j], j], "o", mfc="white", mec=colors[fam], ms=5, mew=1.4)
-    _value_axis(ax, v)
-    lookup = {(t, f): v[i, j] for i, t in enumerate(idx) for j, f in enumerate(fams)}
-
-    def monday(r: pd.Series) -> pd.Timestamp:
-        return r["_day"] - pd.Timedelta(days=r["_day"].day_of_week)
-
-    def y_of(r: pd.Series) -> float:  # a daily (trailing-week) crossover sits on its week's point
-        return lookup.get((monday(r), str(r["family"])), np.nan)
-
-    marked = _mark_crossovers(ax, data, ["downloads_week"], names, colors, y_of=y_of, x_of=monday)
-    _date_axis(ax)
-    ax.set_title("Weekly downloads per family (week starting)")
-    _legend(ax, bool((alt & np.isfinite(v)).any()), marked, bool(partial.any()))
-    return _svg(fig)
-
-
-def _derivatives_chart(data: ReportData, names: _Names, colors: dict[str, str]) -> tuple[str, str] | None:
-    fd = data.family_daily
-    rels = [r for r in RELATIONS if _col(fd, r) is not None]
-    if not rels and _col(fd, "derivatives") is not None:
-        rels = ["derivatives"]
-    if not rels or _col(fd, "day") is None or not len(fd):
-        return None
-    d = fd.assign(_day=_days(fd["day"]), _fam=fd["family"].astype(str))
-    d = d[d["_day"] <= pd.Timestamp(data.week_end)]
-    vals = np.column_stack([_num(d[r]) for r in rels])
-    d = d[np.isfinite(vals).any(1)]
-    if d.empty:
-        return None
-    latest = d.sort_values("_day", kind="stable").groupby("_fam").tail(1)
-    rels = [r for r in rels if np.isfinite(_num(latest[r])).any()]  # no empty legend entries
-    latest = latest.assign(_total=np.nansum(np.column_stack([_num(latest[r]) for r in rels]), 1))
-    latest = latest.sort_values("_total", kind="stable")  # largest at the top of a barh chart
-    fig = _figure(height=max(2.4, 1.3 + 0.42 * len(latest)))
-    ax = fig.add_subplot()
-    ax.grid(axis="y", visible=False)
-    ax.set_axisbelow(True)
-    y = np.arange(len(latest))
-    left = np.zeros(len(latest))
-    for r in rels:
-        w = np.nan_to_num(_num(latest[r]), nan=0.0)
-        ax.barh(y, w, left=left, color=RELATION_COLORS[r], label=r, height=0.62)
-        left += w
-    for yi, tot in zip(y, latest["_total"], strict=True):
-        ax.text(tot, yi, " " + human(tot), va="center", fontsize=8, color="#1d2433")
-    ax.set_yticks(y, [names(f) for f in latest["_fam"]])
-    for tick, fam in zip(ax.get_yticklabels(), latest["_fam"], strict=True):
-        tick.set_color(colors.get(fam, "#1d2433"))
-        tick.set_fontweight("bold")
-    from matplotlib.ticker import FuncFormatter
-
-    ax.xaxis.set_major_formatter(FuncFormatter(_tick))
-    ax.set_xlim(0, max(1.0, float(left.max()) * 1.12))
-    ax.set_title("Derivatives by relation")
-    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.12), ncol=len(rels))
-    days = sorted({_iso(x) for x in latest["_day"]})
-    when = f"as of {days[0]}" if len(days) == 1 else f"latest day per family ({days[0]} to {days[-1]})"
-    return _svg(fig), when
-
-
-def _charts(data: ReportData, names: _Names) -> list[Block]:
-    from matplotlib import rc_context
-
-    colors = family_colors(data)
-
-    def derivatives() -> tuple[str, str] | None:
-        der = _derivatives_chart(data, names, colors)
-        return der and (der[0], f"Derivative models by relation, {der[1]}.")
-
-    # slug, title, what is missing when it cannot be drawn, draw() -> (svg, caption) | None
-    specs = [
-        ("downloads-30d", "30-day downloads per family", "30-day downloads",
-         lambda: _captioned(_series_chart(data, names, colors, "downloads_30d",
-                                          "30-day downloads per family"),
-                            "Each family's 30-day downloads (the rolling count the Hub reports); "
-                            "the shaded band is this week.")),
-        ("downloads-week", "Weekly downloads per family", "weekly downloads",
-         lambda: _captioned(_weekly_chart(data, names, colors),
-                            "Downloads per ISO week, exact from all-time counts.")),
-        ("derivatives", "Derivatives by relation", "derivatives (no tree data yet)", derivatives),
-        ("share", "Share of tracked 30-day downloads", "share of the tracked total",
-         lambda: _captioned(_series_chart(data, names, colors, "downloads_30d",
-                                          "Share of tracked 30-day downloads", share=True),
-                            "Each family's share of the tracked families' 30-day downloads; "
-                            "days missing a family are left out.")),
-    ]  # fmt: skip
-    out: list[Block] = [("h2", "Charts"), ("grid", None)]
-    missing = []
-    with rc_context(_rc()):
-        for slug, title, lack, draw in specs:
-            got = draw()
-            if got:
-                out.append(_Chart(slug, title, got[1], got[0]))
-            else:
-                missing.append(lack)
-    out.append(("end", None))
-    if missing:
-        out.append(("note", "No data to chart: " + ", ".join(missing) + "."))
-    return out
-
-
-def _captioned(svg: str | None, caption: str) -> tuple[str, str] | None:
-    return (svg, caption) if svg else None
-
-
-# --------------------------------------------------------------------------- writers
-
-

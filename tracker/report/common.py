@@ -10,10 +10,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from tracker.trends import human
+from tracker.metrics import CROSSOVER_METRICS, QUALITY_ISSUES
+from tracker.report.format import human
 
-#: Display names, in the order the report shows the metrics.
-METRIC_NAMES: dict[str, str] = {
+_DISPLAY = {
     "downloads_30d": "30-day downloads",
     "downloads_week": "weekly downloads",
     "downloads_all_time": "all-time downloads",
@@ -21,15 +21,20 @@ METRIC_NAMES: dict[str, str] = {
     "derivatives": "derivatives",
     "models": "models",
 }
-RELATIONS = ("finetunes", "adapters", "quantizations", "merges")
-ISSUES = {
-    "stale": "stale days (values identical to the previous day: the Hub did not refresh)",
+#: Display names, in the order the report shows the metrics.
+METRIC_NAMES: dict[str, str] = {m: _DISPLAY[m] for m in CROSSOVER_METRICS}
+_ISSUE_TEXT = {
+    "stale": "stale days (every count identical to the previous day: the Hub did not refresh)",
+    "stale_downloads": "stale downloads (the Hub refreshed likes but not download counts)",
+    "stale_likes": "stale likes (the Hub refreshed download counts but not likes)",
     "missing_day": "missing days (no snapshot; charts leave the gap empty)",
     "all_time_fell": "all-time downloads fell (a Hub data error; counted as 0 downloads)",
-    "entered": "models entered the tracked set (config change or rename; no downloads added)",
+    "entered": "models entered the tracked set (created before the previous snapshot: crossed the "
+               "listing's threshold, renamed or a config change; no downloads added)",
     "left": "models left the tracked set",
-    "new_model": "new models",
+    "new_model": "new models (released since the previous snapshot)",
 }
+ISSUES = {i: _ISSUE_TEXT[i] for i in QUALITY_ISSUES}
 # tab10, the order matplotlib users know; a family keeps its colour in every chart.
 PALETTE = (
     "#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
@@ -62,6 +67,10 @@ class ReportData:
     quality: pd.DataFrame  # day, family, model_id, issue, detail
     notes: list[str] = field(default_factory=list)
     whole_hub: Any = None  # tracker.report.whole_hub.WholeHub when a census is held
+    model_daily: pd.DataFrame = field(default_factory=pd.DataFrame)  # day, model_id, metrics (crossover models)
+    adoption: pd.DataFrame = field(default_factory=pd.DataFrame)  # tracker.trends.adoption as of week end
+    imports: pd.DataFrame = field(default_factory=pd.DataFrame)  # day, family, run_id, models (imported days)
+    all_time_known: bool = True  # the week-end snapshots carry all-time counts (top movers need them)
 
 
 # --------------------------------------------------------------------------- formatting
@@ -182,6 +191,15 @@ def _in_week(days: pd.Series, data: ReportData) -> np.ndarray:
     d = _days(days)
     lo, hi = pd.Timestamp(data.week_start), pd.Timestamp(data.week_end)
     return ((d >= lo) & (d <= hi)).fillna(False).to_numpy(dtype=bool)
+
+
+def _imported(data: ReportData, family: Any, day: Any) -> pd.Series | None:
+    """The import that a family's figure of a day comes from (run_id, models), or None."""
+    im = data.imports
+    if _col(im, "family") is None or not len(im):
+        return None
+    hit = im[(im["family"].astype(str) == str(family)) & (_days(im["day"]) == pd.Timestamp(day))]
+    return hit.iloc[-1] if len(hit) else None
 
 
 def _more(items: list[str], limit: int = MAX_SENTENCES) -> list[str]:

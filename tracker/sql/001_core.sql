@@ -17,7 +17,7 @@ WHERE {{guard}};
 CREATE OR REPLACE VIEW snapshots AS
 SELECT s.run_id, s.taken_at, s.day, s.family, m.model_id, m.author, s.downloads_30d,
        s.downloads_all_time, s.likes, s.trending_score, m.created_at, m.last_modified, m.pipeline_tag,
-       m.library_name, m.gated
+       m.library_name, m.gated, m.parameters
 FROM read_parquet('{{warehouse}}/snapshots/*/*.parquet', union_by_name = true) s
 ASOF LEFT JOIN read_parquet('{{warehouse}}/models/*/*.parquet', union_by_name = true) m
      ON s.model_key = m.model_key AND s.taken_at >= m.valid_from

@@ -1,0 +1,174 @@
+"""The report's headlines: crossovers by the rule of `tracker.trends.crossovers`, each with a small
+chart of the lead around its day, and the crossovers that are not news (reversed, membership only)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from tracker.report.charts import _date_axis, _figure, _rc, _svg
+from tracker.report.common import (
+    METRIC_NAMES,
+    Block,
+    ReportData,
+    _Chart,
+    _col,
+    _days,
+    _imported,
+    _in_week,
+    _iso,
+    _metric,
+    _more,
+    _Names,
+    _num,
+    _tick,
+)
+from tracker.report.format import distinct
+
+MAX_CHARTS = 6  # crossover charts per report
+CHART_DAYS_BEFORE, CHART_DAYS_AFTER = 14, 7
+
+RULE = ("How crossovers are counted: A overtakes B on a day on which A is ahead while on the last earlier "
+        "snapshot on which the two differed A was behind (days on which they are level are skipped, never "
+        "counted). A crossover undone within the next three snapshots is listed as reversed, not as a "
+        "headline, and so is one that does not hold over the same models (recomputed with each family's "
+        "change over the models present on both days, A would still be behind: models entering or leaving "
+        "made it; a crossover in model counts is always of that kind). \"On or before\": a count was stale "
+        "(not refreshed by the Hub) in between, so the crossing may have come earlier. Everything is as of "
+        "the end of the week.")
+
+
+def _order(df: pd.DataFrame, entity: str) -> pd.DataFrame:
+    order = {m: i for i, m in enumerate(METRIC_NAMES)}
+    return df.assign(_o=df["metric"].map(lambda m: order.get(str(m), 99))).sort_values(
+        ["day", "_o", entity, "overtaken"], kind="stable")
+
+
+def _when(r: pd.Series) -> str:
+    on = "on or before" if bool(r.get("after_stale", False)) else "on"
+    prev = r.get("previous_day")
+    behind = f" (last behind on {_iso(prev)})" if prev is not None and pd.notna(prev) else ""
+    return f"{on} {_iso(r['day'])}{behind}"
+
+
+def _source(data: ReportData, r: pd.Series) -> str:
+    a, b = _imported(data, r["family"], r["day"]), _imported(data, r["overtaken"], r["day"])
+    if a is None and b is None:
+        return ""
+    n = [f"{int(x['models'])}" if x is not None else "all" for x in (a, b)]
+    run = (a if a is not None else b)["run_id"]
+    return f"; imported listing {run}: sums over {n[0]} and {n[1]} listed models"
+
+
+def _week(df: pd.DataFrame, data: ReportData) -> pd.DataFrame:
+    if _col(df, "day") is None or not len(df):
+        return pd.DataFrame(columns=["day", "metric", "overtaken"])
+    return df[_in_week(df["day"], data)]
+
+
+def _flag(df: pd.DataFrame, col: str, default: bool) -> np.ndarray:
+    if col not in df.columns:
+        return np.full(len(df), default)
+    return df[col].astype("boolean").fillna(default).to_numpy(dtype=bool)
+
+
+def headlines(data: ReportData, names: _Names) -> list[Block]:
+    out: list[Block] = [("h2", "Headlines")]
+    fam = _week(data.crossovers, data)
+    fam = _order(fam, "family") if len(fam) else fam
+    is_head = _flag(fam, "headline", True)
+    lines, others, charts = [], [], []
+    for (_, r), head in zip(fam.iterrows(), is_head, strict=True):
+        a, b = distinct(r.get("family_value"), r.get("overtaken_value"))
+        what = (f"{names(r['family'])} overtook {names(r['overtaken'])} in {_metric(r['metric'])} "
+                f"{_when(r)}: {a} vs {b}{_source(data, r)}")
+        if head:
+            lines.append(what)
+            charts.append(("family", r))
+        elif bool(r.get("reversed", False)):
+            others.append(f"{what} — reversed on {_iso(r.get('reversed_day'))}")
+        else:
+            others.append(f"{what} — membership change alone: over the same models it did not happen")
+    mx = _week(data.model_crossovers, data)
+    mx = _order(mx, "model_id") if len(mx) else mx
+    is_head = _flag(mx, "headline", True)
+    model_lines = []
+    for (_, r), head in zip(mx.iterrows(), is_head, strict=True):
+        a, b = distinct(r.get("model_id_value"), r.get("overtaken_value"))
+        what = f"{r['model_id']} passed {r['overtaken']} in {_metric(r['metric'])} {_when(r)}: {a} vs {b}"
+        if head:
+            model_lines.append(what)
+            charts.append(("model", r))
+        else:
+            others.append(f"{what} — reversed on {_iso(r.get('reversed_day'))}")
+    out.append(("ul", _more(lines)) if lines else
+               ("p", "No crossover this week: no family overtook another in any metric."))
+    out += [("h3", "Leading models"), ("ul", _more(model_lines))] if model_lines else [
+        ("p", "No model crossover among the leading models this week.")]
+    out += _charts(data, names, charts)
+    if others:
+        out += [("h3", "Crossovers that are not headlines"), ("ul", _more(others))]
+    out.append(("note", RULE))
+    return out
+
+
+def _lead(data: ReportData, kind: str, r: pd.Series) -> tuple[pd.DatetimeIndex, np.ndarray] | None:
+    """Days and the lead A - B around the crossover (up to the week's end)."""
+    src = data.family_daily if kind == "family" else data.model_daily
+    ent = "family" if kind == "family" else "model_id"
+    m = str(r["metric"])
+    if _col(src, m) is None or _col(src, ent) is None:
+        return None
+    day = pd.Timestamp(_days([r["day"]]).iloc[0])
+    lo = day - pd.Timedelta(days=CHART_DAYS_BEFORE)
+    if pd.notna(r.get("previous_day")):
+        lo = min(lo, pd.Timestamp(_days([r["previous_day"]]).iloc[0]))
+    hi = min(day + pd.Timedelta(days=CHART_DAYS_AFTER), pd.Timestamp(data.week_end))
+    d = src.assign(_d=_days(src["day"]), _v=_num(src[m]))
+    d = d[(d["_d"] >= lo) & (d["_d"] <= hi)]
+    a = d[d[ent].astype(str) == str(r[ent])].groupby("_d")["_v"].last()
+    b = d[d[ent].astype(str) == str(r["overtaken"])].groupby("_d")["_v"].last()
+    idx = pd.date_range(lo, hi, freq="D")
+    lead = (a.reindex(idx) - b.reindex(idx)).to_numpy(dtype=float)
+    return (idx, lead) if np.isfinite(lead).any() else None
+
+
+def _lead_chart(idx: pd.DatetimeIndex, lead: np.ndarray, r: pd.Series, who: str, whom: str) -> str:
+    from matplotlib.ticker import FuncFormatter
+
+    fig = _figure(4.6, 2.6, layout=None)  # a fixed layout: the small charts are many, constrained is slow
+    fig.subplots_adjust(left=0.14, right=0.97, top=0.88, bottom=0.16)
+    ax = fig.add_subplot()
+    ax.axhline(0, color="#1d2433", lw=0.9)
+    ok = np.isfinite(lead)
+    ax.plot(idx, np.where(ok, lead, np.nan), color="#1f77b4", lw=1.8, marker="o", ms=3)
+    ax.axvline(pd.Timestamp(r["day"]), color="#3b4252", lw=1, ls=":")
+    ax.yaxis.set_major_formatter(FuncFormatter(_tick))
+    _date_axis(ax)
+    ax.set_title(f"{who} minus {whom}: {_metric(r['metric'])}", fontsize=9.5)
+    return _svg(fig)
+
+
+def _charts(data: ReportData, names: _Names, picks: list[tuple[str, pd.Series]]) -> list[Block]:
+    from matplotlib import rc_context
+
+    out: list[Block] = []
+    with rc_context(_rc()):
+        for k, (kind, r) in enumerate(picks[:MAX_CHARTS]):
+            got = _lead(data, kind, r)
+            if got is None:
+                continue
+            ent = "family" if kind == "family" else "model_id"
+            who = names(r[ent]) if kind == "family" else str(r[ent])
+            whom = names(r["overtaken"]) if kind == "family" else str(r["overtaken"])
+            idx, lead = got
+            svg = _lead_chart(idx, lead, r, who, whom)
+            cap = (f"Lead of {who} over {whom} in {_metric(r['metric'])} ({who} − {whom}, linear axis), "
+                   f"{_iso(idx[0])} to {_iso(idx[-1])}: above the zero line {who} is ahead. Dotted: "
+                   f"{_iso(r['day'])}, the crossover. Gaps are days without a value for either.")
+            out.append(_Chart(f"crossover-{k + 1}", f"{who} vs {whom}", cap, svg))
+    if len(picks) > MAX_CHARTS:
+        out.append(("note", f"Charts for the first {MAX_CHARTS} of {len(picks)} headline crossovers."))
+    return [("grid", None), *out, ("end", None)] if any(isinstance(b, _Chart) for b in out) else out
+
+
