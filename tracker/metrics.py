@@ -19,7 +19,7 @@ RELATIONS: tuple[str, ...] = ("finetunes", "adapters", "quantizations", "merges"
 MEMBERSHIP: tuple[str, ...] = ("new_model", "entered", "left")
 #: Data-quality issues, in the order the report lists them.
 QUALITY_ISSUES: tuple[str, ...] = ("stale", "stale_downloads", "stale_likes", "missing_day", "all_time_fell",
-                                   "entered", "left", "new_model")
+                                   "all_time_jump", "entered", "left", "new_model")
 #: Which stale flag covers a metric (a metric absent here is never stale on its own).
 STALE_ISSUE: dict[str, str] = {"downloads_30d": "stale_downloads", "downloads_all_time": "stale_downloads",
                                "downloads_week": "stale_downloads", "likes": "stale_likes"}

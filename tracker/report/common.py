@@ -29,6 +29,7 @@ _ISSUE_TEXT = {
     "stale_likes": "stale likes (the Hub refreshed download counts but not likes)",
     "missing_day": "missing days (no snapshot; charts leave the gap empty)",
     "all_time_fell": "all-time downloads fell (a Hub data error; counted as 0 downloads)",
+    "all_time_jump": "all-time downloads jumped implausibly (left out of the day's downloads)",
     "entered": "models entered the tracked set (created before the previous snapshot: crossed the "
                "listing's threshold, renamed or a config change; no downloads added)",
     "left": "models left the tracked set",
