@@ -226,7 +226,7 @@ def test_backfill_uses_the_latest_census_without_requests(tmp_path, hub, world):
 
 
 def test_report_has_a_whole_hub_section(tmp_path, hub, world):
-    from tracker.trends import human
+    from tracker.report.format import human
 
     s = _settings(tmp_path, hub)
     assert jobs.census(s, now=NOW, show_progress=False)["status"] == "ok"

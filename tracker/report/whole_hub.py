@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from tracker.report.common import Block, _Chart, _Names, _Table, _share, family_colors
-from tracker.trends import human
+from tracker.report.format import human
 
 MONTHS = 24
 LEADING = 3  # families whose top authors are listed
