@@ -16,7 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from tracker import demo, trends
+from tracker import demo
+from tracker.report.format import distinct
 from tracker.hubsim import World
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -128,7 +129,9 @@ def test_the_demo_headline_is_the_emulators_truth(ran):
     before = at - dt.timedelta(days=1)
     q, ll = world.org_downloads("Qwen", at), world.org_downloads("meta-llama", at)
     assert q > ll and world.org_downloads("Qwen", before) <= world.org_downloads("meta-llama", before)
-    headline = f"Alibaba Qwen overtook Meta Llama in 30-day downloads on {day} ({trends.human(q)} vs {trends.human(ll)})"
+    a, b = distinct(q, ll)
+    headline = (f"Alibaba Qwen overtook Meta Llama in 30-day downloads on {day} (last behind on "
+                f"{day - dt.timedelta(days=1)}): {a} vs {b}")
     assert f"Headline of 2026-W34: {headline}." in res.stdout, res.stdout
     assert "Report: demo/reports/2026-W34.html" in res.stdout
     html = cwd / "demo" / "reports" / "2026-W34.html"
@@ -169,7 +172,8 @@ def test_the_walk_through_ends_on_a_report_with_the_crossover(ran):
     assert (float(row.group(1)), float(row.group(2))) == (q, ll)
     assert "reports/2026-W34.html" in res.stdout
     html = (cwd / "reports" / "2026-W34.html").read_text()
-    assert f"Alibaba Qwen overtook Meta Llama in 30-day downloads on 2026-08-17 ({trends.human(q)} vs " \
-           f"{trends.human(ll)})" in html
+    a, b = distinct(q, ll)
+    assert f"Alibaba Qwen overtook Meta Llama in 30-day downloads on 2026-08-17 (last behind on 2026-08-16): " \
+           f"{a} vs {b}" in html
     # the emulator it started is stopped by its own `kill %1`
     assert "hubsim: stopped" in (cwd / "hubsim.log").read_text()

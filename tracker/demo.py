@@ -214,12 +214,13 @@ def schedule_events(schedule: dict[str, str], start: dt.datetime, end: dt.dateti
 
 def crossover(wh) -> dict[str, Any] | None:
     """The day Qwen overtook Llama in 30-day downloads (the `crossovers` view), with the values."""
-    cx = wh.query("SELECT day, family_value, overtaken_value FROM crossovers WHERE metric = 'downloads_30d' "
+    cx = wh.query("SELECT day, previous_day, family_value, overtaken_value FROM crossovers WHERE metric = 'downloads_30d' "
                   "AND family = 'qwen' AND overtaken = 'llama' ORDER BY day LIMIT 1")
     if cx.empty:
         return None
     r = cx.iloc[0]
-    return {"day": r.day.date(), "qwen": int(r.family_value), "llama": int(r.overtaken_value)}
+    return {"day": r.day.date(), "previous_day": r.previous_day.date(), "qwen": int(r.family_value),
+            "llama": int(r.overtaken_value)}
 
 
 def queries(config: Path) -> list[str]:
@@ -301,8 +302,11 @@ def run(folder: str | os.PathLike[str] = "demo", *, weeks: int = WEEKS, faults: 
     finally:
         emu.stop()
     labels = {f.name: f.label for f in settings.families}
+    from tracker.report.format import distinct
+
+    a, b = distinct(cx["qwen"], cx["llama"])
     headline = (f"{labels['qwen']} overtook {labels['llama']} in 30-day downloads on {cx['day']} "
-                f"({trends.human(cx['qwen'])} vs {trends.human(cx['llama'])})")
+                f"(last behind on {cx['previous_day']}): {a} vs {b}")
     return Result(folder=folder, config=cfg, headline=headline, week=week, reports=list(rep["paths"]), runs=n_runs,
                   seconds=time.monotonic() - t0, queries=queries(cfg))
 
@@ -310,12 +314,12 @@ def run(folder: str | os.PathLike[str] = "demo", *, weeks: int = WEEKS, faults: 
 def _week_line(wh, last_collect: tuple[str, dt.date] | None, week: str, requests: int) -> str:
     """A week of the replay in one line: requests, and Llama's and Qwen's 30-day downloads in the week's
     last collect (read from that run's own snapshot file, not the views: cheap at every week)."""
-    from tracker import trends
+    from tracker.report.format import human
 
     if last_collect is None:
         return f"{week}  {requests:>5} requests"
     run_id, day = last_collect
     ll, qw = (wh.snapshot_rows(run_id, day, fam)["downloads_30d"].sum() for fam in ("llama", "qwen"))
     lead = "Qwen ahead" if qw > ll else "Llama ahead"
-    return (f"{week}  {requests:>5} requests   30-day downloads on {day:%m-%d}: Llama {trends.human(ll):>6}  "
-            f"Qwen {trends.human(qw):>6}  ({lead})")
+    return (f"{week}  {requests:>5} requests   30-day downloads on {day:%m-%d}: Llama {human(ll):>6}  "
+            f"Qwen {human(qw):>6}  ({lead})")
