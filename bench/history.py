@@ -3,8 +3,9 @@ models plus a daily tree of 1,000 official models, then each documented view tim
 on the 365-day warehouse, side by side with the same query over the raw rows.
 
 The warehouse is written through the normal write path without the network: each simulated day is a
-collect run (`jobs.snapshot._SnapshotRun`: model keys, intervals, quality, its files, its record) of
-rows generated in memory, and a tree run writing its answers in chunks of 200 and a member list per
+collect run written with Warehouse's own write functions (`store_models` hands out keys and records
+changed attributes, `publish` writes the snapshot and family files, then the run record) from rows
+generated in memory, with the exact per-day downloads from the synthetic world's truth, and a tree run writing its answers in chunks of 200 and a member list per
 family (as `tracker tree` does), followed by `Warehouse.compact` (as the daemon does after its jobs).
 At day 30 and at the end the served and trend tables are refreshed (as after every job) and every
 query runs 3 rounds in a fresh read-only DuckDB session on hub.duckdb, as a user's would.
@@ -33,7 +34,6 @@ import pandas as pd  # noqa: E402
 import yaml  # noqa: E402
 
 from tracker import config, jobs, log, records  # noqa: E402
-from tracker.jobs.snapshot import _SnapshotRun  # noqa: E402
 from tracker.warehouse import SCHEMAS, Warehouse, files, new_run_id  # noqa: E402
 
 FAMILIES = [("llama", "meta-llama", "us"), ("qwen", "Qwen", "china"), ("deepseek", "deepseek-ai", "china"),
@@ -112,6 +112,33 @@ class World:
             "gated": pd.array(["false"] * len(sel), dtype="str")})
         return records.Checked(rows=rows, bad=[], total=len(rows))
 
+    def family_rows(self, k: int, rows: pd.DataFrame) -> pd.DataFrame:
+        """Per family: the sums of the day's listing and the exact downloads since the previous day
+        (all-time differences of models listed both days, plus new models' all-time counts)."""
+        prev = getattr(self, "_prev", None)
+        at = rows.set_index("model_id").downloads_all_time.astype("int64")
+        out = []
+        for f, (name, _, region) in enumerate(FAMILIES):
+            mine = rows[rows._f == f]
+            interval = None
+            if prev is not None:
+                cur = at[mine.model_id]
+                old = prev.reindex(cur.index)
+                interval = int((cur - old.fillna(0)).where(old.notna() | (cur.index.isin(self._new(k)))).sum())
+            out.append({"family": name, "label": name, "region": region, "models": len(mine),
+                        "downloads_30d": int(mine.downloads_30d.sum()),
+                        "downloads_all_time": int(mine.downloads_all_time.sum()), "likes": int(mine.likes.sum()),
+                        "downloads_interval": interval, "interval_days": None if prev is None else 1})
+        self._prev = at
+        df = pd.DataFrame(out)
+        for c in ("models", "downloads_30d", "downloads_all_time", "likes", "downloads_interval"):
+            df[c] = df[c].astype("Int64")
+        df["interval_days"] = df["interval_days"].astype("Int32")
+        return df
+
+    def _new(self, k: int) -> set:
+        return set(self.ids[self.born == k])
+
     def tree_rows(self, k: int, run_id: str, taken_at: pd.Timestamp, day: dt.date) -> pd.DataFrame:
         grow = 1 + k // 7
         n = self.official
@@ -137,17 +164,28 @@ class Phases:
 
 
 def build_day(s, wh: Warehouse, world: World, start: dt.date, k: int, ph: Phases) -> None:
+    """One simulated day: a collect run and a tree run, each through Warehouse's write functions
+    (model keys, data files, run record last), then a compaction."""
     t = time.perf_counter()
     world.set_day(k)
     at = dt.datetime.combine(start + dt.timedelta(days=k), dt.time(6), dt.UTC)
-    run = _SnapshotRun(s, "collect", at)
-    listings = [(s.family(name), world.listing(f, k)) for f, (name, _, _) in enumerate(FAMILIES)]
+    day, run_id, taken = at.date(), new_run_id("collect", at), pd.Timestamp(at).as_unit("us")
+    parts = []
+    for f, (name, _, _) in enumerate(FAMILIES):
+        rows = world.listing(f, k).rows
+        parts.append(rows.assign(family=name, _f=f))
+    rows = pd.concat(parts, ignore_index=True)
     t = ph.add("generate", t)
-    for fam, checked in listings:
-        run.add(fam, checked)
-    rec = run.publish(refresh_trends=False, refresh_serving=False)
-    assert rec["status"] == "ok", rec
-    t = ph.add("collect", t)
+    keyed, _ = wh.store_models(rows[["model_id", *Warehouse.ATTRS]], run_id, at, day)
+    rows["model_key"] = rows.model_id.map(dict(zip(keyed.model_id, keyed.model_key))).astype("int64")
+    t = ph.add("model keys", t)
+    snaps = rows.assign(run_id=run_id, taken_at=taken, day=day).sort_values(["family", "model_key"])
+    fam = world.family_rows(k, rows).assign(run_id=run_id, taken_at=taken, day=day)
+    run = {"run_id": run_id, "job": "collect", "started_at": at, "finished_at": at, "status": "ok",
+           "families_ok": len(FAMILIES), "families_failed": 0, "models": len(snaps), "requests": 0, "retries": 0,
+           "error": None}
+    wh.publish(run, day, {"snapshots": snaps, "family_snapshots": fam}, refresh=False)
+    t = ph.add("collect files", t)
     # the tree run of the day: answers in chunks of 200, then each family's member list, then its record
     tat = at + dt.timedelta(minutes=30)
     rid = new_run_id("tree", tat)

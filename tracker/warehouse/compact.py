@@ -28,6 +28,7 @@ import re
 import secrets
 import time
 from pathlib import Path
+from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 import pyarrow as pa
@@ -42,8 +43,6 @@ if TYPE_CHECKING:
 GRACE_S = 3600.0  # a replaced file is deleted once it has been hidden this long (queries are shorter)
 _DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _MONTH = re.compile(r"^\d{4}-\d{2}$")
-# within a merged file, rows stay grouped by run (snapshot rows by run, family and key: delta-encoded keys)
-_SORT = {"snapshots": ["day", "run_id", "family", "model_key"], "models": ["valid_from", "model_key"]}
 
 
 @dataclasses.dataclass
@@ -81,16 +80,15 @@ def _groups(root: Path, dataset: str, today: dt.date) -> list[tuple[str, str, li
     return out
 
 
-def _merge(paths: list[Path], schema: pa.Schema, dataset: str) -> pa.Table:
-    parts = []
-    for p in paths:
+def _merge(paths: list[Path], schema: pa.Schema) -> Iterator[pa.Table]:
+    """The rows of the files, one file at a time, in the dataset's schema (columns a file predates are
+    NULL). Each run's rows stay together as they were written (snapshot rows sorted by family and key,
+    which keeps the merged file as small as its parts), so no sort and one file in memory at a time."""
+    for p in sorted(paths, key=lambda p: (p.parent.name, p.name)):
         t = pq.read_table(p)
         cols = [t.column(f.name).cast(f.type) if f.name in t.column_names else pa.nulls(t.num_rows, f.type)
                 for f in schema]
-        parts.append(pa.Table.from_arrays(cols, schema=schema))
-    merged = pa.concat_tables(parts)
-    keys = [k for k in _SORT.get(dataset, ["run_id"]) if k in schema.names]
-    return merged.sort_by([(k, "ascending") for k in keys]) if keys else merged
+        yield pa.Table.from_arrays(cols, schema=schema)
 
 
 def _delete_old(root: Path, state_files: list[Path], rows: pa.Table, now: float, grace_s: float,
@@ -151,7 +149,7 @@ def compact(wh: Warehouse, *, today: dt.date | None = None, grace_s: float | Non
             schema = SCHEMAS[dataset]
             for folder, kind, paths in _groups(root, dataset, today):
                 dest = root / dataset / folder / f"{files.MERGED_MARK}{kind}-{_new_id()}.parquet"
-                files.write_atomic(_merge(paths, schema, dataset), dest)
+                files.write_parts(schema, _merge(paths, schema), dest)
                 new_rows.append({"file": dest.relative_to(root).as_posix(), "action": "add", "since": stamp})
                 new_rows += [{"file": p.relative_to(root).as_posix(), "action": "hide", "since": stamp} for p in paths]
                 res.merged[dataset] = res.merged.get(dataset, 0) + len(paths)

@@ -16,7 +16,7 @@ import datetime as dt
 import fcntl
 import os
 import secrets
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -68,20 +68,32 @@ def fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
-def write_atomic(table: pa.Table, dest: Path) -> None:
-    """Write a Parquet file under a temporary name, fsync it, rename it into place, fsync the folder."""
-    tmp = dest.with_name(f".{dest.name}.{os.getpid()}.{secrets.token_hex(3)}.tmp")  # pid: see machine.leftovers
+def _options(names: list[str]) -> dict[str, Any]:
     options: dict[str, Any] = {"compression": "zstd"}
-    if "model_key" in table.column_names and "downloads_all_time" in table.column_names:
-        # snapshot rows, sorted by run, family and key: delta-encoded keys cost almost nothing, where a
-        # dictionary of 100,000 keys costs 3 bytes a row (bench/report.py)
-        options["use_dictionary"] = [c for c in ("run_id", "family", "trending_score", "day", "taken_at")
-                                     if c in table.column_names]
+    if "model_key" in names and "downloads_all_time" in names:
+        # snapshot rows, grouped by run and sorted by family and key: delta-encoded keys cost almost
+        # nothing, where a dictionary of 100,000 keys costs 3 bytes a row (bench/report.py)
+        options["use_dictionary"] = [c for c in ("run_id", "family", "trending_score", "day", "taken_at") if c in names]
         options["column_encoding"] = {"model_key": "DELTA_BINARY_PACKED"}
+    return options
+
+
+def write_atomic(table: pa.Table, dest: Path, options: dict[str, Any] | None = None) -> None:
+    """Write a Parquet file under a temporary name, fsync it, rename it into place, fsync the folder."""
+    write_parts(table.schema, [table], dest, options)
+
+
+def write_parts(schema: pa.Schema, parts: Iterable[pa.Table], dest: Path,
+                options: dict[str, Any] | None = None) -> None:
+    """write_atomic for a file written part by part (one part in memory at a time)."""
+    tmp = dest.with_name(f".{dest.name}.{os.getpid()}.{secrets.token_hex(3)}.tmp")  # pid: see machine.leftovers
     dest.parent.mkdir(parents=True, exist_ok=True)
     try:
         with open(tmp, "wb") as fh:
-            pq.write_table(table, fh, **options)
+            opts = {"compression": "zstd", **options} if options is not None else _options(schema.names)
+            with pq.ParquetWriter(fh, schema, **opts) as writer:
+                for part in parts:
+                    writer.write_table(part)
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, dest)

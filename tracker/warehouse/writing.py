@@ -159,25 +159,31 @@ class Writing:
         Returns (model_id, model_key, created_at) for the rows, and every known key's model id."""
         rows = rows.drop_duplicates("model_id", keep="last")
         at = pd.Timestamp(taken_at).tz_convert("UTC").as_unit("us")
-        with self.writer_lock():
-            keys_df = self.model_keys()
-            keys = dict(zip(keys_df.model_id, keys_df.model_key))
-            nxt = int(keys_df.model_key.max()) + 1 if len(keys_df) else 1
-            new_ids = [m for m in rows.model_id if m not in keys]
-            keys.update(zip(new_ids, range(nxt, nxt + len(new_ids))))
-            rows = rows.assign(model_key=rows.model_id.map(keys).astype("int64"))
-            with self._internal() as con:
-                cur = con.execute("""
-                    SELECT * FROM _files('models')
-                    QUALIFY row_number() OVER (PARTITION BY model_key
-                        ORDER BY valid_from <= $at DESC, CASE WHEN valid_from <= $at THEN valid_from END DESC,
-                                 valid_from) = 1""", {"at": at}).df()
-                con.register("r", rows)
-                con.register("c", cur)
-                distinct = " OR ".join(f"r.{a} IS DISTINCT FROM c.{a}" for a in ("model_id", *self.ATTRS))
-                changed = con.sql(f"SELECT r.* FROM r LEFT JOIN c USING (model_key) "
-                                  f"WHERE c.model_key IS NULL OR {distinct}").df()
+        with self.writer_lock(), self._internal() as con:
+            keys = con.sql("SELECT model_key, model_id FROM _model_keys").to_arrow_table()
+            con.register("r0", rows)
+            con.register("k", keys)
+            # known ids keep their key; new ones get the next free keys, in the order they came
+            rows = con.sql("""
+                SELECT r0.*, coalesce(k.model_key, (SELECT coalesce(max(model_key), 0) FROM k)
+                       + row_number() OVER (PARTITION BY k.model_key IS NULL ORDER BY r0.rowid))::BIGINT AS model_key
+                FROM (SELECT *, row_number() OVER () AS rowid FROM r0) r0 LEFT JOIN k USING (model_id)
+                ORDER BY r0.rowid""").df().drop(columns=["rowid"])
+            cur = con.execute("""
+                SELECT * FROM _files('models')
+                QUALIFY row_number() OVER (PARTITION BY model_key
+                    ORDER BY valid_from <= $at DESC, CASE WHEN valid_from <= $at THEN valid_from END DESC,
+                             valid_from) = 1""", {"at": at}).df()
+            con.register("r", rows)
+            con.register("c", cur)
+            distinct = " OR ".join(f"r.{a} IS DISTINCT FROM c.{a}" for a in ("model_id", *self.ATTRS))
+            changed = con.sql(f"SELECT r.* FROM r LEFT JOIN c USING (model_key) "
+                              f"WHERE c.model_key IS NULL OR {distinct}").df()
+            every = con.sql("SELECT model_key, model_id FROM k UNION ALL "
+                            "SELECT model_key, model_id FROM r WHERE model_key NOT IN (SELECT model_key FROM k)"
+                            ).to_arrow_table()
             changed["valid_from"] = at
             changed["run_id"] = run_id
             self.write("models", day, run_id, changed)
-        return rows[["model_id", "model_key", "created_at"]], {k: m for m, k in keys.items()}
+        id_of = dict(zip(every.column("model_key").to_pylist(), every.column("model_id").to_pylist()))
+        return rows[["model_id", "model_key", "created_at"]], id_of
