@@ -151,16 +151,21 @@ class Writing:
     # ---- model keys ---------------------------------------------------------------------------
     ATTRS = ("author", "created_at", "last_modified", "pipeline_tag", "library_name", "gated")
 
-    def store_models(self, rows: pd.DataFrame, run_id: str, taken_at: dt.datetime,
-                     day: dt.date) -> tuple[pd.DataFrame, dict[int, str]]:
+    def store_models(self, rows: pd.DataFrame, run_id: str, taken_at: dt.datetime, day: dt.date,
+                     renamed: dict[str, str] | None = None) -> tuple[pd.DataFrame, dict[int, str]]:
         """Give every model of `rows` (model_id + attributes) its stable integer key, and record the
         attributes that differ from those in force at `taken_at` (the ones recorded at or before it,
         else the earliest recorded: so an archive older than everything stored records its own).
-        Returns (model_id, model_key, created_at) for the rows, and every known key's model id."""
+        A renamed model (`renamed`: old id -> new id) keeps its old key; its new id is recorded with
+        its attributes, in force from this snapshot on. Returns (model_id, model_key, created_at) for
+        the rows, and every known key's (latest) model id."""
         rows = rows.drop_duplicates("model_id", keep="last")
         at = pd.Timestamp(taken_at).tz_convert("UTC").as_unit("us")
         with self.writer_lock(), self._internal() as con:
-            keys = con.sql("SELECT model_key, model_id FROM _model_keys").to_arrow_table()
+            keys = con.sql("SELECT model_key, model_id FROM _model_keys").df()
+            for old_id, new_id in (renamed or {}).items():
+                if (keys.model_id == old_id).any() and not (keys.model_id == new_id).any():
+                    keys.loc[keys.model_id == old_id, "model_id"] = new_id
             con.register("r0", rows)
             con.register("k", keys)
             # known ids keep their key; new ones get the next free keys, in the order they came

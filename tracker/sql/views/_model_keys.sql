@@ -1,6 +1,7 @@
--- Internal: each model key's model id. A key is handed out once per model id and never changes, so a
--- snapshot row always finds its model id, whatever order history was written in.
+-- Internal: each model key and its model id (the latest recorded: a renamed model keeps its key, and
+-- its new id is recorded from the rename on; snapshots show the id in force at each snapshot's time).
 CREATE OR REPLACE VIEW _model_keys AS
-SELECT DISTINCT model_key, model_id
+SELECT model_key, model_id
 FROM _files('models')
-WHERE {{guard}};
+WHERE {{guard}}
+QUALIFY row_number() OVER (PARTITION BY model_key ORDER BY valid_from DESC, run_id DESC) = 1;
