@@ -392,10 +392,11 @@ class Daemon:
             finally:
                 self._running.discard(name)
             entry["seconds"] = round(time.monotonic() - t0, 3)
-            self._compact(now)
             entry["finished"] = self.clock()
             self.history.append(entry)
             self._after(name, entry["status"] == "ok", period)
+            if entry["status"] != "raised":  # after the job's own bookkeeping: its duration is the job's
+                self._compact(now)
 
     def _compact(self, now: dt.datetime) -> None:
         """Merge the warehouse's small files after each job (cheap when there is nothing to merge)."""
