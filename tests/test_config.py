@@ -80,3 +80,14 @@ def test_config_from_environment(tmp_path, monkeypatch):
     p = _write(tmp_path, {**GOOD, "warehouse": "w/"})
     monkeypatch.setenv("TRACKER_CONFIG", str(p))
     assert config.load(None).warehouse == tmp_path / "w"
+
+
+@pytest.mark.parametrize("doc, key, meant", [
+    ({**GOOD, "warehous": "x/"}, "warehous", "warehouse"),
+    ({**GOOD, "hub": {"timeout": 30}}, "hub.timeout", "timeout_s"),
+    ({**GOOD, "schedul": {}}, "schedul", "schedule"),
+])
+def test_unknown_key_says_did_you_mean(tmp_path, doc, key, meant):
+    with pytest.raises(config.ConfigError) as e:
+        config.load(_write(tmp_path, doc))
+    assert f"{key}: unknown key" in str(e.value) and f"did you mean '{meant}'?" in str(e.value)

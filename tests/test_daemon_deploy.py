@@ -56,7 +56,8 @@ def test_unit_file_has_what_the_daemon_needs():
 def test_unit_file_verifies_with_systemd_analyze(tmp_path):
     analyze, tracker = shutil.which("systemd-analyze"), shutil.which("tracker")
     if not analyze or not tracker:
-        pytest.skip("systemd-analyze (or the tracker entry point) is not installed here")
+        pytest.skip("systemd-analyze (or the tracker entry point) is not installed here; install it as .ci/run "
+                    "does: apt-get install -y chromium fonts-dejavu-core systemd")
     text = UNIT.read_text().replace(unit()["Service"]["ExecStart"].split()[0], tracker)
     path = tmp_path / "hub-tracker.service"
     path.write_text(text)

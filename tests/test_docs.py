@@ -24,4 +24,17 @@ def test_readme_starts_with_the_two_commands():
     block = README.split("```bash", 1)[1].split("```", 1)[0]
     lines = [line for line in block.splitlines() if line.strip() and not line.startswith("#")]
     assert len(lines) == 2
-    assert "tracker collect" in lines[0] and "pytest" in lines[1]
+    assert lines[0] == "pip install -e . && tracker demo" and "pytest" in lines[1]
+
+
+def test_readme_installs_the_test_programs_as_ci_does():
+    """README's "Tests" section and .ci/run install the same Debian packages (and the skip messages say so)."""
+    import re
+
+    ci = (Path(__file__).resolve().parents[1] / ".ci" / "run").read_text()
+    packages = [p.replace("-qq ", "") for p in re.findall(r"apt-get install -y (.+?) >/dev/null", ci)]
+    assert len(packages) >= 2
+    for line in packages:
+        assert f"sudo apt-get install -y {line}\n" in README, line
+    for test in ("test_report.py", "test_daemon_deploy.py"):
+        assert f"apt-get install -y {packages[0]}" in (Path(__file__).parent / test).read_text(), test

@@ -12,7 +12,6 @@ import datetime as dt
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -552,7 +551,8 @@ def test_disk_full_mid_run_leaves_nothing_visible_and_a_clear_message(tmp_path, 
 
 
 def test_a_fresh_warehouse_on_a_full_disk_fails_with_one_paragraph(tmp_path, hub):  # §6.1 case 11
-    (res,) = _on_a_small_disk(tmp_path, hub, 256, ["sql"], warehouse_min_free_mb=0)
+    # a command that creates the warehouse (sql, status and report refuse a missing one, issue 13)
+    (res,) = _on_a_small_disk(tmp_path, hub, 256, ["collect"], warehouse_min_free_mb=0)
     assert res["code"] == 1 and "Traceback" not in res["output"] and "FatalException" not in res["output"]
     assert "/disk/warehouse" in res["output"] and ("full" in res["output"] or "fatal" in res["output"])
     assert len(res["output"].strip().splitlines()) == 1

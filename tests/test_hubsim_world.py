@@ -203,3 +203,19 @@ def test_command_serves_and_stops_on_sigterm(tmp_path):
     finally:
         if p.poll() is None:
             p.kill()
+
+
+def test_the_world_of_a_seed_is_the_same_whatever_the_start_date():
+    """--date only moves the clock: restarting the emulator on another day must not change the world
+    (likes jumping between restarts made flip-flopping headlines)."""
+    off = {"Qwen": 12, "meta-llama": 6, "google": 8}
+    a = World(seed=5, models=600, official=off, now="2026-08-01")
+    b = World(seed=5, models=600, official=off, now="2026-09-20")
+    c = World(seed=5, models=600, official=off, now="2025-03-01")
+    at = datetime(2026, 8, 17, 6, tzinfo=UTC)
+    sa, sb, sc = a.snapshot(at), b.snapshot(at), c.snapshot(at)
+    cols = ["_id", "id", "created_at", "downloads", "downloads_all_time", "likes", "disabled", "base_models"]
+    pd.testing.assert_frame_equal(sa[cols].reset_index(drop=True), sb[cols].reset_index(drop=True))
+    pd.testing.assert_frame_equal(sa[cols].reset_index(drop=True), sc[cols].reset_index(drop=True))
+    assert a.N == b.N == c.N
+    assert b.now == datetime(2026, 9, 20, tzinfo=UTC)  # the date still sets the clock

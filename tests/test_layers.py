@@ -28,6 +28,8 @@ FORBIDDEN = {
     "pacer": {"cli", "daemon", "jobs", "hub", "warehouse", "trends", "report", "status", "config", "records"},
     "redact": {"cli", "daemon", "jobs", "hub", "warehouse", "trends", "report", "status", "config", "records"},
     "machine": {"cli", "daemon", "jobs", "hub", "trends", "report", "status"},
+    "output": {"cli", "daemon", "jobs", "hub", "warehouse", "trends", "report", "status", "config", "demo"},
+    "demo": {"cli"},
 }
 
 

@@ -327,7 +327,8 @@ CHROMIUM = Path("/usr/bin/chromium")
 @pytest.mark.slow  # starts a headless browser
 def test_html_screenshot_in_headless_chromium(tmp_path):
     if not CHROMIUM.exists():
-        pytest.skip("/usr/bin/chromium is absent (CI installs Debian's chromium)")
+        pytest.skip("/usr/bin/chromium is absent; install it as .ci/run does: "
+                    "apt-get install -y chromium fonts-dejavu-core systemd")
     from PIL import Image
 
     data = build()

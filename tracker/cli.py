@@ -7,7 +7,6 @@ so that `tracker --help` answers at once.
 from __future__ import annotations
 
 import functools
-import json
 import sys
 
 import click
@@ -25,7 +24,10 @@ def _fail(message: str, code: int = 1) -> None:
 
 
 def with_settings(fn):
-    """Add --config (also TRACKER_CONFIG) and pass the validated Settings; config mistakes exit 2."""
+    """Add --config (also TRACKER_CONFIG) and pass the validated Settings; config mistakes exit 2.
+
+    An error meant for users (config, warehouse) prints its message; any other exception prints one
+    line and the path of the log that holds its traceback, exit 1; Ctrl-C exits 130."""
 
     @click.option("--config", "config_path", envvar="TRACKER_CONFIG", default="config.yaml", show_default=True,
                   type=click.Path(dir_okay=False), help="The config file (also read from TRACKER_CONFIG).")
@@ -40,6 +42,10 @@ def with_settings(fn):
             _fail(str(exc), 2)
         try:
             return fn(settings, **kwargs)
+        except (click.exceptions.Exit, click.ClickException, SystemExit):
+            raise
+        except KeyboardInterrupt:
+            _fail("interrupted; nothing half-written is visible (the next run resumes or redoes it)", 130)
         except Exception as exc:  # errors meant for users carry their own message
             from tracker import machine
             from tracker.jobs.snapshot import CollectFailed
@@ -53,45 +59,108 @@ def with_settings(fn):
             paragraph = machine.explain(exc, settings.warehouse)
             if paragraph is not None:  # a full disk, a fatal DuckDB error: no traceback
                 _fail(paragraph)
-            raise
+            internal_error(exc)
 
     return wrapper
+
+
+def internal_error(exc: BaseException) -> None:
+    """One line for an unexpected error, the traceback in the error log (and at debug level); exit 1."""
+    from tracker import log
+
+    ctx = click.get_current_context(silent=True)
+    path = log.record_crash(ctx.command_path if ctx else "tracker")
+    where = f"; the traceback is in {path}" if path else ""
+    first = (str(exc).strip().splitlines() or [""])[0][:300]
+    _fail(f"unexpected error ({type(exc).__name__}: {first}){where}. Please report it with that file.", 1)
+
+
+def require_warehouse(settings) -> None:
+    """Read-only commands never create a warehouse: say where none was found, exit 1."""
+    root = settings.warehouse
+    if not ((root / "hub.duckdb").is_file() or (root / "runs").is_dir()):
+        _fail(f"no warehouse at {root} (check `warehouse:` in {settings.path}, or run `tracker collect` first)", 1)
+
+
+def checked_out_dir(value: str, option: str = "--out"):
+    """An output folder that exists or can be created: a file there, or a folder that cannot be made or
+    written, is a usage error (exit 2), before any work is done."""
+    import os
+    from pathlib import Path
+
+    path = Path(value).expanduser()
+    if path.exists() and not path.is_dir():
+        _fail(f"{option} {value}: is a file, not a folder", 2)
+    probe = path
+    while not probe.exists():
+        probe = probe.parent
+    if not probe.is_dir() or not os.access(probe, os.W_OK | os.X_OK) or _pseudo_fs(probe):
+        _fail(f"{option} {value}: cannot write into {probe} (choose a folder you can write to)", 2)
+    return path
+
+
+def _pseudo_fs(path) -> bool:
+    """/proc and /sys look writable to root but cannot hold files."""
+    resolved = str(path.resolve())
+    return any(resolved == p or resolved.startswith(p + "/") for p in ("/proc", "/sys", "/dev"))
+
+
+def check_hf_endpoint(settings) -> None:
+    """HF_ENDPOINT (used when config.yaml has no hub.endpoint) must be an http(s) URL: exit 2 otherwise."""
+    import os
+    from urllib.parse import urlparse
+
+    value = os.environ.get("HF_ENDPOINT")
+    if settings.hub.endpoint is None and value is not None:
+        u = urlparse(value)
+        if u.scheme not in ("http", "https") or not u.netloc:
+            _fail(f"the environment variable HF_ENDPOINT is '{value}', not an http(s) URL "
+                  "(e.g. export HF_ENDPOINT=http://127.0.0.1:8765, or unset it for huggingface.co)", 2)
+
+
+def emit_json(obj) -> None:
+    from tracker import output
+
+    click.echo(output.render_obj(obj), nl=False)
 
 
 def output_options(fn):
-    """--table / --csv / --json, shared by the commands that print rows."""
+    """--format table|csv|tsv|json|jsonl|md, the shortcuts --table/--csv/--json (one at most), --no-headers."""
+    from tracker.output import DEFAULT, FORMATS
 
-    @click.option("--table", "fmt", flag_value="table", help="A boxed table (the default in a terminal).")
-    @click.option("--csv", "fmt", flag_value="csv", help="CSV with a header row (the default when piped).")
-    @click.option("--json", "fmt", flag_value="json", help="A JSON array of objects.")
+    @click.option("--format", "fmt", type=click.Choice(FORMATS), default=None,
+                  help=f"Output format (default: {DEFAULT}, whatever the terminal).")
+    @click.option("--table", "as_table", is_flag=True, help="Shortcut for --format table: a boxed table.")
+    @click.option("--csv", "as_csv", is_flag=True, help="Shortcut for --format csv.")
+    @click.option("--json", "as_json", is_flag=True, help="Shortcut for --format json: an array of objects.")
+    @click.option("--no-headers", is_flag=True, help="Leave out the header row (table, csv, tsv, md).")
     @functools.wraps(fn)
-    def wrapper(*args, fmt=None, **kwargs):
-        return fn(*args, fmt=fmt or ("table" if sys.stdout.isatty() else "csv"), **kwargs)
+    def wrapper(*args, fmt=None, as_table=False, as_csv=False, as_json=False, no_headers=False, **kwargs):
+        chosen = [name for name, on in (("table", as_table), ("csv", as_csv), ("json", as_json)) if on]
+        given = [f"--{c}" for c in chosen] + ([f"--format {fmt}"] if fmt else [])
+        if len(given) > 1:
+            _fail(f"choose one output format: {' and '.join(given)} were given together", 2)
+        return fn(*args, fmt=fmt or (chosen[0] if chosen else DEFAULT), headers=not no_headers, **kwargs)
 
     return wrapper
 
 
-def finish(run: dict, summary: str) -> None:
-    """Print a job's one-line summary and its errors; exit 0 only when the run was fully ok."""
+def json_option(fn):
+    return click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")(fn)
+
+
+def finish(run: dict, summary: str, as_json: bool = False) -> None:
+    """Print a job's one-line summary (or its run record with --json) and its errors; exit 0 only when
+    the run was fully ok."""
     from tracker.redact import redact
 
-    click.echo(f"{summary} [run {run['run_id']}]")
+    if as_json:
+        emit_json({**run, "error": redact(run["error"]) if run.get("error") else run.get("error")})
+    else:
+        click.echo(f"{summary} [run {run['run_id']}]")
     if run["error"]:
         click.echo(f"errors: {redact(run['error'])}", err=True)
     sys.exit(0 if run["status"] == "ok" else 1)
-
-
-def print_frame(df, fmt: str) -> None:
-    if fmt == "json":
-        click.echo(df.to_json(orient="records", date_format="iso", indent=None))
-    elif fmt == "csv":
-        click.echo(df.to_csv(index=False), nl=False)
-    else:
-        import pandas as pd
-
-        with pd.option_context("display.max_rows", 200, "display.max_columns", 50, "display.width", 200,
-                               "display.max_colwidth", 60):
-            click.echo(df.to_string(index=False) if len(df) else "(no rows)")
 
 
 @click.group(context_settings=CONTEXT)
@@ -113,8 +182,9 @@ def cli() -> None:
               help="Collect only this family (repeatable). Default: every family in the config.")
 @click.option("--progress/--no-progress", default=None,
               help="Show a progress bar (default: only in a terminal).")
+@json_option
 @with_settings
-def collect(settings, families, progress):
+def collect(settings, families, progress, as_json):
     """Take one snapshot of every tracked family into the warehouse.
 
     Lists each family's models on the Hub (downloads, all-time downloads, likes, trending score, ...)
@@ -127,17 +197,21 @@ def collect(settings, families, progress):
     """
     from tracker import jobs
 
+    check_hf_endpoint(settings)
+    [settings.family(n) for n in families]  # an unknown name stops here, before the warehouse is touched
     run = jobs.collect(settings, families=list(families) or None, show_progress=progress)
-    finish(run, f"{run['status']}: {run['families_ok']} families stored, {run['families_failed']} failed, "
-                f"{run['models']} models, {run['requests']} requests ({run['retries']} retried) -> {settings.warehouse}")
+    finish(run, f"{run['status']}: {_n(run['families_ok'], 'family', 'families')} stored, {run['families_failed']} failed, "
+                f"{_n(run['models'], 'model')}, {_n(run['requests'], 'request')} ({run['retries']} retried) "
+                f"-> {settings.warehouse}", as_json)
 
 
 @cli.command()
 @click.option("--family", "families", multiple=True, metavar="NAME",
               help="Only this family (repeatable). Default: every family in the config.")
 @click.option("--progress/--no-progress", default=None, help="Show a progress bar (default: only in a terminal).")
+@json_option
 @with_settings
-def tree(settings, families, progress):
+def tree(settings, families, progress, as_json):
     """Count each family's derivatives: fine-tunes, adapters, quantizations and merges.
 
     Asks the Hub for childrenModelCount of every official model in the family's latest snapshot (one
@@ -153,10 +227,12 @@ def tree(settings, families, progress):
     """
     from tracker import jobs
 
+    check_hf_endpoint(settings)
+    [settings.family(n) for n in families]
     run = jobs.tree(settings, families=list(families) or None, show_progress=progress)
-    finish(run, f"{run['status']}: {run['models']} models fetched, {run['requests']} requests, "
+    finish(run, f"{run['status']}: {_n(run['models'], 'model')} fetched, {_n(run['requests'], 'request')}, "
                 f"{run['rate_limited']} answered 429, {run['quota_wait_s']:.1f} s waiting for quota; "
-                f"{run['families_ok']} families complete, {run['families_failed']} incomplete")
+                f"{_n(run['families_ok'], 'family', 'families')} complete, {run['families_failed']} incomplete", as_json)
 
 
 @cli.command()
@@ -196,16 +272,17 @@ def census(settings, progress):
 
 @cli.command()
 @click.option("--week", metavar="YYYY-Www", help="The ISO week, e.g. 2026-W34. Default: the last complete week.")
-@click.option("--out", "out", default="reports", show_default=True, type=click.Path(file_okay=False),
-              help="The folder to write into.")
+@click.option("--out", "out", default="reports", show_default=True,
+              help="The folder to write into (created if missing).")
 @click.option("--format", "fmt", default="md,html", show_default=True, metavar="md,html",
               help="Comma-separated formats: md, html.")
+@json_option
 @with_settings
-def report(settings, week, out, fmt):
+def report(settings, week, out, fmt, as_json):
     """Write the weekly trend report: who grew, who overtook whom, charts.
 
     Writes <out>/<week>.md and a self-contained <out>/<week>.html (charts embedded, opens offline)
-    and prints their paths.
+    and prints their paths. Recorded as a `report` run (see `tracker status`).
 
     \b
     Example:
@@ -222,11 +299,22 @@ def report(settings, week, out, fmt):
     if week and not re.fullmatch(r"\d{4}-W(0[1-9]|[1-4]\d|5[0-3])", week):
         _fail(f"--week must be an ISO week like 2026-W34 (got '{week}')", 2)
     from tracker.jobs.common import refresh_if_stale
-    from tracker.warehouse import Warehouse
 
-    Warehouse(settings.warehouse).ensure()
+    if week:
+        import datetime as dt
+
+        try:
+            dt.date.fromisocalendar(int(week[:4]), int(week[6:]), 1)
+        except ValueError:
+            _fail(f"--week {week}: {week[:4]} has no week {int(week[6:])}", 2)
+    out_dir = checked_out_dir(out)
+    require_warehouse(settings)
     refresh_if_stale(settings)
-    for path in jobs.report(settings, week=week, out=out, formats=formats):
+    run = jobs.recorded_report(settings, week=week, out=out_dir, formats=formats)
+    if as_json:
+        emit_json({**run, "paths": [str(p) for p in run["paths"]]})
+        return
+    for path in run["paths"]:
         click.echo(str(path))
 
 
@@ -234,8 +322,9 @@ def report(settings, week, out, fmt):
 @click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
 @click.option("--taken-at", metavar="TIMESTAMP",
               help="When the listing was taken (ISO, UTC), for files that do not say (no fetched_at/date).")
+@json_option
 @with_settings
-def import_(settings, paths, taken_at):
+def import_(settings, paths, taken_at, as_json):
     """Load archived Hub listings as snapshots of their own date.
 
     Reads JSON arrays of Hub model records, JSON lines, the {"date", "fetched_at", "models": [...]}
@@ -271,6 +360,9 @@ def import_(settings, paths, taken_at):
             results += jobs.import_files(settings, rest, taken_at=when)
     except (archive.ArchiveError, DumpError) as exc:
         _fail(str(exc))
+    if as_json:
+        emit_json(results)
+        return
     for r in results:
         if r.get("edges") is not None:
             click.echo(f"{r['status']:<8} {r['path']}: census of {r['run_id'][:8]}, {r['models']} models, "
@@ -279,8 +371,8 @@ def import_(settings, paths, taken_at):
         if r["status"] == "skipped":
             click.echo(f"skipped  {r['path']}: already imported [run {r['run_id']}]")
         else:
-            click.echo(f"{r['status']:<8} {r['path']}: {r['models']} models in {r['families_ok']} families "
-                       f"[run {r['run_id']}]")
+            click.echo(f"{r['status']:<8} {r['path']}: {_n(r['models'], 'model')} in "
+                       f"{_n(r['families_ok'], 'family', 'families')} [run {r['run_id']}]")
 
 
 @cli.command()
@@ -288,8 +380,9 @@ def import_(settings, paths, taken_at):
 @click.option("--since", default="2023-01-01", show_default=True, metavar="YYYY-MM-DD",
               help="The first day of the reconstructed series.")
 @click.option("--progress/--no-progress", default=None, help="Show a progress bar (default: only in a terminal).")
+@json_option
 @with_settings
-def backfill(settings, families, since, progress):
+def backfill(settings, families, since, progress, as_json):
     """Reconstruct past model and derivative counts from creation dates.
 
     Lists the children of every official model through the Hub's model-tree filter and counts, for
@@ -311,21 +404,25 @@ def backfill(settings, families, since, progress):
         start = dt.date.fromisoformat(since)
     except ValueError:
         _fail(f"--since must be a date such as 2023-01-01 (got '{since}')", 2)
+    check_hf_endpoint(settings)
+    [settings.family(n) for n in families]
+    if start > jobs.utcnow().date():
+        _fail(f"--since {since} is in the future", 2)
     run = jobs.backfill(settings, families=list(families) or None, since=start, show_progress=progress)
-    click.echo("note: derivatives deleted since are not in a backfill; its counts are lower bounds.")
-    finish(run, f"{run['status']}: {run['models']} official models listed, {run['requests']} requests, "
-                f"{run['families_ok']} families reconstructed since {since}")
+    click.echo("note: derivatives deleted since are not in a backfill; its counts are lower bounds.", err=as_json)
+    finish(run, f"{run['status']}: {_n(run['models'], 'official model')} listed, {_n(run['requests'], 'request')}, "
+                f"{_n(run['families_ok'], 'family', 'families')} reconstructed since {since}", as_json)
 
 
 @cli.command()
 @click.option("--format", "fmt", type=click.Choice(["parquet", "csv"]), default=None,
               help="File format (default: config.yaml's export.format, else parquet).")
-@click.option("--out", "out", type=click.Path(file_okay=False),
-              help="The folder to write into (default: config.yaml's export.out).")
+@click.option("--out", "out", help="The folder to write into, created if missing (default: config.yaml's export.out).")
 @click.option("--since", "since", metavar="DAY",
               help="Check only the days from DAY (YYYY-MM-DD) on; older day folders are left as they are.")
+@json_option
 @with_settings
-def export(settings, fmt, out, since):
+def export(settings, fmt, out, since, as_json):
     """Export snapshots and the daily family series as hive-partitioned files (DIR/VIEW/day=YYYY-MM-DD/).
 
     Only the days whose rows changed since the last export into DIR are written, each day folder
@@ -339,8 +436,6 @@ def export(settings, fmt, out, since):
       tracker export --out export/ --since 2026-08-01     # only look at recent days (long histories)
     """
     import datetime as dt
-
-    from pathlib import Path
 
     from tracker.export import export as run_export
     from tracker.warehouse import Warehouse
@@ -356,7 +451,14 @@ def export(settings, fmt, out, since):
             day = dt.date.fromisoformat(since)
         except ValueError:
             _fail(f"--since must be a day such as 2026-08-01 (got '{since}')", 2)
-    for res in run_export(Warehouse(settings.warehouse), Path(out), fmt, since=day):
+    out_dir = checked_out_dir(out)
+    require_warehouse(settings)
+    results = run_export(Warehouse(settings.warehouse), out_dir, fmt, since=day)
+    if as_json:
+        emit_json([{"view": r.view, "folder": str(r.folder), "checked": r.checked, "new": r.new, "changed": r.changed,
+                    "removed": r.removed, "rows": r.rows, "unchanged": r.unchanged} for r in results])
+        return
+    for res in results:
         click.echo(res.summary())
 
 
@@ -397,19 +499,31 @@ READ_ONLY_TYPES = {"SELECT", "EXPLAIN"}
               help="Bind $NAME to VALUE (repeatable); values are never pasted into the SQL.")
 @output_options
 @with_settings
-def sql(settings, query, params, fmt):
+def sql(settings, query, params, fmt, headers):
     """Run a read-only SQL query against the warehouse and print the result.
 
     QUERY is SQL text, or - to read it from standard input. Only queries run (SELECT, WITH, FROM,
     DESCRIBE, SUMMARIZE, SHOW, EXPLAIN [ANALYZE] SELECT); they may read the warehouse folder and
     nothing else, and cannot write a file, attach a database, load an extension or change a setting.
+    Output: a boxed table by default (whatever the terminal), or --format csv|tsv|json|jsonl|md;
+    NULL is an empty cell (null in JSON), dates and times are ISO 8601.
 
     \b
     Examples:
       tracker sql "select * from family_daily order by day desc, downloads_30d desc"
       tracker sql "select * from models_latest where family = \\$f order by downloads_30d desc limit 10" -p f qwen
-      echo "select count(*) from snapshots" | tracker sql - --json
+      echo "select count(*) from snapshots" | tracker sql - --format jsonl
     """
+    from tracker import output
+
+    text = sys.stdin.read() if query == "-" else query
+    require_warehouse(settings)
+    columns, rows = run_read_only(settings, text, dict(params) if params else None)
+    click.echo(output.render(columns, rows, fmt, headers=headers), nl=False)
+
+
+def run_read_only(settings, text: str, bound: dict | None) -> tuple[list[str], list[tuple]]:
+    """Execute user SQL read-only; the last statement's column names and rows (Python values)."""
     import duckdb
 
     from tracker import sandbox
@@ -417,28 +531,43 @@ def sql(settings, query, params, fmt):
 
     from tracker.jobs.common import refresh_if_stale
 
-    text = sys.stdin.read() if query == "-" else query
     try:
         statements = sandbox.check(text)
     except sandbox.Refused as exc:
         _fail(str(exc))
-    bound = dict(params) if params else None
     wh = Warehouse(settings.warehouse)
     wh.ensure()
     refresh_if_stale(settings)  # the tracker's own code, before the user's SQL is sandboxed
     with wh.connect() as con:
         sandbox.lock(con, wh.root)
         try:
-            df = sandbox.run(con, statements, bound)
+            for st in statements[:-1]:  # as sandbox.run, keeping the cursor's Python values (DATE stays a date)
+                con.execute(st, bound) if bound else con.execute(st)
+            last = statements[-1]
+            cur = con.execute(last, bound) if bound else con.execute(last)
+            columns = [d[0] for d in cur.description or []]
+            rows = cur.fetchall() if columns else []
         except duckdb.Error as exc:
             _fail(f"{str(exc).splitlines()[0]}\n  (views: runs, snapshots, models_latest, family_daily, quarantine; "
                   "see README 'The warehouse')")
-    print_frame(df, fmt)
+    return columns, rows
+
+
+def _a(word: str) -> str:
+    """The indefinite article for a word: 'an ATTACH', 'a SELECT'."""
+    return "an" if word[:1].upper() in "AEIOU" else "a"
+
+
+def _n(count, singular: str, plural: str | None = None) -> str:
+    """'1 day', '2 days', '1 family', '0 families'."""
+    count = 0 if count is None else count
+    return f"{count} {singular if count == 1 else (plural or singular + 's')}"
 
 
 @cli.command()
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output for monitoring.")
-@click.option("--runs", "n_runs", default=10, show_default=True, help="How many recent runs to show.")
+@click.option("--runs", "n_runs", default=10, show_default=True, type=click.IntRange(1, 10_000),
+              help="How many recent runs to show.")
 @with_settings
 def status(settings, as_json, n_runs):
     """Show the last runs, the data held and the warehouse size.
@@ -449,15 +578,71 @@ def status(settings, as_json, n_runs):
     """
     from tracker import status as status_mod
     from tracker.jobs.common import refresh_if_stale
-    from tracker.warehouse import Warehouse
 
-    Warehouse(settings.warehouse).ensure()
+    require_warehouse(settings)
     refresh_if_stale(settings)
     info = status_mod.gather(settings, n_runs)
     if as_json:
-        click.echo(json.dumps(info, indent=2, default=str))
+        emit_json(info)
     else:
         click.echo(status_mod.render(info))
+
+
+@cli.command()
+@click.option("--dir", "folder", default="demo", show_default=True,
+              help="The demo's own folder: config.yaml, warehouse/, reports/, demo.log (replaced on a rerun).")
+@click.option("--weeks", default=8, show_default=True, type=click.IntRange(2, 8),
+              help="Simulated weeks to replay, ending with the crossover week 2026-W34.")
+@click.option("--faults", default=None, metavar="SPEC",
+              help="Inject emulator faults (docs/hubsim.md), to see how the tracker copes.")
+@json_option
+def demo(folder, weeks, faults, as_json):
+    """Show the whole story offline: eight simulated weeks collected, the report of the week Qwen
+    overtook Llama.
+
+    Starts the bundled Hub emulator on a free port, replays the daemon's schedule (a collect at 06:00
+    and a tree at 06:30 UTC every day) for eight simulated weeks with the emulator's and the tracker's
+    clocks moved together, writes the weekly report of the crossover week into <dir>/reports/, prints
+    the headline, the report's path and three queries to try, and stops the emulator (also on error
+    and Ctrl-C). About half a minute on two cores.
+
+    \b
+    Example:
+      tracker demo
+      tracker sql --config demo/config.yaml "select * from crossovers where overtaken = 'llama'"
+    """
+    from tracker import demo as demo_mod
+    from tracker import log
+
+    log.configure()
+    if faults:
+        from tracker.hubsim.faults import FaultPlan
+
+        try:
+            FaultPlan.parse(faults)
+        except ValueError as exc:
+            _fail(f"--faults: {exc}", 2)
+    say = (lambda line: click.echo(line, err=True)) if as_json else click.echo
+    try:
+        result = demo_mod.run(folder, weeks=weeks, faults=faults, say=say)
+    except demo_mod.DemoError as exc:
+        _fail(f"{exc}; the emulator was stopped", 1)
+    except KeyboardInterrupt:
+        _fail("interrupted; the emulator was stopped", 130)
+    except Exception as exc:  # noqa: BLE001
+        internal_error(exc)
+    if as_json:
+        emit_json({"headline": result.headline, "week": result.week, "reports": [str(p) for p in result.reports],
+                   "config": str(result.config), "runs": result.runs, "seconds": round(result.seconds, 1),
+                   "queries": result.queries})
+        return
+    html = next((p for p in result.reports if p.suffix == ".html"), result.reports[0])
+    click.echo("")
+    click.echo(f"Headline of {result.week}: {result.headline}.")
+    click.echo(f"Report: {html}  (and {html.with_suffix('.md')})")
+    click.echo(f"{result.runs} runs in {result.seconds:.0f} s; everything is in {result.folder}/. Try:")
+    for q in result.queries:
+        click.echo(f"  {q}")
 
 
 @cli.command()

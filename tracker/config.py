@@ -8,7 +8,7 @@ environment only).
 
 from __future__ import annotations
 
-import datetime as dt
+import difflib
 import math
 import os
 import re
@@ -230,8 +230,10 @@ class _Validator:
         for k in d:
             if k not in allowed:
                 where = f"{prefix}.{k}" if prefix else str(k)
-                self.fail(where, f"unknown key '{k}' (allowed here: {', '.join(sorted(allowed))})",
-                          f"{sorted(allowed)[0]}: ...")
+                near = difflib.get_close_matches(str(k), sorted(allowed), n=1, cutoff=0.6)
+                hint = f"did you mean '{near[0]}'? " if near else ""
+                self.fail(where, f"unknown key '{k}' ({hint}allowed here: {', '.join(sorted(allowed))})",
+                          f"{near[0] if near else sorted(allowed)[0]}: ...")
         for k in sorted(required - set(d)):
             where = f"{prefix}.{k}" if prefix else k
             self.fail(where, "missing required key", f"{k}: ...")

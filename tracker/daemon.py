@@ -55,6 +55,12 @@ def utcnow() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
+def _in_order(position: int) -> dt.timedelta:
+    """Jobs owed at the same moment run in config order (collect, tree, report): APScheduler breaks a tie
+    of run times by job id, which would run report before tree."""
+    return dt.timedelta(microseconds=position)
+
+
 def _iso(t: dt.datetime | None) -> str | None:
     return None if t is None else t.astimezone(dt.UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
@@ -273,11 +279,11 @@ class Daemon:
             log.warning("scheduled job not available in this version; not scheduled", job=name,
                         schedule=self.settings.schedule[name], available=sorted(jobs.JOBS))
         known = self._last_ok_all()
-        for name, expr in self.jobs.items():
+        for order, (name, expr) in enumerate(self.jobs.items()):
             kwargs: dict[str, Any] = {}
             due, period = owed(expr, known.get(name), now) if known is not None else (True, latest_fire(expr, now))
             if due and period is not None:
-                kwargs["next_run_time"] = now
+                kwargs["next_run_time"] = now + _in_order(order)
                 self._reason[name] = "catch-up"
                 self._startup[name] = (f"now (catch-up: last ok run {_iso(known.get(name)) if known else 'unknown'}"
                                        f" is older than the scheduled time {_iso(period)})")
@@ -335,13 +341,13 @@ class Daemon:
         if known is None:
             return []
         due = []
-        for name, expr in self.jobs.items():
+        for order, (name, expr) in enumerate(self.jobs.items()):
             is_owed, period = owed(expr, known.get(name), now)
             if is_owed and name not in self._running:
                 due.append(name)
                 log.info("job owed; running it now", job=name, why=why, scheduled_for=_iso(period),
                          last_ok=_iso(known.get(name)))
-                self._nudge(name, now, f"catch-up ({why})")
+                self._nudge(name, now + _in_order(order), f"catch-up ({why})")
         return due
 
     def _watch(self) -> None:

@@ -31,11 +31,15 @@ class Pacer:
         self.reset_at = 0.0
         self.in_flight = 0
         self._blocked_since: float | None = None
+        self.quota: int | None = None  # from RateLimit-Policy (q requests per window_s), for messages
+        self.window_s: float | None = None
+        self._announced = False  # the current wait has been announced (on_wait)
 
-    def acquire(self, deadline: float | None = None) -> float:
+    def acquire(self, deadline: float | None = None, on_wait: Callable[[float], Any] | None = None) -> float:
         """Wait for room in the window (a deadline on the same clock bounds the wait). Returns how long
         the window was exhausted, when this call is the one that ends such a wait (so concurrent
-        waiters do not count it twice), else 0."""
+        waiters do not count it twice), else 0. `on_wait(seconds)` is called once per wait, by the
+        caller that finds the Hub's count at 0."""
         with self._cond:
             while True:
                 now = self._clock()
@@ -47,11 +51,17 @@ class Pacer:
                     if self._blocked_since is None:
                         return 0.0
                     blocked, self._blocked_since = now - self._blocked_since, None
+                    self._announced = False
                     return blocked
                 spent = self.remaining is not None and self.remaining <= self.in_flight
                 wait = self.reset_at + self.MARGIN_S - now if spent else 0.05
                 if spent and self._blocked_since is None:
                     self._blocked_since = now
+                # announced once, when the Hub itself says the window is spent (r=0): a window that only
+                # looks spent because of requests in flight may free up when late answers come in
+                if spent and on_wait is not None and not self._announced and (self.remaining or 0) <= 0:
+                    self._announced = True
+                    on_wait(max(wait, 0.0))
                 if deadline is not None and now + max(wait, 0) > deadline:
                     raise QuotaPastDeadline(f"the rate-limit window resets in {max(wait, 0):.0f} s, after the deadline")
                 self._wait(self._cond, max(0.01, min(wait, 1.0)))

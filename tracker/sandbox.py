@@ -55,7 +55,7 @@ def check(text: str) -> list:
                 raise Refused("`tracker sql` is read-only: EXPLAIN is allowed only as `EXPLAIN [ANALYZE] SELECT ...`.")
             continue
         if kind not in ALLOWED_TYPES:
-            raise Refused(f"`tracker sql` is read-only: a {kind} statement was refused. Query the views (see the "
+            raise Refused(f"`tracker sql` is read-only: {'an' if kind[:1] in 'AEIOU' else 'a'} {kind} statement was refused. Query the views (see the "
                           "README's 'The warehouse' section); to change data, use the tracker's commands.")
     return statements
 

@@ -59,7 +59,8 @@ def render(info: dict[str, Any]) -> str:
     lines = [
         f"warehouse  {info['warehouse']}  ({_human_bytes(info['size_bytes'])})",
         f"query it   duckdb -readonly {info['database']}",
-        f"data       {info['days']} days" + (f", {info['first_day']} .. {info['last_day']}" if info["days"] else ""),
+        f"data       {info['days']} day{'' if info['days'] == 1 else 's'}"
+        + (f", {info['first_day']} .. {info['last_day']}" if info["days"] else ""),
         "",
     ]
     if not info["runs"]:

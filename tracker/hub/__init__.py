@@ -70,7 +70,9 @@ def _describe(exc: BaseException) -> str:
     if isinstance(exc, httpx2.TimeoutException):
         return "the Hub did not answer within hub.timeout_s (after the retries); the next run will retry"
     if isinstance(exc, httpx2.TransportError):
-        return f"cannot reach the Hub ({type(exc).__name__}: {exc}); check the network or hub.endpoint"
+        stats = _STATS.get()
+        where = stats.endpoint_source if stats is not None else "hub.endpoint or HF_ENDPOINT"
+        return f"cannot reach the Hub ({type(exc).__name__}: {exc}); check {where}"
     return f"{type(exc).__name__}: {exc}"
 
 
@@ -124,6 +126,9 @@ class Hub:
         _install_client_factory()
         self.settings = settings
         self.endpoint = (settings.endpoint or constants.ENDPOINT).rstrip("/")
+        self.endpoint_source = (f"hub.endpoint ({self.endpoint}) in the config" if settings.endpoint else
+                                f"HF_ENDPOINT ({self.endpoint})" if os.environ.get("HF_ENDPOINT") else
+                                f"the network ({self.endpoint})")
         self.origin = origin_of(self.endpoint)
         self._token = token if token is not None else os.environ.get("HF_TOKEN") or None
         register(self._token)
@@ -138,7 +143,9 @@ class Hub:
 
     def track(self, budget_s: float | None = None) -> "_Tracking":
         """Count requests (and enforce a wall-clock budget) for the calls made inside the with-block."""
-        return _Tracking(self.settings.timeout_s, budget_s)
+        tracking = _Tracking(self.settings.timeout_s, budget_s)
+        tracking.stats.endpoint_source = self.endpoint_source
+        return tracking
 
     def _get(self, url: str, params: dict[str, Any] | None = None) -> tuple[httpx2.Response, Any]:
         """One GET under the retry policy; raises the library's errors (hf_raise_for_status) or ours."""
@@ -227,13 +234,17 @@ class Hub:
         listed = 0
         cap = self.settings.max_models
         for author in family.authors:
+            shown = listed
             for rec in self.list_records(author, family.search, cap=cap - listed):
                 listed += 1
-                if progress is not None and listed % 1000 == 0:
-                    progress(1000)
+                if progress is not None and (listed - shown) == self.settings.page_size:
+                    progress(listed - shown)  # a page listed: the bar moves per page
+                    shown = listed
                 mid = rec.get("id") if isinstance(rec, dict) else None
                 if not isinstance(mid, str) or family.matches(mid):
                     out.append(rec)
+            if progress is not None and listed > shown:
+                progress(listed - shown)
         return out, listed
 
     def model_info(self, model_id: str, expand: list[str]) -> dict | None:

@@ -20,9 +20,12 @@ import contextvars
 import email.utils
 import json
 import math
+import re
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import httpx2
 from huggingface_hub import set_client_factory
@@ -75,6 +78,9 @@ class RequestStats:
     deadline: float | None = None  # time.monotonic() after which no request may start or go on
     timeout_s: float = 30.0
     budget_s: float | None = None
+    # called once when a wait for the rate-limit window starts: (seconds, quota, window_s, with_token)
+    on_quota_wait: Callable[[float, int | None, float | None, bool], Any] | None = None
+    endpoint_source: str = "hub.endpoint or HF_ENDPOINT"  # what to check when nothing answers
 
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
@@ -118,6 +124,7 @@ def origin_of(url: str | httpx2.URL) -> str:
     return f"{u.scheme}://{u.host}:{port}".lower()
 
 
+_POLICY_RE = re.compile(r"q=(\d+);\s*w=(\d+(?:\.\d+)?)")
 _PACERS: dict[str, Pacer] = {}
 _PACERS_LOCK = threading.Lock()
 
@@ -174,8 +181,11 @@ class _HubTransport(httpx2.BaseTransport):
         if deadline is not None and time.monotonic() >= deadline:
             raise call.too_slow(f"no time left for {request.url.path}")
         pacer = _pacer_for(request)
+        hook = stats.on_quota_wait if stats is not None else None
+        with_token = bool(request.headers.get("authorization"))
         try:
-            waited = pacer.acquire(deadline)
+            waited = pacer.acquire(deadline, None if hook is None else
+                                   lambda s: hook(s, pacer.quota, pacer.window_s, with_token))
         except QuotaPastDeadline as exc:
             raise call.too_slow(f"the rate-limit quota is spent ({exc})") from None
         if stats is not None:
@@ -190,6 +200,9 @@ class _HubTransport(httpx2.BaseTransport):
             response = self._inner.handle_request(request)
             try:
                 headers_info = parse_ratelimit_headers(response.headers)
+                policy = _POLICY_RE.search(response.headers.get("ratelimit-policy") or "")
+                if policy is not None:
+                    pacer.quota, pacer.window_s = int(policy.group(1)), float(policy.group(2))
                 body = self._read(request, response, call)
             finally:
                 response.close()
@@ -204,8 +217,8 @@ class _HubTransport(httpx2.BaseTransport):
                 if stats is not None:
                     stats.bump("connect_failures")
                 if call.connect_failures >= 2:  # asked twice, nothing listens: stop retrying
-                    raise HubUnreachable(f"cannot reach the Hub at {call.origin} ({exc}); check the network or "
-                                         "hub.endpoint") from exc
+                    where = stats.endpoint_source if stats is not None else "the network or hub.endpoint"
+                    raise HubUnreachable(f"cannot reach the Hub at {call.origin} ({exc}); check {where}") from exc
             raise
         pacer.release(*((headers_info.remaining, headers_info.reset_in_seconds) if headers_info else ()))
         return self._answer(request, response, body, call)

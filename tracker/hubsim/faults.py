@@ -26,10 +26,10 @@ Examples::
     429=ratelimit,t=1,times=2                 two 429s with RateLimit r=0;t=1, then normal service
     429=retry-after,t=2,prob=0.1              10 % of requests get 429 + Retry-After: 2 (no RateLimit)
     429=bare,route=listing,times=3            429 without RateLimit nor Retry-After (CloudFront-like)
-    status=503,route=listing,author=Qwen,page=3,times=2
+    status=503,route=listing,author=Qwen,page=1,times=2
     status=500,route=info,nth=5,times=1       the 5th model-info call fails once
     hang,route=info,model=Qwen/Qwen3-8B       accept, never answer (until the server stops)
-    truncate,route=listing,page=2             half a JSON body, status 200
+    truncate,route=listing,author=google,page=1  half a JSON body, status 200
     html,route=info,times=1                   an HTML error page with status 200
     delay=0.5,route=listing                   every listing page takes 0.5 s longer
     corrupt,field=likes,value=12,times=1      one listing item gets "likes": "12" (a string)
@@ -140,14 +140,16 @@ def parse_rule(text: str) -> Fault:
         raise ValueError("empty fault rule")
     kind, _, value = parts[0].partition("=")
     kind = kind.strip().lower()
+    if kind not in KINDS:
+        raise ValueError(f"unknown fault kind {kind!r} in {text.strip()!r}; kinds: {', '.join(KINDS)}")
     kw: dict = {}
     if value:
         if kind == "429":
             kw["mode"] = value.strip()
         elif kind == "status":
-            kw["status"] = int(value)
+            kw["status"] = _number(int, value, "status", text)
         elif kind in ("delay", "trickle"):
-            kw["seconds"] = float(value)
+            kw["seconds"] = _number(float, value, kind, text)
         elif kind == "loop":
             kw["mode"] = value.strip()
         else:
@@ -159,8 +161,18 @@ def parse_rule(text: str) -> Fault:
             raise ValueError(f"expected KEY=VALUE in fault rule {text!r}, got {p!r}")
         if key not in Fault.__dataclass_fields__ or key in ("kind", "seen", "fired"):
             raise ValueError(f"unknown fault key {key!r} in {text!r}")
-        kw[key] = int(val) if key in _INT_KEYS else float(val) if key in _FLOAT_KEYS else val.strip()
+        kw[key] = (_number(int, val, key, text) if key in _INT_KEYS else
+                   _number(float, val, key, text) if key in _FLOAT_KEYS else val.strip())
     return Fault(kind=kind, **kw)
+
+
+def _number(kind: type, value: str, key: str, text: str):
+    """`status=abc` says which key wants what, not "invalid literal for int()"."""
+    try:
+        return kind(value.strip())
+    except ValueError:
+        what = "a whole number" if kind is int else "a number"
+        raise ValueError(f"{key} must be {what}, got {value.strip()!r} in {text.strip()!r}") from None
 
 
 class FaultPlan:

@@ -154,6 +154,15 @@ class _Handler(BaseHTTPRequestHandler):
     def do_HEAD(self):
         self.server.hub._handle(self, head=True)
 
+    def do_POST(self):  # only the emulator's own clock route takes POST (see HubSim._clock)
+        length = int(self.headers.get("Content-Length") or 0)
+        if length > 0:
+            self.rfile.read(min(length, 1 << 16))  # a body is not used; read it to keep the connection usable
+        self.server.hub._handle(self, head=False)
+
+
+CLOCK_PATH = "/_hubsim/clock"
+
 
 class _Response:
     __slots__ = ("status", "headers", "body", "hang", "trickle")
@@ -272,6 +281,9 @@ class HubSim:
         client = f"token:{token}" if token else f"ip:{h.client_address[0]}"
         req = {"route": "other", "path": path, "query": query, "status": None, "author": None, "page": None,
                "model": None, "client": client, "fault": None, "time": time.time()}
+        if path == CLOCK_PATH:  # the emulator's control route: not the Hub's API, never rate limited
+            self._send(h, self._clock(h.command, query), head, req)
+            return
         kind, model_id, rev = self._route(path)
         if kind == "listing":
             req["route"] = "listing"
@@ -354,6 +366,20 @@ class HubSim:
             if len(segs) >= 4 and segs[2] == "revision":
                 return "info", f"{segs[0]}/{segs[1]}", "/".join(segs[3:])
         return "other", None, None
+
+    def _clock(self, method: str, query: dict[str, list[str]]) -> _Response:
+        """GET /_hubsim/clock tells the simulated time; POST /_hubsim/clock?now=ISO sets it (a replay moves
+        one emulator's clock day by day instead of restarting it)."""
+        if method == "POST":
+            value = (query.get("now") or [""])[0]
+            try:
+                self.world.set_time(value)
+            except (TypeError, ValueError):
+                return _Response(400, _json({"error": f"now must be an ISO time such as 2026-08-17T06:00:00Z "
+                                                      f"(got {value!r})"}))
+        elif method not in ("GET", "HEAD"):
+            return _Response(405, _json({"error": "GET or POST"}))
+        return _Response(200, _json({"now": self.world.now.strftime("%Y-%m-%dT%H:%M:%SZ")}))
 
     def _dispatch(self, kind, model_id, rev, parts, query, token, head, method) -> _Response:
         serve = getattr(self.world, "serve", None)  # a world that renders its own pages (hubsim/tree.py)

@@ -90,6 +90,9 @@ class World:
     #: Date the derivative-count densities are calibrated to cross (the realised day is
     #: ``world.derivatives_crossover_day``, computed from the truth; 2025-02-xx for the default world).
     DERIVATIVES_CROSSOVER_TARGET = date(2025, 2, 10)
+    #: The world's timeline is built around this instant, never around ``now``: a seed gives the same
+    #: world whatever date the clock starts at (``--date`` only moves the clock).
+    ANCHOR = datetime(2026, 8, 1, tzinfo=UTC)
 
     def __init__(self, seed: int = 0, models: int = 20_000, official: dict | None = None, now="2026-08-01",
                  horizon_days: int = 90):
@@ -101,7 +104,8 @@ class World:
         n_off = sum(int(v) for v in self.official_counts.values())
         self.models_requested = int(models)
         self.total_models = max(int(models), n_off)
-        self.horizon_end = max(self._now, to_epoch("2025-06-01")) + horizon_days * DAY
+        self._anchor = to_epoch(self.ANCHOR)
+        self.horizon_end = self._anchor + horizon_days * DAY
         self._version = 0
         self._cache: dict[int, _State] = {}
         self._renames: list[tuple[int, int, str, str]] = []  # (at, idx, old_id, new_id)
@@ -331,8 +335,8 @@ class World:
         self._disabled = np.zeros(N, dtype=bool)
         comm = ~self._official
         self._disabled[comm & (rng.random(N) < 0.003)] = True
-        early = np.flatnonzero(comm & (self._created <= self._now))
-        if len(early):  # at least one disabled model visible at `now`
+        early = np.flatnonzero(comm & (self._created <= self._anchor))
+        if len(early):  # at least one disabled model visible at the anchor (and after)
             self._disabled[early[int(rng.integers(0, len(early)))]] = True
         gm = comm & (rng.random(N) < 0.02)
         self._gated[gm] = rng.integers(1, 3, int(gm.sum()))
@@ -375,7 +379,7 @@ class World:
 
     def _generic_spec(self, org: str, rng) -> dict:
         stem = org.split("-")[0][:16] or "model"
-        lo, hi = to_epoch("2023-01-01"), max(to_epoch("2023-02-01"), self._now - 30 * DAY)
+        lo, hi = to_epoch("2023-01-01"), max(to_epoch("2023-02-01"), self._anchor - 30 * DAY)
         rels = []
         for r in range(6):
             d = to_dt(int(rng.integers(lo, hi))).date().isoformat()

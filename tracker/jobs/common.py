@@ -37,6 +37,50 @@ def _progress(total_hint: int | None, desc: str, enabled: bool | None):
     return tqdm(total=total_hint, desc=desc, unit=" models", leave=False, file=sys.stderr)
 
 
+TOKEN_QUOTA = 1000  # requests per window with a (free) token, per HUB_API.md
+
+
+def duration(seconds: float) -> str:
+    """For people: 0.4 s, 12 s, 4 min 12 s, 1 h 5 min."""
+    if seconds < 10:
+        return f"{seconds:.1f} s"
+    s = round(seconds)
+    if s < 60:
+        return f"{s} s"
+    if s < 3600:
+        return f"{s // 60} min" + (f" {s % 60} s" if s % 60 else "")
+    return f"{s // 3600} h" + (f" {s % 3600 // 60} min" if s % 3600 // 60 else "")
+
+
+def _window(seconds: float | None) -> str:
+    if seconds is None:
+        return "window"
+    if seconds >= 60 and seconds % 60 == 0:
+        m = int(seconds // 60)
+        return "minute" if m == 1 else f"{m} minutes"
+    return f"{seconds:g} s"
+
+
+def quota_wait_message(wait_s: float, quota: int | None, window_s: float | None, with_token: bool) -> str:
+    """"waiting 4 min 12 s for the Hub's rate limit: 500 requests per 5 minutes anonymous; set HF_TOKEN for 1,000"."""
+    limit = f"{quota:,} requests per {_window(window_s)}" if quota else "the request quota"
+    who = "with your token" if with_token else "anonymous"
+    hint = "" if with_token or (quota or 0) >= TOKEN_QUOTA else f"; set HF_TOKEN for {TOKEN_QUOTA:,}"
+    return f"waiting {duration(wait_s)} for the Hub's rate limit: {limit} {who}{hint}"
+
+
+def announce_quota_waits(stats, bar=None) -> None:
+    """Say once per wait, in the log and on the progress bar, that a run waits for the rate limit."""
+
+    def hook(wait_s: float, quota: int | None, window_s: float | None, with_token: bool) -> None:
+        message = quota_wait_message(wait_s, quota, window_s, with_token)
+        log.info(message, wait_s=round(wait_s, 1), quota=quota, window_s=window_s)
+        if bar is not None:
+            bar.set_postfix_str(message, refresh=True)
+
+    stats.on_quota_wait = hook
+
+
 class _Job:
     """What every job starts with: its clock, run id, day and warehouse; `record` builds its runs row."""
 

@@ -14,7 +14,7 @@ import structlog
 from tracker import hub as hubmod
 from tracker import records
 from tracker.config import Family, Settings
-from tracker.jobs.common import _frame, _Job, _progress, log
+from tracker.jobs.common import _frame, _Job, _progress, announce_quota_waits, log
 from tracker.jobs.trend import _derive_after
 from tracker.warehouse import Warehouse
 
@@ -116,7 +116,8 @@ class _ChunkedFetch:
 
 
 def tree(settings: Settings, *, families: list[str] | None = None, now: dt.datetime | None = None,
-         hub: hubmod.Hub | None = None, show_progress: bool | None = None) -> dict[str, Any]:
+         hub: hubmod.Hub | None = None, show_progress: bool | None = None,
+         refresh_trends: bool = True) -> dict[str, Any]:
     """Fetch childrenModelCount (and baseModels) of every official model of the families, resumably.
 
     The official models are those of each family's latest successful snapshot. Answers are stored in
@@ -139,6 +140,7 @@ def tree(settings: Settings, *, families: list[str] | None = None, now: dt.datet
         log.info("tree started", families=[f.name for f in chosen], to_fetch=len(todo), already=len(fetched_ids),
                  complete=sorted(done & {f.name for f in chosen}))
         with hub.track(settings.hub.tree_budget_s) as stats, _progress(len(todo), "tree", show_progress) as bar:
+            announce_quota_waits(stats, bar)
             fetch = _ChunkedFetch(wh, "tree_parts", day, run_id, settings.hub.concurrency)
             new_rows = fetch.run(hub.model_tree, todo, lambda mid, info: [_tree_row(info, run_id, taken_at, day)],
                                  bar)
@@ -177,7 +179,8 @@ def tree(settings: Settings, *, families: list[str] | None = None, now: dt.datet
         run = job.record(status, families_ok=len(complete), families_failed=len(incomplete), models=len(new_rows),
                          requests=stats.requests, retries=stats.retries, errors=errors)
         wh.publish(run, day, {})
-        _derive_after(settings, wh)
+        if refresh_trends:  # a replay of many days derives once at the end instead
+            _derive_after(settings, wh)
         log.info("tree finished", status=status, models_fetched=len(new_rows), requests=stats.requests,
                  rate_limited=stats.rate_limited, quota_wait_s=round(stats.quota_wait_s, 1),
                  families_complete=complete, families_incomplete=incomplete,
@@ -231,6 +234,7 @@ def backfill(settings: Settings, *, families: list[str] | None = None, since: dt
                  already=int(have.parent_id.nunique()), since=str(since),
                  source=f"census of {census_day}" if held is not None else "model-tree listings")
         with hub.track(settings.hub.tree_budget_s) as stats, _progress(len(todo), "backfill", show_progress) as bar:
+            announce_quota_waits(stats, bar)
             fetch = _ChunkedFetch(wh, "backfill_parts", day, run_id, settings.hub.concurrency)
             new = fetch.run(lambda p: hub.list_children(p, expand=("createdAt",)), todo, rows, bar)
         listed = pd.concat([have, pd.DataFrame(new)], ignore_index=True) if new else have

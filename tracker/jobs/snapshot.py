@@ -18,7 +18,7 @@ from tracker import hub as hubmod
 from tracker import records, trends
 from tracker.redact import redact
 from tracker.config import Family, Settings
-from tracker.jobs.common import _Job, _progress, log, utcnow
+from tracker.jobs.common import _Job, _progress, announce_quota_waits, log, utcnow
 from tracker.jobs.trend import _derive_after
 from tracker.warehouse import Warehouse
 
@@ -41,6 +41,7 @@ def _collect_family(hub: hubmod.Hub, fam: Family, budget_s: float, show_progress
     """List and check one family. Anything that goes wrong (the Hub, a record no check foresaw)
     fails this family only. Returns (checked, listed, request counts, renames old -> new)."""
     with hub.track(budget_s) as stats, _progress(None, fam.name, show_progress) as bar:
+        announce_quota_waits(stats, bar)
         try:
             recs, listed = hub.list_family(fam, progress=bar.update if bar is not None else None)
             checked = records.check(recs, authors=fam.authors)

@@ -161,14 +161,21 @@ def _whole_hub(wh: Warehouse, until: dt.date):
 
 def scheduled_report(settings: Settings, now: dt.datetime | None) -> dict[str, Any]:
     """The scheduled report: last week's, into reports/ beside the warehouse; recorded in `runs`."""
+    return recorded_report(settings, now=now)
+
+
+def recorded_report(settings: Settings, *, now: dt.datetime | None = None, **kwargs: Any) -> dict[str, Any]:
+    """`report` as a run (scheduled or by hand), recorded in `runs`; its record carries the paths written.
+    Default folder: reports/ beside the warehouse."""
     job = _Job(settings, "report", now)
-    status, errors = "ok", []
+    status, errors, paths = "ok", [], []
+    kwargs.setdefault("out", settings.warehouse.parent / "reports")
     try:
-        report(settings, out=settings.warehouse.parent / "reports", now=job.started)
+        paths = report(settings, now=job.started, **kwargs)
     except Exception as exc:  # noqa: BLE001 - recorded, then re-raised for the daemon's log
         status, errors = "failed", [f"{type(exc).__name__}: {exc}"]
         raise
     finally:
         run = job.record(status, errors=errors)
         job.wh.publish(run, job.day, {})
-    return run
+    return {**run, "paths": paths}

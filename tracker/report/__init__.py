@@ -344,10 +344,18 @@ def _html(blocks: list[Any], title: str) -> str:
     return "\n".join(parts) + "\n"
 
 
+def _FILE_MODE() -> int:
+    """The mode an ordinary new file gets here (0666 less the umask), as the warehouse's Parquet files do."""
+    mask = os.umask(0)
+    os.umask(mask)
+    return 0o666 & ~mask
+
+
 def _write(path: Path, text: str) -> None:
     """Write via a temporary file in the same directory, then rename: readers never see half a file."""
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
+        os.fchmod(fd, _FILE_MODE())  # mkstemp makes 0600; a report gets the mode the warehouse's files get
         with os.fdopen(fd, "w", encoding="utf-8") as f:
             f.write(text)
         os.replace(tmp, path)

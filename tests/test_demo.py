@@ -1,0 +1,98 @@
+"""`tracker demo` in a fresh process leaves no process behind on error, Ctrl-C or SIGKILL, and never
+deletes a folder it did not write. (Its full run, headline against the emulator's truth, is in
+tests/test_readme.py: the README's first command.)"""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _env():
+    return {**os.environ, "PYTHONPATH": str(ROOT), "HF_HUB_DISABLE_TELEMETRY": "1"}
+
+
+def _tracker(*args, cwd, timeout=120):
+    return subprocess.run([sys.executable, "-m", "tracker", *args], cwd=cwd, env=_env(), capture_output=True,
+                          text=True, timeout=timeout)
+
+
+def _gone(pid: int, wait_s: float = 8.0) -> bool:
+    """The process has exited (a zombie waiting for a reaper counts as gone)."""
+    deadline = time.monotonic() + wait_s
+    while time.monotonic() < deadline:
+        try:
+            state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        except (FileNotFoundError, ProcessLookupError):
+            return True
+        if state in ("Z", "X"):
+            return True
+        time.sleep(0.1)
+    return False
+
+
+def _emulator_pid(text: str) -> int:
+    m = re.search(r"emulator: http://127\.0\.0\.1:\d+ \(PID (\d+)", text)
+    assert m, text
+    return int(m.group(1))
+
+
+def _start_demo(tmp_path, *args):
+    proc = subprocess.Popen([sys.executable, "-m", "tracker", "demo", *args], cwd=tmp_path, env=_env(),
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    seen = ""
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        line = proc.stdout.readline()
+        seen += line
+        if "emulator: http" in line or not line:
+            break
+    return proc, _emulator_pid(seen)
+
+
+@pytest.mark.slow
+def test_demo_ctrl_c_stops_the_emulator(tmp_path):
+    proc, pid = _start_demo(tmp_path, "--weeks", "2")
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=30)
+    assert proc.returncode == 130, (out, err)
+    assert "interrupted; the emulator was stopped" in err and "Traceback" not in err
+    assert _gone(pid)
+
+
+@pytest.mark.slow
+def test_demo_killed_outright_takes_the_emulator_with_it(tmp_path):
+    proc, pid = _start_demo(tmp_path, "--weeks", "2")
+    proc.kill()
+    proc.wait(timeout=10)
+    assert _gone(pid), "the emulator outlived a SIGKILLed demo"
+
+
+@pytest.mark.slow
+def test_demo_error_stops_the_emulator_and_says_why(tmp_path):
+    # from the 3rd Qwen listing on, the emulator answers 404: the third collect is partial
+    res = _tracker("demo", "--weeks", "2", "--faults", "status=404,route=listing,author=Qwen,nth=3", cwd=tmp_path)
+    assert res.returncode == 1, res.stdout + res.stderr
+    assert "Traceback" not in res.stderr
+    assert re.search(r"the collect of 2026-08-12 06:00 UTC was partial: qwen: HTTP 404", res.stderr), res.stderr
+    assert "the emulator was stopped" in res.stderr
+    assert _gone(_emulator_pid(res.stdout))
+
+
+def test_demo_refuses_a_folder_it_did_not_write(tmp_path):
+    (tmp_path / "demo").mkdir()
+    (tmp_path / "demo" / "notes.txt").write_text("mine")
+    res = _tracker("demo", cwd=tmp_path)
+    assert res.returncode == 1 and "already holds files that the demo did not write" in res.stderr
+    assert (tmp_path / "demo" / "notes.txt").read_text() == "mine"

@@ -1,0 +1,321 @@
+"""`tracker demo`: the whole story in one command, offline, in well under a minute.
+
+It starts the bundled Hub emulator on a free port (a child process), replays eight simulated weeks of
+the daemon's schedule against it (the daily collect and tree of the demo's config.yaml, in the order
+the daemon would run them, each with the tracker's clock set to its scheduled time and the
+emulator's clock moved to the same instant), then writes the weekly report of the week in which
+Qwen overtakes Llama, as the scheduled report job of the following Monday would. Everything lands
+in its own folder (default demo/): config.yaml, warehouse/, reports/ and demo.log, so that
+`tracker sql --config demo/config.yaml ...` queries it afterwards.
+
+The emulator is stopped on success, on error and on Ctrl-C (and it dies with the demo if the demo
+is killed outright). The world is small (a few dozen official models) and the rate-limit window is
+scaled from 5 minutes to a few seconds; the crossover is the emulator's own, computed from its
+closed-form truth, not staged by the demo.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import queue
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable
+
+import yaml
+
+MARKER = "# Written by `tracker demo`"
+START = dt.datetime(2026, 6, 29, tzinfo=dt.UTC)  # Monday of 2026-W27: eight weeks up to 2026-W34
+WEEKS = 8
+SEED = 0
+MODELS = 1500
+# official models per org in the demo's world (the shipped catalogue has ~1,400; a tree costs one
+# request per official model, and the demo replays 56 of them)
+OFFICIAL = {"meta-llama": 12, "Qwen": 24, "deepseek-ai": 8, "mistralai": 6, "google": 16}
+WINDOW_S = 3.0  # the Hub's 300 s rate-limit window, scaled by 1/100 (quota unchanged: 500 anonymous)
+FAMILIES = [
+    {"name": "llama", "label": "Meta Llama", "authors": ["meta-llama"], "region": "us"},
+    {"name": "qwen", "label": "Alibaba Qwen", "authors": ["Qwen"], "region": "china"},
+    {"name": "deepseek", "label": "DeepSeek", "authors": ["deepseek-ai"], "region": "china"},
+    {"name": "mistral", "label": "Mistral AI", "authors": ["mistralai"], "region": "eu"},
+    {"name": "gemma", "label": "Google Gemma", "authors": ["google"], "region": "us", "search": "gemma",
+     "include": "(?i)gemma"},
+]
+SCHEDULE = {"collect": "0 6 * * *", "tree": "30 6 * * *", "report": "0 8 * * 1", "jitter_s": 0}
+
+
+class DemoError(Exception):
+    """The demo cannot go on; the message says why and what to do."""
+
+
+@dataclass
+class Result:
+    folder: Path
+    config: Path
+    headline: str
+    week: str
+    reports: list[Path]
+    runs: int
+    seconds: float
+    queries: list[str]
+
+
+def official_spec(counts: dict[str, int] = OFFICIAL) -> str:
+    return ",".join(f"{org}={n}" for org, n in counts.items())
+
+
+# ---- the folder -----------------------------------------------------------------------------------
+
+def prepare(folder: Path) -> Path:
+    """Create (or reset) the demo folder and write its config.yaml. A folder that holds anything but a
+    previous demo is refused, so the demo never deletes a user's data."""
+    folder = Path(folder)
+    cfg = folder / "config.yaml"
+    if folder.exists() and not folder.is_dir():
+        raise DemoError(f"{folder} is a file; pass --dir with a folder for the demo")
+    if folder.is_dir() and any(folder.iterdir()):
+        if not (cfg.is_file() and cfg.read_text(encoding="utf-8", errors="replace").startswith(MARKER)):
+            raise DemoError(f"{folder} already holds files that the demo did not write; pass --dir with an empty "
+                            "or new folder")
+        for sub in ("warehouse", "reports"):
+            shutil.rmtree(folder / sub, ignore_errors=True)
+        (folder / "demo.log").unlink(missing_ok=True)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise DemoError(f"cannot create {folder}: {exc.strerror}") from None
+    doc = {"warehouse": "warehouse/", "families": FAMILIES, "schedule": SCHEDULE}
+    text = (f"{MARKER}: its own warehouse and reports, beside this file.\n"
+            "# The demo talked to an emulator on a free port that it stopped at the end; against the live\n"
+            "# Hub, use the repository's config.yaml.\n" + yaml.safe_dump(doc, sort_keys=False, width=120))
+    cfg.write_text(text, encoding="utf-8")
+    return cfg
+
+
+# ---- the emulator -----------------------------------------------------------------------------------
+
+def _die_with_parent() -> None:  # pragma: no cover - runs in the child before exec
+    """Linux: the emulator gets SIGTERM if the demo dies, even by SIGKILL (prctl PR_SET_PDEATHSIG)."""
+    os.setpgrp()  # its own process group: a Ctrl-C reaches the demo, which stops the emulator itself
+    try:
+        import ctypes
+
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)
+    except (OSError, AttributeError):
+        pass
+
+
+class Emulator:
+    """`tracker hubsim` as a child process on a free port, with a frozen clock the demo moves."""
+
+    def __init__(self, *, start: dt.datetime, seed: int = SEED, models: int = MODELS,
+                 official: dict[str, int] = OFFICIAL, window_s: float = WINDOW_S, faults: str | None = None):
+        self.cmd = [sys.executable, "-m", "tracker", "hubsim", "--port", "0", "--seed", str(seed),
+                    "--models", str(models), "--official", official_spec(official),
+                    "--date", start.strftime("%Y-%m-%dT%H:%M:%SZ"), "--window", f"{window_s:g}"]
+        if faults:
+            self.cmd += ["--faults", faults]
+        self.proc: subprocess.Popen[str] | None = None
+        self.endpoint: str | None = None
+        self.lines: list[str] = []
+
+    def start(self, timeout_s: float = 60.0) -> str:
+        env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+        self.proc = subprocess.Popen(self.cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                                     env=env, preexec_fn=_die_with_parent if os.name == "posix" else None)
+        lines: queue.Queue[str | None] = queue.Queue()
+
+        def pump() -> None:
+            assert self.proc is not None and self.proc.stdout is not None
+            for line in self.proc.stdout:
+                lines.put(line.rstrip("\n"))
+            lines.put(None)
+
+        threading.Thread(target=pump, name="hubsim-output", daemon=True).start()
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            try:
+                line = lines.get(timeout=0.2)
+            except queue.Empty:
+                continue
+            if line is None:
+                break
+            self.lines.append(line)
+            if line.startswith("export HF_ENDPOINT="):
+                self.endpoint = line.split("=", 1)[1].strip()
+                return self.endpoint
+        self.stop()
+        raise DemoError("the emulator did not start: " + (" | ".join(self.lines[-5:]) or "no output"))
+
+    @property
+    def pid(self) -> int | None:
+        return self.proc.pid if self.proc else None
+
+    def set_time(self, when: dt.datetime) -> None:
+        assert self.endpoint is not None
+        url = f"{self.endpoint}/_hubsim/clock?now={when.strftime('%Y-%m-%dT%H:%M:%SZ')}"
+        try:
+            with urllib.request.urlopen(urllib.request.Request(url, method="POST"), timeout=10) as resp:
+                json.load(resp)
+        except OSError as exc:
+            raise DemoError(f"the emulator at {self.endpoint} stopped answering ({exc}); see {self.endpoint} "
+                            "output above") from None
+
+    def stop(self) -> None:
+        """SIGTERM, then SIGKILL after 5 s; waits, so no process is left behind."""
+        proc, self.proc = self.proc, None
+        if proc is None:
+            return
+        if proc.poll() is None:
+            proc.terminate()
+            try:
+                proc.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+        if proc.stdout is not None:
+            proc.stdout.close()
+
+    def __enter__(self) -> "Emulator":
+        self.start()
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.stop()
+
+
+# ---- the replay ------------------------------------------------------------------------------------
+
+def schedule_events(schedule: dict[str, str], start: dt.datetime, end: dt.datetime,
+                    only: tuple[str, ...] = ("collect", "tree")) -> list[tuple[dt.datetime, str]]:
+    """Every fire time of the schedule's jobs in [start, end), in the order the daemon runs them."""
+    from tracker import daemon
+
+    events = []
+    for name, expr in schedule.items():
+        if name not in only:
+            continue
+        t = daemon.next_fire(expr, start)
+        while t is not None and t < end:
+            events.append((t, name))
+            t = daemon.next_fire(expr, t + dt.timedelta(seconds=1))
+    order = {n: i for i, n in enumerate(schedule)}
+    return sorted(events, key=lambda e: (e[0], order[e[1]]))
+
+
+def crossover(wh) -> dict[str, Any] | None:
+    """The day Qwen overtook Llama in 30-day downloads (the `crossovers` view), with the values."""
+    cx = wh.query("SELECT day, family_value, overtaken_value FROM crossovers WHERE metric = 'downloads_30d' "
+                  "AND family = 'qwen' AND overtaken = 'llama' ORDER BY day LIMIT 1")
+    if cx.empty:
+        return None
+    r = cx.iloc[0]
+    return {"day": r.day.date(), "qwen": int(r.family_value), "llama": int(r.overtaken_value)}
+
+
+def queries(config: Path) -> list[str]:
+    c = _shell_path(config)
+    return [
+        f"tracker sql --config {c} \"select day, family, downloads_30d, derivatives from family_daily "
+        "where family in ('qwen', 'llama') order by day desc limit 6\"",
+        f"tracker sql --config {c} \"select * from crossovers where metric = 'downloads_30d' and overtaken = 'llama'\"",
+        f"tracker sql --config {c} \"select model_id, downloads_30d, likes from models_latest "
+        "where family = 'qwen' order by 2 desc limit 5\"",
+    ]
+
+
+def _shell_path(p: Path) -> str:
+    try:
+        rel = os.path.relpath(p)
+    except ValueError:
+        rel = str(p)
+    s = rel if not rel.startswith("..") else str(Path(p).absolute())
+    return s if all(ch.isalnum() or ch in "/._-" for ch in s) else "'" + s.replace("'", "'\\''") + "'"
+
+
+def run(folder: str | os.PathLike[str] = "demo", *, weeks: int = WEEKS, faults: str | None = None,
+        say: Callable[[str], None] = print) -> Result:
+    """Replay `weeks` weeks ending with 2026-W34 (the crossover week) and write that week's report."""
+    from tracker import config as config_mod
+    from tracker import jobs, log, trends
+    from tracker.warehouse import Warehouse
+
+    t0 = time.monotonic()
+    folder = Path(folder)
+    start = START + dt.timedelta(weeks=WEEKS - weeks)
+    end = START + dt.timedelta(weeks=WEEKS)
+    cfg = prepare(folder)
+    log.to_file(folder / "demo.log")
+    settings = config_mod.load(cfg)
+    emu = Emulator(start=start, faults=faults)
+    say(f"Starting the Hub emulator (seed {SEED}, {sum(OFFICIAL.values())} official models, the 5-minute "
+        f"rate-limit window scaled to {WINDOW_S:g} s) ...")
+    try:
+        endpoint = emu.start()
+        say(f"  emulator: {endpoint} (PID {emu.pid}; stopped when the demo ends)")
+        from dataclasses import replace
+
+        settings = replace(settings, hub=replace(settings.hub, endpoint=endpoint))
+        events = schedule_events(settings.schedule, start, end)
+        say(f"Replaying {weeks} simulated weeks of the daemon's schedule ({settings.schedule['collect']} collect, "
+            f"{settings.schedule['tree']} tree, UTC) from {start.date()} to {(end - dt.timedelta(days=1)).date()}:")
+        wh = Warehouse(settings.warehouse)
+        n_runs, week_requests, week = 0, 0, trends.week_label(start.date())
+        last_collect: tuple[str, dt.date] | None = None
+        for i, (at, name) in enumerate(events):
+            emu.set_time(at)
+            if name == "collect":
+                run_ = jobs.collect(settings, now=at, show_progress=False, refresh_trends=False)
+                last_collect = (run_["run_id"], at.date())
+            else:
+                run_ = jobs.tree(settings, now=at, show_progress=False, refresh_trends=False)
+            n_runs += 1
+            week_requests += run_["requests"] or 0
+            if run_["status"] != "ok":
+                raise DemoError(f"the {name} of {at:%Y-%m-%d %H:%M} UTC was {run_['status']}: {run_['error']} "
+                                f"(details in {folder / 'demo.log'})")
+            nxt = events[i + 1][0] if i + 1 < len(events) else end
+            if trends.week_label(nxt.date()) != week or i + 1 == len(events):
+                say("  " + _week_line(wh, last_collect, week, week_requests))
+                week, week_requests = trends.week_label(nxt.date()), 0
+        jobs.derive(settings)
+        cx = crossover(wh)
+        if cx is None:
+            raise DemoError(f"no day on which Qwen overtook Llama in 30-day downloads between {start.date()} and "
+                            f"{(end - dt.timedelta(days=1)).date()}; see {folder / 'demo.log'}")
+        week = trends.week_label(cx["day"])
+        # as the scheduled report job does: the Monday after the week, last week's report
+        when = trends.week_start(week).to_pydatetime().replace(tzinfo=dt.UTC) + dt.timedelta(days=7, hours=8)
+        emu.set_time(when)
+        rep = jobs.recorded_report(settings, now=when, week=week, out=folder / "reports")
+        n_runs += 1
+    finally:
+        emu.stop()
+    labels = {f.name: f.label for f in settings.families}
+    headline = (f"{labels['qwen']} overtook {labels['llama']} in 30-day downloads on {cx['day']} "
+                f"({trends.human(cx['qwen'])} vs {trends.human(cx['llama'])})")
+    return Result(folder=folder, config=cfg, headline=headline, week=week, reports=list(rep["paths"]), runs=n_runs,
+                  seconds=time.monotonic() - t0, queries=queries(cfg))
+
+
+def _week_line(wh, last_collect: tuple[str, dt.date] | None, week: str, requests: int) -> str:
+    """A week of the replay in one line: requests, and Llama's and Qwen's 30-day downloads in the week's
+    last collect (read from that run's own snapshot file, not the views: cheap at every week)."""
+    from tracker import trends
+
+    if last_collect is None:
+        return f"{week}  {requests:>5} requests"
+    run_id, day = last_collect
+    ll, qw = (wh.snapshot_rows(run_id, day, fam)["downloads_30d"].sum() for fam in ("llama", "qwen"))
+    lead = "Qwen ahead" if qw > ll else "Llama ahead"
+    return (f"{week}  {requests:>5} requests   30-day downloads on {day:%m-%d}: Llama {trends.human(ll):>6}  "
+            f"Qwen {trends.human(qw):>6}  ({lead})")
