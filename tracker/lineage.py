@@ -45,7 +45,7 @@ def parse_parents(tags: Iterable[str] | None, base_models: dict | None = None) -
     for tag in tags or ():
         if not isinstance(tag, str) or not tag.startswith(_TAG):
             continue
-        rest = tag[len(_TAG):]
+        rest = tag[len(_TAG) :]
         head, sep, tail = rest.partition(":")
         if sep and head in RELATION_COLUMNS and tail:
             rel = head
@@ -108,7 +108,7 @@ class Tree:
     _kids: np.ndarray = field(default=None, repr=False)
 
     @classmethod
-    def build(cls, n: int, child: np.ndarray, parent: np.ndarray) -> "Tree":
+    def build(cls, n: int, child: np.ndarray, parent: np.ndarray) -> Tree:
         child = np.asarray(child, dtype=np.int64)
         parent = np.asarray(parent, dtype=np.int64)
         if len(child) and (child.min() < 0 or parent.min() < 0 or max(child.max(), parent.max()) >= n):
@@ -170,7 +170,7 @@ class Tree:
             return 0, 0
         nodes, inv = np.unique(np.concatenate([c, p]), return_inverse=True)
         m = len(nodes)
-        g = csr_matrix((np.ones(len(c), dtype=np.int8), (inv[:len(c)], inv[len(c):])), shape=(m, m))
+        g = csr_matrix((np.ones(len(c), dtype=np.int8), (inv[: len(c)], inv[len(c) :])), shape=(m, m))
         _k, labels = connected_components(g, directed=True, connection="strong")
         sizes = np.bincount(labels)
         big = sizes >= 2
@@ -208,9 +208,16 @@ def attribute(tree: Tree, own: dict[str, np.ndarray]) -> Attribution:
         count[desc] += 1
     rooted = tree.depths(root) >= 0
     n_cycles, on_cycles = tree.cycles()
-    return Attribution(members=members, depth=depths, families_of=count, roots=int(root.sum()), cycles=n_cycles,
-                       models_in_cycles=on_cycles, self_references=tree.self_references,
-                       unrooted=int((~rooted).sum()))
+    return Attribution(
+        members=members,
+        depth=depths,
+        families_of=count,
+        roots=int(root.sum()),
+        cycles=n_cycles,
+        models_in_cycles=on_cycles,
+        self_references=tree.self_references,
+        unrooted=int((~rooted).sum()),
+    )
 
 
 def relation_codes(relations: Sequence[str | None]) -> np.ndarray:

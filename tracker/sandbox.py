@@ -55,8 +55,10 @@ def check(text: str) -> list:
                 raise Refused("`tracker sql` is read-only: EXPLAIN is allowed only as `EXPLAIN [ANALYZE] SELECT ...`.")
             continue
         if kind not in ALLOWED_TYPES:
-            raise Refused(f"`tracker sql` is read-only: {'an' if kind[:1] in 'AEIOU' else 'a'} {kind} statement was refused. Query the views (see the "
-                          "README's 'The warehouse' section); to change data, use the tracker's commands.")
+            raise Refused(
+                f"`tracker sql` is read-only: {'an' if kind[:1] in 'AEIOU' else 'a'} {kind} statement was refused. Query the views (see the "
+                "README's 'The warehouse' section); to change data, use the tracker's commands."
+            )
     return statements
 
 
@@ -65,12 +67,14 @@ def lock(con: duckdb.DuckDBPyConnection, warehouse: Path) -> duckdb.DuckDBPyConn
     root = Path(warehouse).absolute()
     dirs = sorted({f"{root}/", f"{os.path.realpath(root)}/"})
     listed = ", ".join("'" + d.replace("'", "''") + "'" for d in dirs)
-    for setting in (f"SET allowed_directories = [{listed}]",
-                    "SET autoinstall_known_extensions = false",
-                    "SET autoload_known_extensions = false",
-                    "SET temp_directory = ''",  # no spilling: nothing is ever written
-                    "SET enable_external_access = false",  # must come after allowed_directories
-                    "SET lock_configuration = true"):
+    for setting in (
+        f"SET allowed_directories = [{listed}]",
+        "SET autoinstall_known_extensions = false",
+        "SET autoload_known_extensions = false",
+        "SET temp_directory = ''",  # no spilling: nothing is ever written
+        "SET enable_external_access = false",  # must come after allowed_directories
+        "SET lock_configuration = true",
+    ):
         con.execute(setting)
     return con
 

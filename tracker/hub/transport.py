@@ -110,8 +110,9 @@ class _Call:
 
     def too_slow(self, what: str) -> BudgetExceeded:
         budget = f" ({self.stats.budget_s:g} s)" if self.stats is not None and self.stats.budget_s else ""
-        return BudgetExceeded(f"{TOO_SLOW}: {what}, past the time budget hub.budget_s{budget}. "
-                              "The next run will try again.")
+        return BudgetExceeded(
+            f"{TOO_SLOW}: {what}, past the time budget hub.budget_s{budget}. The next run will try again."
+        )
 
 
 _STATS: contextvars.ContextVar[RequestStats | None] = contextvars.ContextVar("tracker_hub_stats", default=None)
@@ -184,8 +185,9 @@ class _HubTransport(httpx2.BaseTransport):
         hook = stats.on_quota_wait if stats is not None else None
         with_token = bool(request.headers.get("authorization"))
         try:
-            waited = pacer.acquire(deadline, None if hook is None else
-                                   lambda s: hook(s, pacer.quota, pacer.window_s, with_token))
+            waited = pacer.acquire(
+                deadline, None if hook is None else lambda s: hook(s, pacer.quota, pacer.window_s, with_token)
+            )
         except QuotaPastDeadline as exc:
             raise call.too_slow(f"the rate-limit quota is spent ({exc})") from None
         if stats is not None:
@@ -209,8 +211,11 @@ class _HubTransport(httpx2.BaseTransport):
         except BaseException as exc:
             pacer.release(*((headers_info.remaining, headers_info.reset_in_seconds) if headers_info else ()))
             call.attempts += 1
-            if (isinstance(exc, httpx2.TimeoutException) and deadline is not None
-                    and time.monotonic() + planned_wait(call.attempts, 0, httpx2.Headers()) > deadline):
+            if (
+                isinstance(exc, httpx2.TimeoutException)
+                and deadline is not None
+                and time.monotonic() + planned_wait(call.attempts, 0, httpx2.Headers()) > deadline
+            ):
                 raise call.too_slow(f"{request.url.path} did not answer within hub.timeout_s") from exc
             if isinstance(exc, httpx2.ConnectError):
                 call.connect_failures += 1
@@ -256,8 +261,9 @@ class _HubTransport(httpx2.BaseTransport):
                 extensions["tracker_json"] = json.loads(body)
             except ValueError:
                 start = body[:80].decode("utf-8", "replace")
-                body = json.dumps({"error": f"the Hub answered 200 with a body that is not JSON "
-                                            f"(starts {start!r})"}).encode()
+                body = json.dumps(
+                    {"error": f"the Hub answered 200 with a body that is not JSON (starts {start!r})"}
+                ).encode()
                 status = 502
                 reason = f"a 200 whose body is not JSON (starts {start[:40]!r})"
                 headers["content-type"] = "application/json"
@@ -281,8 +287,9 @@ class _HubTransport(httpx2.BaseTransport):
 
 
 def _client_factory() -> httpx2.Client:
-    return httpx2.Client(event_hooks={"request": [hf_request_event_hook]}, follow_redirects=True, timeout=None,
-                         transport=_HubTransport())
+    return httpx2.Client(
+        event_hooks={"request": [hf_request_event_hook]}, follow_redirects=True, timeout=None, transport=_HubTransport()
+    )
 
 
 _INSTALLED = False
@@ -295,5 +302,3 @@ def _install_client_factory() -> None:
         if not _INSTALLED:
             set_client_factory(_client_factory)
             _INSTALLED = True
-
-
