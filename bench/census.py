@@ -192,8 +192,8 @@ def main() -> None:
     worst = lambda k: max(r[k] for r in rows)  # noqa: E731
     ratio = [r["census_s"] / r["bare_s"] for r in rows]
     steady = [r["bytes_per_model"] for r in rows[1:]] or [rows[0]["bytes_per_model"]]
-    rss_s = ", ".join("%.0f" % r["rss"] for r in rows)
-    bpm_s = ", ".join("%.2f" % r["bytes_per_model"] for r in rows)
+    rss_s = ", ".join(f"{r['rss']:.0f}" for r in rows)
+    bpm_s = ", ".join(f"{r['bytes_per_model']:.2f}" for r in rows)
     print("\nfigure                          every round                 worst      goal")
     print(
         f"requests                        {', '.join(str(r['requests']) for r in rows):<27} "

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import itertools
 import json
 import logging
 import statistics
@@ -233,9 +234,11 @@ def report(d, wh, end, suspended, outage, rd, real_s, args) -> int:
         f"faults {'; '.join(TRANSIENT)}; outage {outage[0]:%H:%M:%S}-{outage[1]:%H:%M:%S}; {slept}"
     )
     statuses = runs["status"].value_counts().to_dict()
+    kinds = {h["trigger"].split(" ")[0] for h in hist}
+    triggers = {t: sum(h["trigger"].startswith(t) for h in hist) for t in sorted(kinds)}
     print(
         f"runs: {len(runs)} collects ({', '.join(f'{k} {v}' for k, v in sorted(statuses.items()))}); "
-        f"triggers {dict(sorted({t: sum(h['trigger'].startswith(t) for h in hist) for t in {h['trigger'].split(' ')[0] for h in hist}}.items()))}; "
+        f"triggers {triggers}; "
         f"fires skipped while a run was going: {d.skipped_busy['collect']}"
     )
     print(
@@ -283,7 +286,7 @@ def report(d, wh, end, suspended, outage, rd, real_s, args) -> int:
     )
     check(not [p for p in wh.root.rglob("*") if p.name.endswith(".tmp")], "no temporary file left")
     ordered = sorted(spans)
-    check(all(b[0] >= a[1] for a, b in zip(ordered, ordered[1:])), "never two collects at once")
+    check(all(b[0] >= a[1] for a, b in itertools.pairwise(ordered)), "never two collects at once")
     check(
         rd["fail"] == 0 and rd["ok"] > 0,
         f"the reader process never failed ({rd['ok']} queries, {rd['fail']} failed"

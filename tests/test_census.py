@@ -96,12 +96,12 @@ def test_census_matches_the_worlds_truth(tmp_path, hub, world):
     _check_against_truth(wh, world)
     # lineage: every listed edge (dangling parents and cycles included), as child -> parent ids
     lin = wh.read("SELECT model_id, parent_id, relation FROM lineage")
-    want = {(m, p) for m, ps in zip(served.id, served.base_models) for p in ps}
-    assert set(zip(lin.model_id, lin.parent_id)) == want
+    want = {(m, p) for m, ps in zip(served.id, served.base_models, strict=True) for p in ps}
+    assert set(zip(lin.model_id, lin.parent_id, strict=True)) == want
     for a, b in world.back_edges:
         assert (a, b) in want and (b, a) in want
-    rel = dict(zip(served.id, served.base_relation))
-    assert all(rel[m] == r for m, r in zip(lin.model_id, lin.relation))
+    rel = dict(zip(served.id, served.base_relation, strict=True))
+    assert all(rel[m] == r for m, r in zip(lin.model_id, lin.relation, strict=True))
     # the whole Hub by region, worked out from the world with the config's authors
     hub_daily = wh.read("SELECT * FROM hub_daily").set_index("region")
     region = {a: f["region"] for f in reversed(FAMILIES) for a in f["authors"]}
@@ -166,7 +166,7 @@ def _dump(world: TreeWorld, path: Path, with_date: str | None = None) -> None:
     oid = {m: f"{i:024x}" for i, m in enumerate(snap.id)}
     base = [
         None if not ps else {"relation": r, "models": [{"_id": oid.get(p, "0" * 24), "id": p} for p in ps]}
-        for r, ps in zip(snap.base_relation, snap.base_models)
+        for r, ps in zip(snap.base_relation, snap.base_models, strict=True)
     ]
     table = pa.table(
         {
@@ -242,7 +242,7 @@ def test_backfill_uses_the_latest_census_without_requests(tmp_path, hub, world):
         own = {m for m in served.id if _owns(fam, m)}
         kids = [
             (r, c)
-            for m, r, ps, c in zip(served.id, served.base_relation, served.base_models, served.created_at)
+            for m, r, ps, c in zip(served.id, served.base_relation, served.base_models, served.created_at, strict=True)
             for p in ps
             if p in own and p != m and c < end
         ]  # official = listed own models
@@ -250,7 +250,9 @@ def test_backfill_uses_the_latest_census_without_requests(tmp_path, hub, world):
         want = {col: sum(1 for r, _c in kids if r == rel) for rel, col in cols.items()}
         got = fd.loc[fam["name"]]
         assert {c: int(got[c]) for c in want} == want, fam["name"]
-        assert int(got.models) == sum(1 for m, c in zip(served.id, served.created_at) if m in own and c < end)
+        assert int(got.models) == sum(
+            1 for m, c in zip(served.id, served.created_at, strict=True) if m in own and c < end
+        )
 
 
 def test_report_has_a_whole_hub_section(tmp_path, hub, world):

@@ -208,7 +208,7 @@ def test_trigger_agrees_with_apschedulers_cron_trigger(expr, apscheduler_fields)
 def test_jitter_delays_each_fire_by_at_most_jitter_s():
     exact = fires("0 6 * * *", n=10)
     late = fires("0 6 * * *", n=10, jitter_s=120)
-    assert all(0 <= (b - a).total_seconds() <= 120 for a, b in zip(exact, late))
+    assert all(0 <= (b - a).total_seconds() <= 120 for a, b in zip(exact, late, strict=True))
     assert "0 6 * * *" in str(trigger("0 6 * * *"))
 
 

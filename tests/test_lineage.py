@@ -44,7 +44,7 @@ def _attribution():
 
 def test_attribution_by_hand():
     a = _attribution()
-    got = {f: dict(zip(a.members[f].tolist(), a.depth[f].tolist())) for f in a.members}
+    got = {f: dict(zip(a.members[f].tolist(), a.depth[f].tolist(), strict=True)) for f in a.members}
     assert got["llama"] == {3: 1, 4: 2, 5: 3, 6: 4, 7: 3, 8: 4, 13: 1}
     assert got["qwen"] == {7: 1, 8: 2, 11: 1, 18: 1, 19: 2}
     assert np.flatnonzero(a.families_of > 1).tolist() == [7, 8]  # counted for both, and flagged

@@ -135,7 +135,9 @@ def _cell(kind: str, text: str):
 def tracker_rows(cfg: Path, query: str, kinds: dict[str, str]) -> tuple[list[str], list[tuple]]:
     df = tracker_sql(cfg, query)
     cols = list(df.columns)
-    return cols, [tuple(_cell(kinds[c], v) for c, v in zip(cols, row)) for row in df.itertuples(index=False)]
+    return cols, [
+        tuple(_cell(kinds[c], v) for c, v in zip(cols, row, strict=True)) for row in df.itertuples(index=False)
+    ]
 
 
 def day_last(cols: list[str]) -> list[str]:
@@ -324,8 +326,8 @@ def test_trino_table_in_the_readme_has_the_exported_columns_and_types(history, t
     run_export(history.cfg_a, out)
     (part,) = (out / "family_daily" / "day=2026-08-10").iterdir()
     schema = pq.read_schema(part)
-    assert [n for n, _t in declared] == schema.names + ["day"]  # the export's order: day last
-    for (name, ttype), field in zip(declared, schema):
+    assert [n for n, _t in declared] == [*schema.names, "day"]  # the export's order: day last
+    for (name, ttype), field in zip(declared, schema, strict=True):
         assert str(field.type) in TRINO_TYPES[ttype], (name, ttype, field.type)
 
 

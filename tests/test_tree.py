@@ -200,7 +200,9 @@ def test_ecosystem_lists_the_children_of_the_top_models(tmp_path, world):
             mine = children[children.base_models.map(lambda ps, p=parent: p in ps)]
             got = eco[eco.base_model_id == parent]
             assert sorted(got.model_id) == sorted(mine.id)
-            assert dict(zip(got.model_id, got.relation)) == dict(zip(mine.id, mine.base_relation))
+            assert dict(zip(got.model_id, got.relation, strict=True)) == dict(
+                zip(mine.id, mine.base_relation, strict=True)
+            )
         fd = Warehouse(s.warehouse).query("select ecosystem_downloads_30d from family_daily")
         assert fd.ecosystem_downloads_30d[0] == int(children.downloads.sum())
         listing_pages = sum(1 for r in hub.stats.requests if r["route"] == "listing")

@@ -55,7 +55,12 @@ def latest_tree(wh: Warehouse, families) -> tuple[dict[str, list[str]], Any, dic
     created = wh.read(
         "SELECT model_id, created_at FROM _census_ids WHERE model_key IN (SELECT unnest($k))", {"k": keys}
     )
-    return members, pd.concat([marks, edges], ignore_index=True), dict(zip(created.model_id, created.created_at)), day
+    return (
+        members,
+        pd.concat([marks, edges], ignore_index=True),
+        dict(zip(created.model_id, created.created_at, strict=True)),
+        day,
+    )
 
 
 def report_data(wh: Warehouse, until: dt.date) -> dict[str, Any] | None:
@@ -65,16 +70,19 @@ def report_data(wh: Warehouse, until: dt.date) -> dict[str, Any] | None:
     if held.empty:
         return None
     day, run_id = held.day[0].date(), held.run_id[0]
-    glob = lambda name: _sql_path(wh.root / name / day.isoformat() / f"{run_id}.parquet")  # noqa: E731
+
+    def glob(name: str) -> str:
+        return _sql_path(wh.root / name / day.isoformat() / f"{run_id}.parquet")
+
     stats = wh.read(f"SELECT * FROM read_parquet('{glob('census_stats')}')").iloc[0].to_dict()
-    return dict(
-        day=day,
-        stats=stats,
-        share=wh.read(
+    return {
+        "day": day,
+        "stats": stats,
+        "share": wh.read(
             f"SELECT month, family, new_derivatives, share, share_of_hub "
             f"FROM read_parquet('{glob('census_share')}') ORDER BY month, family"
         ),
-        ecosystem=wh.read("SELECT * FROM family_ecosystem WHERE day = $d", {"d": day}),
-        hub=wh.read("SELECT * FROM hub_daily WHERE day = $d", {"d": day}),
-        authors=wh.read("SELECT * FROM _census_authors WHERE day = $d", {"d": day}),
-    )
+        "ecosystem": wh.read("SELECT * FROM family_ecosystem WHERE day = $d", {"d": day}),
+        "hub": wh.read("SELECT * FROM hub_daily WHERE day = $d", {"d": day}),
+        "authors": wh.read("SELECT * FROM _census_authors WHERE day = $d", {"d": day}),
+    }

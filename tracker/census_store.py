@@ -12,12 +12,14 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import math
 import secrets
 import shutil
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
@@ -108,10 +110,8 @@ class Staging:
 
     def remove(self) -> None:
         shutil.rmtree(self.dir, ignore_errors=True)
-        try:
+        with contextlib.suppress(OSError):  # the day's folder still holds another source's chunks
             self.dir.parent.rmdir()
-        except OSError:
-            pass
 
 
 def new_columns() -> dict[str, list]:
@@ -187,15 +187,17 @@ def add_record(cols: dict[str, list], row: Any, relation: str | None, parents: l
     """Append one model typed by records.check to the staging columns."""
     cols["model_id"].append(row.model_id)
     ts = row.created_at
-    cols["created_at"].append(None if ts is None or ts != ts else ts.isoformat())
+    cols["created_at"].append(None if pd.isna(ts) else ts.isoformat())
     for c in ("downloads_30d", "downloads_all_time", "likes"):
         v = getattr(row, c)
-        cols[c].append(None if v is None or v != v else int(v))
+        cols[c].append(None if pd.isna(v) else int(v))
     for c in ("pipeline_tag", "library_name", "gated"):
         v = getattr(row, c)
         cols[c].append(v if isinstance(v, str) else None)
     cols["parameters"].append(
-        int(params) if isinstance(params, (int, float)) and not isinstance(params, bool) and params == params else None
+        int(params)
+        if isinstance(params, (int, float)) and not isinstance(params, bool) and math.isfinite(params)
+        else None
     )
     cols["relation"].append(relation if parents else None)
     cols["parents"].append(parents)
@@ -206,8 +208,6 @@ def _times(values: list) -> pa.Array:
     try:
         return pa.array(values, pa.string()).cast(pa.timestamp("us", tz="UTC"))
     except (pa.ArrowInvalid, pa.ArrowTypeError):
-        import pandas as pd
-
         return pa.array(
             pd.to_datetime(pd.Series(values, dtype="str"), utc=True, format="ISO8601", errors="coerce").dt.as_unit(
                 "us"

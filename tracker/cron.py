@@ -53,7 +53,7 @@ def parse_crontab(expr: Any) -> str:
     fields = expr.split()
     if len(fields) != 5:
         raise CronError(f"'{expr}' has {len(fields)} fields; a crontab string has five: minute hour day month weekday")
-    for i, (f, (name, allowed, names)) in enumerate(zip(fields, _FIELDS)):
+    for i, (f, (name, allowed, names)) in enumerate(zip(fields, _FIELDS, strict=True)):
         if not _FIELD_RE.match(f):
             raise CronError(f"'{expr}': field '{f}' has characters cron does not accept")
         words = [w.lower() for w in re.findall(r"[A-Za-z]+", f)]

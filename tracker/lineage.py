@@ -35,10 +35,12 @@ def parse_parents(tags: Iterable[str] | None, base_models: dict | None = None) -
     """(relation, parent ids) of one listing record, from `baseModels` when present, else from the
     `base_model:<relation>:<parent>` tags (`base_model:<parent>` alone names a parent of unknown relation)."""
     if isinstance(base_models, dict) and base_models.get("models"):
-        rel = base_models.get("relation")
-        ids = [m.get("id") for m in base_models["models"] if isinstance(m, dict) and isinstance(m.get("id"), str)]
+        named = base_models.get("relation")
+        ids: list[str] = [
+            m["id"] for m in base_models["models"] if isinstance(m, dict) and isinstance(m.get("id"), str)
+        ]
         if ids:
-            return (rel if rel in RELATION_COLUMNS else None), list(dict.fromkeys(ids))
+            return (named if named in RELATION_COLUMNS else None), list(dict.fromkeys(ids))
     rel: str | None = None
     parents: list[str] = []
     plain: list[str] = []
@@ -104,8 +106,8 @@ class Tree:
     child: np.ndarray  # int64, self-references and duplicate edges removed
     parent: np.ndarray
     self_references: int = 0
-    _indptr: np.ndarray = field(default=None, repr=False)
-    _kids: np.ndarray = field(default=None, repr=False)
+    _indptr: np.ndarray = field(init=False, repr=False)  # set by build()
+    _kids: np.ndarray = field(init=False, repr=False)
 
     @classmethod
     def build(cls, n: int, child: np.ndarray, parent: np.ndarray) -> Tree:

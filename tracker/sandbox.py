@@ -1,7 +1,7 @@
 """The sandbox `tracker sql` runs user SQL in: it may read the warehouse folder and nothing else, and
 it cannot write a file, install or load an extension, attach a database or change a setting.
 
-Two layers, because neither is enough alone (RELIABILITY.md §1.10):
+Two layers, because neither is enough alone (both measured on DuckDB 2.0.1):
 
 1. DuckDB's own settings on the connection, then locked: `allowed_directories` = the warehouse
    folder, `enable_external_access = false` (no other file, no URL, no extension install/load, no
@@ -56,8 +56,9 @@ def check(text: str) -> list:
             continue
         if kind not in ALLOWED_TYPES:
             raise Refused(
-                f"`tracker sql` is read-only: {'an' if kind[:1] in 'AEIOU' else 'a'} {kind} statement was refused. Query the views (see the "
-                "README's 'The warehouse' section); to change data, use the tracker's commands."
+                f"`tracker sql` is read-only: {'an' if kind[:1] in 'AEIOU' else 'a'} {kind} statement was refused. "
+                "Query the views (see the README's 'The warehouse' section); "
+                "to change data, use the tracker's commands."
             )
     return statements
 

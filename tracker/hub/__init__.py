@@ -155,8 +155,8 @@ def parse_children(raw: Any) -> dict[str, int | None]:
         for rel, col in RELATIONS.items():
             v = raw.get(rel, 0)
             out[col] = v if isinstance(v, int) and not isinstance(v, bool) and 0 <= v <= 2**53 else None
-        vals = [out[c] for c in RELATIONS.values()]
-        out["derivatives"] = None if any(v is None for v in vals) else sum(vals)
+        counts = [v for v in (out[c] for c in RELATIONS.values()) if v is not None]
+        out["derivatives"] = sum(counts) if len(counts) == len(RELATIONS) else None
     return out
 
 
@@ -216,7 +216,7 @@ class Hub:
             yield page
 
     def list_pages(
-        self, params: dict[str, Any], resume_url: str | None = None, cap: int | None = None
+        self, params: dict[str, Any] | None, resume_url: str | None = None, cap: int | None = None
     ) -> Iterator[tuple[list[Any], str | None]]:
         """The checked listing page by page, each with the URL of the next page (None after the last), so
         that a caller (the census) can store it and resume there on the same checks."""
@@ -332,8 +332,11 @@ class Hub:
         if info is None:
             return TreeInfo(model_id=model_id, status="gone")
         kids = parse_children(info.get("childrenModelCount"))
-        base = info.get("baseModels") if isinstance(info.get("baseModels"), dict) else {}
-        parents = tuple(m.get("id") for m in base.get("models", []) if isinstance(m, dict) and m.get("id"))
+        raw_base = info.get("baseModels")
+        base: dict[str, Any] = raw_base if isinstance(raw_base, dict) else {}
+        parents = tuple(
+            m["id"] for m in base.get("models", []) if isinstance(m, dict) and isinstance(m.get("id"), str) and m["id"]
+        )
         return TreeInfo(
             model_id=model_id,
             status="ok",

@@ -25,7 +25,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypedDict
 
 import httpx2
 from huggingface_hub import set_client_factory
@@ -39,7 +39,17 @@ from tracker.pacer import Pacer, QuotaPastDeadline
 RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
 # the one retry policy (http_backoff's arguments): up to 6 attempts, waits 0.5, 1, 2, 4, 8 s unless the
 # Hub says how long (RateLimit t=, Retry-After)
-RETRY = {"max_retries": 5, "base_wait_time": 0.5, "max_wait_time": 8.0}
+
+
+class RetryPolicy(TypedDict):
+    """http_backoff's keyword arguments."""
+
+    max_retries: int
+    base_wait_time: float
+    max_wait_time: float
+
+
+RETRY: RetryPolicy = {"max_retries": 5, "base_wait_time": 0.5, "max_wait_time": 8.0}
 MAX_PAGE_BYTES = 64 * 1024 * 1024  # one answer; a page of 1000 expanded records is ~0.4 MB
 TOO_SLOW = "the Hub answered too slowly"
 
@@ -233,6 +243,7 @@ class _HubTransport(httpx2.BaseTransport):
         """The whole body, against the call's wall-clock deadline and MAX_PAGE_BYTES."""
         chunks, size = [], 0
         deadline = call.deadline
+        assert isinstance(response.stream, httpx2.SyncByteStream)  # the inner transport is HTTPTransport: sync
         for chunk in response.stream:
             chunks.append(chunk)
             size += len(chunk)
@@ -292,13 +303,12 @@ def _client_factory() -> httpx2.Client:
     )
 
 
-_INSTALLED = False
+_INSTALLED = threading.Event()
 _INSTALL_LOCK = threading.Lock()
 
 
 def _install_client_factory() -> None:
-    global _INSTALLED
     with _INSTALL_LOCK:
-        if not _INSTALLED:
+        if not _INSTALLED.is_set():
             set_client_factory(_client_factory)
-            _INSTALLED = True
+            _INSTALLED.set()

@@ -170,7 +170,7 @@ def order_expand(props: list[str]) -> list[str]:
     for p in props:
         if p not in seen:
             seen.append(p)
-    return ["_id", "id"] + sorted(seen, key=lambda p: _RANK.get(p, 999))
+    return ["_id", "id", *sorted(seen, key=lambda p: _RANK.get(p, 999))]
 
 
 class Renderer:

@@ -28,7 +28,6 @@ import pandas as pd
 
 from . import _catalog as cat
 
-UTC = UTC
 DAY = 86400
 RELATIONS = ("finetune", "adapter", "quantized", "merge")  # codes 0..3, -1 = none (the Hub's spelling)
 FT, AD, QU, ME = range(4)
@@ -98,7 +97,7 @@ def _epoch(value) -> int:
     if isinstance(value, str):
         value = datetime.fromisoformat(value.replace("Z", "+00:00"))
     if isinstance(value, date) and not isinstance(value, datetime):
-        value = datetime(value.year, value.month, value.day)
+        value = datetime(value.year, value.month, value.day, tzinfo=UTC)
     if value.tzinfo is None:
         value = value.replace(tzinfo=UTC)
     return int(value.timestamp())
@@ -179,7 +178,7 @@ class TreeWorld:
             lo, hi = _epoch(first), min(_epoch(last), now - 30 * DAY)
             shares = np.array([s for _, s in stems])
             per = rng.multinomial(count, shares / shares.sum())
-            for (stem, _), k in zip(stems, per):
+            for (stem, _), k in zip(stems, per, strict=True):
                 if k == 0:
                     continue
                 c = np.sort(rng.integers(lo, max(hi, lo + 1), k))
@@ -241,7 +240,7 @@ class TreeWorld:
         add(
             [
                 f"{authors[x]}/{['clf', 'sd-lora', 'ppo-agent', 'embed'][p - 5]}-{j}"
-                for j, (x, p) in enumerate(zip(ua, upick.tolist()))
+                for j, (x, p) in enumerate(zip(ua, upick.tolist(), strict=True))
             ],
             rng.integers(_epoch("2022-03-02"), now - DAY, n_unrel),
             0,
@@ -251,7 +250,7 @@ class TreeWorld:
         )
 
         # ---- derivatives, generation by generation
-        cand = np.concatenate(off_idx + [bases, dangling])
+        cand = np.concatenate([*off_idx, bases, dangling])
         cat_created = lambda: np.concatenate(created)  # noqa: E731
         cat_w = lambda: np.concatenate(weight)  # noqa: E731
         cat_rel = lambda: np.concatenate(rel)  # noqa: E731
@@ -298,7 +297,7 @@ class TreeWorld:
             sfx = rng.integers(0, 10_000, k)
             names = [
                 f"{authors[x]}/{b}-{suffix[int(rr)][s % len(suffix[int(rr)])]}-g{g}n{j}"
-                for j, (x, b, rr, s) in enumerate(zip(auth.tolist(), base_names, r.tolist(), sfx.tolist()))
+                for j, (x, b, rr, s) in enumerate(zip(auth.tolist(), base_names, r.tolist(), sfx.tolist(), strict=True))
             ]
             w = rng.pareto(1.2, k) * np.where(r == FT, 1.0, np.where(r == ME, 0.6, 0.03))
             if g == len(GENERATIONS):
@@ -318,11 +317,12 @@ class TreeWorld:
         c_all = np.concatenate(created)
         parent = int(ofs["Qwen"][0])
         t = max(int(c_all[parent]), int(c_all[ofs["meta-llama"][0]])) + DAY
-        for g, (r, p) in enumerate([(FT, 0), (FT, 0), (ME, 4), (FT, 0), (FT, 0), (QU, 2)], start=1):
+        for g, (code, pick) in enumerate([(FT, 0), (FT, 0), (ME, 4), (FT, 0), (FT, 0), (QU, 2)], start=1):
             t += 3 * DAY
-            (c,) = add([f"deep-chain/step{g}-{ids[parent].split('/', 1)[1][:20]}"], [min(t, now - DAY)], g, r, p, [0.0])
+            step = f"deep-chain/step{g}-{ids[parent].split('/', 1)[1][:20]}"
+            (c,) = add([step], [min(t, now - DAY)], g, code, pick, [0.0])
             link([c], [parent])
-            if r == ME:
+            if code == ME:
                 link([c], [int(ofs["meta-llama"][0])])
             parent = int(c)
         kids = add(
@@ -497,7 +497,7 @@ class TreeWorld:
                 "descendants_downloads_30d": int(d.downloads.sum()),
                 "descendants_likes": int(d.likes.sum()),
             }
-            for r, col in zip(RELATIONS, ("finetunes", "adapters", "quantizations", "merges")):
+            for r, col in zip(RELATIONS, ("finetunes", "adapters", "quantizations", "merges"), strict=True):
                 row[col] = int((d.relation == r).sum())
             out.append(row)
         return pd.DataFrame(out)

@@ -155,7 +155,7 @@ def serve(w: TreeWorld, kind: str, model_id: str | None, query: dict, raw_query:
                 json.dumps({"error": msg}).encode(),
                 [("X-Error-Code", "RepoNotFound"), ("X-Error-Message", msg)],
             )
-        body = render(w, hit[:1], fields if expand else fields + ["author", "baseModels"])
+        body = render(w, hit[:1], fields if expand else [*fields, "author", "baseModels"])
         return 200, body[1:-1], []
     if query.get("filter"):
         return 400, b'{"error":"hubsim tree world: filter= is not served (list the whole Hub or an author)"}', []
@@ -197,8 +197,10 @@ def main(argv=None) -> None:
     import argparse
     import sys
     import time
+    from typing import cast
 
     from .server import HubSim
+    from .world import World
 
     ap = argparse.ArgumentParser(description="Serve a whole-Hub tree world (tracker.hubsim.tree).")
     ap.add_argument("--models", type=int, default=20_000)
@@ -209,7 +211,10 @@ def main(argv=None) -> None:
     args = ap.parse_args(argv)
     t0 = time.monotonic()
     world = TreeWorld(models=args.models, seed=args.seed)
-    hub = HubSim(world, port=args.port, quota_anonymous=args.quota, quota_token=args.quota, window_s=args.window)
+    # HubSim is annotated with World; a world with its own serve() (this one) is served as well
+    hub = HubSim(
+        cast(World, world), port=args.port, quota_anonymous=args.quota, quota_token=args.quota, window_s=args.window
+    )
     hub.start()
     print(
         json.dumps(

@@ -59,12 +59,12 @@ def _share_chart(wh: WholeHub, names: _Names, colors: dict[str, str]) -> str | N
     return _svg(fig)
 
 
-def blocks(wh: WholeHub | None, data) -> list[Block]:
+def blocks(wh: WholeHub | None, data) -> list[Block | _Table | _Chart]:
     """The section's blocks, or none when no census is held."""
     if wh is None:
         return []
     names = _Names(data)
-    out: list[Block] = [("h2", "Whole Hub")]
+    out: list[Block | _Table | _Chart] = [("h2", "Whole Hub")]
     st = wh.stats
     out.append(
         (
@@ -107,18 +107,18 @@ def blocks(wh: WholeHub | None, data) -> list[Block]:
                 "lrrrrrrrrr",
                 [
                     [
-                        names(r.family),
-                        human(r.descendants),
-                        human(r.direct),
-                        human(r.finetunes),
-                        human(r.adapters),
-                        human(r.quantizations),
-                        human(r.merges),
-                        "" if pd.isna(r.max_depth) else str(int(r.max_depth)),
-                        human(r.descendants_downloads_30d),
-                        human(r.new_descendants),
+                        names(r["family"]),
+                        human(r["descendants"]),
+                        human(r["direct"]),
+                        human(r["finetunes"]),
+                        human(r["adapters"]),
+                        human(r["quantizations"]),
+                        human(r["merges"]),
+                        "" if pd.isna(r["max_depth"]) else str(int(r["max_depth"])),
+                        human(r["descendants_downloads_30d"]),
+                        human(r["new_descendants"]),
                     ]
-                    for r in eco.itertuples()
+                    for r in eco.to_dict("records")
                 ],
             )
         )
@@ -127,7 +127,7 @@ def blocks(wh: WholeHub | None, data) -> list[Block]:
         total = hub.loc["all", "downloads_30d"]
         rows = [
             [
-                reg,
+                str(reg),
                 human(r.models),
                 human(r.downloads_30d),
                 _share(r.downloads_30d / total if total else np.nan),
