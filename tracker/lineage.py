@@ -220,8 +220,3 @@ def attribute(tree: Tree, own: dict[str, np.ndarray]) -> Attribution:
         self_references=tree.self_references,
         unrooted=int((~rooted).sum()),
     )
-
-
-def relation_codes(relations: Sequence[str | None]) -> np.ndarray:
-    code = {r: i for i, r in enumerate(RELATIONS)}
-    return np.array([code.get(r, -1) if r is not None else -1 for r in relations], dtype=np.int8)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from . import _catalog as cat
 from .world import GATED, RELATIONS, World, hub_time
 
-# §1.4 default listing item and full=true item (observed order)
+# the live Hub's default listing item and full=true item: keys in the order it sends them
 LIST_DEFAULT = [
     "_id",
     "id",
@@ -37,7 +37,7 @@ LIST_FULL = [
     "modelId",
     "siblings",
 ]
-# §2.2 default model-info body (observed order)
+# the live Hub's default model-info body (no expand): keys in the order it sends them
 INFO_DEFAULT = [
     "_id",
     "id",

@@ -194,7 +194,6 @@ class TreeWorld:
                     link(idx[derived], idx[par])
                     rel[-1][derived] = FT
         n_off = len(ids)
-        self.officials = n_off
 
         # ---- community bases (roots of no family), unrelated models, dangling parents
         n_base = max(5, int(n_total * COMMUNITY_BASES))
@@ -219,7 +218,6 @@ class TreeWorld:
         dangling = add(
             dang_names, rng.integers(_epoch("2023-06-01"), _epoch("2024-06-01"), n_dang), 0, -1, 0, np.full(n_dang, 2.0)
         )
-        self._dangling = np.zeros(0, dtype=np.int64)  # set after the arrays are joined
 
         n_der_total = int(n_total * sum(GENERATIONS) / (sum(GENERATIONS) + UNRELATED))
         n_unrel = max(0, n_total - n_off - n_base - n_der_total - 4 * (n_cycles or 0))
@@ -342,7 +340,6 @@ class TreeWorld:
         self._gen = np.concatenate(gen)
         self._rel = np.concatenate(rel)
         self._prof = np.concatenate(prof)
-        self._dangling = dangling
         ec, ep, te = np.concatenate(e_child), np.concatenate(e_parent), np.concatenate(true_edge)
         k = n_cycles if n_cycles is not None else max(3, self.N // 400_000)
         # (a) pairs of models naming each other, with no other parent: no root, no family
