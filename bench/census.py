@@ -26,18 +26,11 @@ import tempfile
 import time
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from tracker.jobs.census import EXPAND  # the bare listing asks for the census's own fields
+
 ROOT = Path(__file__).resolve().parents[1]
-EXPAND = [
-    "downloads",
-    "downloadsAllTime",
-    "likes",
-    "createdAt",
-    "tags",
-    "pipeline_tag",
-    "library_name",
-    "safetensors",
-    "gated",
-]
 
 BARE = """
 import os, sys, time, json, resource
@@ -129,7 +122,7 @@ def main() -> None:
     try:
         for r in range(1, args.rounds + 1):
             e0 = cpu_of(server.pid)
-            bare, bare_rss = rss_of(BARE, [endpoint, json.dumps(EXPAND)], env)
+            bare, bare_rss = rss_of(BARE, [endpoint, json.dumps(list(EXPAND))], env)
             e1 = cpu_of(server.pid)
             size0 = dir_bytes(wh) if wh.exists() else 0
             day = f"2026-12-{r:02d}T03:00:00+00:00"

@@ -13,7 +13,7 @@ import json
 import numpy as np
 import pandas as pd
 
-from .render import EXPAND_ALL, order_expand
+from .render import EXPAND_ALL, LIST_DEFAULT, order_expand
 from .tree import _PREFIX, _SUFFIX, GATED, LICENSES, PROFILES, RELATIONS, TreeWorld
 
 
@@ -133,18 +133,7 @@ def serve(w: TreeWorld, kind: str, model_id: str | None, query: dict, raw_query:
     fields = (
         order_expand(expand)
         if expand
-        else [
-            "_id",
-            "id",
-            "likes",
-            "trendingScore",
-            "private",
-            "downloads",
-            "tags",
-            "pipeline_tag",
-            "library_name",
-            "createdAt",
-        ]
+        else [k for k in LIST_DEFAULT if k != "modelId"]  # the tree world's templates render no modelId
     )
     if kind == "info":
         hit = np.flatnonzero((w._ids == model_id) & w._served)

@@ -192,18 +192,8 @@ def census(
                         staging.write(chunk, cols, url, False)
             if not done:
                 status = "partial" if pages or chunk else "failed"
-                run = job.record(
-                    status,
-                    families_ok=0,
-                    families_failed=len(settings.families),
-                    models=0,
-                    requests=stats.requests,
-                    retries=stats.retries,
-                    errors=errors,
-                )
-                job.wh.publish(run, job.day, {})
                 log.warning("census incomplete", status=status, pages=pages, requests=stats.requests)
-                return {**run, "rate_limited": stats.rate_limited, "quota_wait_s": stats.quota_wait_s, "pages": pages}
+                return _unfinished(job, settings, status, stats, errors, pages)
             if len(bad) > 5:
                 errors.append(f"{len(bad)} malformed records quarantined")
             listing_s = time.monotonic() - job.t0
@@ -224,17 +214,7 @@ def census(
                     "and the next `tracker census` today builds it again without listing"
                 )
                 log.exception("census build failed")
-                run = job.record(
-                    "failed",
-                    families_ok=0,
-                    families_failed=len(settings.families),
-                    models=0,
-                    requests=stats.requests,
-                    retries=stats.retries,
-                    errors=errors,
-                )
-                job.wh.publish(run, job.day, {})
-                return {**run, "rate_limited": stats.rate_limited, "quota_wait_s": stats.quota_wait_s, "pages": pages}
+                return _unfinished(job, settings, "failed", stats, errors, pages)
             log.info(
                 "census finished",
                 models=run["models"],
@@ -264,6 +244,21 @@ DUMP_COLUMNS = ("id", "createdAt", "downloads", "downloadsAllTime", "likes", "ta
 
 class DumpError(Exception):
     """A dump file that cannot be imported as a census; the message says why and what to do."""
+
+
+def _unfinished(job: _Job, settings: Settings, status: str, stats, errors: list[str], pages: int) -> dict:
+    """Record a census that listed or built nothing whole (a `partial` or `failed` run, no data files)."""
+    run = job.record(
+        status,
+        families_ok=0,
+        families_failed=len(settings.families),
+        models=0,
+        requests=stats.requests,
+        retries=stats.retries,
+        errors=errors,
+    )
+    job.wh.publish(run, job.day, {})
+    return {**run, "rate_limited": stats.rate_limited, "quota_wait_s": stats.quota_wait_s, "pages": pages}
 
 
 def is_dump(path: str | Path) -> bool:
