@@ -327,7 +327,7 @@ def test_trino_table_in_the_readme_has_the_exported_columns_and_types(history, t
     (part,) = (out / "family_daily" / "day=2026-08-10").iterdir()
     schema = pq.read_schema(part)
     assert [n for n, _t in declared] == [*schema.names, "day"]  # the export's order: day last
-    for (name, ttype), field in zip(declared, schema, strict=True):
+    for (name, ttype), field in zip(declared[:-1], schema, strict=True):  # day is the partition, not in the file
         assert str(field.type) in TRINO_TYPES[ttype], (name, ttype, field.type)
 
 
