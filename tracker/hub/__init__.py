@@ -172,9 +172,13 @@ class Hub:
         _install_client_factory()
         self.settings = settings
         self.endpoint = (settings.endpoint or constants.ENDPOINT).rstrip("/")
-        self.endpoint_source = (f"hub.endpoint ({self.endpoint}) in the config" if settings.endpoint else
-                                f"HF_ENDPOINT ({self.endpoint})" if os.environ.get("HF_ENDPOINT") else
-                                f"the network ({self.endpoint})")
+        self.endpoint_source = (
+            f"hub.endpoint ({self.endpoint}) in the config"
+            if settings.endpoint
+            else f"HF_ENDPOINT ({self.endpoint})"
+            if os.environ.get("HF_ENDPOINT")
+            else f"the network ({self.endpoint})"
+        )
         self.origin = origin_of(self.endpoint)
         self._token = token if token is not None else os.environ.get("HF_TOKEN") or None
         register(self._token)
