@@ -23,12 +23,12 @@ from pathlib import Path
 os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import yaml  # noqa: E402
-from huggingface_hub import HfApi  # noqa: E402
+import yaml
+from huggingface_hub import HfApi
 
-from tracker import config, jobs  # noqa: E402
-from tracker.hub import LISTING_EXPAND  # noqa: E402
-from tracker.hubsim import HubSim, World  # noqa: E402
+from tracker import config, jobs
+from tracker.hub import LISTING_EXPAND
+from tracker.hubsim import HubSim, World
 
 ORGS = ["meta-llama", "Qwen", "deepseek-ai", "mistralai", "xai-org"]
 
@@ -40,14 +40,20 @@ def main() -> None:
     args = ap.parse_args()
     n = args.models_per_family
     t0 = time.perf_counter()
-    world = World(seed=1, models=len(ORGS) * n, official={o: n for o in ORGS}, now="2026-08-17T06:00:00Z")
+    world = World(seed=1, models=len(ORGS) * n, official=dict.fromkeys(ORGS, n), now="2026-08-17T06:00:00Z")
     print(f"world: {len(world.snapshot())} models visible, built in {time.perf_counter() - t0:.1f} s")
     lower_bound = sum(max(1, math.ceil(n / 1000)) for _ in ORGS)
     with HubSim(world) as hub, tempfile.TemporaryDirectory() as tmp:
         cfg = Path(tmp) / "config.yaml"
-        cfg.write_text(yaml.safe_dump({
-            "warehouse": str(Path(tmp) / "warehouse"), "hub": {"endpoint": hub.endpoint},
-            "families": [{"name": o.lower().replace("-", ""), "authors": [o], "region": "us"} for o in ORGS]}))
+        cfg.write_text(
+            yaml.safe_dump(
+                {
+                    "warehouse": str(Path(tmp) / "warehouse"),
+                    "hub": {"endpoint": hub.endpoint},
+                    "families": [{"name": o.lower().replace("-", ""), "authors": [o], "region": "us"} for o in ORGS],
+                }
+            )
+        )
         settings = config.load(cfg)
         api = HfApi(endpoint=hub.endpoint, token=False)
         bare_t, coll_t = [], []
@@ -62,8 +68,10 @@ def main() -> None:
             run = jobs.collect(settings, now=world.now + dt.timedelta(minutes=i), show_progress=False)
             coll_t.append(time.perf_counter() - t)
             assert run["status"] == "ok" and run["models"] == len(got), (run, len(got))
-            print(f"  round {i + 1}: bare {bare_t[-1]:.2f} s ({bare_requests} requests), "
-                  f"collect {coll_t[-1]:.2f} s ({run['requests']} requests, {run['models']} models)")
+            print(
+                f"  round {i + 1}: bare {bare_t[-1]:.2f} s ({bare_requests} requests), "
+                f"collect {coll_t[-1]:.2f} s ({run['requests']} requests, {run['models']} models)"
+            )
     b, c = statistics.median(bare_t), statistics.median(coll_t)
     print(f"models per collect        {run['models']}")
     print(f"bare list_models (median) {b:.2f} s   {run['models'] / b:,.0f} models/s")

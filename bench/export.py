@@ -25,10 +25,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.report import SyntheticHub, bench_settings  # noqa: E402
-from tracker import jobs  # noqa: E402
-from tracker.export import EXPORTS, export  # noqa: E402
-from tracker.warehouse import Warehouse  # noqa: E402
+from bench.report import SyntheticHub, bench_settings
+from tracker import jobs
+from tracker.export import EXPORTS, export
+from tracker.warehouse import Warehouse
 
 
 def old_export(wh: Warehouse, out: Path) -> None:
@@ -36,8 +36,10 @@ def old_export(wh: Warehouse, out: Path) -> None:
     with wh._internal() as con:
         for view in EXPORTS:
             tmp = out / f".{view}.tmp"
-            con.execute(f"COPY (SELECT * FROM {view} ORDER BY ALL) TO '{tmp}' "
-                        "(FORMAT parquet, COMPRESSION zstd, PARTITION_BY (day))")
+            con.execute(
+                f"COPY (SELECT * FROM {view} ORDER BY ALL) TO '{tmp}' "
+                "(FORMAT parquet, COMPRESSION zstd, PARTITION_BY (day))"
+            )
             dest, old = out / view, out / f".{view}.old"
             if dest.exists():
                 dest.rename(old)

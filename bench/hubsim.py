@@ -19,14 +19,24 @@ from urllib.parse import urlsplit
 os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 
-from huggingface_hub import HfApi  # noqa: E402
+from huggingface_hub import HfApi
 
-from tracker.hubsim import HubSim, World  # noqa: E402
-from tracker.hubsim._catalog import DEFAULT_OFFICIAL  # noqa: E402
-from tracker.hubsim.testing import quiet_client  # noqa: E402
+from tracker.hubsim import HubSim, World
+from tracker.hubsim._catalog import DEFAULT_OFFICIAL
+from tracker.hubsim.testing import quiet_client
 
-EXPAND = ["author", "downloads", "downloadsAllTime", "likes", "trendingScore", "createdAt", "lastModified",
-          "gated", "tags", "baseModels"]
+EXPAND = [
+    "author",
+    "downloads",
+    "downloadsAllTime",
+    "likes",
+    "trendingScore",
+    "createdAt",
+    "lastModified",
+    "gated",
+    "tags",
+    "baseModels",
+]
 
 
 def in_process(hub: HubSim, query: str) -> tuple[int, float, float]:
@@ -49,7 +59,7 @@ def in_process(hub: HubSim, query: str) -> tuple[int, float, float]:
         bodies.append(resp.body)
         n += resp.body.count(b'"modelId"') if "expand" not in query else resp.body.count(b'{"_id"')
         link = dict(resp.headers).get("Link")
-        url = link[1:link.index(">")] if link else None
+        url = link[1 : link.index(">")] if link else None
     server = time.perf_counter() - t0
     t0 = time.perf_counter()
     for body in bodies:
@@ -74,8 +84,10 @@ def main() -> None:
     world.state()
     state = time.perf_counter() - t0
     visible = int(world.state().vis.sum())
-    print(f"world: {world.N:,} models ({visible:,} visible at {world.now:%Y-%m-%d}), "
-          f"build {build:.2f} s, per-time state {state * 1000:.0f} ms")
+    print(
+        f"world: {world.N:,} models ({visible:,} visible at {world.now:%Y-%m-%d}), "
+        f"build {build:.2f} s, per-time state {state * 1000:.0f} ms"
+    )
 
     with HubSim(world, quota_anonymous=10**9) as hub:
         api = HfApi(endpoint=hub.endpoint, token=False)

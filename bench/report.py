@@ -24,16 +24,24 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import numpy as np  # noqa: E402
-import yaml  # noqa: E402
+import numpy as np
+import yaml
 
-from tracker import config, jobs  # noqa: E402
-from tracker.hub import RequestStats  # noqa: E402
-from tracker.warehouse import Warehouse  # noqa: E402
+from tracker import config, jobs
+from tracker.hub import RequestStats
+from tracker.warehouse import Warehouse
 
-FAMILIES = [("llama", "meta-llama", "us"), ("qwen", "Qwen", "china"), ("deepseek", "deepseek-ai", "china"),
-            ("mistral", "mistralai", "eu"), ("gemma", "google", "us"), ("grok", "xai-org", "us"),
-            ("smollm", "HuggingFaceTB", "us"), ("starcoder", "bigcode", "us"), ("bloom", "bigscience", "eu")]
+FAMILIES = [
+    ("llama", "meta-llama", "us"),
+    ("qwen", "Qwen", "china"),
+    ("deepseek", "deepseek-ai", "china"),
+    ("mistral", "mistralai", "eu"),
+    ("gemma", "google", "us"),
+    ("grok", "xai-org", "us"),
+    ("smollm", "HuggingFaceTB", "us"),
+    ("starcoder", "bigcode", "us"),
+    ("bloom", "bigscience", "eu"),
+]
 SHARE = np.array([0.12, 0.30, 0.10, 0.08, 0.20, 0.02, 0.06, 0.06, 0.06])
 
 
@@ -76,10 +84,22 @@ class SyntheticHub:
         likes = (self.likes_rate[sel] * age).astype(np.int64)
         t0 = dt.datetime.combine(self.start, dt.time(), dt.UTC)
         stamp = lambda d: (t0 + dt.timedelta(days=float(d))).strftime("%Y-%m-%dT%H:%M:%S.000Z")  # noqa: E731
-        recs = [{"_id": "", "id": self.ids[i], "downloads": int(d30[j]), "downloadsAllTime": int(at[j]),
-                 "likes": int(likes[j]), "trendingScore": int(d30[j] // 1000), "createdAt": stamp(self.born[i]),
-                 "lastModified": stamp(self.modified[i]), "pipeline_tag": str(self.pipeline[i]),
-                 "library_name": "transformers", "gated": False} for j, i in enumerate(sel)]
+        recs = [
+            {
+                "_id": "",
+                "id": self.ids[i],
+                "downloads": int(d30[j]),
+                "downloadsAllTime": int(at[j]),
+                "likes": int(likes[j]),
+                "trendingScore": int(d30[j] // 1000),
+                "createdAt": stamp(self.born[i]),
+                "lastModified": stamp(self.modified[i]),
+                "pipeline_tag": str(self.pipeline[i]),
+                "library_name": "transformers",
+                "gated": False,
+            }
+            for j, i in enumerate(sel)
+        ]
         return recs, len(recs)
 
 
@@ -98,9 +118,15 @@ def bench_settings(keep: str | None, prefix: str):
     root = Path(keep or tempfile.mkdtemp(prefix=prefix))
     root.mkdir(parents=True, exist_ok=True)
     cfg = root / "config.yaml"
-    cfg.write_text(yaml.safe_dump({
-        "warehouse": str(root / "warehouse"), "hub": {"endpoint": "http://127.0.0.1:9"},
-        "families": [{"name": n, "authors": [a], "region": r} for n, a, r in FAMILIES]}))
+    cfg.write_text(
+        yaml.safe_dump(
+            {
+                "warehouse": str(root / "warehouse"),
+                "hub": {"endpoint": "http://127.0.0.1:9"},
+                "families": [{"name": n, "authors": [a], "region": r} for n, a, r in FAMILIES],
+            }
+        )
+    )
     return root, cfg, config.load(cfg)
 
 
@@ -136,14 +162,18 @@ def main() -> None:
     model_bytes = sum(p.stat().st_size for p in (wh.root / "models").rglob("*.parquet"))
     total = wh.size_bytes()
     print(f"\nsnapshot rows             {rows:,}")
-    print(f"bytes per snapshot row    {snap_bytes / rows:.2f} (snapshots/)  "
-          f"{(snap_bytes + model_bytes) / rows:.2f} (+ model attributes)  {total / rows:.2f} (whole warehouse)"
-          f"   goal <= 10")
+    print(
+        f"bytes per snapshot row    {snap_bytes / rows:.2f} (snapshots/)  "
+        f"{(snap_bytes + model_bytes) / rows:.2f} (+ model attributes)  {total / rows:.2f} (whole warehouse)"
+        f"   goal <= 10"
+    )
 
     db = str(wh.db_path)
     q_family = "select * from family_daily order by day desc, downloads_30d desc"
-    q_base = ("select day, family, count(*) models, sum(downloads_30d) downloads_30d, "
-              "sum(downloads_all_time) downloads_all_time, sum(likes) likes from snapshots group by all")
+    q_base = (
+        "select day, family, count(*) models, sum(downloads_30d) downloads_30d, "
+        "sum(downloads_all_time) downloads_all_time, sum(likes) likes from snapshots group by all"
+    )
     import duckdb
 
     with duckdb.connect(db, read_only=True) as con:
@@ -154,8 +184,22 @@ def main() -> None:
 
     week = jobs.last_complete_week(dt.datetime.combine(start + dt.timedelta(days=args.days), dt.time(), dt.UTC))
     t = time.perf_counter()
-    out = subprocess.run([sys.executable, "-m", "tracker", "report", "--config", str(cfg), "--week", week,
-                          "--out", str(root / "reports")], capture_output=True, text=True)
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "tracker",
+            "report",
+            "--config",
+            str(cfg),
+            "--week",
+            week,
+            "--out",
+            str(root / "reports"),
+        ],
+        capture_output=True,
+        text=True,
+    )
     t_report = time.perf_counter() - t
     assert out.returncode == 0, out.stderr[-2000:]
     print(f"tracker report {week}     {t_report:.2f} s (a whole command, start-up included)   goal <= 10 s")

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import itertools
 import json
 import logging
 import statistics
@@ -51,8 +52,14 @@ START = dt.datetime(2026, 8, 10, 5, 59, 30, tzinfo=UTC)
 FAMILIES = [
     {"name": "qwen", "label": "Alibaba Qwen", "authors": ["Qwen"], "region": "china"},
     {"name": "llama", "label": "Meta Llama", "authors": ["meta-llama"], "region": "us"},
-    {"name": "smollm", "label": "HF SmolLM", "authors": ["HuggingFaceTB"], "region": "us", "search": "smollm",
-     "include": "(?i)smollm"},
+    {
+        "name": "smollm",
+        "label": "HF SmolLM",
+        "authors": ["HuggingFaceTB"],
+        "region": "us",
+        "search": "smollm",
+        "include": "(?i)smollm",
+    },
 ]
 TRANSIENT = ["status=503,route=listing,prob=0.06", "429=ratelimit,t=1,prob=0.03", "delay=0.2,route=listing,prob=0.2"]
 
@@ -105,9 +112,12 @@ def main() -> int:
     with HubSim(world) as hub:
         for rule in TRANSIENT:
             hub.faults.add(rule)
-        doc = {"warehouse": str(work / "warehouse"),
-               "hub": {"endpoint": hub.endpoint, "page_size": 100, "timeout_s": 2, "budget_s": 3},
-               "families": FAMILIES, "schedule": {"collect": "* * * * *"}}
+        doc = {
+            "warehouse": str(work / "warehouse"),
+            "hub": {"endpoint": hub.endpoint, "page_size": 100, "timeout_s": 2, "budget_s": 3},
+            "families": FAMILIES,
+            "schedule": {"collect": "* * * * *"},
+        }
         cfg = work / "config.yaml"
         cfg.write_text(yaml.safe_dump(doc, sort_keys=False))
         settings = config.load(cfg)
@@ -115,8 +125,9 @@ def main() -> int:
         wh.ensure()
         stop_file = work / "reader.stop"
         stop_file.unlink(missing_ok=True)
-        reader = subprocess.Popen([sys.executable, "-c", READER, str(wh.db_path), str(stop_file)],
-                                  stdout=subprocess.PIPE, text=True)
+        reader = subprocess.Popen(
+            [sys.executable, "-c", READER, str(wh.db_path), str(stop_file)], stdout=subprocess.PIPE, text=True
+        )
 
         clock = daemon.SimClock(START, speed=args.speed)
         d = daemon.Daemon(settings, clock=clock)
@@ -144,7 +155,8 @@ def main() -> int:
             # drain: the daemon gets up to ten more simulated minutes to collect what the last minute owes
             last_fire, drain_from = cron.latest_fire("* * * * *", end), time.monotonic()
             while clock() < end + dt.timedelta(minutes=10) and not any(
-                    h["status"] == "ok" and h["started"] >= last_fire for h in list(d.history)):
+                h["status"] == "ok" and h["started"] >= last_fire for h in list(d.history)
+            ):
                 world.set_time(clock())
                 time.sleep(0.05)
             print(f"  {clock():%H:%M:%S} stop (drained {time.monotonic() - drain_from:.1f} s after the end)")
@@ -153,8 +165,16 @@ def main() -> int:
         stop_file.touch()
         rd = json.loads(reader.communicate(timeout=60)[0].splitlines()[-1])
     real_s = time.monotonic() - t_real
-    return report(d, wh, end, suspended, (START + dt.timedelta(minutes=out_a), START + dt.timedelta(minutes=out_b)),
-                  rd, real_s, args)
+    return report(
+        d,
+        wh,
+        end,
+        suspended,
+        (START + dt.timedelta(minutes=out_a), START + dt.timedelta(minutes=out_b)),
+        rd,
+        real_s,
+        args,
+    )
 
 
 def report(d, wh, end, suspended, outage, rd, real_s, args) -> int:
@@ -177,8 +197,12 @@ def report(d, wh, end, suspended, outage, rd, real_s, args) -> int:
         p += dt.timedelta(minutes=1)
     own = coalesced = 0
     lags: list[float] = []
-    why = {"an earlier run was still going": 0, "Hub outage or a failed run": 0, "machine suspended": 0,
-           "unexplained": 0}
+    why = {
+        "an earlier run was still going": 0,
+        "Hub outage or a failed run": 0,
+        "machine suspended": 0,
+        "unexplained": 0,
+    }
     lost = []
     # in simulated time (a run's finished_at adds real seconds to its simulated start)
     spans = [(h["started"], h["finished"], h["status"]) for h in hist]
@@ -195,8 +219,9 @@ def report(d, wh, end, suspended, outage, rd, real_s, args) -> int:
         coalesced += 1
         if suspended and suspended[0] <= p + dt.timedelta(minutes=1) and p <= suspended[1]:
             why["machine suspended"] += 1
-        elif outage[0] - dt.timedelta(minutes=1) <= p <= outage[1] + dt.timedelta(minutes=1) \
-                or any(st != "ok" and s <= p + dt.timedelta(minutes=1) and f >= p for s, f, st in spans):
+        elif outage[0] - dt.timedelta(minutes=1) <= p <= outage[1] + dt.timedelta(minutes=1) or any(
+            st != "ok" and s <= p + dt.timedelta(minutes=1) and f >= p for s, f, st in spans
+        ):
             why["Hub outage or a failed run"] += 1
         elif any(s <= p + dt.timedelta(seconds=5) and f >= p - dt.timedelta(seconds=5) for s, f, _ in spans):
             why["an earlier run was still going"] += 1
@@ -204,39 +229,69 @@ def report(d, wh, end, suspended, outage, rd, real_s, args) -> int:
             why["unexplained"] += 1
 
     slept = f"suspend {suspended[0]:%H:%M:%S} -> {suspended[1]:%H:%M:%S}" if suspended else "no suspend"
-    print(f"\nsoak: {args.minutes} simulated minutes at {args.speed:g}x in {real_s:.0f} s real; "
-          f"faults {'; '.join(TRANSIENT)}; outage {outage[0]:%H:%M:%S}-{outage[1]:%H:%M:%S}; {slept}")
+    print(
+        f"\nsoak: {args.minutes} simulated minutes at {args.speed:g}x in {real_s:.0f} s real; "
+        f"faults {'; '.join(TRANSIENT)}; outage {outage[0]:%H:%M:%S}-{outage[1]:%H:%M:%S}; {slept}"
+    )
     statuses = runs["status"].value_counts().to_dict()
-    print(f"runs: {len(runs)} collects ({', '.join(f'{k} {v}' for k, v in sorted(statuses.items()))}); "
-          f"triggers {dict(sorted({t: sum(h['trigger'].startswith(t) for h in hist) for t in {h['trigger'].split(' ')[0] for h in hist}}.items()))}; "
-          f"fires skipped while a run was going: {d.skipped_busy['collect']}")
-    print(f"scheduled minutes: {len(periods)}; collected by a run in their own minute: {own}; coalesced into a "
-          f"later run: {coalesced} ({', '.join(f'{k}: {v}' for k, v in why.items() if v)})")
+    kinds = {h["trigger"].split(" ")[0] for h in hist}
+    triggers = {t: sum(h["trigger"].startswith(t) for h in hist) for t in sorted(kinds)}
+    print(
+        f"runs: {len(runs)} collects ({', '.join(f'{k} {v}' for k, v in sorted(statuses.items()))}); "
+        f"triggers {triggers}; "
+        f"fires skipped while a run was going: {d.skipped_busy['collect']}"
+    )
+    print(
+        f"scheduled minutes: {len(periods)}; collected by a run in their own minute: {own}; coalesced into a "
+        f"later run: {coalesced} ({', '.join(f'{k}: {v}' for k, v in why.items() if v)})"
+    )
     if lags:
-        print(f"lag from a scheduled minute to the run that collected it: median {statistics.median(lags):.0f} s, "
-              f"max {max(lags):.0f} s (simulated)")
+        print(
+            f"lag from a scheduled minute to the run that collected it: median {statistics.median(lags):.0f} s, "
+            f"max {max(lags):.0f} s (simulated)"
+        )
     print("checks:")
-    check(not lost, f"every scheduled minute collected by an ok run at or after it (lost: {[f'{x:%H:%M}' for x in lost]})")
+    check(
+        not lost, f"every scheduled minute collected by an ok run at or after it (lost: {[f'{x:%H:%M}' for x in lost]})"
+    )
     check(why["unexplained"] == 0, "every minute without its own run is explained (overrun, outage, suspend)")
     last_fire = cron.latest_fire("* * * * *", end)
-    check(not ok.empty and ok["started_at"].max() >= last_fire,
-          f"nothing owed when the soak stopped (last ok {ok['started_at'].max():%H:%M:%S}, last fire {last_fire:%H:%M})")
+    check(
+        not ok.empty and ok["started_at"].max() >= last_fire,
+        f"nothing owed when the soak stopped (last ok {ok['started_at'].max():%H:%M:%S}, last fire {last_fire:%H:%M})",
+    )
     ran = {h["run_id"] for h in hist if h.get("run_id")}
-    check(ran == set(runs["run_id"]) and len(hist) == len(runs) and all(h.get("run_id") for h in hist),
-          f"every run the daemon made committed its runs row ({len(hist)} jobs, {len(runs)} rows)")
+    check(
+        ran == set(runs["run_id"]) and len(hist) == len(runs) and all(h.get("run_id") for h in hist),
+        f"every run the daemon made committed its runs row ({len(hist)} jobs, {len(runs)} rows)",
+    )
     fam_glob = str(wh.root / "family_snapshots" / "*" / "*.parquet")
-    per = wh.query("select r.run_id, r.models, r.families_ok, (select count(*) from snapshots s where s.run_id = r.run_id) n, "
-                   "(select count(*) from read_parquet($g) f where f.run_id = r.run_id) nf from runs r", {"g": fam_glob})
-    check(bool((per["models"] == per["n"]).all() and (per["families_ok"] == per["nf"]).all()),
-          "each run's snapshot rows equal its models, and its family rows its families_ok")
-    data_ids = {p.stem for sub in ("snapshots", "family_snapshots") for p in (wh.root / sub).rglob("*.parquet")
-                if p.parent.name != "_empty"}
-    check(data_ids <= set(runs["run_id"]), f"no data file without its run ({len(data_ids - set(runs['run_id']))} orphans)")
+    per = wh.query(
+        "select r.run_id, r.models, r.families_ok, (select count(*) from snapshots s where s.run_id = r.run_id) n, "
+        "(select count(*) from read_parquet($g) f where f.run_id = r.run_id) nf from runs r",
+        {"g": fam_glob},
+    )
+    check(
+        bool((per["models"] == per["n"]).all() and (per["families_ok"] == per["nf"]).all()),
+        "each run's snapshot rows equal its models, and its family rows its families_ok",
+    )
+    data_ids = {
+        p.stem
+        for sub in ("snapshots", "family_snapshots")
+        for p in (wh.root / sub).rglob("*.parquet")
+        if p.parent.name != "_empty"
+    }
+    check(
+        data_ids <= set(runs["run_id"]), f"no data file without its run ({len(data_ids - set(runs['run_id']))} orphans)"
+    )
     check(not [p for p in wh.root.rglob("*") if p.name.endswith(".tmp")], "no temporary file left")
     ordered = sorted(spans)
-    check(all(b[0] >= a[1] for a, b in zip(ordered, ordered[1:])), "never two collects at once")
-    check(rd["fail"] == 0 and rd["ok"] > 0, f"the reader process never failed ({rd['ok']} queries, {rd['fail']} failed"
-          f"{', e.g. ' + rd['errors'][0] if rd['errors'] else ''})")
+    check(all(b[0] >= a[1] for a, b in itertools.pairwise(ordered)), "never two collects at once")
+    check(
+        rd["fail"] == 0 and rd["ok"] > 0,
+        f"the reader process never failed ({rd['ok']} queries, {rd['fail']} failed"
+        f"{', e.g. ' + rd['errors'][0] if rd['errors'] else ''})",
+    )
     full = ok["models"].max() if not ok.empty else 0
     check(bool((ok["models"] == full).all()), f"every ok run holds the full listing ({full} models)")
     print(f"warehouse: {wh.root}")

@@ -23,14 +23,14 @@ from pathlib import Path
 os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import yaml  # noqa: E402
-from huggingface_hub import HfApi  # noqa: E402
-from huggingface_hub.errors import HfHubHTTPError  # noqa: E402
-from huggingface_hub.utils import parse_ratelimit_headers  # noqa: E402
+import yaml
+from huggingface_hub import HfApi
+from huggingface_hub.errors import HfHubHTTPError
+from huggingface_hub.utils import parse_ratelimit_headers
 
-from tracker import config, jobs  # noqa: E402
-from tracker.hubsim import HubSim, World  # noqa: E402
-from tracker.warehouse import Warehouse  # noqa: E402
+from tracker import config, jobs
+from tracker.hubsim import HubSim, World
+from tracker.warehouse import Warehouse
 
 
 def naive(endpoint: str, ids: list[str]) -> tuple[float, int]:
@@ -74,24 +74,33 @@ def main() -> None:
     world = World(seed=2, models=args.models * 3, official={"Qwen": args.models}, now="2026-08-17T06:00:00Z")
     with HubSim(world) as hub, tempfile.TemporaryDirectory() as tmp:
         cfg = Path(tmp) / "config.yaml"
-        cfg.write_text(yaml.safe_dump({
-            "warehouse": str(Path(tmp) / "warehouse"),
-            "hub": {"endpoint": hub.endpoint, "concurrency": args.concurrency},
-            "families": [{"name": "qwen", "authors": ["Qwen"], "region": "china"}]}))
+        cfg.write_text(
+            yaml.safe_dump(
+                {
+                    "warehouse": str(Path(tmp) / "warehouse"),
+                    "hub": {"endpoint": hub.endpoint, "concurrency": args.concurrency},
+                    "families": [{"name": "qwen", "authors": ["Qwen"], "region": "china"}],
+                }
+            )
+        )
         s = config.load(cfg)
         assert jobs.collect(s, now=world.now, show_progress=False)["status"] == "ok"
         ids = Warehouse(s.warehouse).latest_members(["qwen"])["qwen"]
         n = len(ids)
         bound = n / args.quota * args.window
-        print(f"{n} official models; quota {args.quota} requests per {args.window:g} s window "
-              f"(the anonymous 500/300 s, time scaled by {300 / args.window:g}x)")
+        print(
+            f"{n} official models; quota {args.quota} requests per {args.window:g} s window "
+            f"(the anonymous 500/300 s, time scaled by {300 / args.window:g}x)"
+        )
         print(f"quota-bound lower bound: {n} / {args.quota} x {args.window:g} s = {bound:.2f} s\n")
 
         hub.set_quota(anonymous=args.quota, window_s=args.window)
         hub.stats.reset()
         took, n429 = naive(hub.endpoint, ids)
-        print(f"naive loop       {took:7.2f} s  ({took / bound:.2f}x bound)  requests {len(hub.stats.requests):5d}  "
-              f"429s {n429}")
+        print(
+            f"naive loop       {took:7.2f} s  ({took / bound:.2f}x bound)  requests {len(hub.stats.requests):5d}  "
+            f"429s {n429}"
+        )
 
         hub.set_quota(anonymous=args.quota, window_s=args.window)
         hub.stats.reset()
@@ -99,8 +108,10 @@ def main() -> None:
         run = jobs.tree(s, now=world.now, show_progress=False)
         took = time.perf_counter() - t0
         got429 = sum(1 for r in hub.stats.requests if r["status"] == 429)
-        print(f"tracker tree     {took:7.2f} s  ({took / bound:.2f}x bound)  requests {run['requests']:5d}  "
-              f"429s {got429}  (waited {run['quota_wait_s']:.2f} s for quota; status {run['status']})")
+        print(
+            f"tracker tree     {took:7.2f} s  ({took / bound:.2f}x bound)  requests {run['requests']:5d}  "
+            f"429s {got429}  (waited {run['quota_wait_s']:.2f} s for quota; status {run['status']})"
+        )
 
 
 if __name__ == "__main__":

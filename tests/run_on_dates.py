@@ -19,7 +19,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -37,9 +37,13 @@ def faked_env(when: datetime) -> dict[str, str]:
 
 def seen_date(env: dict[str, str]) -> datetime:
     """The UTC time a Python child sees under the fake clock (to prove it took effect)."""
-    out = subprocess.run([sys.executable, "-c", "import datetime; "
-                          "print(datetime.datetime.now(datetime.timezone.utc).isoformat())"],
-                         env=env, capture_output=True, text=True, check=True).stdout
+    out = subprocess.run(
+        [sys.executable, "-c", "import datetime; print(datetime.datetime.now(datetime.timezone.utc).isoformat())"],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     return datetime.fromisoformat(out.strip())
 
 
@@ -50,7 +54,7 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     failed = []
     for text in args.dates:
-        when = datetime.fromisoformat(text).replace(tzinfo=timezone.utc)
+        when = datetime.fromisoformat(text).replace(tzinfo=UTC)
         env = faked_env(when)
         seen = seen_date(env)
         if abs((seen - when).total_seconds()) > 600:
@@ -59,12 +63,24 @@ def main(argv: list[str] | None = None) -> int:
         t0 = time.monotonic()
         with tempfile.TemporaryDirectory(prefix="run-on-dates-") as tmp:
             # its own --basetemp: pytest's clean-up of old temp folders reads the (fake) clock
-            rc = subprocess.run([sys.executable, "-m", "pytest", f"--basetemp={tmp}/t",
-                                 "-W", "ignore::pytest.PytestAssertRewriteWarning",  # sitecustomize imported it
-                                 *args.pytest_args],
-                                cwd=ROOT, env=env).returncode
-        print(f"run_on_dates: clock at {when:%Y-%m-%d %H:%M} UTC (a child saw {seen:%Y-%m-%d %H:%M}): "
-              f"pytest exit {rc} in {time.monotonic() - t0:.1f} s", flush=True)
+            rc = subprocess.run(
+                [
+                    sys.executable,
+                    "-m",
+                    "pytest",
+                    f"--basetemp={tmp}/t",
+                    "-W",
+                    "ignore::pytest.PytestAssertRewriteWarning",  # sitecustomize imported it
+                    *args.pytest_args,
+                ],
+                cwd=ROOT,
+                env=env,
+            ).returncode
+        print(
+            f"run_on_dates: clock at {when:%Y-%m-%d %H:%M} UTC (a child saw {seen:%Y-%m-%d %H:%M}): "
+            f"pytest exit {rc} in {time.monotonic() - t0:.1f} s",
+            flush=True,
+        )
         if rc != 0:
             failed.append(text)
     if failed:

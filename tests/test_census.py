@@ -96,12 +96,12 @@ def test_census_matches_the_worlds_truth(tmp_path, hub, world):
     _check_against_truth(wh, world)
     # lineage: every listed edge (dangling parents and cycles included), as child -> parent ids
     lin = wh.read("SELECT model_id, parent_id, relation FROM lineage")
-    want = {(m, p) for m, ps in zip(served.id, served.base_models) for p in ps}
-    assert set(zip(lin.model_id, lin.parent_id)) == want
+    want = {(m, p) for m, ps in zip(served.id, served.base_models, strict=True) for p in ps}
+    assert set(zip(lin.model_id, lin.parent_id, strict=True)) == want
     for a, b in world.back_edges:
         assert (a, b) in want and (b, a) in want
-    rel = dict(zip(served.id, served.base_relation))
-    assert all(rel[m] == r for m, r in zip(lin.model_id, lin.relation))
+    rel = dict(zip(served.id, served.base_relation, strict=True))
+    assert all(rel[m] == r for m, r in zip(lin.model_id, lin.relation, strict=True))
     # the whole Hub by region, worked out from the world with the config's authors
     hub_daily = wh.read("SELECT * FROM hub_daily").set_index("region")
     region = {a: f["region"] for f in reversed(FAMILIES) for a in f["authors"]}
@@ -164,19 +164,40 @@ def _dump(world: TreeWorld, path: Path, with_date: str | None = None) -> None:
     """The world in the cfahlgren1/hub-stats models.parquet layout; parents only in baseModels."""
     snap = world.snapshot()
     oid = {m: f"{i:024x}" for i, m in enumerate(snap.id)}
-    base = [None if not ps else {"relation": r, "models": [{"_id": oid.get(p, "0" * 24), "id": p} for p in ps]}
-            for r, ps in zip(snap.base_relation, snap.base_models)]
-    table = pa.table({
-        "id": snap.id, "author": snap.author, "createdAt": pa.array(snap.created_at, pa.timestamp("ms", tz="UTC")),
-        "lastModified": pa.array(snap.created_at, pa.timestamp("ms", tz="UTC")), "downloads": snap.downloads,
-        "downloadsAllTime": snap.downloads_all_time, "likes": snap.likes, "trendingScore": np.zeros(len(snap)),
-        "tags": [["transformers", "license:mit"]] * len(snap), "cardData": ['{"license": "mit"}'] * len(snap),
-        "gguf": [None] * len(snap),
-        "safetensors": pa.array([{"parameters": '{"BF16": 7}', "total": 7}] * len(snap),
-                                pa.struct([("parameters", pa.string()), ("total", pa.int64())])),
-        "baseModels": pa.array(base, pa.struct([("relation", pa.string()), ("models", pa.list_(
-            pa.struct([("_id", pa.string()), ("id", pa.string())])))])),
-        "pipeline_tag": ["text-generation"] * len(snap), "library_name": ["transformers"] * len(snap)})
+    base = [
+        None if not ps else {"relation": r, "models": [{"_id": oid.get(p, "0" * 24), "id": p} for p in ps]}
+        for r, ps in zip(snap.base_relation, snap.base_models, strict=True)
+    ]
+    table = pa.table(
+        {
+            "id": snap.id,
+            "author": snap.author,
+            "createdAt": pa.array(snap.created_at, pa.timestamp("ms", tz="UTC")),
+            "lastModified": pa.array(snap.created_at, pa.timestamp("ms", tz="UTC")),
+            "downloads": snap.downloads,
+            "downloadsAllTime": snap.downloads_all_time,
+            "likes": snap.likes,
+            "trendingScore": np.zeros(len(snap)),
+            "tags": [["transformers", "license:mit"]] * len(snap),
+            "cardData": ['{"license": "mit"}'] * len(snap),
+            "gguf": [None] * len(snap),
+            "safetensors": pa.array(
+                [{"parameters": '{"BF16": 7}', "total": 7}] * len(snap),
+                pa.struct([("parameters", pa.string()), ("total", pa.int64())]),
+            ),
+            "baseModels": pa.array(
+                base,
+                pa.struct(
+                    [
+                        ("relation", pa.string()),
+                        ("models", pa.list_(pa.struct([("_id", pa.string()), ("id", pa.string())]))),
+                    ]
+                ),
+            ),
+            "pipeline_tag": ["text-generation"] * len(snap),
+            "library_name": ["transformers"] * len(snap),
+        }
+    )
     if with_date:
         table = table.replace_schema_metadata({"date": with_date})
     pq.write_table(table, path, row_group_size=700)
@@ -210,19 +231,28 @@ def test_backfill_uses_the_latest_census_without_requests(tmp_path, hub, world):
     before = hub.stats.total
     run = jobs.backfill(s, since=dt.date(2024, 1, 1), now=NOW, show_progress=False)
     assert run["status"] == "ok" and run["requests"] == 0 and hub.stats.total == before
-    fd = Warehouse(s.warehouse).read("SELECT * FROM family_daily WHERE source = 'backfill' "
-                                     "AND day = DATE '2026-11-30'").set_index("family")
+    fd = (
+        Warehouse(s.warehouse)
+        .read("SELECT * FROM family_daily WHERE source = 'backfill' AND day = DATE '2026-11-30'")
+        .set_index("family")
+    )
     served = world.snapshot()
     end = pd.Timestamp("2026-12-01", tz="UTC")
     for fam in FAMILIES:
         own = {m for m in served.id if _owns(fam, m)}
-        kids = [(r, c) for m, r, ps, c in zip(served.id, served.base_relation, served.base_models, served.created_at)
-                for p in ps if p in own and p != m and c < end]  # official = listed own models
+        kids = [
+            (r, c)
+            for m, r, ps, c in zip(served.id, served.base_relation, served.base_models, served.created_at, strict=True)
+            for p in ps
+            if p in own and p != m and c < end
+        ]  # official = listed own models
         cols = {"finetune": "finetunes", "adapter": "adapters", "quantized": "quantizations", "merge": "merges"}
         want = {col: sum(1 for r, _c in kids if r == rel) for rel, col in cols.items()}
         got = fd.loc[fam["name"]]
         assert {c: int(got[c]) for c in want} == want, fam["name"]
-        assert int(got.models) == sum(1 for m, c in zip(served.id, served.created_at) if m in own and c < end)
+        assert int(got.models) == sum(
+            1 for m, c in zip(served.id, served.created_at, strict=True) if m in own and c < end
+        )
 
 
 def test_report_has_a_whole_hub_section(tmp_path, hub, world):
@@ -262,5 +292,7 @@ def test_cli_census_and_import_of_a_dump(tmp_path, hub, world):
     res = CliRunner().invoke(cli, ["import", "--config", str(cfg), str(dump), "--taken-at", "2026-08-07T06:00:00Z"])
     assert res.exit_code == 0 and "census of 20260807" in res.output, res.output
     days = Warehouse(tmp_path / "warehouse").read("SELECT day, source FROM census_stats ORDER BY day")
-    assert [(str(d.date()), s) for d, s in days.itertuples(index=False)] == [("2026-08-07", "import"),
-                                                                            ("2026-12-01", "listing")]
+    assert [(str(d.date()), s) for d, s in days.itertuples(index=False)] == [
+        ("2026-08-07", "import"),
+        ("2026-12-01", "listing"),
+    ]

@@ -51,15 +51,22 @@ def test_apscheduler_process_jobs_is_a_step_returning_the_wait():
 
 
 def test_importing_the_hub_module_installs_nothing_and_a_hub_does():
-    code = ("import tracker.hub as h\n"
-            "from huggingface_hub.utils import _http\n"
-            "assert _http._GLOBAL_CLIENT_FACTORY is _http.default_client_factory, 'installed on import'\n"
-            "from tracker.config import HubSettings\n"
-            "h.Hub(HubSettings(endpoint='http://127.0.0.1:9'))\n"
-            "assert _http._GLOBAL_CLIENT_FACTORY is h._client_factory\n"
-            "print('ok')\n")
-    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT,
-                         env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"})
+    code = (
+        "import tracker.hub as h\n"
+        "from huggingface_hub.utils import _http\n"
+        "assert _http._GLOBAL_CLIENT_FACTORY is _http.default_client_factory, 'installed on import'\n"
+        "from tracker.config import HubSettings\n"
+        "h.Hub(HubSettings(endpoint='http://127.0.0.1:9'))\n"
+        "assert _http._GLOBAL_CLIENT_FACTORY is h._client_factory\n"
+        "print('ok')\n"
+    )
+    res = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"},
+    )
     assert res.stdout.strip() == "ok", res.stderr
 
 

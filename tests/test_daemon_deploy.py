@@ -107,7 +107,7 @@ def test_crontab_line_parses_and_runs_against_the_emulator(tmp_path):
         clean_env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)}  # cron's environment is that bare
         res = subprocess.run(["/bin/sh", "-c", local], env=clean_env, capture_output=True, text=True, timeout=120)
         assert res.returncode == 0, (res.stdout, res.stderr, (home / "collect.log").read_text())
-        assert "ok: 1 families stored" in (home / "collect.log").read_text()
+        assert "ok: 1 family stored" in (home / "collect.log").read_text()
         wh = Warehouse(config.load(home / "config.yaml").warehouse)
         assert list(wh.query("select status from runs")["status"]) == ["ok"]
 

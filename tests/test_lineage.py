@@ -10,26 +10,26 @@ from tracker.lineage import FamilyRule, Tree, attribute, own_masks, parse_parent
 
 # key: (model id, parents)
 MODELS = {
-    0: ("meta-llama/L", []),                 # llama root
-    1: ("Qwen/Q", []),                       # qwen root
-    2: ("Qwen/Q-Instruct", [1]),             # qwen's own model with a parent: not a descendant
-    3: ("a/ft1", [0]),                       # llama, depth 1
-    4: ("b/ft2", [3]),                       # llama, depth 2
-    5: ("c/ft3", [4]),                       # llama, depth 3
-    6: ("d/ft4", [5]),                       # llama, depth 4 (a deep chain)
-    7: ("e/merge", [4, 2]),                  # merge across families: llama depth 3, qwen depth 1
-    8: ("f/merge-GGUF", [7]),                # quantization of the merge: llama 4, qwen 2
-    9: ("x/loop1", [10]),                    # a cycle with no root: no family
+    0: ("meta-llama/L", []),  # llama root
+    1: ("Qwen/Q", []),  # qwen root
+    2: ("Qwen/Q-Instruct", [1]),  # qwen's own model with a parent: not a descendant
+    3: ("a/ft1", [0]),  # llama, depth 1
+    4: ("b/ft2", [3]),  # llama, depth 2
+    5: ("c/ft3", [4]),  # llama, depth 3
+    6: ("d/ft4", [5]),  # llama, depth 4 (a deep chain)
+    7: ("e/merge", [4, 2]),  # merge across families: llama depth 3, qwen depth 1
+    8: ("f/merge-GGUF", [7]),  # quantization of the merge: llama 4, qwen 2
+    9: ("x/loop1", [10]),  # a cycle with no root: no family
     10: ("x/loop2", [9]),
-    11: ("g/self", [1, 11]),                 # self-reference (dropped, counted): qwen depth 1
-    12: ("meta-llama/Gone", []),             # dangling parent (not listed): a llama root by its id
-    13: ("h/orphan-ft", [12]),               # llama depth 1
-    14: ("z/unrelated", []),                 # no parent, no family
-    15: ("ghost/base", []),                  # dangling parent of no family
-    16: ("k/ft", [15]),                      # no family
+    11: ("g/self", [1, 11]),  # self-reference (dropped, counted): qwen depth 1
+    12: ("meta-llama/Gone", []),  # dangling parent (not listed): a llama root by its id
+    13: ("h/orphan-ft", [12]),  # llama depth 1
+    14: ("z/unrelated", []),  # no parent, no family
+    15: ("ghost/base", []),  # dangling parent of no family
+    16: ("k/ft", [15]),  # no family
     17: ("z/another", []),
-    18: ("m/ftA", [1, 19]),                  # back edge: A names its own child B as a parent too
-    19: ("n/ftB", [18]),                     # qwen depth 2
+    18: ("m/ftA", [1, 19]),  # back edge: A names its own child B as a parent too
+    19: ("n/ftB", [18]),  # qwen depth 2
 }
 FAMILIES = [FamilyRule("llama", ("meta-llama",)), FamilyRule("qwen", ("Qwen",), include=re.compile("^Q"))]
 
@@ -44,7 +44,7 @@ def _attribution():
 
 def test_attribution_by_hand():
     a = _attribution()
-    got = {f: dict(zip(a.members[f].tolist(), a.depth[f].tolist())) for f in a.members}
+    got = {f: dict(zip(a.members[f].tolist(), a.depth[f].tolist(), strict=True)) for f in a.members}
     assert got["llama"] == {3: 1, 4: 2, 5: 3, 6: 4, 7: 3, 8: 4, 13: 1}
     assert got["qwen"] == {7: 1, 8: 2, 11: 1, 18: 1, 19: 2}
     assert np.flatnonzero(a.families_of > 1).tolist() == [7, 8]  # counted for both, and flagged

@@ -44,10 +44,11 @@ def test_with_waits_for_the_holder(tmp_path):
 
 def test_a_killed_holder_leaves_the_lock_free(tmp_path):
     path = tmp_path / "k.lock"
-    code = ("import sys, time; from tracker.locks import FileLock; FileLock(sys.argv[1]).acquire(note='x'); "
-            "print('held', flush=True); time.sleep(60)")
-    p = subprocess.Popen([sys.executable, "-c", code, str(path)], stdout=subprocess.PIPE, text=True,
-                         env={**os.environ})
+    code = (
+        "import sys, time; from tracker.locks import FileLock; FileLock(sys.argv[1]).acquire(note='x'); "
+        "print('held', flush=True); time.sleep(60)"
+    )
+    p = subprocess.Popen([sys.executable, "-c", code, str(path)], stdout=subprocess.PIPE, text=True, env={**os.environ})
     try:
         assert p.stdout.readline().strip() == "held"
         assert holder_note(path) == "x" and FileLock(path).acquire(wait_s=0) is False

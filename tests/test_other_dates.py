@@ -11,16 +11,32 @@ ROOT = Path(__file__).resolve().parents[1]
 # the tests that read the real clock somewhere (a daemon on the real clock catching up on a warehouse
 # seeded relative to it; the test the issue found depending on today), schedule arithmetic, the
 # world's computed dates. Threaded daemons run on a SimClock from a fixed start: not date-sensitive.
-SELECTION = ["tests/test_daemon.py::test_catch_up_runs_once_immediately_and_status_shows_it",
-             "tests/test_cron.py", "tests/test_hubsim_world.py::test_derivatives_crossover_and_world_shape"]
+SELECTION = [
+    "tests/test_daemon.py::test_catch_up_runs_once_immediately_and_status_shows_it",
+    "tests/test_cron.py",
+    "tests/test_hubsim_world.py::test_derivatives_crossover_and_world_shape",
+]
 
 
 @pytest.mark.slow
 def test_date_sensitive_tests_pass_on_two_far_apart_dates():
     pytest.importorskip("time_machine", reason="needs time-machine (pip install -e '.[test]')")
-    res = subprocess.run([sys.executable, str(ROOT / "tests" / "run_on_dates.py"), "--",
-                          "-n", "0", "-p", "no:cacheprovider", *SELECTION],
-                         cwd=ROOT, capture_output=True, text=True, timeout=600)
+    res = subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "tests" / "run_on_dates.py"),
+            "--",
+            "-n",
+            "0",
+            "-p",
+            "no:cacheprovider",
+            *SELECTION,
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     lines = [x for x in res.stdout.splitlines() if x.startswith("run_on_dates:")]
     assert res.returncode == 0, res.stdout[-4000:] + res.stderr[-2000:]
     # two runs, each on its fake date, each passing

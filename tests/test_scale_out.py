@@ -36,11 +36,14 @@ from tracker.cli import cli
 from tracker.hubsim import HubSim, World
 
 README_PATH = "/data/export"  # the path the README's blocks use; the only thing the tests replace
-FAMS = [{"name": "qwen", "label": "Alibaba Qwen", "authors": ["Qwen"], "region": "china"},
-        {"name": "llama", "label": "Meta Llama", "authors": ["meta-llama"], "region": "us"}]
+FAMS = [
+    {"name": "qwen", "label": "Alibaba Qwen", "authors": ["Qwen"], "region": "china"},
+    {"name": "llama", "label": "Meta Llama", "authors": ["meta-llama"], "region": "us"},
+]
 
 
 # ---------------------------------------------------------------- the README's blocks
+
 
 def section() -> str:
     text = (ROOT / "README.md").read_text()
@@ -69,6 +72,7 @@ def statements(block: str, out: Path) -> list[str]:
 
 
 # ---------------------------------------------------------------- the history and `tracker sql`
+
 
 class History:
     def __init__(self, root: Path):
@@ -131,7 +135,9 @@ def _cell(kind: str, text: str):
 def tracker_rows(cfg: Path, query: str, kinds: dict[str, str]) -> tuple[list[str], list[tuple]]:
     df = tracker_sql(cfg, query)
     cols = list(df.columns)
-    return cols, [tuple(_cell(kinds[c], v) for c, v in zip(cols, row)) for row in df.itertuples(index=False)]
+    return cols, [
+        tuple(_cell(kinds[c], v) for c, v in zip(cols, row, strict=True)) for row in df.itertuples(index=False)
+    ]
 
 
 def day_last(cols: list[str]) -> list[str]:
@@ -139,6 +145,7 @@ def day_last(cols: list[str]) -> list[str]:
 
 
 # ---------------------------------------------------------------- Spark
+
 
 def _absent(reason: str) -> None:
     if os.environ.get("CI"):
@@ -156,19 +163,32 @@ def spark(tmp_path_factory):
     if not (shutil.which("java") or os.environ.get("JAVA_HOME")):
         _absent("no Java runtime for Spark (Debian: apt-get install openjdk-17-jre-headless)")
     tmp = tmp_path_factory.mktemp("spark")
-    session = (SparkSession.builder.master("local[2]").appName("hub-tracker-tests")
-               .config("spark.ui.enabled", "false").config("spark.ui.showConsoleProgress", "false")
-               .config("spark.sql.catalogImplementation", "in-memory")
-               .config("spark.sql.warehouse.dir", str(tmp / "warehouse")).config("spark.local.dir", str(tmp))
-               .config("spark.sql.session.timeZone", "UTC").config("spark.sql.shuffle.partitions", "2")
-               .config("spark.driver.memory", "1g").getOrCreate())
+    session = (
+        SparkSession.builder.master("local[2]")
+        .appName("hub-tracker-tests")
+        .config("spark.ui.enabled", "false")
+        .config("spark.ui.showConsoleProgress", "false")
+        .config("spark.sql.catalogImplementation", "in-memory")
+        .config("spark.sql.warehouse.dir", str(tmp / "warehouse"))
+        .config("spark.local.dir", str(tmp))
+        .config("spark.sql.session.timeZone", "UTC")
+        .config("spark.sql.shuffle.partitions", "2")
+        .config("spark.driver.memory", "1g")
+        .getOrCreate()
+    )
     session.sparkContext.setLogLevel("ERROR")
     yield session
     session.stop()
 
 
-SPARK_KINDS = {"LongType": "int", "IntegerType": "int", "DoubleType": "float", "StringType": "str",
-               "DateType": "date", "TimestampType": "ts"}
+SPARK_KINDS = {
+    "LongType": "int",
+    "IntegerType": "int",
+    "DoubleType": "float",
+    "StringType": "str",
+    "DateType": "date",
+    "TimestampType": "ts",
+}
 
 
 def spark_rows(spark, query: str) -> tuple[list[str], dict[str, str], list[tuple]]:
@@ -214,7 +234,9 @@ def test_spark_reads_the_readme_blocks_fresh_and_after_an_incremental_export(his
     # the types the README promises
     schema = {f.name: f.dataType.simpleString() for f in spark.table("family_daily").schema.fields}
     assert schema["day"] == "date" and schema["models"] == "bigint" and schema["downloads_day"] == "double"
-    assert {f.name: f.dataType.simpleString() for f in spark.table("snapshots").schema.fields}["taken_at"] == "timestamp"
+    assert {f.name: f.dataType.simpleString() for f in spark.table("snapshots").schema.fields}[
+        "taken_at"
+    ] == "timestamp"
     assert [r[0] for r in spark.sql("SHOW PARTITIONS family_daily").collect()] == ["day=2026-08-10", "day=2026-08-11"]
 
     # a second, incremental export (day 11 rewritten, day 12 new) is invisible to the table until the
@@ -234,8 +256,7 @@ def test_spark_reads_the_readme_blocks_fresh_and_after_an_incremental_export(his
 
 # ---------------------------------------------------------------- Polars, DuckDB, Trino
 
-POLARS_KINDS = {"Int64": "int", "Int32": "int", "Float64": "float", "String": "str", "Date": "date",
-                "Datetime": "ts"}
+POLARS_KINDS = {"Int64": "int", "Int32": "int", "Float64": "float", "String": "str", "Date": "date", "Datetime": "ts"}
 
 
 def polars_rows(frame) -> tuple[list[str], dict[str, str], list[tuple]]:
@@ -263,8 +284,9 @@ def test_polars_and_duckdb_read_the_readme_blocks_fresh_and_after_an_incremental
         exec(code, ns)  # noqa: S102 - the README's own code, run as a user would
         # `latest`: the last day's rows, by family
         cols, kinds, got = polars_rows(ns["latest"])
-        want_cols, want = tracker_rows(cfg, "select * from family_daily where day = (select max(day) from family_daily) "
-                                            "order by family", kinds)
+        want_cols, want = tracker_rows(
+            cfg, "select * from family_daily where day = (select max(day) from family_daily) order by family", kinds
+        )
         assert cols == day_last(want_cols)
         assert got == [tuple(r[want_cols.index(c)] for c in cols) for r in want] and len(got) == 2
         # and the whole table, every row
@@ -278,15 +300,20 @@ def test_polars_and_duckdb_read_the_readme_blocks_fresh_and_after_an_incremental
         with duckdb.connect() as con:
             rel = con.sql(query)
             got_df = rel.df()
-        kinds = {c: "str" for c in got_df.columns}  # compared as text: both sides printed by pandas
+        kinds = dict.fromkeys(got_df.columns, "str")  # compared as text: both sides printed by pandas
         want_df = tracker_sql(cfg, "select * from family_daily order by day, family")
         assert list(got_df.columns) == day_last(list(want_df.columns))
         got_text = pd.read_csv(io.StringIO(got_df.to_csv(index=False)), dtype=str, keep_default_na=False)
         pd.testing.assert_frame_equal(got_text, want_df[list(got_df.columns)])
 
 
-TRINO_TYPES = {"varchar": ("string", "large_string"), "bigint": ("int64",), "double": ("double",),
-               "date": ("date32[day]",), "integer": ("int32",)}
+TRINO_TYPES = {
+    "varchar": ("string", "large_string"),
+    "bigint": ("int64",),
+    "double": ("double",),
+    "date": ("date32[day]",),
+    "integer": ("int32",),
+}
 
 
 def test_trino_table_in_the_readme_has_the_exported_columns_and_types(history, tmp_path):
@@ -299,12 +326,13 @@ def test_trino_table_in_the_readme_has_the_exported_columns_and_types(history, t
     run_export(history.cfg_a, out)
     (part,) = (out / "family_daily" / "day=2026-08-10").iterdir()
     schema = pq.read_schema(part)
-    assert [n for n, _t in declared] == schema.names + ["day"]  # the export's order: day last
-    for (name, ttype), field in zip(declared, schema):
+    assert [n for n, _t in declared] == [*schema.names, "day"]  # the export's order: day last
+    for (name, ttype), field in zip(declared[:-1], schema, strict=True):  # day is the partition, not in the file
         assert str(field.type) in TRINO_TYPES[ttype], (name, ttype, field.type)
 
 
 # ---------------------------------------------------------------- the export itself
+
 
 def files(folder: Path) -> dict[str, tuple[str, int, int]]:
     """Each day folder: its one file's name, inode and modification time."""
@@ -388,6 +416,7 @@ def test_an_export_killed_at_any_step_leaves_every_day_whole(history, tmp_path, 
                 if calls[0] > step:
                     raise Crash
                 return fn(*a)
+
             return wrapper
 
         monkeypatch.setattr(export_mod.os, "rename", counted(real_rename))
@@ -424,6 +453,7 @@ def test_an_export_killed_at_any_step_leaves_every_day_whole(history, tmp_path, 
 
 # ---------------------------------------------------------------- the daemon's `export:` and config
 
+
 def test_the_daemons_collect_is_followed_by_an_export_of_the_recent_days(tmp_path):
     world = World(seed=3, models=300, now="2026-08-10T06:00:00Z")
     with HubSim(world) as hub:
@@ -454,14 +484,17 @@ def test_the_daemons_collect_is_followed_by_an_export_of_the_recent_days(tmp_pat
     assert "2026-08-13" in tracker_sql(path, "select max(day) as d from family_daily").d[0]
 
 
-@pytest.mark.parametrize("export, key", [
-    ({"format": "parquet"}, "export.out: missing required key"),
-    ({"out": 5}, "export.out: must be a folder path"),
-    ({"out": "x", "format": "xml"}, "export.format: must be parquet or csv"),
-    ({"out": "x", "days": 0}, "export.days: must be a whole number"),
-    ({"out": "x", "since": 3}, "unknown key 'since'"),
-    ("export/", "export: must be a mapping"),
-])
+@pytest.mark.parametrize(
+    "export, key",
+    [
+        ({"format": "parquet"}, "export.out: missing required key"),
+        ({"out": 5}, "export.out: must be a folder path"),
+        ({"out": "x", "format": "xml"}, "export.format: must be parquet or csv"),
+        ({"out": "x", "days": 0}, "export.days: must be a whole number"),
+        ({"out": "x", "since": 3}, "unknown key 'since'"),
+        ("export/", "export: must be a mapping"),
+    ],
+)
 def test_export_config_mistakes_name_the_key(tmp_path, export, key):
     path = write_config(tmp_path, "http://127.0.0.1:1", FAMS)
     doc = yaml.safe_load(path.read_text())

@@ -53,7 +53,8 @@ def setup(tmp_path, hub, world, fams=FAMILIES, **hubopts):
 
 def got_per_family(s) -> pd.DataFrame:
     fd = Warehouse(s.warehouse).query(
-        "select family, derivatives, finetunes, adapters, quantizations, merges from family_daily")
+        "select family, derivatives, finetunes, adapters, quantizations, merges from family_daily"
+    )
     return fd.set_index("family").astype(int)
 
 
@@ -157,8 +158,9 @@ def test_killed_run_resumes_with_only_the_missing_models(tmp_path, world):
         s = setup(tmp_path, hub, world, concurrency=2)
         n = len(Warehouse(s.warehouse).query("select * from snapshots"))
         hub.faults.add("delay=0.01,route=info")
-        child = multiprocessing.get_context("fork").Process(target=_tree_in_child,
-                                                              args=(str(path), world.now.isoformat()))
+        child = multiprocessing.get_context("fork").Process(
+            target=_tree_in_child, args=(str(path), world.now.isoformat())
+        )
         child.start()
         wh = Warehouse(s.warehouse)
         deadline = time.monotonic() + 60
@@ -198,11 +200,14 @@ def test_ecosystem_lists_the_children_of_the_top_models(tmp_path, world):
             mine = children[children.base_models.map(lambda ps, p=parent: p in ps)]
             got = eco[eco.base_model_id == parent]
             assert sorted(got.model_id) == sorted(mine.id)
-            assert dict(zip(got.model_id, got.relation)) == dict(zip(mine.id, mine.base_relation))
+            assert dict(zip(got.model_id, got.relation, strict=True)) == dict(
+                zip(mine.id, mine.base_relation, strict=True)
+            )
         fd = Warehouse(s.warehouse).query("select ecosystem_downloads_30d from family_daily")
         assert fd.ecosystem_downloads_30d[0] == int(children.downloads.sum())
         listing_pages = sum(1 for r in hub.stats.requests if r["route"] == "listing")
         import math
+
         assert listing_pages == sum(max(1, math.ceil(total[p] / 1000)) for p in top)
         assert info_requests(hub) == len(official)
 
@@ -220,14 +225,17 @@ def test_an_unreachable_hub_stops_the_run_quickly_with_a_clear_error(tmp_path, w
 
 def test_a_family_with_no_model_is_complete_and_one_never_collected_is_owed(tmp_path):
     world = World(seed=2, models=600, official={"Qwen": 30}, now="2026-08-10T06:00:00Z")
-    fams = [{"name": "qwen", "authors": ["Qwen"], "region": "china"},
-            {"name": "ghost", "authors": ["nobody-here"], "region": "us"}]
+    fams = [
+        {"name": "qwen", "authors": ["Qwen"], "region": "china"},
+        {"name": "ghost", "authors": ["nobody-here"], "region": "us"},
+    ]
     with HubSim(world) as hub:
         s = setup(tmp_path, hub, world, fams)
         run = jobs.tree(s, now=world.now, show_progress=False)
         assert run["status"] == "ok" and run["families_ok"] == 2, run["error"]
         # a family added to the config after the last collect has no official models yet: owed
-        s2 = config.load(write_config(tmp_path, hub.endpoint, [*fams, {"name": "new", "authors": ["x"],
-                                                                        "region": "us"}]))
+        s2 = config.load(
+            write_config(tmp_path, hub.endpoint, [*fams, {"name": "new", "authors": ["x"], "region": "us"}])
+        )
         run = jobs.tree(s2, now=world.now, show_progress=False)
         assert run["status"] == "partial" and "no snapshot yet for new" in run["error"]

@@ -1,13 +1,25 @@
-"""The warehouse's stable interface: view names and columns (by DESCRIBE), migrations applied once."""
+"""The warehouse's stable interface: view names and columns (by DESCRIBE), one .sql file per view in a
+declared order, every view guarded against a moved or copied warehouse, the user's own objects kept."""
 
+import contextlib
 import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
 
-from tracker.warehouse import Warehouse, migrations
+import duckdb
+import pytest
+
+from tracker.warehouse import Warehouse, layout, view_files
 
 VIEWS = {
     "runs": "run_id job started_at finished_at status families_ok families_failed models requests retries error",
     "snapshots": "run_id taken_at day family model_id author downloads_30d downloads_all_time likes trending_score "
                  "created_at last_modified pipeline_tag library_name gated parameters",
+    "models_latest": "run_id taken_at day family model_id author downloads_30d downloads_all_time likes "
+                     "trending_score created_at last_modified pipeline_tag library_name gated parameters",
     "family_daily": "day family label region models downloads_30d downloads_all_time likes derivatives finetunes "
                     "adapters quantizations merges ecosystem_downloads_30d downloads_day source",
     "quarantine": "run_id family model_id reason raw",
@@ -23,6 +35,7 @@ VIEWS = {
                 "day peers",
     "quality": "day family model_id issue detail",
 }
+SQL = Path(__file__).resolve().parents[1] / "tracker" / "sql" / "views"
 
 
 def test_views_have_the_documented_columns(tmp_path):
@@ -36,17 +49,157 @@ def test_views_have_the_documented_columns(tmp_path):
         assert [m, f"{m}_wow", f"{m}_wow_pct", f"{m}_wow_same", f"{m}_wow_pct_same", f"{m}_share"] == \
             weekly[weekly.index(m):weekly.index(m) + 6]
     assert weekly[-4:] == ["models_new", "models_entered", "models_left", "downloads_week_days"]
-    readme = (__import__("pathlib").Path(__file__).resolve().parents[1] / "README.md").read_text()
-    for view in [*VIEWS, "family_weekly", "models_latest"]:
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    for view in [*VIEWS, "family_weekly"]:
         assert f"`{view}`" in readme, f"{view} is not documented in the README"
 
 
-def test_migrations_are_applied_once_and_not_again(tmp_path):
+def test_one_file_per_view_in_the_declared_order():
+    order = [ln.strip() for ln in (SQL / "ORDER").read_text().splitlines() if ln.strip() and not ln.startswith("#")]
+    assert sorted(order) == sorted(p.stem for p in SQL.glob("*.sql"))  # each file listed once, nothing else
+    defined = []
+    for name, text in view_files():
+        made = re.findall(r"CREATE OR REPLACE (?:VIEW|MACRO) (\w+)", text)
+        assert made == [name], f"{name}.sql must define exactly the view {name}, not {made}"
+        defined.append(name)
+        # a view uses only views defined above it (the order is what makes it valid)
+        for other in order:
+            body = re.sub(r"'[^']*'", "''", re.sub(r"--[^\n]*", "", text)).split(" AS", 1)[1]  # code only
+            if other != name and re.search(rf"\b{other}\b", body):
+                assert other in defined, f"{name} uses {other}, which comes later in ORDER"
+    assert defined == order
+
+
+def test_views_are_written_once_and_not_again(tmp_path):
     wh = Warehouse(tmp_path / "wh")
     wh.ensure()
-    applied = wh.query("select name from _migrations order by name")
-    assert list(applied.name) == [name for name, _ in migrations()]
+    rows = wh.query("select name, sha256 from _tracker_views order by name")
+    assert sorted(rows.name) == sorted(n for n, _ in view_files())
     before = os.stat(wh.db_path).st_mtime_ns
-    assert Warehouse(tmp_path / "wh")._views_stale() is False
+    assert layout.is_current(wh.db_path, wh.root)
     Warehouse(tmp_path / "wh").ensure()
-    assert os.stat(wh.db_path).st_mtime_ns == before  # not rebuilt
+    subprocess.run([sys.executable, "-m", "tracker", "status", "--config", str(_config(tmp_path))], check=True,
+                   capture_output=True, env={**os.environ, "PYTHONPATH": str(SQL.parents[2])})
+    assert os.stat(wh.db_path).st_mtime_ns == before  # not rewritten
+
+
+def _config(tmp_path: Path) -> Path:
+    p = tmp_path / "config.yaml"
+    p.write_text(f"warehouse: {tmp_path / 'wh'}\nfamilies:\n  - {{name: qwen, authors: [Qwen], region: china}}\n")
+    return p
+
+
+def test_every_view_of_a_copied_warehouse_stops_with_the_moved_error(tmp_path):
+    wh = Warehouse(tmp_path / "wh")
+    wh.ensure()
+    shutil.copytree(wh.root, tmp_path / "copy")
+    with duckdb.connect(str(tmp_path / "copy" / "hub.duckdb"), read_only=True) as con:
+        views = [r[0] for r in con.execute(
+            "select view_name from duckdb_views() where database_name = 'hub' and not internal").fetchall()]
+        macros = [r[0] for r in con.execute(
+            "select distinct function_name from duckdb_functions() where database_name = 'hub' "
+            "and function_type = 'table_macro'").fetchall()]
+        assert set(views) | set(macros) == {n for n, _ in view_files()}
+        for v in views:
+            with pytest.raises(duckdb.Error, match="has been moved or copied"):
+                con.execute(f'select * from "{v}" limit 1').fetchall()
+        with pytest.raises(duckdb.Error, match="has been moved or copied"):
+            con.execute("select * from _files('runs')").fetchall()
+        with pytest.raises(duckdb.Error, match="has been moved or copied"):
+            con.execute("select * from _resolve('_snapshot_rows')").fetchall()
+    # any tracker command re-points the copy; the original is untouched
+    assert Warehouse(tmp_path / "copy").query("select count(*) n from family_weekly").n[0] == 0
+
+
+USER_OBJECTS = {
+    "mine": "create table mine as select 42 as answer",
+    "my_view": "create view my_view as select family, models from family_daily",
+    "twice": "create macro twice(x) as x * 2",
+}
+
+
+def _add_user_objects(db: Path) -> None:
+    with duckdb.connect(str(db)) as con:
+        for sql in USER_OBJECTS.values():
+            con.execute(sql)
+
+
+def _check_user_objects(db: Path) -> None:
+    with duckdb.connect(str(db), read_only=True) as con:
+        assert con.execute("select answer from mine").fetchall() == [(42,)]
+        assert con.execute("select twice(21)").fetchall() == [(42,)]
+        con.execute("select * from my_view").fetchall()
+
+
+@contextlib.contextmanager
+def _reader(db: Path):
+    """Another process holding hub.duckdb open read-only (as a notebook would), answering queries."""
+    code = ("import duckdb, sys; con = duckdb.connect(sys.argv[1], read_only=True); print('ready', flush=True)\n"
+            "for line in sys.stdin: print(con.execute(line).fetchall(), flush=True)")
+    proc = subprocess.Popen([sys.executable, "-c", code, str(db)], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                            text=True)
+    try:
+        assert proc.stdout.readline().strip() == "ready"
+        yield proc
+    finally:
+        proc.stdin.close()
+        proc.wait(timeout=30)
+
+
+def test_the_users_objects_survive_every_rewrite_of_the_views(tmp_path):
+    wh = Warehouse(tmp_path / "wh")
+    wh.ensure()
+    _add_user_objects(wh.db_path)
+    cfg = _config(tmp_path)
+    env = {**os.environ, "PYTHONPATH": str(SQL.parents[2]), "TRACKER_LOG_LEVEL": "WARNING"}
+    for cmd in (["status"], ["sql", "select 1"], ["compact"], ["report", "--week", "2026-W33", "--out",
+                                                                  str(tmp_path / "r")]):
+        out = subprocess.run([sys.executable, "-m", "tracker", *cmd, "--config", str(cfg)], env=env,
+                             capture_output=True, text=True)
+        assert out.returncode == 0, (cmd, out.stderr)
+        _check_user_objects(wh.db_path)
+
+    def force_rewrite():  # as a new tracker version would: a view's recorded text differs
+        with duckdb.connect(str(wh.db_path)) as con:
+            con.execute("update _tracker_views set sha256 = 'old' where name = 'runs'")
+        assert not layout.is_current(wh.db_path, wh.root)
+
+    # nobody has it open: the views are replaced in place
+    force_rewrite()
+    layout.update(wh.root, wh.db_path)
+    _check_user_objects(wh.db_path)
+    assert layout.is_current(wh.db_path, wh.root)
+    # a reader holds it (so it cannot be written): a copy is built beside it and renamed over it
+    force_rewrite()
+    with _reader(wh.db_path) as reader:
+        layout.update(wh.root, wh.db_path)
+        reader.stdin.write("select answer from mine\n")
+        reader.stdin.flush()
+        assert reader.stdout.readline().strip() == "[(42,)]"  # the reader keeps working on its file
+    _check_user_objects(wh.db_path)
+    assert layout.is_current(wh.db_path, wh.root)
+    # moved: the next command re-points the views, the user's objects move with it
+    moved = tmp_path / "elsewhere"
+    wh.root.rename(moved)
+    Warehouse(moved).ensure()
+    _check_user_objects(moved / "hub.duckdb")
+    assert layout.is_current(moved / "hub.duckdb", moved)
+
+
+def test_a_session_holding_the_file_for_writing_is_left_alone(tmp_path, capsys):
+    wh = Warehouse(tmp_path / "wh")
+    wh.ensure()
+    _add_user_objects(wh.db_path)
+    with duckdb.connect(str(wh.db_path)) as con:
+        con.execute("update _tracker_views set sha256 = 'old' where name = 'runs'")
+    code = ("import sys; from tracker.warehouse import layout; from pathlib import Path; "
+            f"layout.update(Path({str(wh.root)!r}), Path({str(wh.db_path)!r}))")
+    with duckdb.connect(str(wh.db_path)) as writer:  # the user's read-write session, in this process
+        writer.execute("create table while_open as select 1 as x")
+        out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                             env={**os.environ, "PYTHONPATH": str(SQL.parents[2])})
+        assert out.returncode == 0, out.stderr
+        assert "open for writing in another process" in out.stdout + out.stderr
+    _check_user_objects(wh.db_path)
+    with duckdb.connect(str(wh.db_path), read_only=True) as con:
+        assert con.execute("select x from while_open").fetchall() == [(1,)]

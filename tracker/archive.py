@@ -73,10 +73,12 @@ def read(path: str | Path) -> Archive:
     if isinstance(doc, dict):
         models = doc.get("models")
         if not isinstance(models, list):
-            raise ArchiveError(f"{p}: a JSON object must hold the listing under \"models\" "
-                               "(as {\"date\", \"fetched_at\", \"models\": [...]})")
+            raise ArchiveError(
+                f'{p}: a JSON object must hold the listing under "models" '
+                '(as {"date", "fetched_at", "models": [...]})'
+            )
         when = _ts(doc.get("fetched_at")) or _ts(doc.get("date"))
         return Archive(p, models, when, digest)
     if isinstance(doc, list):
         return Archive(p, doc, None, digest)
-    raise ArchiveError(f"{p}: expected a list of model records or an object with \"models\"")
+    raise ArchiveError(f'{p}: expected a list of model records or an object with "models"')

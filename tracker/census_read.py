@@ -23,26 +23,44 @@ def latest_tree(wh: Warehouse, families) -> tuple[dict[str, list[str]], Any, dic
         return None
     day, run_id = held.day[0].date(), held.run_id[0]
     authors = sorted({a for f in families for a in f.authors})
-    listed = wh.read(f"""
+    listed = wh.read(
+        f"""
         SELECT m.model_key, i.model_id, i.created_at
         FROM read_parquet('{_sql_path(wh.root / "census_models" / day.isoformat() / f"{run_id}.parquet")}') m
         JOIN _census_ids i USING (model_key)
-        WHERE split_part(i.model_id, '/', 1) IN (SELECT unnest($a))""", {"a": authors})
+        WHERE split_part(i.model_id, '/', 1) IN (SELECT unnest($a))""",
+        {"a": authors},
+    )
     own = lineage.own_masks(listed.model_id.tolist(), None, families)
     members = {f.name: sorted(listed.model_id[own[f.name]]) for f in families}
     keys = sorted({int(k) for f in families for k in listed.model_key[own[f.name]]})
-    edges = wh.read(f"""
+    edges = wh.read(
+        f"""
         SELECT p.model_id AS parent_id, c.model_id, e.relation, c.created_at
         FROM read_parquet('{_sql_path(wh.root / "census_edges" / day.isoformat() / f"{run_id}.parquet")}') e
         JOIN _census_ids c ON c.model_key = e.model_key JOIN _census_ids p ON p.model_key = e.parent_key
-        WHERE e.parent_key IN (SELECT unnest($k)) AND e.model_key <> e.parent_key""", {"k": keys})
+        WHERE e.parent_key IN (SELECT unnest($k)) AND e.model_key <> e.parent_key""",
+        {"k": keys},
+    )
     import pandas as pd
 
-    marks = pd.DataFrame({"parent_id": sorted({m for ids in members.values() for m in ids}), "model_id": None,
-                          "relation": None, "created_at": pd.NaT})
-    created = wh.read("SELECT model_id, created_at FROM _census_ids WHERE model_key IN (SELECT unnest($k))",
-                      {"k": keys})
-    return members, pd.concat([marks, edges], ignore_index=True), dict(zip(created.model_id, created.created_at)), day
+    marks = pd.DataFrame(
+        {
+            "parent_id": sorted({m for ids in members.values() for m in ids}),
+            "model_id": None,
+            "relation": None,
+            "created_at": pd.NaT,
+        }
+    )
+    created = wh.read(
+        "SELECT model_id, created_at FROM _census_ids WHERE model_key IN (SELECT unnest($k))", {"k": keys}
+    )
+    return (
+        members,
+        pd.concat([marks, edges], ignore_index=True),
+        dict(zip(created.model_id, created.created_at, strict=True)),
+        day,
+    )
 
 
 def report_data(wh: Warehouse, until: dt.date) -> dict[str, Any] | None:
@@ -52,11 +70,19 @@ def report_data(wh: Warehouse, until: dt.date) -> dict[str, Any] | None:
     if held.empty:
         return None
     day, run_id = held.day[0].date(), held.run_id[0]
-    glob = lambda name: _sql_path(wh.root / name / day.isoformat() / f"{run_id}.parquet")  # noqa: E731
+
+    def glob(name: str) -> str:
+        return _sql_path(wh.root / name / day.isoformat() / f"{run_id}.parquet")
+
     stats = wh.read(f"SELECT * FROM read_parquet('{glob('census_stats')}')").iloc[0].to_dict()
-    return dict(day=day, stats=stats,
-                    share=wh.read(f"SELECT month, family, new_derivatives, share, share_of_hub "
-                                  f"FROM read_parquet('{glob('census_share')}') ORDER BY month, family"),
-                    ecosystem=wh.read("SELECT * FROM family_ecosystem WHERE day = $d", {"d": day}),
-                    hub=wh.read("SELECT * FROM hub_daily WHERE day = $d", {"d": day}),
-                    authors=wh.read("SELECT * FROM _census_authors WHERE day = $d", {"d": day}))
+    return {
+        "day": day,
+        "stats": stats,
+        "share": wh.read(
+            f"SELECT month, family, new_derivatives, share, share_of_hub "
+            f"FROM read_parquet('{glob('census_share')}') ORDER BY month, family"
+        ),
+        "ecosystem": wh.read("SELECT * FROM family_ecosystem WHERE day = $d", {"d": day}),
+        "hub": wh.read("SELECT * FROM hub_daily WHERE day = $d", {"d": day}),
+        "authors": wh.read("SELECT * FROM _census_authors WHERE day = $d", {"d": day}),
+    }

@@ -12,12 +12,14 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import math
 import secrets
 import shutil
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
@@ -27,8 +29,10 @@ from tracker.warehouse import Warehouse
 
 MEMORY_LIMIT = "600MB"  # DuckDB's share of the census's memory (it spills to disk beyond it)
 # writer options per dataset: sorted keys delta-encode to almost nothing
-_KEYED = {"column_encoding": {"model_key": "DELTA_BINARY_PACKED"}, "use_dictionary": ["run_id", "relation", "family",
-          "pipeline_tag", "library_name", "gated"]}
+_KEYED = {
+    "column_encoding": {"model_key": "DELTA_BINARY_PACKED"},
+    "use_dictionary": ["run_id", "relation", "family", "pipeline_tag", "library_name", "gated"],
+}
 
 
 class CensusBusy(Exception):
@@ -75,8 +79,10 @@ class Staging:
             try:
                 fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:
-                raise CensusBusy(f"another census of {self.day} is running on {self.root.parent} "
-                                 "(the daemon or another `tracker census`); let it finish") from None
+                raise CensusBusy(
+                    f"another census of {self.day} is running on {self.root.parent} "
+                    "(the daemon or another `tracker census`); let it finish"
+                ) from None
             try:
                 yield
             finally:
@@ -104,10 +110,8 @@ class Staging:
 
     def remove(self) -> None:
         shutil.rmtree(self.dir, ignore_errors=True)
-        try:
+        with contextlib.suppress(OSError):  # the day's folder still holds another source's chunks
             self.dir.parent.rmdir()
-        except OSError:
-            pass
 
 
 def new_columns() -> dict[str, list]:
@@ -123,10 +127,12 @@ def stage(recs: list[Any], cols: dict[str, list], bad: list) -> int:
     the reason, as a collect does. Returns the number of rows staged."""
     from tracker import records
 
-    mid_l, cr_l, d_l, a_l, l_l = (cols[c] for c in ("model_id", "created_at", "downloads_30d",
-                                                    "downloads_all_time", "likes"))
-    pt_l, lib_l, g_l, par_l, rel_l, parents_l = (cols[c] for c in ("pipeline_tag", "library_name", "gated",
-                                                                   "parameters", "relation", "parents"))
+    mid_l, cr_l, d_l, a_l, l_l = (
+        cols[c] for c in ("model_id", "created_at", "downloads_30d", "downloads_all_time", "likes")
+    )
+    pt_l, lib_l, g_l, par_l, rel_l, parents_l = (
+        cols[c] for c in ("pipeline_tag", "library_name", "gated", "parameters", "relation", "parents")
+    )
     parse = lineage.parse_parents
     n = 0
     for rec in recs:
@@ -135,12 +141,18 @@ def stage(recs: list[Any], cols: dict[str, list], bad: list) -> int:
             owner, _, name = mid.partition("/")
             d, a, lk = rec.get("downloads"), rec.get("downloadsAllTime"), rec.get("likes")
             pt, lib, cr, tags = rec.get("pipeline_tag"), rec.get("library_name"), rec.get("createdAt"), rec.get("tags")
-            ok = (owner and name and "/" not in name
-                  and (d is None or (type(d) is int and d >= 0)) and (a is None or (type(a) is int and a >= 0))
-                  and (lk is None or (type(lk) is int and lk >= 0))
-                  and (pt is None or type(pt) is str) and (lib is None or type(lib) is str)
-                  and (cr is None or (type(cr) is str and len(cr) >= 19 and cr[4] == "-"))
-                  and (tags is None or type(tags) is list))
+            ok = (
+                owner
+                and name
+                and "/" not in name
+                and (d is None or (type(d) is int and d >= 0))
+                and (a is None or (type(a) is int and a >= 0))
+                and (lk is None or (type(lk) is int and lk >= 0))
+                and (pt is None or type(pt) is str)
+                and (lib is None or type(lib) is str)
+                and (cr is None or (type(cr) is str and len(cr) >= 19 and cr[4] == "-"))
+                and (tags is None or type(tags) is list)
+            )
             gated = _GATED[rec["gated"]] if "gated" in rec else None
         except (KeyError, TypeError, AttributeError):
             ok = False
@@ -175,15 +187,18 @@ def add_record(cols: dict[str, list], row: Any, relation: str | None, parents: l
     """Append one model typed by records.check to the staging columns."""
     cols["model_id"].append(row.model_id)
     ts = row.created_at
-    cols["created_at"].append(None if ts is None or ts != ts else ts.isoformat())
+    cols["created_at"].append(None if pd.isna(ts) else ts.isoformat())
     for c in ("downloads_30d", "downloads_all_time", "likes"):
         v = getattr(row, c)
-        cols[c].append(None if v is None or v != v else int(v))
+        cols[c].append(None if pd.isna(v) else int(v))
     for c in ("pipeline_tag", "library_name", "gated"):
         v = getattr(row, c)
         cols[c].append(v if isinstance(v, str) else None)
-    cols["parameters"].append(int(params) if isinstance(params, (int, float)) and not isinstance(params, bool)
-                              and params == params else None)
+    cols["parameters"].append(
+        int(params)
+        if isinstance(params, (int, float)) and not isinstance(params, bool) and math.isfinite(params)
+        else None
+    )
     cols["relation"].append(relation if parents else None)
     cols["parents"].append(parents)
 
@@ -193,18 +208,19 @@ def _times(values: list) -> pa.Array:
     try:
         return pa.array(values, pa.string()).cast(pa.timestamp("us", tz="UTC"))
     except (pa.ArrowInvalid, pa.ArrowTypeError):
-        import pandas as pd
-
-        return pa.array(pd.to_datetime(pd.Series(values, dtype="str"), utc=True, format="ISO8601",
-                                       errors="coerce").dt.as_unit("us"), pa.timestamp("us", tz="UTC"))
+        return pa.array(
+            pd.to_datetime(pd.Series(values, dtype="str"), utc=True, format="ISO8601", errors="coerce").dt.as_unit(
+                "us"
+            ),
+            pa.timestamp("us", tz="UTC"),
+        )
 
 
 def _sql_path(p: Path) -> str:
     return str(p).replace("'", "''")
 
 
-def finish(wh: Warehouse, staging: list[Staging], families, run_id: str, day: dt.date,
-           source: str) -> dict[str, Any]:
+def finish(wh: Warehouse, staging: list[Staging], families, run_id: str, day: dt.date, source: str) -> dict[str, Any]:
     """Build the census day from the staging chunks (written to data files; the caller writes the run
     record). Returns the counts of the census (models, edges, cycles, ...)."""
     files = [str(c) for s in staging for c in s.chunks()]
@@ -265,11 +281,24 @@ def _build(con, wh: Warehouse, files: list[str], families, run_id: str, day: dt.
     con.execute("DROP TABLE raw")
     mark("models_edges")
     const = f"'{run_id}' AS run_id, DATE '{day.isoformat()}' AS day"
-    wh.write_arrow("census_models", day, run_id, _table(con.sql(
-        f"SELECT {const}, * EXCLUDE (model_id, author, created_at, relation, derived) FROM m ORDER BY model_key"
-    ).to_arrow_table()), **_KEYED)
-    wh.write_arrow("census_edges", day, run_id, _table(con.sql(
-        f"SELECT {const}, * FROM e ORDER BY model_key, parent_key").to_arrow_table()), **_KEYED)
+    wh.write_arrow(
+        "census_models",
+        day,
+        run_id,
+        _table(
+            con.sql(
+                f"SELECT {const}, * EXCLUDE (model_id, author, created_at, relation, derived) FROM m ORDER BY model_key"
+            ).to_arrow_table()
+        ),
+        **_KEYED,
+    )
+    wh.write_arrow(
+        "census_edges",
+        day,
+        run_id,
+        _table(con.sql(f"SELECT {const}, * FROM e ORDER BY model_key, parent_key").to_arrow_table()),
+        **_KEYED,
+    )
 
     mark("write_models_edges")
     # ---- the tree and its attribution (numpy)
@@ -277,8 +306,9 @@ def _build(con, wh: Warehouse, files: list[str], families, run_id: str, day: dt.
     edges = con.execute("SELECT model_key, parent_key FROM e").fetchnumpy()
     tree = lineage.Tree.build(n, edges["model_key"], edges["parent_key"])
     authors = sorted({a for f in families for a in f.authors})
-    cand = con.execute("SELECT model_key, model_id FROM keys WHERE split_part(model_id, '/', 1) IN "
-                       "(SELECT unnest($a))", {"a": authors}).fetchnumpy()
+    cand = con.execute(
+        "SELECT model_key, model_id FROM keys WHERE split_part(model_id, '/', 1) IN (SELECT unnest($a))", {"a": authors}
+    ).fetchnumpy()
     own = {}
     sub = lineage.own_masks(list(cand["model_id"]), None, families)
     for fam in families:
@@ -289,22 +319,39 @@ def _build(con, wh: Warehouse, files: list[str], families, run_id: str, day: dt.
     parts = []
     for fam in families:
         keys = att.members[fam.name]
-        parts.append(pa.table({"family": pa.array([fam.name] * len(keys), pa.string()),
-                               "model_key": pa.array(keys, pa.int64()),
-                               "depth": pa.array(att.depth[fam.name], pa.int16()),
-                               "families": pa.array(att.families_of[keys], pa.int16())}))
+        parts.append(
+            pa.table(
+                {
+                    "family": pa.array([fam.name] * len(keys), pa.string()),
+                    "model_key": pa.array(keys, pa.int64()),
+                    "depth": pa.array(att.depth[fam.name], pa.int16()),
+                    "families": pa.array(att.families_of[keys], pa.int16()),
+                }
+            )
+        )
     mark("attribute")
     attr = pa.concat_tables(parts)
     con.register("attr_arrow", attr)
     con.execute("CREATE TEMP TABLE a AS SELECT * FROM attr_arrow")
     con.unregister("attr_arrow")
-    wh.write_arrow("census_attribution", day, run_id, _table(con.sql(
-        f"SELECT {const}, * FROM a ORDER BY family, model_key").to_arrow_table()), **_KEYED)
+    wh.write_arrow(
+        "census_attribution",
+        day,
+        run_id,
+        _table(con.sql(f"SELECT {const}, * FROM a ORDER BY family, model_key").to_arrow_table()),
+        **_KEYED,
+    )
 
     mark("write_attribution")
     # ---- summaries (small)
-    fams = pa.table({"family": [f.name for f in families], "label": [f.label for f in families],
-                     "region": [f.region for f in families], "pos": list(range(len(families)))})
+    fams = pa.table(
+        {
+            "family": [f.name for f in families],
+            "label": [f.label for f in families],
+            "region": [f.region for f in families],
+            "pos": list(range(len(families))),
+        }
+    )
     region_of: dict[str, str] = {}
     for f in families:
         for a_ in f.authors:
@@ -312,7 +359,12 @@ def _build(con, wh: Warehouse, files: list[str], families, run_id: str, day: dt.
     con.register("fams", fams)
     con.register("regions", pa.table({"author": list(region_of), "region": list(region_of.values())}))
     d = f"DATE '{day.isoformat()}'"
-    wh.write_arrow("census_family", day, run_id, _table(con.sql(f"""
+    wh.write_arrow(
+        "census_family",
+        day,
+        run_id,
+        _table(
+            con.sql(f"""
         SELECT {const}, f.family, f.label, f.region, count(m.model_key) AS descendants,
                count(m.model_key) FILTER (a.depth = 1) AS direct,
                count(m.model_key) FILTER (m.relation = 'finetune') AS finetunes,
@@ -325,8 +377,15 @@ def _build(con, wh: Warehouse, files: list[str], families, run_id: str, day: dt.
                count(m.model_key) FILTER (m.created_at::DATE = {d}) AS new_descendants,
                count(m.model_key) FILTER (a.families > 1) AS shared_descendants
         FROM fams f LEFT JOIN a USING (family) LEFT JOIN m USING (model_key)
-        GROUP BY ALL ORDER BY any_value(f.pos)""").to_arrow_table()))
-    wh.write_arrow("census_share", day, run_id, _table(con.sql(f"""
+        GROUP BY ALL ORDER BY any_value(f.pos)""").to_arrow_table()
+        ),
+    )
+    wh.write_arrow(
+        "census_share",
+        day,
+        run_id,
+        _table(
+            con.sql(f"""
         WITH fam AS (SELECT date_trunc('month', m.created_at)::DATE AS month, a.family, count(*) AS n
                      FROM a JOIN m USING (model_key) WHERE m.created_at IS NOT NULL GROUP BY ALL),
              tracked AS (SELECT date_trunc('month', m.created_at)::DATE AS month, count(DISTINCT a.model_key) AS n
@@ -335,8 +394,15 @@ def _build(con, wh: Warehouse, files: list[str], families, run_id: str, day: dt.
                      WHERE derived AND created_at IS NOT NULL GROUP BY ALL)
         SELECT {const}, fam.month, fam.family, fam.n AS new_derivatives, fam.n / tracked.n AS share,
                fam.n / hub.n AS share_of_hub
-        FROM fam JOIN tracked USING (month) JOIN hub USING (month) ORDER BY month, family""").to_arrow_table()))
-    wh.write_arrow("census_hub", day, run_id, _table(con.sql(f"""
+        FROM fam JOIN tracked USING (month) JOIN hub USING (month) ORDER BY month, family""").to_arrow_table()
+        ),
+    )
+    wh.write_arrow(
+        "census_hub",
+        day,
+        run_id,
+        _table(
+            con.sql(f"""
         WITH by_author AS (SELECT coalesce(r.region, 'other') AS region, m.author, count(*) AS models,
                                   coalesce(sum(m.downloads_30d), 0) AS d30, coalesce(sum(m.likes), 0) AS likes
                            FROM m LEFT JOIN regions r USING (author) GROUP BY ALL),
@@ -345,28 +411,44 @@ def _build(con, wh: Warehouse, files: list[str], families, run_id: str, day: dt.
                          SELECT 'all', author, sum(models), sum(d30), sum(likes) FROM by_author GROUP BY author)
         SELECT {const}, region, sum(models) AS models, sum(d30) AS downloads_30d, sum(likes) AS likes,
                CASE WHEN sum(d30) > 0 THEN sum(d30 * d30) / (sum(d30) * sum(d30)) END AS hhi_authors
-        FROM regions GROUP BY region ORDER BY region""").to_arrow_table()))
+        FROM regions GROUP BY region ORDER BY region""").to_arrow_table()
+        ),
+    )
     month0 = day.replace(day=1)
-    wh.write_arrow("census_authors", day, run_id, _table(con.sql(f"""
+    wh.write_arrow(
+        "census_authors",
+        day,
+        run_id,
+        _table(
+            con.sql(f"""
         SELECT {const}, DATE '{month0.isoformat()}' AS month, a.family, m.author, count(*) AS derivatives,
                row_number() OVER (PARTITION BY a.family ORDER BY count(*) DESC, m.author) AS rank
         FROM a JOIN m USING (model_key)
         WHERE m.created_at >= DATE '{month0.isoformat()}' AND m.created_at < {d} + INTERVAL 1 DAY
-        GROUP BY a.family, m.author QUALIFY rank <= 10 ORDER BY family, rank""").to_arrow_table()))
+        GROUP BY a.family, m.author QUALIFY rank <= 10 ORDER BY family, rank""").to_arrow_table()
+        ),
+    )
     models = con.execute("SELECT count(*) FROM m").fetchone()[0]
     dangling = con.execute("SELECT count(*) FROM keys WHERE model_id NOT IN (SELECT model_id FROM m)").fetchone()[0]
-    stats = {"models": int(models), "edges": int(len(tree.child)), "roots": att.roots - int(
-        n - models - dangling), "dangling_parents": int(dangling), "cycles": att.cycles,
-        "models_in_cycles": att.models_in_cycles, "self_references": att.self_references,
-        "unrooted": att.unrooted, "multi_family": int((att.families_of > 1).sum())}
+    stats = {
+        "models": int(models),
+        "edges": len(tree.child),
+        "roots": att.roots - int(n - models - dangling),
+        "dangling_parents": int(dangling),
+        "cycles": att.cycles,
+        "models_in_cycles": att.models_in_cycles,
+        "self_references": att.self_references,
+        "unrooted": att.unrooted,
+        "multi_family": int((att.families_of > 1).sum()),
+    }
     mark("summaries")
     structlog.get_logger("tracker.census").info("census built", seconds=steps, **stats)
-    wh.write_arrow("census_stats", day, run_id, pa.Table.from_pylist(
-        [{"run_id": run_id, "day": day, **stats, "source": source}]))
+    wh.write_arrow(
+        "census_stats", day, run_id, pa.Table.from_pylist([{"run_id": run_id, "day": day, **stats, "source": source}])
+    )
     return stats
 
 
 def _table(t) -> pa.Table:
     """DuckDB's Arrow result (a table, or a record batch reader in newer versions) as a table."""
     return t.read_all() if hasattr(t, "read_all") else t
-

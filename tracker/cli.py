@@ -463,6 +463,37 @@ def export(settings, fmt, out, since, as_json):
 
 
 @cli.command()
+@click.option("--grace-s", type=click.FloatRange(min=0), default=None,
+              help="Delete a replaced file once it has been hidden this long (default 3600 s; readers that "
+                   "listed it a moment before still read it).")
+@with_settings
+def compact(settings, grace_s):
+    """Merge the warehouse's small files: each complete day's, then each closed month's, per dataset.
+
+    Safe at any time, beside a running job or reader, and when killed: every row stays visible exactly
+    once. The daemon runs it after its jobs; this runs it by hand.
+
+    \b
+    Example:
+      tracker compact
+    """
+    from tracker.jobs.common import utcnow
+    from tracker.warehouse import Warehouse
+
+    res = Warehouse(settings.warehouse).compact(today=utcnow().date(), grace_s=grace_s)
+    if res.busy:
+        click.echo("another compaction is running; nothing done")
+        return
+    merged = sum(res.merged.values())
+    click.echo(f"merged {merged} files into {res.written}; deleted {res.deleted} replaced files"
+               + (" (deletions deferred: a tracker read was running)" if res.deferred else ""))
+    click.echo("files per dataset: " + ", ".join(f"{d} {n}" for d, n in res.files_after.items()))
+
+
+READ_ONLY_TYPES = {"SELECT", "EXPLAIN"}
+
+
+@cli.command()
 @click.argument("query")
 @click.option("-p", "--param", "params", nargs=2, multiple=True, metavar="NAME VALUE",
               help="Bind $NAME to VALUE (repeatable); values are never pasted into the SQL.")

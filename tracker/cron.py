@@ -25,8 +25,11 @@ _FIELDS = (
     ("minute", "0-59", ()),
     ("hour", "0-23", ()),
     ("day", "1-31", ()),
-    ("month", "1-12 or a name jan..dec",
-     ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")),
+    (
+        "month",
+        "1-12 or a name jan..dec",
+        ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"),
+    ),
     ("weekday", "0-7 (0 and 7 = Sunday) or a name sun..sat", ("sun", "mon", "tue", "wed", "thu", "fri", "sat")),
 )
 _FIELD_RE = re.compile(r"^[0-9A-Za-z*/,\-]+$")
@@ -50,7 +53,7 @@ def parse_crontab(expr: Any) -> str:
     fields = expr.split()
     if len(fields) != 5:
         raise CronError(f"'{expr}' has {len(fields)} fields; a crontab string has five: minute hour day month weekday")
-    for i, (f, (name, allowed, names)) in enumerate(zip(fields, _FIELDS)):
+    for i, (f, (name, allowed, names)) in enumerate(zip(fields, _FIELDS, strict=True)):
         if not _FIELD_RE.match(f):
             raise CronError(f"'{expr}': field '{f}' has characters cron does not accept")
         words = [w.lower() for w in re.findall(r"[A-Za-z]+", f)]
@@ -59,8 +62,10 @@ def parse_crontab(expr: Any) -> str:
                 raise CronSimError(name)
             CronSim(_alone(i, f), _START)
         except CronSimError:
-            raise CronError(f"'{expr}': {name} '{f}' must be {allowed}: one value, a list (a,b), a range "
-                            f"(a-b, low to high) or a step (*/n, a-b/n)") from None
+            raise CronError(
+                f"'{expr}': {name} '{f}' must be {allowed}: one value, a list (a,b), a range "
+                f"(a-b, low to high) or a step (*/n, a-b/n)"
+            ) from None
     return expr
 
 
@@ -78,8 +83,10 @@ def check_crontab(expr: Any) -> str:
     parse_crontab(expr)
     if not ever_fires(expr):
         _, _, day, month, _ = expr.split()
-        raise CronError(f"'{expr}' never fires: month '{month}' has no day '{day}' (February has 29 days only "
-                        "in leap years, April, June, September and November have 30); pick a day the month has")
+        raise CronError(
+            f"'{expr}' never fires: month '{month}' has no day '{day}' (February has 29 days only "
+            "in leap years, April, June, September and November have 30); pick a day the month has"
+        )
     return expr
 
 

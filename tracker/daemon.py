@@ -401,6 +401,18 @@ class Daemon:
             entry["finished"] = self.clock()
             self.history.append(entry)
             self._after(name, entry["status"] == "ok", period)
+            if entry["status"] != "raised":  # after the job's own bookkeeping: its duration is the job's
+                self._compact(now)
+
+    def _compact(self, now: dt.datetime) -> None:
+        """Merge the warehouse's small files after each job (cheap when there is nothing to merge)."""
+        try:
+            res = Warehouse(self.settings.warehouse).compact(today=now.astimezone(dt.UTC).date())
+        except Exception:  # noqa: BLE001 - the job's data is stored; the next job compacts again
+            log.exception("compaction failed; nothing was lost, the next job retries")
+            return
+        if res.written or res.deleted:
+            log.info("compacted", files_merged=sum(res.merged.values()), written=res.written, deleted=res.deleted)
 
     def _after(self, name: str, ok: bool, period: dt.datetime | None) -> None:
         if self._stopping.is_set():

@@ -76,12 +76,15 @@ class ViewExport:
     def summary(self) -> str:
         written = len(self.new) + len(self.changed)
         removed = f", {len(self.removed)} removed" if self.removed else ""
-        return (f"{self.view}: {written} days written ({len(self.new)} new, {len(self.changed)} changed, "
-                f"{self.rows} rows), {self.unchanged} unchanged{removed} -> {self.folder}/day=*/")
+        return (
+            f"{self.view}: {written} days written ({len(self.new)} new, {len(self.changed)} changed, "
+            f"{self.rows} rows), {self.unchanged} unchanged{removed} -> {self.folder}/day=*/"
+        )
 
 
-def export(wh: Warehouse, out: Path, fmt: str = "parquet", since: dt.date | None = None,
-           views: tuple[str, ...] | None = None) -> list[ViewExport]:
+def export(
+    wh: Warehouse, out: Path, fmt: str = "parquet", since: dt.date | None = None, views: tuple[str, ...] | None = None
+) -> list[ViewExport]:
     """Bring `<out>/<view>/day=*/` up to date with the warehouse for every view of EXPORTS (or `views`):
     days from `since` on (every day when None) whose rows changed are rewritten, one day folder at a time."""
     if fmt not in FORMATS:
@@ -90,8 +93,10 @@ def export(wh: Warehouse, out: Path, fmt: str = "parquet", since: dt.date | None
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise ExportError(f"cannot create the export folder {out}: {exc.strerror}. "
-                          "Pass another --out (or `export: out:` in config.yaml) or fix its permissions.") from None
+        raise ExportError(
+            f"cannot create the export folder {out}: {exc.strerror}. "
+            "Pass another --out (or `export: out:` in config.yaml) or fix its permissions."
+        ) from None
     results = []
     unknown = [v for v in views or () if v not in EXPORTS]
     if unknown:
@@ -103,12 +108,15 @@ def export(wh: Warehouse, out: Path, fmt: str = "parquet", since: dt.date | None
                 results.append(_export_view(wh, out, view, EXPORTS[view], fmt, since))
             shutil.rmtree(out / STAGING, ignore_errors=True)
     except OSError as exc:
-        raise ExportError(f"cannot write the export into {out}: {exc}. Check its free space and permissions, then "
-                          "export again (day folders not yet replaced are as they were).") from None
+        raise ExportError(
+            f"cannot write the export into {out}: {exc}. Check its free space and permissions, then "
+            "export again (day folders not yet replaced are as they were)."
+        ) from None
     return results
 
 
 # ---- one view ---------------------------------------------------------------------------------
+
 
 def _q(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
@@ -126,7 +134,7 @@ def _export_view(wh: Warehouse, out: Path, view: str, part: str, fmt: str, since
         where = f"{_q(part)} IS NOT NULL" + (f" AND {_q(part)} >= DATE '{since.isoformat()}'" if since else "")
         rows = con.execute(f"""
             SELECT d, count(*), bit_xor(h), sum(h::HUGEINT) FROM (
-                SELECT {_q(part)} AS d, hash({', '.join(_q(c) for c in data_cols)}) AS h
+                SELECT {_q(part)} AS d, hash({", ".join(_q(c) for c in data_cols)}) AS h
                 FROM {_q(view)} WHERE {where}) GROUP BY d""").fetchall()
         want = {d: (n, hashlib.sha256(f"{layout}|{n}|{x}|{s}".encode()).hexdigest()[:16]) for d, n, x, s in rows}
         have = _existing(folder, part, since)
@@ -144,7 +152,7 @@ def _export_view(wh: Warehouse, out: Path, view: str, part: str, fmt: str, since
             days = ", ".join(f"DATE '{d.isoformat()}'" for d in todo)
             target = str(staging / "new").replace("'", "''")
             con.execute(f"""
-                COPY (SELECT {', '.join(_q(c) for c in data_cols)}, {_q(part)} FROM {_q(view)}
+                COPY (SELECT {", ".join(_q(c) for c in data_cols)}, {_q(part)} FROM {_q(view)}
                       WHERE {_q(part)} IN ({days}) ORDER BY ALL)
                 TO '{target}' ({options}, PARTITION_BY ({_q(part)}), FILENAME_PATTERN 'part-{{i}}')""")
     if not (todo or res.removed):

@@ -35,17 +35,19 @@ def parse_parents(tags: Iterable[str] | None, base_models: dict | None = None) -
     """(relation, parent ids) of one listing record, from `baseModels` when present, else from the
     `base_model:<relation>:<parent>` tags (`base_model:<parent>` alone names a parent of unknown relation)."""
     if isinstance(base_models, dict) and base_models.get("models"):
-        rel = base_models.get("relation")
-        ids = [m.get("id") for m in base_models["models"] if isinstance(m, dict) and isinstance(m.get("id"), str)]
+        named = base_models.get("relation")
+        ids: list[str] = [
+            m["id"] for m in base_models["models"] if isinstance(m, dict) and isinstance(m.get("id"), str)
+        ]
         if ids:
-            return (rel if rel in RELATION_COLUMNS else None), list(dict.fromkeys(ids))
+            return (named if named in RELATION_COLUMNS else None), list(dict.fromkeys(ids))
     rel: str | None = None
     parents: list[str] = []
     plain: list[str] = []
     for tag in tags or ():
         if not isinstance(tag, str) or not tag.startswith(_TAG):
             continue
-        rest = tag[len(_TAG):]
+        rest = tag[len(_TAG) :]
         head, sep, tail = rest.partition(":")
         if sep and head in RELATION_COLUMNS and tail:
             rel = head
@@ -104,11 +106,11 @@ class Tree:
     child: np.ndarray  # int64, self-references and duplicate edges removed
     parent: np.ndarray
     self_references: int = 0
-    _indptr: np.ndarray = field(default=None, repr=False)
-    _kids: np.ndarray = field(default=None, repr=False)
+    _indptr: np.ndarray = field(init=False, repr=False)  # set by build()
+    _kids: np.ndarray = field(init=False, repr=False)
 
     @classmethod
-    def build(cls, n: int, child: np.ndarray, parent: np.ndarray) -> "Tree":
+    def build(cls, n: int, child: np.ndarray, parent: np.ndarray) -> Tree:
         child = np.asarray(child, dtype=np.int64)
         parent = np.asarray(parent, dtype=np.int64)
         if len(child) and (child.min() < 0 or parent.min() < 0 or max(child.max(), parent.max()) >= n):
@@ -170,7 +172,7 @@ class Tree:
             return 0, 0
         nodes, inv = np.unique(np.concatenate([c, p]), return_inverse=True)
         m = len(nodes)
-        g = csr_matrix((np.ones(len(c), dtype=np.int8), (inv[:len(c)], inv[len(c):])), shape=(m, m))
+        g = csr_matrix((np.ones(len(c), dtype=np.int8), (inv[: len(c)], inv[len(c) :])), shape=(m, m))
         _k, labels = connected_components(g, directed=True, connection="strong")
         sizes = np.bincount(labels)
         big = sizes >= 2
@@ -208,11 +210,13 @@ def attribute(tree: Tree, own: dict[str, np.ndarray]) -> Attribution:
         count[desc] += 1
     rooted = tree.depths(root) >= 0
     n_cycles, on_cycles = tree.cycles()
-    return Attribution(members=members, depth=depths, families_of=count, roots=int(root.sum()), cycles=n_cycles,
-                       models_in_cycles=on_cycles, self_references=tree.self_references,
-                       unrooted=int((~rooted).sum()))
-
-
-def relation_codes(relations: Sequence[str | None]) -> np.ndarray:
-    code = {r: i for i, r in enumerate(RELATIONS)}
-    return np.array([code.get(r, -1) if r is not None else -1 for r in relations], dtype=np.int8)
+    return Attribution(
+        members=members,
+        depth=depths,
+        families_of=count,
+        roots=int(root.sum()),
+        cycles=n_cycles,
+        models_in_cycles=on_cycles,
+        self_references=tree.self_references,
+        unrooted=int((~rooted).sum()),
+    )

@@ -87,7 +87,8 @@ def check_space(folder: Path, min_free_mb: float) -> None:
             f"only {free:.0f} MB free on the disk holding the warehouse {folder} (warehouse_min_free_mb is "
             f"{min_free_mb:g}): the run was refused before it started, and nothing was written but this note. "
             "Free some space (old reports, logs, `tracker export` folders) or move the warehouse to a larger "
-            "disk, then run again; lower warehouse_min_free_mb in config.yaml only if you know the run fits.")
+            "disk, then run again; lower warehouse_min_free_mb in config.yaml only if you know the run fits."
+        )
 
 
 def _is_disk_full(exc: BaseException) -> bool:
@@ -102,12 +103,16 @@ def explain(exc: BaseException, folder: Path) -> str | None:
     import duckdb
 
     if _is_disk_full(exc):
-        return (f"the disk holding the warehouse {folder} is full (no space left on device). What had been "
-                "committed before is intact and nothing of this run is visible; free some space and run "
-                "again (a run refuses to start below warehouse_min_free_mb).")
+        return (
+            f"the disk holding the warehouse {folder} is full (no space left on device). What had been "
+            "committed before is intact and nothing of this run is visible; free some space and run "
+            "again (a run refuses to start below warehouse_min_free_mb)."
+        )
     if isinstance(exc, duckdb.FatalException) or "database has been invalidated" in str(exc):
         first = str(exc).splitlines()[0][:200]
-        return (f"DuckDB stopped with a fatal error on the warehouse {folder} ({first}). Data committed "
-                "before is intact; the next command opens a fresh connection. If it happens again, check the "
-                "disk (free space, permissions) and that no other program writes into the folder.")
+        return (
+            f"DuckDB stopped with a fatal error on the warehouse {folder} ({first}). Data committed "
+            "before is intact; the next command opens a fresh connection. If it happens again, check the "
+            "disk (free space, permissions) and that no other program writes into the folder."
+        )
     return None

@@ -22,8 +22,11 @@ class QuotaPastDeadline(Exception):
 class Pacer:
     MARGIN_S = 0.05
 
-    def __init__(self, clock: Callable[[], float] = time.monotonic,
-                 wait: Callable[[threading.Condition, float], Any] | None = None) -> None:
+    def __init__(
+        self,
+        clock: Callable[[], float] = time.monotonic,
+        wait: Callable[[threading.Condition, float], Any] | None = None,
+    ) -> None:
         self._cond = threading.Condition()
         self._clock = clock
         self._wait = wait or (lambda cond, seconds: cond.wait(timeout=seconds))

@@ -1,7 +1,7 @@
 """The sandbox `tracker sql` runs user SQL in: it may read the warehouse folder and nothing else, and
 it cannot write a file, install or load an extension, attach a database or change a setting.
 
-Two layers, because neither is enough alone (RELIABILITY.md §1.10):
+Two layers, because neither is enough alone (both measured on DuckDB 2.0.1):
 
 1. DuckDB's own settings on the connection, then locked: `allowed_directories` = the warehouse
    folder, `enable_external_access = false` (no other file, no URL, no extension install/load, no
@@ -55,8 +55,11 @@ def check(text: str) -> list:
                 raise Refused("`tracker sql` is read-only: EXPLAIN is allowed only as `EXPLAIN [ANALYZE] SELECT ...`.")
             continue
         if kind not in ALLOWED_TYPES:
-            raise Refused(f"`tracker sql` is read-only: {'an' if kind[:1] in 'AEIOU' else 'a'} {kind} statement was refused. Query the views (see the "
-                          "README's 'The warehouse' section); to change data, use the tracker's commands.")
+            raise Refused(
+                f"`tracker sql` is read-only: {'an' if kind[:1] in 'AEIOU' else 'a'} {kind} statement was refused. "
+                "Query the views (see the README's 'The warehouse' section); "
+                "to change data, use the tracker's commands."
+            )
     return statements
 
 
@@ -65,12 +68,14 @@ def lock(con: duckdb.DuckDBPyConnection, warehouse: Path) -> duckdb.DuckDBPyConn
     root = Path(warehouse).absolute()
     dirs = sorted({f"{root}/", f"{os.path.realpath(root)}/"})
     listed = ", ".join("'" + d.replace("'", "''") + "'" for d in dirs)
-    for setting in (f"SET allowed_directories = [{listed}]",
-                    "SET autoinstall_known_extensions = false",
-                    "SET autoload_known_extensions = false",
-                    "SET temp_directory = ''",  # no spilling: nothing is ever written
-                    "SET enable_external_access = false",  # must come after allowed_directories
-                    "SET lock_configuration = true"):
+    for setting in (
+        f"SET allowed_directories = [{listed}]",
+        "SET autoinstall_known_extensions = false",
+        "SET autoload_known_extensions = false",
+        "SET temp_directory = ''",  # no spilling: nothing is ever written
+        "SET enable_external_access = false",  # must come after allowed_directories
+        "SET lock_configuration = true",
+    ):
         con.execute(setting)
     return con
 

@@ -30,18 +30,63 @@ from huggingface_hub.utils import hf_raise_for_status, http_backoff
 
 from tracker import __version__
 from tracker.config import Family, HubSettings
+from tracker.hub.transport import (
+    _CALL,
+    _STATS,
+    RETRY,
+    RETRY_STATUSES,
+    TOO_SLOW,
+    BudgetExceeded,
+    ForeignLink,
+    HubError,
+    HubUnreachable,
+    ListingLoop,
+    RequestStats,
+    _Call,
+    _client_factory,
+    _install_client_factory,
+    origin_of,
+    planned_wait,
+    retry_after_seconds,
+)
 from tracker.lineage import RELATION_COLUMNS
-from tracker.hub.transport import (RETRY, RETRY_STATUSES, TOO_SLOW, BudgetExceeded, ForeignLink, HubError,
-                                   HubUnreachable, ListingLoop, RequestStats, _Call, _CALL, _client_factory,
-                                   _install_client_factory, _STATS, origin_of, planned_wait, retry_after_seconds)
 from tracker.redact import redact, register
 
-__all__ = ["BudgetExceeded", "ForeignLink", "Hub", "HubError", "HubUnreachable", "LISTING_EXPAND", "ListingLoop",
-           "RELATIONS", "RETRY", "RETRY_STATUSES", "RequestStats", "TOO_SLOW", "TreeInfo", "describe_error",
-           "is_unreachable", "origin_of", "parse_children", "planned_wait", "retry_after_seconds", "_client_factory"]
+__all__ = [
+    "LISTING_EXPAND",
+    "RELATIONS",
+    "RETRY",
+    "RETRY_STATUSES",
+    "TOO_SLOW",
+    "BudgetExceeded",
+    "ForeignLink",
+    "Hub",
+    "HubError",
+    "HubUnreachable",
+    "ListingLoop",
+    "RequestStats",
+    "TreeInfo",
+    "_client_factory",
+    "describe_error",
+    "is_unreachable",
+    "origin_of",
+    "parse_children",
+    "planned_wait",
+    "retry_after_seconds",
+]
 
-LISTING_EXPAND = ("downloads", "downloadsAllTime", "likes", "trendingScore", "createdAt", "lastModified",
-                  "pipeline_tag", "library_name", "gated", "safetensors")
+LISTING_EXPAND = (
+    "downloads",
+    "downloadsAllTime",
+    "likes",
+    "trendingScore",
+    "createdAt",
+    "lastModified",
+    "pipeline_tag",
+    "library_name",
+    "gated",
+    "safetensors",
+)
 
 
 def is_unreachable(exc: BaseException | None, stats: RequestStats | None = None) -> bool:
@@ -63,9 +108,11 @@ def _describe(exc: BaseException) -> str:
     if isinstance(exc, HfHubHTTPError) and exc.response is not None:
         status = exc.response.status_code
         msg = (exc.server_message or str(exc).split("\n", 1)[0]).strip()
-        hint = {401: "check HF_TOKEN", 403: "check HF_TOKEN's permissions",
-                429: "rate limited; the next run will retry (a token raises the quota)"}.get(
-            status, "the Hub failed; the next run will retry" if status >= 500 else "")
+        hint = {
+            401: "check HF_TOKEN",
+            403: "check HF_TOKEN's permissions",
+            429: "rate limited; the next run will retry (a token raises the quota)",
+        }.get(status, "the Hub failed; the next run will retry" if status >= 500 else "")
         return f"HTTP {status}: {msg}" + (f" ({hint})" if hint else "")
     if isinstance(exc, httpx2.TimeoutException):
         return "the Hub did not answer within hub.timeout_s (after the retries); the next run will retry"
@@ -98,7 +145,7 @@ class TreeInfo:
 def parse_children(raw: Any) -> dict[str, int | None]:
     """childrenModelCount is an object {adapter, merge, quantized, finetune} in practice, an int per the
     client's docstring: accept both (an int gives only the total)."""
-    out: dict[str, int | None] = {col: None for col in RELATIONS.values()}
+    out: dict[str, int | None] = dict.fromkeys(RELATIONS.values())
     if isinstance(raw, bool) or raw is None:
         out["derivatives"] = None
         return out
@@ -109,8 +156,8 @@ def parse_children(raw: Any) -> dict[str, int | None]:
         for rel, col in RELATIONS.items():
             v = raw.get(rel, 0)
             out[col] = v if isinstance(v, int) and not isinstance(v, bool) and 0 <= v <= 2**53 else None
-        vals = [out[c] for c in RELATIONS.values()]
-        out["derivatives"] = None if any(v is None for v in vals) else sum(vals)
+        counts = [v for v in (out[c] for c in RELATIONS.values()) if v is not None]
+        out["derivatives"] = sum(counts) if len(counts) == len(RELATIONS) else None
     return out
 
 
@@ -126,22 +173,28 @@ class Hub:
         _install_client_factory()
         self.settings = settings
         self.endpoint = (settings.endpoint or constants.ENDPOINT).rstrip("/")
-        self.endpoint_source = (f"hub.endpoint ({self.endpoint}) in the config" if settings.endpoint else
-                                f"HF_ENDPOINT ({self.endpoint})" if os.environ.get("HF_ENDPOINT") else
-                                f"the network ({self.endpoint})")
+        self.endpoint_source = (
+            f"hub.endpoint ({self.endpoint}) in the config"
+            if settings.endpoint
+            else f"HF_ENDPOINT ({self.endpoint})"
+            if os.environ.get("HF_ENDPOINT")
+            else f"the network ({self.endpoint})"
+        )
         self.origin = origin_of(self.endpoint)
         self._token = token if token is not None else os.environ.get("HF_TOKEN") or None
         register(self._token)
         # built here rather than by build_hf_headers, whose agent detection may fetch a registry
-        self._headers = {"user-agent": f"hub-tracker/{__version__}; hf_hub/{huggingface_hub.__version__}; "
-                                       f"python/{platform.python_version()}"}
+        self._headers = {
+            "user-agent": f"hub-tracker/{__version__}; hf_hub/{huggingface_hub.__version__}; "
+            f"python/{platform.python_version()}"
+        }
         if self._token:
             self._headers["authorization"] = f"Bearer {self._token}"
 
     def __repr__(self) -> str:  # never show the token
         return f"Hub(endpoint={self.endpoint!r}, token={'set' if self._token else 'none'})"
 
-    def track(self, budget_s: float | None = None) -> "_Tracking":
+    def track(self, budget_s: float | None = None) -> _Tracking:
         """Count requests (and enforce a wall-clock budget) for the calls made inside the with-block."""
         tracking = _Tracking(self.settings.timeout_s, budget_s)
         tracking.stats.endpoint_source = self.endpoint_source
@@ -167,8 +220,9 @@ class Hub:
         for page, _next in self.list_pages(params, cap=cap):
             yield page
 
-    def list_pages(self, params: dict[str, Any], resume_url: str | None = None,
-                   cap: int | None = None) -> Iterator[tuple[list[Any], str | None]]:
+    def list_pages(
+        self, params: dict[str, Any] | None, resume_url: str | None = None, cap: int | None = None
+    ) -> Iterator[tuple[list[Any], str | None]]:
         """The checked listing page by page, each with the URL of the next page (None after the last), so
         that a caller (the census) can store it and resume there on the same checks."""
         cap = self.settings.max_models if cap is None else cap
@@ -186,32 +240,47 @@ class Hub:
                 raise HubError(f"the Hub's listing answered a JSON {type(page).__name__}, not a list of models")
             ids = hash(tuple(rec.get("id") if isinstance(rec, dict) else repr(rec) for rec in page))
             if ids in seen_pages:
-                raise ListingLoop("the Hub's listing sent the same page twice: it would never end, so the family "
-                                  "fails now (the next run will try again)")
+                raise ListingLoop(
+                    "the Hub's listing sent the same page twice: it would never end, so the family "
+                    "fails now (the next run will try again)"
+                )
             seen_pages.add(ids)
             listed += len(page)
             if listed > cap:
-                raise ListingLoop(f"the listing went past hub.max_models ({cap}) models; if the family really is "
-                                  "that large, raise hub.max_models in config.yaml")
+                raise ListingLoop(
+                    f"the listing went past hub.max_models ({cap}) models; if the family really is "
+                    "that large, raise hub.max_models in config.yaml"
+                )
             nxt = r.links.get("next", {}).get("url")
             yield page, nxt
             if nxt is None:
                 return
             if origin_of(nxt) != self.origin:
-                raise ForeignLink(f"the Hub's next-page link points at another origin ({origin_of(nxt)}, not "
-                                  f"{self.origin}); it was not followed and the token was not sent there")
+                raise ForeignLink(
+                    f"the Hub's next-page link points at another origin ({origin_of(nxt)}, not "
+                    f"{self.origin}); it was not followed and the token was not sent there"
+                )
             cur = _cursor(nxt)
             if nxt in seen_urls or (cur is not None and cur in seen_cursors):
-                raise ListingLoop("the Hub's listing repeated a cursor: it would never end, so the family fails "
-                                  "now (the next run will try again)")
+                raise ListingLoop(
+                    "the Hub's listing repeated a cursor: it would never end, so the family fails "
+                    "now (the next run will try again)"
+                )
             seen_urls.add(nxt)
             if cur is not None:
                 seen_cursors.add(cur)
             url = nxt
 
-    def list_records(self, author: str | None, search: str | None = None, *, sort: str = "createdAt",
-                     expand: tuple[str, ...] = LISTING_EXPAND, filter: str | None = None,
-                     cap: int | None = None) -> Iterator[Any]:
+    def list_records(
+        self,
+        author: str | None,
+        search: str | None = None,
+        *,
+        sort: str = "createdAt",
+        expand: tuple[str, ...] = LISTING_EXPAND,
+        filter: str | None = None,
+        cap: int | None = None,
+    ) -> Iterator[Any]:
         """Raw listing records, sorted by an immutable key (createdAt) so that pages do not shift."""
         params: dict[str, Any] = {"sort": sort, "limit": self.settings.page_size, "expand": list(expand)}
         if author:
@@ -268,13 +337,23 @@ class Hub:
         if info is None:
             return TreeInfo(model_id=model_id, status="gone")
         kids = parse_children(info.get("childrenModelCount"))
-        base = info.get("baseModels") if isinstance(info.get("baseModels"), dict) else {}
-        parents = tuple(m.get("id") for m in base.get("models", []) if isinstance(m, dict) and m.get("id"))
-        return TreeInfo(model_id=model_id, status="ok", current_id=info.get("id"),
-                        base_relation=base.get("relation"), base_models=parents, **kids)
+        raw_base = info.get("baseModels")
+        base: dict[str, Any] = raw_base if isinstance(raw_base, dict) else {}
+        parents = tuple(
+            m["id"] for m in base.get("models", []) if isinstance(m, dict) and isinstance(m.get("id"), str) and m["id"]
+        )
+        return TreeInfo(
+            model_id=model_id,
+            status="ok",
+            current_id=info.get("id"),
+            base_relation=base.get("relation"),
+            base_models=parents,
+            **kids,
+        )
 
-    def list_children(self, parent_id: str,
-                      expand: tuple[str, ...] = ("downloads", "downloadsAllTime", "likes", "tags")) -> list[dict]:
+    def list_children(
+        self, parent_id: str, expand: tuple[str, ...] = ("downloads", "downloadsAllTime", "likes", "tags")
+    ) -> list[dict]:
         """Every model that names `parent_id` as its base (the model-tree filter), with the fields asked
         for; the relation comes from the child's `base_model:<relation>:<parent>` tag."""
         out = []
@@ -286,7 +365,7 @@ class Hub:
             rel = None
             for tag in rec.get("tags") or []:
                 if isinstance(tag, str) and tag.startswith(prefix) and tag.endswith(f":{parent_id}"):
-                    middle = tag[len(prefix):-len(parent_id) - 1]
+                    middle = tag[len(prefix) : -len(parent_id) - 1]
                     if middle in RELATIONS:
                         rel = middle
             out.append({**rec, "relation": rel})

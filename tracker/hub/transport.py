@@ -25,7 +25,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypedDict
 
 import httpx2
 from huggingface_hub import set_client_factory
@@ -39,7 +39,17 @@ from tracker.pacer import Pacer, QuotaPastDeadline
 RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
 # the one retry policy (http_backoff's arguments): up to 6 attempts, waits 0.5, 1, 2, 4, 8 s unless the
 # Hub says how long (RateLimit t=, Retry-After)
-RETRY = {"max_retries": 5, "base_wait_time": 0.5, "max_wait_time": 8.0}
+
+
+class RetryPolicy(TypedDict):
+    """http_backoff's keyword arguments."""
+
+    max_retries: int
+    base_wait_time: float
+    max_wait_time: float
+
+
+RETRY: RetryPolicy = {"max_retries": 5, "base_wait_time": 0.5, "max_wait_time": 8.0}
 MAX_PAGE_BYTES = 64 * 1024 * 1024  # one answer; a page of 1000 expanded records is ~0.4 MB
 TOO_SLOW = "the Hub answered too slowly"
 
@@ -110,8 +120,9 @@ class _Call:
 
     def too_slow(self, what: str) -> BudgetExceeded:
         budget = f" ({self.stats.budget_s:g} s)" if self.stats is not None and self.stats.budget_s else ""
-        return BudgetExceeded(f"{TOO_SLOW}: {what}, past the time budget hub.budget_s{budget}. "
-                              "The next run will try again.")
+        return BudgetExceeded(
+            f"{TOO_SLOW}: {what}, past the time budget hub.budget_s{budget}. The next run will try again."
+        )
 
 
 _STATS: contextvars.ContextVar[RequestStats | None] = contextvars.ContextVar("tracker_hub_stats", default=None)
@@ -184,8 +195,9 @@ class _HubTransport(httpx2.BaseTransport):
         hook = stats.on_quota_wait if stats is not None else None
         with_token = bool(request.headers.get("authorization"))
         try:
-            waited = pacer.acquire(deadline, None if hook is None else
-                                   lambda s: hook(s, pacer.quota, pacer.window_s, with_token))
+            waited = pacer.acquire(
+                deadline, None if hook is None else lambda s: hook(s, pacer.quota, pacer.window_s, with_token)
+            )
         except QuotaPastDeadline as exc:
             raise call.too_slow(f"the rate-limit quota is spent ({exc})") from None
         if stats is not None:
@@ -209,8 +221,11 @@ class _HubTransport(httpx2.BaseTransport):
         except BaseException as exc:
             pacer.release(*((headers_info.remaining, headers_info.reset_in_seconds) if headers_info else ()))
             call.attempts += 1
-            if (isinstance(exc, httpx2.TimeoutException) and deadline is not None
-                    and time.monotonic() + planned_wait(call.attempts, 0, httpx2.Headers()) > deadline):
+            if (
+                isinstance(exc, httpx2.TimeoutException)
+                and deadline is not None
+                and time.monotonic() + planned_wait(call.attempts, 0, httpx2.Headers()) > deadline
+            ):
                 raise call.too_slow(f"{request.url.path} did not answer within hub.timeout_s") from exc
             if isinstance(exc, httpx2.ConnectError):
                 call.connect_failures += 1
@@ -228,6 +243,7 @@ class _HubTransport(httpx2.BaseTransport):
         """The whole body, against the call's wall-clock deadline and MAX_PAGE_BYTES."""
         chunks, size = [], 0
         deadline = call.deadline
+        assert isinstance(response.stream, httpx2.SyncByteStream)  # the inner transport is HTTPTransport: sync
         for chunk in response.stream:
             chunks.append(chunk)
             size += len(chunk)
@@ -256,8 +272,9 @@ class _HubTransport(httpx2.BaseTransport):
                 extensions["tracker_json"] = json.loads(body)
             except ValueError:
                 start = body[:80].decode("utf-8", "replace")
-                body = json.dumps({"error": f"the Hub answered 200 with a body that is not JSON "
-                                            f"(starts {start!r})"}).encode()
+                body = json.dumps(
+                    {"error": f"the Hub answered 200 with a body that is not JSON (starts {start!r})"}
+                ).encode()
                 status = 502
                 reason = f"a 200 whose body is not JSON (starts {start[:40]!r})"
                 headers["content-type"] = "application/json"
@@ -281,19 +298,17 @@ class _HubTransport(httpx2.BaseTransport):
 
 
 def _client_factory() -> httpx2.Client:
-    return httpx2.Client(event_hooks={"request": [hf_request_event_hook]}, follow_redirects=True, timeout=None,
-                         transport=_HubTransport())
+    return httpx2.Client(
+        event_hooks={"request": [hf_request_event_hook]}, follow_redirects=True, timeout=None, transport=_HubTransport()
+    )
 
 
-_INSTALLED = False
+_INSTALLED = threading.Event()
 _INSTALL_LOCK = threading.Lock()
 
 
 def _install_client_factory() -> None:
-    global _INSTALLED
     with _INSTALL_LOCK:
-        if not _INSTALLED:
+        if not _INSTALLED.is_set():
             set_client_factory(_client_factory)
-            _INSTALLED = True
-
-
+            _INSTALLED.set()

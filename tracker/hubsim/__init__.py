@@ -6,7 +6,7 @@ does not pull in numpy/pandas.
 
 from __future__ import annotations
 
-__all__ = ["World", "HubSim", "FaultPlan", "Fault"]
+__all__ = ["Fault", "FaultPlan", "HubSim", "World"]
 
 _WHERE = {"World": "world", "HubSim": "server", "FaultPlan": "faults", "Fault": "faults"}
 

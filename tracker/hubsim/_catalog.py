@@ -7,6 +7,9 @@ an official model's name is ``prefix-size+variant`` (deduplicated with a numeric
 
 from __future__ import annotations
 
+# fmt: off
+# (tables: one release, one profile a line, so a diff shows which changed)
+
 # Default number of official models per org (World(official=None)).
 DEFAULT_OFFICIAL = {
     "meta-llama": 70,

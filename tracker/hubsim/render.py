@@ -5,36 +5,160 @@ from __future__ import annotations
 from . import _catalog as cat
 from .world import GATED, RELATIONS, World, hub_time
 
-# §1.4 default listing item and full=true item (observed order)
-LIST_DEFAULT = ["_id", "id", "likes", "trendingScore", "private", "downloads", "tags", "pipeline_tag",
-                "library_name", "createdAt", "modelId"]
-LIST_FULL = ["_id", "id", "author", "gated", "lastModified", "likes", "trendingScore", "private", "sha",
-             "downloads", "tags", "pipeline_tag", "library_name", "createdAt", "modelId", "siblings"]
-# §2.2 default model-info body (observed order)
-INFO_DEFAULT = ["_id", "id", "private", "pipeline_tag", "library_name", "tags", "downloads", "likes", "modelId",
-                "author", "sha", "lastModified", "gated", "disabled", "mask_token", "widgetData", "model-index",
-                "config", "cardData", "transformersInfo", "siblings", "spaces", "createdAt", "safetensors",
-                "inference", "usedStorage"]
+# the live Hub's default listing item and full=true item: keys in the order it sends them
+LIST_DEFAULT = [
+    "_id",
+    "id",
+    "likes",
+    "trendingScore",
+    "private",
+    "downloads",
+    "tags",
+    "pipeline_tag",
+    "library_name",
+    "createdAt",
+    "modelId",
+]
+LIST_FULL = [
+    "_id",
+    "id",
+    "author",
+    "gated",
+    "lastModified",
+    "likes",
+    "trendingScore",
+    "private",
+    "sha",
+    "downloads",
+    "tags",
+    "pipeline_tag",
+    "library_name",
+    "createdAt",
+    "modelId",
+    "siblings",
+]
+# the live Hub's default model-info body (no expand): keys in the order it sends them
+INFO_DEFAULT = [
+    "_id",
+    "id",
+    "private",
+    "pipeline_tag",
+    "library_name",
+    "tags",
+    "downloads",
+    "likes",
+    "modelId",
+    "author",
+    "sha",
+    "lastModified",
+    "gated",
+    "disabled",
+    "mask_token",
+    "widgetData",
+    "model-index",
+    "config",
+    "cardData",
+    "transformersInfo",
+    "siblings",
+    "spaces",
+    "createdAt",
+    "safetensors",
+    "inference",
+    "usedStorage",
+]
 # Every value the server accepts for expand, in the order its 400 message lists them.
-EXPAND_ALL = ["author", "baseModels", "cardData", "childrenModelCount", "config", "createdAt", "disabled",
-              "downloads", "downloadsAllTime", "evalResults", "gated", "gguf", "inference",
-              "inferenceProviderMapping", "lastModified", "library_name", "likes", "mask_token", "model-index",
-              "pipeline_tag", "private", "resourceGroup", "safetensors", "sha", "siblings", "spaces", "tags",
-              "transformersInfo", "trendingScore", "usedStorage", "widgetData", "gitalyUid", "xetEnabled"]
+EXPAND_ALL = [
+    "author",
+    "baseModels",
+    "cardData",
+    "childrenModelCount",
+    "config",
+    "createdAt",
+    "disabled",
+    "downloads",
+    "downloadsAllTime",
+    "evalResults",
+    "gated",
+    "gguf",
+    "inference",
+    "inferenceProviderMapping",
+    "lastModified",
+    "library_name",
+    "likes",
+    "mask_token",
+    "model-index",
+    "pipeline_tag",
+    "private",
+    "resourceGroup",
+    "safetensors",
+    "sha",
+    "siblings",
+    "spaces",
+    "tags",
+    "transformersInfo",
+    "trendingScore",
+    "usedStorage",
+    "widgetData",
+    "gitalyUid",
+    "xetEnabled",
+]
 DETAIL_ONLY = ("childrenModelCount", "usedStorage")
 # Order of the properties in an expand body (after _id, id): the info-body order, then the extras.
-EXPAND_ORDER = ["author", "private", "pipeline_tag", "library_name", "tags", "downloads", "downloadsAllTime",
-                "likes", "trendingScore", "sha", "lastModified", "createdAt", "gated", "disabled", "mask_token",
-                "widgetData", "model-index", "config", "cardData", "transformersInfo", "siblings", "spaces",
-                "safetensors", "gguf", "inference", "inferenceProviderMapping", "evalResults", "resourceGroup",
-                "usedStorage", "baseModels", "childrenModelCount", "gitalyUid", "xetEnabled"]
+EXPAND_ORDER = [
+    "author",
+    "private",
+    "pipeline_tag",
+    "library_name",
+    "tags",
+    "downloads",
+    "downloadsAllTime",
+    "likes",
+    "trendingScore",
+    "sha",
+    "lastModified",
+    "createdAt",
+    "gated",
+    "disabled",
+    "mask_token",
+    "widgetData",
+    "model-index",
+    "config",
+    "cardData",
+    "transformersInfo",
+    "siblings",
+    "spaces",
+    "safetensors",
+    "gguf",
+    "inference",
+    "inferenceProviderMapping",
+    "evalResults",
+    "resourceGroup",
+    "usedStorage",
+    "baseModels",
+    "childrenModelCount",
+    "gitalyUid",
+    "xetEnabled",
+]
 _RANK = {k: n for n, k in enumerate(EXPAND_ORDER)}
 
 ABSENT = object()
 # fields an injected model serves only when its record has them
-_RAW_ONLY = {"mask_token", "widgetData", "model-index", "evalResults", "inferenceProviderMapping",
-             "resourceGroup", "gitalyUid", "config", "cardData", "transformersInfo", "safetensors", "gguf",
-             "inference", "usedStorage"}
+_RAW_ONLY = {
+    "mask_token",
+    "widgetData",
+    "model-index",
+    "evalResults",
+    "inferenceProviderMapping",
+    "resourceGroup",
+    "gitalyUid",
+    "config",
+    "cardData",
+    "transformersInfo",
+    "safetensors",
+    "gguf",
+    "inference",
+    "usedStorage",
+}
 
 
 def expand_error(allowed: list[str]) -> dict:
@@ -46,7 +170,7 @@ def order_expand(props: list[str]) -> list[str]:
     for p in props:
         if p not in seen:
             seen.append(p)
-    return ["_id", "id"] + sorted(seen, key=lambda p: _RANK.get(p, 999))
+    return ["_id", "id", *sorted(seen, key=lambda p: _RANK.get(p, 999))]
 
 
 class Renderer:
@@ -63,8 +187,21 @@ class Renderer:
         prof = w.profile(i)
         d = {}
         for k in keys:
-            if raw is not None and k in raw and k not in ("id", "modelId", "downloads", "likes", "trendingScore",
-                                                             "downloadsAllTime", "tags", "lastModified"):
+            if (
+                raw is not None
+                and k in raw
+                and k
+                not in (
+                    "id",
+                    "modelId",
+                    "downloads",
+                    "likes",
+                    "trendingScore",
+                    "downloadsAllTime",
+                    "tags",
+                    "lastModified",
+                )
+            ):
                 d[k] = raw[k]
                 continue
             v = self._value(k, i, raw, prof)

@@ -21,14 +21,13 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 import numpy as np
 import pandas as pd
 
 from . import _catalog as cat
 
-UTC = timezone.utc
 DAY = 86400
 RELATIONS = ("finetune", "adapter", "quantized", "merge")  # codes 0..3, -1 = none (the Hub's spelling)
 FT, AD, QU, ME = range(4)
@@ -53,19 +52,39 @@ COMMUNITY_BASES = 0.002  # community base models (roots in no family)
 
 # profile: (tags before the base_model tags, tags after, pipeline, library, safetensors)
 PROFILES = [
-    (["transformers", "safetensors", "llama", "text-generation", "conversational"],
-     ["endpoints_compatible", "region:us"], "text-generation", "transformers", True),  # 0 base / finetune
-    (["peft", "safetensors"], ["region:us"], "text-generation", "peft", True),                           # 1 adapter
-    (["gguf"], ["endpoints_compatible", "region:us", "conversational"], None, "gguf", False),            # 2 gguf
+    (
+        ["transformers", "safetensors", "llama", "text-generation", "conversational"],
+        ["endpoints_compatible", "region:us"],
+        "text-generation",
+        "transformers",
+        True,
+    ),  # 0 base / finetune
+    (["peft", "safetensors"], ["region:us"], "text-generation", "peft", True),  # 1 adapter
+    (["gguf"], ["endpoints_compatible", "region:us", "conversational"], None, "gguf", False),  # 2 gguf
     (["transformers", "safetensors", "4-bit", "awq"], ["region:us"], "text-generation", "transformers", True),  # 3 awq
     (["transformers", "safetensors", "mergekit", "merge"], ["region:us"], "text-generation", "transformers", True),  # 4
-    (["transformers", "pytorch", "bert", "text-classification"], ["endpoints_compatible", "region:us"],
-     "text-classification", "transformers", False),                                                    # 5 unrelated
+    (
+        ["transformers", "pytorch", "bert", "text-classification"],
+        ["endpoints_compatible", "region:us"],
+        "text-classification",
+        "transformers",
+        False,
+    ),  # 5 unrelated
     (["diffusers", "safetensors", "text-to-image", "lora"], ["region:us"], "text-to-image", "diffusers", True),  # 6
-    (["stable-baselines3", "reinforcement-learning"], ["region:us"], "reinforcement-learning", "stable-baselines3",
-     False),                                                                                           # 7
-    (["sentence-transformers", "safetensors", "feature-extraction"], ["region:us"], "feature-extraction",
-     "sentence-transformers", True),                                                                   # 8
+    (
+        ["stable-baselines3", "reinforcement-learning"],
+        ["region:us"],
+        "reinforcement-learning",
+        "stable-baselines3",
+        False,
+    ),  # 7
+    (
+        ["sentence-transformers", "safetensors", "feature-extraction"],
+        ["region:us"],
+        "feature-extraction",
+        "sentence-transformers",
+        True,
+    ),  # 8
 ]
 _PREFIX = [",".join(json.dumps(t) for t in p[0]) for p in PROFILES]
 _SUFFIX = [",".join(json.dumps(t) for t in p[1]) for p in PROFILES]
@@ -78,7 +97,7 @@ def _epoch(value) -> int:
     if isinstance(value, str):
         value = datetime.fromisoformat(value.replace("Z", "+00:00"))
     if isinstance(value, date) and not isinstance(value, datetime):
-        value = datetime(value.year, value.month, value.day)
+        value = datetime(value.year, value.month, value.day, tzinfo=UTC)
     if value.tzinfo is None:
         value = value.replace(tzinfo=UTC)
     return int(value.timestamp())
@@ -100,8 +119,14 @@ def _owns(rule: dict, model_id: str) -> bool:
 class TreeWorld:
     """A frozen whole Hub with a model tree (see the module docstring). Served by HubSim."""
 
-    def __init__(self, models: int = 20_000, seed: int = 0, now="2026-12-01T00:00:00Z", cycles: int | None = None,
-                 dangling: int | None = None):
+    def __init__(
+        self,
+        models: int = 20_000,
+        seed: int = 0,
+        now="2026-12-01T00:00:00Z",
+        cycles: int | None = None,
+        dangling: int | None = None,
+    ):
         self.seed = int(seed)
         self._now = _epoch(now)
         self._listing: dict = {}  # listing orders, by (sort, author, search): see tree_serve
@@ -153,7 +178,7 @@ class TreeWorld:
             lo, hi = _epoch(first), min(_epoch(last), now - 30 * DAY)
             shares = np.array([s for _, s in stems])
             per = rng.multinomial(count, shares / shares.sum())
-            for (stem, _), k in zip(stems, per):
+            for (stem, _), k in zip(stems, per, strict=True):
                 if k == 0:
                     continue
                 c = np.sort(rng.integers(lo, max(hi, lo + 1), k))
@@ -169,13 +194,17 @@ class TreeWorld:
                     link(idx[derived], idx[par])
                     rel[-1][derived] = FT
         n_off = len(ids)
-        self.officials = n_off
 
         # ---- community bases (roots of no family), unrelated models, dangling parents
         n_base = max(5, int(n_total * COMMUNITY_BASES))
-        bases = add([f"community{j % 97}/base-model-{j}" for j in range(n_base)],
-                    rng.integers(_epoch("2022-06-01"), now - 60 * DAY, n_base), 0, -1, 0,
-                    0.5 * rng.pareto(1.3, n_base) + 0.05)
+        bases = add(
+            [f"community{j % 97}/base-model-{j}" for j in range(n_base)],
+            rng.integers(_epoch("2022-06-01"), now - 60 * DAY, n_base),
+            0,
+            -1,
+            0,
+            0.5 * rng.pareto(1.3, n_base) + 0.05,
+        )
         n_dang = n_dangling if n_dangling is not None else max(6, n_total // 50_000)
         dang_names = []
         fam_orgs = ["meta-llama", "Qwen", "google"]
@@ -186,17 +215,18 @@ class TreeWorld:
                 dang_names.append(f"{org}/{stem}-removed-{j}")
             else:
                 dang_names.append(f"ghost{j}/deleted-base-{j}")
-        dangling = add(dang_names, rng.integers(_epoch("2023-06-01"), _epoch("2024-06-01"), n_dang), 0, -1, 0,
-                       np.full(n_dang, 2.0))
-        self._dangling = np.zeros(0, dtype=np.int64)  # set after the arrays are joined
+        dangling = add(
+            dang_names, rng.integers(_epoch("2023-06-01"), _epoch("2024-06-01"), n_dang), 0, -1, 0, np.full(n_dang, 2.0)
+        )
 
         n_der_total = int(n_total * sum(GENERATIONS) / (sum(GENERATIONS) + UNRELATED))
         n_unrel = max(0, n_total - n_off - n_base - n_der_total - 4 * (n_cycles or 0))
         pool = cat.SYLLABLES
         n_auth = max(50, n_total // 40)
         a = rng.integers(0, len(pool), (n_auth, 3))
-        authors = [pool[x] + pool[y] + pool[z] + (str(k) if k % 3 == 0 else "") for k, (x, y, z) in
-                   enumerate(a.tolist())]
+        authors = [
+            pool[x] + pool[y] + pool[z] + (str(k) if k % 3 == 0 else "") for k, (x, y, z) in enumerate(a.tolist())
+        ]
         famous = list(cat.FAMOUS_QUANTIZERS) + list(cat.FAMOUS_TUNERS)
         authors = famous + authors
 
@@ -205,12 +235,20 @@ class TreeWorld:
 
         upick = rng.choice([5, 6, 7, 8], n_unrel, p=[0.4, 0.3, 0.15, 0.15])
         ua = author_names(n_unrel).tolist()
-        add([f"{authors[x]}/{['clf', 'sd-lora', 'ppo-agent', 'embed'][p - 5]}-{j}" for j, (x, p) in
-             enumerate(zip(ua, upick.tolist()))],
-            rng.integers(_epoch("2022-03-02"), now - DAY, n_unrel), 0, -1, upick, np.zeros(n_unrel))
+        add(
+            [
+                f"{authors[x]}/{['clf', 'sd-lora', 'ppo-agent', 'embed'][p - 5]}-{j}"
+                for j, (x, p) in enumerate(zip(ua, upick.tolist(), strict=True))
+            ],
+            rng.integers(_epoch("2022-03-02"), now - DAY, n_unrel),
+            0,
+            -1,
+            upick,
+            np.zeros(n_unrel),
+        )
 
         # ---- derivatives, generation by generation
-        cand = np.concatenate(off_idx + [bases, dangling])
+        cand = np.concatenate([*off_idx, bases, dangling])
         cat_created = lambda: np.concatenate(created)  # noqa: E731
         cat_w = lambda: np.concatenate(weight)  # noqa: E731
         cat_rel = lambda: np.concatenate(rel)  # noqa: E731
@@ -234,8 +272,9 @@ class TreeWorld:
             # quantizations of fine-tunes are common; adapters and quantizations rarely get children
             r = np.where(u < 0.38, FT, np.where(u < 0.53, AD, np.where(u < 0.90, QU, ME))).astype(np.int8)
             r[(pr == FT) & (rng.random(k) < 0.25)] = QU
-            p_of = np.where(r == FT, 0, np.where(r == AD, 1, np.where(r == ME, 4,
-                            np.where(rng.random(k) < 0.7, 2, 3)))).astype(np.int8)
+            p_of = np.where(
+                r == FT, 0, np.where(r == AD, 1, np.where(r == ME, 4, np.where(rng.random(k) < 0.7, 2, 3)))
+            ).astype(np.int8)
             start = c_all[first]
             merge = np.flatnonzero(r == ME)
             second = pc[rng.choice(len(pc), len(merge), p=pw)]  # a parent anywhere: often another family
@@ -254,8 +293,10 @@ class TreeWorld:
             auth[famous_q] = rng.integers(0, len(cat.FAMOUS_QUANTIZERS), int(famous_q.sum()))
             base_names = [ids[i].split("/", 1)[1][:28] for i in first.tolist()]
             sfx = rng.integers(0, 10_000, k)
-            names = [f"{authors[x]}/{b}-{suffix[int(rr)][s % len(suffix[int(rr)])]}-g{g}n{j}"
-                     for j, (x, b, rr, s) in enumerate(zip(auth.tolist(), base_names, r.tolist(), sfx.tolist()))]
+            names = [
+                f"{authors[x]}/{b}-{suffix[int(rr)][s % len(suffix[int(rr)])]}-g{g}n{j}"
+                for j, (x, b, rr, s) in enumerate(zip(auth.tolist(), base_names, r.tolist(), sfx.tolist(), strict=True))
+            ]
             w = rng.pareto(1.2, k) * np.where(r == FT, 1.0, np.where(r == ME, 0.6, 0.03))
             if g == len(GENERATIONS):
                 w[:] = 0  # the last generation has no children: depth stays within six
@@ -267,20 +308,29 @@ class TreeWorld:
 
         # ---- cases every world has, whatever its size: a chain six deep below a Qwen model (with a
         # merge into Llama on the way), and a child of every dangling parent
-        ofs = {org: np.concatenate([i for i in off_idx if ids[i[0]].startswith(org + "/")])
-               for org in ("Qwen", "meta-llama")}
+        ofs = {
+            org: np.concatenate([i for i in off_idx if ids[i[0]].startswith(org + "/")])
+            for org in ("Qwen", "meta-llama")
+        }
         c_all = np.concatenate(created)
         parent = int(ofs["Qwen"][0])
         t = max(int(c_all[parent]), int(c_all[ofs["meta-llama"][0]])) + DAY
-        for g, (r, p) in enumerate([(FT, 0), (FT, 0), (ME, 4), (FT, 0), (FT, 0), (QU, 2)], start=1):
+        for g, (code, pick) in enumerate([(FT, 0), (FT, 0), (ME, 4), (FT, 0), (FT, 0), (QU, 2)], start=1):
             t += 3 * DAY
-            (c,) = add([f"deep-chain/step{g}-{ids[parent].split('/', 1)[1][:20]}"], [min(t, now - DAY)], g, r, p, [0.0])
+            step = f"deep-chain/step{g}-{ids[parent].split('/', 1)[1][:20]}"
+            (c,) = add([step], [min(t, now - DAY)], g, code, pick, [0.0])
             link([c], [parent])
-            if r == ME:
+            if code == ME:
                 link([c], [int(ofs["meta-llama"][0])])
             parent = int(c)
-        kids = add([f"orphan-tuner/{ids[d].split('/', 1)[1]}-sft" for d in dangling.tolist()],
-                   np.concatenate(created)[dangling] + 30 * DAY, 1, FT, 0, np.zeros(len(dangling)))
+        kids = add(
+            [f"orphan-tuner/{ids[d].split('/', 1)[1]}-sft" for d in dangling.tolist()],
+            np.concatenate(created)[dangling] + 30 * DAY,
+            1,
+            FT,
+            0,
+            np.zeros(len(dangling)),
+        )
         link(kids, dangling)
 
         # ---- cycles and self-references (added edges that change no attribution)
@@ -290,7 +340,6 @@ class TreeWorld:
         self._gen = np.concatenate(gen)
         self._rel = np.concatenate(rel)
         self._prof = np.concatenate(prof)
-        self._dangling = dangling
         ec, ep, te = np.concatenate(e_child), np.concatenate(e_parent), np.concatenate(true_edge)
         k = n_cycles if n_cycles is not None else max(3, self.N // 400_000)
         # (a) pairs of models naming each other, with no other parent: no root, no family
@@ -342,8 +391,9 @@ class TreeWorld:
         self._gated = np.where(rng.random(N) < 0.02, rng.integers(1, 3, N), 0).astype(np.int8)
         self._gated[:n_off] = np.where(np.char.startswith(self._ids[:n_off].astype(str), "meta-llama/"), 2, 0)
         self._license = rng.integers(0, len(LICENSES), N).astype(np.int8)
-        self._oid_lo = (rng.integers(0, 2 ** 40, N, dtype=np.uint64) << np.uint64(24)) | \
-            (np.arange(N, dtype=np.uint64) & np.uint64(0xFFFFFF))
+        self._oid_lo = (rng.integers(0, 2**40, N, dtype=np.uint64) << np.uint64(24)) | (
+            np.arange(N, dtype=np.uint64) & np.uint64(0xFFFFFF)
+        )
         self._cstr = None
 
     def _append(self, names, c0, gen, rel, prof):
@@ -368,13 +418,18 @@ class TreeWorld:
         base_models (ids, dangling ones included)."""
         idx = np.flatnonzero(self._served)
         rels = [RELATIONS[r] if r >= 0 else None for r in self._rel[idx].tolist()]
-        return pd.DataFrame({
-            "id": self._ids[idx], "author": self._author_of[idx],
-            "created_at": pd.to_datetime(self._created[idx], unit="s", utc=True),
-            "downloads": self._d30[idx], "downloads_all_time": self._at[idx], "likes": self._likes[idx],
-            "base_relation": rels,
-            "base_models": [[self._ids[p] for p in self.parents(i)] for i in idx.tolist()],
-        })
+        return pd.DataFrame(
+            {
+                "id": self._ids[idx],
+                "author": self._author_of[idx],
+                "created_at": pd.to_datetime(self._created[idx], unit="s", utc=True),
+                "downloads": self._d30[idx],
+                "downloads_all_time": self._at[idx],
+                "likes": self._likes[idx],
+                "base_relation": rels,
+                "base_models": [[self._ids[p] for p in self.parents(i)] for i in idx.tolist()],
+            }
+        )
 
     def attributed(self, families: list[dict]) -> pd.DataFrame:
         """THE TRUTH: every served descendant of every family (model_id, family, depth, relation,
@@ -409,11 +464,19 @@ class TreeWorld:
         rows = []
         for f, rule in enumerate(families):
             desc = np.flatnonzero(fams[:, f] & ~own[:, f] & self._served)
-            rows.append(pd.DataFrame({
-                "model_id": self._ids[desc], "family": rule["name"], "depth": depth[desc, f],
-                "relation": [RELATIONS[r] if r >= 0 else None for r in self._rel[desc].tolist()],
-                "created_at": pd.to_datetime(self._created[desc], unit="s", utc=True),
-                "downloads": self._d30[desc], "likes": self._likes[desc]}))
+            rows.append(
+                pd.DataFrame(
+                    {
+                        "model_id": self._ids[desc],
+                        "family": rule["name"],
+                        "depth": depth[desc, f],
+                        "relation": [RELATIONS[r] if r >= 0 else None for r in self._rel[desc].tolist()],
+                        "created_at": pd.to_datetime(self._created[desc], unit="s", utc=True),
+                        "downloads": self._d30[desc],
+                        "likes": self._likes[desc],
+                    }
+                )
+            )
         return pd.concat(rows, ignore_index=True)
 
     def truth(self, families: list[dict]) -> pd.DataFrame:
@@ -423,10 +486,15 @@ class TreeWorld:
         out = []
         for rule in families:
             d = a[a.family == rule["name"]]
-            row = {"family": rule["name"], "descendants": len(d), "direct": int((d.depth == 1).sum()),
-                   "max_depth": int(d.depth.max()) if len(d) else None,
-                   "descendants_downloads_30d": int(d.downloads.sum()), "descendants_likes": int(d.likes.sum())}
-            for r, col in zip(RELATIONS, ("finetunes", "adapters", "quantizations", "merges")):
+            row = {
+                "family": rule["name"],
+                "descendants": len(d),
+                "direct": int((d.depth == 1).sum()),
+                "max_depth": int(d.depth.max()) if len(d) else None,
+                "descendants_downloads_30d": int(d.downloads.sum()),
+                "descendants_likes": int(d.likes.sum()),
+            }
+            for r, col in zip(RELATIONS, ("finetunes", "adapters", "quantizations", "merges"), strict=True):
                 row[col] = int((d.relation == r).sum())
             out.append(row)
         return pd.DataFrame(out)

@@ -13,7 +13,7 @@ import json
 import numpy as np
 import pandas as pd
 
-from .render import EXPAND_ALL, order_expand
+from .render import EXPAND_ALL, LIST_DEFAULT, order_expand
 from .tree import _PREFIX, _SUFFIX, GATED, LICENSES, PROFILES, RELATIONS, TreeWorld
 
 
@@ -29,8 +29,13 @@ def order(w: TreeWorld, sort: str, author: str | None, search: str | None) -> np
     if search:
         mask &= pd.Series(w._ids).str.lower().str.contains(search.lower(), regex=False).to_numpy()
     idx = np.flatnonzero(mask)
-    vals = {"createdAt": w._created, "lastModified": w._created, "downloads": w._d30,
-            "likes": w._likes, "trendingScore": w._trending}[sort][idx]
+    vals = {
+        "createdAt": w._created,
+        "lastModified": w._created,
+        "downloads": w._d30,
+        "likes": w._likes,
+        "trendingScore": w._trending,
+    }[sort][idx]
     out = idx[np.lexsort((w._created[idx], w._oid_lo[idx], -vals))]
     if len(w._listing) > 16:
         w._listing.clear()
@@ -56,10 +61,18 @@ def render(w: TreeWorld, idx: np.ndarray, fields: list[str]) -> bytes:
     rows = []
     il = idx.tolist()
     cols = {
-        "created": cstr[idx].tolist(), "d30": w._d30[idx].tolist(), "at": w._at[idx].tolist(),
-        "likes": w._likes[idx].tolist(), "tr": w._trending[idx].tolist(), "prof": w._prof[idx].tolist(),
-        "rel": w._rel[idx].tolist(), "gated": w._gated[idx].tolist(), "params": w._params[idx].tolist(),
-        "lic": w._license[idx].tolist(), "lo": w._oid_lo[idx].tolist(), "hi": w._created[idx].tolist(),
+        "created": cstr[idx].tolist(),
+        "d30": w._d30[idx].tolist(),
+        "at": w._at[idx].tolist(),
+        "likes": w._likes[idx].tolist(),
+        "tr": w._trending[idx].tolist(),
+        "prof": w._prof[idx].tolist(),
+        "rel": w._rel[idx].tolist(),
+        "gated": w._gated[idx].tolist(),
+        "params": w._params[idx].tolist(),
+        "lic": w._license[idx].tolist(),
+        "lo": w._oid_lo[idx].tolist(),
+        "hi": w._created[idx].tolist(),
     }
     pptr, ep = w._pptr, w._ep
     for n, i in enumerate(il):
@@ -97,12 +110,12 @@ def render(w: TreeWorld, idx: np.ndarray, fields: list[str]) -> bytes:
                 mid = ""
                 if r >= 0:
                     rn = RELATIONS[r]
-                    mid = "".join(f',"base_model:{ids[q]}","base_model:{rn}:{ids[q]}"'
-                                  for q in ep[pptr[i]:pptr[i + 1]].tolist())
+                    mid = "".join(
+                        f',"base_model:{ids[q]}","base_model:{rn}:{ids[q]}"' for q in ep[pptr[i] : pptr[i + 1]].tolist()
+                    )
                 parts.append(f'"tags":[{_PREFIX[p]}{mid},"license:{LICENSES[cols["lic"][n]]}",{_SUFFIX[p]}]')
             elif k == "baseModels" and cols["rel"][n] >= 0:
-                ms = ",".join(f'{{"_id":"{oid(w, q)}","id":"{ids[q]}"}}'
-                              for q in ep[pptr[i]:pptr[i + 1]].tolist())
+                ms = ",".join(f'{{"_id":"{oid(w, q)}","id":"{ids[q]}"}}' for q in ep[pptr[i] : pptr[i + 1]].tolist())
                 parts.append(f'"baseModels":{{"relation":"{RELATIONS[cols["rel"][n]]}","models":[{ms}]}}')
         rows.append("{" + ",".join(parts) + "}")
     return ("[" + ",".join(rows) + "]").encode()
@@ -111,27 +124,39 @@ def render(w: TreeWorld, idx: np.ndarray, fields: list[str]) -> bytes:
 def serve(w: TreeWorld, kind: str, model_id: str | None, query: dict, raw_query: str, endpoint: str, page_size: int):
     """Answer a listing (or model-info) request: (status, body bytes, extra headers)."""
     one = lambda k: (query.get(k) or [None])[0]  # noqa: E731
-    expand = [p.strip() for key in ("expand", "expand[]") for v in query.get(key, []) for p in v.split(",")
-              if p.strip()]
+    expand = [
+        p.strip() for key in ("expand", "expand[]") for v in query.get(key, []) for p in v.split(",") if p.strip()
+    ]
     bad = [p for p in expand if p not in EXPAND_ALL]
     if bad:
         return 400, json.dumps({"error": '"expand" must be one of [' + ", ".join(EXPAND_ALL) + "]"}).encode(), []
-    fields = order_expand(expand) if expand else ["_id", "id", "likes", "trendingScore", "private", "downloads",
-                                                   "tags", "pipeline_tag", "library_name", "createdAt"]
+    fields = (
+        order_expand(expand)
+        if expand
+        else [k for k in LIST_DEFAULT if k != "modelId"]  # the tree world's templates render no modelId
+    )
     if kind == "info":
         hit = np.flatnonzero((w._ids == model_id) & w._served)
         if not len(hit):
             msg = "Repository not found"
-            return 404, json.dumps({"error": msg}).encode(), [("X-Error-Code", "RepoNotFound"),
-                                                              ("X-Error-Message", msg)]
-        body = render(w, hit[:1], fields if expand else fields + ["author", "baseModels"])
+            return (
+                404,
+                json.dumps({"error": msg}).encode(),
+                [("X-Error-Code", "RepoNotFound"), ("X-Error-Message", msg)],
+            )
+        body = render(w, hit[:1], fields if expand else [*fields, "author", "baseModels"])
         return 200, body[1:-1], []
     if query.get("filter"):
         return 400, b'{"error":"hubsim tree world: filter= is not served (list the whole Hub or an author)"}', []
     sort = one("sort") or "trendingScore"
     if sort not in ("createdAt", "lastModified", "downloads", "likes", "trendingScore"):
-        return 400, json.dumps({"error": '"sort" must be one of [downloads, likes, lastModified, createdAt, '
-                                         'trendingScore]'}).encode(), []
+        return (
+            400,
+            json.dumps(
+                {"error": '"sort" must be one of [downloads, likes, lastModified, createdAt, trendingScore]'}
+            ).encode(),
+            [],
+        )
     try:
         size = max(1, min(int(one("limit") or page_size), page_size))
     except ValueError:
@@ -145,7 +170,7 @@ def serve(w: TreeWorld, kind: str, model_id: str | None, query: dict, raw_query:
             start, page = int(c["o"]), int(c["p"])
         except Exception:  # noqa: BLE001
             return 400, b'{"error":"Invalid cursor"}', []
-    body = render(w, ordered[start:start + size], fields)
+    body = render(w, ordered[start : start + size], fields)
     headers = []
     if start + size < len(ordered):
         from urllib.parse import quote
@@ -161,8 +186,10 @@ def main(argv=None) -> None:
     import argparse
     import sys
     import time
+    from typing import cast
 
     from .server import HubSim
+    from .world import World
 
     ap = argparse.ArgumentParser(description="Serve a whole-Hub tree world (tracker.hubsim.tree).")
     ap.add_argument("--models", type=int, default=20_000)
@@ -173,10 +200,17 @@ def main(argv=None) -> None:
     args = ap.parse_args(argv)
     t0 = time.monotonic()
     world = TreeWorld(models=args.models, seed=args.seed)
-    hub = HubSim(world, port=args.port, quota_anonymous=args.quota, quota_token=args.quota, window_s=args.window)
+    # HubSim is annotated with World; a world with its own serve() (this one) is served as well
+    hub = HubSim(
+        cast(World, world), port=args.port, quota_anonymous=args.quota, quota_token=args.quota, window_s=args.window
+    )
     hub.start()
-    print(json.dumps({"endpoint": hub.endpoint, "models": int(world._served.sum()),
-                      "build_s": round(time.monotonic() - t0, 2)}), flush=True)
+    print(
+        json.dumps(
+            {"endpoint": hub.endpoint, "models": int(world._served.sum()), "build_s": round(time.monotonic() - t0, 2)}
+        ),
+        flush=True,
+    )
     try:
         hub.serve_forever()
     except KeyboardInterrupt:

@@ -24,8 +24,17 @@ from tracker import census_store
 from tracker.config import Settings
 from tracker.jobs.common import _Job, _progress, log
 
-EXPAND = ("downloads", "downloadsAllTime", "likes", "createdAt", "tags", "pipeline_tag", "library_name",
-          "safetensors", "gated")
+EXPAND = (
+    "downloads",
+    "downloadsAllTime",
+    "likes",
+    "createdAt",
+    "tags",
+    "pipeline_tag",
+    "library_name",
+    "safetensors",
+    "gated",
+)
 # the whole Hub is about 2 million models; a looping listing is caught by the repeated page/cursor checks
 CENSUS_CAP = 100_000_000
 CHUNK_PAGES = 25  # pages per staging chunk: what an interruption can cost in requests at most
@@ -77,24 +86,54 @@ def _prefetched(pages, depth: int = 2, limit: int | None = None):
         t.join(timeout=60)
 
 
-def _publish(job: _Job, settings: Settings, staging: list[census_store.Staging], source: str, *, requests: int,
-             retries: int, errors: list[str], quarantine: list) -> dict[str, Any]:
+def _publish(
+    job: _Job,
+    settings: Settings,
+    staging: list[census_store.Staging],
+    source: str,
+    *,
+    requests: int,
+    retries: int,
+    errors: list[str],
+    quarantine: list,
+) -> dict[str, Any]:
     import pandas as pd
 
     wh = job.wh
     stats = census_store.finish(wh, staging, settings.families, job.run_id, job.day, source)
-    run = job.record("ok", families_ok=len(settings.families), families_failed=0, models=stats["models"],
-                     requests=requests, retries=retries, errors=errors)
-    q = pd.DataFrame([{"run_id": job.run_id, "family": None, "model_id": mid, "reason": why, "raw": raw}
-                      for mid, why, raw in quarantine]) if quarantine else None
+    run = job.record(
+        "ok",
+        families_ok=len(settings.families),
+        families_failed=0,
+        models=stats["models"],
+        requests=requests,
+        retries=retries,
+        errors=errors,
+    )
+    q = (
+        pd.DataFrame(
+            [
+                {"run_id": job.run_id, "family": None, "model_id": mid, "reason": why, "raw": raw}
+                for mid, why, raw in quarantine
+            ]
+        )
+        if quarantine
+        else None
+    )
     wh.publish(run, job.day, {"quarantine": q})  # the run record last: the census day becomes visible
     for s in staging:
         s.remove()
     return {**run, **stats}
 
 
-def census(settings: Settings, *, now: dt.datetime | None = None, hub=None, show_progress: bool | None = None,
-           max_pages: int | None = None) -> dict[str, Any]:
+def census(
+    settings: Settings,
+    *,
+    now: dt.datetime | None = None,
+    hub=None,
+    show_progress: bool | None = None,
+    max_pages: int | None = None,
+) -> dict[str, Any]:
     """List the whole Hub once and store it as the census of the day (see the module docstring).
 
     `max_pages` stops the listing after that many pages of this run (tests, trials): the run is then
@@ -112,15 +151,23 @@ def census(settings: Settings, *, now: dt.datetime | None = None, hub=None, show
         params = {"sort": "createdAt", "limit": settings.hub.page_size, "expand": list(EXPAND)}
         pages = 0
         with structlog.contextvars.bound_contextvars(run_id=job.run_id, job="census"):
-            log.info("census started", endpoint=hub.endpoint, day=str(job.day), resumed_chunks=chunk, staged=staged,
-                     listing_done=done)
+            log.info(
+                "census started",
+                endpoint=hub.endpoint,
+                day=str(job.day),
+                resumed_chunks=chunk,
+                staged=staged,
+                listing_done=done,
+            )
             with hub.track(settings.hub.tree_budget_s) as stats, _progress(None, "census", show_progress) as bar:
                 cols = census_store.new_columns()
                 in_chunk = 0
                 url = resume_url
                 try:
                     if not done:
-                        for recs, url in _prefetched(hub.list_pages(params, resume_url, cap=CENSUS_CAP), limit=max_pages):
+                        for recs, url in _prefetched(
+                            hub.list_pages(params, resume_url, cap=CENSUS_CAP), limit=max_pages
+                        ):
                             pages += 1
                             n = census_store.stage(recs if isinstance(recs, list) else [recs], cols, bad)
                             in_chunk += 1
@@ -135,40 +182,59 @@ def census(settings: Settings, *, now: dt.datetime | None = None, hub=None, show
                         else:
                             done = True
                 except Exception as exc:  # noqa: BLE001 - recorded; what was staged is kept for the next run
-                    errors.append(f"the listing failed after {pages} pages of this run: {hubmod.describe_error(exc)}; "
-                                  "the pages fetched so far are kept and the next census today resumes after them")
+                    errors.append(
+                        f"the listing failed after {pages} pages of this run: {hubmod.describe_error(exc)}; "
+                        "the pages fetched so far are kept and the next census today resumes after them"
+                    )
                     log.error("census listing failed", error=hubmod.describe_error(exc), pages=pages)
                 finally:  # pages listed since the last chunk are staged too (Ctrl-C, SIGTERM, errors)
                     if in_chunk:
                         staging.write(chunk, cols, url, False)
             if not done:
                 status = "partial" if pages or chunk else "failed"
-                run = job.record(status, families_ok=0, families_failed=len(settings.families), models=0,
-                                 requests=stats.requests, retries=stats.retries, errors=errors)
-                job.wh.publish(run, job.day, {})
                 log.warning("census incomplete", status=status, pages=pages, requests=stats.requests)
-                return {**run, "rate_limited": stats.rate_limited, "quota_wait_s": stats.quota_wait_s, "pages": pages}
+                return _unfinished(job, settings, status, stats, errors, pages)
             if len(bad) > 5:
                 errors.append(f"{len(bad)} malformed records quarantined")
             listing_s = time.monotonic() - job.t0
             try:
-                run = _publish(job, settings, [staging], "listing", requests=stats.requests, retries=stats.retries,
-                               errors=errors, quarantine=bad)
+                run = _publish(
+                    job,
+                    settings,
+                    [staging],
+                    "listing",
+                    requests=stats.requests,
+                    retries=stats.retries,
+                    errors=errors,
+                    quarantine=bad,
+                )
             except Exception as exc:  # noqa: BLE001 - the listing is kept: the next census today only rebuilds
-                errors.append(f"building the census day failed ({type(exc).__name__}: {exc}); the listing is kept "
-                              "and the next `tracker census` today builds it again without listing")
+                errors.append(
+                    f"building the census day failed ({type(exc).__name__}: {exc}); the listing is kept "
+                    "and the next `tracker census` today builds it again without listing"
+                )
                 log.exception("census build failed")
-                run = job.record("failed", families_ok=0, families_failed=len(settings.families), models=0,
-                                 requests=stats.requests, retries=stats.retries, errors=errors)
-                job.wh.publish(run, job.day, {})
-                return {**run, "rate_limited": stats.rate_limited, "quota_wait_s": stats.quota_wait_s,
-                        "pages": pages}
-            log.info("census finished", models=run["models"], edges=run["edges"], cycles=run["cycles"],
-                     dangling=run["dangling_parents"], requests=stats.requests, rate_limited=stats.rate_limited,
-                     quota_wait_s=round(stats.quota_wait_s, 1), listing_s=round(listing_s, 1),
-                     seconds=round(time.monotonic() - job.t0, 1))
-        return {**run, "rate_limited": stats.rate_limited, "quota_wait_s": stats.quota_wait_s, "pages": pages,
-                "listing_s": listing_s, "build_s": time.monotonic() - job.t0 - listing_s}
+                return _unfinished(job, settings, "failed", stats, errors, pages)
+            log.info(
+                "census finished",
+                models=run["models"],
+                edges=run["edges"],
+                cycles=run["cycles"],
+                dangling=run["dangling_parents"],
+                requests=stats.requests,
+                rate_limited=stats.rate_limited,
+                quota_wait_s=round(stats.quota_wait_s, 1),
+                listing_s=round(listing_s, 1),
+                seconds=round(time.monotonic() - job.t0, 1),
+            )
+        return {
+            **run,
+            "rate_limited": stats.rate_limited,
+            "quota_wait_s": stats.quota_wait_s,
+            "pages": pages,
+            "listing_s": listing_s,
+            "build_s": time.monotonic() - job.t0 - listing_s,
+        }
 
 
 # ---------------------------------------------------------------------------- whole-Hub dumps
@@ -178,6 +244,21 @@ DUMP_COLUMNS = ("id", "createdAt", "downloads", "downloadsAllTime", "likes", "ta
 
 class DumpError(Exception):
     """A dump file that cannot be imported as a census; the message says why and what to do."""
+
+
+def _unfinished(job: _Job, settings: Settings, status: str, stats, errors: list[str], pages: int) -> dict:
+    """Record a census that listed or built nothing whole (a `partial` or `failed` run, no data files)."""
+    run = job.record(
+        status,
+        families_ok=0,
+        families_failed=len(settings.families),
+        models=0,
+        requests=stats.requests,
+        retries=stats.retries,
+        errors=errors,
+    )
+    job.wh.publish(run, job.day, {})
+    return {**run, "rate_limited": stats.rate_limited, "quota_wait_s": stats.quota_wait_s, "pages": pages}
 
 
 def is_dump(path: str | Path) -> bool:
@@ -220,8 +301,9 @@ def _hub_time(v) -> str | None:
     return str(v)
 
 
-def import_dump(settings: Settings, path: str | Path, *, taken_at: dt.datetime | None = None,
-                batch_rows: int = 50_000) -> dict[str, Any]:
+def import_dump(
+    settings: Settings, path: str | Path, *, taken_at: dt.datetime | None = None, batch_rows: int = 50_000
+) -> dict[str, Any]:
     """Import a whole-Hub dump (hub-stats models.parquet) as the census of its date, read in batches."""
     import pyarrow.parquet as pq
 
@@ -230,8 +312,10 @@ def import_dump(settings: Settings, path: str | Path, *, taken_at: dt.datetime |
     meta = pf.schema_arrow.metadata or {}
     when = taken_at or _dump_date(p, meta)
     if when is None:
-        raise DumpError(f"{p}: the dump does not say when it was taken (no taken_at/date in its metadata, no "
-                        "YYYY-MM-DD in its name); pass --taken-at, e.g. --taken-at 2026-08-07T06:00:00Z")
+        raise DumpError(
+            f"{p}: the dump does not say when it was taken (no taken_at/date in its metadata, no "
+            "YYYY-MM-DD in its name); pass --taken-at, e.g. --taken-at 2026-08-07T06:00:00Z"
+        )
     h = hashlib.sha256()
     with open(p, "rb") as fh:
         for block in iter(lambda: fh.read(1 << 20), b""):
@@ -243,8 +327,23 @@ def import_dump(settings: Settings, path: str | Path, *, taken_at: dt.datetime |
     staging = census_store.Staging(job.wh, job.day, f"dump-{h.hexdigest()[:12]}")
     staging.remove()  # an interrupted import starts over: reading a file costs no requests
     names = set(pf.schema_arrow.names)
-    want = [c for c in ("id", "createdAt", "downloads", "downloadsAllTime", "likes", "tags", "pipeline_tag",
-                        "library_name", "gated", "safetensors", "baseModels") if c in names]
+    want = [
+        c
+        for c in (
+            "id",
+            "createdAt",
+            "downloads",
+            "downloadsAllTime",
+            "likes",
+            "tags",
+            "pipeline_tag",
+            "library_name",
+            "gated",
+            "safetensors",
+            "baseModels",
+        )
+        if c in names
+    ]
     bad: list = []
     chunk = 0
     with structlog.contextvars.bound_contextvars(run_id=run_id, job="import"):
@@ -258,7 +357,15 @@ def import_dump(settings: Settings, path: str | Path, *, taken_at: dt.datetime |
             census_store.stage(recs, cols, bad)
             staging.write(chunk, cols, None, False)
             chunk += 1
-        run = _publish(job, settings, [staging], "import", requests=0, retries=0,
-                       errors=[f"{len(bad)} malformed records quarantined"] if bad else [], quarantine=bad)
+        run = _publish(
+            job,
+            settings,
+            [staging],
+            "import",
+            requests=0,
+            retries=0,
+            errors=[f"{len(bad)} malformed records quarantined"] if bad else [],
+            quarantine=bad,
+        )
         log.info("dump imported", path=str(p), taken_at=str(when), models=run["models"], edges=run["edges"])
     return {**run, "path": str(p), "families_ok": run["families_ok"]}

@@ -23,11 +23,23 @@ def export_after(settings: Settings, record: dict[str, Any] | None, now: dt.date
     try:
         results = export(Warehouse(settings.warehouse), conf.out, conf.format, since=since)
     except (ExportError, WarehouseError, OSError) as exc:
-        log.error("export failed; the run's data are stored and the next export writes them. "
-                  f"Check the folder, then run `tracker export --since {since}` to catch up",
-                  out=str(conf.out), error=str(exc))
+        log.error(
+            "export failed; the run's data are stored and the next export writes them. "
+            f"Check the folder, then run `tracker export --since {since}` to catch up",
+            out=str(conf.out),
+            error=str(exc),
+        )
         return []
     for r in results:
-        log.info("exported", view=r.view, new=len(r.new), changed=len(r.changed), unchanged=r.unchanged,
-                 removed=len(r.removed), rows=r.rows, folder=str(r.folder), since=str(since))
+        log.info(
+            "exported",
+            view=r.view,
+            new=len(r.new),
+            changed=len(r.changed),
+            unchanged=r.unchanged,
+            removed=len(r.removed),
+            rows=r.rows,
+            folder=str(r.folder),
+            since=str(since),
+        )
     return results

@@ -131,7 +131,7 @@ class _SnapshotRun:
         self.fam_rows.append({"family": fam.name, "label": fam.label, "region": fam.region})
         return True
 
-    def publish(self, refresh_trends: bool = True) -> dict[str, Any]:
+    def publish(self, refresh_trends: bool = True, refresh_serving: bool = True) -> dict[str, Any]:
         wh, day = self.wh, self.day
         ok = len(self.fam_rows)
         status = "ok" if self.failed == 0 else ("partial" if ok else "failed")
@@ -157,7 +157,8 @@ class _SnapshotRun:
             quality["run_id"] = self.run_id
         wh.publish(run, day, {"snapshots": snapshots, "family_snapshots": fam_df, "quality": quality,
                               "quarantine": pd.DataFrame(self.quarantine) if self.quarantine else None,
-                              "aliases": aliases})
+                              "aliases": aliases},
+                   refresh=refresh_serving)
         if refresh_trends:
             _derive_after(self.settings, wh)
         return run
@@ -334,11 +335,13 @@ def import_files(settings: Settings, paths: list, *, taken_at: dt.datetime | Non
             unowned = records.check([r for r, mid in zip(arc.records, ids) if not isinstance(mid, str)])
             run.quarantine.extend({"run_id": run_id, "family": None, "model_id": mid, "reason": why, "raw": raw}
                                   for mid, why, raw in unowned.bad)
-            record = run.publish(refresh_trends=False)
+            record = run.publish(refresh_trends=False, refresh_serving=False)
             log.info("imported", path=str(arc.path), taken_at=str(when), models=record["models"],
                      families=record["families_ok"], quarantined=len(run.quarantine))
         done.add(run_id)
         out.append({**record, "path": str(arc.path)})
-    if refresh_trends and any(r["status"] != "skipped" for r in out):
-        _derive_after(settings, wh)
+    if any(r["status"] != "skipped" for r in out):
+        wh.refresh_serving()  # once for all the files (each run is stored; a kill leaves them stale, and
+        if refresh_trends:  # the next command's Warehouse.ensure refreshes them)
+            _derive_after(settings, wh)
     return out

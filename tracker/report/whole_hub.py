@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from tracker.report.common import Block, _Chart, _Names, _Table, _share, family_colors
+from tracker.report.common import Block, _Chart, _Names, _share, _Table, family_colors
 from tracker.report.format import human
 
 MONTHS = 24
@@ -46,47 +46,95 @@ def _share_chart(wh: WholeHub, names: _Names, colors: dict[str, str]) -> str | N
     wide = wide[order]
     fig = _figure()
     ax = fig.add_subplot()
-    ax.stackplot(wide.index, *(wide[f].to_numpy() * 100 for f in order), labels=[names(f) for f in order],
-                 colors=[colors.get(f, "#999999") for f in order], alpha=0.85)
+    ax.stackplot(
+        wide.index,
+        *(wide[f].to_numpy() * 100 for f in order),
+        labels=[names(f) for f in order],
+        colors=[colors.get(f, "#999999") for f in order],
+        alpha=0.85,
+    )
     ax.set_ylabel("% of new derivatives of tracked families")
     ax.set_title("Share of new derivatives per month")
     ax.legend(loc="upper left", ncols=3)
     return _svg(fig)
 
 
-def blocks(wh: WholeHub | None, data) -> list[Block]:
+def blocks(wh: WholeHub | None, data) -> list[Block | _Table | _Chart]:
     """The section's blocks, or none when no census is held."""
     if wh is None:
         return []
     names = _Names(data)
-    out: list[Block] = [("h2", "Whole Hub")]
+    out: list[Block | _Table | _Chart] = [("h2", "Whole Hub")]
     st = wh.stats
-    out.append(("note", f"From the census of {wh.day.isoformat()}: {human(st.get('models', 0))} models, "
-                        f"{human(st.get('edges', 0))} model-tree edges, {st.get('dangling_parents', 0)} parents "
-                        f"no longer listed (roots known by id), {st.get('cycles', 0)} cycles. A derivative counts "
-                        "for every family among its roots. Deleted models are missing, so the counts for past "
-                        "months are lower bounds."))
+    out.append(
+        (
+            "note",
+            f"From the census of {wh.day.isoformat()}: {human(st.get('models', 0))} models, "
+            f"{human(st.get('edges', 0))} model-tree edges, {st.get('dangling_parents', 0)} parents "
+            f"no longer listed (roots known by id), {st.get('cycles', 0)} cycles. A derivative counts "
+            "for every family among its roots. Deleted models are missing, so the counts for past "
+            "months are lower bounds.",
+        )
+    )
     svg = _share_chart(wh, names, family_colors(data))
     if svg:
-        out.append(_Chart("whole-hub-share", "Share of new derivatives per month",
-                          f"Each family's descendants created that month, as a share of the new derivatives of all "
-                          f"tracked families; the last {MONTHS} months of the census.", svg))
+        out.append(
+            _Chart(
+                "whole-hub-share",
+                "Share of new derivatives per month",
+                f"Each family's descendants created that month, as a share of the new derivatives of all "
+                f"tracked families; the last {MONTHS} months of the census.",
+                svg,
+            )
+        )
     eco = wh.ecosystem.sort_values("descendants", ascending=False)
     if len(eco):
         out.append(("h3", "Descendants per family"))
-        out.append(_Table(
-            ["family", "descendants", "direct", "fine-tunes", "adapters", "quantizations", "merges", "max depth",
-             "their 30-day downloads", "new today"], "lrrrrrrrrr",
-            [[names(r.family), human(r.descendants), human(r.direct), human(r.finetunes), human(r.adapters),
-              human(r.quantizations), human(r.merges), "" if pd.isna(r.max_depth) else str(int(r.max_depth)),
-              human(r.descendants_downloads_30d), human(r.new_descendants)] for r in eco.itertuples()]))
+        out.append(
+            _Table(
+                [
+                    "family",
+                    "descendants",
+                    "direct",
+                    "fine-tunes",
+                    "adapters",
+                    "quantizations",
+                    "merges",
+                    "max depth",
+                    "their 30-day downloads",
+                    "new today",
+                ],
+                "lrrrrrrrrr",
+                [
+                    [
+                        names(r["family"]),
+                        human(r["descendants"]),
+                        human(r["direct"]),
+                        human(r["finetunes"]),
+                        human(r["adapters"]),
+                        human(r["quantizations"]),
+                        human(r["merges"]),
+                        "" if pd.isna(r["max_depth"]) else str(int(r["max_depth"])),
+                        human(r["descendants_downloads_30d"]),
+                        human(r["new_descendants"]),
+                    ]
+                    for r in eco.to_dict("records")
+                ],
+            )
+        )
     hub = wh.hub.set_index("region") if len(wh.hub) else wh.hub
     if len(hub) and "all" in hub.index:
         total = hub.loc["all", "downloads_30d"]
-        rows = [[reg, human(r.models), human(r.downloads_30d),
-                 _share(r.downloads_30d / total if total else np.nan),
-                 "n/a" if pd.isna(r.hhi_authors) else f"{r.hhi_authors:.3f}"]
-                for reg, r in hub.drop(index="all").sort_values("downloads_30d", ascending=False).iterrows()]
+        rows = [
+            [
+                str(reg),
+                human(r.models),
+                human(r.downloads_30d),
+                _share(r.downloads_30d / total if total else np.nan),
+                "n/a" if pd.isna(r.hhi_authors) else f"{r.hhi_authors:.3f}",
+            ]
+            for reg, r in hub.drop(index="all").sort_values("downloads_30d", ascending=False).iterrows()
+        ]
         out.append(("h3", "Region shares of all Hub downloads"))
         out.append(_Table(["region", "models", "30-day downloads", "share", "HHI over authors"], "lrrrr", rows))
     if len(wh.authors) and len(wh.share):

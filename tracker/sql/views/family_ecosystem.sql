@@ -6,4 +6,5 @@ CREATE OR REPLACE VIEW family_ecosystem AS
 SELECT f.day, f.family, f.label, f.region, f.descendants, f.direct, f.finetunes, f.adapters, f.quantizations,
        f.merges, f.max_depth, f.descendants_downloads_30d, f.descendants_likes, f.new_descendants
 FROM read_parquet('{{warehouse}}/census_family/*/*.parquet', union_by_name = true) f
-JOIN _census_days d USING (day, run_id);
+JOIN _census_days d USING (day, run_id)
+WHERE {{guard}};

@@ -6,4 +6,4 @@
 CREATE OR REPLACE VIEW derivative_share AS
 SELECT s.month, s.family, s.new_derivatives, s.share, s.share_of_hub
 FROM read_parquet('{{warehouse}}/census_share/*/*.parquet', union_by_name = true) s
-WHERE s.run_id = (SELECT run_id FROM _census_days ORDER BY day DESC LIMIT 1);
+WHERE {{guard}} AND s.run_id = (SELECT run_id FROM _census_days ORDER BY day DESC LIMIT 1);

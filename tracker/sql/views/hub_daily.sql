@@ -5,10 +5,5 @@
 CREATE OR REPLACE VIEW hub_daily AS
 SELECT h.day, h.region, h.models, h.downloads_30d, h.likes, h.hhi_authors
 FROM read_parquet('{{warehouse}}/census_hub/*/*.parquet', union_by_name = true) h
-JOIN _census_days d USING (day, run_id);
-
--- Internal (report): the ten authors with most new derivatives of each family in the census's month.
-CREATE OR REPLACE VIEW _census_authors AS
-SELECT a.day, a.month, a.family, a.author, a.derivatives, a.rank
-FROM read_parquet('{{warehouse}}/census_authors/*/*.parquet', union_by_name = true) a
-JOIN _census_days d USING (day, run_id);
+JOIN _census_days d USING (day, run_id)
+WHERE {{guard}};

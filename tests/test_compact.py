@@ -1,0 +1,237 @@
+"""Compaction: small files of complete days and closed months merged, every row visible exactly once,
+under kill -9 at random moments and beside a reader in another process."""
+
+from __future__ import annotations
+
+import json
+import multiprocessing
+import os
+import random
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import datetime as dt
+
+import pandas as pd
+import pytest
+
+from tests.conftest import ROOT, write_config
+from tracker import config, jobs
+from tracker.warehouse import Warehouse, files
+
+FAMILIES = [{"name": "llama", "authors": ["meta-llama"], "region": "us"},
+            {"name": "qwen", "authors": ["Qwen"], "region": "china"}]
+DAYS = pd.date_range("2026-07-29", "2026-08-06", freq="D")
+TODAY = dt.date(2026, 8, 8)
+# what the checks compare: every public view over raw rows and every served one, whole
+TRIALS = 3  # kills per run of the suite (each on a fresh copy: a few seconds)
+CHECKS = {
+    "snapshots": "select * from snapshots order by all",
+    "runs": "select * from runs order by all",
+    "family_daily": "select * from family_daily order by all",
+    "models_latest": "select * from models_latest order by all",
+    "quarantine": "select * from quarantine order by all",
+}
+
+
+def _archives(tmp: Path) -> list[Path]:
+    """One listing per day (two on every third day: a second import of the day), 60 models."""
+    rng = random.Random(7)
+    out = []
+    for k, day in enumerate(DAYS):
+        for rep in range(2 if k % 3 == 0 else 1):
+            recs = [{"id": f"{org}/m{i:03d}", "downloads": 100 * i + k + rep, "downloadsAllTime": 1000 * i + 50 * k,
+                     "likes": rng.randint(0, 9), "createdAt": "2025-01-01T00:00:00.000Z",
+                     "lastModified": f"2026-0{7 + (k > 12)}-01T00:00:00.000Z"}
+                    for org in ("meta-llama", "Qwen") for i in range(30)]
+            recs.append({"downloads": 7})  # one quarantined record a listing (no id)
+            p = tmp / f"{day:%Y%m%d}-{rep}.json"
+            p.write_text(json.dumps({"date": f"{day:%Y-%m-%d}", "fetched_at": f"{day:%Y-%m-%d}T0{6 + rep}:00:00Z",
+                                     "models": recs}))
+            out.append(p)
+    return out
+
+
+@pytest.fixture(scope="module")
+def pristine(tmp_path_factory) -> Path:
+    """A warehouse of 9 days in two months, written through `tracker import` (built once)."""
+    tmp = tmp_path_factory.mktemp("pristine")
+    s = config.load(write_config(tmp, "http://127.0.0.1:9", FAMILIES))
+    runs = jobs.import_files(s, _archives(tmp), refresh_trends=False)
+    assert {r["status"] for r in runs} == {"ok"}
+    return s.warehouse
+
+
+def _copy(pristine: Path, tmp_path: Path) -> Warehouse:
+    shutil.copytree(pristine, tmp_path / "wh")
+    wh = Warehouse(tmp_path / "wh")
+    wh.ensure()  # re-points the copy's views
+    return wh
+
+
+def _contents(wh: Warehouse) -> dict[str, pd.DataFrame]:
+    return {name: wh.query(sql) for name, sql in CHECKS.items()}
+
+
+def _same(a: dict[str, pd.DataFrame], b: dict[str, pd.DataFrame]) -> None:
+    for name in CHECKS:
+        pd.testing.assert_frame_equal(a[name], b[name], check_dtype=False, obj=name)
+
+
+def _data_files(wh: Warehouse, dataset: str) -> int:
+    return len(list((wh.root / dataset).glob("*/*.parquet")))
+
+
+def test_compaction_merges_days_and_months_and_changes_no_answer(pristine, tmp_path):
+    wh = _copy(pristine, tmp_path)
+    before = _contents(wh)
+    n_snap = len(before["snapshots"])
+    assert n_snap == 12 * 60  # 9 days, 3 of them with a second listing; 60 models each
+    raw = {d: len(files.visible(wh.root, d)) for d in ("snapshots", "runs", "models")}
+    res = wh.compact(today=TODAY, grace_s=3600)
+    assert res.written > 0 and not res.busy
+    _same(before, _contents(wh))
+    # July is closed: one month file per dataset; August: complete days with two files merged, others as they were
+    after = {d: len(files.visible(wh.root, d)) for d in raw}
+    july = [p for p in files.visible(wh.root, "snapshots") if p.parent.name.startswith("2026-07")]
+    assert [p.parent.name for p in july] == ["2026-07"] and july[0].name.startswith("~month-")
+    assert after["snapshots"] < raw["snapshots"] and after["runs"] < raw["runs"]
+    # within the grace period the replaced files stay on disk (a reader may have listed them)
+    assert _hidden(wh) and all((wh.root / f).exists() for f in _hidden(wh))
+    # a second compaction with nothing new to merge changes nothing; past the grace period it deletes
+    assert wh.compact(today=TODAY, grace_s=3600).written == 0
+    res = wh.compact(today=TODAY, grace_s=0)
+    assert res.deleted > 0 and not any((wh.root / f).exists() for f in _hidden(wh))
+    assert _data_files(wh, "snapshots") == after["snapshots"]  # on disk: only what is visible
+    _same(before, _contents(wh))
+    # late history for a closed month (an older archive imported now) is merged in by the next compaction
+    late = tmp_path / "late.json"
+    late.write_text(json.dumps({"date": "2026-07-05", "fetched_at": "2026-07-05T06:00:00Z", "models": [
+        {"id": "Qwen/m000", "downloads": 1, "likes": 0}]}))
+    cfg = write_config(tmp_path, "http://127.0.0.1:9", FAMILIES)
+    cfg.write_text(cfg.read_text().replace(str(tmp_path / "warehouse"), str(wh.root)))
+    assert jobs.import_files(config.load(cfg), [late])[0]["status"] == "ok"
+    with_late = _contents(wh)
+    assert len(with_late["snapshots"]) == n_snap + 1
+    wh.compact(today=TODAY, grace_s=0)
+    wh.compact(today=TODAY, grace_s=0)
+    _same(with_late, _contents(wh))
+    assert [p.parent.name for p in files.visible(wh.root, "snapshots") if p.parent.name.startswith("2026-07")] \
+        == ["2026-07"]
+
+
+def _hidden(wh: Warehouse) -> set[str]:
+    return files.state_sets(files.read_state(wh.root)[1])[1]
+
+
+def _compact_in_child(root: str) -> None:
+    import logging
+
+    logging.disable(logging.CRITICAL)
+    Warehouse(Path(root)).compact(today=TODAY, grace_s=0)
+    os._exit(0)
+
+
+def test_kill_9_at_any_moment_of_a_compaction_leaves_every_row_once(pristine, tmp_path):
+    rng = random.Random(20261201)
+    fork = multiprocessing.get_context("fork")
+    wh = _copy(pristine, tmp_path / "base")
+    want = _contents(wh)
+    t0 = time.monotonic()
+    wh.compact(today=TODAY, grace_s=0)
+    took = time.monotonic() - t0
+    killed = 0
+    for trial in range(TRIALS):
+        w = _copy(pristine, tmp_path / f"t{trial}")
+        if trial % 2:  # also kill one that starts from a half-done state (a previous compaction killed)
+            w.compact(today=dt.date(2026, 7, 31), grace_s=0)
+        proc = fork.Process(target=_compact_in_child, args=(str(w.root),))
+        proc.start()
+        proc.join(timeout=rng.uniform(0.0, took * 1.2))
+        if proc.exitcode is None:
+            os.kill(proc.pid, signal.SIGKILL)
+            killed += 1
+        proc.join()
+        _same(want, _contents(Warehouse(w.root)))
+        # and the next compaction finishes the work, with leftovers of the killed one cleaned up
+        res = Warehouse(w.root).compact(today=TODAY, grace_s=0)
+        assert not res.busy
+        _same(want, _contents(Warehouse(w.root)))
+        assert not [p for p in w.root.rglob("*.parquet") if p.name.startswith(".")]  # no temporary file visible
+    assert killed >= 2, "the kill window missed the compactions; widen it"
+
+
+READER = r"""
+import sys, json, duckdb
+db, n = sys.argv[1], 0
+while True:
+    try:
+        con = duckdb.connect(db, read_only=True)
+        got = [con.execute(q).fetchall()[0] for q in (
+            "select count(*), sum(downloads_30d), count(distinct run_id) from snapshots",
+            "select count(*) from runs", "select count(*), sum(models) from family_daily")]
+        con.close()
+    except Exception as exc:
+        print(json.dumps({"error": str(exc)}), flush=True)
+        continue
+    print(json.dumps({"ok": [list(map(str, g)) for g in got]}), flush=True)
+"""
+
+TRACKER_READER = r"""
+import sys, json
+from pathlib import Path
+from tracker.warehouse import Warehouse
+wh = Warehouse(Path(sys.argv[1]))
+while True:
+    try:
+        got = [wh.query(q).astype(str).values.tolist()[0] for q in (
+            "select count(*), sum(downloads_30d), count(distinct run_id) from snapshots",
+            "select count(*) from runs", "select count(*), sum(models) from family_daily")]
+    except Exception as exc:
+        print(json.dumps({"error": str(exc)}), flush=True)
+        continue
+    print(json.dumps({"ok": got}), flush=True)
+"""
+
+
+@pytest.mark.parametrize("reader, grace_s", [(READER, 3600), (TRACKER_READER, 0)],
+                         ids=["duckdb-session", "tracker-reads-with-deletions"])
+def test_a_reader_in_another_process_never_fails_nor_sees_a_row_twice(pristine, tmp_path, reader, grace_s):
+    """A user's DuckDB session (no lock: replaced files are kept for the grace period), and the
+    tracker's own reads (which hold the read lock, so files are deleted at once around them)."""
+    wh = _copy(pristine, tmp_path)
+    want = None
+    with wh.connect() as con:
+        want = [list(map(str, con.execute(q).fetchall()[0])) for q in (
+            "select count(*), sum(downloads_30d), count(distinct run_id) from snapshots",
+            "select count(*) from runs", "select count(*), sum(models) from family_daily")]
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    target = str(wh.db_path) if reader is READER else str(wh.root)
+    proc = subprocess.Popen([sys.executable, "-c", reader, target], stdout=subprocess.PIPE, text=True, env=env)
+    try:
+        assert "ok" in json.loads(proc.stdout.readline())
+        lines, written = [], 0
+        for today in ("2026-07-30", "2026-08-01", "2026-08-03", "2026-08-05", "2026-08-08", "2026-09-02"):
+            res = wh.compact(today=dt.date.fromisoformat(today), grace_s=grace_s)
+            assert not res.busy
+            written += res.written
+            lines.append(proc.stdout.readline())  # a query of the reader overlaps each compaction
+        assert written >= 5 * 4  # days, July, August: each merged several datasets
+
+    finally:
+        proc.terminate()
+        out = lines + proc.communicate(timeout=30)[0].splitlines()
+    answers = [json.loads(line) for line in out if line.strip()]
+    errors = [a["error"] for a in answers if "error" in a]
+    assert not errors, errors[:3]
+    assert len(answers) >= 6
+    def norm(rows):
+        return [[int(float(v)) for v in r] for r in rows]
+
+    assert all(norm(a["ok"]) == norm(want) for a in answers), [a for a in answers if norm(a["ok"]) != norm(want)][:2]
+    # the compactions did merge (so the reader really ran beside switches)
+    assert len(files.visible(wh.root, "snapshots")) <= 3

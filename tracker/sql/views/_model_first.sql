@@ -1,0 +1,7 @@
+-- Internal: each model's earliest recorded attributes (used for a snapshot older than all of them,
+-- e.g. an archive imported after a later collect).
+CREATE OR REPLACE VIEW _model_first AS
+SELECT *
+FROM _files('models')
+WHERE {{guard}}
+QUALIFY row_number() OVER (PARTITION BY model_key ORDER BY valid_from, run_id) = 1;

@@ -1,0 +1,180 @@
+"""The warehouse: immutable Parquet files plus `hub.duckdb`, a small file holding only views over them.
+
+Why this shape (README, "Design"): DuckDB lets one process hold a file for writing and then locks
+every other process out, and a read-only holder (a notebook, the CLI left open) blocks writers
+(RELIABILITY.md §1.1). So no job writes data into hub.duckdb: each run writes its Parquet files under a
+temporary name, fsyncs and renames them into place, and writes its `runs` record last. Readers glob
+the folders on every query, so a reader that has held hub.duckdb open for hours sees a new run on its
+next query, and a run killed at any point leaves nothing visible.
+
+The package, by concern: `schemas` (what is stored), `layout` (hub.duckdb and its views, one .sql
+file each), `files` (atomic writes, which files are visible), `writing` (runs, model keys, served
+tables), `reads` (the jobs' reads), `compact` (merging small files). `Warehouse` is the one entry point.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import re
+import secrets
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import duckdb
+import pyarrow.parquet as pq
+import pandas as pd
+
+from tracker.warehouse import files, layout
+from tracker.warehouse.files import fsync_dir as _fsync_dir  # noqa: F401 - tracker/export.py uses it
+from tracker.warehouse.compact import CompactResult, compact
+from tracker.warehouse.layout import DB_NAME, STORAGE_COMPAT, WarehouseError, sql_str, view_files
+from tracker.warehouse.reads import Reads
+from tracker.warehouse.schemas import DERIVED, SCHEMAS, SERVING, STATE
+from tracker.warehouse.writing import Writing
+
+__all__ = ["DB_NAME", "DERIVED", "SCHEMAS", "SERVING", "STORAGE_COMPAT", "CompactResult", "Warehouse",
+           "WarehouseError", "new_run_id", "view_files"]
+
+
+def new_run_id(job: str, at: dt.datetime) -> str:
+    """Sortable and unique: 20260817T060000Z-collect-1a2b3c."""
+    return f"{at.astimezone(dt.UTC):%Y%m%dT%H%M%SZ}-{job}-{secrets.token_hex(3)}"
+
+
+# Per process: warehouses whose hub.duckdb was found current, and the in-memory DuckDB (views only,
+# no file held open) that serves the tracker's own reads of each. Both are cheap to rebuild.
+_CURRENT: set[Path] = set()
+_MEMORY: dict[Path, duckdb.DuckDBPyConnection] = {}
+_INHERITED: list[dict] = []
+
+
+def _after_fork_in_child() -> None:
+    """A DuckDB connection must not cross a fork: a forked child opens its own. The parent's stay
+    referenced (never closed here: closing one in the child would run DuckDB's teardown on threads
+    that do not exist in it)."""
+    _INHERITED.append(dict(_MEMORY))
+    _MEMORY.clear()
+    _CURRENT.clear()
+
+
+os.register_at_fork(after_in_child=_after_fork_in_child)
+
+
+class Warehouse(Writing, Reads):
+    def __init__(self, root: Path):
+        self.root = Path(root).absolute()
+        self.db_path = self.root / DB_NAME
+        self._ensured = False
+        self._mem: duckdb.DuckDBPyConnection | None = None
+
+    # ---- layout -------------------------------------------------------------------------------
+    def ensure(self) -> None:
+        """Create the folders, their empty seed files and hub.duckdb, or bring hub.duckdb up to date;
+        refresh the served tables if a run finished without refreshing them (killed in between)."""
+        if self._ensured or (self.root in _CURRENT and self.db_path.exists()):
+            return
+        try:
+            self.root.mkdir(parents=True, exist_ok=True)
+            seeds = [(self.root / name / "_empty" / "_empty.parquet", schema) for name, schema in SCHEMAS.items()]
+            seeds += [(self.root / "derived" / f"{name}.parquet", schema) for name, schema in DERIVED.items()]
+            seeds += [(self.root / "serving" / f"{name}.parquet", schema) for name, schema in SERVING.items()]
+            seeds.append((self.root / files.STATE_DIR / "_empty.parquet", STATE))
+            for path, schema in seeds:
+                # views glob these folders (a glob matching nothing is an error); a seed, derived or served
+                # table of an older layout is rewritten empty (the next job recomputes it), so that every
+                # column a view names exists after an upgrade
+                if not path.exists() or pq.read_schema(path).names != schema.names:
+                    files.write_atomic(schema.empty_table(), path)
+        except OSError as exc:
+            raise WarehouseError(f"cannot create the warehouse at {self.root}: {exc.strerror}. "
+                                 "Check the `warehouse:` path in config.yaml and its permissions.") from None
+        self._ensured = True  # from here on, the tracker's own reads work (they need only the files)
+        try:
+            if not layout.is_current(self.db_path, self.root):
+                layout.update(self.root, self.db_path)
+            if self.serving_stale():
+                self.refresh_serving()
+        except BaseException:
+            self._ensured = False
+            raise
+        _CURRENT.add(self.root)
+
+    def _views_stale(self) -> bool:
+        return not layout.is_current(self.db_path, self.root)
+
+    # ---- reading ------------------------------------------------------------------------------
+    @contextmanager
+    def _internal(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A cursor on an in-memory DuckDB holding the same views (the tracker's own reads: no file of
+        the warehouse stays open, and no connection is opened per query), under the shared read lock
+        (compaction deletes replaced files only while no tracker read holds it)."""
+        if self._mem is None:
+            self.ensure()
+            mem = _MEMORY.get(self.root)
+            if mem is None:
+                self.root.mkdir(parents=True, exist_ok=True)
+                mem = duckdb.connect()
+                layout.install(mem, self.root, "true")
+                _MEMORY[self.root] = mem
+            self._mem = mem
+        with files.read_lock(self.root), self._mem.cursor() as cur:
+            yield cur
+
+    @contextmanager
+    def scratch(self, memory_limit: str, temp_directory: Path) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A private in-memory DuckDB for heavy builds (a census day): capped memory, spilling to
+        `temp_directory`, two threads; it reads the warehouse's files by path, never hub.duckdb."""
+        con = duckdb.connect(config={"memory_limit": memory_limit, "threads": 2, "temp_directory": str(temp_directory),
+                                     "preserve_insertion_order": False})
+        try:
+            con.execute("SET TimeZone = 'UTC'")
+            con.execute("SET enable_progress_bar = false")  # it would print on stdout during long builds
+            yield con
+        finally:
+            con.close()
+
+    @contextmanager
+    def connect(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A read-only connection to hub.duckdb (which never conflicts with a running collect)."""
+        self.ensure()
+        with files.read_lock(self.root):
+            yield from self._connect_ro()
+
+    def _connect_ro(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        for attempt in range(50):
+            try:
+                con = duckdb.connect(str(self.db_path), read_only=True)
+                break
+            except duckdb.IOException as exc:  # only while someone opened hub.duckdb read-write
+                if "lock" not in str(exc).lower() or attempt == 49:
+                    pid = re.search(r"PID (\d+)", str(exc))
+                    raise WarehouseError(
+                        f"{self.db_path} is locked for writing by another process"
+                        f"{f' (PID {pid.group(1)})' if pid else ''}. Close that session (the tracker itself only "
+                        "writes it for a moment when its views change) or open it read-only: duckdb -readonly "
+                        f"{self.db_path}") from None
+                time.sleep(0.1)
+        try:
+            yield con
+        finally:
+            con.close()
+
+    def query(self, sql: str, params: list | dict | None = None) -> pd.DataFrame:
+        with self.connect() as con:
+            return con.execute(sql, params).df() if params else con.sql(sql).df()
+
+    def read(self, sql: str, params: list | dict | None = None) -> pd.DataFrame:
+        """A query over the views, for the tracker's own reads (no file of the warehouse stays open)."""
+        with self._internal() as con:
+            return con.execute(sql, params).df() if params is not None else con.sql(sql).df()
+
+    def size_bytes(self) -> int:
+        return sum(p.stat().st_size for p in self.root.rglob("*") if p.is_file())
+
+    def compact(self, *, today: dt.date | None = None, grace_s: float | None = None) -> CompactResult:
+        """Merge small files (see compact.py); returns what was merged and deleted."""
+        self.ensure()
+        return compact(self, today=today, grace_s=grace_s)

@@ -1,0 +1,146 @@
+"""The warehouse's files: immutable Parquet files written atomically, and which of them are visible.
+
+Raw datasets are written per run as `<dataset>/<day>/<file_id>.parquet`. Compaction (compact.py)
+merges them into `<dataset>/<day>/~day-<id>.parquet` and `<dataset>/<YYYY-MM>/~month-<id>.parquet`.
+Which merged files count, and which files they replaced, is recorded in immutable state files
+(`_compaction/<id>.parquet`; rows: file, action 'add'|'hide', since): a merged file counts once a state
+file adds it, a hidden file never again. Readers list the state files first, then the data files
+(the `_files` macro in SQL, `visible` here), so that a merged file a state names is always there; a
+hidden file is deleted only once it has been hidden for a grace period, so a reader that listed it a
+moment before still reads it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import fcntl
+import os
+import secrets
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from tracker.warehouse.schemas import STATE
+
+STATE_DIR = "_compaction"
+MERGED_MARK = "~"  # merged files' names start with it; raw files' never do
+
+
+READ_LOCK = ".read.lock"
+
+
+@contextmanager
+def read_lock(root: Path) -> Iterator[None]:
+    """Held (shared) by the tracker's reads while they run; compaction deletes replaced files only
+    when it can take it exclusively, so no tracker read ever finds a file it listed gone."""
+    with open(root / READ_LOCK, "a") as fh:
+        fcntl.flock(fh, fcntl.LOCK_SH)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+@contextmanager
+def exclusive(root: Path, name: str) -> Iterator[bool]:
+    """Try to take a lock file exclusively without waiting; yields whether it was taken."""
+    with open(root / name, "a") as fh:
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            yield False
+            return
+        try:
+            yield True
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+def fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _options(names: list[str]) -> dict[str, Any]:
+    options: dict[str, Any] = {"compression": "zstd"}
+    if "model_key" in names and "downloads_all_time" in names:
+        # snapshot rows, grouped by run and sorted by family and key: delta-encoded keys cost almost
+        # nothing, where a dictionary of 100,000 keys costs 3 bytes a row (bench/report.py)
+        options["use_dictionary"] = [c for c in ("run_id", "family", "trending_score", "day", "taken_at") if c in names]
+        options["column_encoding"] = {"model_key": "DELTA_BINARY_PACKED"}
+    return options
+
+
+def write_atomic(table: pa.Table, dest: Path, options: dict[str, Any] | None = None) -> None:
+    """Write a Parquet file under a temporary name, fsync it, rename it into place, fsync the folder."""
+    write_parts(table.schema, [table], dest, options)
+
+
+def write_parts(schema: pa.Schema, parts: Iterable[pa.Table], dest: Path,
+                options: dict[str, Any] | None = None) -> None:
+    """write_atomic for a file written part by part (one part in memory at a time)."""
+    tmp = dest.with_name(f".{dest.name}.{os.getpid()}.{secrets.token_hex(3)}.tmp")  # pid: see machine.leftovers
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        with open(tmp, "wb") as fh:
+            opts = {"compression": "zstd", **options} if options is not None else _options(schema.names)
+            with pq.ParquetWriter(fh, schema, **opts) as writer:
+                for part in parts:
+                    writer.write_table(part)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, dest)
+        fsync_dir(dest.parent)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def read_state(root: Path) -> tuple[list[Path], pa.Table]:
+    """The state files and all their rows (file, action, since)."""
+    files = sorted((root / STATE_DIR).glob("*.parquet"))
+    tables = [pq.read_table(f, schema=STATE) for f in files]
+    return files, (pa.concat_tables(tables) if tables else STATE.empty_table())
+
+
+def state_sets(rows: pa.Table) -> tuple[set[str], set[str]]:
+    """(added, hidden) relative paths of a state."""
+    files, actions = rows.column("file").to_pylist(), rows.column("action").to_pylist()
+    added = {f for f, a in zip(files, actions) if a == "add"}
+    hidden = {f for f, a in zip(files, actions) if a == "hide"}
+    return added, hidden
+
+
+def is_merged(rel: str) -> bool:
+    return Path(rel).name.startswith(MERGED_MARK)
+
+
+def visible(root: Path, dataset: str, folders: list[str] | None = None) -> list[Path]:
+    """The visible files of a dataset (or of some of its folders: day or month names), state first."""
+    _, rows = read_state(root)
+    added, hidden = state_sets(rows)
+    base = root / dataset
+    if folders is None:
+        paths = base.glob("*/*.parquet")
+    else:
+        paths = [p for f in folders for p in (base / f).glob("*.parquet")]
+    out = []
+    for p in sorted(paths):
+        rel = p.relative_to(root).as_posix()
+        if rel in hidden:
+            continue
+        if is_merged(rel) and rel not in added:
+            continue
+        out.append(p)
+    return out
+
+
+def day_folders(day: dt.date) -> list[str]:
+    """The folders that can hold a day's rows: its own, and its month's."""
+    return [day.isoformat(), f"{day:%Y-%m}"]

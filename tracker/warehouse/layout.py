@@ -1,0 +1,180 @@
+"""hub.duckdb: the views over the warehouse's files, one .sql file each (tracker/sql/views/<name>.sql),
+created in the order that tracker/sql/views/ORDER declares.
+
+hub.duckdb is written only when its views change (a new tracker version, or the folder was moved or
+copied), and never loses what a user created in it (tables, views, macros): the tracker's views are
+replaced in place, in one transaction, when nobody has the file open; when readers hold it (DuckDB then
+refuses a writer), a new file is built beside it from a copy of the whole database (`COPY FROM
+DATABASE`, the user's objects included) and renamed over it. When a user holds it open for writing,
+nothing is touched and a warning says so (the tracker's own reads never need hub.duckdb).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import secrets
+from importlib import resources
+from pathlib import Path
+
+import duckdb
+import structlog
+
+DB_NAME = "hub.duckdb"
+STORAGE_COMPAT = "v1.5.0"  # so that the DuckDB CLI from PyPI (1.5.x) opens the file (RELIABILITY.md §1.9)
+ORDER_FILE = "ORDER"
+
+log = structlog.get_logger("tracker.warehouse")
+
+
+class WarehouseError(Exception):
+    """The warehouse cannot be read or written; the message says why and what to do."""
+
+
+def sql_str(s: str) -> str:
+    return s.replace("'", "''")
+
+
+def view_files() -> list[tuple[str, str]]:
+    """(name, SQL text) of every view and internal macro, in their declared order."""
+    folder = resources.files("tracker.sql").joinpath("views")
+    order = [line.strip() for line in folder.joinpath(ORDER_FILE).read_text(encoding="utf-8").splitlines()
+             if line.strip() and not line.lstrip().startswith("#")]
+    files = {p.name[:-4] for p in folder.iterdir() if p.name.endswith(".sql")}
+    if len(set(order)) != len(order) or set(order) != files:
+        raise WarehouseError(f"internal: tracker/sql/views/{ORDER_FILE} must list every view file once "
+                             f"(unlisted: {sorted(files - set(order))}, missing: {sorted(set(order) - files)})")
+    return [(name, folder.joinpath(f"{name}.sql").read_text(encoding="utf-8")) for name in order]
+
+
+def digest(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def guard_sql(root: Path, db_path: Path) -> str:
+    """A condition true only while the database that holds the view sits in `root` (else an error
+    that says what to do)."""
+    paths = sorted({str(db_path), os.path.realpath(db_path)})
+    in_list = ", ".join(f"'{sql_str(p)}'" for p in paths)
+    msg = (f"This hub.duckdb was built for {root} and has been moved or copied. "
+           "Run any tracker command with a config.yaml whose warehouse: points at its new folder "
+           "(for example `tracker status`) to re-point its views.")
+    return (f"((SELECT count(*) FROM duckdb_databases() WHERE path IN ({in_list})) > 0 "
+            f"OR error('{sql_str(msg)}'))")
+
+
+def render(text: str, root: Path, guard: str) -> str:
+    return text.replace("{{warehouse}}", sql_str(str(root))).replace("{{guard}}", guard)
+
+
+def install(con: duckdb.DuckDBPyConnection, root: Path, guard: str) -> None:
+    """Create (or replace) every view and macro on a connection, in order."""
+    for _name, text in view_files():
+        con.execute(render(text, root, guard))
+
+
+def _wanted() -> set[tuple[str, str]]:
+    return {(name, digest(text)) for name, text in view_files()}
+
+
+def is_current(db_path: Path, root: Path) -> bool:
+    """hub.duckdb exists and holds this version's views, pointing at `root`."""
+    if not db_path.exists():
+        return False
+    try:
+        with duckdb.connect(str(db_path), read_only=True) as con:
+            done = {tuple(r) for r in con.execute("SELECT name, sha256 FROM _tracker_views").fetchall()}
+            where = con.execute("SELECT value FROM _meta WHERE key = 'warehouse'").fetchone()
+    except duckdb.Error:
+        return False
+    return done == _wanted() and where is not None and where[0] == str(root)
+
+
+def _object_kinds(con: duckdb.DuckDBPyConnection, db: str) -> dict[str, str]:
+    """name -> 'VIEW' or 'MACRO' (table macros included) of one attached database's main schema."""
+    kinds = {r[0]: "VIEW" for r in con.execute(
+        "SELECT view_name FROM duckdb_views() WHERE database_name = ? AND NOT internal", [db]).fetchall()}
+    kinds.update({r[0]: ("MACRO TABLE" if r[1] == "table_macro" else "MACRO") for r in con.execute(
+        "SELECT DISTINCT function_name, function_type FROM duckdb_functions() "
+        "WHERE database_name = ? AND function_type IN ('macro', 'table_macro') AND NOT internal", [db]).fetchall()})
+    return kinds
+
+
+def _apply(con: duckdb.DuckDBPyConnection, db: str, root: Path, guard: str) -> None:
+    """Bring the tracker's objects of database `db` (attached on `con`) up to date, leaving every
+    other object alone: drop the tracker's objects this version no longer ships, (re)create the rest."""
+    con.execute(f"USE {db}")
+    con.execute("BEGIN")
+    try:
+        tables = {r[0] for r in con.execute(
+            "SELECT table_name FROM duckdb_tables() WHERE database_name = ?", [db]).fetchall()}
+        ours_before: set[str] = set()
+        if "_tracker_views" in tables:
+            ours_before = {r[0] for r in con.execute("SELECT name FROM _tracker_views").fetchall()}
+        if "_migrations" in tables:  # hub.duckdb of tracker versions before one view per file
+            ours_before |= {"runs", "snapshots", "models_latest", "_family_day", "family_daily", "quarantine",
+                            "tree", "ecosystem", "_family_tree", "family_weekly", "crossovers",
+                            "model_crossovers", "projections", "quality"}
+            con.execute("DROP TABLE _migrations")
+        shipped = [name for name, _ in view_files()]
+        kinds = _object_kinds(con, db)
+        for name in sorted(ours_before - set(shipped)):
+            if name in kinds:
+                con.execute(f'DROP {kinds[name]} IF EXISTS "{name}"')
+        # a view that became a macro (or back) cannot be replaced in place
+        for name, text in view_files():
+            is_macro = "CREATE OR REPLACE MACRO" in text
+            if name in kinds and (kinds[name] != "VIEW") != is_macro:
+                con.execute(f'DROP {kinds[name]} "{name}"')
+        install(con, root, guard)
+        con.execute("CREATE TABLE IF NOT EXISTS _tracker_views (name VARCHAR PRIMARY KEY, sha256 VARCHAR)")
+        con.execute("CREATE TABLE IF NOT EXISTS _meta (key VARCHAR PRIMARY KEY, value VARCHAR)")
+        con.execute("DELETE FROM _tracker_views")
+        con.executemany("INSERT INTO _tracker_views VALUES (?, ?)", [[n, digest(t)] for n, t in view_files()])
+        con.execute("INSERT OR REPLACE INTO _meta VALUES ('warehouse', ?)", [str(root)])
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+
+
+def update(root: Path, db_path: Path) -> None:
+    """Create hub.duckdb, or bring its views up to date without losing the user's own objects."""
+    guard = guard_sql(root, db_path)
+    if db_path.exists():
+        try:
+            con = duckdb.connect(":memory:")
+            con.execute(f"ATTACH '{sql_str(str(db_path))}' AS hub")
+        except duckdb.IOException as exc:
+            if "lock" not in str(exc).lower():
+                raise
+            con = None
+        if con is not None:  # nobody has it open: replace the tracker's views in place
+            try:
+                _apply(con, "hub", root, guard)
+                con.execute("USE memory")
+                con.execute("DETACH hub")
+            finally:
+                con.close()
+            return
+    tmp = root / f".{DB_NAME}.{os.getpid()}.{secrets.token_hex(3)}.tmp"
+    try:
+        with duckdb.connect(":memory:") as con:
+            con.execute(f"ATTACH '{sql_str(str(tmp))}' AS new (STORAGE_VERSION '{STORAGE_COMPAT}')")
+            if db_path.exists():
+                try:  # readers hold it: copy everything (the user's objects too), then replace ours
+                    con.execute(f"ATTACH '{sql_str(str(db_path))}' AS old (READ_ONLY)")
+                except duckdb.IOException as exc:
+                    log.warning("hub.duckdb is open for writing in another process; its views were not updated "
+                                "(the tracker's own reads do not need them). Close that session and run any "
+                                "tracker command to update them.", path=str(db_path), error=str(exc).splitlines()[0])
+                    return
+                con.execute("COPY FROM DATABASE old TO new")
+                con.execute("DETACH old")
+            _apply(con, "new", root, guard)
+            con.execute("USE memory")
+            con.execute("DETACH new")
+        os.replace(tmp, db_path)
+    finally:
+        for leftover in (tmp, Path(f"{tmp}.wal")):
+            leftover.unlink(missing_ok=True)

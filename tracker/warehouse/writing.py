@@ -1,0 +1,194 @@
+"""Writing the warehouse: a run's data files then its record (`publish`), model keys and attributes
+(`store_models`), the derived trend tables (`write_derived`) and the served tables (`refresh_serving`)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import fcntl
+import json
+import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+import structlog
+
+from tracker.locks import FileLock
+from tracker.warehouse import files
+from tracker.warehouse.layout import WarehouseError
+from tracker.warehouse.schemas import DERIVED, SCHEMAS, SERVING
+
+log = structlog.get_logger("tracker.warehouse")
+
+# how each served table is sorted: by what its typical queries filter on, so that they read few row groups
+_SERVING_ORDER = {"family_daily": "family, day", "tree": "day, family, model_id",
+                  "ecosystem": "day, family, base_model_id, model_id", "models_latest": "family, model_id"}
+
+
+class Writing:
+    root: Path
+
+    @contextmanager
+    def _flock(self, name: str) -> Iterator[None]:
+        self.root.mkdir(parents=True, exist_ok=True)
+        with open(self.root / name, "a") as fh:
+            fcntl.flock(fh, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(fh, fcntl.LOCK_UN)
+
+    @contextmanager
+    def writer_lock(self) -> Iterator[None]:
+        """Serialise the short critical sections of writers (model keys): a collect by hand while the
+        daemon runs one must not hand out the same key twice."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        with FileLock(self.root / ".writer.lock"):
+            yield
+
+    def table(self, name: str, df: pd.DataFrame, schema: pa.Schema | None = None) -> pa.Table:
+        """A DataFrame as an Arrow table of the dataset's declared schema (a wrong type raises)."""
+        schema = schema or SCHEMAS[name]
+        missing = [f.name for f in schema if f.name not in df.columns]
+        if missing:
+            raise WarehouseError(f"internal: {name} rows lack columns {missing}")
+        return pa.Table.from_pandas(df[schema.names], schema=schema, preserve_index=False)
+
+    def _file(self, name: str, day: dt.date, file_id: str) -> Path:
+        return self.root / name / day.isoformat() / f"{file_id}.parquet"
+
+    @staticmethod
+    def _write_atomic(table: pa.Table, dest: Path, options: dict[str, Any] | None = None) -> None:
+        files.write_atomic(table, dest, options)
+
+    def write(self, name: str, day: dt.date, file_id: str, df: pd.DataFrame | None) -> None:
+        """Write one immutable data file of a dataset (atomically); nothing for an empty frame."""
+        if df is None or len(df) == 0:
+            return
+        files.write_atomic(self.table(name, df), self._file(name, day, file_id))
+
+    def write_arrow(self, name: str, day: dt.date, file_id: str, table: pa.Table, **options: Any) -> None:
+        """`write` for an Arrow table (large census files), with pyarrow writer options."""
+        if table.num_rows == 0:
+            return
+        files.write_atomic(table.select(SCHEMAS[name].names).cast(SCHEMAS[name]), self._file(name, day, file_id),
+                           options)
+
+    def write_derived(self, name: str, df: pd.DataFrame) -> None:
+        """Replace a derived table whole (atomically)."""
+        schema = DERIVED[name]
+        df = df.copy()
+        for f in schema:
+            if pa.types.is_integer(f.type) and f.name in df.columns:
+                df[f.name] = pd.to_numeric(df[f.name], errors="coerce").round().astype("Int64")
+            if pa.types.is_date(f.type) and f.name in df.columns:
+                df[f.name] = pd.to_datetime(df[f.name]).dt.date
+        files.write_atomic(self.table(name, df, schema), self.root / "derived" / f"{name}.parquet")
+
+    def publish(self, run: dict[str, Any], day: dt.date, datasets: dict[str, pd.DataFrame | None],
+                *, refresh: bool = True) -> None:
+        """Write a run's data files, then its `runs` record, which makes them visible together; then
+        rewrite the served tables (refresh=False for a bulk load that refreshes once at the end)."""
+        self.ensure()
+        for name, df in datasets.items():
+            self.write(name, day, run["run_id"], df)
+        self.write("runs", day, run["run_id"], pd.DataFrame([run]))
+        if refresh:
+            try:
+                self.refresh_serving()
+            except Exception:  # noqa: BLE001 - the run is stored; the next command refreshes them
+                log.exception("rewriting the served tables failed; the run's data is stored and the next "
+                              "tracker command retries", run_id=run["run_id"])
+
+    # ---- served tables ------------------------------------------------------------------------
+    def _runs_seen(self) -> int:
+        with self._internal() as con:
+            return int(con.execute("SELECT count(*) FROM runs").fetchone()[0])
+
+    def serving_stale(self) -> bool:
+        """True when a run finished after the served tables were last written (or they are missing)."""
+        marker = self.root / "serving" / "_source.json"
+        if not marker.exists() or not all((self.root / "serving" / f"{n}.parquet").exists() for n in SERVING):
+            return True
+        try:
+            seen = json.loads(marker.read_text())["runs"]
+        except (ValueError, KeyError):
+            return True
+        return seen != self._runs_seen()
+
+    def refresh_serving(self) -> None:
+        """Rewrite the served tables whole from the raw rows (each atomically): family_daily, tree,
+        ecosystem (small per-family and per-official-model tables) and models_latest (the rows of each
+        family's latest successful snapshot: reads only those files)."""
+        with self._flock(".serving.lock"):
+            runs = self._runs_seen()
+            with self._internal() as con:
+                for name in ("family_daily", "tree", "ecosystem"):
+                    schema = SERVING[name]
+                    tbl = con.sql(f"SELECT {', '.join(schema.names)} FROM _{name} "
+                                  f"ORDER BY {_SERVING_ORDER[name]}").to_arrow_table().cast(schema)
+                    self._replace_served(name, tbl)
+            latest = self.latest_rows(self.last_family_runs(), full=True)
+            self._replace_served("models_latest", latest.cast(SERVING["models_latest"]))
+            marker = self.root / "serving" / "_source.json"
+            tmp = marker.with_name(f".{marker.name}.{secrets.token_hex(3)}.tmp")
+            tmp.write_text(json.dumps({"runs": runs}))
+            tmp.replace(marker)
+
+    def _replace_served(self, name: str, tbl: pa.Table) -> None:
+        dest = self.root / "serving" / f"{name}.parquet"
+        try:
+            if pq.read_table(dest).equals(tbl):
+                return  # unchanged (a collect does not change the tree): no write, no fsync
+        except (OSError, pa.ArrowException):
+            pass
+        files.write_atomic(tbl, dest)
+
+    # ---- model keys ---------------------------------------------------------------------------
+    ATTRS = ("author", "created_at", "last_modified", "pipeline_tag", "library_name", "gated", "parameters")
+
+    def store_models(self, rows: pd.DataFrame, run_id: str, taken_at: dt.datetime, day: dt.date,
+                     renamed: dict[str, str] | None = None) -> tuple[pd.DataFrame, dict[int, str]]:
+        """Give every model of `rows` (model_id + attributes) its stable integer key, and record the
+        attributes that differ from those in force at `taken_at` (the ones recorded at or before it,
+        else the earliest recorded: so an archive older than everything stored records its own).
+        A renamed model (`renamed`: old id -> new id) keeps its old key; its new id is recorded with
+        its attributes, in force from this snapshot on. Returns (model_id, model_key, created_at) for
+        the rows, and every known key's (latest) model id."""
+        rows = rows.drop_duplicates("model_id", keep="last")
+        at = pd.Timestamp(taken_at).tz_convert("UTC").as_unit("us")
+        with self.writer_lock(), self._internal() as con:
+            keys = con.sql("SELECT model_key, model_id FROM _model_keys").df()
+            for old_id, new_id in (renamed or {}).items():
+                if (keys.model_id == old_id).any() and not (keys.model_id == new_id).any():
+                    keys.loc[keys.model_id == old_id, "model_id"] = new_id
+            con.register("r0", rows)
+            con.register("k", keys)
+            # known ids keep their key; new ones get the next free keys, in the order they came
+            rows = con.sql("""
+                SELECT r0.*, coalesce(k.model_key, (SELECT coalesce(max(model_key), 0) FROM k)
+                       + row_number() OVER (PARTITION BY k.model_key IS NULL ORDER BY r0.rowid))::BIGINT AS model_key
+                FROM (SELECT *, row_number() OVER () AS rowid FROM r0) r0 LEFT JOIN k USING (model_id)
+                ORDER BY r0.rowid""").df().drop(columns=["rowid"])
+            cur = con.execute("""
+                SELECT * FROM _files('models')
+                QUALIFY row_number() OVER (PARTITION BY model_key
+                    ORDER BY valid_from <= $at DESC, CASE WHEN valid_from <= $at THEN valid_from END DESC,
+                             valid_from) = 1""", {"at": at}).df()
+            con.register("r", rows)
+            con.register("c", cur)
+            distinct = " OR ".join(f"r.{a} IS DISTINCT FROM c.{a}" for a in ("model_id", *self.ATTRS))
+            changed = con.sql(f"SELECT r.* FROM r LEFT JOIN c USING (model_key) "
+                              f"WHERE c.model_key IS NULL OR {distinct}").df()
+            every = con.sql("SELECT model_key, model_id FROM k UNION ALL "
+                            "SELECT model_key, model_id FROM r WHERE model_key NOT IN (SELECT model_key FROM k)"
+                            ).to_arrow_table()
+            changed["valid_from"] = at
+            changed["run_id"] = run_id
+            self.write("models", day, run_id, changed)
+        id_of = dict(zip(every.column("model_key").to_pylist(), every.column("model_id").to_pylist()))
+        return rows[["model_id", "model_key", "created_at"]], id_of
