@@ -43,6 +43,13 @@ EXCLUDED = {
         "needs a downloaded hub-stats dump; the census tests import one built from the emulator",
     "sudo apt-get install -y chromium fonts-dejavu-core systemd": "installs system packages (what .ci/run does)",
     "sudo apt-get install -y openjdk-17-jre-headless": "installs system packages (what .ci/run does)",
+    'pip install -e ".[test,lint]"   # ruff, mypy, pre-commit and the stubs mypy reads':
+        "installs the project into the environment running this test",
+    "bash .ci/lint                   # ruff check, ruff format --check, mypy: what CI runs":
+        "the gate itself: .ci/run runs it on the checkout before the tests",
+    "ruff check --fix . && ruff format .   # fix what can be fixed mechanically": "rewrites the checkout's files",
+    "pre-commit install              # the same gates on every commit (local hooks: the installed tools)":
+        "installs a git hook into the checkout",
 }
 # prefixes dropped before running: the test runs from this checkout, which is installed already
 DROP_PREFIX = ["pip install -e . && "]
