@@ -23,11 +23,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
+import numpy as np
+import pandas as pd
 
-from tracker import trends  # noqa: E402
-from tracker.hubsim import World  # noqa: E402
+from tracker import trends
+from tracker.hubsim import World
 
 
 def truth(seed: int) -> pd.DataFrame:
@@ -50,10 +50,11 @@ def main() -> None:
     ap.add_argument("--noise", type=int, default=200, help="pure-noise worlds")
     args = ap.parse_args()
     as_of = list(pd.date_range("2026-07-01", "2026-08-16", freq="2D"))
-    print(f"{len(as_of)} as-of days per world, 2026-07-01 .. 2026-08-16; crossover day "
-          f"{World.DOWNLOADS_CROSSOVER_DAY}")
-    print(f"{'world':>5} {'claims':>7} {'hits':>5} {'rate':>6} | {'baseline claims':>15} {'hits':>5} {'rate':>6} "
-          f"{'seconds':>8}")
+    print(f"{len(as_of)} as-of days per world, 2026-07-01 .. 2026-08-16; crossover day {World.DOWNLOADS_CROSSOVER_DAY}")
+    print(
+        f"{'world':>5} {'claims':>7} {'hits':>5} {'rate':>6} | {'baseline claims':>15} {'hits':>5} {'rate':>6} "
+        f"{'seconds':>8}"
+    )
     tot = {"ours": [0, 0], "base": [0, 0]}
     worst = {"ours": None, "base": None}
     for seed in range(args.worlds):
@@ -67,13 +68,17 @@ def main() -> None:
             if c and (worst[k] is None or h / c < worst[k][1]):
                 worst[k] = (seed, h / c)
         rate = [f"{h / c:.0%}" if c else "-" for c, h in (ours, base)]
-        print(f"{seed:>5} {ours[0]:>7} {ours[1]:>5} {rate[0]:>6} | {base[0]:>15} {base[1]:>5} {rate[1]:>6} "
-              f"{time.monotonic() - t0:>8.1f}")
+        print(
+            f"{seed:>5} {ours[0]:>7} {ours[1]:>5} {rate[0]:>6} | {base[0]:>15} {base[1]:>5} {rate[1]:>6} "
+            f"{time.monotonic() - t0:>8.1f}"
+        )
     for k, name in (("ours", "shipped rule"), ("base", "baseline (no history check)")):
         c, h = tot[k]
         w = worst[k]
-        print(f"{name}: {h} of {c} claims came true within their range ({h / c:.0%})" if c else
-              f"{name}: no claims", f"; worst world {w[0]}: {w[1]:.0%}" if w else "")
+        print(
+            f"{name}: {h} of {c} claims came true within their range ({h / c:.0%})" if c else f"{name}: no claims",
+            f"; worst world {w[0]}: {w[1]:.0%}" if w else "",
+        )
     rng = np.random.default_rng(0)
     claims = {"ours": 0, "base": 0}
     for _ in range(args.noise):

@@ -42,16 +42,21 @@ def family_truth(snapshot: pd.DataFrame, fam: dict) -> dict:
         vals = sel[col].dropna()
         return int(vals.sum()) if len(vals) else None
 
-    return {"models": len(sel), "downloads_30d": total("downloads"),
-            "downloads_all_time": total("downloads_all_time"), "likes": total("likes")}
+    return {
+        "models": len(sel),
+        "downloads_30d": total("downloads"),
+        "downloads_all_time": total("downloads_all_time"),
+        "likes": total("likes"),
+    }
 
 
 @pytest.fixture(scope="session")
 def shared_dir() -> Path:
     """The team's shared folder (real Hub listings); a plain clone has none, and the test says so."""
     if not (SHARED / "realdata").is_dir():
-        pytest.skip(f"needs the real Hub data in ../shared/realdata, which is not beside this checkout "
-                    f"(looked in {SHARED})")
+        pytest.skip(
+            f"needs the real Hub data in ../shared/realdata, which is not beside this checkout (looked in {SHARED})"
+        )
     return SHARED
 
 

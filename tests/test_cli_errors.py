@@ -22,8 +22,9 @@ FAMILY = {"name": "qwen", "label": "Alibaba Qwen", "authors": ["Qwen"], "region"
 @pytest.fixture
 def cfg(tmp_path):
     path = tmp_path / "config.yaml"
-    path.write_text(yaml.safe_dump({"warehouse": "wh/", "hub": {"endpoint": "http://127.0.0.1:9"},
-                                    "families": [FAMILY]}))
+    path.write_text(
+        yaml.safe_dump({"warehouse": "wh/", "hub": {"endpoint": "http://127.0.0.1:9"}, "families": [FAMILY]})
+    )
     (tmp_path / "afile").write_text("x")
     return path
 
@@ -82,12 +83,15 @@ def test_hubsim_bad_values_exit_2(args, words):
     assert res.exit_code == 2 and words in res.output, res.output
 
 
-@pytest.mark.parametrize("args, words", [
-    (["--weeks", "0"], "0 is not in the range"),
-    (["--weeks", "9"], "9 is not in the range"),
-    (["--faults", "bogus=1"], "--faults: unknown fault kind 'bogus'"),
-    (["--dir", "/proc/demo"], "cannot create /proc/demo"),
-])
+@pytest.mark.parametrize(
+    "args, words",
+    [
+        (["--weeks", "0"], "0 is not in the range"),
+        (["--weeks", "9"], "9 is not in the range"),
+        (["--faults", "bogus=1"], "--faults: unknown fault kind 'bogus'"),
+        (["--dir", "/proc/demo"], "cannot create /proc/demo"),
+    ],
+)
 def test_demo_bad_values_say_why(args, words):
     res = CliRunner().invoke(cli, ["demo", *args])
     assert res.exception is None or isinstance(res.exception, SystemExit), res.exception
@@ -103,8 +107,9 @@ def test_bad_hf_endpoint_is_blamed_on_hf_endpoint(tmp_path, monkeypatch):
     assert "hub.endpoint" not in res.output
 
 
-@pytest.mark.parametrize("args", [["sql", "select 1"], ["status"], ["status", "--json"], ["report"],
-                                  ["export", "--out", "{tmp}/exp"]])
+@pytest.mark.parametrize(
+    "args", [["sql", "select 1"], ["status"], ["status", "--json"], ["report"], ["export", "--out", "{tmp}/exp"]]
+)
 def test_read_only_commands_on_a_missing_warehouse_create_nothing(tmp_path, args):
     path = tmp_path / "config.yaml"
     path.write_text(yaml.safe_dump({"warehouse": str(tmp_path / "nonexistent" / "deep" / "wh"), "families": [FAMILY]}))
@@ -112,8 +117,10 @@ def test_read_only_commands_on_a_missing_warehouse_create_nothing(tmp_path, args
     before = sorted(p.name for p in tmp_path.iterdir())
     res = CliRunner().invoke(cli, [args[0], "--config", str(path), *args[1:]])
     assert res.exit_code == 1, res.output
-    assert (f"no warehouse at {tmp_path / 'nonexistent' / 'deep' / 'wh'} (check `warehouse:` in {path}, "
-            "or run `tracker collect` first)") in res.output
+    assert (
+        f"no warehouse at {tmp_path / 'nonexistent' / 'deep' / 'wh'} (check `warehouse:` in {path}, "
+        "or run `tracker collect` first)"
+    ) in res.output
     assert sorted(p.name for p in tmp_path.iterdir()) == before  # nothing created, not even reports/
 
 
@@ -126,8 +133,13 @@ def test_an_unexpected_error_is_one_line_and_the_traceback_goes_to_the_log(tmp_p
     log = tmp_path / "errors.log"
     env = {**os.environ, "PYTHONPATH": str(ROOT), "TRACKER_ERROR_LOG": str(log)}
     env.pop("TRACKER_LOG_LEVEL", None)
-    res = subprocess.run([sys.executable, "-m", "tracker", "status", "--config", str(path)], env=env,
-                         capture_output=True, text=True, timeout=60)
+    res = subprocess.run(
+        [sys.executable, "-m", "tracker", "status", "--config", str(path)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert res.returncode == 1
     assert "Traceback" not in res.stderr and len(res.stderr.strip().splitlines()) == 1, res.stderr
     assert res.stderr.startswith("error: unexpected error (InvalidInputException: ")

@@ -21,10 +21,23 @@ from tracker.warehouse import Warehouse
 FAMILIES = [
     {"name": "llama", "label": "Meta Llama", "authors": ["meta-llama"], "region": "us"},
     {"name": "qwen", "label": "Alibaba Qwen", "authors": ["Qwen"], "region": "china"},
-    {"name": "gemma", "label": "Google Gemma", "authors": ["google"], "region": "us", "search": "gemma",
-     "include": "(?i)gemma"},
-    {"name": "smollm", "label": "HF SmolLM", "authors": ["HuggingFaceTB"], "region": "us", "search": "smollm",
-     "include": "(?i)smollm", "exclude": "(?i)instruct"},
+    {
+        "name": "gemma",
+        "label": "Google Gemma",
+        "authors": ["google"],
+        "region": "us",
+        "search": "gemma",
+        "include": "(?i)gemma",
+    },
+    {
+        "name": "smollm",
+        "label": "HF SmolLM",
+        "authors": ["HuggingFaceTB"],
+        "region": "us",
+        "search": "smollm",
+        "include": "(?i)smollm",
+        "exclude": "(?i)instruct",
+    },
 ]
 
 
@@ -125,11 +138,14 @@ def test_a_failing_family_leaves_nothing_and_the_run_is_partial(tmp_path, world,
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("fault", [
-    {"kind": "truncate"},
-    {"kind": "html"},
-    {"kind": "hang"},
-])
+@pytest.mark.parametrize(
+    "fault",
+    [
+        {"kind": "truncate"},
+        {"kind": "html"},
+        {"kind": "hang"},
+    ],
+)
 def test_bad_responses_fail_the_family_within_budget(tmp_path, world, hub, fault):
     s = settings_for(tmp_path, hub, FAMILIES[1:2], page_size=100, timeout_s=0.5, budget_s=1.5)
     hub.faults.add(route="listing", author="Qwen", page=2, **fault)
@@ -172,14 +188,20 @@ def test_reader_holding_the_database_sees_the_next_day(tmp_path, world, hub):
     jobs.collect(s, now=world.now, show_progress=False)
     db = str(Warehouse(s.warehouse).db_path)
     reader = subprocess.Popen(
-        [sys.executable, "-c",
-         "import duckdb,sys\n"
-         f"con = duckdb.connect({db!r}, read_only=True)\n"
-         "q = 'select count(distinct day) from family_daily'\n"
-         "print(con.execute(q).fetchone()[0], flush=True)\n"
-         "sys.stdin.readline()\n"
-         "print(con.execute(q).fetchone()[0], flush=True)\n"],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        [
+            sys.executable,
+            "-c",
+            "import duckdb,sys\n"
+            f"con = duckdb.connect({db!r}, read_only=True)\n"
+            "q = 'select count(distinct day) from family_daily'\n"
+            "print(con.execute(q).fetchone()[0], flush=True)\n"
+            "sys.stdin.readline()\n"
+            "print(con.execute(q).fetchone()[0], flush=True)\n",
+        ],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
         assert reader.stdout.readline().strip() == "1"
         tomorrow = world.now + dt.timedelta(days=1)
@@ -201,8 +223,13 @@ def test_duckdb_cli_from_pypi_reads_the_warehouse(tmp_path, world, hub):
     s = settings_for(tmp_path, hub, FAMILIES[:1])
     jobs.collect(s, now=world.now, show_progress=False)
     db = Warehouse(s.warehouse).db_path
-    out = subprocess.run(["duckdb", "-readonly", "-csv", str(db), "-c", "select count(*) from snapshots"],
-                         capture_output=True, text=True, cwd="/", timeout=60)
+    out = subprocess.run(
+        ["duckdb", "-readonly", "-csv", str(db), "-c", "select count(*) from snapshots"],
+        capture_output=True,
+        text=True,
+        cwd="/",
+        timeout=60,
+    )
     assert out.returncode == 0, out.stderr
     n = Warehouse(s.warehouse).query("select count(*) n from snapshots").n[0]
     assert out.stdout.split() == ["count_star()", str(n)]
@@ -223,15 +250,30 @@ def test_sql_command(tmp_path, world, hub):
     s = config.load(path)
     jobs.collect(s, now=world.now, show_progress=False)
     r = CliRunner()
-    res = r.invoke(cli, ["sql", "--config", str(path), "--csv",
-                         "select family, models from family_daily where family = $f", "-p", "f", "qwen"])
+    res = r.invoke(
+        cli,
+        [
+            "sql",
+            "--config",
+            str(path),
+            "--csv",
+            "select family, models from family_daily where family = $f",
+            "-p",
+            "f",
+            "qwen",
+        ],
+    )
     assert res.exit_code == 0, res.output
     want = family_truth(world.snapshot(), FAMILIES[1])["models"]
     assert res.output.splitlines() == ["family,models", f"qwen,{want}"]
     res = r.invoke(cli, ["sql", "--config", str(path), "--json", "-"], input="select count(*) as n from runs")
     assert res.exit_code == 0 and __import__("json").loads(res.output) == [{"n": 1}]
-    for stmt in ("delete from runs", "create table x as select 1", "copy runs to '/tmp/x.csv'",
-                 "select 1; drop view runs"):
+    for stmt in (
+        "delete from runs",
+        "create table x as select 1",
+        "copy runs to '/tmp/x.csv'",
+        "select 1; drop view runs",
+    ):
         res = r.invoke(cli, ["sql", "--config", str(path), stmt])
         assert res.exit_code == 1 and "read-only" in res.output, stmt
     res = r.invoke(cli, ["sql", "--config", str(path), "select * from nosuchview"])

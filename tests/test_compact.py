@@ -3,6 +3,7 @@ under kill -9 at random moments and beside a reader in another process."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import multiprocessing
 import os
@@ -14,8 +15,6 @@ import sys
 import time
 from pathlib import Path
 
-import datetime as dt
-
 import pandas as pd
 import pytest
 
@@ -23,8 +22,10 @@ from tests.conftest import ROOT, write_config
 from tracker import config, jobs
 from tracker.warehouse import Warehouse, files
 
-FAMILIES = [{"name": "llama", "authors": ["meta-llama"], "region": "us"},
-            {"name": "qwen", "authors": ["Qwen"], "region": "china"}]
+FAMILIES = [
+    {"name": "llama", "authors": ["meta-llama"], "region": "us"},
+    {"name": "qwen", "authors": ["Qwen"], "region": "china"},
+]
 DAYS = pd.date_range("2026-07-29", "2026-08-06", freq="D")
 TODAY = dt.date(2026, 8, 8)
 # what the checks compare: every public view over raw rows and every served one, whole
@@ -44,14 +45,25 @@ def _archives(tmp: Path) -> list[Path]:
     out = []
     for k, day in enumerate(DAYS):
         for rep in range(2 if k % 3 == 0 else 1):
-            recs = [{"id": f"{org}/m{i:03d}", "downloads": 100 * i + k + rep, "downloadsAllTime": 1000 * i + 50 * k,
-                     "likes": rng.randint(0, 9), "createdAt": "2025-01-01T00:00:00.000Z",
-                     "lastModified": f"2026-0{7 + (k > 12)}-01T00:00:00.000Z"}
-                    for org in ("meta-llama", "Qwen") for i in range(30)]
+            recs = [
+                {
+                    "id": f"{org}/m{i:03d}",
+                    "downloads": 100 * i + k + rep,
+                    "downloadsAllTime": 1000 * i + 50 * k,
+                    "likes": rng.randint(0, 9),
+                    "createdAt": "2025-01-01T00:00:00.000Z",
+                    "lastModified": f"2026-0{7 + (k > 12)}-01T00:00:00.000Z",
+                }
+                for org in ("meta-llama", "Qwen")
+                for i in range(30)
+            ]
             recs.append({"downloads": 7})  # one quarantined record a listing (no id)
             p = tmp / f"{day:%Y%m%d}-{rep}.json"
-            p.write_text(json.dumps({"date": f"{day:%Y-%m-%d}", "fetched_at": f"{day:%Y-%m-%d}T0{6 + rep}:00:00Z",
-                                     "models": recs}))
+            p.write_text(
+                json.dumps(
+                    {"date": f"{day:%Y-%m-%d}", "fetched_at": f"{day:%Y-%m-%d}T0{6 + rep}:00:00Z", "models": recs}
+                )
+            )
             out.append(p)
     return out
 
@@ -110,8 +122,15 @@ def test_compaction_merges_days_and_months_and_changes_no_answer(pristine, tmp_p
     _same(before, _contents(wh))
     # late history for a closed month (an older archive imported now) is merged in by the next compaction
     late = tmp_path / "late.json"
-    late.write_text(json.dumps({"date": "2026-07-05", "fetched_at": "2026-07-05T06:00:00Z", "models": [
-        {"id": "Qwen/m000", "downloads": 1, "likes": 0}]}))
+    late.write_text(
+        json.dumps(
+            {
+                "date": "2026-07-05",
+                "fetched_at": "2026-07-05T06:00:00Z",
+                "models": [{"id": "Qwen/m000", "downloads": 1, "likes": 0}],
+            }
+        )
+    )
     cfg = write_config(tmp_path, "http://127.0.0.1:9", FAMILIES)
     cfg.write_text(cfg.read_text().replace(str(tmp_path / "warehouse"), str(wh.root)))
     assert jobs.import_files(config.load(cfg), [late])[0]["status"] == "ok"
@@ -120,8 +139,9 @@ def test_compaction_merges_days_and_months_and_changes_no_answer(pristine, tmp_p
     wh.compact(today=TODAY, grace_s=0)
     wh.compact(today=TODAY, grace_s=0)
     _same(with_late, _contents(wh))
-    assert [p.parent.name for p in files.visible(wh.root, "snapshots") if p.parent.name.startswith("2026-07")] \
-        == ["2026-07"]
+    assert [p.parent.name for p in files.visible(wh.root, "snapshots") if p.parent.name.startswith("2026-07")] == [
+        "2026-07"
+    ]
 
 
 def _hidden(wh: Warehouse) -> set[str]:
@@ -198,17 +218,23 @@ while True:
 """
 
 
-@pytest.mark.parametrize("reader, grace_s", [(READER, 3600), (TRACKER_READER, 0)],
-                         ids=["duckdb-session", "tracker-reads-with-deletions"])
+@pytest.mark.parametrize(
+    "reader, grace_s", [(READER, 3600), (TRACKER_READER, 0)], ids=["duckdb-session", "tracker-reads-with-deletions"]
+)
 def test_a_reader_in_another_process_never_fails_nor_sees_a_row_twice(pristine, tmp_path, reader, grace_s):
     """A user's DuckDB session (no lock: replaced files are kept for the grace period), and the
     tracker's own reads (which hold the read lock, so files are deleted at once around them)."""
     wh = _copy(pristine, tmp_path)
     want = None
     with wh.connect() as con:
-        want = [list(map(str, con.execute(q).fetchall()[0])) for q in (
-            "select count(*), sum(downloads_30d), count(distinct run_id) from snapshots",
-            "select count(*) from runs", "select count(*), sum(models) from family_daily")]
+        want = [
+            list(map(str, con.execute(q).fetchall()[0]))
+            for q in (
+                "select count(*), sum(downloads_30d), count(distinct run_id) from snapshots",
+                "select count(*) from runs",
+                "select count(*), sum(models) from family_daily",
+            )
+        ]
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     target = str(wh.db_path) if reader is READER else str(wh.root)
     proc = subprocess.Popen([sys.executable, "-c", reader, target], stdout=subprocess.PIPE, text=True, env=env)
@@ -229,6 +255,7 @@ def test_a_reader_in_another_process_never_fails_nor_sees_a_row_twice(pristine, 
     errors = [a["error"] for a in answers if "error" in a]
     assert not errors, errors[:3]
     assert len(answers) >= 6
+
     def norm(rows):
         return [[int(float(v)) for v in r] for r in rows]
 

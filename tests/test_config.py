@@ -34,21 +34,27 @@ def _write(tmp_path, doc) -> Path:
 GOOD = {"families": [{"name": "qwen", "label": "Qwen", "authors": ["Qwen"], "region": "china"}]}
 
 
-@pytest.mark.parametrize("doc, key, words", [
-    ({**GOOD, "wharehouse": "x/"}, "wharehouse", "unknown key"),
-    ({"families": [{**GOOD["families"][0], "include": "gemma("}]}, "families[0] (qwen).include",
-     "not a valid regular expression"),
-    ({"families": GOOD["families"] * 2}, "families[1] (qwen).name", "duplicate family name"),
-    ({"families": [{**GOOD["families"][0], "authors": []}]}, "families[0] (qwen).authors", "at least one"),
-    ({**GOOD, "hub": {"endpoint": "127.0.0.1:8765"}}, "hub.endpoint", "not an http(s) URL"),
-    ({**GOOD, "hub": {"page_size": 5000}}, "hub.page_size", "1 to 1000"),
-    ({"families": [{**GOOD["families"][0], "region": "asia"}]}, "families[0] (qwen).region", "not one of"),
-    ({"families": []}, "families", "non-empty list"),
-    ({**GOOD, "schedule": {"collect": "0 25 * * *"}}, "schedule.collect", "0 25 * * *"),
-    ({**GOOD, "schedule": {"colect": "0 6 * * *"}}, "schedule.colect", "unknown key"),
-    ({**GOOD, "schedule": {"collect": "0 6 * *"}}, "schedule.collect", "has 4 fields"),
-    ({"families": [{"name": "Qwen!", "authors": ["Qwen"], "region": "china"}]}, "families[0].name", "identifier"),
-])
+@pytest.mark.parametrize(
+    "doc, key, words",
+    [
+        ({**GOOD, "wharehouse": "x/"}, "wharehouse", "unknown key"),
+        (
+            {"families": [{**GOOD["families"][0], "include": "gemma("}]},
+            "families[0] (qwen).include",
+            "not a valid regular expression",
+        ),
+        ({"families": GOOD["families"] * 2}, "families[1] (qwen).name", "duplicate family name"),
+        ({"families": [{**GOOD["families"][0], "authors": []}]}, "families[0] (qwen).authors", "at least one"),
+        ({**GOOD, "hub": {"endpoint": "127.0.0.1:8765"}}, "hub.endpoint", "not an http(s) URL"),
+        ({**GOOD, "hub": {"page_size": 5000}}, "hub.page_size", "1 to 1000"),
+        ({"families": [{**GOOD["families"][0], "region": "asia"}]}, "families[0] (qwen).region", "not one of"),
+        ({"families": []}, "families", "non-empty list"),
+        ({**GOOD, "schedule": {"collect": "0 25 * * *"}}, "schedule.collect", "0 25 * * *"),
+        ({**GOOD, "schedule": {"colect": "0 6 * * *"}}, "schedule.colect", "unknown key"),
+        ({**GOOD, "schedule": {"collect": "0 6 * *"}}, "schedule.collect", "has 4 fields"),
+        ({"families": [{"name": "Qwen!", "authors": ["Qwen"], "region": "china"}]}, "families[0].name", "identifier"),
+    ],
+)
 def test_each_mistake_names_file_key_and_example(tmp_path, doc, key, words):
     p = _write(tmp_path, doc)
     with pytest.raises(config.ConfigError) as err:
@@ -82,11 +88,14 @@ def test_config_from_environment(tmp_path, monkeypatch):
     assert config.load(None).warehouse == tmp_path / "w"
 
 
-@pytest.mark.parametrize("doc, key, meant", [
-    ({**GOOD, "warehous": "x/"}, "warehous", "warehouse"),
-    ({**GOOD, "hub": {"timeout": 30}}, "hub.timeout", "timeout_s"),
-    ({**GOOD, "schedul": {}}, "schedul", "schedule"),
-])
+@pytest.mark.parametrize(
+    "doc, key, meant",
+    [
+        ({**GOOD, "warehous": "x/"}, "warehous", "warehouse"),
+        ({**GOOD, "hub": {"timeout": 30}}, "hub.timeout", "timeout_s"),
+        ({**GOOD, "schedul": {}}, "schedul", "schedule"),
+    ],
+)
 def test_unknown_key_says_did_you_mean(tmp_path, doc, key, meant):
     with pytest.raises(config.ConfigError) as e:
         config.load(_write(tmp_path, doc))

@@ -27,10 +27,13 @@ pytestmark = pytest.mark.slow  # 20 kill -9 trials and a collect in a fresh proc
 def check_consistent(wh: Warehouse) -> tuple[int, int]:
     """Every visible run is whole: each family it stored has exactly its rows. Returns (ok runs, rows)."""
     runs = wh.query("select * from runs")
-    fams = wh.query("""
+    fams = wh.query(
+        """
         select f.run_id, f.family, f.models, (select count(*) from snapshots s
                where s.run_id = f.run_id and s.family = f.family) as rows
-        from read_parquet($g, union_by_name = true) f""", {"g": str(wh.root / "family_snapshots/*/*.parquet")})
+        from read_parquet($g, union_by_name = true) f""",
+        {"g": str(wh.root / "family_snapshots/*/*.parquet")},
+    )
     visible = fams[fams.run_id.isin(runs.run_id)]
     assert (visible["rows"] == visible["models"]).all(), visible[visible["rows"] != visible["models"]]
     for r in runs.itertuples():
@@ -82,6 +85,10 @@ def test_kill_9_never_leaves_partial_data(tmp_path):
         assert killed >= 5, "the kill window missed the collect; widen it"
         # and a collect after all that succeeds (the real command, in a fresh process)
         env = {**os.environ, "TRACKER_LOG_LEVEL": "WARNING"}
-        assert subprocess.run([sys.executable, "-m", "tracker", "collect", "--config", str(path)], env=env,
-                              capture_output=True).returncode == 0
+        assert (
+            subprocess.run(
+                [sys.executable, "-m", "tracker", "collect", "--config", str(path)], env=env, capture_output=True
+            ).returncode
+            == 0
+        )
         assert check_consistent(wh)[0] == ok_before + 1 >= finished + 1

@@ -28,13 +28,12 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
+from tests.conftest import family_truth
 from tracker import config, daemon, jobs
 from tracker import log as tlog
 from tracker.cli import cli
 from tracker.hubsim import HubSim, World
 from tracker.warehouse import Warehouse
-
-from tests.conftest import family_truth
 
 UTC = dt.UTC
 ROOT = Path(__file__).resolve().parents[1]
@@ -47,6 +46,7 @@ WORLD_AT = SIM_START  # the emulated Hub's clock, whatever the real one says
 
 
 # ---- helpers -------------------------------------------------------------------------------------
+
 
 @pytest.fixture(scope="module")
 def world():
@@ -67,9 +67,11 @@ def hub(world):
 
 
 def write(tmp_path: Path, endpoint: str, schedule: dict | None, **hub) -> Path:
-    doc = {"warehouse": str(tmp_path / "warehouse"),
-           "hub": {"endpoint": endpoint, "page_size": 100, "timeout_s": 5, "budget_s": 10, **hub},
-           "families": FAMILIES}
+    doc = {
+        "warehouse": str(tmp_path / "warehouse"),
+        "hub": {"endpoint": endpoint, "page_size": 100, "timeout_s": 5, "budget_s": 10, **hub},
+        "families": FAMILIES,
+    }
     if schedule is not None:
         doc["schedule"] = schedule
     path = tmp_path / "config.yaml"
@@ -88,8 +90,14 @@ class Proc:
         env = {**os.environ, "PYTHONUNBUFFERED": "1", "HF_HUB_DISABLE_TELEMETRY": "1"}
         env.pop("HF_TOKEN", None)
         env.pop("TRACKER_NOW", None)
-        self.p = subprocess.Popen([sys.executable, "-m", "tracker", "daemon", "--config", str(cfg)], cwd=ROOT,
-                                  env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        self.p = subprocess.Popen(
+            [sys.executable, "-m", "tracker", "daemon", "--config", str(cfg)],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
         self.pid = self.p.pid
         self.lines: list[dict] = []
         self.raw: list[str] = []
@@ -116,7 +124,9 @@ class Proc:
                 self._t.join(2)
                 if len(self.events(event)) >= n:
                     return self.events(event)
-                raise AssertionError(f"daemon exited {self.p.returncode} before {event!r}:\n{''.join(self.raw)[-3000:]}")
+                raise AssertionError(
+                    f"daemon exited {self.p.returncode} before {event!r}:\n{''.join(self.raw)[-3000:]}"
+                )
             time.sleep(0.05)
         raise AssertionError(f"no {event!r} within {timeout}s:\n{''.join(self.raw)[-3000:]}")
 
@@ -190,6 +200,7 @@ def ok(settings, now=None):
 
 # ---- schedule arithmetic (pure) -----------------------------------------------------------------
 
+
 def test_owed_coalesces_missed_periods():
     now = dt.datetime(2026, 8, 10, 5, 0, tzinfo=UTC)  # a Monday, before 06:00
     two_days_old = now - dt.timedelta(days=2)
@@ -211,6 +222,7 @@ def test_sunday_0_and_7_as_scheduled_next_run_times(tmp_path, monkeypatch):
 
 
 # ---- subprocess daemons on the real clock -------------------------------------------------------
+
 
 @pytest.mark.slow
 def test_catch_up_runs_once_immediately_and_status_shows_it(tmp_path, hub, listed):
@@ -262,8 +274,13 @@ def test_second_daemon_is_refused_and_kill_9_releases_the_lock(tmp_path, hub):
     try:
         a.wait_for("daemon started")
         a.wait_for("job finished")  # the empty warehouse's catch-up collect
-        b = subprocess.run([sys.executable, "-m", "tracker", "daemon", "--config", str(cfg)], cwd=ROOT,
-                           capture_output=True, text=True, timeout=30)
+        b = subprocess.run(
+            [sys.executable, "-m", "tracker", "daemon", "--config", str(cfg)],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=30,
+        )
         assert b.returncode == 1
         assert f"PID {a.pid}" in b.stderr and "already running" in b.stderr
         a.p.kill()  # kill -9
@@ -298,8 +315,11 @@ def test_sigterm_during_a_collect_lets_it_finish_and_exits_0(tmp_path, world, li
         d._t.join(5)
     assert rc == 0
     order = [x["event"] for x in d.lines]
-    assert order.index("stopping: waiting for the running job to finish") < order.index("collect finished") \
+    assert (
+        order.index("stopping: waiting for the running job to finish")
+        < order.index("collect finished")
         < order.index("daemon stopped")
+    )
     assert time.monotonic() - t < 20
     r = runs(cfg)
     assert list(r["status"]) == ["ok"] and r["models"][0] == listed
@@ -309,6 +329,7 @@ def test_sigterm_during_a_collect_lets_it_finish_and_exits_0(tmp_path, world, li
 
 
 # ---- threaded daemons on a simulated clock ------------------------------------------------------
+
 
 def test_a_job_that_raises_is_logged_and_the_next_scheduled_run_happens(tmp_path, monkeypatch, json_logs):
     calls: list[dt.datetime] = []
@@ -413,8 +434,12 @@ def test_readers_never_fail_while_the_daemon_runs_jobs_back_to_back(tmp_path, hu
     settings = config.load(cfg)
     Warehouse(settings.warehouse).ensure()
     stop = tmp_path / "reader.stop"
-    reader = subprocess.Popen([sys.executable, "-c", READER, str(settings.warehouse / "hub.duckdb"), str(stop)],
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    reader = subprocess.Popen(
+        [sys.executable, "-c", READER, str(settings.warehouse / "hub.duckdb"), str(stop)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         with Threaded(cfg, speed=120) as t:  # a collect every half second, or back to back when slower
             assert wait_until(lambda: len(t.d.history) >= 6, 60)
@@ -428,23 +453,27 @@ def test_readers_never_fail_while_the_daemon_runs_jobs_back_to_back(tmp_path, hu
     r = runs(cfg)
     assert len(r) == len(t.d.history) >= 6 and set(r["status"]) == {"ok"}
     per_run = Warehouse(settings.warehouse).query(
-        "select r.run_id, r.models, count(s.model_id) n from runs r left join snapshots s using (run_id) "
-        "group by all")
+        "select r.run_id, r.models, count(s.model_id) n from runs r left join snapshots s using (run_id) group by all"
+    )
     assert (per_run["models"] == per_run["n"]).all() and (per_run["n"] == listed).all()
 
 
 # ---- config mistakes --------------------------------------------------------------------------
 
-@pytest.mark.parametrize("schedule, key", [
-    ({"collect": "0 25 * * *"}, "schedule.collect"),
-    ({"collect": "0 6 * *"}, "schedule.collect"),
-    ({"colect": "0 6 * * *"}, "schedule.colect"),
-    ({"collect": "0 6 * * *", "jitter_s": -5}, "schedule.jitter_s"),
-    ({"collect": "0 6 * * 8"}, "schedule.collect"),
-    ({"collect": "0 6 31 2 *"}, "schedule.collect"),  # never fires
-    ({"collect": "0 6 * * *", "timezone": "Europe/Berlin"}, "schedule.timezone"),
-    (None, "schedule"),
-])
+
+@pytest.mark.parametrize(
+    "schedule, key",
+    [
+        ({"collect": "0 25 * * *"}, "schedule.collect"),
+        ({"collect": "0 6 * *"}, "schedule.collect"),
+        ({"colect": "0 6 * * *"}, "schedule.colect"),
+        ({"collect": "0 6 * * *", "jitter_s": -5}, "schedule.jitter_s"),
+        ({"collect": "0 6 * * 8"}, "schedule.collect"),
+        ({"collect": "0 6 31 2 *"}, "schedule.collect"),  # never fires
+        ({"collect": "0 6 * * *", "timezone": "Europe/Berlin"}, "schedule.timezone"),
+        (None, "schedule"),
+    ],
+)
 def test_config_mistakes_refuse_to_start_with_exit_2(tmp_path, schedule, key):
     cfg = write(tmp_path, "http://127.0.0.1:9", schedule)
     res = CliRunner().invoke(cli, ["daemon", "--config", str(cfg)])

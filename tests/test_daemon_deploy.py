@@ -25,8 +25,13 @@ CRONTAB = DEPLOY / "crontab.example"
 
 
 def unit() -> configparser.ConfigParser:
-    cp = configparser.ConfigParser(strict=False, interpolation=None, comment_prefixes=("#", ";"),
-                                   inline_comment_prefixes=None, empty_lines_in_values=False)
+    cp = configparser.ConfigParser(
+        strict=False,
+        interpolation=None,
+        comment_prefixes=("#", ";"),
+        inline_comment_prefixes=None,
+        empty_lines_in_values=False,
+    )
     cp.optionxform = str  # systemd keys are case-sensitive
     cp.read_string(UNIT.read_text())
     return cp
@@ -56,8 +61,10 @@ def test_unit_file_has_what_the_daemon_needs():
 def test_unit_file_verifies_with_systemd_analyze(tmp_path):
     analyze, tracker = shutil.which("systemd-analyze"), shutil.which("tracker")
     if not analyze or not tracker:
-        pytest.skip("systemd-analyze (or the tracker entry point) is not installed here; install it as .ci/run "
-                    "does: apt-get install -y chromium fonts-dejavu-core systemd")
+        pytest.skip(
+            "systemd-analyze (or the tracker entry point) is not installed here; install it as .ci/run "
+            "does: apt-get install -y chromium fonts-dejavu-core systemd"
+        )
     text = UNIT.read_text().replace(unit()["Service"]["ExecStart"].split()[0], tracker)
     path = tmp_path / "hub-tracker.service"
     path.write_text(text)
@@ -68,16 +75,22 @@ def test_unit_file_verifies_with_systemd_analyze(tmp_path):
 
 
 def test_env_example_holds_no_secret():
-    pairs = dict(line.split("=", 1) for line in ENV.read_text().splitlines()
-                 if line.strip() and not line.lstrip().startswith("#"))
+    pairs = dict(
+        line.split("=", 1)
+        for line in ENV.read_text().splitlines()
+        if line.strip() and not line.lstrip().startswith("#")
+    )
     assert pairs["HF_TOKEN"] == ""
     assert not re.search(r"hf_[A-Za-z0-9]{8,}", ENV.read_text())
     assert all(re.fullmatch(r"[A-Z_][A-Z0-9_]*", k) for k in pairs)
 
 
 def cron_lines() -> list[str]:
-    return [x for x in CRONTAB.read_text().splitlines()
-            if x.strip() and not x.lstrip().startswith("#") and not re.match(r"^[A-Z_]+=", x)]
+    return [
+        x
+        for x in CRONTAB.read_text().splitlines()
+        if x.strip() and not x.lstrip().startswith("#") and not re.match(r"^[A-Z_]+=", x)
+    ]
 
 
 @pytest.mark.slow
@@ -95,15 +108,20 @@ def test_crontab_line_parses_and_runs_against_the_emulator(tmp_path):
     with HubSim(world) as hub:
         home = tmp_path / "srv"
         home.mkdir()
-        doc = {"warehouse": "warehouse/", "hub": {"endpoint": hub.endpoint},
-               "families": [{"name": "qwen", "authors": ["Qwen"], "region": "china"}]}
+        doc = {
+            "warehouse": "warehouse/",
+            "hub": {"endpoint": hub.endpoint},
+            "families": [{"name": "qwen", "authors": ["Qwen"], "region": "china"}],
+        }
         (home / "config.yaml").write_text(yaml.safe_dump(doc))
         env = tmp_path / "hub-tracker.env"
         env.write_text(ENV.read_text())
         # the example's paths, mapped onto this test's folders (longest first)
-        local = (command.replace("/srv/hub-tracker/.venv/bin/tracker", shutil.which("tracker"))
-                 .replace("/etc/hub-tracker/hub-tracker.env", str(env))
-                 .replace("/srv/hub-tracker", str(home)))
+        local = (
+            command.replace("/srv/hub-tracker/.venv/bin/tracker", shutil.which("tracker"))
+            .replace("/etc/hub-tracker/hub-tracker.env", str(env))
+            .replace("/srv/hub-tracker", str(home))
+        )
         clean_env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)}  # cron's environment is that bare
         res = subprocess.run(["/bin/sh", "-c", local], env=clean_env, capture_output=True, text=True, timeout=120)
         assert res.returncode == 0, (res.stdout, res.stderr, (home / "collect.log").read_text())
@@ -115,8 +133,7 @@ def test_crontab_line_parses_and_runs_against_the_emulator(tmp_path):
         lock = DaemonLock(wh.root)
         lock.acquire()
         try:
-            res = subprocess.run(["/bin/sh", "-c", local], env=clean_env, capture_output=True, text=True,
-                                 timeout=60)
+            res = subprocess.run(["/bin/sh", "-c", local], env=clean_env, capture_output=True, text=True, timeout=60)
         finally:
             lock.release()
         assert res.returncode == 1

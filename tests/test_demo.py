@@ -14,8 +14,6 @@ from pathlib import Path
 
 import pytest
 
-
-
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -24,8 +22,9 @@ def _env():
 
 
 def _tracker(*args, cwd, timeout=120):
-    return subprocess.run([sys.executable, "-m", "tracker", *args], cwd=cwd, env=_env(), capture_output=True,
-                          text=True, timeout=timeout)
+    return subprocess.run(
+        [sys.executable, "-m", "tracker", *args], cwd=cwd, env=_env(), capture_output=True, text=True, timeout=timeout
+    )
 
 
 def _gone(pid: int, wait_s: float = 8.0) -> bool:
@@ -49,8 +48,14 @@ def _emulator_pid(text: str) -> int:
 
 
 def _start_demo(tmp_path, *args):
-    proc = subprocess.Popen([sys.executable, "-m", "tracker", "demo", *args], cwd=tmp_path, env=_env(),
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "tracker", "demo", *args],
+        cwd=tmp_path,
+        env=_env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     seen = ""
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:

@@ -10,8 +10,18 @@ README = (Path(__file__).resolve().parents[1] / "README.md").read_text()
 
 
 def test_every_command_has_help_with_an_example_and_is_documented():
-    assert set(cli.commands) >= {"collect", "sql", "status", "tree", "report", "daemon", "import", "backfill",
-                                 "export", "hubsim"}
+    assert set(cli.commands) >= {
+        "collect",
+        "sql",
+        "status",
+        "tree",
+        "report",
+        "daemon",
+        "import",
+        "backfill",
+        "export",
+        "hubsim",
+    }
     for name, cmd in cli.commands.items():
         res = CliRunner().invoke(cli, [name, "--help"])
         assert res.exit_code == 0, name

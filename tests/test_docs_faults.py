@@ -16,16 +16,21 @@ from tracker.hubsim.command import EPILOG
 
 pytestmark = pytest.mark.slow  # a 20,000-model world and a collect of the shipped config
 
-DOCS = {"docs/hubsim.md": (ROOT / "docs" / "hubsim.md").read_text(), "README.md": (ROOT / "README.md").read_text(),
-        "hubsim --help": EPILOG}
+DOCS = {
+    "docs/hubsim.md": (ROOT / "docs" / "hubsim.md").read_text(),
+    "README.md": (ROOT / "README.md").read_text(),
+    "hubsim --help": EPILOG,
+}
 
 
 def examples() -> list[tuple[str, str]]:
     out = []
     for where, text in DOCS.items():
         out += [(where, s) for s in re.findall(r'--faults "([^"]+)"', text)]
-        out += [(where, s) for s in re.findall(r"^\| `((?:429|status|hang|truncate|html|delay|corrupt)[^`]*)` \|", text,
-                                               flags=re.M)]
+        out += [
+            (where, s)
+            for s in re.findall(r"^\| `((?:429|status|hang|truncate|html|delay|corrupt)[^`]*)` \|", text, flags=re.M)
+        ]
     return out
 
 
@@ -43,8 +48,11 @@ def stream(tmp_path_factory):
         assert jobs.collect(s, now=world.now, show_progress=False, refresh_trends=False)["status"] == "ok"
         listing = [dict(r) for r in hub.stats.requests if r["route"] == "listing"]
     members = jobs.model_tree.Warehouse(s.warehouse).latest_members([f.name for f in s.families])
-    info = [{"route": "info", "path": f"/api/models/{m}", "model": m, "author": m.split("/")[0], "page": None}
-            for ids in members.values() for m in ids or ()]
+    info = [
+        {"route": "info", "path": f"/api/models/{m}", "model": m, "author": m.split("/")[0], "page": None}
+        for ids in members.values()
+        for m in ids or ()
+    ]
     assert len(listing) == 9 and len(info) > 500
     return listing + info
 

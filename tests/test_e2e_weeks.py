@@ -48,7 +48,8 @@ def test_crossover_found_on_the_worlds_day_with_the_worlds_values(weeks):
     day = World.DOWNLOADS_CROSSOVER_DAY
     cx = Warehouse(s.warehouse).query(
         "select * from crossovers where metric = 'downloads_30d' and family in ('qwen', 'llama') "
-        "and overtaken in ('qwen', 'llama')")
+        "and overtaken in ('qwen', 'llama')"
+    )
     assert len(cx) == 1, cx  # the difference is monotone: one crossing, no flip back
     row = cx.iloc[0]
     assert (row.family, row.overtaken, row.day.date()) == ("qwen", "llama", day)
@@ -71,8 +72,10 @@ def test_downloads_day_equals_the_truth(weeks):
         both = b.index.intersection(a.index)
         t0 = pd.Timestamp(dt.datetime.combine(d0, START.timetz()))
         new = b[(~b.index.isin(a.index)) & (pd.to_datetime(b.created_at, utc=True) > t0)]
-        total = int((b.loc[both, "downloads_all_time"] - a.loc[both, "downloads_all_time"]).clip(lower=0).sum()
-                    + new.downloads_all_time.sum())
+        total = int(
+            (b.loc[both, "downloads_all_time"] - a.loc[both, "downloads_all_time"]).clip(lower=0).sum()
+            + new.downloads_all_time.sum()
+        )
         days = (d1 - d0).days
         assert fd.loc[d1, "downloads_day"] == pytest.approx(total / days), (d0, d1)
 

@@ -98,8 +98,11 @@ def test_sql_explain_analyze_copy_writes_no_file(collected, tmp_path):  # issue 
     assert res.exit_code == 1 and not target.exists()
     # nor inside the warehouse, where DuckDB's allowed_directories alone would let it write
     inside = s.warehouse / "z.csv"
-    for stmt in (f"COPY (select 42) TO '{inside}'", f"EXPLAIN ANALYZE COPY (select 42) TO '{inside}'",
-                 f"export database '{s.warehouse / 'exp'}'"):
+    for stmt in (
+        f"COPY (select 42) TO '{inside}'",
+        f"EXPLAIN ANALYZE COPY (select 42) TO '{inside}'",
+        f"export database '{s.warehouse / 'exp'}'",
+    ):
         res = _sql(path, stmt)
         assert res.exit_code == 1 and "read-only" in res.output, stmt
     assert not inside.exists() and not (s.warehouse / "exp").exists()
@@ -109,8 +112,10 @@ def test_sql_cannot_forge_a_run(collected):
     path, s = collected
     before = _runs(s)
     forged = s.warehouse / "runs" / "_empty" / "forged.parquet"
-    stmt = ("COPY (SELECT 'forged' AS run_id, 'collect' AS job, now() AS started_at, now() AS finished_at, "
-            f"'ok' AS status) TO '{forged}' (FORMAT parquet)")
+    stmt = (
+        "COPY (SELECT 'forged' AS run_id, 'collect' AS job, now() AS started_at, now() AS finished_at, "
+        f"'ok' AS status) TO '{forged}' (FORMAT parquet)"
+    )
     for form in (stmt, f"EXPLAIN ANALYZE {stmt}", f"PREPARE p AS {stmt}", f"select 1; {stmt}"):
         assert _sql(path, form).exit_code == 1, form
     assert not forged.exists()
@@ -119,14 +124,27 @@ def test_sql_cannot_forge_a_run(collected):
 
 def test_sql_cannot_change_settings_attach_or_load(collected):
     path, _s = collected
-    for stmt in ("SET enable_external_access = true", "EXPLAIN ANALYZE SET threads = 1", "RESET lock_configuration",
-                 "SET lock_configuration = false", "ATTACH ':memory:' AS m", "INSTALL httpfs", "LOAD httpfs",
-                 "PRAGMA threads = 1", "EXECUTE p", "CALL pragma_version()", "CREATE TEMP TABLE t AS SELECT 1"):
+    for stmt in (
+        "SET enable_external_access = true",
+        "EXPLAIN ANALYZE SET threads = 1",
+        "RESET lock_configuration",
+        "SET lock_configuration = false",
+        "ATTACH ':memory:' AS m",
+        "INSTALL httpfs",
+        "LOAD httpfs",
+        "PRAGMA threads = 1",
+        "EXECUTE p",
+        "CALL pragma_version()",
+        "CREATE TEMP TABLE t AS SELECT 1",
+    ):
         res = _sql(path, stmt)
         assert res.exit_code == 1, stmt
     # the settings hold even for a query that reaches them by other means
-    res = _sql(path, "select value from duckdb_settings() where name in ('lock_configuration', "
-                     "'enable_external_access') order by name")
+    res = _sql(
+        path,
+        "select value from duckdb_settings() where name in ('lock_configuration', "
+        "'enable_external_access') order by name",
+    )
     assert res.exit_code == 0 and res.output.splitlines() == ["value", "false", "true"]
 
 
@@ -135,10 +153,14 @@ def test_sql_reads_only_the_warehouse(collected, monkeypatch, tmp_path):
     monkeypatch.setenv("HF_TOKEN", SECRET)
     outside = tmp_path / "outside.csv"
     outside.write_text("a\n1\n")
-    for stmt in ("select * from read_text('/proc/self/environ')", "select * from read_text('/etc/passwd')",
-                 f"select * from read_csv('{outside}')", "select * from glob('/*')",
-                 f"select * from read_text('{s.warehouse}/../outside.csv')",
-                 "select * from read_csv('http://127.0.0.1:9/x.csv')"):
+    for stmt in (
+        "select * from read_text('/proc/self/environ')",
+        "select * from read_text('/etc/passwd')",
+        f"select * from read_csv('{outside}')",
+        "select * from glob('/*')",
+        f"select * from read_text('{s.warehouse}/../outside.csv')",
+        "select * from read_csv('http://127.0.0.1:9/x.csv')",
+    ):
         res = _sql(path, stmt)
         assert res.exit_code == 1 and SECRET not in res.output, stmt
     # inside the warehouse: the views and its files
@@ -155,16 +177,26 @@ def test_sql_reads_only_the_warehouse(collected, monkeypatch, tmp_path):
 GOOD_FAMILY = "  - {name: qwen, authors: [Qwen], region: china}\n"
 
 
-@pytest.mark.parametrize("text, key, right", [
-    ("families:\n  - {name: llama, authors: [meta-llama], region: us}\nfamilies:\n" + GOOD_FAMILY,
-     "families", "Merge them into one block"),
-    ("hub:\n  timeout_s: 5\n  timeout_s: 6\nfamilies:\n" + GOOD_FAMILY, "timeout_s", "line 3 and line 4"),
-    ("families:\n" + GOOD_FAMILY + "schedule:\n  collect: \"0 6 31 2 *\"\n", "schedule.collect", "0 6 * * *"),
-    ("families:\n" + GOOD_FAMILY + "hub:\n  budget_s: .inf\n", "hub.budget_s", "budget_s: 900"),
-    ("families:\n" + GOOD_FAMILY + "hub:\n  timeout_s: .nan\n", "hub.timeout_s", "timeout_s: 30"),
-    ("families:\n" + GOOD_FAMILY + "warehouse_min_free_mb: -.inf\n", "warehouse_min_free_mb", "200"),
-    ("families:\n" + GOOD_FAMILY + "quality: {all_time_jump_factor: .inf}\n", "quality.all_time_jump_factor", "100"),
-])
+@pytest.mark.parametrize(
+    "text, key, right",
+    [
+        (
+            "families:\n  - {name: llama, authors: [meta-llama], region: us}\nfamilies:\n" + GOOD_FAMILY,
+            "families",
+            "Merge them into one block",
+        ),
+        ("hub:\n  timeout_s: 5\n  timeout_s: 6\nfamilies:\n" + GOOD_FAMILY, "timeout_s", "line 3 and line 4"),
+        ("families:\n" + GOOD_FAMILY + 'schedule:\n  collect: "0 6 31 2 *"\n', "schedule.collect", "0 6 * * *"),
+        ("families:\n" + GOOD_FAMILY + "hub:\n  budget_s: .inf\n", "hub.budget_s", "budget_s: 900"),
+        ("families:\n" + GOOD_FAMILY + "hub:\n  timeout_s: .nan\n", "hub.timeout_s", "timeout_s: 30"),
+        ("families:\n" + GOOD_FAMILY + "warehouse_min_free_mb: -.inf\n", "warehouse_min_free_mb", "200"),
+        (
+            "families:\n" + GOOD_FAMILY + "quality: {all_time_jump_factor: .inf}\n",
+            "quality.all_time_jump_factor",
+            "100",
+        ),
+    ],
+)
 def test_config_errors_exit_2_with_file_key_and_a_right_value(tmp_path, text, key, right):
     wh = tmp_path / "wh"
     p = tmp_path / "c.yaml"
@@ -178,7 +210,7 @@ def test_config_errors_exit_2_with_file_key_and_a_right_value(tmp_path, text, ke
 
 def test_a_crontab_that_fires_rarely_is_accepted(tmp_path):
     p = tmp_path / "c.yaml"
-    p.write_text("families:\n" + GOOD_FAMILY + "schedule:\n  collect: \"0 6 29 2 *\"\n")
+    p.write_text("families:\n" + GOOD_FAMILY + 'schedule:\n  collect: "0 6 29 2 *"\n')
     assert config.load(p).schedule["collect"] == "0 6 29 2 *"
 
 
@@ -318,16 +350,24 @@ def test_a_renamed_model_keeps_one_series_and_an_alias(tmp_path, own_hub, own_wo
     qwen0, qwen1 = (b[b.author == "Qwen"].set_index("_id") for b in (before, after))
     common = qwen1.index.intersection(qwen0.index)
     created_after = qwen1[(qwen1.created_at > pd.Timestamp(day1)) & ~qwen1.index.isin(qwen0.index)]
-    want = int((qwen1.loc[common, "downloads_all_time"] - qwen0.loc[common, "downloads_all_time"]).clip(lower=0).sum()
-               + created_after.downloads_all_time.sum())
+    want = int(
+        (qwen1.loc[common, "downloads_all_time"] - qwen0.loc[common, "downloads_all_time"]).clip(lower=0).sum()
+        + created_after.downloads_all_time.sum()
+    )
     got = wh.query("select downloads_day from family_daily where day = $d", {"d": day2.date()}).downloads_day[0]
     assert round(got) == want
 
 
-@pytest.mark.parametrize("value, why", [
-    (str(2**63), "above 2^53"), ("1" + "0" * 30, "above 2^53"), (str(2**63 - 1), "above 2^53"),
-    ("-5", "negative"), ("12.5", "float"),
-])
+@pytest.mark.parametrize(
+    "value, why",
+    [
+        (str(2**63), "above 2^53"),
+        ("1" + "0" * 30, "above 2^53"),
+        (str(2**63 - 1), "above 2^53"),
+        ("-5", "negative"),
+        ("12.5", "float"),
+    ],
+)
 def test_an_absurd_count_is_quarantined_and_the_family_stored(tmp_path, world, hub, value, why):  # case 7
     s = _settings(tmp_path, hub, [QWEN])
     hub.faults.add(f"huge,field=downloads,value={value},items=1,times=1,route=listing")
@@ -359,8 +399,9 @@ def test_ids_the_hub_refuses_are_quarantined(tmp_path, world, hub, bad_id):  # i
     assert run["status"] == "ok"
     wh = Warehouse(s.warehouse)
     q = wh.query("select * from quarantine")
-    assert q.model_id.tolist() == [bad_id] and ("not by Qwen" in q.reason[0] or "does not allow" in q.reason[0]
-                                                or "owner/name" in q.reason[0])
+    assert q.model_id.tolist() == [bad_id] and (
+        "not by Qwen" in q.reason[0] or "does not allow" in q.reason[0] or "owner/name" in q.reason[0]
+    )
     assert wh.query("select count(*) n from snapshots where model_id = $m", {"m": bad_id}).n[0] == 0
     assert _visible(s) == _truth(world, QWEN)["models"] - 1
 
@@ -373,8 +414,10 @@ def test_an_all_time_jump_is_flagged_and_left_out_of_downloads_day(tmp_path, own
     world.set_time(day2)
     try:
         first = json.loads(_page1(hub))[0]  # the item the fault will alter: the first of page 1
-        hub.faults.add(f"huge,field=downloadsAllTime,value={first['downloadsAllTime'] * 10**6 + 1000**3},"
-                       "items=1,route=listing,page=1")
+        hub.faults.add(
+            f"huge,field=downloadsAllTime,value={first['downloadsAllTime'] * 10**6 + 1000**3},"
+            "items=1,route=listing,page=1"
+        )
         run = _collect(s, world, now=day2)[0]
         before, after = world.snapshot(day1), world.snapshot(day2)
     finally:
@@ -386,8 +429,10 @@ def test_an_all_time_jump_is_flagged_and_left_out_of_downloads_day(tmp_path, own
     b, a = (x[x.author == "Qwen"].set_index("id") for x in (before, after))
     common = a.index.intersection(b.index).drop(first["id"])
     new = a[(a.created_at > pd.Timestamp(day1)) & ~a.index.isin(b.index)]
-    want = int((a.loc[common, "downloads_all_time"] - b.loc[common, "downloads_all_time"]).clip(lower=0).sum()
-               + new.downloads_all_time.sum())
+    want = int(
+        (a.loc[common, "downloads_all_time"] - b.loc[common, "downloads_all_time"]).clip(lower=0).sum()
+        + new.downloads_all_time.sum()
+    )
     got = wh.query("select downloads_day from family_daily where day = $d", {"d": day2.date()}).downloads_day[0]
     assert round(got) == want
 
@@ -397,17 +442,22 @@ def _page1(hub) -> str:
 
     from tracker.hub import LISTING_EXPAND
 
-    r = httpx2.get(f"{hub.endpoint}/api/models", params={"author": "Qwen", "sort": "createdAt", "limit": 25,
-                                                         "expand": list(LISTING_EXPAND)})
+    r = httpx2.get(
+        f"{hub.endpoint}/api/models",
+        params={"author": "Qwen", "sort": "createdAt", "limit": 25, "expand": list(LISTING_EXPAND)},
+    )
     return r.text
 
 
-@pytest.mark.parametrize("fault, words", [
-    ("loop,route=listing,author=Qwen,page=2", "repeated a cursor"),
-    ("loop=fresh,route=listing,author=Qwen", "same page twice"),
-])
+@pytest.mark.parametrize(
+    "fault, words",
+    [
+        ("loop,route=listing,author=Qwen,page=2", "repeated a cursor"),
+        ("loop=fresh,route=listing,author=Qwen", "same page twice"),
+    ],
+)
 def test_a_looping_listing_fails_the_family_at_once(tmp_path, world, hub, fault, words):  # issue break
-    s = _settings(tmp_path, hub, **{"timeout_s": 1, "budget_s": 10})
+    s = _settings(tmp_path, hub, timeout_s=1, budget_s=10)
     hub.faults.add(fault)
     run, took = _collect(s, world)
     _assert_only_llama(s, world, run)
@@ -444,8 +494,9 @@ def test_a_redirect_to_another_origin_drops_the_token(tmp_path, monkeypatch):  #
 
     monkeypatch.setenv("HF_TOKEN", SECRET)
     with HubSim(World(seed=1, models=200, now="2026-08-10")) as foreign:
+
         class Redirect(http.server.BaseHTTPRequestHandler):
-            def do_GET(self):  # noqa: N802
+            def do_GET(self):
                 self.send_response(307)
                 self.send_header("Location", f"{foreign.endpoint}{self.path}")
                 self.send_header("Content-Length", "0")
@@ -521,8 +572,16 @@ def _on_a_small_disk(tmp_path, hub, size_kb: int, steps: list[str], **cfg) -> li
     disk.mkdir()
     wh = disk / "warehouse"
     path = tmp_path / "config.yaml"
-    path.write_text(json.dumps({"warehouse": str(wh), "hub": {"endpoint": hub.endpoint, "page_size": 25, **FAST},
-                                "families": [QWEN, LLAMA], **cfg}))
+    path.write_text(
+        json.dumps(
+            {
+                "warehouse": str(wh),
+                "hub": {"endpoint": hub.endpoint, "page_size": 25, **FAST},
+                "families": [QWEN, LLAMA],
+                **cfg,
+            }
+        )
+    )
     mount = f"mount -t tmpfs -o size={size_kb}k tracker-test {disk}"
     ns = ["unshare", "-m"] if os.geteuid() == 0 else ["unshare", "-Urm"]
     probe = subprocess.run([*ns, "sh", "-c", mount], capture_output=True, text=True)
@@ -530,18 +589,21 @@ def _on_a_small_disk(tmp_path, hub, size_kb: int, steps: list[str], **cfg) -> li
         pytest.skip(f"cannot mount a small tmpfs here ({probe.stderr.strip()}); needs root or user namespaces")
     import shlex
 
-    cmd = (f"{mount} && {shlex.quote(sys.executable)} -c {shlex.quote(SMALL_DISK_SCRIPT)} {path} {wh} "
-           f"{disk / 'filler'} {','.join(steps)}")
+    cmd = (
+        f"{mount} && {shlex.quote(sys.executable)} -c {shlex.quote(SMALL_DISK_SCRIPT)} {path} {wh} "
+        f"{disk / 'filler'} {','.join(steps)}"
+    )
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
     res = subprocess.run([*ns, "sh", "-c", cmd], capture_output=True, text=True, timeout=120, env=env)
     line = [ln for ln in res.stdout.splitlines() if ln.startswith("RESULT")]
     assert line, res.stdout[-2000:] + res.stderr[-2000:]
-    return json.loads(line[0][len("RESULT"):])
+    return json.loads(line[0][len("RESULT") :])
 
 
 def test_disk_full_mid_run_leaves_nothing_visible_and_a_clear_message(tmp_path, hub):  # §6.1 case 11
-    ok, fill, full, free, again = _on_a_small_disk(tmp_path, hub, 4096, ["collect", "fill", "collect", "free",
-                                                                        "collect"], warehouse_min_free_mb=0)
+    ok, fill, full, free, again = _on_a_small_disk(
+        tmp_path, hub, 4096, ["collect", "fill", "collect", "free", "collect"], warehouse_min_free_mb=0
+    )
     assert ok["code"] == 0 and ok["runs"][0]["status"] == "ok"
     assert full["code"] == 1 and "Traceback" not in full["output"]
     assert "is full" in full["output"] and "/disk/warehouse" in full["output"]
@@ -581,8 +643,12 @@ def test_kill_9_mid_collect_leaves_nothing_and_the_next_run_cleans_up(tmp_path, 
     Warehouse(s.warehouse).ensure()
     hub.faults.add("delay=0.3,route=listing")
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
-    child = subprocess.Popen([sys.executable, "-m", "tracker", "collect", "--config", str(path)], env=env,
-                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    child = subprocess.Popen(
+        [sys.executable, "-m", "tracker", "collect", "--config", str(path)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     deadline = time.monotonic() + 20
     while not hub.stats.of(route="listing") and time.monotonic() < deadline:
         time.sleep(0.05)
@@ -610,8 +676,9 @@ def test_trend_tables_are_never_older_than_the_runs(tmp_path, world, hub):  # is
     # a run recorded but killed before its trend refresh (exactly what refresh_trends=False leaves)
     jobs.collect(s, now=world.now + dt.timedelta(days=7), show_progress=False, refresh_trends=False)
     stale = Warehouse(s.warehouse).query("select count(distinct week) n from family_weekly").n[0]
-    res = CliRunner().invoke(cli, ["sql", "--config", str(path), "--csv",
-                                   "select count(distinct week) n from family_weekly"])
+    res = CliRunner().invoke(
+        cli, ["sql", "--config", str(path), "--csv", "select count(distinct week) n from family_weekly"]
+    )
     assert res.exit_code == 0
     assert stale == 1 and res.stdout.splitlines() == ["n", "2"]  # two ISO weeks of snapshots, 2026-W33 and W34
 
@@ -621,8 +688,10 @@ def test_a_double_fire_is_idempotent(tmp_path, world, hub):  # §6.1 case 9 (clo
     for _ in range(2):
         assert _collect(s, world)[0]["status"] == "ok"
     fd = Warehouse(s.warehouse).query("select family, models from family_daily order by family")
-    assert fd.to_dict("records") == [{"family": "llama", "models": _truth(world, LLAMA)["models"]},
-                                     {"family": "qwen", "models": _truth(world, QWEN)["models"]}]
+    assert fd.to_dict("records") == [
+        {"family": "llama", "models": _truth(world, LLAMA)["models"]},
+        {"family": "qwen", "models": _truth(world, QWEN)["models"]},
+    ]
 
 
 def test_two_daemons_cannot_run_on_one_warehouse(tmp_path, world, hub):  # §6.1 case 12
@@ -653,15 +722,27 @@ def test_a_reader_holding_the_database_blocks_nothing(tmp_path, world, hub):  # 
 def test_duplicate_records_in_one_batch_keep_the_last(tmp_path, world, hub):  # §6.1 case 15
     path = write_config(tmp_path, hub.endpoint, [QWEN], page_size=25)
     archive = tmp_path / "dump.json"
-    archive.write_text(json.dumps({"fetched_at": "2026-08-01T06:00:00Z", "models": [
-        {"id": "Qwen/a", "downloads": 1, "likes": 1}, {"id": "Qwen/b", "downloads": 5},
-        {"id": "Qwen/a", "downloads": 2, "likes": 3}]}))
+    archive.write_text(
+        json.dumps(
+            {
+                "fetched_at": "2026-08-01T06:00:00Z",
+                "models": [
+                    {"id": "Qwen/a", "downloads": 1, "likes": 1},
+                    {"id": "Qwen/b", "downloads": 5},
+                    {"id": "Qwen/a", "downloads": 2, "likes": 3},
+                ],
+            }
+        )
+    )
     res = CliRunner().invoke(cli, ["import", "--config", str(path), str(archive)])
     assert res.exit_code == 0, res.output
     got = Warehouse(config.load(path).warehouse).query(
-        "select model_id, downloads_30d, likes from snapshots order by model_id")
-    assert got.to_dict("records") == [{"model_id": "Qwen/a", "downloads_30d": 2, "likes": 3},
-                                      {"model_id": "Qwen/b", "downloads_30d": 5, "likes": None}]
+        "select model_id, downloads_30d, likes from snapshots order by model_id"
+    )
+    assert got.to_dict("records") == [
+        {"model_id": "Qwen/a", "downloads_30d": 2, "likes": 3},
+        {"model_id": "Qwen/b", "downloads_30d": 5, "likes": None},
+    ]
 
 
 def test_a_write_failing_mid_publish_leaves_a_failed_run_and_nothing_visible(tmp_path, world, hub):  # case 16

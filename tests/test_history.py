@@ -24,6 +24,7 @@ REL = {"finetune": "finetunes", "adapter": "adapters", "quantized": "quantizatio
 
 # ---------------------------------------------------------------- import
 
+
 def shipped_config(tmp_path):
     doc = yaml.safe_load((ROOT / "config.yaml").read_text())
     doc["warehouse"] = str(tmp_path / "warehouse")
@@ -49,8 +50,11 @@ def raw_family_sums(path, fam: dict) -> dict | None:
         mine.append(m)
     if not mine:
         return None
-    return {"models": len(mine), "downloads_30d": sum(m["downloads"] for m in mine),
-            "likes": sum(m["likes"] for m in mine)}
+    return {
+        "models": len(mine),
+        "downloads_30d": sum(m["downloads"] for m in mine),
+        "likes": sum(m["likes"] for m in mine),
+    }
 
 
 @pytest.mark.slow
@@ -73,8 +77,11 @@ def test_import_the_real_archive_as_eight_days(tmp_path, shared_dir):
                 assert got.empty, (f.name, fam["name"])
                 continue
             row = got.iloc[0]
-            assert (row.models, row.downloads_30d, row.likes) == (want["models"], want["downloads_30d"],
-                                                                   want["likes"]), (f.name, fam["name"])
+            assert (row.models, row.downloads_30d, row.likes) == (
+                want["models"],
+                want["downloads_30d"],
+                want["likes"],
+            ), (f.name, fam["name"])
             assert pd.isna(row.downloads_all_time)  # the archive has no all-time counts: NULL, never 0
             checked += 1
     assert checked >= 8 * 4
@@ -86,15 +93,26 @@ def test_import_the_real_archive_as_eight_days(tmp_path, shared_dir):
 
 
 def test_import_formats_quarantine_and_taken_at(tmp_path):
-    p = write_config(tmp_path, "http://127.0.0.1:9", [
-        {"name": "qwen", "authors": ["Qwen"], "region": "china"}])
-    recs = [{"id": "Qwen/A", "downloads": 10, "likes": 1, "createdAt": "2025-01-01T00:00:00.000Z"},
-            {"id": "Qwen/B", "downloads": 5, "likes": "2"}, {"downloads": 7}, {"id": "other/x", "downloads": 99}]
+    p = write_config(tmp_path, "http://127.0.0.1:9", [{"name": "qwen", "authors": ["Qwen"], "region": "china"}])
+    recs = [
+        {"id": "Qwen/A", "downloads": 10, "likes": 1, "createdAt": "2025-01-01T00:00:00.000Z"},
+        {"id": "Qwen/B", "downloads": 5, "likes": "2"},
+        {"downloads": 7},
+        {"id": "other/x", "downloads": 99},
+    ]
     (tmp_path / "a.json").write_text(json.dumps(recs))
     (tmp_path / "b.jsonl").write_text("\n".join(json.dumps(r) for r in recs))
-    pq.write_table(pd.DataFrame({"id": ["Qwen/A", "Qwen/C"], "downloads": [3, 4], "likes": [0, 1],
-                                 "createdAt": pd.to_datetime(["2025-01-01", "2025-02-01"], utc=True)}).pipe(
-        lambda d: __import__("pyarrow").Table.from_pandas(d)), tmp_path / "c.parquet")
+    pq.write_table(
+        pd.DataFrame(
+            {
+                "id": ["Qwen/A", "Qwen/C"],
+                "downloads": [3, 4],
+                "likes": [0, 1],
+                "createdAt": pd.to_datetime(["2025-01-01", "2025-02-01"], utc=True),
+            }
+        ).pipe(lambda d: __import__("pyarrow").Table.from_pandas(d)),
+        tmp_path / "c.parquet",
+    )
     r = CliRunner().invoke(cli, ["import", "--config", str(p), str(tmp_path / "a.json")])
     assert r.exit_code == 1 and "--taken-at" in r.output
     s = config.load(p)
@@ -114,12 +132,15 @@ def test_import_formats_quarantine_and_taken_at(tmp_path):
 
 # ---------------------------------------------------------------- backfill
 
+
 @pytest.mark.slow
 def test_backfill_matches_the_truth_and_finds_the_derivative_crossover(tmp_path):
     # 10,000 models: the world's derivative curves cross cleanly, on their calibrated day (2025-02-10)
     world = World(seed=0, models=10_000, now="2026-08-10T06:00:00Z")
-    fams = [{"name": "llama", "label": "Meta Llama", "authors": ["meta-llama"], "region": "us"},
-            {"name": "qwen", "label": "Alibaba Qwen", "authors": ["Qwen"], "region": "china"}]
+    fams = [
+        {"name": "llama", "label": "Meta Llama", "authors": ["meta-llama"], "region": "us"},
+        {"name": "qwen", "label": "Alibaba Qwen", "authors": ["Qwen"], "region": "china"},
+    ]
     with HubSim(world) as hub:
         s = config.load(write_config(tmp_path, hub.endpoint, fams))
         assert jobs.collect(s, now=world.now, show_progress=False)["status"] == "ok"
@@ -132,8 +153,9 @@ def test_backfill_matches_the_truth_and_finds_the_derivative_crossover(tmp_path)
     alive_now = set(now_snap.id) | set(world.renames.old_id if len(world.renames) else [])
     # requests: one listing per official model, ⌈children/1000⌉ pages each
     kids_now = world.children_counts().set_index("model_id")
-    n_children = {m: int(kids_now.loc[m, list(REL)].sum()) if m in kids_now.index else 0
-                  for ids in members.values() for m in ids}
+    n_children = {
+        m: int(kids_now.loc[m, list(REL)].sum()) if m in kids_now.index else 0 for ids in members.values() for m in ids
+    }
     assert len(listing) == sum(max(1, math.ceil(n / 1000)) for n in n_children.values())
     fd = Warehouse(s.warehouse).query("select * from family_daily where source = 'backfill'")
     fd = fd.set_index([fd.day.dt.date, fd.family])
@@ -152,7 +174,9 @@ def test_backfill_matches_the_truth_and_finds_the_derivative_crossover(tmp_path)
             created = pd.to_datetime(now_snap.set_index("id").loc[ids, "created_at"], utc=True)
             assert fd.loc[(d, name), "models"] == int((created <= pd.Timestamp(end)).sum())
     cx = Warehouse(s.warehouse).query(
-        "select * from crossovers where metric = 'derivatives' and family = 'qwen' and overtaken = 'llama'")
+        "select * from crossovers where metric = 'derivatives' and family = 'qwen' and overtaken = 'llama'"
+    )
+
     # The crossing as a backfill can see it: from the derivatives alive now, counted by creation day
     # (the world's own day also counts derivatives deleted since, so the two may differ by days).
     def series(ids):
@@ -162,6 +186,7 @@ def test_backfill_matches_the_truth_and_finds_the_derivative_crossover(tmp_path)
         per_day = weights.groupby(created).sum()
         days = pd.date_range("2024-06-01", "2026-08-10")
         return per_day.reindex(pd.date_range(per_day.index.min(), days[-1]), fill_value=0).cumsum().reindex(days)
+
     q, ll = series(members["qwen"]), series(members["llama"])
     ahead = (q > ll).to_numpy()
     flips = [q.index[i].date() for i in range(1, len(q)) if ahead[i] and not ahead[i - 1]]
@@ -172,11 +197,14 @@ def test_backfill_matches_the_truth_and_finds_the_derivative_crossover(tmp_path)
 
 # ---------------------------------------------------------------- export
 
+
 @pytest.mark.slow
 def test_export_reads_back_row_for_row(tmp_path):
     world = World(seed=8, models=2500, now="2026-08-10T06:00:00Z")
-    fams = [{"name": "qwen", "label": "Alibaba Qwen", "authors": ["Qwen"], "region": "china"},
-            {"name": "llama", "label": "Meta Llama", "authors": ["meta-llama"], "region": "us"}]
+    fams = [
+        {"name": "qwen", "label": "Alibaba Qwen", "authors": ["Qwen"], "region": "china"},
+        {"name": "llama", "label": "Meta Llama", "authors": ["meta-llama"], "region": "us"},
+    ]
     with HubSim(world) as hub:
         path = write_config(tmp_path, hub.endpoint, fams)
         s = config.load(path)
@@ -189,15 +217,19 @@ def test_export_reads_back_row_for_row(tmp_path):
         res = CliRunner().invoke(cli, ["export", "--config", str(path), "--format", fmt, "--out", str(out)])
         assert res.exit_code == 0, res.output
         assert sorted(p.name for p in (out / "snapshots").iterdir()) == [
-            "day=2026-08-10", "day=2026-08-11", "day=2026-08-12"]
+            "day=2026-08-10",
+            "day=2026-08-11",
+            "day=2026-08-12",
+        ]
         for view in ("snapshots", "family_daily"):
             want = wh.query(f"select * from {view} order by all")
             reader = "read_parquet" if fmt == "parquet" else "read_csv"
             cols = ", ".join(want.columns)
-            got = wh.query(f"select {cols} from (select * replace (day::date as day) from "
-                           f"{reader}('{out}/{view}/*/*.{fmt}', hive_partitioning = true)) order by all")
-            pd.testing.assert_frame_equal(got.reset_index(drop=True), want.reset_index(drop=True),
-                                          check_dtype=False)
+            got = wh.query(
+                f"select {cols} from (select * replace (day::date as day) from "
+                f"{reader}('{out}/{view}/*/*.{fmt}', hive_partitioning = true)) order by all"
+            )
+            pd.testing.assert_frame_equal(got.reset_index(drop=True), want.reset_index(drop=True), check_dtype=False)
     # pandas with pyarrow reads the hive layout too
     got = pd.read_parquet(tmp_path / "export-parquet" / "family_daily", engine="pyarrow")
     want = wh.query("select * from family_daily")

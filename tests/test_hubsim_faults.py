@@ -5,25 +5,25 @@ import os
 os.environ["HF_HUB_DISABLE_TELEMETRY"] = "1"
 os.environ.pop("HF_HUB_OFFLINE", None)
 
-import json  # noqa: E402
-import threading  # noqa: E402
-import time  # noqa: E402
+import json
+import threading
+import time
 
-import httpx2  # noqa: E402
-import pytest  # noqa: E402
-from huggingface_hub import HfApi  # noqa: E402
-from huggingface_hub.errors import HfHubHTTPError  # noqa: E402
-from huggingface_hub.utils import parse_ratelimit_headers  # noqa: E402
+import httpx2
+import pytest
+from huggingface_hub import HfApi
+from huggingface_hub.errors import HfHubHTTPError
+from huggingface_hub.utils import parse_ratelimit_headers
 
-from tracker.hubsim import Fault, FaultPlan, HubSim, World  # noqa: E402
-from tracker.hubsim.testing import quiet_client, running_hub  # noqa: E402
+from tracker.hubsim import Fault, FaultPlan, HubSim, World
+from tracker.hubsim.testing import quiet_client, running_hub
 
 quiet_client()
 _CLIENT = httpx2.Client(follow_redirects=False, timeout=10)
 
 
-
 pytestmark = pytest.mark.usefixtures("stock_hf_client")
+
 
 @pytest.fixture(scope="module")
 def world():
@@ -196,8 +196,10 @@ def test_slow_responses_and_probability(hub, api, world):
 
 
 def test_fault_plan_parse_and_errors():
-    plan = FaultPlan.parse("429=ratelimit,t=1,times=2; status=503,route=listing,author=Qwen,page=3;hang,route=info;"
-                           "truncate,page=2;html,nth=5;delay=0.5,prob=0.1")
+    plan = FaultPlan.parse(
+        "429=ratelimit,t=1,times=2; status=503,route=listing,author=Qwen,page=3;hang,route=info;"
+        "truncate,page=2;html,nth=5;delay=0.5,prob=0.1"
+    )
     assert [f.kind for f in plan.rules] == ["429", "status", "hang", "truncate", "html", "delay"]
     assert plan.rules[0].t == 1 and plan.rules[0].times == 2 and plan.rules[1].page == 3
     assert plan.rules[5].seconds == 0.5 and plan.rules[5].prob == 0.1

@@ -5,28 +5,28 @@ import os
 os.environ["HF_HUB_DISABLE_TELEMETRY"] = "1"
 os.environ.pop("HF_HUB_OFFLINE", None)
 
-from datetime import date, datetime, timedelta, timezone  # noqa: E402
-from pathlib import Path  # noqa: E402
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 
-import pandas as pd  # noqa: E402
-import pytest  # noqa: E402
-from click.testing import CliRunner  # noqa: E402
-from huggingface_hub import HfApi  # noqa: E402
-from hypothesis import HealthCheck, given, settings  # noqa: E402
-from hypothesis import strategies as st  # noqa: E402
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+from huggingface_hub import HfApi
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
-from tracker.hubsim import World  # noqa: E402
-from tracker.hubsim.testing import running_hub  # noqa: E402
+from tracker.hubsim import World
+from tracker.hubsim.testing import running_hub
 
-UTC = timezone.utc
+UTC = UTC
 T0 = datetime(2023, 1, 1, tzinfo=UTC)
 T1 = datetime(2026, 12, 31, tzinfo=UTC)
 times = st.integers(0, int((T1 - T0).total_seconds())).map(lambda s: T0 + timedelta(seconds=s))
 FEW = settings(max_examples=8, deadline=None, suppress_health_check=list(HealthCheck))
 
 
-
 pytestmark = pytest.mark.usefixtures("stock_hf_client")
+
 
 @pytest.fixture(scope="module")
 def small():
@@ -89,15 +89,32 @@ def test_served_listing_equals_truth_snapshot(small):
         api = HfApi(endpoint=hub.endpoint, token=False)
         for when in ("2025-03-01", "2026-08-01T12:00:00"):
             small.set_time(when)
-            fields = ["author", "downloads", "downloadsAllTime", "likes", "trendingScore", "createdAt",
-                      "lastModified", "gated", "tags", "pipeline_tag", "library_name", "baseModels"]
+            fields = [
+                "author",
+                "downloads",
+                "downloadsAllTime",
+                "likes",
+                "trendingScore",
+                "createdAt",
+                "lastModified",
+                "gated",
+                "tags",
+                "pipeline_tag",
+                "library_name",
+                "baseModels",
+            ]
             served = {m.id: m for m in api.list_models(expand=fields)}
             truth = small.snapshot()
             assert set(served) == set(truth.id)
             for r in truth.itertuples():
                 m = served[r.id]
                 assert (m.author, m.downloads, m.downloads_all_time, m.likes, m.trending_score) == (
-                    r.author, r.downloads, r.downloads_all_time, r.likes, r.trending_score)
+                    r.author,
+                    r.downloads,
+                    r.downloads_all_time,
+                    r.likes,
+                    r.trending_score,
+                )
                 assert m.created_at == r.created_at and m.last_modified == r.last_modified
                 assert m.gated == r.gated and m.tags == r.tags and m.pipeline_tag == r.pipeline_tag
                 assert (m.base_models or {}).get("relation") == r.base_relation
@@ -115,7 +132,9 @@ def test_downloads_crossover_day(default_world):
         t = start + timedelta(hours=h, minutes=10 if h >= 0 else 0)
         q, llama = w.org_downloads("Qwen", t), w.org_downloads("meta-llama", t)
         assert (q > llama) == (h >= 0), t
-    assert w.org_downloads("Qwen", start - timedelta(seconds=1)) < w.org_downloads("meta-llama", start - timedelta(seconds=1))
+    assert w.org_downloads("Qwen", start - timedelta(seconds=1)) < w.org_downloads(
+        "meta-llama", start - timedelta(seconds=1)
+    )
     assert w.org_downloads("meta-llama", start) > 1_000_000  # tens of millions a month
     snap = w.snapshot(start + timedelta(hours=12))
     sums = snap[snap.official].groupby("author").downloads.sum()
@@ -186,9 +205,13 @@ def test_command_serves_and_stops_on_sigterm(tmp_path):
     import httpx2
 
     code = "from tracker.hubsim.command import hubsim; hubsim()"
-    p = subprocess.Popen([sys.executable, "-c", code, "--port", "0", "--models", "300", "--date", "2026-08-16"],
-                         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                         env={**os.environ, "PYTHONPATH": os.getcwd()})
+    p = subprocess.Popen(
+        [sys.executable, "-c", code, "--port", "0", "--models", "300", "--date", "2026-08-16"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env={**os.environ, "PYTHONPATH": os.getcwd()},
+    )
     try:
         endpoint = None
         deadline = time.monotonic() + 30

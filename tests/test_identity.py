@@ -18,8 +18,15 @@ QWEN = [{"name": "qwen", "label": "Alibaba Qwen", "authors": ["Qwen"], "region":
 
 
 def _rec(mid: str, downloads: int, pipeline: str, modified: str) -> dict:
-    return {"id": mid, "downloads": downloads, "downloadsAllTime": downloads * 10, "likes": 1,
-            "createdAt": "2025-01-01T00:00:00.000Z", "lastModified": modified, "pipeline_tag": pipeline}
+    return {
+        "id": mid,
+        "downloads": downloads,
+        "downloadsAllTime": downloads * 10,
+        "likes": 1,
+        "createdAt": "2025-01-01T00:00:00.000Z",
+        "lastModified": modified,
+        "pipeline_tag": pipeline,
+    }
 
 
 def _archive(path, day: str, recs: list[dict]):
@@ -37,13 +44,26 @@ def test_import_of_an_older_archive_after_a_collect_keeps_every_model_id(tmp_pat
     same = now.iloc[2]  # a model whose attributes were the same a week before
     iso = lambda t: t.strftime("%Y-%m-%dT%H:%M:%S.000Z")  # noqa: E731
     # an archive from a week before: that model, two with older attributes and one deleted since
-    old = _archive(tmp_path / "old.json", "2026-08-10", [
-        {"id": same.model_id, "downloads": 1, "downloadsAllTime": 10, "likes": 0, "createdAt": iso(same.created_at),
-         "lastModified": iso(same.last_modified), "pipeline_tag": same.pipeline_tag, "library_name": same.library_name,
-         "gated": {"false": False}.get(same.gated, same.gated)},
-        _rec(ids[0], 5, "text-generation", "2025-06-01T00:00:00.000Z"),
-        _rec(ids[1], 7, "text-generation", "2025-06-01T00:00:00.000Z"),
-        _rec("Qwen/deleted-since", 3, "text-generation", "2025-06-01T00:00:00.000Z")])
+    old = _archive(
+        tmp_path / "old.json",
+        "2026-08-10",
+        [
+            {
+                "id": same.model_id,
+                "downloads": 1,
+                "downloadsAllTime": 10,
+                "likes": 0,
+                "createdAt": iso(same.created_at),
+                "lastModified": iso(same.last_modified),
+                "pipeline_tag": same.pipeline_tag,
+                "library_name": same.library_name,
+                "gated": {"false": False}.get(same.gated, same.gated),
+            },
+            _rec(ids[0], 5, "text-generation", "2025-06-01T00:00:00.000Z"),
+            _rec(ids[1], 7, "text-generation", "2025-06-01T00:00:00.000Z"),
+            _rec("Qwen/deleted-since", 3, "text-generation", "2025-06-01T00:00:00.000Z"),
+        ],
+    )
     assert jobs.import_files(s, [old])[0]["status"] == "ok"
     wh = Warehouse(s.warehouse)
     snap = wh.query("select day, model_id, author, pipeline_tag, last_modified from snapshots order by day, model_id")
@@ -87,8 +107,9 @@ def test_collect_with_an_earlier_clock_after_a_later_one(tmp_path):
         earlier = dt.datetime(2026, 8, 3, 6, tzinfo=dt.UTC)
         assert jobs.collect(s, now=earlier, show_progress=False)["status"] == "ok"
     wh = Warehouse(s.warehouse)
-    n = wh.query("select count(*) filter (where model_id is null) nulls, count(*) n, count(distinct day) n_days "
-                 "from snapshots")
+    n = wh.query(
+        "select count(*) filter (where model_id is null) nulls, count(*) n, count(distinct day) n_days from snapshots"
+    )
     assert n.nulls[0] == 0 and n.n_days[0] == 2 and n.n[0] > 0
     latest = wh.query("select distinct day from models_latest")
     assert list(latest.day) == [pd.Timestamp("2026-08-17")]

@@ -8,11 +8,21 @@ from tracker.records import check
 
 
 def test_good_records_are_typed_and_missing_values_are_null():
-    c = check([
-        {"id": "Qwen/a", "downloads": 10, "downloadsAllTime": 100, "likes": 3, "trendingScore": 7,
-         "createdAt": "2025-01-02T03:04:05.000Z", "pipeline_tag": "text-generation", "gated": False},
-        {"id": "Qwen/b", "gated": "manual"},
-    ])
+    c = check(
+        [
+            {
+                "id": "Qwen/a",
+                "downloads": 10,
+                "downloadsAllTime": 100,
+                "likes": 3,
+                "trendingScore": 7,
+                "createdAt": "2025-01-02T03:04:05.000Z",
+                "pipeline_tag": "text-generation",
+                "gated": False,
+            },
+            {"id": "Qwen/b", "gated": "manual"},
+        ]
+    )
     assert c.bad == [] and c.total == 2
     a, b = c.rows.iloc[0], c.rows.iloc[1]
     assert (a.model_id, a.author, a.downloads_30d, a.downloads_all_time, a.likes) == ("Qwen/a", "Qwen", 10, 100, 3)
@@ -56,10 +66,15 @@ def test_duplicate_ids_keep_the_last_record():
 
 
 def test_counts_outside_a_sane_range_are_quarantined():
-    recs = [{"id": "a/big", "downloads": 2**63}, {"id": "a/huge", "downloadsAllTime": 10**30},
-            {"id": "a/max", "likes": 2**63 - 1}, {"id": "a/edge", "downloads": 2**53},
-            {"id": "a/float", "downloads": 3.0}, {"id": "a/inf", "trendingScore": float("inf")},
-            {"id": "a/nan", "trendingScore": float("nan")}]
+    recs = [
+        {"id": "a/big", "downloads": 2**63},
+        {"id": "a/huge", "downloadsAllTime": 10**30},
+        {"id": "a/max", "likes": 2**63 - 1},
+        {"id": "a/edge", "downloads": 2**53},
+        {"id": "a/float", "downloads": 3.0},
+        {"id": "a/inf", "trendingScore": float("inf")},
+        {"id": "a/nan", "trendingScore": float("nan")},
+    ]
     c = check(recs)
     assert list(c.rows.model_id) == ["a/edge"] and int(c.rows.downloads_30d[0]) == 2**53
     reasons = {mid: why for mid, why, _raw in c.bad}
@@ -71,8 +86,19 @@ def test_counts_outside_a_sane_range_are_quarantined():
 
 def test_ids_the_hub_would_refuse_or_of_another_author_are_quarantined():
     good = ["Qwen/Qwen3-8B", "Qwen/q_1.5-b", "qwen/lower-case-author"]
-    bad = ["Qwen/..", "../x", "Qwen/a--b", "Qwen/x.git", "Qwen/-x", "Qwen/x.", "Qwen/" + "x" * 97, "Qwen/a b",
-           "Qwen/a/b", "other/model", "Qwen/é"]
+    bad = [
+        "Qwen/..",
+        "../x",
+        "Qwen/a--b",
+        "Qwen/x.git",
+        "Qwen/-x",
+        "Qwen/x.",
+        "Qwen/" + "x" * 97,
+        "Qwen/a b",
+        "Qwen/a/b",
+        "other/model",
+        "Qwen/é",
+    ]
     c = check([{"id": i} for i in good + bad], authors=["Qwen"])
     assert sorted(c.rows.model_id) == sorted(good)
     reasons = {mid: why for mid, why, _raw in c.bad}
@@ -89,8 +115,9 @@ def test_family_sums_that_would_overflow_are_reported():
     ok = check([{"id": f"a/m{i}", "downloads": 2**53} for i in range(1023)])
     assert ok.bad == [] and sums_overflow(ok.rows) is None  # 1023 * 2^53 < 2^63 - 1 < 1024 * 2^53 = 2^63
     over = check([{"id": f"a/m{i}", "downloads": 2**53} for i in range(1024)])
-    assert sums_overflow(over.rows) == (f"the sum of downloads_30d over the family ({2**63}) does not fit "
-                                        "a 64-bit integer")
+    assert sums_overflow(over.rows) == (
+        f"the sum of downloads_30d over the family ({2**63}) does not fit a 64-bit integer"
+    )
 
 
 def test_all_time_jumps_by_hand():

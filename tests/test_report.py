@@ -81,11 +81,17 @@ def build(week: str = "2026-W34", fd: pd.DataFrame | None = None) -> ReportData:
     # like for like in W34, by hand: qwen's 7 new models brought 2.0M of its +7.0M 30-day downloads
     # (the other 5.0M over its 127 models of 2026-08-16, which had 28.0M then: +17.9%); llama and
     # mistral kept their models, so their like-for-like change is the whole change
-    same = pd.DataFrame({
-        "family": ["qwen", "llama", "mistral"], "week_start": pd.Timestamp("2026-08-17"),
-        "downloads_30d_wow_same": [5_000_000, -700_000, 280_000],
-        "downloads_30d_base_same": [28_000_000, 29_500_000, 5_800_000],
-        "models_new": [7, 0, 0], "models_entered": [0, 0, 0], "models_left": [0, 0, 0]})
+    same = pd.DataFrame(
+        {
+            "family": ["qwen", "llama", "mistral"],
+            "week_start": pd.Timestamp("2026-08-17"),
+            "downloads_30d_wow_same": [5_000_000, -700_000, 280_000],
+            "downloads_30d_base_same": [28_000_000, 29_500_000, 5_800_000],
+            "models_new": [7, 0, 0],
+            "models_entered": [0, 0, 0],
+            "models_left": [0, 0, 0],
+        }
+    )
     fw = trends.weekly(fd.drop(columns=["source"]), same[same.family.isin(set(fd.family))])
     start = trends.week_start(week).date()
     metrics = [m for m in trends.METRICS if m in fd.columns]
@@ -103,48 +109,78 @@ def build(week: str = "2026-W34", fd: pd.DataFrame | None = None) -> ReportData:
         family_weekly=fw,
         region_weekly=region_weekly(fw),
         crossovers=cx,
-        model_crossovers=pd.DataFrame({
-            "day": [pd.Timestamp("2026-08-19"), pd.Timestamp("2026-08-03")],
-            "metric": ["downloads_30d", "downloads_30d"],
-            "model_id": ["Qwen/Qwen3-8B", "Qwen/Qwen2.5-7B"],
-            "overtaken": ["meta-llama/Llama-3.1-8B", "mistralai/Mistral-7B-v0.1"],
-            "model_id_value": [12_000_000.0, 5_000_000.0],
-            "overtaken_value": [11_900_000.0, 4_900_000.0],
-        }),  # fmt: skip
-        projections=pd.DataFrame({
-            "as_of": [pd.Timestamp("2026-08-23")], "metric": ["likes"], "family": ["qwen"],
-            "overtaken": ["llama"], "projected_from": [pd.Timestamp("2026-11-20")],
-            "projected_to": [pd.Timestamp("2026-12-10")], "projected_day": [pd.Timestamp("2026-12-01")],
-            "window_days": [28], "first_day": [pd.Timestamp("2026-08-08")], "last_day": [pd.Timestamp("2026-08-23")],
-            "n_points": [16],
-        }),  # fmt: skip
-        projection_rule=(
-            "A projection is claimed only when the gap's 28-day linear trend has t >= 5 and R^2 >= 0.6."
-        ),
-        top_movers=pd.DataFrame({
-            "model_id": ["Qwen/Qwen3-8B", "meta-llama/Llama-3.1-8B"], "family": ["qwen", "llama"],
-            "downloads_week": [3_100_000, 900_000], "downloads_30d": [12_000_000, 11_900_000],
-            "likes": [812, 4_020],
-        }),  # fmt: skip
-        new_models=pd.DataFrame({
-            "model_id": ["Qwen/Qwen3-Coder-Tiny"], "family": ["qwen"],
-            "created_at": [pd.Timestamp("2026-08-18T09:30Z")], "downloads_30d": [45_600], "likes": [12],
-        }),  # fmt: skip
-        quality=pd.DataFrame({
-            "day": pd.to_datetime(["2026-08-19", "2026-08-20", "2026-08-21"]),
-            "family": ["mistral", "mistral", "qwen"],
-            "model_id": pd.Series([None, None, "Qwen/Old"], dtype="str"),
-            "issue": ["missing_day", "stale", "left"],
-            "detail": ["no snapshot between 2026-08-18 and 2026-08-20",
-                       "likes unchanged since 2026-08-19", "present on 2026-08-20, absent now"],
-        }),  # fmt: skip
+        model_crossovers=pd.DataFrame(
+            {
+                "day": [pd.Timestamp("2026-08-19"), pd.Timestamp("2026-08-03")],
+                "metric": ["downloads_30d", "downloads_30d"],
+                "model_id": ["Qwen/Qwen3-8B", "Qwen/Qwen2.5-7B"],
+                "overtaken": ["meta-llama/Llama-3.1-8B", "mistralai/Mistral-7B-v0.1"],
+                "model_id_value": [12_000_000.0, 5_000_000.0],
+                "overtaken_value": [11_900_000.0, 4_900_000.0],
+            }
+        ),  # fmt: skip
+        projections=pd.DataFrame(
+            {
+                "as_of": [pd.Timestamp("2026-08-23")],
+                "metric": ["likes"],
+                "family": ["qwen"],
+                "overtaken": ["llama"],
+                "projected_from": [pd.Timestamp("2026-11-20")],
+                "projected_to": [pd.Timestamp("2026-12-10")],
+                "projected_day": [pd.Timestamp("2026-12-01")],
+                "window_days": [28],
+                "first_day": [pd.Timestamp("2026-08-08")],
+                "last_day": [pd.Timestamp("2026-08-23")],
+                "n_points": [16],
+            }
+        ),  # fmt: skip
+        projection_rule=("A projection is claimed only when the gap's 28-day linear trend has t >= 5 and R^2 >= 0.6."),
+        top_movers=pd.DataFrame(
+            {
+                "model_id": ["Qwen/Qwen3-8B", "meta-llama/Llama-3.1-8B"],
+                "family": ["qwen", "llama"],
+                "downloads_week": [3_100_000, 900_000],
+                "downloads_30d": [12_000_000, 11_900_000],
+                "likes": [812, 4_020],
+            }
+        ),  # fmt: skip
+        new_models=pd.DataFrame(
+            {
+                "model_id": ["Qwen/Qwen3-Coder-Tiny"],
+                "family": ["qwen"],
+                "created_at": [pd.Timestamp("2026-08-18T09:30Z")],
+                "downloads_30d": [45_600],
+                "likes": [12],
+            }
+        ),  # fmt: skip
+        quality=pd.DataFrame(
+            {
+                "day": pd.to_datetime(["2026-08-19", "2026-08-20", "2026-08-21"]),
+                "family": ["mistral", "mistral", "qwen"],
+                "model_id": pd.Series([None, None, "Qwen/Old"], dtype="str"),
+                "issue": ["missing_day", "stale", "left"],
+                "detail": [
+                    "no snapshot between 2026-08-18 and 2026-08-20",
+                    "likes unchanged since 2026-08-19",
+                    "present on 2026-08-20, absent now",
+                ],
+            }
+        ),  # fmt: skip
         notes=["Backfilled series miss deleted derivatives"],
-        adoption=pd.DataFrame({
-            "model_id": ["Qwen/Qwen3-8B", "meta-llama/Llama-4-Old"], "family": ["qwen", "llama"],
-            "size_class": ["under 10B", "100B and up"], "age_days": [30, 90],
-            "downloads_all_time": [2_400_000.0, 50_000.0], "relative_adoption": [3.0, 0.25],
-            "release_year": [2026, 2026], "parameters": [8e9, 4e11],
-            "day": [pd.Timestamp("2026-08-20"), pd.Timestamp("2026-08-10")], "peers": [7, 3]}),
+        adoption=pd.DataFrame(
+            {
+                "model_id": ["Qwen/Qwen3-8B", "meta-llama/Llama-4-Old"],
+                "family": ["qwen", "llama"],
+                "size_class": ["under 10B", "100B and up"],
+                "age_days": [30, 90],
+                "downloads_all_time": [2_400_000.0, 50_000.0],
+                "relative_adoption": [3.0, 0.25],
+                "release_year": [2026, 2026],
+                "parameters": [8e9, 4e11],
+                "day": [pd.Timestamp("2026-08-20"), pd.Timestamp("2026-08-10")],
+                "peers": [7, 3],
+            }
+        ),
     )
 
 
@@ -178,8 +214,9 @@ def rendered(tmp_path_factory) -> tuple[Path, str, str]:
 
 def test_headline_sentences(rendered):
     _, md, page = rendered
-    sentence = ("Alibaba Qwen overtook Meta Llama in 30-day downloads on 2026-08-17 (last behind on 2026-08-16): "
-                "30.0M vs 29.4M")
+    sentence = (
+        "Alibaba Qwen overtook Meta Llama in 30-day downloads on 2026-08-17 (last behind on 2026-08-16): 30.0M vs 29.4M"
+    )
     assert f"- {sentence}" in md and sentence in page
     model = "Qwen/Qwen3-8B passed meta-llama/Llama-3.1-8B in 30-day downloads on 2026-08-19: 12.0M vs 11.9M"
     assert f"- {model}" in md and model in page
@@ -223,8 +260,10 @@ def test_models_projections_quality_notes(rendered):
     _, md, _ = rendered
     assert "| Qwen/Qwen3-8B | Alibaba Qwen | +3.1M | 12.0M | 812 |" in md
     assert "| Qwen/Qwen3-Coder-Tiny | Alibaba Qwen | 2026-08-18 | 45.6k | 12 |" in md
-    assert ("Alibaba Qwen is projected to overtake Meta Llama in likes between 2026-11-20 and 2026-12-10 "
-            "(straight line through 16 daily values from 2026-08-08 to 2026-08-23, as of 2026-08-23)") in md
+    assert (
+        "Alibaba Qwen is projected to overtake Meta Llama in likes between 2026-11-20 and 2026-12-10 "
+        "(straight line through 16 daily values from 2026-08-08 to 2026-08-23, as of 2026-08-23)"
+    ) in md
     assert "Rule: A projection is claimed only when" in md
     assert "| Mistral AI | stale days" in md and "| Alibaba Qwen | models left the tracked set |" in md
     assert "- Backfilled series miss deleted derivatives" in md
@@ -286,8 +325,7 @@ def test_render_is_atomic_and_rerunnable(tmp_path):
 
 @pytest.mark.parametrize(
     "case",
-    ["empty", "columns_no_rows", "week_without_data", "one_family", "all_na_metric", "no_tree_data",
-     "messy"],
+    ["empty", "columns_no_rows", "week_without_data", "one_family", "all_na_metric", "no_tree_data", "messy"],
 )
 def test_sparse_inputs_render(tmp_path, case):
     if case == "empty":
@@ -332,15 +370,19 @@ def test_sparse_inputs_render(tmp_path, case):
         assert "<svg" not in page and "No data to chart" in md
     if case == "week_without_data":
         assert "No family data for 2026-W36." in md
-        assert ("Empty week: the warehouse holds no snapshot from 2026-08-31 to 2026-09-06. It holds 2026-07-27 "
-                "to 2026-08-23 (28 days).") in md
+        assert (
+            "Empty week: the warehouse holds no snapshot from 2026-08-31 to 2026-09-06. It holds 2026-07-27 "
+            "to 2026-08-23 (28 days)."
+        ) in md
         assert "No movers: the warehouse holds no snapshot of this week." in md
         assert page.count("<svg") == 4  # the history still charts
     if case == "all_na_metric":
         assert "Mistral AI (no data)" in page
     if case == "messy":
-        assert "Alibaba Qwen overtook Meta Llama in new metric on 2026-08-17 (last behind on 2026-08-16): " \
-               "30.0M vs 29.4M" in md
+        assert (
+            "Alibaba Qwen overtook Meta Llama in new metric on 2026-08-17 (last behind on 2026-08-16): "
+            "30.0M vs 29.4M" in md
+        )
         assert "ghost (no data)" in page and "rule not recorded" in md and "| ghost | mystery | 1 |" in md
     if case == "no_tree_data":
         assert "derivatives (no tree data yet)" in md and page.count("<svg") == 4
@@ -358,8 +400,10 @@ CHROMIUM = Path("/usr/bin/chromium")
 @pytest.mark.slow  # starts a headless browser
 def test_html_screenshot_in_headless_chromium(tmp_path):
     if not CHROMIUM.exists():
-        pytest.skip("/usr/bin/chromium is absent; install it as .ci/run does: "
-                    "apt-get install -y chromium fonts-dejavu-core systemd")
+        pytest.skip(
+            "/usr/bin/chromium is absent; install it as .ci/run does: "
+            "apt-get install -y chromium fonts-dejavu-core systemd"
+        )
     from PIL import Image
 
     data = build()

@@ -17,8 +17,10 @@ from tracker.cli import cli
 from tracker.hubsim import HubSim, World
 
 QWEN = {"name": "qwen", "label": "Alibaba Qwen", "authors": ["Qwen"], "region": "china"}
-WAIT_RE = re.compile(r"waiting (\d+\.\d) s for the Hub's rate limit: 20 requests per 4 s anonymous; "
-                     r"set HF_TOKEN for 1,000")
+WAIT_RE = re.compile(
+    r"waiting (\d+\.\d) s for the Hub's rate limit: 20 requests per 4 s anonymous; "
+    r"set HF_TOKEN for 1,000"
+)
 
 
 @pytest.fixture(autouse=True)
@@ -59,11 +61,12 @@ def test_a_wait_for_the_rate_limit_is_said_once_in_the_log_and_on_the_bar(tmp_pa
         served = [(round(r["time"], 2), r["status"]) for r in hub.stats.requests if r["route"] == "info"]
     assert run["status"] == "ok" and run["quota_wait_s"] > 0
     # JSON log lines, some printed right after the bar's text on the same terminal line
-    events = [json.loads(line[line.index('{"'):]) for line in err.splitlines() if '{"' in line]
+    events = [json.loads(line[line.index('{"') :]) for line in err.splitlines() if '{"' in line]
     said = [e for e in events if "for the Hub's rate limit" in e["event"]]
     t0 = served[0][0] if served else 0
-    assert len(said) == 1, "; ".join([f"{e['event'][:14]} at {e['timestamp'][11:23]}" for e in said]
-                                     + [f"{t - t0:.2f}:{st}" for t, st in served])  # the requests' times if not
+    assert len(said) == 1, "; ".join(
+        [f"{e['event'][:14]} at {e['timestamp'][11:23]}" for e in said] + [f"{t - t0:.2f}:{st}" for t, st in served]
+    )  # the requests' times if not
     m = WAIT_RE.fullmatch(said[0]["event"])
     assert m and 0 < float(m.group(1)) <= 4.1, said[0]["event"]
     assert said[0]["quota"] == 20 and said[0]["window_s"] == 4
@@ -91,15 +94,38 @@ def test_a_report_by_hand_is_a_run(tmp_path, world):
         s = config.load(path)
         jobs.collect(s, now=world.now, show_progress=False)
     r = CliRunner()
-    res = r.invoke(cli, ["report", "--config", str(path), "--week", "2026-W32", "--out", str(tmp_path / "rep"),
-                         "--format", "md", "--json"])
+    res = r.invoke(
+        cli,
+        [
+            "report",
+            "--config",
+            str(path),
+            "--week",
+            "2026-W32",
+            "--out",
+            str(tmp_path / "rep"),
+            "--format",
+            "md",
+            "--json",
+        ],
+    )
     assert res.exit_code == 0, res.output
     out = json.loads(res.stdout)
     assert out["job"] == "report" and out["status"] == "ok" and out["paths"] == [str(tmp_path / "rep" / "2026-W32.md")]
     st = json.loads(r.invoke(cli, ["status", "--config", str(path), "--json"]).stdout)
     assert [x["job"] for x in st["runs"]] == ["report", "collect"]
-    runs = r.invoke(cli, ["sql", "--config", str(path), "--format", "csv", "--no-headers",
-                          "select job, status from runs order by started_at, job"])
+    runs = r.invoke(
+        cli,
+        [
+            "sql",
+            "--config",
+            str(path),
+            "--format",
+            "csv",
+            "--no-headers",
+            "select job, status from runs order by started_at, job",
+        ],
+    )
     assert runs.stdout.splitlines() == ["collect,ok", "report,ok"]
 
 

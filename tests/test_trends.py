@@ -19,9 +19,7 @@ D = pd.Timestamp
 
 def snaps_frame(rows, taken_at=None):
     """rows: (day, family, model_id, created_at, downloads_all_time)."""
-    df = pd.DataFrame(
-        rows, columns=["day", "family", "model_id", "created_at", "downloads_all_time"]
-    )
+    df = pd.DataFrame(rows, columns=["day", "family", "model_id", "created_at", "downloads_all_time"])
     df["downloads_all_time"] = df["downloads_all_time"].astype("Int64")
     if taken_at is not None:
         df["taken_at"] = taken_at
@@ -186,9 +184,7 @@ def test_downloads_day_families_are_independent_and_first_snapshot_has_no_row():
     )
     out = T.downloads_day(df).sort_values(["family", "day"]).reset_index(drop=True)
     # a: 13 - 10 = 3 on 08-02; b: (90 - 70) / 2 = 10 on 08-03 and 08-04
-    assert list(
-        zip(out["family"], out["day"].dt.strftime("%m-%d"), out["downloads_day"], strict=True)
-    ) == [
+    assert list(zip(out["family"], out["day"].dt.strftime("%m-%d"), out["downloads_day"], strict=True)) == [
         ("a", "08-02", pytest.approx(3.0)),
         ("b", "08-03", pytest.approx(10.0)),
         ("b", "08-04", pytest.approx(10.0)),
@@ -252,9 +248,7 @@ def test_weekly_end_values_wow_and_share():
     assert w33.loc["llama", "downloads_30d_wow"] == -50
     assert w33.loc["llama", "downloads_30d_wow_pct"] == pytest.approx(-50 / 300)
     # first week has no previous week
-    assert pd.isna(w32.loc["qwen", "downloads_30d_wow"]) and pd.isna(
-        w32.loc["qwen", "downloads_30d_wow_pct"]
-    )
+    assert pd.isna(w32.loc["qwen", "downloads_30d_wow"]) and pd.isna(w32.loc["qwen", "downloads_30d_wow_pct"])
     # share W33: 150 / (150 + 250) = 0.375, 250 / 400 = 0.625
     assert w33.loc["qwen", "downloads_30d_share"] == pytest.approx(0.375)
     assert w33.loc["llama", "downloads_30d_share"] == pytest.approx(0.625)
@@ -271,9 +265,7 @@ def test_weekly_downloads_week_sum_partial_week_and_zero_total():
     # 2026-W34 = Mon 08-17 .. Sun 08-23
     fd = pd.DataFrame(
         {
-            "day": pd.to_datetime(
-                ["2026-08-17", "2026-08-18", "2026-08-19", "2026-08-17", "2026-08-18"]
-            ),
+            "day": pd.to_datetime(["2026-08-17", "2026-08-18", "2026-08-19", "2026-08-17", "2026-08-18"]),
             "family": ["a", "a", "a", "b", "b"],
             "downloads_day": [10.0, np.nan, 2.5, np.nan, np.nan],
             "derivatives": pd.array([0, 0, 0, None, 0], dtype="Int64"),
@@ -425,8 +417,13 @@ def test_crossovers_skip_ties():
 def test_crossovers_ties_flipping_make_no_crossover():
     # model counts 1 and 2 that flip between level and a 1-model lead for the same family:
     # a 1, 1, 1, 1 ; b 1, 2, 1, 2 -> b ahead on 08-02, level, ahead, never a behind->ahead change
-    df = cross_frame(["2026-08-01", "2026-08-02", "2026-08-03", "2026-08-04"], [1, 1, 1, 1], [1, 2, 1, 2],
-                     metric="models", names=("a", "b"))
+    df = cross_frame(
+        ["2026-08-01", "2026-08-02", "2026-08-03", "2026-08-04"],
+        [1, 1, 1, 1],
+        [1, 2, 1, 2],
+        metric="models",
+        names=("a", "b"),
+    )
     assert T.crossovers(df, "models").empty
 
 
@@ -436,8 +433,15 @@ def test_crossovers_reversed_within_three_snapshots():
     # -> reversed on 08-05. b over a on 08-05 (b last behind on 08-04) holds: no reversal after.
     df = cross_frame(days, [1, 3, 3, 3, 1, 1, 1], [2, 2, 2, 2, 2, 2, 2], names=("a", "b"))
     out = T.crossovers(df, "downloads_30d")
-    got = list(zip(out["day"].dt.strftime("%m-%d"), out["family"], out["reversed"],
-                   out["reversed_day"].dt.strftime("%m-%d").fillna("-"), strict=True))
+    got = list(
+        zip(
+            out["day"].dt.strftime("%m-%d"),
+            out["family"],
+            out["reversed"],
+            out["reversed_day"].dt.strftime("%m-%d").fillna("-"),
+            strict=True,
+        )
+    )
     assert got == [("08-02", "a", True, "08-05"), ("08-05", "b", False, "-")]
     # a fourth snapshot later is not a reversal: b ahead again only on 08-06
     df = cross_frame(days, [1, 3, 3, 3, 3, 1, 1], [2, 2, 2, 2, 2, 2, 2], names=("a", "b"))
@@ -491,9 +495,7 @@ def test_crossovers_none_when_always_ahead():
 
 
 def test_crossovers_entity_model_id_names_columns_by_entity():
-    df = cross_frame(
-        ["2026-08-01", "2026-08-02"], [1, 3], [2, 2], names=("o/x", "o/y"), entity="model_id"
-    )
+    df = cross_frame(["2026-08-01", "2026-08-02"], [1, 3], [2, 2], names=("o/x", "o/y"), entity="model_id")
     out = T.crossovers(df, "downloads_30d", entity="model_id")
     assert list(out.columns) == [
         "day", "metric", "model_id", "overtaken", "model_id_value", "overtaken_value",
@@ -516,9 +518,7 @@ def test_model_crossovers_only_among_top_models_ranked_on_latest_day():
     out = T.model_crossovers(df, "downloads_30d", top=2)
     # latest day 08-03: a 30, b 25, c 12 -> top 2 = a, b. Between them:
     # 08-02 a 20 > b 15 after 5 <= 10 -> a over b. (c over b on 08-02 is excluded.)
-    assert out[["day", "model_id", "overtaken"]].values.tolist() == [
-        [D("2026-08-02"), "m/a", "m/b"]
-    ]
+    assert out[["day", "model_id", "overtaken"]].values.tolist() == [[D("2026-08-02"), "m/a", "m/b"]]
     # top=3 adds c: c over b on 08-02 (17 > 15 after 1 <= 10); b over c on 08-03 (25 > 12 after
     # 15 <= 17); a vs c: a ahead every day (5 > 1, 20 > 17, 30 > 12) -> none
     out3 = T.model_crossovers(df, "downloads_30d", top=3)
@@ -596,13 +596,9 @@ def test_projections_beyond_horizon_is_dropped():
 
 def test_projections_follower_slower_or_already_ahead_gives_nothing():
     # follower behind and growing slower: 1000 + 5k vs 2000 + 10k -> gap widens
-    assert T.projections(
-        linear_pair(28, "2026-08-31", 1000, 5, 2000, 10), "downloads_30d", "2026-08-31"
-    ).empty
+    assert T.projections(linear_pair(28, "2026-08-31", 1000, 5, 2000, 10), "downloads_30d", "2026-08-31").empty
     # "qwen" ahead already (3000 vs 2000) and faster: llama is the one behind and slower -> nothing
-    assert T.projections(
-        linear_pair(28, "2026-08-31", 3000, 30, 2000, 10), "downloads_30d", "2026-08-31"
-    ).empty
+    assert T.projections(linear_pair(28, "2026-08-31", 3000, 30, 2000, 10), "downloads_30d", "2026-08-31").empty
 
 
 def test_projections_need_enough_points_and_history():
@@ -659,9 +655,7 @@ def test_quality_flags_entered_left_new_missing_and_fell():
     df = pd.concat(
         [
             df,
-            snaps_frame(
-                [("2026-08-04", "qwen", "q/renamed", "2024-05-05", 9)], taken_at=[taken[-1]]
-            ),
+            snaps_frame([("2026-08-04", "qwen", "q/renamed", "2024-05-05", 9)], taken_at=[taken[-1]]),
         ],
         ignore_index=True,
     )
@@ -707,10 +701,26 @@ def stale_frame(d30_day2, likes_day2, n=10):
     """n models on two days; day 1: downloads_30d 100 + i, likes 10 + i; day 2 as given (lists)."""
     rows = []
     for i in range(n):
-        rows.append({"day": "2026-08-01", "family": "a", "model_id": f"a/{i}", "created_at": "2025-01-01",
-                     "downloads_30d": 100 + i, "likes": 10 + i})
-        rows.append({"day": "2026-08-02", "family": "a", "model_id": f"a/{i}", "created_at": "2025-01-01",
-                     "downloads_30d": d30_day2[i], "likes": likes_day2[i]})
+        rows.append(
+            {
+                "day": "2026-08-01",
+                "family": "a",
+                "model_id": f"a/{i}",
+                "created_at": "2025-01-01",
+                "downloads_30d": 100 + i,
+                "likes": 10 + i,
+            }
+        )
+        rows.append(
+            {
+                "day": "2026-08-02",
+                "family": "a",
+                "model_id": f"a/{i}",
+                "created_at": "2025-01-01",
+                "downloads_30d": d30_day2[i],
+                "likes": likes_day2[i],
+            }
+        )
     df = pd.DataFrame(rows)
     df["created_at"] = pd.to_datetime(df["created_at"], utc=True)
     return df
@@ -721,7 +731,8 @@ def test_quality_flags_stale_downloads_while_likes_changed():
     # 9 of 10 download counts unchanged (0.9 >= STALE_SHARE), likes all changed -> stale_downloads
     out = T.quality_flags(stale_frame([*same_d30[:9], 500], [11 + i for i in range(10)]))
     assert out[["issue", "detail"]].values.tolist() == [
-        ["stale_downloads", "downloads unchanged for 9 of 10 models since 2026-08-01"]]
+        ["stale_downloads", "downloads unchanged for 9 of 10 models since 2026-08-01"]
+    ]
     # 8 of 10 unchanged (0.8 < 0.9): not stale
     out = T.quality_flags(stale_frame([*same_d30[:8], 500, 501], [11 + i for i in range(10)]))
     assert out.empty
@@ -755,9 +766,7 @@ def test_quality_flags_all_time_fell_skips_na_and_compares_to_last_value():
 
 
 def test_quality_flags_clean_data_has_no_rows():
-    df = snaps_frame(
-        [("2026-08-01", "a", "a/1", "2025-01-01", 1), ("2026-08-02", "a", "a/1", "2025-01-01", 2)]
-    )
+    df = snaps_frame([("2026-08-01", "a", "a/1", "2025-01-01", 1), ("2026-08-02", "a", "a/1", "2025-01-01", 2)])
     out = T.quality_flags(df)
     assert out.empty and list(out.columns) == ["day", "family", "model_id", "issue", "detail"]
 

@@ -11,9 +11,14 @@ from tracker import trends
 def test_trailing_week_spreads_gaps_with_their_own_average():
     # family a: snapshots every day 01..07, then a gap: next snapshot on the 10th covering 08-10 (3 days)
     days = [f"2026-08-{d:02d}" for d in (1, 2, 3, 4, 5, 6, 7, 10)]
-    fd = pd.DataFrame({"day": days, "family": "a",
-                       "downloads_day": [float("nan"), 10, 10, 10, 10, 10, 10, 30.0],
-                       "interval_days": [None, 1, 1, 1, 1, 1, 1, 3]})
+    fd = pd.DataFrame(
+        {
+            "day": days,
+            "family": "a",
+            "downloads_day": [float("nan"), 10, 10, 10, 10, 10, 10, 30.0],
+            "interval_days": [None, 1, 1, 1, 1, 1, 1, 3],
+        }
+    )
     out = trends.trailing_week(fd).set_index("day")["downloads_week"]
     # 07: days 01..07 but 01 unknown -> NA
     assert math.isnan(out[pd.Timestamp("2026-08-07")])
@@ -22,8 +27,15 @@ def test_trailing_week_spreads_gaps_with_their_own_average():
 
 
 def test_family_quality_flags_missing_days_only():
-    fd = pd.DataFrame({"day": ["2026-08-01", "2026-08-02", "2026-08-05"], "family": "a",
-                       "models": [3, 3, 3], "downloads_30d": [100, 100, 120], "likes": [5, 5, 6]})
+    fd = pd.DataFrame(
+        {
+            "day": ["2026-08-01", "2026-08-02", "2026-08-05"],
+            "family": "a",
+            "models": [3, 3, 3],
+            "downloads_30d": [100, 100, 120],
+            "likes": [5, 5, 6],
+        }
+    )
     q = trends.family_quality(fd)
     got = sorted(zip(q.day.dt.strftime("%m-%d"), q.issue))
     # 03 and 04 have no snapshot; 08-02's equal sums are no evidence of staleness (models' values are)
@@ -32,10 +44,15 @@ def test_family_quality_flags_missing_days_only():
 
 
 def test_interval_stats_is_downloads_day_and_quality_flags_at_once():
-    snaps = pd.DataFrame({
-        "day": ["2026-08-01"] * 2 + ["2026-08-03"] * 2, "family": "a", "model_id": ["x", "y", "x", "z"],
-        "created_at": pd.to_datetime(["2025-01-01", "2025-01-01", "2025-01-01", "2026-08-02"], utc=True),
-        "downloads_all_time": pd.array([100, 50, 130, 7], dtype="Int64")})
+    snaps = pd.DataFrame(
+        {
+            "day": ["2026-08-01"] * 2 + ["2026-08-03"] * 2,
+            "family": "a",
+            "model_id": ["x", "y", "x", "z"],
+            "created_at": pd.to_datetime(["2025-01-01", "2025-01-01", "2025-01-01", "2026-08-02"], utc=True),
+            "downloads_all_time": pd.array([100, 50, 130, 7], dtype="Int64"),
+        }
+    )
     dd, q = trends.interval_stats(snaps)
     pd.testing.assert_frame_equal(dd, trends.downloads_day(snaps))
     pd.testing.assert_frame_equal(q, trends.quality_flags(snaps))
@@ -46,12 +63,26 @@ def test_interval_stats_is_downloads_day_and_quality_flags_at_once():
 
 def test_week_models_gains_and_new_models():
     t = lambda s: pd.Timestamp(s, tz="UTC")  # noqa: E731
-    before = pd.DataFrame({"family": "a", "model_id": ["x", "y", "w"], "downloads_all_time": [100, 50, 9],
-                           "downloads_30d": 1, "likes": 1, "created_at": t("2025-01-01")})
-    at_end = pd.DataFrame({"family": "a", "model_id": ["x", "y", "n", "e"],
-                           "downloads_all_time": pd.array([130, 45, 20, 500], dtype="Int64"),
-                           "downloads_30d": [3, 2, 20, 7], "likes": [0, 0, 1, 2],
-                           "created_at": [t("2025-01-01"), t("2025-01-01"), t("2026-08-19"), t("2024-05-01")]})
+    before = pd.DataFrame(
+        {
+            "family": "a",
+            "model_id": ["x", "y", "w"],
+            "downloads_all_time": [100, 50, 9],
+            "downloads_30d": 1,
+            "likes": 1,
+            "created_at": t("2025-01-01"),
+        }
+    )
+    at_end = pd.DataFrame(
+        {
+            "family": "a",
+            "model_id": ["x", "y", "n", "e"],
+            "downloads_all_time": pd.array([130, 45, 20, 500], dtype="Int64"),
+            "downloads_30d": [3, 2, 20, 7],
+            "likes": [0, 0, 1, 2],
+            "created_at": [t("2025-01-01"), t("2025-01-01"), t("2026-08-19"), t("2024-05-01")],
+        }
+    )
     movers, new = trends.week_models(at_end, before, "2026-08-17", "2026-08-23")
     # x grew 130-100 = 30; n is new this week: all its 20; y fell (a data error): gained nothing, not
     # a mover; e entered: unknown

@@ -96,9 +96,7 @@ def test_pure_noise_never_yields_a_projection(seed, n_fam, window, sd, holes):
     vals = level + rng.normal(0.0, sd, size=(n_days, n_fam))
     vals[rng.random(vals.shape) < holes] = np.nan
     days = START + pd.to_timedelta(np.repeat(np.arange(n_days), n_fam), unit="D")
-    df = pd.DataFrame(
-        {"day": days, "family": [f"f{i}" for i in range(n_fam)] * n_days, "x": vals.ravel()}
-    )
+    df = pd.DataFrame({"day": days, "family": [f"f{i}" for i in range(n_fam)] * n_days, "x": vals.ravel()})
     out = T.projections(df, "x", days.max(), window_days=window)
     assert out.empty, out
 
@@ -111,9 +109,7 @@ def test_pure_noise_never_yields_a_projection(seed, n_fam, window, sd, holes):
     cross_after=st.floats(1.0, 170.0),
     window=st.sampled_from([14, 28, 35]),
 )
-def test_diverging_linear_pair_is_projected_on_the_right_day(
-    lead, slope_leader, slope_diff, cross_after, window
-):
+def test_diverging_linear_pair_is_projected_on_the_right_day(lead, slope_leader, slope_diff, cross_after, window):
     # follower and leader are equal cross_after days after as_of; values are rounded to whole
     # downloads, the only noise. Exact answer: first whole day k with gap - slope_diff*k < 0. The data
     # reach 180 days before the window, for the history check (the fit made as far back as the range

@@ -81,12 +81,14 @@ def test_like_for_like_change_of_a_family_whose_listing_changed(real):
 
 def test_membership_reasons_follow_creation_dates(real):
     _, wh, _ = real
-    q = wh.query("select model_id, issue from quality where day = '2026-08-14' and family = 'qwen' "
-                 "and issue in ('entered', 'new_model', 'left')")
+    q = wh.query(
+        "select model_id, issue from quality where day = '2026-08-14' and family = 'qwen' "
+        "and issue in ('entered', 'new_model', 'left')"
+    )
     a, b = owned(raw("2026-08-13"), "Qwen"), owned(raw("2026-08-14"), "Qwen")
     fetched = pd.Timestamp(json.loads((ARCHIVE / "2026-08-13.json").read_text())["fetched_at"]).tz_convert("UTC")
     want = {k: ("new_model" if pd.Timestamp(b[k]["createdAt"]) > fetched else "entered") for k in b.keys() - a.keys()}
-    want |= {k: "left" for k in a.keys() - b.keys()}
+    want |= dict.fromkeys(a.keys() - b.keys(), "left")
     assert dict(zip(q.model_id, q.issue, strict=True)) == want
 
 
@@ -99,8 +101,11 @@ def test_report_of_a_real_week(real):
     assert "Partial week: 5 of its 7 days are held" in md
     # the import and its model count, wherever a family's figure comes from it
     n_qwen = len(owned(raw("2026-08-14"), "Qwen"))
-    assert re.search(rf"the listing of 2026-08-14 \(import run 20260814T\d+Z-import-[0-9a-f]+\): Meta Llama "
-                     rf"{len(owned(raw('2026-08-14'), 'meta-llama'))}, Alibaba Qwen {n_qwen},", md)
+    assert re.search(
+        rf"the listing of 2026-08-14 \(import run 20260814T\d+Z-import-[0-9a-f]+\): Meta Llama "
+        rf"{len(owned(raw('2026-08-14'), 'meta-llama'))}, Alibaba Qwen {n_qwen},",
+        md,
+    )
     assert "| Alibaba Qwen † |" in md
     # crossovers found after the stale 08-13 say "on or before"
     for line in md.splitlines():

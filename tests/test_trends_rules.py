@@ -16,8 +16,9 @@ UTC = "UTC"
 
 def model_rows(rows):
     """(day, family, model_id, created_at, downloads_30d, likes, downloads_all_time) tuples -> frame."""
-    df = pd.DataFrame(rows, columns=["day", "family", "model_id", "created_at", "downloads_30d", "likes",
-                                     "downloads_all_time"])
+    df = pd.DataFrame(
+        rows, columns=["day", "family", "model_id", "created_at", "downloads_30d", "likes", "downloads_all_time"]
+    )
     df["day"] = pd.to_datetime(df["day"])
     df["created_at"] = pd.to_datetime(df["created_at"], utc=True)
     for c in ("downloads_30d", "likes", "downloads_all_time"):
@@ -33,15 +34,17 @@ def model_rows(rows):
 #   gone: 30d 1000, likes 1 (left)
 #   n: created 2026-08-20 (new), 30d 500, likes 3
 #   e: created 2024 (entered), 30d 2000, likes 9
-ENDS = model_rows([
-    ("2026-08-16", "a", "x", "2025-01-01", 100, 5, 1000),
-    ("2026-08-16", "a", "y", "2025-01-01", 50, 2, 500),
-    ("2026-08-16", "a", "gone", "2025-01-01", 1000, 1, 300),
-    ("2026-08-23", "a", "x", "2025-01-01", 130, 7, 1030),
-    ("2026-08-23", "a", "y", "2025-01-01", 40, 2, 510),
-    ("2026-08-23", "a", "n", "2026-08-20", 500, 3, 500),
-    ("2026-08-23", "a", "e", "2024-03-03", 2000, 9, 9000),
-])
+ENDS = model_rows(
+    [
+        ("2026-08-16", "a", "x", "2025-01-01", 100, 5, 1000),
+        ("2026-08-16", "a", "y", "2025-01-01", 50, 2, 500),
+        ("2026-08-16", "a", "gone", "2025-01-01", 1000, 1, 300),
+        ("2026-08-23", "a", "x", "2025-01-01", 130, 7, 1030),
+        ("2026-08-23", "a", "y", "2025-01-01", 40, 2, 510),
+        ("2026-08-23", "a", "n", "2026-08-20", 500, 3, 500),
+        ("2026-08-23", "a", "e", "2024-03-03", 2000, 9, 9000),
+    ]
+)
 
 
 def test_like_for_like_by_hand():
@@ -78,11 +81,13 @@ def test_weekly_carries_like_for_like_beside_the_whole_change():
 
 def test_one_popular_model_entering_is_no_13000_percent_trend():
     # the issue's case: a small family's archive gains one popular (old) model for a week
-    ends = model_rows([
-        ("2026-08-09", "s", "s/small", "2025-01-01", 100, 1, None),
-        ("2026-08-16", "s", "s/small", "2025-01-01", 130, 1, None),
-        ("2026-08-16", "s", "s/popular", "2024-01-01", 13_000, 50, None),
-    ])
+    ends = model_rows(
+        [
+            ("2026-08-09", "s", "s/small", "2025-01-01", 100, 1, None),
+            ("2026-08-16", "s", "s/small", "2025-01-01", 130, 1, None),
+            ("2026-08-16", "s", "s/popular", "2024-01-01", 13_000, 50, None),
+        ]
+    )
     fd = ends.groupby(["day", "family"], as_index=False)[["downloads_30d"]].sum()
     fw = T.weekly(fd, T.like_for_like(ends)).set_index("week")
     # all models: 13130 / 100 - 1 = +13030 %; same models: 130 / 100 - 1 = +30 %
@@ -93,11 +98,13 @@ def test_one_popular_model_entering_is_no_13000_percent_trend():
 
 def test_like_for_like_downloads_week_needs_three_week_ends():
     # x's all-time: 100 (W32 end), 150 (W33 end: +50), 230 (W34 end: +80) -> downloads_week change +30
-    ends = model_rows([
-        ("2026-08-09", "a", "x", "2025-01-01", 1, 1, 100),
-        ("2026-08-16", "a", "x", "2025-01-01", 1, 1, 150),
-        ("2026-08-23", "a", "x", "2025-01-01", 1, 1, 230),
-    ])
+    ends = model_rows(
+        [
+            ("2026-08-09", "a", "x", "2025-01-01", 1, 1, 100),
+            ("2026-08-16", "a", "x", "2025-01-01", 1, 1, 150),
+            ("2026-08-23", "a", "x", "2025-01-01", 1, 1, 230),
+        ]
+    )
     same = T.like_for_like(ends).set_index("week_start")
     assert same.loc[D("2026-08-17"), "downloads_week_wow_same"] == 30
     assert same.loc[D("2026-08-17"), "downloads_week_base_same"] == 50
@@ -105,10 +112,12 @@ def test_like_for_like_downloads_week_needs_three_week_ends():
 
 
 def test_like_for_like_skips_weeks_that_are_not_consecutive():
-    ends = model_rows([
-        ("2026-08-02", "a", "x", "2025-01-01", 1, 1, 100),
-        ("2026-08-16", "a", "x", "2025-01-01", 5, 1, 150),  # two weeks later: no week-over-week change
-    ])
+    ends = model_rows(
+        [
+            ("2026-08-02", "a", "x", "2025-01-01", 1, 1, 100),
+            ("2026-08-16", "a", "x", "2025-01-01", 5, 1, 150),  # two weeks later: no week-over-week change
+        ]
+    )
     assert T.like_for_like(ends).empty
 
 
@@ -116,8 +125,9 @@ def test_like_for_like_skips_weeks_that_are_not_consecutive():
 
 
 def fam_series(values: dict[str, list], days: list[str], metric="downloads_30d"):
-    return pd.DataFrame([{"day": D(d), "family": f, metric: v[k]} for f, v in values.items()
-                         for k, d in enumerate(days)])
+    return pd.DataFrame(
+        [{"day": D(d), "family": f, metric: v[k]} for f, v in values.items() for k, d in enumerate(days)]
+    )
 
 
 def test_crossover_by_membership_alone_is_no_headline():
@@ -125,13 +135,15 @@ def test_crossover_by_membership_alone_is_no_headline():
     # a: x 100 -> 101, plus big (entered on 08-11) 60; b: y 150 -> 151.
     # a's sum 100 -> 161 passes b's 150 -> 151; over the same models a went +1, b +1:
     # counterfactual lead = (100 + 1) - (150 + 1) = -50 <= 0 -> does not hold.
-    rows = model_rows([
-        ("2026-08-10", "a", "a/x", "2025-01-01", 100, 1, None),
-        ("2026-08-11", "a", "a/x", "2025-01-01", 101, 1, None),
-        ("2026-08-11", "a", "a/big", "2024-01-01", 60, 1, None),
-        ("2026-08-10", "b", "b/y", "2025-01-01", 150, 1, None),
-        ("2026-08-11", "b", "b/y", "2025-01-01", 151, 1, None),
-    ])
+    rows = model_rows(
+        [
+            ("2026-08-10", "a", "a/x", "2025-01-01", 100, 1, None),
+            ("2026-08-11", "a", "a/x", "2025-01-01", 101, 1, None),
+            ("2026-08-11", "a", "a/big", "2024-01-01", 60, 1, None),
+            ("2026-08-10", "b", "b/y", "2025-01-01", 150, 1, None),
+            ("2026-08-11", "b", "b/y", "2025-01-01", 151, 1, None),
+        ]
+    )
     fd = rows.groupby(["day", "family"], as_index=False)[["downloads_30d"]].sum()
     cx = T.crossovers(fd, "downloads_30d")
     assert cx[["day", "family", "overtaken"]].values.tolist() == [[D("2026-08-11"), "a", "b"]]
@@ -142,13 +154,15 @@ def test_crossover_by_membership_alone_is_no_headline():
 def test_crossover_that_holds_over_the_same_models_is_a_headline():
     # a: x 100 -> 160; b: y 150 -> 151 and z 10 left on 08-11 (b: 160 -> 151).
     # same models: a +60, b +1 -> (100 + 60) - (160 + 1) = -1 ... does NOT hold (b's loss made it)
-    rows = model_rows([
-        ("2026-08-10", "a", "a/x", "2025-01-01", 100, 1, None),
-        ("2026-08-11", "a", "a/x", "2025-01-01", 160, 1, None),
-        ("2026-08-10", "b", "b/y", "2025-01-01", 150, 1, None),
-        ("2026-08-10", "b", "b/z", "2025-01-01", 10, 1, None),
-        ("2026-08-11", "b", "b/y", "2025-01-01", 151, 1, None),
-    ])
+    rows = model_rows(
+        [
+            ("2026-08-10", "a", "a/x", "2025-01-01", 100, 1, None),
+            ("2026-08-11", "a", "a/x", "2025-01-01", 160, 1, None),
+            ("2026-08-10", "b", "b/y", "2025-01-01", 150, 1, None),
+            ("2026-08-10", "b", "b/z", "2025-01-01", 10, 1, None),
+            ("2026-08-11", "b", "b/y", "2025-01-01", 151, 1, None),
+        ]
+    )
     fd = rows.groupby(["day", "family"], as_index=False)[["downloads_30d"]].sum()
     out = T.annotate(T.crossovers(fd, "downloads_30d"), rows, None)
     assert out["holds_same_models"].tolist() == [False]
@@ -177,8 +191,9 @@ def test_crossover_after_a_stale_day_says_on_or_before():
     cx = T.crossovers(fd, ["downloads_30d", "likes"])
     assert cx["previous_day"].tolist() == [D("2026-08-11")] * 2
     # 08-11: downloads did not refresh for a -> the downloads crossover may have come on 08-11
-    q = pd.DataFrame({"day": [D("2026-08-11")], "family": ["a"], "model_id": [None],
-                      "issue": ["stale_downloads"], "detail": ["..."]})
+    q = pd.DataFrame(
+        {"day": [D("2026-08-11")], "family": ["a"], "model_id": [None], "issue": ["stale_downloads"], "detail": ["..."]}
+    )
     out = T.annotate(cx, None, q).set_index("metric")
     assert bool(out.loc["downloads_30d", "after_stale"]) is True
     assert bool(out.loc["likes", "after_stale"]) is False  # likes were refreshed
@@ -192,9 +207,14 @@ def test_crossover_after_a_stale_day_says_on_or_before():
 
 def test_model_crossovers_as_of_ignore_later_data():
     days = ["2026-08-01", "2026-08-02", "2026-08-03", "2026-08-04"]
-    df = pd.DataFrame({"day": days * 3, "model_id": ["m/a"] * 4 + ["m/b"] * 4 + ["m/c"] * 4,
-                       # a 5, 20, 30, 1; b 10, 15, 25, 2; c 1, 17, 12, 90
-                       "downloads_30d": [5, 20, 30, 1, 10, 15, 25, 2, 1, 17, 12, 90]})
+    df = pd.DataFrame(
+        {
+            "day": days * 3,
+            "model_id": ["m/a"] * 4 + ["m/b"] * 4 + ["m/c"] * 4,
+            # a 5, 20, 30, 1; b 10, 15, 25, 2; c 1, 17, 12, 90
+            "downloads_30d": [5, 20, 30, 1, 10, 15, 25, 2, 1, 17, 12, 90],
+        }
+    )
     # as of 08-03 the top 2 are a (30), b (25): a over b on 08-02; what 08-04 shows changes nothing
     out = T.model_crossovers(df, "downloads_30d", top=2, as_of="2026-08-03")
     assert out[["day", "model_id", "overtaken"]].values.tolist() == [[D("2026-08-02"), "m/a", "m/b"]]
@@ -210,8 +230,13 @@ def linear(days: int, as_of: str, f0: float, fs: float, l0: float, ls: float, no
     f, lv = f0 + fs * k, l0 + ls * k
     if noise is not None:
         f = f + noise
-    return pd.DataFrame({"day": np.concatenate([dd, dd]), "family": ["f"] * days + ["l"] * days,
-                         "downloads_30d": np.concatenate([f, lv])})
+    return pd.DataFrame(
+        {
+            "day": np.concatenate([dd, dd]),
+            "family": ["f"] * days + ["l"] * days,
+            "downloads_30d": np.concatenate([f, lv]),
+        }
+    )
 
 
 def test_projection_is_a_range_that_widens_with_noise():
@@ -238,8 +263,9 @@ def test_no_projection_across_a_membership_jump_nor_of_model_counts():
     assert len(T.projections(df, "downloads_30d", "2026-08-31")) == 1  # a straight line: claimed
     # the leader stepped down by 500 on 08-20 when a model left: a jump (median step 10)
     df.loc[(df.family == "l") & (df.day >= D("2026-08-20")), "downloads_30d"] -= 500
-    q = pd.DataFrame({"day": [D("2026-08-20")], "family": ["l"], "model_id": ["l/x"], "issue": ["left"],
-                      "detail": ["..."]})
+    q = pd.DataFrame(
+        {"day": [D("2026-08-20")], "family": ["l"], "model_id": ["l/x"], "issue": ["left"], "detail": ["..."]}
+    )
     assert T.membership_jumps(df, "downloads_30d", q) == {("l", D("2026-08-20"))}
     assert T.projections(df, "downloads_30d", "2026-08-31", quality=q).empty
     # a membership note on a day without a step is no jump
@@ -259,8 +285,13 @@ def test_projection_needs_a_line_that_held_on_history():
     k = np.arange(-119, 1)
     f = 1000 + 10.0 * k + np.where(k > -8, 40.0 * (k + 8) ** 2 / 8, 0.0)
     dd = D("2026-08-31") + pd.to_timedelta(k, unit="D")
-    df = pd.DataFrame({"day": np.concatenate([dd, dd]), "family": ["f"] * 120 + ["l"] * 120,
-                       "downloads_30d": np.concatenate([f, 3000 + 0 * k])})
+    df = pd.DataFrame(
+        {
+            "day": np.concatenate([dd, dd]),
+            "family": ["f"] * 120 + ["l"] * 120,
+            "downloads_30d": np.concatenate([f, 3000 + 0 * k]),
+        }
+    )
     assert T.projections(df, "downloads_30d", "2026-08-31").empty
     # without the check (the benchmark's baseline) the same data give a confident claim
     assert len(T.projections(df, "downloads_30d", "2026-08-31", check_history=False)) == 1
@@ -279,18 +310,20 @@ def test_backtest_scores_hits_within_the_range():
 
 
 def test_relative_adoption_by_hand():
-    rows = pd.DataFrame({
-        "day": pd.to_datetime(["2026-02-01", "2026-02-01", "2026-02-02", "2026-02-01", "2026-02-10",
-                               "2026-02-01"]),
-        "family": ["a", "a", "b", "b", "b", "a"],
-        "model_id": ["m/1", "m/2", "m/3", "m/4", "m/5", "m/6"],
-        # created 31 days before: m/1 m/2 m/4 (age 31), m/3 (age 32), m/5 (age 41: past the slack)
-        "created_at": pd.to_datetime(["2026-01-01", "2026-01-01", "2026-01-01", "2026-01-01", "2026-01-01",
-                                      "2026-01-02"], utc=True),
-        "downloads_all_time": pd.array([100, 200, 400, 999, 50, None], dtype="Int64"),
-        "downloads_30d": pd.array([1, 1, 1, 1, 1, 70], dtype="Int64"),
-        "parameters": [7e9, 8e9, 3e9, 70e9, 7e9, None],
-    })
+    rows = pd.DataFrame(
+        {
+            "day": pd.to_datetime(["2026-02-01", "2026-02-01", "2026-02-02", "2026-02-01", "2026-02-10", "2026-02-01"]),
+            "family": ["a", "a", "b", "b", "b", "a"],
+            "model_id": ["m/1", "m/2", "m/3", "m/4", "m/5", "m/6"],
+            # created 31 days before: m/1 m/2 m/4 (age 31), m/3 (age 32), m/5 (age 41: past the slack)
+            "created_at": pd.to_datetime(
+                ["2026-01-01", "2026-01-01", "2026-01-01", "2026-01-01", "2026-01-01", "2026-01-02"], utc=True
+            ),
+            "downloads_all_time": pd.array([100, 200, 400, 999, 50, None], dtype="Int64"),
+            "downloads_30d": pd.array([1, 1, 1, 1, 1, 70], dtype="Int64"),
+            "parameters": [7e9, 8e9, 3e9, 70e9, 7e9, None],
+        }
+    )
     out = T.adoption(rows).set_index("model_id")
     # under 10B, 2026: m/1 100, m/2 200, m/3 400 -> median 200 -> 0.5, 1.0, 2.0; m/5 is 41 days old
     assert out.loc[["m/1", "m/2", "m/3"], "relative_adoption"].tolist() == [0.5, 1.0, 2.0]
@@ -307,5 +340,14 @@ def test_relative_adoption_by_hand():
 
 def test_size_classes():
     got = T.size_class([1e9, 9.99e9, 10e9, 49e9, 50e9, 100e9, 1e12, None, 0]).tolist()
-    assert got == ["under 10B", "under 10B", "10-50B", "10-50B", "50-100B", "100B and up", "100B and up",
-                   "unknown", "unknown"]
+    assert got == [
+        "under 10B",
+        "under 10B",
+        "10-50B",
+        "10-50B",
+        "50-100B",
+        "100B and up",
+        "100B and up",
+        "unknown",
+        "unknown",
+    ]

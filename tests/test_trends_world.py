@@ -122,8 +122,9 @@ def test_taken_at_applies_only_to_files_that_state_no_time(tmp_path):
     stated.write_text(json.dumps({"date": "2026-08-07", "fetched_at": "2026-08-07T02:00:00Z", "models": [rec]}))
     bare = tmp_path / "bare.json"
     bare.write_text(json.dumps([rec]))
-    res = CliRunner().invoke(cli, ["import", "--config", str(s_path), "--taken-at", "2026-08-09T06:00:00Z",
-                                   str(stated), str(bare)])
+    res = CliRunner().invoke(
+        cli, ["import", "--config", str(s_path), "--taken-at", "2026-08-09T06:00:00Z", str(stated), str(bare)]
+    )
     assert res.exit_code == 0, res.output
     runs = Warehouse(config.load(s_path).warehouse).query("select started_at from runs order by started_at")
     assert [t.isoformat() for t in runs.started_at.dt.tz_convert("UTC")] == [
@@ -135,11 +136,13 @@ def test_taken_at_applies_only_to_files_that_state_no_time(tmp_path):
 def test_records_read_the_parameter_count_and_quarantine_a_malformed_one():
     from tracker import records
 
-    got = records.check([
-        {"id": "a/x", "safetensors": {"parameters": {"BF16": 7_000_000_000}, "total": 7_000_000_000}},
-        {"id": "a/y"},  # no safetensors metadata: NULL, not 0
-        {"id": "a/z", "safetensors": {"total": "7B"}},
-    ])
+    got = records.check(
+        [
+            {"id": "a/x", "safetensors": {"parameters": {"BF16": 7_000_000_000}, "total": 7_000_000_000}},
+            {"id": "a/y"},  # no safetensors metadata: NULL, not 0
+            {"id": "a/z", "safetensors": {"total": "7B"}},
+        ]
+    )
     assert dict(zip(got.rows.model_id, got.rows.parameters, strict=True)) == {"a/x": 7_000_000_000, "a/y": pd.NA}
     assert [(m, why.split(" is ")[0]) for m, why, _ in got.bad] == [("a/z", "safetensors")]
 
@@ -151,10 +154,19 @@ def test_a_warehouse_of_the_previous_layout_opens_and_derives(tmp_path):
 
     wh = Warehouse(tmp_path / "wh")
     wh.ensure()
-    old = pa.schema([("day", pa.date32()), ("metric", pa.string()), ("family", pa.string()),
-                     ("overtaken", pa.string()), ("family_value", pa.float64()), ("overtaken_value", pa.float64()),
-                     ("previous_day", pa.date32()), ("family_previous_value", pa.float64()),
-                     ("overtaken_previous_value", pa.float64())])
+    old = pa.schema(
+        [
+            ("day", pa.date32()),
+            ("metric", pa.string()),
+            ("family", pa.string()),
+            ("overtaken", pa.string()),
+            ("family_value", pa.float64()),
+            ("overtaken_value", pa.float64()),
+            ("previous_day", pa.date32()),
+            ("family_previous_value", pa.float64()),
+            ("overtaken_previous_value", pa.float64()),
+        ]
+    )
     pq.write_table(old.empty_table(), wh.root / "derived" / "crossovers.parquet")
     seed = wh.root / "models" / "_empty" / "_empty.parquet"
     pq.write_table(pa.schema([f for f in pq.read_schema(seed) if f.name != "parameters"]).empty_table(), seed)

@@ -17,22 +17,22 @@ from tracker.warehouse import Warehouse, layout, view_files
 VIEWS = {
     "runs": "run_id job started_at finished_at status families_ok families_failed models requests retries error",
     "snapshots": "run_id taken_at day family model_id author downloads_30d downloads_all_time likes trending_score "
-                 "created_at last_modified pipeline_tag library_name gated parameters",
+    "created_at last_modified pipeline_tag library_name gated parameters",
     "models_latest": "run_id taken_at day family model_id author downloads_30d downloads_all_time likes "
-                     "trending_score created_at last_modified pipeline_tag library_name gated parameters",
+    "trending_score created_at last_modified pipeline_tag library_name gated parameters",
     "family_daily": "day family label region models downloads_30d downloads_all_time likes derivatives finetunes "
-                    "adapters quantizations merges ecosystem_downloads_30d downloads_day source",
+    "adapters quantizations merges ecosystem_downloads_30d downloads_day source",
     "quarantine": "run_id family model_id reason raw",
     "tree": "run_id taken_at day family model_id finetunes adapters quantizations merges derivatives status",
     "ecosystem": "day family base_model_id relation model_id author downloads_30d downloads_all_time likes",
     "crossovers": "day metric family overtaken family_value overtaken_value previous_day family_previous_value "
-                  "overtaken_previous_value reversed reversed_day holds_same_models after_stale headline",
+    "overtaken_previous_value reversed reversed_day holds_same_models after_stale headline",
     "model_crossovers": "day metric model_id overtaken model_value overtaken_value previous_day "
-                        "model_previous_value overtaken_previous_value reversed reversed_day after_stale headline",
+    "model_previous_value overtaken_previous_value reversed reversed_day after_stale headline",
     "projections": "as_of metric family overtaken projected_from projected_to projected_day window_days first_day "
-                   "last_day n_points",
+    "last_day n_points",
     "adoption": "model_id family size_class age_days downloads_all_time relative_adoption release_year parameters "
-                "day peers",
+    "day peers",
     "quality": "day family model_id issue detail",
 }
 SQL = Path(__file__).resolve().parents[1] / "tracker" / "sql" / "views"
@@ -46,8 +46,9 @@ def test_views_have_the_documented_columns(tmp_path):
     weekly = list(wh.query("describe family_weekly").column_name)
     assert weekly[:5] == ["week", "week_start", "family", "label", "region"]
     for m in ("models", "downloads_30d", "downloads_all_time", "likes", "derivatives", "downloads_week"):
-        assert [m, f"{m}_wow", f"{m}_wow_pct", f"{m}_wow_same", f"{m}_wow_pct_same", f"{m}_share"] == \
-            weekly[weekly.index(m):weekly.index(m) + 6]
+        assert [m, f"{m}_wow", f"{m}_wow_pct", f"{m}_wow_same", f"{m}_wow_pct_same", f"{m}_share"] == weekly[
+            weekly.index(m) : weekly.index(m) + 6
+        ]
     assert weekly[-4:] == ["models_new", "models_entered", "models_left", "downloads_week_days"]
     readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
     for view in [*VIEWS, "family_weekly"]:
@@ -78,8 +79,12 @@ def test_views_are_written_once_and_not_again(tmp_path):
     before = os.stat(wh.db_path).st_mtime_ns
     assert layout.is_current(wh.db_path, wh.root)
     Warehouse(tmp_path / "wh").ensure()
-    subprocess.run([sys.executable, "-m", "tracker", "status", "--config", str(_config(tmp_path))], check=True,
-                   capture_output=True, env={**os.environ, "PYTHONPATH": str(SQL.parents[2])})
+    subprocess.run(
+        [sys.executable, "-m", "tracker", "status", "--config", str(_config(tmp_path))],
+        check=True,
+        capture_output=True,
+        env={**os.environ, "PYTHONPATH": str(SQL.parents[2])},
+    )
     assert os.stat(wh.db_path).st_mtime_ns == before  # not rewritten
 
 
@@ -94,11 +99,19 @@ def test_every_view_of_a_copied_warehouse_stops_with_the_moved_error(tmp_path):
     wh.ensure()
     shutil.copytree(wh.root, tmp_path / "copy")
     with duckdb.connect(str(tmp_path / "copy" / "hub.duckdb"), read_only=True) as con:
-        views = [r[0] for r in con.execute(
-            "select view_name from duckdb_views() where database_name = 'hub' and not internal").fetchall()]
-        macros = [r[0] for r in con.execute(
-            "select distinct function_name from duckdb_functions() where database_name = 'hub' "
-            "and function_type = 'table_macro'").fetchall()]
+        views = [
+            r[0]
+            for r in con.execute(
+                "select view_name from duckdb_views() where database_name = 'hub' and not internal"
+            ).fetchall()
+        ]
+        macros = [
+            r[0]
+            for r in con.execute(
+                "select distinct function_name from duckdb_functions() where database_name = 'hub' "
+                "and function_type = 'table_macro'"
+            ).fetchall()
+        ]
         assert set(views) | set(macros) == {n for n, _ in view_files()}
         for v in views:
             with pytest.raises(duckdb.Error, match="has been moved or copied"):
@@ -134,10 +147,13 @@ def _check_user_objects(db: Path) -> None:
 @contextlib.contextmanager
 def _reader(db: Path):
     """Another process holding hub.duckdb open read-only (as a notebook would), answering queries."""
-    code = ("import duckdb, sys; con = duckdb.connect(sys.argv[1], read_only=True); print('ready', flush=True)\n"
-            "for line in sys.stdin: print(con.execute(line).fetchall(), flush=True)")
-    proc = subprocess.Popen([sys.executable, "-c", code, str(db)], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                            text=True)
+    code = (
+        "import duckdb, sys; con = duckdb.connect(sys.argv[1], read_only=True); print('ready', flush=True)\n"
+        "for line in sys.stdin: print(con.execute(line).fetchall(), flush=True)"
+    )
+    proc = subprocess.Popen(
+        [sys.executable, "-c", code, str(db)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+    )
     try:
         assert proc.stdout.readline().strip() == "ready"
         yield proc
@@ -152,10 +168,15 @@ def test_the_users_objects_survive_every_rewrite_of_the_views(tmp_path):
     _add_user_objects(wh.db_path)
     cfg = _config(tmp_path)
     env = {**os.environ, "PYTHONPATH": str(SQL.parents[2]), "TRACKER_LOG_LEVEL": "WARNING"}
-    for cmd in (["status"], ["sql", "select 1"], ["compact"], ["report", "--week", "2026-W33", "--out",
-                                                                  str(tmp_path / "r")]):
-        out = subprocess.run([sys.executable, "-m", "tracker", *cmd, "--config", str(cfg)], env=env,
-                             capture_output=True, text=True)
+    for cmd in (
+        ["status"],
+        ["sql", "select 1"],
+        ["compact"],
+        ["report", "--week", "2026-W33", "--out", str(tmp_path / "r")],
+    ):
+        out = subprocess.run(
+            [sys.executable, "-m", "tracker", *cmd, "--config", str(cfg)], env=env, capture_output=True, text=True
+        )
         assert out.returncode == 0, (cmd, out.stderr)
         _check_user_objects(wh.db_path)
 
@@ -192,12 +213,18 @@ def test_a_session_holding_the_file_for_writing_is_left_alone(tmp_path, capsys):
     _add_user_objects(wh.db_path)
     with duckdb.connect(str(wh.db_path)) as con:
         con.execute("update _tracker_views set sha256 = 'old' where name = 'runs'")
-    code = ("import sys; from tracker.warehouse import layout; from pathlib import Path; "
-            f"layout.update(Path({str(wh.root)!r}), Path({str(wh.db_path)!r}))")
+    code = (
+        "import sys; from tracker.warehouse import layout; from pathlib import Path; "
+        f"layout.update(Path({str(wh.root)!r}), Path({str(wh.db_path)!r}))"
+    )
     with duckdb.connect(str(wh.db_path)) as writer:  # the user's read-write session, in this process
         writer.execute("create table while_open as select 1 as x")
-        out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                             env={**os.environ, "PYTHONPATH": str(SQL.parents[2])})
+        out = subprocess.run(
+            [sys.executable, "-c", code],
+            capture_output=True,
+            text=True,
+            env={**os.environ, "PYTHONPATH": str(SQL.parents[2])},
+        )
         assert out.returncode == 0, out.stderr
         assert "open for writing in another process" in out.stdout + out.stderr
     _check_user_objects(wh.db_path)

@@ -29,8 +29,15 @@ def with_settings(fn):
     An error meant for users (config, warehouse) prints its message; any other exception prints one
     line and the path of the log that holds its traceback, exit 1; Ctrl-C exits 130."""
 
-    @click.option("--config", "config_path", envvar="TRACKER_CONFIG", default="config.yaml", show_default=True,
-                  type=click.Path(dir_okay=False), help="The config file (also read from TRACKER_CONFIG).")
+    @click.option(
+        "--config",
+        "config_path",
+        envvar="TRACKER_CONFIG",
+        default="config.yaml",
+        show_default=True,
+        type=click.Path(dir_okay=False),
+        help="The config file (also read from TRACKER_CONFIG).",
+    )
     @functools.wraps(fn)
     def wrapper(config_path, **kwargs):
         from tracker import config, log
@@ -114,8 +121,11 @@ def check_hf_endpoint(settings) -> None:
     if settings.hub.endpoint is None and value is not None:
         u = urlparse(value)
         if u.scheme not in ("http", "https") or not u.netloc:
-            _fail(f"the environment variable HF_ENDPOINT is '{value}', not an http(s) URL "
-                  "(e.g. export HF_ENDPOINT=http://127.0.0.1:8765, or unset it for huggingface.co)", 2)
+            _fail(
+                f"the environment variable HF_ENDPOINT is '{value}', not an http(s) URL "
+                "(e.g. export HF_ENDPOINT=http://127.0.0.1:8765, or unset it for huggingface.co)",
+                2,
+            )
 
 
 def emit_json(obj) -> None:
@@ -128,8 +138,13 @@ def output_options(fn):
     """--format table|csv|tsv|json|jsonl|md, the shortcuts --table/--csv/--json (one at most), --no-headers."""
     from tracker.output import DEFAULT, FORMATS
 
-    @click.option("--format", "fmt", type=click.Choice(FORMATS), default=None,
-                  help=f"Output format (default: {DEFAULT}, whatever the terminal).")
+    @click.option(
+        "--format",
+        "fmt",
+        type=click.Choice(FORMATS),
+        default=None,
+        help=f"Output format (default: {DEFAULT}, whatever the terminal).",
+    )
     @click.option("--table", "as_table", is_flag=True, help="Shortcut for --format table: a boxed table.")
     @click.option("--csv", "as_csv", is_flag=True, help="Shortcut for --format csv.")
     @click.option("--json", "as_json", is_flag=True, help="Shortcut for --format json: an array of objects.")
@@ -178,10 +193,14 @@ def cli() -> None:
 
 
 @cli.command()
-@click.option("--family", "families", multiple=True, metavar="NAME",
-              help="Collect only this family (repeatable). Default: every family in the config.")
-@click.option("--progress/--no-progress", default=None,
-              help="Show a progress bar (default: only in a terminal).")
+@click.option(
+    "--family",
+    "families",
+    multiple=True,
+    metavar="NAME",
+    help="Collect only this family (repeatable). Default: every family in the config.",
+)
+@click.option("--progress/--no-progress", default=None, help="Show a progress bar (default: only in a terminal).")
 @json_option
 @with_settings
 def collect(settings, families, progress, as_json):
@@ -200,14 +219,23 @@ def collect(settings, families, progress, as_json):
     check_hf_endpoint(settings)
     [settings.family(n) for n in families]  # an unknown name stops here, before the warehouse is touched
     run = jobs.collect(settings, families=list(families) or None, show_progress=progress)
-    finish(run, f"{run['status']}: {_n(run['families_ok'], 'family', 'families')} stored, {run['families_failed']} failed, "
-                f"{_n(run['models'], 'model')}, {_n(run['requests'], 'request')} ({run['retries']} retried) "
-                f"-> {settings.warehouse}", as_json)
+    finish(
+        run,
+        f"{run['status']}: {_n(run['families_ok'], 'family', 'families')} stored, {run['families_failed']} failed, "
+        f"{_n(run['models'], 'model')}, {_n(run['requests'], 'request')} ({run['retries']} retried) "
+        f"-> {settings.warehouse}",
+        as_json,
+    )
 
 
 @cli.command()
-@click.option("--family", "families", multiple=True, metavar="NAME",
-              help="Only this family (repeatable). Default: every family in the config.")
+@click.option(
+    "--family",
+    "families",
+    multiple=True,
+    metavar="NAME",
+    help="Only this family (repeatable). Default: every family in the config.",
+)
 @click.option("--progress/--no-progress", default=None, help="Show a progress bar (default: only in a terminal).")
 @json_option
 @with_settings
@@ -230,9 +258,13 @@ def tree(settings, families, progress, as_json):
     check_hf_endpoint(settings)
     [settings.family(n) for n in families]
     run = jobs.tree(settings, families=list(families) or None, show_progress=progress)
-    finish(run, f"{run['status']}: {_n(run['models'], 'model')} fetched, {_n(run['requests'], 'request')}, "
-                f"{run['rate_limited']} answered 429, {run['quota_wait_s']:.1f} s waiting for quota; "
-                f"{_n(run['families_ok'], 'family', 'families')} complete, {run['families_failed']} incomplete", as_json)
+    finish(
+        run,
+        f"{run['status']}: {_n(run['models'], 'model')} fetched, {_n(run['requests'], 'request')}, "
+        f"{run['rate_limited']} answered 429, {run['quota_wait_s']:.1f} s waiting for quota; "
+        f"{_n(run['families_ok'], 'family', 'families')} complete, {run['families_failed']} incomplete",
+        as_json,
+    )
 
 
 @cli.command()
@@ -253,7 +285,6 @@ def census(settings, progress):
       tracker sql "select family, descendants, direct, quantizations from family_ecosystem order by day desc"
     """
     from tracker import jobs
-
     from tracker.census_store import CensusBusy
 
     try:
@@ -261,21 +292,32 @@ def census(settings, progress):
     except CensusBusy as exc:
         _fail(str(exc))
     if run["status"] == "ok":
-        summary = (f"ok: {run['models']} models, {run['edges']} edges, {run['dangling_parents']} dangling parents, "
-                   f"{run['cycles']} cycles, {run['self_references']} self-references; {run['requests']} requests, "
-                   f"{run['quota_wait_s']:.1f} s waiting for quota")
+        summary = (
+            f"ok: {run['models']} models, {run['edges']} edges, {run['dangling_parents']} dangling parents, "
+            f"{run['cycles']} cycles, {run['self_references']} self-references; {run['requests']} requests, "
+            f"{run['quota_wait_s']:.1f} s waiting for quota"
+        )
     else:
-        summary = (f"{run['status']}: listing incomplete after {run['pages']} pages ({run['requests']} requests); "
-                   "run `tracker census` again today to resume")
+        summary = (
+            f"{run['status']}: listing incomplete after {run['pages']} pages ({run['requests']} requests); "
+            "run `tracker census` again today to resume"
+        )
     finish(run, summary)
 
 
 @cli.command()
 @click.option("--week", metavar="YYYY-Www", help="The ISO week, e.g. 2026-W34. Default: the last complete week.")
-@click.option("--out", "out", default="reports", show_default=True,
-              help="The folder to write into (created if missing).")
-@click.option("--format", "fmt", default="md,html", show_default=True, metavar="md,html",
-              help="Comma-separated formats: md, html.")
+@click.option(
+    "--out", "out", default="reports", show_default=True, help="The folder to write into (created if missing)."
+)
+@click.option(
+    "--format",
+    "fmt",
+    default="md,html",
+    show_default=True,
+    metavar="md,html",
+    help="Comma-separated formats: md, html.",
+)
 @json_option
 @with_settings
 def report(settings, week, out, fmt, as_json):
@@ -320,8 +362,11 @@ def report(settings, week, out, fmt, as_json):
 
 @cli.command(name="import")
 @click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
-@click.option("--taken-at", metavar="TIMESTAMP",
-              help="When the listing was taken (ISO, UTC), for files that do not say (no fetched_at/date).")
+@click.option(
+    "--taken-at",
+    metavar="TIMESTAMP",
+    help="When the listing was taken (ISO, UTC), for files that do not say (no fetched_at/date).",
+)
 @json_option
 @with_settings
 def import_(settings, paths, taken_at, as_json):
@@ -365,20 +410,29 @@ def import_(settings, paths, taken_at, as_json):
         return
     for r in results:
         if r.get("edges") is not None:
-            click.echo(f"{r['status']:<8} {r['path']}: census of {r['run_id'][:8]}, {r['models']} models, "
-                       f"{r['edges']} edges [run {r['run_id']}]")
+            click.echo(
+                f"{r['status']:<8} {r['path']}: census of {r['run_id'][:8]}, {r['models']} models, "
+                f"{r['edges']} edges [run {r['run_id']}]"
+            )
             continue
         if r["status"] == "skipped":
             click.echo(f"skipped  {r['path']}: already imported [run {r['run_id']}]")
         else:
-            click.echo(f"{r['status']:<8} {r['path']}: {_n(r['models'], 'model')} in "
-                       f"{_n(r['families_ok'], 'family', 'families')} [run {r['run_id']}]")
+            click.echo(
+                f"{r['status']:<8} {r['path']}: {_n(r['models'], 'model')} in "
+                f"{_n(r['families_ok'], 'family', 'families')} [run {r['run_id']}]"
+            )
 
 
 @cli.command()
 @click.option("--family", "families", multiple=True, metavar="NAME", help="Only this family (repeatable).")
-@click.option("--since", default="2023-01-01", show_default=True, metavar="YYYY-MM-DD",
-              help="The first day of the reconstructed series.")
+@click.option(
+    "--since",
+    default="2023-01-01",
+    show_default=True,
+    metavar="YYYY-MM-DD",
+    help="The first day of the reconstructed series.",
+)
 @click.option("--progress/--no-progress", default=None, help="Show a progress bar (default: only in a terminal).")
 @json_option
 @with_settings
@@ -410,16 +464,29 @@ def backfill(settings, families, since, progress, as_json):
         _fail(f"--since {since} is in the future", 2)
     run = jobs.backfill(settings, families=list(families) or None, since=start, show_progress=progress)
     click.echo("note: derivatives deleted since are not in a backfill; its counts are lower bounds.", err=as_json)
-    finish(run, f"{run['status']}: {_n(run['models'], 'official model')} listed, {_n(run['requests'], 'request')}, "
-                f"{_n(run['families_ok'], 'family', 'families')} reconstructed since {since}", as_json)
+    finish(
+        run,
+        f"{run['status']}: {_n(run['models'], 'official model')} listed, {_n(run['requests'], 'request')}, "
+        f"{_n(run['families_ok'], 'family', 'families')} reconstructed since {since}",
+        as_json,
+    )
 
 
 @cli.command()
-@click.option("--format", "fmt", type=click.Choice(["parquet", "csv"]), default=None,
-              help="File format (default: config.yaml's export.format, else parquet).")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["parquet", "csv"]),
+    default=None,
+    help="File format (default: config.yaml's export.format, else parquet).",
+)
 @click.option("--out", "out", help="The folder to write into, created if missing (default: config.yaml's export.out).")
-@click.option("--since", "since", metavar="DAY",
-              help="Check only the days from DAY (YYYY-MM-DD) on; older day folders are left as they are.")
+@click.option(
+    "--since",
+    "since",
+    metavar="DAY",
+    help="Check only the days from DAY (YYYY-MM-DD) on; older day folders are left as they are.",
+)
 @json_option
 @with_settings
 def export(settings, fmt, out, since, as_json):
@@ -455,17 +522,34 @@ def export(settings, fmt, out, since, as_json):
     require_warehouse(settings)
     results = run_export(Warehouse(settings.warehouse), out_dir, fmt, since=day)
     if as_json:
-        emit_json([{"view": r.view, "folder": str(r.folder), "checked": r.checked, "new": r.new, "changed": r.changed,
-                    "removed": r.removed, "rows": r.rows, "unchanged": r.unchanged} for r in results])
+        emit_json(
+            [
+                {
+                    "view": r.view,
+                    "folder": str(r.folder),
+                    "checked": r.checked,
+                    "new": r.new,
+                    "changed": r.changed,
+                    "removed": r.removed,
+                    "rows": r.rows,
+                    "unchanged": r.unchanged,
+                }
+                for r in results
+            ]
+        )
         return
     for res in results:
         click.echo(res.summary())
 
 
 @cli.command()
-@click.option("--grace-s", type=click.FloatRange(min=0), default=None,
-              help="Delete a replaced file once it has been hidden this long (default 3600 s; readers that "
-                   "listed it a moment before still read it).")
+@click.option(
+    "--grace-s",
+    type=click.FloatRange(min=0),
+    default=None,
+    help="Delete a replaced file once it has been hidden this long (default 3600 s; readers that "
+    "listed it a moment before still read it).",
+)
 @with_settings
 def compact(settings, grace_s):
     """Merge the warehouse's small files: each complete day's, then each closed month's, per dataset.
@@ -485,8 +569,10 @@ def compact(settings, grace_s):
         click.echo("another compaction is running; nothing done")
         return
     merged = sum(res.merged.values())
-    click.echo(f"merged {merged} files into {res.written}; deleted {res.deleted} replaced files"
-               + (" (deletions deferred: a tracker read was running)" if res.deferred else ""))
+    click.echo(
+        f"merged {merged} files into {res.written}; deleted {res.deleted} replaced files"
+        + (" (deletions deferred: a tracker read was running)" if res.deferred else "")
+    )
     click.echo("files per dataset: " + ", ".join(f"{d} {n}" for d, n in res.files_after.items()))
 
 
@@ -495,8 +581,15 @@ READ_ONLY_TYPES = {"SELECT", "EXPLAIN"}
 
 @cli.command()
 @click.argument("query")
-@click.option("-p", "--param", "params", nargs=2, multiple=True, metavar="NAME VALUE",
-              help="Bind $NAME to VALUE (repeatable); values are never pasted into the SQL.")
+@click.option(
+    "-p",
+    "--param",
+    "params",
+    nargs=2,
+    multiple=True,
+    metavar="NAME VALUE",
+    help="Bind $NAME to VALUE (repeatable); values are never pasted into the SQL.",
+)
 @output_options
 @with_settings
 def sql(settings, query, params, fmt, headers):
@@ -527,9 +620,8 @@ def run_read_only(settings, text: str, bound: dict | None) -> tuple[list[str], l
     import duckdb
 
     from tracker import sandbox
-    from tracker.warehouse import Warehouse
-
     from tracker.jobs.common import refresh_if_stale
+    from tracker.warehouse import Warehouse
 
     try:
         statements = sandbox.check(text)
@@ -548,8 +640,10 @@ def run_read_only(settings, text: str, bound: dict | None) -> tuple[list[str], l
             columns = [d[0] for d in cur.description or []]
             rows = cur.fetchall() if columns else []
         except duckdb.Error as exc:
-            _fail(f"{str(exc).splitlines()[0]}\n  (views: runs, snapshots, models_latest, family_daily, quarantine; "
-                  "see README 'The warehouse')")
+            _fail(
+                f"{str(exc).splitlines()[0]}\n  (views: runs, snapshots, models_latest, family_daily, quarantine; "
+                "see README 'The warehouse')"
+            )
     return columns, rows
 
 
@@ -566,8 +660,14 @@ def _n(count, singular: str, plural: str | None = None) -> str:
 
 @cli.command()
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output for monitoring.")
-@click.option("--runs", "n_runs", default=10, show_default=True, type=click.IntRange(1, 10_000),
-              help="How many recent runs to show.")
+@click.option(
+    "--runs",
+    "n_runs",
+    default=10,
+    show_default=True,
+    type=click.IntRange(1, 10_000),
+    help="How many recent runs to show.",
+)
 @with_settings
 def status(settings, as_json, n_runs):
     """Show the last runs, the data held and the warehouse size.
@@ -589,12 +689,26 @@ def status(settings, as_json, n_runs):
 
 
 @cli.command()
-@click.option("--dir", "folder", default="demo", show_default=True,
-              help="The demo's own folder: config.yaml, warehouse/, reports/, demo.log (replaced on a rerun).")
-@click.option("--weeks", default=8, show_default=True, type=click.IntRange(2, 8),
-              help="Simulated weeks to replay, ending with the crossover week 2026-W34.")
-@click.option("--faults", default=None, metavar="SPEC",
-              help="Inject emulator faults (docs/hubsim.md), to see how the tracker copes.")
+@click.option(
+    "--dir",
+    "folder",
+    default="demo",
+    show_default=True,
+    help="The demo's own folder: config.yaml, warehouse/, reports/, demo.log (replaced on a rerun).",
+)
+@click.option(
+    "--weeks",
+    default=8,
+    show_default=True,
+    type=click.IntRange(2, 8),
+    help="Simulated weeks to replay, ending with the crossover week 2026-W34.",
+)
+@click.option(
+    "--faults",
+    default=None,
+    metavar="SPEC",
+    help="Inject emulator faults (docs/hubsim.md), to see how the tracker copes.",
+)
 @json_option
 def demo(folder, weeks, faults, as_json):
     """Show the whole story offline: eight simulated weeks collected, the report of the week Qwen
@@ -632,9 +746,17 @@ def demo(folder, weeks, faults, as_json):
     except Exception as exc:  # noqa: BLE001
         internal_error(exc)
     if as_json:
-        emit_json({"headline": result.headline, "week": result.week, "reports": [str(p) for p in result.reports],
-                   "config": str(result.config), "runs": result.runs, "seconds": round(result.seconds, 1),
-                   "queries": result.queries})
+        emit_json(
+            {
+                "headline": result.headline,
+                "week": result.week,
+                "reports": [str(p) for p in result.reports],
+                "config": str(result.config),
+                "runs": result.runs,
+                "seconds": round(result.seconds, 1),
+                "queries": result.queries,
+            }
+        )
         return
     html = next((p for p in result.reports if p.suffix == ".html"), result.reports[0])
     click.echo("")

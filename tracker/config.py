@@ -94,6 +94,7 @@ class QualitySettings:
 @dataclass(frozen=True)
 class ExportSettings:
     """`export:`: after each collect and tree run, the daemon exports the days that changed (tracker.export)."""
+
     out: Path
     format: str = "parquet"
     days: int = 7  # the days checked after a job: the job's day and the days-1 before it
@@ -135,12 +136,16 @@ def load(path: str | os.PathLike[str] | None = None) -> Settings:
     try:
         raw = yaml.load(p.read_text(encoding="utf-8"), Loader=_StrictLoader)  # noqa: S506 (a SafeLoader)
     except _DuplicateKey as exc:
-        example = ("families:\n      - {name: llama, authors: [meta-llama], region: us}\n"
-                   "      - {name: qwen, authors: [Qwen], region: china}" if exc.key == "families"
-                   else f"{exc.key}: <one value>   # once per block")
+        example = (
+            "families:\n      - {name: llama, authors: [meta-llama], region: us}\n"
+            "      - {name: qwen, authors: [Qwen], region: china}"
+            if exc.key == "families"
+            else f"{exc.key}: <one value>   # once per block"
+        )
         raise ConfigError(
             f"{p}: {exc.key}: the key appears twice (line {exc.first} and line {exc.line}); YAML would silently "
-            f"keep only the second. Merge them into one block.\n  Example of a right value:\n    {example}") from None
+            f"keep only the second. Merge them into one block.\n  Example of a right value:\n    {example}"
+        ) from None
     except yaml.YAMLError as exc:
         raise ConfigError(f"{p}: not valid YAML: {exc}") from None
     return parse(raw, p)
@@ -179,8 +184,12 @@ def parse(raw: Any, path: Path) -> Settings:
     v = _Validator(path)
     if not isinstance(raw, dict):
         v.fail("", "the file must be a mapping with the keys warehouse, hub, families", "families: [...]")
-    v.keys(raw, "", {"warehouse", "hub", "families", "schedule", "export", "warehouse_min_free_mb", "quality"},
-           required={"families"})
+    v.keys(
+        raw,
+        "",
+        {"warehouse", "hub", "families", "schedule", "export", "warehouse_min_free_mb", "quality"},
+        required={"families"},
+    )
 
     wh = raw.get("warehouse", "warehouse/")
     if not isinstance(wh, str) or not wh.strip():
@@ -192,20 +201,40 @@ def parse(raw: Any, path: Path) -> Settings:
     hub = _parse_hub(v, raw.get("hub") or {})
     families = _parse_families(v, raw.get("families"))
     schedule, jitter = _parse_schedule(v, raw.get("schedule"))
-    free = v.number("warehouse_min_free_mb", raw.get("warehouse_min_free_mb", 200), 0, 10**7,
-                    "megabytes from 0 to 10000000", "warehouse_min_free_mb: 200")
+    free = v.number(
+        "warehouse_min_free_mb",
+        raw.get("warehouse_min_free_mb", 200),
+        0,
+        10**7,
+        "megabytes from 0 to 10000000",
+        "warehouse_min_free_mb: 200",
+    )
     quality = _parse_quality(v, raw.get("quality") or {})
-    return Settings(path=path, warehouse=warehouse, hub=hub, families=families, schedule=schedule,
-                    schedule_jitter_s=jitter, export=_parse_export(v, raw.get("export"), path),
-                    warehouse_min_free_mb=float(free), quality=quality)
+    return Settings(
+        path=path,
+        warehouse=warehouse,
+        hub=hub,
+        families=families,
+        schedule=schedule,
+        schedule_jitter_s=jitter,
+        export=_parse_export(v, raw.get("export"), path),
+        warehouse_min_free_mb=float(free),
+        quality=quality,
+    )
 
 
-def _parse_quality(v: "_Validator", q: Any) -> QualitySettings:
+def _parse_quality(v: _Validator, q: Any) -> QualitySettings:
     if not isinstance(q, dict):
         v.fail("quality", f"must be a mapping, got {type(q).__name__}", "quality: {all_time_jump_factor: 100}")
     v.keys(q, "quality", {"all_time_jump_factor"})
-    factor = v.number("quality.all_time_jump_factor", q.get("all_time_jump_factor", 100), 1.5, 1e9,
-                      "a factor from 1.5 to 1e9", "all_time_jump_factor: 100")
+    factor = v.number(
+        "quality.all_time_jump_factor",
+        q.get("all_time_jump_factor", 100),
+        1.5,
+        1e9,
+        "a factor from 1.5 to 1e9",
+        "all_time_jump_factor: 100",
+    )
     return QualitySettings(all_time_jump_factor=float(factor))
 
 
@@ -217,11 +246,16 @@ class _Validator:
         where = f"{self.path}: {key}" if key else str(self.path)
         raise ConfigError(f"{where}: {what}.\n  Example of a right value:\n    {example}")
 
-    def number(self, key: str, value: Any, lo: float, hi: float, what: str, example: str,
-               integer: bool = False) -> float:
+    def number(
+        self, key: str, value: Any, lo: float, hi: float, what: str, example: str, integer: bool = False
+    ) -> float:
         """A finite number (a whole one if `integer`) within [lo, hi]; .inf and .nan are refused."""
-        ok = (not isinstance(value, bool) and isinstance(value, int if integer else (int, float))
-              and math.isfinite(value) and lo <= value <= hi)
+        ok = (
+            not isinstance(value, bool)
+            and isinstance(value, int if integer else (int, float))
+            and math.isfinite(value)
+            and lo <= value <= hi
+        )
         if not ok:
             self.fail(key, f"must be {what}, got {value!r}", example)
         return value
@@ -232,8 +266,11 @@ class _Validator:
                 where = f"{prefix}.{k}" if prefix else str(k)
                 near = difflib.get_close_matches(str(k), sorted(allowed), n=1, cutoff=0.6)
                 hint = f"did you mean '{near[0]}'? " if near else ""
-                self.fail(where, f"unknown key '{k}' ({hint}allowed here: {', '.join(sorted(allowed))})",
-                          f"{near[0] if near else sorted(allowed)[0]}: ...")
+                self.fail(
+                    where,
+                    f"unknown key '{k}' ({hint}allowed here: {', '.join(sorted(allowed))})",
+                    f"{near[0] if near else sorted(allowed)[0]}: ...",
+                )
         for k in sorted(required - set(d)):
             where = f"{prefix}.{k}" if prefix else k
             self.fail(where, "missing required key", f"{k}: ...")
@@ -247,26 +284,58 @@ def _parse_hub(v: _Validator, h: Any) -> HubSettings:
     if endpoint is not None:
         u = urlparse(str(endpoint))
         if u.scheme not in ("http", "https") or not u.netloc:
-            v.fail("hub.endpoint", f"'{endpoint}' is not an http(s) URL",
-                   "endpoint: http://127.0.0.1:8765   # or leave it out to use HF_ENDPOINT / huggingface.co")
+            v.fail(
+                "hub.endpoint",
+                f"'{endpoint}' is not an http(s) URL",
+                "endpoint: http://127.0.0.1:8765   # or leave it out to use HF_ENDPOINT / huggingface.co",
+            )
         endpoint = str(endpoint).rstrip("/")
     timeout = h.get("timeout_s", 30)
     v.number("hub.timeout_s", timeout, 0.01, 600, "seconds between 0 and 600", "timeout_s: 30")
     page = h.get("page_size", 1000)
     if isinstance(page, bool) or not isinstance(page, int) or not 1 <= page <= 1000:
-        v.fail("hub.page_size", f"must be a whole number from 1 to 1000 (the Hub's maximum), got {page!r}",
-               "page_size: 1000")
-    budget = v.number("hub.budget_s", h.get("budget_s", 900), timeout, 86400,
-                      f"seconds from timeout_s ({timeout}) to 86400", "budget_s: 900")
+        v.fail(
+            "hub.page_size",
+            f"must be a whole number from 1 to 1000 (the Hub's maximum), got {page!r}",
+            "page_size: 1000",
+        )
+    budget = v.number(
+        "hub.budget_s",
+        h.get("budget_s", 900),
+        timeout,
+        86400,
+        f"seconds from timeout_s ({timeout}) to 86400",
+        "budget_s: 900",
+    )
     conc = h.get("concurrency", 4)
     if isinstance(conc, bool) or not isinstance(conc, int) or not 1 <= conc <= 32:
         v.fail("hub.concurrency", f"must be a whole number from 1 to 32, got {conc!r}", "concurrency: 4")
-    tree_budget = v.number("hub.tree_budget_s", h.get("tree_budget_s", 3600), timeout, 7 * 86400,
-                           f"seconds from timeout_s ({timeout}) to 604800", "tree_budget_s: 3600")
-    cap = v.number("hub.max_models", h.get("max_models", 200_000), 1, 10**8, "a whole number from 1 to 100000000",
-                   "max_models: 200000", integer=True)
-    return HubSettings(endpoint=endpoint, timeout_s=float(timeout), page_size=page, budget_s=float(budget),
-                       concurrency=conc, tree_budget_s=float(tree_budget), max_models=cap)
+    tree_budget = v.number(
+        "hub.tree_budget_s",
+        h.get("tree_budget_s", 3600),
+        timeout,
+        7 * 86400,
+        f"seconds from timeout_s ({timeout}) to 604800",
+        "tree_budget_s: 3600",
+    )
+    cap = v.number(
+        "hub.max_models",
+        h.get("max_models", 200_000),
+        1,
+        10**8,
+        "a whole number from 1 to 100000000",
+        "max_models: 200000",
+        integer=True,
+    )
+    return HubSettings(
+        endpoint=endpoint,
+        timeout_s=float(timeout),
+        page_size=page,
+        budget_s=float(budget),
+        concurrency=conc,
+        tree_budget_s=float(tree_budget),
+        max_models=cap,
+    )
 
 
 def _regex(v: _Validator, key: str, value: Any) -> re.Pattern[str] | None:
@@ -291,12 +360,17 @@ def _parse_families(v: _Validator, fams: Any) -> tuple[Family, ...]:
         at = f"families[{i}]"
         if not isinstance(f, dict):
             v.fail(at, "each family must be a mapping", example)
-        v.keys(f, at, {"name", "label", "authors", "search", "include", "exclude", "region", "ecosystem",
-                       "ecosystem_top"}, required={"name", "authors", "region"})
+        v.keys(
+            f,
+            at,
+            {"name", "label", "authors", "search", "include", "exclude", "region", "ecosystem", "ecosystem_top"},
+            required={"name", "authors", "region"},
+        )
         name = f["name"]
         if not isinstance(name, str) or not NAME_RE.match(name):
-            v.fail(f"{at}.name", f"{name!r} must be a short lowercase identifier (letters, digits, - or _)",
-                   "name: qwen")
+            v.fail(
+                f"{at}.name", f"{name!r} must be a short lowercase identifier (letters, digits, - or _)", "name: qwen"
+            )
         at = f"families[{i}] ({name})"
         if name in seen:
             v.fail(f"{at}.name", f"duplicate family name '{name}'; each family needs its own name", "name: qwen2")
@@ -324,11 +398,19 @@ def _parse_families(v: _Validator, fams: Any) -> tuple[Family, ...]:
         top = f.get("ecosystem_top", 10)
         if isinstance(top, bool) or not isinstance(top, int) or not 1 <= top <= 1000:
             v.fail(f"{at}.ecosystem_top", f"must be a whole number from 1 to 1000, got {top!r}", "ecosystem_top: 10")
-        out.append(Family(
-            name=name, label=label.strip(), authors=tuple(dict.fromkeys(authors)), region=region,
-            search=search, include=_regex(v, f"{at}.include", f.get("include")),
-            exclude=_regex(v, f"{at}.exclude", f.get("exclude")), ecosystem=eco, ecosystem_top=top,
-        ))
+        out.append(
+            Family(
+                name=name,
+                label=label.strip(),
+                authors=tuple(dict.fromkeys(authors)),
+                region=region,
+                search=search,
+                include=_regex(v, f"{at}.include", f.get("include")),
+                exclude=_regex(v, f"{at}.exclude", f.get("exclude")),
+                ecosystem=eco,
+                ecosystem_top=top,
+            )
+        )
     return tuple(out)
 
 
@@ -355,7 +437,9 @@ def _parse_schedule(v: _Validator, s: Any) -> tuple[dict[str, str], int]:
         try:
             check_crontab(expr)  # syntax, and a string that never fires ("0 6 31 2 *")
         except CronError as exc:
-            v.fail(f"schedule.{job}", str(exc), f'{job}: "0 6 * * *"   # minute hour day month weekday (0 and 7 = Sunday)')
+            v.fail(
+                f"schedule.{job}", str(exc), f'{job}: "0 6 * * *"   # minute hour day month weekday (0 and 7 = Sunday)'
+            )
         out[job] = expr
     return out, jitter
 
@@ -363,7 +447,9 @@ def _parse_schedule(v: _Validator, s: Any) -> tuple[dict[str, str], int]:
 def _parse_export(v: _Validator, e: Any, path: Path) -> ExportSettings | None:
     if e is None:
         return None
-    example = "export:\n      out: export/        # hive-partitioned day folders for Spark, Trino, Polars\n      days: 7"
+    example = (
+        "export:\n      out: export/        # hive-partitioned day folders for Spark, Trino, Polars\n      days: 7"
+    )
     if not isinstance(e, dict):
         v.fail("export", "must be a mapping with at least `out`", example)
     v.keys(e, "export", {"out", "format", "days"}, required={"out"})
@@ -380,5 +466,3 @@ def _parse_export(v: _Validator, e: Any, path: Path) -> ExportSettings | None:
     if isinstance(days, bool) or not isinstance(days, int) or not 1 <= days <= 3660:
         v.fail("export.days", f"must be a whole number of days from 1 to 3660, got {days!r}", "days: 7")
     return ExportSettings(out=folder, format=fmt, days=days)
-
-

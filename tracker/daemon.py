@@ -33,8 +33,8 @@ from typing import Any
 import structlog
 
 from tracker import cron, jobs, locks
-from tracker.cron import latest_fire, next_fire
 from tracker.config import ConfigError, Settings
+from tracker.cron import latest_fire, next_fire
 from tracker.warehouse import Warehouse
 
 log = structlog.get_logger("tracker.daemon")
@@ -67,6 +67,7 @@ def _iso(t: dt.datetime | None) -> str | None:
 
 # ---- the one-daemon lock ----------------------------------------------------------------------
 
+
 def _pid(note: str | None) -> int | None:
     return int(note) if note and note.isdigit() else None
 
@@ -81,13 +82,15 @@ class DaemonLock:
     def acquire(self, wait_s: float = 0.25) -> None:  # a `tracker status` peek lasts microseconds
         if not self._lock.acquire(wait_s, note=f"{os.getpid()}\n"):
             pid = _pid(locks.read_note(self.path))
-            who = (f"PID {pid}" if pid else
-                   "a process that left no PID (a `tracker collect` run from cron under `flock`?)")
+            who = (
+                f"PID {pid}" if pid else "a process that left no PID (a `tracker collect` run from cron under `flock`?)"
+            )
             raise AlreadyRunning(
                 f"another `tracker daemon` is already running on {self.path.parent} ({who} holds "
                 f"{self.path}). One daemon per warehouse: stop it first "
                 f"({f'`kill {pid}`' if pid else 'see `tracker status`'} or `systemctl stop hub-tracker`), "
-                "or point this one at another warehouse.")
+                "or point this one at another warehouse."
+            )
 
     def release(self) -> None:
         self._lock.release()
@@ -100,6 +103,7 @@ def holder(warehouse: Path) -> int | None:
 
 
 # ---- what is owed -----------------------------------------------------------------------------
+
 
 def last_runs(settings: Settings) -> dict[str, dict[str, Any]]:
     """Per job: its last run (any status) and the start of its last ok run, from the `runs` view."""
@@ -141,6 +145,7 @@ def owed(expr: str, last_ok: dt.datetime | None, now: dt.datetime) -> tuple[bool
 
 # ---- a clock for tests and the soak bench -----------------------------------------------------
 
+
 class SimClock:
     """Simulated UTC time starting at `start` and running `speed` times faster than real time.
 
@@ -163,7 +168,7 @@ class SimClock:
 
     @contextmanager
     def install(self) -> Iterator[SimClock]:
-        import apscheduler.schedulers.base as base
+        from apscheduler.schedulers import base
 
         clock = self
 
@@ -183,6 +188,7 @@ class SimClock:
 
 # ---- the daemon --------------------------------------------------------------------------------
 
+
 class Daemon:
     """One scheduler over the jobs in settings.schedule that exist in jobs.JOBS."""
 
@@ -193,8 +199,10 @@ class Daemon:
         from apscheduler.schedulers.blocking import BlockingScheduler
 
         if not settings.schedule:
-            raise ConfigError(f"{settings.path}: schedule: the daemon has nothing to run; add a `schedule:` block.\n"
-                              '  Example of a right value:\n    schedule:\n      collect: "0 6 * * *"')
+            raise ConfigError(
+                f"{settings.path}: schedule: the daemon has nothing to run; add a `schedule:` block.\n"
+                '  Example of a right value:\n    schedule:\n      collect: "0 6 * * *"'
+            )
         self.settings = settings
         self.clock: Clock = clock or utcnow
         self.speed = float(getattr(clock, "speed", 1.0))
@@ -207,7 +215,8 @@ class Daemon:
             raise ConfigError(
                 f"{settings.path}: schedule: none of the scheduled jobs ({', '.join(self.missing)}) exists in this "
                 f"version of the tracker (available: {', '.join(jobs.JOBS)}).\n  Example of a right value:\n"
-                '    schedule:\n      collect: "0 6 * * *"')
+                '    schedule:\n      collect: "0 6 * * *"'
+            )
         self.started = threading.Event()
         self.history: collections.deque[dict[str, Any]] = collections.deque(maxlen=1000)
         self.skipped_busy: collections.Counter[str] = collections.Counter()
@@ -232,8 +241,10 @@ class Daemon:
         # Jobs run one at a time, in schedule order (they share the Hub's rate limit, and tree reads
         # what collect wrote); the clock watch has its own thread so a long job cannot delay it.
         self.scheduler = _Scheduler(
-            timezone=dt.UTC, executors={"default": ThreadPoolExecutor(1), "watch": ThreadPoolExecutor(1)},
-            job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None})
+            timezone=dt.UTC,
+            executors={"default": ThreadPoolExecutor(1), "watch": ThreadPoolExecutor(1)},
+            job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None},
+        )
         self.scheduler.add_listener(self._on_started, EVENT_SCHEDULER_STARTED)
         self.scheduler.add_listener(self._on_busy, EVENT_JOB_MAX_INSTANCES)
 
@@ -276,8 +287,12 @@ class Daemon:
         if os.environ.get("TRACKER_NOW"):
             log.warning("TRACKER_NOW is ignored by the daemon: it runs on the real clock")
         for name in self.missing:
-            log.warning("scheduled job not available in this version; not scheduled", job=name,
-                        schedule=self.settings.schedule[name], available=sorted(jobs.JOBS))
+            log.warning(
+                "scheduled job not available in this version; not scheduled",
+                job=name,
+                schedule=self.settings.schedule[name],
+                available=sorted(jobs.JOBS),
+            )
         known = self._last_ok_all()
         for order, (name, expr) in enumerate(self.jobs.items()):
             kwargs: dict[str, Any] = {}
@@ -285,27 +300,50 @@ class Daemon:
             if due and period is not None:
                 kwargs["next_run_time"] = now + _in_order(order)
                 self._reason[name] = "catch-up"
-                self._startup[name] = (f"now (catch-up: last ok run {_iso(known.get(name)) if known else 'unknown'}"
-                                       f" is older than the scheduled time {_iso(period)})")
-            self.scheduler.add_job(self._execute, cron.trigger(expr, self.settings.schedule_jitter_s), args=[name],
-                                   id=name, name=name, **kwargs)
-        self.scheduler.add_job(self._watch, IntervalTrigger(seconds=WATCH_S, start_date=now), id="_watch",
-                               name="clock watch", executor="watch")
+                self._startup[name] = (
+                    f"now (catch-up: last ok run {_iso(known.get(name)) if known else 'unknown'}"
+                    f" is older than the scheduled time {_iso(period)})"
+                )
+            self.scheduler.add_job(
+                self._execute,
+                cron.trigger(expr, self.settings.schedule_jitter_s),
+                args=[name],
+                id=name,
+                name=name,
+                **kwargs,
+            )
+        self.scheduler.add_job(
+            self._watch,
+            IntervalTrigger(seconds=WATCH_S, start_date=now),
+            id="_watch",
+            name="clock watch",
+            executor="watch",
+        )
 
     def _on_started(self, _event: Any) -> None:
         nxt = {}
         for name in self.jobs:
             job = self.scheduler.get_job(name)
             nxt[name] = self._startup.get(name) or _iso(job.next_run_time if job else None)
-        log.info("daemon started", pid=os.getpid(), warehouse=str(self.settings.warehouse), lock=str(self.lock.path),
-                 schedule=self.jobs, jitter_s=self.settings.schedule_jitter_s, next_run=nxt)
+        log.info(
+            "daemon started",
+            pid=os.getpid(),
+            warehouse=str(self.settings.warehouse),
+            lock=str(self.lock.path),
+            schedule=self.jobs,
+            jitter_s=self.settings.schedule_jitter_s,
+            next_run=nxt,
+        )
         self.started.set()
 
     def _on_busy(self, event: Any) -> None:
         self.skipped_busy[event.job_id] += 1
         if event.job_id in self.jobs:
-            log.warning("job still running at its next scheduled time; not started twice (it runs once after)",
-                        job=event.job_id, scheduled_for=_iso(event.scheduled_run_times[-1]))
+            log.warning(
+                "job still running at its next scheduled time; not started twice (it runs once after)",
+                job=event.job_id,
+                scheduled_for=_iso(event.scheduled_run_times[-1]),
+            )
 
     # -- owed runs --
     def _last_ok_all(self) -> dict[str, dt.datetime | None] | None:
@@ -345,8 +383,13 @@ class Daemon:
             is_owed, period = owed(expr, known.get(name), now)
             if is_owed and name not in self._running:
                 due.append(name)
-                log.info("job owed; running it now", job=name, why=why, scheduled_for=_iso(period),
-                         last_ok=_iso(known.get(name)))
+                log.info(
+                    "job owed; running it now",
+                    job=name,
+                    why=why,
+                    scheduled_for=_iso(period),
+                    last_ok=_iso(known.get(name)),
+                )
                 self._nudge(name, now + _in_order(order), f"catch-up ({why})")
         return due
 
@@ -356,8 +399,9 @@ class Daemon:
             w0, m0 = self._watch_mark
             drift = (wall - w0).total_seconds() - (mono - m0) * self.speed
             if abs(drift) > JUMP_S:
-                log.warning("the clock jumped (suspend/resume or a clock change); checking for owed jobs",
-                            seconds=round(drift))
+                log.warning(
+                    "the clock jumped (suspend/resume or a clock change); checking for owed jobs", seconds=round(drift)
+                )
                 self.catch_up("clock jump")
         self._watch_mark = (wall, mono)
 
@@ -367,8 +411,9 @@ class Daemon:
         expr = self.jobs[name]
         period = latest_fire(expr, now)
         reason = self._reason.pop(name, "schedule")
-        with structlog.contextvars.bound_contextvars(job=name, attempt=uuid.uuid4().hex[:8],
-                                                     scheduled_for=_iso(period), trigger=reason):
+        with structlog.contextvars.bound_contextvars(
+            job=name, attempt=uuid.uuid4().hex[:8], scheduled_for=_iso(period), trigger=reason
+        ):
             if self._stopping.is_set():  # queued behind the running job, or submitted as the stop began
                 log.info("job not started: the daemon is stopping")
                 return
@@ -387,14 +432,19 @@ class Daemon:
             log.info("job started")
             try:
                 record = jobs.JOBS[name](self.settings, now=now)
-            except Exception as exc:  # noqa: BLE001 - logged with its traceback; the daemon goes on
+            except Exception as exc:
                 entry.update(status="raised", error=f"{type(exc).__name__}: {exc}")
                 log.exception("job raised; the daemon goes on", seconds=round(time.monotonic() - t0, 2))
             else:
                 record = record or {}
                 entry.update(status=record.get("status"), run_id=record.get("run_id"), models=record.get("models"))
-                log.info("job finished", run_id=record.get("run_id"), status=record.get("status"),
-                         models=record.get("models"), seconds=round(time.monotonic() - t0, 2))
+                log.info(
+                    "job finished",
+                    run_id=record.get("run_id"),
+                    status=record.get("status"),
+                    models=record.get("models"),
+                    seconds=round(time.monotonic() - t0, 2),
+                )
             finally:
                 self._running.discard(name)
             entry["seconds"] = round(time.monotonic() - t0, 3)
@@ -408,7 +458,7 @@ class Daemon:
         """Merge the warehouse's small files after each job (cheap when there is nothing to merge)."""
         try:
             res = Warehouse(self.settings.warehouse).compact(today=now.astimezone(dt.UTC).date())
-        except Exception:  # noqa: BLE001 - the job's data is stored; the next job compacts again
+        except Exception:
             log.exception("compaction failed; nothing was lost, the next job retries")
             return
         if res.written or res.deleted:
@@ -425,8 +475,9 @@ class Daemon:
         if latest is not None and period is not None and latest > period:
             # its next scheduled time came while it ran (and was not started twice): that time is owed now,
             # whatever this run's outcome, as it would have run then had the job been free
-            log.info("job overran its next scheduled time; running it once more now", job=name,
-                     scheduled_for=_iso(latest))
+            log.info(
+                "job overran its next scheduled time; running it once more now", job=name, scheduled_for=_iso(latest)
+            )
             self._nudge(name, now, "overran")
             return
         if ok:
@@ -436,8 +487,12 @@ class Daemon:
         when = now + dt.timedelta(seconds=delay)
         nxt = next_fire(expr, now)
         if nxt is None or when < nxt:
-            log.info("job did not succeed; retrying while its scheduled time is still owed", job=name,
-                     retry_at=_iso(when), attempt_no=self._fails[name])
+            log.info(
+                "job did not succeed; retrying while its scheduled time is still owed",
+                job=name,
+                retry_at=_iso(when),
+                attempt_no=self._fails[name],
+            )
             self._nudge(name, when, "retry")
 
 
@@ -447,6 +502,7 @@ def run(settings: Settings, clock: Clock | None = None) -> None:
 
 
 # ---- status ------------------------------------------------------------------------------------
+
 
 def describe(settings: Settings, now: dt.datetime | None = None) -> dict[str, Any]:
     """For `tracker status`: whether a daemon runs (PID) and, per scheduled job, its last and next run."""
@@ -462,32 +518,58 @@ def describe(settings: Settings, now: dt.datetime | None = None) -> dict[str, An
         info = runs.get(name, {})
         last = info.get("last")
         is_owed, period = owed(expr, info.get("last_ok"), now)
-        out_jobs.append({
-            "job": name, "schedule": expr, "available": name in jobs.JOBS,
-            "last_run": None if last is None else {
-                "run_id": last["run_id"], "started_at": _iso(last["started_at"]),
-                "finished_at": _iso(last["finished_at"]), "status": last["status"],
-                "seconds": None if last["seconds"] is None else float(last["seconds"]),
-                "models": None if last["models"] is None else int(last["models"])},
-            "last_ok": _iso(info.get("last_ok")),
-            "owed": bool(is_owed), "scheduled_for": _iso(period),
-            "next_run": _iso(next_fire(expr, now)), "jitter_s": settings.schedule_jitter_s,
-        })
-    return {"daemon": {"running": pid is not None, "pid": pid or None,
-                       "lock": str(Path(settings.warehouse).absolute() / LOCK_NAME)},
-            "jobs": out_jobs, "error": error}
+        out_jobs.append(
+            {
+                "job": name,
+                "schedule": expr,
+                "available": name in jobs.JOBS,
+                "last_run": None
+                if last is None
+                else {
+                    "run_id": last["run_id"],
+                    "started_at": _iso(last["started_at"]),
+                    "finished_at": _iso(last["finished_at"]),
+                    "status": last["status"],
+                    "seconds": None if last["seconds"] is None else float(last["seconds"]),
+                    "models": None if last["models"] is None else int(last["models"]),
+                },
+                "last_ok": _iso(info.get("last_ok")),
+                "owed": bool(is_owed),
+                "scheduled_for": _iso(period),
+                "next_run": _iso(next_fire(expr, now)),
+                "jitter_s": settings.schedule_jitter_s,
+            }
+        )
+    return {
+        "daemon": {
+            "running": pid is not None,
+            "pid": pid or None,
+            "lock": str(Path(settings.warehouse).absolute() / LOCK_NAME),
+        },
+        "jobs": out_jobs,
+        "error": error,
+    }
 
 
 def status_lines(info: dict[str, Any]) -> list[str]:
     """The daemon and schedule part of `tracker status` (text)."""
     d = info["daemon"]
-    lines = ["", "daemon     " + (f"running (PID {d['pid']})" if d["pid"] else
-                                  "running (PID unknown)" if d["running"] else
-                                  "not running (start it with `tracker daemon`; see docs/daemon.md)")]
+    lines = [
+        "",
+        "daemon     "
+        + (
+            f"running (PID {d['pid']})"
+            if d["pid"]
+            else "running (PID unknown)"
+            if d["running"]
+            else "not running (start it with `tracker daemon`; see docs/daemon.md)"
+        ),
+    ]
     if not info["jobs"]:
         return lines + ["schedule   none (add a `schedule:` block to config.yaml to use the daemon)"]
-    lines.append(f"{'job':<8} {'schedule':<14} {'last run (UTC)':<20} {'status':<8} {'secs':>7} {'models':>8}  "
-                 f"next run (UTC)")
+    lines.append(
+        f"{'job':<8} {'schedule':<14} {'last run (UTC)':<20} {'status':<8} {'secs':>7} {'models':>8}  next run (UTC)"
+    )
     for j in info["jobs"]:
         last = j["last_run"] or {}
         secs = f"{last['seconds']:.1f}" if last.get("seconds") is not None else "-"
@@ -500,8 +582,10 @@ def status_lines(info: dict[str, Any]) -> list[str]:
             nxt += "; owed now" if d["running"] else "; owed (runs when the daemon starts)"
         started = (last.get("started_at") or "never").replace("T", " ")[:19]
         models = "-" if last.get("models") is None else last["models"]
-        lines.append(f"{j['job']:<8} {j['schedule']:<14} {started:<20} {last.get('status') or '-':<8} {secs:>7} "
-                     f"{models:>8}  {nxt}")
+        lines.append(
+            f"{j['job']:<8} {j['schedule']:<14} {started:<20} {last.get('status') or '-':<8} {secs:>7} "
+            f"{models:>8}  {nxt}"
+        )
     if info.get("error"):
         lines.append(f"(could not read runs: {info['error']})")
     return lines

@@ -27,9 +27,10 @@ import sys
 import threading
 import time
 import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import yaml
 
@@ -47,8 +48,14 @@ FAMILIES = [
     {"name": "qwen", "label": "Alibaba Qwen", "authors": ["Qwen"], "region": "china"},
     {"name": "deepseek", "label": "DeepSeek", "authors": ["deepseek-ai"], "region": "china"},
     {"name": "mistral", "label": "Mistral AI", "authors": ["mistralai"], "region": "eu"},
-    {"name": "gemma", "label": "Google Gemma", "authors": ["google"], "region": "us", "search": "gemma",
-     "include": "(?i)gemma"},
+    {
+        "name": "gemma",
+        "label": "Google Gemma",
+        "authors": ["google"],
+        "region": "us",
+        "search": "gemma",
+        "include": "(?i)gemma",
+    },
 ]
 SCHEDULE = {"collect": "0 6 * * *", "tree": "30 6 * * *", "report": "0 8 * * 1", "jitter_s": 0}
 
@@ -75,6 +82,7 @@ def official_spec(counts: dict[str, int] = OFFICIAL) -> str:
 
 # ---- the folder -----------------------------------------------------------------------------------
 
+
 def prepare(folder: Path) -> Path:
     """Create (or reset) the demo folder and write its config.yaml. A folder that holds anything but a
     previous demo is refused, so the demo never deletes a user's data."""
@@ -84,8 +92,9 @@ def prepare(folder: Path) -> Path:
         raise DemoError(f"{folder} is a file; pass --dir with a folder for the demo")
     if folder.is_dir() and any(folder.iterdir()):
         if not (cfg.is_file() and cfg.read_text(encoding="utf-8", errors="replace").startswith(MARKER)):
-            raise DemoError(f"{folder} already holds files that the demo did not write; pass --dir with an empty "
-                            "or new folder")
+            raise DemoError(
+                f"{folder} already holds files that the demo did not write; pass --dir with an empty or new folder"
+            )
         for sub in ("warehouse", "reports"):
             shutil.rmtree(folder / sub, ignore_errors=True)
         (folder / "demo.log").unlink(missing_ok=True)
@@ -94,14 +103,17 @@ def prepare(folder: Path) -> Path:
     except OSError as exc:
         raise DemoError(f"cannot create {folder}: {exc.strerror}") from None
     doc = {"warehouse": "warehouse/", "families": FAMILIES, "schedule": SCHEDULE}
-    text = (f"{MARKER}: its own warehouse and reports, beside this file.\n"
-            "# The demo talked to an emulator on a free port that it stopped at the end; against the live\n"
-            "# Hub, use the repository's config.yaml.\n" + yaml.safe_dump(doc, sort_keys=False, width=120))
+    text = (
+        f"{MARKER}: its own warehouse and reports, beside this file.\n"
+        "# The demo talked to an emulator on a free port that it stopped at the end; against the live\n"
+        "# Hub, use the repository's config.yaml.\n" + yaml.safe_dump(doc, sort_keys=False, width=120)
+    )
     cfg.write_text(text, encoding="utf-8")
     return cfg
 
 
 # ---- the emulator -----------------------------------------------------------------------------------
+
 
 def _die_with_parent() -> None:  # pragma: no cover - runs in the child before exec
     """Linux: the emulator gets SIGTERM if the demo dies, even by SIGKILL (prctl PR_SET_PDEATHSIG)."""
@@ -117,11 +129,34 @@ def _die_with_parent() -> None:  # pragma: no cover - runs in the child before e
 class Emulator:
     """`tracker hubsim` as a child process on a free port, with a frozen clock the demo moves."""
 
-    def __init__(self, *, start: dt.datetime, seed: int = SEED, models: int = MODELS,
-                 official: dict[str, int] = OFFICIAL, window_s: float = WINDOW_S, faults: str | None = None):
-        self.cmd = [sys.executable, "-m", "tracker", "hubsim", "--port", "0", "--seed", str(seed),
-                    "--models", str(models), "--official", official_spec(official),
-                    "--date", start.strftime("%Y-%m-%dT%H:%M:%SZ"), "--window", f"{window_s:g}"]
+    def __init__(
+        self,
+        *,
+        start: dt.datetime,
+        seed: int = SEED,
+        models: int = MODELS,
+        official: dict[str, int] = OFFICIAL,
+        window_s: float = WINDOW_S,
+        faults: str | None = None,
+    ):
+        self.cmd = [
+            sys.executable,
+            "-m",
+            "tracker",
+            "hubsim",
+            "--port",
+            "0",
+            "--seed",
+            str(seed),
+            "--models",
+            str(models),
+            "--official",
+            official_spec(official),
+            "--date",
+            start.strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "--window",
+            f"{window_s:g}",
+        ]
         if faults:
             self.cmd += ["--faults", faults]
         self.proc: subprocess.Popen[str] | None = None
@@ -130,8 +165,14 @@ class Emulator:
 
     def start(self, timeout_s: float = 60.0) -> str:
         env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-        self.proc = subprocess.Popen(self.cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                                     env=env, preexec_fn=_die_with_parent if os.name == "posix" else None)
+        self.proc = subprocess.Popen(
+            self.cmd,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            env=env,
+            preexec_fn=_die_with_parent if os.name == "posix" else None,
+        )
         lines: queue.Queue[str | None] = queue.Queue()
 
         def pump() -> None:
@@ -167,8 +208,9 @@ class Emulator:
             with urllib.request.urlopen(urllib.request.Request(url, method="POST"), timeout=10) as resp:
                 json.load(resp)
         except OSError as exc:
-            raise DemoError(f"the emulator at {self.endpoint} stopped answering ({exc}); see {self.endpoint} "
-                            "output above") from None
+            raise DemoError(
+                f"the emulator at {self.endpoint} stopped answering ({exc}); see {self.endpoint} output above"
+            ) from None
 
     def stop(self) -> None:
         """SIGTERM, then SIGKILL after 5 s; waits, so no process is left behind."""
@@ -185,7 +227,7 @@ class Emulator:
         if proc.stdout is not None:
             proc.stdout.close()
 
-    def __enter__(self) -> "Emulator":
+    def __enter__(self) -> Emulator:
         self.start()
         return self
 
@@ -195,8 +237,10 @@ class Emulator:
 
 # ---- the replay ------------------------------------------------------------------------------------
 
-def schedule_events(schedule: dict[str, str], start: dt.datetime, end: dt.datetime,
-                    only: tuple[str, ...] = ("collect", "tree")) -> list[tuple[dt.datetime, str]]:
+
+def schedule_events(
+    schedule: dict[str, str], start: dt.datetime, end: dt.datetime, only: tuple[str, ...] = ("collect", "tree")
+) -> list[tuple[dt.datetime, str]]:
     """Every fire time of the schedule's jobs in [start, end), in the order the daemon runs them."""
     from tracker import daemon
 
@@ -214,22 +258,28 @@ def schedule_events(schedule: dict[str, str], start: dt.datetime, end: dt.dateti
 
 def crossover(wh) -> dict[str, Any] | None:
     """The day Qwen overtook Llama in 30-day downloads (the `crossovers` view), with the values."""
-    cx = wh.query("SELECT day, previous_day, family_value, overtaken_value FROM crossovers WHERE metric = 'downloads_30d' "
-                  "AND family = 'qwen' AND overtaken = 'llama' ORDER BY day LIMIT 1")
+    cx = wh.query(
+        "SELECT day, previous_day, family_value, overtaken_value FROM crossovers WHERE metric = 'downloads_30d' "
+        "AND family = 'qwen' AND overtaken = 'llama' ORDER BY day LIMIT 1"
+    )
     if cx.empty:
         return None
     r = cx.iloc[0]
-    return {"day": r.day.date(), "previous_day": r.previous_day.date(), "qwen": int(r.family_value),
-            "llama": int(r.overtaken_value)}
+    return {
+        "day": r.day.date(),
+        "previous_day": r.previous_day.date(),
+        "qwen": int(r.family_value),
+        "llama": int(r.overtaken_value),
+    }
 
 
 def queries(config: Path) -> list[str]:
     c = _shell_path(config)
     return [
-        f"tracker sql --config {c} \"select day, family, downloads_30d, derivatives from family_daily "
+        f'tracker sql --config {c} "select day, family, downloads_30d, derivatives from family_daily '
         "where family in ('qwen', 'llama') order by day desc limit 6\"",
         f"tracker sql --config {c} \"select * from crossovers where metric = 'downloads_30d' and overtaken = 'llama'\"",
-        f"tracker sql --config {c} \"select model_id, downloads_30d, likes from models_latest "
+        f'tracker sql --config {c} "select model_id, downloads_30d, likes from models_latest '
         "where family = 'qwen' order by 2 desc limit 5\"",
     ]
 
@@ -243,8 +293,13 @@ def _shell_path(p: Path) -> str:
     return s if all(ch.isalnum() or ch in "/._-" for ch in s) else "'" + s.replace("'", "'\\''") + "'"
 
 
-def run(folder: str | os.PathLike[str] = "demo", *, weeks: int = WEEKS, faults: str | None = None,
-        say: Callable[[str], None] = print) -> Result:
+def run(
+    folder: str | os.PathLike[str] = "demo",
+    *,
+    weeks: int = WEEKS,
+    faults: str | None = None,
+    say: Callable[[str], None] = print,
+) -> Result:
     """Replay `weeks` weeks ending with 2026-W34 (the crossover week) and write that week's report."""
     from tracker import config as config_mod
     from tracker import jobs, log, trends
@@ -258,8 +313,10 @@ def run(folder: str | os.PathLike[str] = "demo", *, weeks: int = WEEKS, faults: 
     log.to_file(folder / "demo.log")
     settings = config_mod.load(cfg)
     emu = Emulator(start=start, faults=faults)
-    say(f"Starting the Hub emulator (seed {SEED}, {sum(OFFICIAL.values())} official models, the 5-minute "
-        f"rate-limit window scaled to {WINDOW_S:g} s) ...")
+    say(
+        f"Starting the Hub emulator (seed {SEED}, {sum(OFFICIAL.values())} official models, the 5-minute "
+        f"rate-limit window scaled to {WINDOW_S:g} s) ..."
+    )
     try:
         endpoint = emu.start()
         say(f"  emulator: {endpoint} (PID {emu.pid}; stopped when the demo ends)")
@@ -267,8 +324,10 @@ def run(folder: str | os.PathLike[str] = "demo", *, weeks: int = WEEKS, faults: 
 
         settings = replace(settings, hub=replace(settings.hub, endpoint=endpoint))
         events = schedule_events(settings.schedule, start, end)
-        say(f"Replaying {weeks} simulated weeks of the daemon's schedule ({settings.schedule['collect']} collect, "
-            f"{settings.schedule['tree']} tree, UTC) from {start.date()} to {(end - dt.timedelta(days=1)).date()}:")
+        say(
+            f"Replaying {weeks} simulated weeks of the daemon's schedule ({settings.schedule['collect']} collect, "
+            f"{settings.schedule['tree']} tree, UTC) from {start.date()} to {(end - dt.timedelta(days=1)).date()}:"
+        )
         wh = Warehouse(settings.warehouse)
         n_runs, week_requests, week = 0, 0, trends.week_label(start.date())
         last_collect: tuple[str, dt.date] | None = None
@@ -282,8 +341,10 @@ def run(folder: str | os.PathLike[str] = "demo", *, weeks: int = WEEKS, faults: 
             n_runs += 1
             week_requests += run_["requests"] or 0
             if run_["status"] != "ok":
-                raise DemoError(f"the {name} of {at:%Y-%m-%d %H:%M} UTC was {run_['status']}: {run_['error']} "
-                                f"(details in {folder / 'demo.log'})")
+                raise DemoError(
+                    f"the {name} of {at:%Y-%m-%d %H:%M} UTC was {run_['status']}: {run_['error']} "
+                    f"(details in {folder / 'demo.log'})"
+                )
             nxt = events[i + 1][0] if i + 1 < len(events) else end
             if trends.week_label(nxt.date()) != week or i + 1 == len(events):
                 say("  " + _week_line(wh, last_collect, week, week_requests))
@@ -291,8 +352,10 @@ def run(folder: str | os.PathLike[str] = "demo", *, weeks: int = WEEKS, faults: 
         jobs.derive(settings)
         cx = crossover(wh)
         if cx is None:
-            raise DemoError(f"no day on which Qwen overtook Llama in 30-day downloads between {start.date()} and "
-                            f"{(end - dt.timedelta(days=1)).date()}; see {folder / 'demo.log'}")
+            raise DemoError(
+                f"no day on which Qwen overtook Llama in 30-day downloads between {start.date()} and "
+                f"{(end - dt.timedelta(days=1)).date()}; see {folder / 'demo.log'}"
+            )
         week = trends.week_label(cx["day"])
         # as the scheduled report job does: the Monday after the week, last week's report
         when = trends.week_start(week).to_pydatetime().replace(tzinfo=dt.UTC) + dt.timedelta(days=7, hours=8)
@@ -305,10 +368,20 @@ def run(folder: str | os.PathLike[str] = "demo", *, weeks: int = WEEKS, faults: 
     from tracker.report.format import distinct
 
     a, b = distinct(cx["qwen"], cx["llama"])
-    headline = (f"{labels['qwen']} overtook {labels['llama']} in 30-day downloads on {cx['day']} "
-                f"(last behind on {cx['previous_day']}): {a} vs {b}")
-    return Result(folder=folder, config=cfg, headline=headline, week=week, reports=list(rep["paths"]), runs=n_runs,
-                  seconds=time.monotonic() - t0, queries=queries(cfg))
+    headline = (
+        f"{labels['qwen']} overtook {labels['llama']} in 30-day downloads on {cx['day']} "
+        f"(last behind on {cx['previous_day']}): {a} vs {b}"
+    )
+    return Result(
+        folder=folder,
+        config=cfg,
+        headline=headline,
+        week=week,
+        reports=list(rep["paths"]),
+        runs=n_runs,
+        seconds=time.monotonic() - t0,
+        queries=queries(cfg),
+    )
 
 
 def _week_line(wh, last_collect: tuple[str, dt.date] | None, week: str, requests: int) -> str:
@@ -321,5 +394,7 @@ def _week_line(wh, last_collect: tuple[str, dt.date] | None, week: str, requests
     run_id, day = last_collect
     ll, qw = (wh.snapshot_rows(run_id, day, fam)["downloads_30d"].sum() for fam in ("llama", "qwen"))
     lead = "Qwen ahead" if qw > ll else "Llama ahead"
-    return (f"{week}  {requests:>5} requests   30-day downloads on {day:%m-%d}: Llama {human(ll):>6}  "
-            f"Qwen {human(qw):>6}  ({lead})")
+    return (
+        f"{week}  {requests:>5} requests   30-day downloads on {day:%m-%d}: Llama {human(ll):>6}  "
+        f"Qwen {human(qw):>6}  ({lead})"
+    )

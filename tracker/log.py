@@ -15,6 +15,7 @@ import structlog
 
 from tracker.redact import redact_all
 
+
 def redact_tokens(_logger, _name, event_dict):
     return redact_all(event_dict)
 
@@ -41,8 +42,7 @@ def configure(json: bool | None = None, level: str | None = None) -> None:
     )
     if json:
         tail = [
-            structlog.processors.ExceptionRenderer(
-                structlog.tracebacks.ExceptionDictTransformer(show_locals=False)),
+            structlog.processors.ExceptionRenderer(structlog.tracebacks.ExceptionDictTransformer(show_locals=False)),
             redact_tokens,
             structlog.processors.JSONRenderer(),
         ]
@@ -80,10 +80,13 @@ class _AtDebug(logging.Filter):
 def _json_formatter() -> logging.Formatter:
     return structlog.stdlib.ProcessorFormatter(
         foreign_pre_chain=_SHARED,
-        processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta,
-                    structlog.processors.ExceptionRenderer(
-                        structlog.tracebacks.ExceptionDictTransformer(show_locals=False)),
-                    redact_tokens, structlog.processors.JSONRenderer()])
+        processors=[
+            structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+            structlog.processors.ExceptionRenderer(structlog.tracebacks.ExceptionDictTransformer(show_locals=False)),
+            redact_tokens,
+            structlog.processors.JSONRenderer(),
+        ],
+    )
 
 
 def to_file(path, level: str = "INFO", console: str = "WARNING") -> None:

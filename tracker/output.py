@@ -34,7 +34,7 @@ def iso(value: dt.date | dt.datetime | dt.time) -> str:
 
 def plain(value: Any) -> Any:
     """A JSON-ready Python value: None, bool, int, float, str, list or dict."""
-    if value is None or isinstance(value, (bool, str, int)) and not _is_np(value):
+    if value is None or (isinstance(value, (bool, str, int)) and not _is_np(value)):
         return value
     try:
         import pandas as pd
@@ -104,8 +104,7 @@ def rows_of_frame(df) -> tuple[list[str], list[list[Any]]]:
     return [str(c) for c in df.columns], df.astype(object).to_numpy().tolist()
 
 
-def render(columns: Sequence[str], rows: Iterable[Sequence[Any]], fmt: str = DEFAULT, *,
-           headers: bool = True) -> str:
+def render(columns: Sequence[str], rows: Iterable[Sequence[Any]], fmt: str = DEFAULT, *, headers: bool = True) -> str:
     """The text of `rows` in `fmt` (one of FORMATS), ending with a newline (empty for no output)."""
     if fmt not in FORMATS:
         raise ValueError(f"unknown format {fmt!r}; use one of {', '.join(FORMATS)}")
@@ -126,18 +125,32 @@ def render(columns: Sequence[str], rows: Iterable[Sequence[Any]], fmt: str = DEF
     from tabulate import tabulate
 
     text = [[_cell(v) for v in r] for r in data]
-    align = ["right" if any(v is not None for v in col) and all(
-        v is None or (isinstance(v, (int, float)) and not isinstance(v, bool)) for v in col) else "left"
-        for col in zip(*data)] if data else None
+    align = (
+        [
+            "right"
+            if any(v is not None for v in col)
+            and all(v is None or (isinstance(v, (int, float)) and not isinstance(v, bool)) for v in col)
+            else "left"
+            for col in zip(*data)
+        ]
+        if data
+        else None
+    )
     if fmt == "md":
         text = [[c.replace("|", "\\|").replace("\n", " ") for c in r] for r in text]
-        out = tabulate(text, headers=[c.replace("|", "\\|") for c in cols] if headers else (), tablefmt="github",
-                       disable_numparse=True, colalign=align)
+        out = tabulate(
+            text,
+            headers=[c.replace("|", "\\|") for c in cols] if headers else (),
+            tablefmt="github",
+            disable_numparse=True,
+            colalign=align,
+        )
         return out + "\n"
     if not data:
         return "(no rows)\n" if not headers else tabulate([], headers=cols, tablefmt="simple_outline") + "\n(no rows)\n"
-    out = tabulate(text, headers=cols if headers else (), tablefmt="simple_outline", disable_numparse=True,
-                   colalign=align)
+    out = tabulate(
+        text, headers=cols if headers else (), tablefmt="simple_outline", disable_numparse=True, colalign=align
+    )
     return out + "\n"
 
 

@@ -11,8 +11,9 @@ from __future__ import annotations
 import json
 import math
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any, Iterable
+from typing import Any
 
 import pandas as pd
 
@@ -89,7 +90,7 @@ def _problem(rec: dict, authors: Iterable[str] | None = None) -> str | None:
             return f"{key} is {type(v).__name__} {v!r}, expected text"
     st = rec.get("safetensors")
     if st is not None and not (isinstance(st, dict) and (st.get("total") is None or _is_int(st.get("total")))):
-        return f"safetensors is {st!r}, expected an object with an integer \"total\" (parameter count)"
+        return f'safetensors is {st!r}, expected an object with an integer "total" (parameter count)'
     g = rec.get("gated")
     if g is not None and not (g is False or g in ("auto", "manual")):
         return f"gated is {g!r}, expected false, 'auto' or 'manual'"

@@ -23,21 +23,26 @@ def gather(settings: Settings, n_runs: int = 10) -> dict[str, Any]:
         runs = con.execute(
             "SELECT run_id, job, started_at, finished_at, status, families_ok, families_failed, models, requests, "
             "retries, error, date_diff('millisecond', started_at, finished_at) / 1000.0 AS seconds "
-            "FROM runs ORDER BY started_at DESC, run_id DESC LIMIT ?", [n_runs]).df()
-        held = con.sql("SELECT min(day) AS first_day, max(day) AS last_day, count(DISTINCT day) AS days "
-                       "FROM family_daily").df()
+            "FROM runs ORDER BY started_at DESC, run_id DESC LIMIT ?",
+            [n_runs],
+        ).df()
+        held = con.sql(
+            "SELECT min(day) AS first_day, max(day) AS last_day, count(DISTINCT day) AS days FROM family_daily"
+        ).df()
     rows = [{k: (None if _isna(v) else v) for k, v in r.items()} for r in runs.to_dict("records")]
     h = held.iloc[0].to_dict()
-    return redact_all({  # errors stored before redaction existed, too
-        "warehouse": str(wh.root),
-        "database": str(wh.db_path),
-        "size_bytes": wh.size_bytes(),
-        "first_day": None if _isna(h["first_day"]) else str(h["first_day"])[:10],
-        "last_day": None if _isna(h["last_day"]) else str(h["last_day"])[:10],
-        "days": int(h["days"]),
-        "runs": rows,
-        "schedule": _schedule(settings),
-    })
+    return redact_all(
+        {  # errors stored before redaction existed, too
+            "warehouse": str(wh.root),
+            "database": str(wh.db_path),
+            "size_bytes": wh.size_bytes(),
+            "first_day": None if _isna(h["first_day"]) else str(h["first_day"])[:10],
+            "last_day": None if _isna(h["last_day"]) else str(h["last_day"])[:10],
+            "days": int(h["days"]),
+            "runs": rows,
+            "schedule": _schedule(settings),
+        }
+    )
 
 
 def _schedule(settings: Settings) -> dict[str, Any]:
@@ -71,8 +76,10 @@ def render(info: dict[str, Any]) -> str:
             started = str(r["started_at"])[:19]
             secs = f"{r['seconds']:.1f}" if r.get("seconds") is not None else "-"
             err = (r.get("error") or "")[:80]
-            lines.append(f"{started:<20} {r['job']:<8} {r['status']:<8} {secs:>7} {r['models'] or 0:>8} "
-                         f"{r['requests'] or 0:>8}  {err}")
+            lines.append(
+                f"{started:<20} {r['job']:<8} {r['status']:<8} {secs:>7} {r['models'] or 0:>8} "
+                f"{r['requests'] or 0:>8}  {err}"
+            )
     if info.get("schedule"):
         from tracker import daemon
 

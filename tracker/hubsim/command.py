@@ -33,26 +33,70 @@ def parse_official(spec: str) -> dict[str, int]:
 
 @click.command("hubsim", epilog=EPILOG, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind (loopback by default).")
-@click.option("--port", default=8765, show_default=True, type=click.IntRange(0, 65535),
-              help="Port (0 = any free port).")
+@click.option(
+    "--port", default=8765, show_default=True, type=click.IntRange(0, 65535), help="Port (0 = any free port)."
+)
 @click.option("--seed", default=0, show_default=True, type=int, help="World seed (same seed = same world).")
-@click.option("--models", default=20_000, show_default=True, type=click.IntRange(0), help="Models in the world's timeline.")
-@click.option("--official", default=None, metavar="ORG=N,...",
-              help="Official models per org, e.g. 'meta-llama=12,Qwen=24' (default: the shipped catalogue's counts).")
-@click.option("--date", "date_", default="2026-08-01", show_default=True,
-              help="Simulated date/time the clock starts at (YYYY-MM-DD or ISO, UTC). Only moves the clock: "
-                   "a seed gives the same world whatever the date.")
+@click.option(
+    "--models", default=20_000, show_default=True, type=click.IntRange(0), help="Models in the world's timeline."
+)
+@click.option(
+    "--official",
+    default=None,
+    metavar="ORG=N,...",
+    help="Official models per org, e.g. 'meta-llama=12,Qwen=24' (default: the shipped catalogue's counts).",
+)
+@click.option(
+    "--date",
+    "date_",
+    default="2026-08-01",
+    show_default=True,
+    help="Simulated date/time the clock starts at (YYYY-MM-DD or ISO, UTC). Only moves the clock: "
+    "a seed gives the same world whatever the date.",
+)
 @click.option("--faults", default=None, help="Fault spec, e.g. 'status=503,route=listing,author=Qwen,page=1,times=2'.")
-@click.option("--speed", default=0.0, show_default=True, type=click.FloatRange(0),
-              help="Simulated seconds per real second (0 = frozen clock).")
-@click.option("--page-size", default=1000, show_default=True, type=click.IntRange(1), help="Default and maximum page size.")
-@click.option("--quota-anonymous", default=500, show_default=True, type=click.IntRange(1), help="Requests per window, anonymous.")
-@click.option("--quota-token", default=1000, show_default=True, type=click.IntRange(1), help="Requests per window, per token.")
-@click.option("--window", "window_s", default=300.0, show_default=True, type=click.FloatRange(0, min_open=True), help="Rate-limit window (s).")
+@click.option(
+    "--speed",
+    default=0.0,
+    show_default=True,
+    type=click.FloatRange(0),
+    help="Simulated seconds per real second (0 = frozen clock).",
+)
+@click.option(
+    "--page-size", default=1000, show_default=True, type=click.IntRange(1), help="Default and maximum page size."
+)
+@click.option(
+    "--quota-anonymous", default=500, show_default=True, type=click.IntRange(1), help="Requests per window, anonymous."
+)
+@click.option(
+    "--quota-token", default=1000, show_default=True, type=click.IntRange(1), help="Requests per window, per token."
+)
+@click.option(
+    "--window",
+    "window_s",
+    default=300.0,
+    show_default=True,
+    type=click.FloatRange(0, min_open=True),
+    help="Rate-limit window (s).",
+)
 @click.option("--no-base-models-on-listing", is_flag=True, help="Reject expand=baseModels on /api/models (400).")
 @click.option("--anonymous-401", is_flag=True, help="Missing repo + no token -> 401 instead of 404.")
-def hubsim(host, port, seed, models, official, date_, faults, speed, page_size, quota_anonymous, quota_token, window_s,
-           no_base_models_on_listing, anonymous_401):
+def hubsim(
+    host,
+    port,
+    seed,
+    models,
+    official,
+    date_,
+    faults,
+    speed,
+    page_size,
+    quota_anonymous,
+    quota_token,
+    window_s,
+    no_base_models_on_listing,
+    anonymous_401,
+):
     """Serve a simulated Hugging Face Hub (the project's emulator) in the foreground.
 
     Builds a seeded world of models (official releases, community derivatives, unrelated models),
@@ -65,9 +109,7 @@ def hubsim(host, port, seed, models, official, date_, faults, speed, page_size, 
 
     from .faults import FaultPlan
     from .server import HubSim
-    from .world import World
-
-    from .world import to_epoch
+    from .world import World, to_epoch
 
     try:
         plan = FaultPlan.parse(faults, seed=seed)
@@ -76,21 +118,34 @@ def hubsim(host, port, seed, models, official, date_, faults, speed, page_size, 
     try:
         to_epoch(date_)
     except (TypeError, ValueError):
-        raise click.BadParameter(f"'{date_}' is not a date such as 2026-08-16 or 2026-08-16T06:00:00Z",
-                                 param_hint="--date") from None
+        raise click.BadParameter(
+            f"'{date_}' is not a date such as 2026-08-16 or 2026-08-16T06:00:00Z", param_hint="--date"
+        ) from None
     counts = parse_official(official) if official else None
     t0 = time.monotonic()
     world = World(seed=seed, models=models, official=counts, now=date_)
-    hub = HubSim(world, host=host, port=port, page_size=page_size, quota_anonymous=quota_anonymous,
-                 quota_token=quota_token, window_s=window_s, base_models_on_listing=not no_base_models_on_listing,
-                 anonymous_401=anonymous_401, faults=plan, speed=speed)
+    hub = HubSim(
+        world,
+        host=host,
+        port=port,
+        page_size=page_size,
+        quota_anonymous=quota_anonymous,
+        quota_token=quota_token,
+        window_s=window_s,
+        base_models_on_listing=not no_base_models_on_listing,
+        anonymous_401=anonymous_401,
+        faults=plan,
+        speed=speed,
+    )
     try:
         hub.start()
     except OSError as exc:
         raise click.ClickException(f"cannot bind {host}:{port}: {exc}") from exc
     click.echo(f"hubsim: {world.N} models (seed {seed}) built in {time.monotonic() - t0:.1f}s")
-    click.echo(f"hubsim: simulated now {world.now.isoformat()}"
-               + (f", clock running at {speed:g}x" if speed else " (frozen clock)"))
+    click.echo(
+        f"hubsim: simulated now {world.now.isoformat()}"
+        + (f", clock running at {speed:g}x" if speed else " (frozen clock)")
+    )
     if len(plan):
         click.echo(f"hubsim: faults {plan}")
     click.echo(f"export HF_ENDPOINT={hub.endpoint}")

@@ -110,8 +110,14 @@ class Fault:
         return True
 
     def spec(self) -> str:
-        head = {"429": f"429={self.mode}", "status": f"status={self.status}", "delay": f"delay={self.seconds}",
-                "trickle": f"trickle={self.seconds}", "loop": f"loop={self.mode}", "echo": f"echo,status={self.status}"}
+        head = {
+            "429": f"429={self.mode}",
+            "status": f"status={self.status}",
+            "delay": f"delay={self.seconds}",
+            "trickle": f"trickle={self.seconds}",
+            "loop": f"loop={self.mode}",
+            "echo": f"echo,status={self.status}",
+        }
         parts = [head.get(self.kind, self.kind)]
         if self.kind == "429":
             parts.append(f"t={self.t}")
@@ -161,8 +167,13 @@ def parse_rule(text: str) -> Fault:
             raise ValueError(f"expected KEY=VALUE in fault rule {text!r}, got {p!r}")
         if key not in Fault.__dataclass_fields__ or key in ("kind", "seen", "fired"):
             raise ValueError(f"unknown fault key {key!r} in {text!r}")
-        kw[key] = (_number(int, val, key, text) if key in _INT_KEYS else
-                   _number(float, val, key, text) if key in _FLOAT_KEYS else val.strip())
+        kw[key] = (
+            _number(int, val, key, text)
+            if key in _INT_KEYS
+            else _number(float, val, key, text)
+            if key in _FLOAT_KEYS
+            else val.strip()
+        )
     return Fault(kind=kind, **kw)
 
 
@@ -186,7 +197,7 @@ class FaultPlan:
             self.add(r)
 
     @classmethod
-    def parse(cls, spec: str | None, seed: int = 0) -> "FaultPlan":
+    def parse(cls, spec: str | None, seed: int = 0) -> FaultPlan:
         plan = cls(seed=seed)
         for chunk in (spec or "").split(";"):
             if chunk.strip():

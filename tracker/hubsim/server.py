@@ -19,8 +19,7 @@ from urllib.parse import parse_qsl, quote, unquote, urlsplit
 import numpy as np
 
 from .faults import FaultPlan
-from .render import (DETAIL_ONLY, EXPAND_ALL, INFO_DEFAULT, LIST_DEFAULT, LIST_FULL, Renderer, expand_error,
-                     order_expand)
+from .render import DETAIL_ONLY, EXPAND_ALL, INFO_DEFAULT, LIST_DEFAULT, LIST_FULL, Renderer, expand_error, order_expand
 from .world import World
 
 SORTS = ("downloads", "likes", "lastModified", "createdAt", "trendingScore")
@@ -35,10 +34,12 @@ AGENT_HARNESSES = {
     },
 }
 NOT_FOUND_BODY = {"error": "Sorry, we can't find the page you are looking for."}
-HTML_ERROR = (b"<!DOCTYPE html>\n<html class=\"\" lang=\"en\"><head><meta charset=\"utf-8\" />"
-              b"<title>Hugging Face - The AI community building the future.</title></head><body>"
-              b"<h1>500</h1><p>Internal Error - We're working hard to fix this as soon as possible!</p>"
-              b"</body></html>\n")
+HTML_ERROR = (
+    b'<!DOCTYPE html>\n<html class="" lang="en"><head><meta charset="utf-8" />'
+    b"<title>Hugging Face - The AI community building the future.</title></head><body>"
+    b"<h1>500</h1><p>Internal Error - We're working hard to fix this as soon as possible!</p>"
+    b"</body></html>\n"
+)
 
 
 class Stats:
@@ -70,13 +71,20 @@ class Stats:
 
     def of(self, route: str | None = None, status: int | None = None) -> list[dict]:
         with self._lock:
-            return [r for r in self.requests if (route is None or r["route"] == route)
-                    and (status is None or r["status"] == status)]
+            return [
+                r
+                for r in self.requests
+                if (route is None or r["route"] == route) and (status is None or r["status"] == status)
+            ]
 
     def summary(self) -> dict:
         with self._lock:
-            return {"total": len(self.requests), "by_route": dict(self.by_route),
-                    "by_status": dict(self.by_status), "429": self.by_status.get(429, 0)}
+            return {
+                "total": len(self.requests),
+                "by_route": dict(self.by_route),
+                "by_status": dict(self.by_status),
+                "429": self.by_status.get(429, 0),
+            }
 
 
 class RateLimiter:
@@ -165,7 +173,7 @@ CLOCK_PATH = "/_hubsim/clock"
 
 
 class _Response:
-    __slots__ = ("status", "headers", "body", "hang", "trickle")
+    __slots__ = ("body", "hang", "headers", "status", "trickle")
 
     def __init__(self, status=200, body=b"", headers=None, hang=False, trickle=0.0):
         self.status, self.body, self.headers, self.hang = status, body, headers or [], hang
@@ -179,10 +187,20 @@ def _json(obj) -> bytes:
 class HubSim:
     """Serve a ``World`` as the Hugging Face Hub HTTP API on ``host:port`` (port 0 = a free port)."""
 
-    def __init__(self, world: World, host: str = "127.0.0.1", port: int = 0, page_size: int = 1000,
-                 quota_anonymous: int = 500, quota_token: int = 1000, window_s: float = 300,
-                 base_models_on_listing: bool = True, anonymous_401: bool = False, faults=None,
-                 speed: float = 0.0):
+    def __init__(
+        self,
+        world: World,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        page_size: int = 1000,
+        quota_anonymous: int = 500,
+        quota_token: int = 1000,
+        window_s: float = 300,
+        base_models_on_listing: bool = True,
+        anonymous_401: bool = False,
+        faults=None,
+        speed: float = 0.0,
+    ):
         self.world = world
         self.host, self.port = host, port
         self.page_size = int(page_size)
@@ -213,12 +231,13 @@ class HubSim:
         host = self.host if ":" not in self.host else f"[{self.host}]"
         return f"http://{host}:{self.port}"
 
-    def start(self) -> "HubSim":
+    def start(self) -> HubSim:
         self._stop.clear()
         self._server = _Server((self.host, self.port), _Handler, self)
         self.port = self._server.server_address[1]
-        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.1},
-                                        name="hubsim", daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.1}, name="hubsim", daemon=True
+        )
         self._thread.start()
         if self.speed > 0:
             self._ticker = threading.Thread(target=self._tick, name="hubsim-clock", daemon=True)
@@ -254,7 +273,7 @@ class HubSim:
         while not self._stop.wait(0.5):
             pass
 
-    def __enter__(self) -> "HubSim":
+    def __enter__(self) -> HubSim:
         return self.start()
 
     def __exit__(self, *exc) -> None:
@@ -279,8 +298,18 @@ class HubSim:
         auth = h.headers.get("authorization") or ""
         token = auth[7:].strip() if auth.lower().startswith("bearer ") else None
         client = f"token:{token}" if token else f"ip:{h.client_address[0]}"
-        req = {"route": "other", "path": path, "query": query, "status": None, "author": None, "page": None,
-               "model": None, "client": client, "fault": None, "time": time.time()}
+        req = {
+            "route": "other",
+            "path": path,
+            "query": query,
+            "status": None,
+            "author": None,
+            "page": None,
+            "model": None,
+            "client": client,
+            "fault": None,
+            "time": time.time(),
+        }
         if path == CLOCK_PATH:  # the emulator's control route: not the Hub's API, never rate limited
             self._send(h, self._clock(h.command, query), head, req)
             return
@@ -295,8 +324,10 @@ class HubSim:
             req["author"] = model_id.split("/", 1)[0] if "/" in model_id else None
 
         allowed, remaining, reset, quota, window = self.limiter.hit(client, token is not None)
-        rl = [("RateLimit", f'"api";r={remaining};t={reset}'),
-              ("RateLimit-Policy", f'"fixed window";"api";q={quota};w={_fmt_window(window)}')]
+        rl = [
+            ("RateLimit", f'"api";r={remaining};t={reset}'),
+            ("RateLimit-Policy", f'"fixed window";"api";q={quota};w={_fmt_window(window)}'),
+        ]
         delay, fault = self.faults.decide(req)
         if delay > 0:
             self._stop.wait(delay)
@@ -305,8 +336,9 @@ class HubSim:
                 req["fault"] = fault.kind
                 resp = self._fault_response(fault, rl, kind, model_id, rev, parts, query, token)
             elif not allowed:
-                resp = _Response(429, _json({"error": "You have exceeded our API rate limit, retry in "
-                                             f"{reset} seconds"}), rl)
+                resp = _Response(
+                    429, _json({"error": f"You have exceeded our API rate limit, retry in {reset} seconds"}), rl
+                )
             else:
                 resp = self._dispatch(kind, model_id, rev, parts, query, token, head, h.command)
                 resp.headers = rl + resp.headers
@@ -332,9 +364,11 @@ class HubSim:
                 h.send_header(k, v)
             h.send_header("X-Request-Id", rid)
             h.send_header("X-Powered-By", "huggingface-moon")
-            h.send_header("Access-Control-Expose-Headers",
-                          "X-Repo-Commit,X-Request-Id,X-Error-Code,X-Error-Message,X-Total-Count,ETag,Link,"
-                          "Accept-Ranges,Content-Range,X-Linked-Size,X-Linked-ETag,X-Xet-Hash")
+            h.send_header(
+                "Access-Control-Expose-Headers",
+                "X-Repo-Commit,X-Request-Id,X-Error-Code,X-Error-Message,X-Total-Count,ETag,Link,"
+                "Accept-Ranges,Content-Range,X-Linked-Size,X-Linked-ETag,X-Xet-Hash",
+            )
             h.send_header("Content-Length", str(len(resp.body)))
             h.end_headers()
             if not head and resp.body and resp.trickle > 0:
@@ -342,7 +376,7 @@ class HubSim:
                 for i in range(len(resp.body)):
                     if self._stop.wait(resp.trickle):
                         break
-                    h.wfile.write(resp.body[i:i + 1])
+                    h.wfile.write(resp.body[i : i + 1])
                     h.wfile.flush()
             elif not head and resp.body:
                 h.wfile.write(resp.body)
@@ -354,7 +388,7 @@ class HubSim:
         if path in ("/api/models", "/api/models/"):
             return "listing", None, None
         if path.startswith("/api/models/"):
-            segs = [unquote(s) for s in path[len("/api/models/"):].split("/")]
+            segs = [unquote(s) for s in path[len("/api/models/") :].split("/")]
             if segs and segs[-1] == "":
                 segs = segs[:-1]
             if len(segs) == 1:
@@ -375,8 +409,9 @@ class HubSim:
             try:
                 self.world.set_time(value)
             except (TypeError, ValueError):
-                return _Response(400, _json({"error": f"now must be an ISO time such as 2026-08-17T06:00:00Z "
-                                                      f"(got {value!r})"}))
+                return _Response(
+                    400, _json({"error": f"now must be an ISO time such as 2026-08-17T06:00:00Z (got {value!r})"})
+                )
         elif method not in ("GET", "HEAD"):
             return _Response(405, _json({"error": "GET or POST"}))
         return _Response(200, _json({"now": self.world.now.strftime("%Y-%m-%dT%H:%M:%SZ")}))
@@ -397,12 +432,25 @@ class HubSim:
             return _Response(200, b"")
         if path == "/api/whoami-v2":
             if not token:
-                return _Response(401, _json({"error": "Invalid credentials in Authorization header"}),
-                                 [("X-Error-Message", "Invalid credentials in Authorization header")])
-            return _Response(200, _json({"type": "user", "id": "0" * 24, "name": "hubsim-user",
-                                         "fullname": "Hub Sim", "isPro": False, "orgs": [],
-                                         "auth": {"type": "access_token",
-                                                  "accessToken": {"displayName": "hubsim", "role": "read"}}}))
+                return _Response(
+                    401,
+                    _json({"error": "Invalid credentials in Authorization header"}),
+                    [("X-Error-Message", "Invalid credentials in Authorization header")],
+                )
+            return _Response(
+                200,
+                _json(
+                    {
+                        "type": "user",
+                        "id": "0" * 24,
+                        "name": "hubsim-user",
+                        "fullname": "Hub Sim",
+                        "isPro": False,
+                        "orgs": [],
+                        "auth": {"type": "access_token", "accessToken": {"displayName": "hubsim", "role": "read"}},
+                    }
+                ),
+            )
         return _Response(404, _json(NOT_FOUND_BODY))
 
     # ------------------------------------------------------------------ faults
@@ -462,8 +510,9 @@ class HubSim:
             base = {k: v for k, v in query.items() if k != "cursor"}
             from urllib.parse import urlencode
 
-            full = self._dispatch(kind, model_id, rev, urlsplit("/api/models?" + urlencode(base, doseq=True)),
-                                  base, token, False, "GET")
+            full = self._dispatch(
+                kind, model_id, rev, urlsplit("/api/models?" + urlencode(base, doseq=True)), base, token, False, "GET"
+            )
             cursor = base64.b64encode(_json({"loop": fault.fired, "p": fault.fired + 1})).decode()
             url = f"{self.endpoint}/api/models?" + urlencode(base, doseq=True) + "&cursor=" + quote(cursor, safe="")
             hdrs = [(k, v) for k, v in full.headers if k.lower() != "link"] + [("Link", f'<{url}>; rel="next"')]
@@ -478,7 +527,9 @@ class HubSim:
             return _Response(full.status, full.body, rl + hdrs + [("Link", f'<{url}>; rel="next"')])
         if fault.kind == "foreign":
             there = (fault.url or "http://127.0.0.1:9").rstrip("/")
-            target = link[link.index("<") + 1:link.index(">")] if link else f"{self.endpoint}{parts.path}?{parts.query}"
+            target = (
+                link[link.index("<") + 1 : link.index(">")] if link else f"{self.endpoint}{parts.path}?{parts.query}"
+            )
             tail = urlsplit(target)
             url = f"{there}{tail.path}" + (f"?{tail.query}" if tail.query else "")
             return _Response(full.status, full.body, rl + hdrs + [("Link", f'<{url}>; rel="next"')])
@@ -508,8 +559,7 @@ class HubSim:
     def _listing(self, parts, query) -> _Response:
         w = self.world
         expand = self._expand_list(query)
-        allowed = [p for p in EXPAND_ALL if p not in DETAIL_ONLY
-                   and (self.base_models_on_listing or p != "baseModels")]
+        allowed = [p for p in EXPAND_ALL if p not in DETAIL_ONLY and (self.base_models_on_listing or p != "baseModels")]
         bad = [p for p in expand if p not in allowed]
         if bad:
             return _Response(400, _json(expand_error(allowed)))
@@ -526,13 +576,19 @@ class HubSim:
         filters = []
         for v in query.get("filter", []):
             filters += [p.strip() for p in v.split(",") if p.strip()]
-        for key, fmt in (("library", "{}"), ("language", "{}"), ("license", "license:{}"),
-                         ("dataset", "dataset:{}")):
+        for key, fmt in (("library", "{}"), ("language", "{}"), ("license", "license:{}"), ("dataset", "dataset:{}")):
             for v in query.get(key, []):
                 filters += [fmt.format(p.strip()) for p in v.split(",") if p.strip()]
         gated = one("gated")
-        key = (one("author"), one("search"), tuple(filters), one("pipeline_tag"),
-               None if gated is None else gated in TRUE, one("inference"), sort)
+        key = (
+            one("author"),
+            one("search"),
+            tuple(filters),
+            one("pipeline_tag"),
+            None if gated is None else gated in TRUE,
+            one("inference"),
+            sort,
+        )
         st = w.state()
         ordered, keys, hi, lo = self._ordered(st, key)
         start = 0
@@ -546,7 +602,7 @@ class HubSim:
                 return _Response(400, _json({"error": "Invalid cursor"}))
             after = (keys < ck) | ((keys == ck) & ((hi > ch) | ((hi == ch) & (lo > cl))))
             start = int(np.argmax(after)) if after.any() else len(ordered)
-        chunk = ordered[start:start + size]
+        chunk = ordered[start : start + size]
         if expand:
             fields = order_expand(expand)
         elif one("full") in TRUE:
@@ -563,8 +619,9 @@ class HubSim:
         headers = []
         if start + size < len(ordered):
             last = start + size - 1
-            cursor = base64.b64encode(_json({"k": int(keys[last]), "h": int(hi[last]), "l": int(lo[last]),
-                                             "p": page + 1})).decode()
+            cursor = base64.b64encode(
+                _json({"k": int(keys[last]), "h": int(hi[last]), "l": int(lo[last]), "p": page + 1})
+            ).decode()
             kept = "&".join(p for p in parts.query.split("&") if p and not p.startswith("cursor="))
             url = f"{self.endpoint}/api/models?" + (kept + "&" if kept else "") + "cursor=" + quote(cursor, safe="")
             headers.append(("Link", f'<{url}>; rel="next"'))
@@ -597,8 +654,13 @@ class HubSim:
         if inference == "warm":
             mask &= w._warm
         idx = np.flatnonzero(mask)
-        vals = {"downloads": st.d30, "likes": st.likes, "trendingScore": st.trending, "lastModified": st.lm,
-                "createdAt": w._created}[sort][idx]
+        vals = {
+            "downloads": st.d30,
+            "likes": st.likes,
+            "trendingScore": st.trending,
+            "lastModified": st.lm,
+            "createdAt": w._created,
+        }[sort][idx]
         order = np.lexsort((w._oid_rank[idx], -vals))
         idx = idx[order]
         res = (idx, vals[order], w._oid_hi[idx], w._oid_lo[idx])
@@ -618,23 +680,26 @@ class HubSim:
             loc = f"/api/models/{new}" + (f"/revision/{quote(rev, safe='')}" if rev else "")
             if parts.query:
                 loc += "?" + parts.query
-            return _Response(307, f"Temporary Redirect. Redirecting to {loc}".encode(),
-                             [("Location", loc), ("Content-Type", "text/plain; charset=utf-8")])
+            return _Response(
+                307,
+                f"Temporary Redirect. Redirecting to {loc}".encode(),
+                [("Location", loc), ("Content-Type", "text/plain; charset=utf-8")],
+            )
         if status == "missing":
             if self.anonymous_401 and not token:
                 msg = "Invalid username or password."
                 return _Response(401, _json({"error": msg}), [("X-Error-Message", msg)])
             msg = "Repository not found"
-            return _Response(404, _json({"error": msg}),
-                             [("X-Error-Code", "RepoNotFound"), ("X-Error-Message", msg)])
+            return _Response(404, _json({"error": msg}), [("X-Error-Code", "RepoNotFound"), ("X-Error-Message", msg)])
         expand = self._expand_list(query)
         bad = [p for p in expand if p not in EXPAND_ALL]
         if bad:
             return _Response(400, _json(expand_error(EXPAND_ALL)))
         if rev not in (None, "main", "HEAD") and rev != w.sha(i, st):
             msg = f"Invalid rev id: {rev}"
-            return _Response(404, _json({"error": msg}),
-                             [("X-Error-Code", "RevisionNotFound"), ("X-Error-Message", msg)])
+            return _Response(
+                404, _json({"error": msg}), [("X-Error-Code", "RevisionNotFound"), ("X-Error-Message", msg)]
+            )
         r = Renderer(w, st)
         if expand:
             body = r.item(i, order_expand(expand))

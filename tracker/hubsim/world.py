@@ -18,14 +18,14 @@ from __future__ import annotations
 
 import hashlib
 import threading
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 import numpy as np
 import pandas as pd
 
 from . import _catalog as cat
 
-UTC = timezone.utc
+UTC = UTC
 DAY = 86400
 NEVER = np.iinfo(np.int64).max
 LEGACY_CREATED = 1646263744  # 2022-03-02T23:29:04Z: every repo older than createdAt tracking carries it
@@ -76,8 +76,21 @@ def parse_oid(oid: str) -> tuple[int, int]:
 class _State:
     """Everything derived from the world at one simulated second (built vectorised, cached)."""
 
-    __slots__ = ("t", "vis", "ids", "author", "d30", "at", "likes", "trending", "lm", "children",
-                 "_lower", "_lm_str", "world_version")
+    __slots__ = (
+        "_lm_str",
+        "_lower",
+        "at",
+        "author",
+        "children",
+        "d30",
+        "ids",
+        "likes",
+        "lm",
+        "t",
+        "trending",
+        "vis",
+        "world_version",
+    )
 
 
 class World:
@@ -94,8 +107,14 @@ class World:
     #: world whatever date the clock starts at (``--date`` only moves the clock).
     ANCHOR = datetime(2026, 8, 1, tzinfo=UTC)
 
-    def __init__(self, seed: int = 0, models: int = 20_000, official: dict | None = None, now="2026-08-01",
-                 horizon_days: int = 90):
+    def __init__(
+        self,
+        seed: int = 0,
+        models: int = 20_000,
+        official: dict | None = None,
+        now="2026-08-01",
+        horizon_days: int = 90,
+    ):
         self.seed = int(seed)
         self._lock = threading.RLock()
         self._now = to_epoch(now)
@@ -151,9 +170,16 @@ class World:
         if code is not None:
             return code
         if tags is not None:  # injected model: its tags are served verbatim
-            prof = {"prefix": list(tags), "suffix": [], "pipeline": pipeline, "library": library,
-                    "model_type": model_type, "flavor": flavor, "files": [".gitattributes", "README.md"],
-                    "raw_tags": True}
+            prof = {
+                "prefix": list(tags),
+                "suffix": [],
+                "pipeline": pipeline,
+                "library": library,
+                "model_type": model_type,
+                "flavor": flavor,
+                "files": [".gitattributes", "README.md"],
+                "raw_tags": True,
+            }
         else:
             prefix: list[str] = []
             files = [".gitattributes", "README.md"]
@@ -191,8 +217,16 @@ class World:
             suffix += ["endpoints_compatible", "region:us"]
             if library in ("transformers", "sentence-transformers", "vllm"):
                 files += ["tokenizer.json", "tokenizer_config.json"]
-            prof = {"prefix": prefix, "suffix": suffix, "pipeline": pipeline, "library": library,
-                    "model_type": model_type, "flavor": flavor, "files": files, "raw_tags": False}
+            prof = {
+                "prefix": prefix,
+                "suffix": suffix,
+                "pipeline": pipeline,
+                "library": library,
+                "model_type": model_type,
+                "flavor": flavor,
+                "files": files,
+                "raw_tags": False,
+            }
         code = len(self._profiles)
         self._profiles.append(prof)
         self._profile_index[key] = code
@@ -223,9 +257,22 @@ class World:
     # ------------------------------------------------------------------ generation
     def _build(self) -> None:
         rng = self._rng
-        cols: dict[str, list] = {k: [] for k in (
-            "name", "author", "created", "official", "family", "rel", "profile", "license", "gated",
-            "P", "lam")}
+        cols: dict[str, list] = {
+            k: []
+            for k in (
+                "name",
+                "author",
+                "created",
+                "official",
+                "family",
+                "rel",
+                "profile",
+                "license",
+                "gated",
+                "P",
+                "lam",
+            )
+        }
         fam_names = list(self.official_counts)
         self._families = fam_names
         off_by_family: dict[int, list[int]] = {}
@@ -262,8 +309,17 @@ class World:
                     if j >= len(combos):
                         name = f"{name}-{j // len(combos) + 1}"
                     created = (LEGACY_CREATED if t0 <= LEGACY_CREATED + DAY else t0) + jit[j]
-                    flavor = "gguf" if "GGUF" in name or "gguf" in name else \
-                        "awq" if "AWQ" in name else "gptq" if "GPTQ" in name else "mlx" if "MLX" in name else "base"
+                    flavor = (
+                        "gguf"
+                        if "GGUF" in name or "gguf" in name
+                        else "awq"
+                        if "AWQ" in name
+                        else "gptq"
+                        if "GPTQ" in name
+                        else "mlx"
+                        if "MLX" in name
+                        else "base"
+                    )
                     lib2 = "gguf" if flavor == "gguf" else ("mlx" if flavor == "mlx" else lib)
                     cols["name"].append(f"{org}/{name}")
                     cols["author"].append(acode)
@@ -343,19 +399,23 @@ class World:
 
         # ids: 4-byte creation time + 5 random bytes + 3-byte counter
         self._oid_hi = self._created.copy()
-        self._oid_lo = (rng.integers(0, 2 ** 40, N, dtype=np.uint64) << np.uint64(24)) | \
-            (np.arange(N, dtype=np.uint64) & np.uint64(0xFFFFFF))
+        self._oid_lo = (rng.integers(0, 2**40, N, dtype=np.uint64) << np.uint64(24)) | (
+            np.arange(N, dtype=np.uint64) & np.uint64(0xFFFFFF)
+        )
 
         # metrics parameters
         Pc = np.array(cols["P"], dtype=float)
         lamc = np.array(cols["lam"], dtype=float)
         Pall = np.concatenate([P, Pc])
         lam_all = np.concatenate([lam, lamc])
-        ref = np.where(self._official & np.isin(self._family, [llama_f, qwen_f]) & (self._family >= 0),
-                       np.maximum(t_star - self._created, 0) / DAY, 0.0)
+        ref = np.where(
+            self._official & np.isin(self._family, [llama_f, qwen_f]) & (self._family >= 0),
+            np.maximum(t_star - self._created, 0) / DAY,
+            0.0,
+        )
         self._lam = lam_all
         self._k = Pall / 30.0 * np.exp(-lam_all * ref)
-        self._linf = (0.5 * Pall ** 0.62 * np.exp(rng.normal(0, 0.7, N))).clip(0, 60_000)
+        self._linf = (0.5 * Pall**0.62 * np.exp(rng.normal(0, 0.7, N))).clip(0, 60_000)
         self._tau = rng.uniform(15, 300, N)
         self._period = rng.uniform(3, 200, N) * DAY
         self._active = rng.exponential(150, N) * DAY
@@ -378,13 +438,23 @@ class World:
         self._reindex()
 
     def _generic_spec(self, org: str, rng) -> dict:
-        stem = org.split("-")[0][:16] or "model"
+        stem = org.split("-", maxsplit=1)[0][:16] or "model"
         lo, hi = to_epoch("2023-01-01"), max(to_epoch("2023-02-01"), self._anchor - 30 * DAY)
         rels = []
         for r in range(6):
             d = to_dt(int(rng.integers(lo, hi))).date().isoformat()
-            rels.append((d, f"{stem}-{r + 1}", ["small", "base", "large", "1B", "7B", "70B"],
-                         ["", "-instruct", "-chat", "-v2"], 1, "llama", "text-generation", "transformers"))
+            rels.append(
+                (
+                    d,
+                    f"{stem}-{r + 1}",
+                    ["small", "base", "large", "1B", "7B", "70B"],
+                    ["", "-instruct", "-chat", "-v2"],
+                    1,
+                    "llama",
+                    "text-generation",
+                    "transformers",
+                )
+            )
         return {"gated": (False, 0.0), "releases": rels}
 
     def _density_times(self, kind: str, start: int, end: int, n: int, rng, c_q: float = 1.0) -> np.ndarray:
@@ -417,8 +487,10 @@ class World:
         starts = {f: int(created[off_by_family[f]].min()) + 2 * DAY for f in fams}
         weights = np.array([cat.DERIVATIVE_WEIGHT.get(fam_names[f], cat.OTHER_ORG_DERIVATIVE_WEIGHT) for f in fams])
         n_f = dict(zip(fams, rng.multinomial(n_der, weights / weights.sum())))
-        kinds = {f: ("llama" if fam_names[f] == "meta-llama" else "qwen" if fam_names[f] == "Qwen" else "other")
-                 for f in fams}
+        kinds = {
+            f: ("llama" if fam_names[f] == "meta-llama" else "qwen" if fam_names[f] == "Qwen" else "other")
+            for f in fams
+        }
         # Llama/Qwen: calibrate the Qwen density so the cumulative counts cross at the target date
         lf = [f for f in fams if kinds[f] == "llama"]
         qf = [f for f in fams if kinds[f] == "qwen"]
@@ -497,8 +569,19 @@ class World:
                     else:
                         author = pool[auth_idx[j]]
                     suf = cat.QUANT_SUFFIX[int(u2[j] * len(cat.QUANT_SUFFIX))]
-                    flavor = "gguf" if "GGUF" in suf else "mlx" if "mlx" in suf else "awq" if "AWQ" in suf else \
-                        "gptq" if "GPTQ" in suf else "bnb" if "bit" in suf else "base"
+                    flavor = (
+                        "gguf"
+                        if "GGUF" in suf
+                        else "mlx"
+                        if "mlx" in suf
+                        else "awq"
+                        if "AWQ" in suf
+                        else "gptq"
+                        if "GPTQ" in suf
+                        else "bnb"
+                        if "bit" in suf
+                        else "base"
+                    )
                     lib2 = "gguf" if flavor == "gguf" else "mlx" if flavor == "mlx" else lib
                     pipe2 = None if flavor == "gguf" and u3[j] < 0.5 else pipe
                     name = f"{short}-{suf}"
@@ -553,8 +636,14 @@ class World:
         lamu = np.where(rng.random(n) < 0.7, rng.uniform(-0.03, -0.003, n), rng.uniform(-0.003, 0.002, n))
         lic = rng.choice(len(cat.LICENSES), n)
         sfx = rng.integers(1, 10_000, n).tolist()
-        pick, tt, auth_idx, Pu, lamu, lic = (pick.tolist(), tt.tolist(), auth_idx.tolist(), Pu.tolist(),
-                                             lamu.tolist(), lic.tolist())
+        pick, tt, auth_idx, Pu, lamu, lic = (
+            pick.tolist(),
+            tt.tolist(),
+            auth_idx.tolist(),
+            Pu.tolist(),
+            lamu.tolist(),
+            lic.tolist(),
+        )
         for j in range(n):
             pipe, lib, mt, stem, _ = profs[pick[j]]
             author = self._pool[auth_idx[j]]
@@ -584,6 +673,7 @@ class World:
         if wl <= 0 or wq <= 0:
             return
         self._k[Q] *= wl / wq
+
         # realised crossing instant with the floored (served) values, scanned at 1-second resolution
         def diff(ts):
             d = np.zeros(len(ts))
@@ -677,7 +767,7 @@ class World:
             if "_id" in rec:
                 hi, lo = parse_oid(rec["_id"])
             else:
-                hi, lo = created, int(self._rng.integers(0, 2 ** 40)) << 24 | (self.N & 0xFFFFFF)
+                hi, lo = created, int(self._rng.integers(0, 2**40)) << 24 | (self.N & 0xFFFFFF)
             author = rec.get("author") or mid.split("/", 1)[0] if "/" in mid else rec.get("author", mid)
             tags = rec.get("tags") or []
             prof = self._profile(rec.get("library_name"), rec.get("pipeline_tag"), None, "raw", tags=tags)
@@ -798,7 +888,12 @@ class World:
         st.lm = (created + steps * self._period).astype(np.int64)
         for i, fx in self._fixed.items():
             st.d30[i], st.at[i], st.likes[i], st.trending[i], st.lm[i] = (
-                fx["downloads"], fx["at"], fx["likes"], fx["trending"], fx["lm"])
+                fx["downloads"],
+                fx["at"],
+                fx["likes"],
+                fx["trending"],
+                fx["lm"],
+            )
         for arr in (st.at, st.d30, st.likes, st.trending):
             arr[~st.vis] = 0
         ch = np.zeros((4, self.N), dtype=np.int64)
@@ -882,7 +977,7 @@ class World:
     def tag_mask(self, tag: str, st: _State) -> np.ndarray:
         """Boolean mask of models carrying a tag (the Hub's ``filter=`` semantics)."""
         if tag.startswith("base_model:"):
-            rest = tag[len("base_model:"):]
+            rest = tag[len("base_model:") :]
             rel = None
             head, _, tail = rest.partition(":")
             if head in RELATIONS and tail:
@@ -896,7 +991,7 @@ class World:
                 mask[self._e_child[m]] = True
             return mask | self._profile_tag_mask(tag)
         if tag.startswith("license:"):
-            lic = tag[len("license:"):]
+            lic = tag[len("license:") :]
             m = self._license == (self._licenses.index(lic) if lic in self._licenses else -1)
             # raw-tag models carry their own license tags
             return (m & ~self._raw_profile_mask()) | self._profile_tag_mask(tag)
@@ -909,9 +1004,14 @@ class World:
     def _profile_tag_mask(self, tag: str) -> np.ndarray:
         codes = self._tag_profiles.get(tag)
         if codes is None:
-            codes = np.array([c for c, p in enumerate(self._profiles)
-                              if tag in p["prefix"] or tag in p["suffix"] or tag == p["pipeline"]
-                              or tag == p["library"]], dtype=np.int64)
+            codes = np.array(
+                [
+                    c
+                    for c, p in enumerate(self._profiles)
+                    if tag in p["prefix"] or tag in p["suffix"] or tag == p["pipeline"] or tag == p["library"]
+                ],
+                dtype=np.int64,
+            )
             self._tag_profiles[tag] = codes
         return np.isin(self._profile_arr, codes)
 
@@ -955,46 +1055,55 @@ class World:
                 mid += (f"base_model:{p}", f"base_model:{rel}:{p}")
             tags.append(prof["prefix"] + mid + [f"license:{self._licenses[lc]}"] + prof["suffix"])
         ids = st.ids[idx].tolist()
-        return pd.DataFrame({
-            "_id": self.oids(idx),
-            "id": ids,
-            "author": [self._authors[a] for a in st.author[idx].tolist()],
-            "created_at": created,
-            "last_modified": lm,
-            "downloads": st.d30[idx],
-            "downloads_all_time": st.at[idx],
-            "likes": st.likes[idx],
-            "trending_score": st.trending[idx],
-            "pipeline_tag": pd.Series(pipes, dtype=object),
-            "library_name": pd.Series(libs, dtype=object),
-            "gated": pd.Series([GATED[g] for g in self._gated[idx].tolist()], dtype=object),
-            "disabled": self._disabled[idx],
-            "private": np.zeros(len(idx), dtype=bool),
-            "tags": pd.Series(tags, dtype=object),
-            "base_relation": pd.Series(rels, dtype=object),
-            "base_models": pd.Series(bases, dtype=object),
-            "official": self._official[idx],
-        })
+        return pd.DataFrame(
+            {
+                "_id": self.oids(idx),
+                "id": ids,
+                "author": [self._authors[a] for a in st.author[idx].tolist()],
+                "created_at": created,
+                "last_modified": lm,
+                "downloads": st.d30[idx],
+                "downloads_all_time": st.at[idx],
+                "likes": st.likes[idx],
+                "trending_score": st.trending[idx],
+                "pipeline_tag": pd.Series(pipes, dtype=object),
+                "library_name": pd.Series(libs, dtype=object),
+                "gated": pd.Series([GATED[g] for g in self._gated[idx].tolist()], dtype=object),
+                "disabled": self._disabled[idx],
+                "private": np.zeros(len(idx), dtype=bool),
+                "tags": pd.Series(tags, dtype=object),
+                "base_relation": pd.Series(rels, dtype=object),
+                "base_models": pd.Series(bases, dtype=object),
+                "official": self._official[idx],
+            }
+        )
 
     def children_counts(self, at=None) -> pd.DataFrame:
         """Direct children per relation of every visible model at ``at`` (deleted children not counted)."""
         st = self.state(at)
         idx = np.flatnonzero(st.vis)
-        return pd.DataFrame({"model_id": st.ids[idx].tolist(),
-                             **{r: st.children[k][idx] for k, r in enumerate(RELATIONS)}})
+        return pd.DataFrame(
+            {"model_id": st.ids[idx].tolist(), **{r: st.children[k][idx] for k, r in enumerate(RELATIONS)}}
+        )
 
     def deleted(self, at=None) -> pd.DataFrame:
         t = self._now if at is None else to_epoch(at)
         idx = np.flatnonzero(self._deleted <= t)
         st = self.state(t)
-        return pd.DataFrame({"id": st.ids[idx].tolist(),
-                             "deleted_at": pd.to_datetime(self._deleted[idx], unit="s", utc=True)})
+        return pd.DataFrame(
+            {"id": st.ids[idx].tolist(), "deleted_at": pd.to_datetime(self._deleted[idx], unit="s", utc=True)}
+        )
 
     @property
     def renames(self) -> pd.DataFrame:
         """Every rename in the world's timeline (including ones scheduled after ``now``)."""
-        return pd.DataFrame({"old_id": [r[2] for r in self._renames], "new_id": [r[3] for r in self._renames],
-                             "renamed_at": pd.to_datetime([r[0] for r in self._renames], unit="s", utc=True)})
+        return pd.DataFrame(
+            {
+                "old_id": [r[2] for r in self._renames],
+                "new_id": [r[3] for r in self._renames],
+                "renamed_at": pd.to_datetime([r[0] for r in self._renames], unit="s", utc=True),
+            }
+        )
 
     def org_downloads(self, org: str, at=None) -> int:
         """Summed 30-day downloads of an org's official models visible at ``at``."""

@@ -15,15 +15,30 @@ import datetime as dt
 from typing import Any
 
 from tracker.config import Settings
-from tracker.jobs.common import utcnow
 from tracker.jobs.census import census, import_dump
+from tracker.jobs.common import utcnow
 from tracker.jobs.export import export_after
 from tracker.jobs.model_tree import backfill, tree
 from tracker.jobs.snapshot import collect, import_files
 from tracker.jobs.trend import derive, family_series, last_complete_week, recorded_report, report, scheduled_report
 
-__all__ = ["JOBS", "backfill", "census", "collect", "derive", "export_after", "family_series", "import_dump",
-           "import_files", "last_complete_week", "recorded_report", "report", "run", "tree", "utcnow"]
+__all__ = [
+    "JOBS",
+    "backfill",
+    "census",
+    "collect",
+    "derive",
+    "export_after",
+    "family_series",
+    "import_dump",
+    "import_files",
+    "last_complete_week",
+    "recorded_report",
+    "report",
+    "run",
+    "tree",
+    "utcnow",
+]
 
 # The jobs the daemon can schedule, by the names used in config.yaml's `schedule:`.
 # Each takes the settings and the (scheduled) time and returns its run record (a dict with at least

@@ -62,7 +62,7 @@ def _window(seconds: float | None) -> str:
 
 
 def quota_wait_message(wait_s: float, quota: int | None, window_s: float | None, with_token: bool) -> str:
-    """"waiting 4 min 12 s for the Hub's rate limit: 500 requests per 5 minutes anonymous; set HF_TOKEN for 1,000"."""
+    """ "waiting 4 min 12 s for the Hub's rate limit: 500 requests per 5 minutes anonymous; set HF_TOKEN for 1,000"."""
     limit = f"{quota:,} requests per {_window(window_s)}" if quota else "the request quota"
     who = "with your token" if with_token else "anonymous"
     hint = "" if with_token or (quota or 0) >= TOKEN_QUOTA else f"; set HF_TOKEN for {TOKEN_QUOTA:,}"
@@ -116,18 +116,44 @@ class _Job:
     def families(self, names: list[str] | None) -> list[Family]:
         return [self.settings.family(n) for n in names] if names else list(self.settings.families)
 
-    def record(self, status: str, *, families_ok=None, families_failed=None, models=None, requests=0, retries=0,
-               errors: list[str] | None = None) -> dict[str, Any]:
-        return {"run_id": self.run_id, "job": self.name, "started_at": self.started,
-                "finished_at": self.started + dt.timedelta(seconds=time.monotonic() - self.t0), "status": status,
-                "families_ok": families_ok, "families_failed": families_failed, "models": models,
-                "requests": requests, "retries": retries, "error": "; ".join(errors or []) or None}
+    def record(
+        self,
+        status: str,
+        *,
+        families_ok=None,
+        families_failed=None,
+        models=None,
+        requests=0,
+        retries=0,
+        errors: list[str] | None = None,
+    ) -> dict[str, Any]:
+        return {
+            "run_id": self.run_id,
+            "job": self.name,
+            "started_at": self.started,
+            "finished_at": self.started + dt.timedelta(seconds=time.monotonic() - self.t0),
+            "status": status,
+            "families_ok": families_ok,
+            "families_failed": families_failed,
+            "models": models,
+            "requests": requests,
+            "retries": retries,
+            "error": "; ".join(errors or []) or None,
+        }
 
 
 def _frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
     df = pd.DataFrame(rows)
-    for col in ("finetunes", "adapters", "quantizations", "merges", "derivatives", "downloads_30d",
-                "downloads_all_time", "likes"):
+    for col in (
+        "finetunes",
+        "adapters",
+        "quantizations",
+        "merges",
+        "derivatives",
+        "downloads_30d",
+        "downloads_all_time",
+        "likes",
+    ):
         if col in df:
             df[col] = df[col].astype("Int64")
     return df

@@ -20,16 +20,30 @@ from tracker.warehouse import Warehouse
 
 
 def _tree_row(info: hubmod.TreeInfo, run_id: str, taken_at: dt.datetime, day: dt.date) -> dict[str, Any]:
-    return {"run_id": run_id, "taken_at": taken_at, "day": day, "model_id": info.model_id, "status": info.status,
-            "current_id": info.current_id, "finetunes": info.finetunes, "adapters": info.adapters,
-            "quantizations": info.quantizations, "merges": info.merges, "derivatives": info.derivatives,
-            "base_relation": info.base_relation, "base_models": list(info.base_models)}
+    return {
+        "run_id": run_id,
+        "taken_at": taken_at,
+        "day": day,
+        "model_id": info.model_id,
+        "status": info.status,
+        "current_id": info.current_id,
+        "finetunes": info.finetunes,
+        "adapters": info.adapters,
+        "quantizations": info.quantizations,
+        "merges": info.merges,
+        "derivatives": info.derivatives,
+        "base_relation": info.base_relation,
+        "base_models": list(info.base_models),
+    }
 
 
 def _ecosystem(hub: hubmod.Hub, fam: Family, parts: pd.DataFrame, run_id: str, day: dt.date) -> pd.DataFrame:
     """The community children of the family's `ecosystem_top` models with the most derivatives."""
-    top = (parts[parts.derivatives.astype("Int64").fillna(0) > 0]
-           .sort_values(["derivatives", "model_id"], ascending=[False, True]).head(fam.ecosystem_top))
+    top = (
+        parts[parts.derivatives.astype("Int64").fillna(0) > 0]
+        .sort_values(["derivatives", "model_id"], ascending=[False, True])
+        .head(fam.ecosystem_top)
+    )
     rows = []
     for parent in top.model_id:
         for rec in hub.list_children(parent):
@@ -37,10 +51,20 @@ def _ecosystem(hub: hubmod.Hub, fam: Family, parts: pd.DataFrame, run_id: str, d
             if checked.bad:
                 continue  # a malformed child record is left out of the ecosystem sums
             r = checked.rows.iloc[0]
-            rows.append({"run_id": run_id, "day": day, "family": fam.name, "base_model_id": parent,
-                         "relation": rec.get("relation"), "model_id": r.model_id, "author": r.author,
-                         "downloads_30d": r.downloads_30d, "downloads_all_time": r.downloads_all_time,
-                         "likes": r.likes})
+            rows.append(
+                {
+                    "run_id": run_id,
+                    "day": day,
+                    "family": fam.name,
+                    "base_model_id": parent,
+                    "relation": rec.get("relation"),
+                    "model_id": r.model_id,
+                    "author": r.author,
+                    "downloads_30d": r.downloads_30d,
+                    "downloads_all_time": r.downloads_all_time,
+                    "likes": r.likes,
+                }
+            )
     return _frame(rows) if rows else None
 
 
@@ -94,9 +118,11 @@ class _ChunkedFetch:
                         self.errors.append("(more models failed: see the log)")
                     log.warning("model failed", model_id=item, error=hubmod.describe_error(exc))
                     if in_a_row >= self.GIVE_UP_AFTER:
-                        self.errors.append(f"stopped after {in_a_row} models failed in a row "
-                                           f"({hubmod.describe_error(exc)}); what was fetched is kept, and the "
-                                           "next run resumes from there")
+                        self.errors.append(
+                            f"stopped after {in_a_row} models failed in a row "
+                            f"({hubmod.describe_error(exc)}); what was fetched is kept, and the "
+                            "next run resumes from there"
+                        )
                         break
                     continue
                 in_a_row = 0
@@ -115,9 +141,15 @@ class _ChunkedFetch:
         return rows
 
 
-def tree(settings: Settings, *, families: list[str] | None = None, now: dt.datetime | None = None,
-         hub: hubmod.Hub | None = None, show_progress: bool | None = None,
-         refresh_trends: bool = True) -> dict[str, Any]:
+def tree(
+    settings: Settings,
+    *,
+    families: list[str] | None = None,
+    now: dt.datetime | None = None,
+    hub: hubmod.Hub | None = None,
+    show_progress: bool | None = None,
+    refresh_trends: bool = True,
+) -> dict[str, Any]:
     """Fetch childrenModelCount (and baseModels) of every official model of the families, resumably.
 
     The official models are those of each family's latest successful snapshot. Answers are stored in
@@ -137,13 +169,17 @@ def tree(settings: Settings, *, families: list[str] | None = None, now: dt.datet
 
     with structlog.contextvars.bound_contextvars(run_id=run_id, job="tree"):
         no_snapshot = [f.name for f in chosen if members[f.name] is None and f.name not in done]
-        log.info("tree started", families=[f.name for f in chosen], to_fetch=len(todo), already=len(fetched_ids),
-                 complete=sorted(done & {f.name for f in chosen}))
+        log.info(
+            "tree started",
+            families=[f.name for f in chosen],
+            to_fetch=len(todo),
+            already=len(fetched_ids),
+            complete=sorted(done & {f.name for f in chosen}),
+        )
         with hub.track(settings.hub.tree_budget_s) as stats, _progress(len(todo), "tree", show_progress) as bar:
             announce_quota_waits(stats, bar)
             fetch = _ChunkedFetch(wh, "tree_parts", day, run_id, settings.hub.concurrency)
-            new_rows = fetch.run(hub.model_tree, todo, lambda mid, info: [_tree_row(info, run_id, taken_at, day)],
-                                 bar)
+            new_rows = fetch.run(hub.model_tree, todo, lambda mid, info: [_tree_row(info, run_id, taken_at, day)], bar)
             errors += fetch.errors
 
             parts = pd.concat([have, _frame(new_rows)], ignore_index=True) if new_rows else have
@@ -168,23 +204,41 @@ def tree(settings: Settings, *, families: list[str] | None = None, now: dt.datet
                     continue
                 wh.write("ecosystem", day, f"{run_id}-{fam.name}", eco)
                 # the member list goes last: it makes the family's day visible, ecosystem included
-                wh.write("tree_members", day, f"{run_id}-{fam.name}",
-                         pd.DataFrame({"run_id": run_id, "day": day, "family": fam.name, "model_id": ids}))
+                wh.write(
+                    "tree_members",
+                    day,
+                    f"{run_id}-{fam.name}",
+                    pd.DataFrame({"run_id": run_id, "day": day, "family": fam.name, "model_id": ids}),
+                )
                 complete.append(fam.name)
         if no_snapshot:
             errors.append(f"no snapshot yet for {', '.join(no_snapshot)}: run `tracker collect` first")
         status = "ok" if not incomplete else ("partial" if complete or new_rows else "failed")
         if fetch.failed > 5:
             errors.append(f"{fetch.failed} models failed in all")
-        run = job.record(status, families_ok=len(complete), families_failed=len(incomplete), models=len(new_rows),
-                         requests=stats.requests, retries=stats.retries, errors=errors)
+        run = job.record(
+            status,
+            families_ok=len(complete),
+            families_failed=len(incomplete),
+            models=len(new_rows),
+            requests=stats.requests,
+            retries=stats.retries,
+            errors=errors,
+        )
         wh.publish(run, day, {})
         if refresh_trends:  # a replay of many days derives once at the end instead
             _derive_after(settings, wh)
-        log.info("tree finished", status=status, models_fetched=len(new_rows), requests=stats.requests,
-                 rate_limited=stats.rate_limited, quota_wait_s=round(stats.quota_wait_s, 1),
-                 families_complete=complete, families_incomplete=incomplete,
-                 seconds=round(time.monotonic() - job.t0, 1))
+        log.info(
+            "tree finished",
+            status=status,
+            models_fetched=len(new_rows),
+            requests=stats.requests,
+            rate_limited=stats.rate_limited,
+            quota_wait_s=round(stats.quota_wait_s, 1),
+            families_complete=complete,
+            families_incomplete=incomplete,
+            seconds=round(time.monotonic() - job.t0, 1),
+        )
     run["rate_limited"] = stats.rate_limited
     run["quota_wait_s"] = stats.quota_wait_s
     return run
@@ -193,9 +247,15 @@ def tree(settings: Settings, *, families: list[str] | None = None, now: dt.datet
 BACKFILL_SINCE = dt.date(2023, 1, 1)
 
 
-def backfill(settings: Settings, *, families: list[str] | None = None, since: dt.date = BACKFILL_SINCE,
-             now: dt.datetime | None = None, hub: hubmod.Hub | None = None,
-             show_progress: bool | None = None) -> dict[str, Any]:
+def backfill(
+    settings: Settings,
+    *,
+    families: list[str] | None = None,
+    since: dt.date = BACKFILL_SINCE,
+    now: dt.datetime | None = None,
+    hub: hubmod.Hub | None = None,
+    show_progress: bool | None = None,
+) -> dict[str, Any]:
     """Reconstruct each family's daily number of official models and of derivatives per relation from
     creation dates: list every official model's children through the model-tree filter (one listing
     per model, ⌈children/1000⌉ requests), then count what existed on each day since `since`.
@@ -220,19 +280,33 @@ def backfill(settings: Settings, *, families: list[str] | None = None, since: dt
         todo = sorted({m for f in chosen for m in members[f.name] or ()} - set(have.parent_id))
 
     def rows(parent: str, children: list[dict]) -> list[dict[str, Any]]:
-        out = [{"run_id": run_id, "day": day, "parent_id": parent, "model_id": None, "relation": None,
-                "created_at": None}]
+        out = [
+            {"run_id": run_id, "day": day, "parent_id": parent, "model_id": None, "relation": None, "created_at": None}
+        ]
         for c in children:
             created = pd.to_datetime(c.get("createdAt"), utc=True, errors="coerce") if c.get("createdAt") else None
             if isinstance(c.get("id"), str) and created is not None and not pd.isna(created):
-                out.append({"run_id": run_id, "day": day, "parent_id": parent, "model_id": c["id"],
-                            "relation": c.get("relation"), "created_at": created})
+                out.append(
+                    {
+                        "run_id": run_id,
+                        "day": day,
+                        "parent_id": parent,
+                        "model_id": c["id"],
+                        "relation": c.get("relation"),
+                        "created_at": created,
+                    }
+                )
         return out
 
     with structlog.contextvars.bound_contextvars(run_id=run_id, job="backfill"):
-        log.info("backfill started", families=[f.name for f in chosen], to_list=len(todo),
-                 already=int(have.parent_id.nunique()), since=str(since),
-                 source=f"census of {census_day}" if held is not None else "model-tree listings")
+        log.info(
+            "backfill started",
+            families=[f.name for f in chosen],
+            to_list=len(todo),
+            already=int(have.parent_id.nunique()),
+            since=str(since),
+            source=f"census of {census_day}" if held is not None else "model-tree listings",
+        )
         with hub.track(settings.hub.tree_budget_s) as stats, _progress(len(todo), "backfill", show_progress) as bar:
             announce_quota_waits(stats, bar)
             fetch = _ChunkedFetch(wh, "backfill_parts", day, run_id, settings.hub.concurrency)
@@ -253,30 +327,47 @@ def backfill(settings: Settings, *, families: list[str] | None = None, since: dt
             kids = listed[listed.parent_id.isin(ids) & listed.model_id.notna()]
             ends = days + pd.Timedelta(days=1)  # counted at the end of each day
             off = pd.to_datetime(pd.Series([created_of.get(m) for m in ids]), utc=True).dropna()
-            frame = {"day": days.date, "models": np.searchsorted(np.sort(off.dt.tz_localize(None).to_numpy()),
-                                                                 ends.to_numpy(), side="left")}
+            frame = {
+                "day": days.date,
+                "models": np.searchsorted(np.sort(off.dt.tz_localize(None).to_numpy()), ends.to_numpy(), side="left"),
+            }
             for rel, col in hubmod.RELATIONS.items():
-                t = np.sort(pd.to_datetime(kids[kids.relation == rel].created_at, utc=True)
-                            .dt.tz_localize(None).to_numpy())
+                t = np.sort(
+                    pd.to_datetime(kids[kids.relation == rel].created_at, utc=True).dt.tz_localize(None).to_numpy()
+                )
                 frame[col] = np.searchsorted(t, ends.to_numpy(), side="left")
             f = pd.DataFrame(frame)
             f["derivatives"] = f[list(hubmod.RELATIONS.values())].sum(axis=1)
-            series.append(f.assign(run_id=run_id, computed_on=day, family=fam.name, label=fam.label,
-                                   region=fam.region))
+            series.append(f.assign(run_id=run_id, computed_on=day, family=fam.name, label=fam.label, region=fam.region))
             complete.append(fam.name)
         if series:
             wh.write("backfill", day, run_id, pd.concat(series, ignore_index=True))
         no_snapshot = [f.name for f in chosen if members[f.name] is None]
-        errors = fetch.errors + ([f"no snapshot yet for {', '.join(no_snapshot)}: run `tracker collect` first"]
-                                 if no_snapshot else [])
+        errors = fetch.errors + (
+            [f"no snapshot yet for {', '.join(no_snapshot)}: run `tracker collect` first"] if no_snapshot else []
+        )
         status = "ok" if not incomplete else ("partial" if complete or new else "failed")
-        run = job.record(status, families_ok=len(complete), families_failed=len(incomplete), models=len(todo),
-                         requests=stats.requests, retries=stats.retries, errors=errors)
+        run = job.record(
+            status,
+            families_ok=len(complete),
+            families_failed=len(incomplete),
+            models=len(todo),
+            requests=stats.requests,
+            retries=stats.retries,
+            errors=errors,
+        )
         wh.publish(run, day, {})
         _derive_after(settings, wh)
-        log.info("backfill finished", status=status, parents_listed=len(todo) - fetch.failed, requests=stats.requests,
-                 rate_limited=stats.rate_limited, families_complete=complete, families_incomplete=incomplete,
-                 note="derivatives deleted since are missing from backfilled counts")
+        log.info(
+            "backfill finished",
+            status=status,
+            parents_listed=len(todo) - fetch.failed,
+            requests=stats.requests,
+            rate_limited=stats.rate_limited,
+            families_complete=complete,
+            families_incomplete=incomplete,
+            note="derivatives deleted since are missing from backfilled counts",
+        )
     run["rate_limited"] = stats.rate_limited
     return run
 

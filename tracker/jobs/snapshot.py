@@ -16,11 +16,11 @@ import structlog
 
 from tracker import hub as hubmod
 from tracker import records, trends
-from tracker.redact import redact
 from tracker.config import Family, Settings
 from tracker.jobs.common import _Job, _progress, announce_quota_waits, log, utcnow
 from tracker.jobs.trend import _derive_after
 from tracker.metrics import SNAPSHOT_METRICS
+from tracker.redact import redact
 from tracker.warehouse import Warehouse
 
 BAD_RECORD_LIMIT = 0.01  # a family with more than 1% malformed records fails
@@ -37,8 +37,9 @@ class FamilyFailed(Exception):
 RENAME_LOOKUPS = 50  # per family and run: models gone from the listing whose current id is asked for
 
 
-def _collect_family(hub: hubmod.Hub, fam: Family, budget_s: float, show_progress: bool | None,
-                    previous: list[str] | None):
+def _collect_family(
+    hub: hubmod.Hub, fam: Family, budget_s: float, show_progress: bool | None, previous: list[str] | None
+):
     """List and check one family. Anything that goes wrong (the Hub, a record no check foresaw)
     fails this family only. Returns (checked, listed, request counts, renames old -> new)."""
     with hub.track(budget_s) as stats, _progress(None, fam.name, show_progress) as bar:
@@ -50,7 +51,7 @@ def _collect_family(hub: hubmod.Hub, fam: Family, budget_s: float, show_progress
             overflow = records.sums_overflow(checked.rows)
             if overflow:
                 raise hubmod.HubError(f"{overflow}; nothing of this family was stored")
-        except Exception as exc:  # noqa: BLE001 - every failure of a family is recorded, none is fatal
+        except Exception as exc:
             raise FamilyFailed(hubmod.describe_error(exc), stats) from exc
         renames = _renames(hub, previous, set(checked.rows.model_id))
     return checked, listed, (stats.requests, stats.retries, stats.rate_limited), renames
@@ -67,8 +68,9 @@ def _renames(hub: hubmod.Hub, previous: list[str] | None, current: set[str]) -> 
         except hubmod.BudgetExceeded:
             break
         except Exception as exc:  # noqa: BLE001
-            log.warning("could not follow a model that left the listing", model_id=old,
-                        error=hubmod.describe_error(exc))
+            log.warning(
+                "could not follow a model that left the listing", model_id=old, error=hubmod.describe_error(exc)
+            )
             continue
         if new and new != old and records.bad_id(new) is None:
             out[old] = new
@@ -104,8 +106,15 @@ class _SnapshotRun:
         from tracker import machine
 
         message = redact(machine.explain(exc, self.wh.root) or f"{type(exc).__name__}: {exc}")
-        run = self.job.record("failed", families_ok=0, families_failed=self.failed + len(self.fam_rows),
-                              models=0, requests=self.requests, retries=self.retries, errors=[*self.errors, message])
+        run = self.job.record(
+            "failed",
+            families_ok=0,
+            families_failed=self.failed + len(self.fam_rows),
+            models=0,
+            requests=self.requests,
+            retries=self.retries,
+            errors=[*self.errors, message],
+        )
         try:
             self.wh.publish(run, self.day, {})
         except Exception as exc2:  # noqa: BLE001 - e.g. the disk is still full: the message still goes out
@@ -115,12 +124,17 @@ class _SnapshotRun:
 
     def add(self, fam: Family, checked: records.Checked) -> bool:
         """Add a family's checked records; more than 1% malformed fails the family (nothing stored)."""
-        self.quarantine.extend({"run_id": self.run_id, "family": fam.name, "model_id": mid, "reason": why,
-                                "raw": raw} for mid, why, raw in checked.bad)
+        self.quarantine.extend(
+            {"run_id": self.run_id, "family": fam.name, "model_id": mid, "reason": why, "raw": raw}
+            for mid, why, raw in checked.bad
+        )
         if checked.bad_share > BAD_RECORD_LIMIT:
-            self.fail(fam, f"{fam.name}: {len(checked.bad)} of {checked.total} records are malformed "
-                           f"({checked.bad_share:.1%}, more than {BAD_RECORD_LIMIT:.0%}); nothing of this family was "
-                           f"stored. See `tracker sql \"select * from quarantine where run_id = '{self.run_id}'\"`.")
+            self.fail(
+                fam,
+                f"{fam.name}: {len(checked.bad)} of {checked.total} records are malformed "
+                f"({checked.bad_share:.1%}, more than {BAD_RECORD_LIMIT:.0%}); nothing of this family was "
+                f"stored. See `tracker sql \"select * from quarantine where run_id = '{self.run_id}'\"`.",
+            )
             return False
         rows = checked.rows
         rows.insert(0, "family", fam.name)
@@ -140,33 +154,61 @@ class _SnapshotRun:
         quality = None
         aliases = None
         if snapshots is not None:
-            keyed, id_of = wh.store_models(snapshots[["model_id", *Warehouse.ATTRS]], self.run_id, self.started, day,
-                                           renamed=self.renames)
+            keyed, id_of = wh.store_models(
+                snapshots[["model_id", *Warehouse.ATTRS]], self.run_id, self.started, day, renamed=self.renames
+            )
             snapshots = snapshots.merge(keyed[["model_id", "model_key"]], on="model_id", how="left")
-            intervals, quality = _intervals(wh, snapshots, day, self.started, id_of,
-                                            self.settings.quality.all_time_jump_factor)
+            intervals, quality = _intervals(
+                wh, snapshots, day, self.started, id_of, self.settings.quality.all_time_jump_factor
+            )
             snapshots = snapshots.sort_values(["family", "model_key"], ignore_index=True)
         if self.renames:
-            aliases = pd.DataFrame({"run_id": self.run_id, "detected_on": day, "old_id": list(self.renames),
-                                    "new_id": list(self.renames.values())})
+            aliases = pd.DataFrame(
+                {
+                    "run_id": self.run_id,
+                    "detected_on": day,
+                    "old_id": list(self.renames),
+                    "new_id": list(self.renames.values()),
+                }
+            )
         fam_df = _family_rows(wh, snapshots, self.fam_rows, self.run_id, self.taken_at, day, intervals)
-        run = self.job.record(status, families_ok=ok, families_failed=self.failed,
-                              models=0 if snapshots is None else len(snapshots), requests=self.requests,
-                              retries=self.retries, errors=self.errors)
+        run = self.job.record(
+            status,
+            families_ok=ok,
+            families_failed=self.failed,
+            models=0 if snapshots is None else len(snapshots),
+            requests=self.requests,
+            retries=self.retries,
+            errors=self.errors,
+        )
         if quality is not None:
             quality["run_id"] = self.run_id
-        wh.publish(run, day, {"snapshots": snapshots, "family_snapshots": fam_df, "quality": quality,
-                              "quarantine": pd.DataFrame(self.quarantine) if self.quarantine else None,
-                              "aliases": aliases},
-                   refresh=refresh_serving)
+        wh.publish(
+            run,
+            day,
+            {
+                "snapshots": snapshots,
+                "family_snapshots": fam_df,
+                "quality": quality,
+                "quarantine": pd.DataFrame(self.quarantine) if self.quarantine else None,
+                "aliases": aliases,
+            },
+            refresh=refresh_serving,
+        )
         if refresh_trends:
             _derive_after(self.settings, wh)
         return run
 
 
-def collect(settings: Settings, *, families: list[str] | None = None, now: dt.datetime | None = None,
-            hub: hubmod.Hub | None = None, show_progress: bool | None = None,
-            refresh_trends: bool = True) -> dict[str, Any]:
+def collect(
+    settings: Settings,
+    *,
+    families: list[str] | None = None,
+    now: dt.datetime | None = None,
+    hub: hubmod.Hub | None = None,
+    show_progress: bool | None = None,
+    refresh_trends: bool = True,
+) -> dict[str, Any]:
     """Take one snapshot of every family (or the named ones) and publish it as one run.
 
     refresh_trends=False skips recomputing the derived trend tables (a bulk load of many days can
@@ -181,17 +223,24 @@ def collect(settings: Settings, *, families: list[str] | None = None, now: dt.da
             for fam in chosen:
                 with structlog.contextvars.bound_contextvars(family=fam.name):
                     if not _collect_one(run, hub, fam, previous.get(fam.name), show_progress):
-                        for rest in chosen[chosen.index(fam) + 1:]:
+                        for rest in chosen[chosen.index(fam) + 1 :]:
                             run.fail(rest, "not tried: the Hub is unreachable (see above)")
                         break
             record = run.publish(refresh_trends)
-        except Exception as exc:  # noqa: BLE001 - whatever it was, the run is recorded with its message
+        except Exception as exc:
             record, recorded = run.record_failure(exc)
             log.error("collect failed", error=record["error"], recorded=recorded)
             raise CollectFailed(record, recorded) from exc
-        log.info("collect finished", status=record["status"], families_ok=record["families_ok"],
-                 families_failed=record["families_failed"], models=record["models"], requests=record["requests"],
-                 retries=record["retries"], seconds=round(time.monotonic() - run.t0, 2))
+        log.info(
+            "collect finished",
+            status=record["status"],
+            families_ok=record["families_ok"],
+            families_failed=record["families_failed"],
+            models=record["models"],
+            requests=record["requests"],
+            retries=record["retries"],
+            seconds=round(time.monotonic() - run.t0, 2),
+        )
     return record
 
 
@@ -203,13 +252,15 @@ class CollectFailed(Exception):
         self.record, self.recorded = record, recorded
 
 
-def _collect_one(run: _SnapshotRun, hub: hubmod.Hub, fam: Family, previous: list[str] | None,
-                 show_progress: bool | None) -> bool:
+def _collect_one(
+    run: _SnapshotRun, hub: hubmod.Hub, fam: Family, previous: list[str] | None, show_progress: bool | None
+) -> bool:
     """Collect one family into the run; False when the Hub is unreachable (stop asking)."""
     t_fam = time.monotonic()
     try:
-        checked, listed, (req, ret, _429), renames = _collect_family(hub, fam, run.settings.hub.budget_s,
-                                                                     show_progress, previous)
+        checked, listed, (req, ret, _429), renames = _collect_family(
+            hub, fam, run.settings.hub.budget_s, show_progress, previous
+        )
     except FamilyFailed as exc:
         run.requests += exc.stats.requests
         run.retries += exc.stats.retries
@@ -219,13 +270,27 @@ def _collect_one(run: _SnapshotRun, hub: hubmod.Hub, fam: Family, previous: list
     run.retries += ret
     run.renames.update(renames)
     if run.add(fam, checked):
-        log.info("family listed", models=len(checked.rows), listed=listed, quarantined=len(checked.bad),
-                 renamed=len(renames), requests=req, retries=ret, seconds=round(time.monotonic() - t_fam, 2))
+        log.info(
+            "family listed",
+            models=len(checked.rows),
+            listed=listed,
+            quarantined=len(checked.bad),
+            renamed=len(renames),
+            requests=req,
+            retries=ret,
+            seconds=round(time.monotonic() - t_fam, 2),
+        )
     return True
 
 
-def _intervals(wh: Warehouse, snapshots: pd.DataFrame, day: dt.date, taken_at: dt.datetime,
-               id_of: dict[int, str], jump_factor: float) -> tuple[dict[str, tuple[Any, Any]], pd.DataFrame | None]:
+def _intervals(
+    wh: Warehouse,
+    snapshots: pd.DataFrame,
+    day: dt.date,
+    taken_at: dt.datetime,
+    id_of: dict[int, str],
+    jump_factor: float,
+) -> tuple[dict[str, tuple[Any, Any]], pd.DataFrame | None]:
     """Per family: the exact downloads since its previous snapshot day (from all-time counts) and the
     model-level data-quality findings of that interval (trends.downloads_day / quality_flags). A model
     whose all-time count jumped by more than `jump_factor` is flagged `all_time_jump` and left out."""
@@ -243,41 +308,76 @@ def _intervals(wh: Warehouse, snapshots: pd.DataFrame, day: dt.date, taken_at: d
         jumped = jumped[jumped]
         if len(jumped):
             keys = jumped.index
-            jumps.append(pd.DataFrame({
-                "day": pd.Timestamp(day), "family": fam, "model_id": keys.astype("int64"), "issue": "all_time_jump",
-                "detail": [f"downloads_all_time {int(before.get(k))} -> {int(now_at[k])} since {day0}, more than "
-                           f"{jump_factor:g} times; left out of downloads_day" for k in keys]}))
-            cur = cur.assign(downloads_all_time=cur.downloads_all_time.astype("Int64").where(
-                ~cur.model_key.isin(keys), pd.NA))
+            jumps.append(
+                pd.DataFrame(
+                    {
+                        "day": pd.Timestamp(day),
+                        "family": fam,
+                        "model_id": keys.astype("int64"),
+                        "issue": "all_time_jump",
+                        "detail": [
+                            f"downloads_all_time {int(before.get(k))} -> {int(now_at[k])} since {day0}, more than "
+                            f"{jump_factor:g} times; left out of downloads_day"
+                            for k in keys
+                        ],
+                    }
+                )
+            )
+            cur = cur.assign(
+                downloads_all_time=cur.downloads_all_time.astype("Int64").where(~cur.model_key.isin(keys), pd.NA)
+            )
         frames += [
-            pd.DataFrame({"day": pd.Timestamp(day0), "family": fam, "model_id": old.model_key.astype("int64").to_numpy(),
-                          "created_at": created.reindex(old.model_key.to_numpy()).reset_index(drop=True),
-                          "taken_at": at0,
-                          **{m: old[m].astype("Int64").to_numpy() for m in SNAPSHOT_METRICS}}),
-            pd.DataFrame({"day": pd.Timestamp(day), "family": fam, "model_id": cur.model_key.astype("int64").to_numpy(),
-                          "created_at": cur.created_at.reset_index(drop=True), "taken_at": pd.Timestamp(taken_at),
-                          **{m: cur[m].astype("Int64").to_numpy() for m in SNAPSHOT_METRICS}}),
+            pd.DataFrame(
+                {
+                    "day": pd.Timestamp(day0),
+                    "family": fam,
+                    "model_id": old.model_key.astype("int64").to_numpy(),
+                    "created_at": created.reindex(old.model_key.to_numpy()).reset_index(drop=True),
+                    "taken_at": at0,
+                    **{m: old[m].astype("Int64").to_numpy() for m in SNAPSHOT_METRICS},
+                }
+            ),
+            pd.DataFrame(
+                {
+                    "day": pd.Timestamp(day),
+                    "family": fam,
+                    "model_id": cur.model_key.astype("int64").to_numpy(),
+                    "created_at": cur.created_at.reset_index(drop=True),
+                    "taken_at": pd.Timestamp(taken_at),
+                    **{m: cur[m].astype("Int64").to_numpy() for m in SNAPSHOT_METRICS},
+                }
+            ),
         ]
     if not frames:
         return {}, None
     pairs = pd.concat(frames, ignore_index=True)  # every family's previous and current snapshot
     dd, q = trends.interval_stats(pairs)
     last = dd[dd.day == pd.Timestamp(day)]
-    out = {r.family: (None if pd.isna(r.interval_downloads) else round(r.interval_downloads), int(r.interval_days))
-           for r in last.itertuples()}
+    out = {
+        r.family: (None if pd.isna(r.interval_downloads) else round(r.interval_downloads), int(r.interval_days))
+        for r in last.itertuples()
+    }
     # the new day's notes: model-level ones, and stale values (family-level; missing days are derived)
     q = q[(q.day == pd.Timestamp(day)) & (q.model_id.notna() | q.issue.str.startswith("stale"))]
     if jumps:
-        q = pd.concat([q.astype({"model_id": "object"}), *[j.astype({"model_id": "object"}) for j in jumps]],
-                      ignore_index=True)
+        q = pd.concat(
+            [q.astype({"model_id": "object"}), *[j.astype({"model_id": "object"}) for j in jumps]], ignore_index=True
+        )
     if q.empty:
         return out, None
     ids = [None if pd.isna(k) else id_of.get(int(k), str(k)) for k in q.model_id]
     return out, q.assign(model_id=pd.Series(ids, index=q.index, dtype="str"), day=day)
 
 
-def _family_rows(wh: Warehouse, snapshots: pd.DataFrame | None, fams: list[dict[str, Any]], run_id: str,
-                 taken_at: pd.Timestamp, day: dt.date, intervals: dict[str, tuple[Any, Any]]) -> pd.DataFrame | None:
+def _family_rows(
+    wh: Warehouse,
+    snapshots: pd.DataFrame | None,
+    fams: list[dict[str, Any]],
+    run_id: str,
+    taken_at: pd.Timestamp,
+    day: dt.date,
+    intervals: dict[str, tuple[Any, Any]],
+) -> pd.DataFrame | None:
     """Per-family aggregates of the run, including families that listed no model (models = 0)."""
     if not fams:
         return None
@@ -297,10 +397,9 @@ def _family_rows(wh: Warehouse, snapshots: pd.DataFrame | None, fams: list[dict[
     return base
 
 
-
-
-def import_files(settings: Settings, paths: list, *, taken_at: dt.datetime | None = None,
-                 refresh_trends: bool = True) -> list[dict[str, Any]]:
+def import_files(
+    settings: Settings, paths: list, *, taken_at: dt.datetime | None = None, refresh_trends: bool = True
+) -> list[dict[str, Any]]:
     """Load archived listing dumps as snapshots of their own date (see tracker/archive.py).
 
     Each file becomes one run (job 'import') whose id comes from the snapshot time and the file's
@@ -318,8 +417,9 @@ def import_files(settings: Settings, paths: list, *, taken_at: dt.datetime | Non
         when = arc.taken_at or taken_at  # --taken-at is for files that do not say when they were taken
         if when is None:
             raise archive.ArchiveError(
-                f"{arc.path}: the file does not say when it was taken (no \"fetched_at\" or \"date\"); "
-                "pass --taken-at, e.g. --taken-at 2026-08-07T06:00:00Z")
+                f'{arc.path}: the file does not say when it was taken (no "fetched_at" or "date"); '
+                "pass --taken-at, e.g. --taken-at 2026-08-07T06:00:00Z"
+            )
         run_id = f"{when.astimezone(dt.UTC):%Y%m%dT%H%M%SZ}-import-{arc.digest[:12]}"
         if run_id in done:
             log.info("already imported", path=str(arc.path), run_id=run_id)
@@ -333,11 +433,19 @@ def import_files(settings: Settings, paths: list, *, taken_at: dt.datetime | Non
                 if mine:
                     run.add(fam, records.check(mine))
             unowned = records.check([r for r, mid in zip(arc.records, ids) if not isinstance(mid, str)])
-            run.quarantine.extend({"run_id": run_id, "family": None, "model_id": mid, "reason": why, "raw": raw}
-                                  for mid, why, raw in unowned.bad)
+            run.quarantine.extend(
+                {"run_id": run_id, "family": None, "model_id": mid, "reason": why, "raw": raw}
+                for mid, why, raw in unowned.bad
+            )
             record = run.publish(refresh_trends=False, refresh_serving=False)
-            log.info("imported", path=str(arc.path), taken_at=str(when), models=record["models"],
-                     families=record["families_ok"], quarantined=len(run.quarantine))
+            log.info(
+                "imported",
+                path=str(arc.path),
+                taken_at=str(when),
+                models=record["models"],
+                families=record["families_ok"],
+                quarantined=len(run.quarantine),
+            )
         done.add(run_id)
         out.append({**record, "path": str(arc.path)})
     if any(r["status"] != "skipped" for r in out):

@@ -51,8 +51,18 @@ def family_series(wh: Warehouse) -> pd.DataFrame:
 def model_rows(wh: Warehouse, picks: pd.DataFrame) -> pd.DataFrame:
     """The model rows (values, created_at, taken_at, parameters, derivatives) of each picked (family,
     day): the family's snapshot of that day that family_daily shows (reads only those files)."""
-    cols = ["day", "family", "model_id", "created_at", "taken_at", "downloads_30d", "downloads_all_time", "likes",
-            "parameters", "derivatives"]
+    cols = [
+        "day",
+        "family",
+        "model_id",
+        "created_at",
+        "taken_at",
+        "downloads_30d",
+        "downloads_all_time",
+        "likes",
+        "parameters",
+        "derivatives",
+    ]
     picks = picks[["family", "day"]].drop_duplicates().assign(day=lambda d: pd.to_datetime(d["day"]))
     if picks.empty:
         return pd.DataFrame(columns=cols)
@@ -62,8 +72,9 @@ def model_rows(wh: Warehouse, picks: pd.DataFrame) -> pd.DataFrame:
         return pd.DataFrame(columns=cols)
     rows = rows.assign(day=pd.to_datetime(rows["day"]))
     days = sorted({d.date() for d in picks["day"]})
-    tree = wh.read("SELECT day, family, model_id, derivatives FROM tree WHERE day IN (SELECT unnest($d)::DATE)",
-                   {"d": days})
+    tree = wh.read(
+        "SELECT day, family, model_id, derivatives FROM tree WHERE day IN (SELECT unnest($d)::DATE)", {"d": days}
+    )
     tree = tree.assign(day=pd.to_datetime(tree["day"]))
     return rows.merge(tree, on=["day", "family", "model_id"], how="left")[cols]
 
@@ -81,8 +92,7 @@ def _week_ends(fd: pd.DataFrame) -> pd.DataFrame:
     return fd.assign(_w=week).sort_values("day").groupby(["family", "_w"]).tail(1)[["family", "day"]]
 
 
-def _model_crossovers(wh: Warehouse, as_of: pd.Timestamp,
-                      quality: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+def _model_crossovers(wh: Warehouse, as_of: pd.Timestamp, quality: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Crossovers among the TOP_MODELS leading models of each model metric, ranked as of `as_of`, from
     the data up to `as_of`; and those models' daily series."""
     latest = wh.snapshot_on(pd.Timestamp(as_of).date())
@@ -94,8 +104,9 @@ def _model_crossovers(wh: Warehouse, as_of: pd.Timestamp,
     series = wh.model_series(sorted(picks)) if picks else pd.DataFrame()
     if len(series):
         series = series[pd.to_datetime(series["day"]) <= as_of]
-    frames = [trends.model_crossovers(series, m, top=TOP_MODELS, as_of=as_of) for m in MODEL_METRICS] \
-        if len(series) else []
+    frames = (
+        [trends.model_crossovers(series, m, top=TOP_MODELS, as_of=as_of) for m in MODEL_METRICS] if len(series) else []
+    )
     frames = [f for f in frames if len(f)]
     cx = pd.concat(frames, ignore_index=True) if frames else trends.crossovers(pd.DataFrame(), [], "model_id")
     family_of = dict(zip(latest.model_id.astype(str), latest.family.astype(str), strict=False))
@@ -107,16 +118,34 @@ def analyse(wh: Warehouse, fd: pd.DataFrame, as_of: pd.Timestamp, quality: pd.Da
     fd = fd[fd["day"] <= as_of]
     quality = quality[pd.to_datetime(quality["day"]) <= as_of] if len(quality) else quality
     cx = trends.crossovers(fd, list(CROSSOVER_METRICS))
-    picks = pd.concat([_week_ends(fd), cx[["family", "day"]], cx[["overtaken", "previous_day"]].set_axis(
-        ["family", "day"], axis=1), cx[["family", "previous_day"]].set_axis(["family", "day"], axis=1),
-        cx[["overtaken", "day"]].set_axis(["family", "day"], axis=1)], ignore_index=True)
+    picks = pd.concat(
+        [
+            _week_ends(fd),
+            cx[["family", "day"]],
+            cx[["overtaken", "previous_day"]].set_axis(["family", "day"], axis=1),
+            cx[["family", "previous_day"]].set_axis(["family", "day"], axis=1),
+            cx[["overtaken", "day"]].set_axis(["family", "day"], axis=1),
+        ],
+        ignore_index=True,
+    )
     rows = model_rows(wh, picks)
-    ends = rows.merge(_week_ends(fd).assign(day=lambda d: pd.to_datetime(d["day"])),
-                      on=["family", "day"]) if len(rows) else rows
+    ends = (
+        rows.merge(_week_ends(fd).assign(day=lambda d: pd.to_datetime(d["day"])), on=["family", "day"])
+        if len(rows)
+        else rows
+    )
     same = trends.like_for_like(ends) if len(ends) else None
-    projections = [trends.projections(fd, m, as_of=as_of, window_days=PROJECTION_WINDOW_DAYS,
-                                      horizon_days=PROJECTION_HORIZON_DAYS, quality=quality)
-                   for m in CROSSOVER_METRICS]
+    projections = [
+        trends.projections(
+            fd,
+            m,
+            as_of=as_of,
+            window_days=PROJECTION_WINDOW_DAYS,
+            horizon_days=PROJECTION_HORIZON_DAYS,
+            quality=quality,
+        )
+        for m in CROSSOVER_METRICS
+    ]
     model_cx, model_series = _model_crossovers(wh, as_of, quality)
     return {
         "family_weekly": trends.weekly(fd.drop(columns=["downloads_week"], errors="ignore"), same),
@@ -141,7 +170,8 @@ def derive(settings: Settings, wh: Warehouse | None = None) -> dict[str, int]:
     out["family_quality"] = family_q
     del out["model_series"]
     out["model_crossovers"] = out["model_crossovers"].rename(
-        columns={"model_id_value": "model_value", "model_id_previous_value": "model_previous_value"})
+        columns={"model_id_value": "model_value", "model_id_previous_value": "model_previous_value"}
+    )
     for name, df in out.items():
         wh.write_derived(name, df)
     return {name: len(df) for name, df in out.items()}
@@ -158,18 +188,29 @@ def _region_weekly(fw: pd.DataFrame) -> pd.DataFrame:
         if m in fw.columns and fw[m].notna().any():
             sh = trends.shares(fw[["week", "family", "region", m]], m, by="region")
             parts.append(sh.assign(metric=m))
-    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(
-        columns=["week", "region", "metric", "value", "share"])
+    return (
+        pd.concat(parts, ignore_index=True)
+        if parts
+        else pd.DataFrame(columns=["week", "region", "metric", "value", "share"])
+    )
 
 
 def _imports(wh: Warehouse, end: pd.Timestamp) -> pd.DataFrame:
     """The family-days up to `end` whose figures come from an imported listing: day, family, run_id, models."""
-    return wh.read("SELECT day, family, run_id, models FROM _family_day WHERE job = 'import' AND day <= ? "
-                   "ORDER BY day, family", [end.date()])
+    return wh.read(
+        "SELECT day, family, run_id, models FROM _family_day WHERE job = 'import' AND day <= ? ORDER BY day, family",
+        [end.date()],
+    )
 
 
-def report(settings: Settings, *, week: str | None = None, out: str | os.PathLike | None = None,
-           formats: tuple[str, ...] = ("md", "html"), now: dt.datetime | None = None) -> list:
+def report(
+    settings: Settings,
+    *,
+    week: str | None = None,
+    out: str | os.PathLike | None = None,
+    formats: tuple[str, ...] = ("md", "html"),
+    now: dt.datetime | None = None,
+) -> list:
     """Write the weekly report (Markdown and/or self-contained HTML) and return the paths written.
 
     Everything in it is computed as of the Sunday ending the week from the data up to that day."""
@@ -189,37 +230,58 @@ def report(settings: Settings, *, week: str | None = None, out: str | os.PathLik
         hist["source"] = "snapshot"
     notes = []
     if (hist["source"] == "backfill").any():
-        notes.append("Dashed lines are backfilled: counts reconstructed from creation dates. Derivatives deleted "
-                     "since are missing from them, so backfilled derivative counts are lower bounds.")
-    families = pd.DataFrame([{"family": f.name, "label": f.label, "region": f.region, "rule": f.rule()}
-                             for f in settings.families])
+        notes.append(
+            "Dashed lines are backfilled: counts reconstructed from creation dates. Derivatives deleted "
+            "since are missing from them, so backfilled derivative counts are lower bounds."
+        )
+    families = pd.DataFrame(
+        [{"family": f.name, "label": f.label, "region": f.region, "rule": f.rule()} for f in settings.families]
+    )
     quality = wh.read("SELECT * FROM quality WHERE day <= ? ORDER BY day, family, issue", [end.date()])
     if len(hist):
         got = analyse(wh, hist, end, quality)
     else:
-        got = {k: pd.DataFrame() for k in ("family_weekly", "crossovers", "projections", "model_crossovers",
-                                           "model_series", "adoption")}
+        got = {
+            k: pd.DataFrame()
+            for k in ("family_weekly", "crossovers", "projections", "model_crossovers", "model_series", "adoption")
+        }
     at_end = wh.snapshot_on(end.date())
     before = wh.snapshot_on((start - pd.Timedelta(days=1)).date())
     movers, new_models = trends.week_models(at_end, before, start, end)
-    rule = (f"A projection is claimed only when the follower is behind and its lead over the last "
-            f"{PROJECTION_WINDOW_DAYS} days closes on a straight-line fit with at least "
-            f"{trends.PROJECTION_MIN_POINTS} daily points, a slope t-statistic of at least {trends.PROJECTION_MIN_T:g} "
-            f"and R² of at least {trends.PROJECTION_MIN_R2:g}, neither series stepped when a model entered or left "
-            f"the listing in those days, and the whole range of days (the fit's prediction band) closes within "
-            f"{PROJECTION_HORIZON_DAYS} days. Model counts are never projected.")
+    rule = (
+        f"A projection is claimed only when the follower is behind and its lead over the last "
+        f"{PROJECTION_WINDOW_DAYS} days closes on a straight-line fit with at least "
+        f"{trends.PROJECTION_MIN_POINTS} daily points, a slope t-statistic of at least {trends.PROJECTION_MIN_T:g} "
+        f"and R² of at least {trends.PROJECTION_MIN_R2:g}, neither series stepped when a model entered or left "
+        f"the listing in those days, and the whole range of days (the fit's prediction band) closes within "
+        f"{PROJECTION_HORIZON_DAYS} days. Model counts are never projected."
+    )
     fw = got["family_weekly"]
     data = report_mod.ReportData(
-        week=week, week_start=start.date(), week_end=end.date(), generated_at=now, families=families,
-        family_daily=hist, family_weekly=fw, region_weekly=_region_weekly(fw) if len(fw) else pd.DataFrame(),
-        crossovers=got["crossovers"], model_crossovers=got["model_crossovers"], projections=got["projections"],
-        projection_rule=rule, top_movers=movers, new_models=new_models,
+        week=week,
+        week_start=start.date(),
+        week_end=end.date(),
+        generated_at=now,
+        families=families,
+        family_daily=hist,
+        family_weekly=fw,
+        region_weekly=_region_weekly(fw) if len(fw) else pd.DataFrame(),
+        crossovers=got["crossovers"],
+        model_crossovers=got["model_crossovers"],
+        projections=got["projections"],
+        projection_rule=rule,
+        top_movers=movers,
+        new_models=new_models,
         quality=quality[pd.to_datetime(quality["day"]) >= start - pd.Timedelta(days=7)] if len(quality) else quality,
-        notes=notes, adoption=got["adoption"], model_daily=got["model_series"], imports=_imports(wh, end),
+        notes=notes,
+        adoption=got["adoption"],
+        model_daily=got["model_series"],
+        imports=_imports(wh, end),
         all_time_known=bool(at_end["downloads_all_time"].notna().any()) if len(at_end) else False,
         # the census closest after the week (a weekly report is written in the days after it), never one
         # taken after the report itself
-        whole_hub=_whole_hub(wh, min(now.date(), (end + pd.Timedelta(days=7)).date())))
+        whole_hub=_whole_hub(wh, min(now.date(), (end + pd.Timedelta(days=7)).date())),
+    )
     paths = report_mod.render(data, Path(out or "reports"), formats)
     log.info("report written", week=week, paths=[str(p) for p in paths])
     return paths
@@ -245,7 +307,7 @@ def recorded_report(settings: Settings, *, now: dt.datetime | None = None, **kwa
     kwargs.setdefault("out", settings.warehouse.parent / "reports")
     try:
         paths = report(settings, now=job.started, **kwargs)
-    except Exception as exc:  # noqa: BLE001 - recorded, then re-raised for the daemon's log
+    except Exception as exc:
         status, errors = "failed", [f"{type(exc).__name__}: {exc}"]
         raise
     finally:

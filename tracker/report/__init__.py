@@ -180,12 +180,22 @@ def _blocks(data: ReportData) -> list[Any]:
     gen = gen.tz_localize("UTC") if gen.tzinfo is None else gen.tz_convert("UTC")
     head: list[Any] = [
         ("h1", f"Hub Tracker weekly report: {data.week}"),
-        ("note", f"{_iso(data.week_start)} to {_iso(data.week_end)} (Monday to Sunday, UTC) · "
-                 f"generated at {gen:%Y-%m-%d %H:%M} UTC"),  # fmt: skip
+        (
+            "note",
+            f"{_iso(data.week_start)} to {_iso(data.week_end)} (Monday to Sunday, UTC) · "
+            f"generated at {gen:%Y-%m-%d %H:%M} UTC",
+        ),  # fmt: skip
     ]
-    return (head + headlines(data, names) + tables.family_rules(data, names) + _charts(data, names)
-            + tables.family_tables(data, names) + whole_hub.blocks(data.whole_hub, data) + tables.models(data, names)
-            + tables.quality(data, names))
+    return (
+        head
+        + headlines(data, names)
+        + tables.family_rules(data, names)
+        + _charts(data, names)
+        + tables.family_tables(data, names)
+        + whole_hub.blocks(data.whole_hub, data)
+        + tables.models(data, names)
+        + tables.quality(data, names)
+    )
 
 
 def render(data: ReportData, out_dir: Path, formats: Sequence[str] = ("md", "html")) -> list[Path]:

@@ -88,9 +88,7 @@ def _value_axis(ax: Any, values: np.ndarray) -> bool:
     return log
 
 
-def _wide(
-    df: pd.DataFrame, x: str, value: str, families: list[str]
-) -> tuple[pd.DatetimeIndex, np.ndarray, np.ndarray]:
+def _wide(df: pd.DataFrame, x: str, value: str, families: list[str]) -> tuple[pd.DatetimeIndex, np.ndarray, np.ndarray]:
     """Rows -> (x index with every step, values[x, family] NaN when absent, alt[x, family]).
 
     ``alt`` marks backfilled/imported points. Absent days become NaN so lines break at gaps.

@@ -31,7 +31,7 @@ _ISSUE_TEXT = {
     "all_time_fell": "all-time downloads fell (a Hub data error; counted as 0 downloads)",
     "all_time_jump": "all-time downloads jumped implausibly (left out of the day's downloads)",
     "entered": "models entered the tracked set (created before the previous snapshot: crossed the "
-               "listing's threshold, renamed or a config change; no downloads added)",
+    "listing's threshold, renamed or a config change; no downloads added)",
     "left": "models left the tracked set",
     "new_model": "new models (released since the previous snapshot)",
 }
@@ -205,5 +205,3 @@ def _imported(data: ReportData, family: Any, day: Any) -> pd.Series | None:
 
 def _more(items: list[str], limit: int = MAX_SENTENCES) -> list[str]:
     return items if len(items) <= limit else [*items[:limit], f"... and {len(items) - limit} more"]
-
-

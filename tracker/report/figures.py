@@ -253,11 +253,12 @@ def _captioned(got: tuple[str, bool, bool] | None, caption: str) -> tuple[str, s
         return None
     svg, log, partial = got
     if partial:
-        caption += (" Open markers are partial weeks, drawn at their daily average times 7 and not joined to "
-                    "the line.")
+        caption += " Open markers are partial weeks, drawn at their daily average times 7 and not joined to the line."
     if log:
-        caption += (" Log axis (the families are a hundredfold apart): close values can look like one line; "
-                    "each headline's own chart shows the lead on a linear axis.")
+        caption += (
+            " Log axis (the families are a hundredfold apart): close values can look like one line; "
+            "each headline's own chart shows the lead on a linear axis."
+        )
     return svg, caption
 
 

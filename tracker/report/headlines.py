@@ -28,20 +28,23 @@ from tracker.report.format import distinct
 MAX_CHARTS = 6  # crossover charts per report
 CHART_DAYS_BEFORE, CHART_DAYS_AFTER = 14, 7
 
-RULE = ("How crossovers are counted: A overtakes B on a day on which A is ahead while on the last earlier "
-        "snapshot on which the two differed A was behind (days on which they are level are skipped, never "
-        "counted). A crossover undone within the next three snapshots is listed as reversed, not as a "
-        "headline, and so is one that does not hold over the same models (recomputed with each family's "
-        "change over the models present on both days, A would still be behind: models entering or leaving "
-        "made it; a crossover in model counts is always of that kind). \"On or before\": a count was stale "
-        "(not refreshed by the Hub) in between, so the crossing may have come earlier. Everything is as of "
-        "the end of the week.")
+RULE = (
+    "How crossovers are counted: A overtakes B on a day on which A is ahead while on the last earlier "
+    "snapshot on which the two differed A was behind (days on which they are level are skipped, never "
+    "counted). A crossover undone within the next three snapshots is listed as reversed, not as a "
+    "headline, and so is one that does not hold over the same models (recomputed with each family's "
+    "change over the models present on both days, A would still be behind: models entering or leaving "
+    'made it; a crossover in model counts is always of that kind). "On or before": a count was stale '
+    "(not refreshed by the Hub) in between, so the crossing may have come earlier. Everything is as of "
+    "the end of the week."
+)
 
 
 def _order(df: pd.DataFrame, entity: str) -> pd.DataFrame:
     order = {m: i for i, m in enumerate(METRIC_NAMES)}
     return df.assign(_o=df["metric"].map(lambda m: order.get(str(m), 99))).sort_values(
-        ["day", "_o", entity, "overtaken"], kind="stable")
+        ["day", "_o", entity, "overtaken"], kind="stable"
+    )
 
 
 def _when(r: pd.Series) -> str:
@@ -80,8 +83,10 @@ def headlines(data: ReportData, names: _Names) -> list[Block]:
     lines, others, charts = [], [], []
     for (_, r), head in zip(fam.iterrows(), is_head, strict=True):
         a, b = distinct(r.get("family_value"), r.get("overtaken_value"))
-        what = (f"{names(r['family'])} overtook {names(r['overtaken'])} in {_metric(r['metric'])} "
-                f"{_when(r)}: {a} vs {b}{_source(data, r)}")
+        what = (
+            f"{names(r['family'])} overtook {names(r['overtaken'])} in {_metric(r['metric'])} "
+            f"{_when(r)}: {a} vs {b}{_source(data, r)}"
+        )
         if head:
             lines.append(what)
             charts.append(("family", r))
@@ -101,10 +106,14 @@ def headlines(data: ReportData, names: _Names) -> list[Block]:
             charts.append(("model", r))
         else:
             others.append(f"{what} — reversed on {_iso(r.get('reversed_day'))}")
-    out.append(("ul", _more(lines)) if lines else
-               ("p", "No crossover this week: no family overtook another in any metric."))
-    out += [("h3", "Leading models"), ("ul", _more(model_lines))] if model_lines else [
-        ("p", "No model crossover among the leading models this week.")]
+    out.append(
+        ("ul", _more(lines)) if lines else ("p", "No crossover this week: no family overtook another in any metric.")
+    )
+    out += (
+        [("h3", "Leading models"), ("ul", _more(model_lines))]
+        if model_lines
+        else [("p", "No model crossover among the leading models this week.")]
+    )
     out += _charts(data, names, charts)
     if others:
         out += [("h3", "Crossovers that are not headlines"), ("ul", _more(others))]
@@ -163,12 +172,12 @@ def _charts(data: ReportData, names: _Names, picks: list[tuple[str, pd.Series]])
             whom = names(r["overtaken"]) if kind == "family" else str(r["overtaken"])
             idx, lead = got
             svg = _lead_chart(idx, lead, r, who, whom)
-            cap = (f"Lead of {who} over {whom} in {_metric(r['metric'])} ({who} − {whom}, linear axis), "
-                   f"{_iso(idx[0])} to {_iso(idx[-1])}: above the zero line {who} is ahead. Dotted: "
-                   f"{_iso(r['day'])}, the crossover. Gaps are days without a value for either.")
+            cap = (
+                f"Lead of {who} over {whom} in {_metric(r['metric'])} ({who} − {whom}, linear axis), "
+                f"{_iso(idx[0])} to {_iso(idx[-1])}: above the zero line {who} is ahead. Dotted: "
+                f"{_iso(r['day'])}, the crossover. Gaps are days without a value for either."
+            )
             out.append(_Chart(f"crossover-{k + 1}", f"{who} vs {whom}", cap, svg))
     if len(picks) > MAX_CHARTS:
         out.append(("note", f"Charts for the first {MAX_CHARTS} of {len(picks)} headline crossovers."))
     return [("grid", None), *out, ("end", None)] if any(isinstance(b, _Chart) for b in out) else out
-
-

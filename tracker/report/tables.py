@@ -59,11 +59,21 @@ def coverage(data: ReportData) -> list[Block]:
         return [("p", "The warehouse holds no family data yet.")]
     span = f"{_iso(held[0])} to {_iso(held[-1])} ({len(held)} days)"
     if not week:
-        return [("p", f"Empty week: the warehouse holds no snapshot from {_iso(data.week_start)} to "
-                      f"{_iso(data.week_end)}. It holds {span}. Nothing below describes this week.")]
+        return [
+            (
+                "p",
+                f"Empty week: the warehouse holds no snapshot from {_iso(data.week_start)} to "
+                f"{_iso(data.week_end)}. It holds {span}. Nothing below describes this week.",
+            )
+        ]
     if len(week) < 7:
-        return [("p", f"Partial week: {len(week)} of its 7 days are held ({', '.join(_iso(d) for d in week)}); "
-                      "week-end values are those of the last day held.")]
+        return [
+            (
+                "p",
+                f"Partial week: {len(week)} of its 7 days are held ({', '.join(_iso(d) for d in week)}); "
+                "week-end values are those of the last day held.",
+            )
+        ]
     return []
 
 
@@ -88,8 +98,7 @@ def _family_row(data: ReportData, names: _Names, r: pd.Series, m: str, marks: di
         lab, marks["partial"] = f"{lab} *", True
     end = min(pd.Timestamp(data.week_end), pd.Timestamp(_days(data.family_daily["day"]).max()))
     fd = data.family_daily
-    last = fd[(fd["family"].astype(str) == str(r["family"])) & (_days(fd["day"]) <= end)
-              & _in_week(fd["day"], data)]
+    last = fd[(fd["family"].astype(str) == str(r["family"])) & (_days(fd["day"]) <= end) & _in_week(fd["day"], data)]
     if len(last) and _imported(data, r["family"], _days(last["day"]).max()) is not None:
         lab, marks["import"] = f"{lab} †", True
     same, same_pct = r.get(f"{m}_wow_same"), r.get(f"{m}_wow_pct_same")
@@ -116,17 +125,34 @@ def family_tables(data: ReportData, names: _Names) -> list[Block]:
         t = rows.assign(_v=_num(rows[m])).sort_values("_v", ascending=False, na_position="last", kind="stable")
         body = [_family_row(data, names, r, m, marks) for _, r in t.iterrows()]
         change = "Change" if m == "models" else "Change, same models"
-        out += [("h3", _metric(m).capitalize()),
-                _Table(["Family", "Week end" if m != "downloads_week" else "Week", change, "%",
-                        "Membership (its part of the change)", "Share"], "lrrrlr", body)]
+        out += [
+            ("h3", _metric(m).capitalize()),
+            _Table(
+                [
+                    "Family",
+                    "Week end" if m != "downloads_week" else "Week",
+                    change,
+                    "%",
+                    "Membership (its part of the change)",
+                    "Share",
+                ],
+                "lrrrlr",
+                body,
+            ),
+        ]
         shown += 1
     out.append(("end", None))
     if not shown:
         return [("h2", "Families this week"), *coverage(data), ("p", f"No family data for {data.week}.")]
-    out.append(("note", "Change, same models: the change over the models present at both ends of the week "
-                        "(like for like). Membership: models new (released), entered (older models that joined "
-                        "the tracked set or the listing) and left since the previous week's end, and the part "
-                        "of the change they make (all models' change minus the like-for-like one)."))
+    out.append(
+        (
+            "note",
+            "Change, same models: the change over the models present at both ends of the week "
+            "(like for like). Membership: models new (released), entered (older models that joined "
+            "the tracked set or the listing) and left since the previous week's end, and the part "
+            "of the change they make (all models' change minus the like-for-like one).",
+        )
+    )
     if marks["partial"]:
         out.append(("note", "* partial week: fewer than 7 days with downloads known."))
     if marks["all"]:
@@ -147,9 +173,12 @@ def import_note(data: ReportData, names: _Names) -> str:
         g = g.assign(_o=g["family"].map(lambda f: order.get(str(f), 99))).sort_values("_o")
         fams = ", ".join(f"{names(r['family'])} {int(r['models'])}" for _, r in g.iterrows())
         parts.append(f"the listing of {_iso(d)} (import run {run}): {fams} models")
-    return ("Figures come from an imported listing, not a collect: sums over only the models that listing "
-            "held (an archive of the Hub's top models by likes and downloads), not whole families. From "
-            + "; ".join(parts) + ".")
+    return (
+        "Figures come from an imported listing, not a collect: sums over only the models that listing "
+        "held (an archive of the Hub's top models by likes and downloads), not whole families. From "
+        + "; ".join(parts)
+        + "."
+    )
 
 
 def _regions(data: ReportData) -> list[Block]:
@@ -170,9 +199,11 @@ def _regions(data: ReportData) -> list[Block]:
             hit = rw[(rw["region"].astype(str) == reg) & (rw["metric"].astype(str) == m)]
             cells.append(f"{_share(hit['share'].iloc[0])} ({human(hit['value'].iloc[0])})" if len(hit) else "n/a")
         body.append(cells)
-    return [("h3", "Region shares"),
-            _Table(["Region", *[_metric(m).capitalize() for m in metrics]], "l" + "r" * len(metrics), body),
-            ("note", "Share of the tracked total per region, with the value in brackets.")]
+    return [
+        ("h3", "Region shares"),
+        _Table(["Region", *[_metric(m).capitalize() for m in metrics]], "l" + "r" * len(metrics), body),
+        ("note", "Share of the tracked total per region, with the value in brackets."),
+    ]
 
 
 def models(data: ReportData, names: _Names) -> list[Block]:
@@ -184,21 +215,43 @@ def models(data: ReportData, names: _Names) -> list[Block]:
     elif _col(tm, "model_id") is not None and len(tm):
         t = tm.assign(_v=_num(tm["downloads_week"]) if "downloads_week" in tm else np.nan)
         t = t.sort_values("_v", ascending=False, kind="stable")
-        body = [[str(r["model_id"]), names(r.get("family")), _signed(r.get("downloads_week")),
-                 human(r.get("downloads_30d")), human(r.get("likes"))] for _, r in t.head(TOP).iterrows()]
+        body = [
+            [
+                str(r["model_id"]),
+                names(r.get("family")),
+                _signed(r.get("downloads_week")),
+                human(r.get("downloads_30d")),
+                human(r.get("likes")),
+            ]
+            for _, r in t.head(TOP).iterrows()
+        ]
         out.append(_Table(["Model", "Family", "Downloads this week", "30-day downloads", "Likes"], "llrrr", body))
     elif not data.all_time_known:
-        out.append(("p", "No top movers: a week's downloads come from all-time download counts, and this week's "
-                         "snapshots have none (imported listings carry only 30-day counts)."))
+        out.append(
+            (
+                "p",
+                "No top movers: a week's downloads come from all-time download counts, and this week's "
+                "snapshots have none (imported listings carry only 30-day counts).",
+            )
+        )
     else:
         out.append(("p", "No model gained downloads this week."))
     out.append(("h2", "New models"))
     nm = data.new_models
     if week and _col(nm, "model_id") is not None and len(nm):
-        t = nm.assign(_v=_num(nm["downloads_30d"])).sort_values("_v", ascending=False, na_position="last",
-                                                                kind="stable")
-        body = [[str(r["model_id"]), names(r.get("family")), _iso(_days([r.get("created_at")]).iloc[0]),
-                 human(r.get("downloads_30d")), human(r.get("likes"))] for _, r in t.head(TOP).iterrows()]
+        t = nm.assign(_v=_num(nm["downloads_30d"])).sort_values(
+            "_v", ascending=False, na_position="last", kind="stable"
+        )
+        body = [
+            [
+                str(r["model_id"]),
+                names(r.get("family")),
+                _iso(_days([r.get("created_at")]).iloc[0]),
+                human(r.get("downloads_30d")),
+                human(r.get("likes")),
+            ]
+            for _, r in t.head(TOP).iterrows()
+        ]
         out.append(_Table(["Model", "Family", "Created", "30-day downloads", "Likes"], "llrrr", body))
         if len(nm) > TOP:
             out.append(("note", f"{len(nm)} new models in all; the {TOP} most downloaded are shown."))
@@ -207,10 +260,12 @@ def models(data: ReportData, names: _Names) -> list[Block]:
     return out + adoption(data, names) + projections(data, names)
 
 
-ADOPTION_NOTE = ("Relative adoption (after the ATOM Project's relative adoption metric): a model's cumulative "
-                 "downloads 30, 90 or 180 days after release divided by the median of the tracked models of its "
-                 "size class (parameters from the Hub's safetensors metadata; 'unknown' without it) released "
-                 "the same year; 1.0 is typical. Shown for models that reached a milestone this week.")
+ADOPTION_NOTE = (
+    "Relative adoption (after the ATOM Project's relative adoption metric): a model's cumulative "
+    "downloads 30, 90 or 180 days after release divided by the median of the tracked models of its "
+    "size class (parameters from the Hub's safetensors metadata; 'unknown' without it) released "
+    "the same year; 1.0 is typical. Shown for models that reached a milestone this week."
+)
 
 
 def adoption(data: ReportData, names: _Names) -> list[Block]:
@@ -218,16 +273,29 @@ def adoption(data: ReportData, names: _Names) -> list[Block]:
     ad = data.adoption
     wk = ad[_in_week(ad["day"], data)] if _col(ad, "day") is not None and len(ad) else pd.DataFrame()
     if not len(wk):
-        return out + [("p", "No tracked model reached 30, 90 or 180 days after release this week."),
-                      ("note", ADOPTION_NOTE)]
-    t = wk.assign(_v=_num(wk["relative_adoption"])).sort_values(["_v", "model_id"], ascending=[False, True],
-                                                                na_position="last", kind="stable")
-    body = [[str(r["model_id"]), names(r["family"]), str(r["size_class"]), f"{int(r['age_days'])} days",
-             human(r["downloads_all_time"]),
-             "n/a" if pd.isna(r["relative_adoption"]) else f"{float(r['relative_adoption']):.2f}×",
-             str(int(r["peers"]))] for _, r in t.head(TOP).iterrows()]
-    return out + [_Table(["Model", "Family", "Size", "Age", "Downloads by then", "Relative adoption", "Peers"],
-                         "lllrrrr", body), ("note", ADOPTION_NOTE)]
+        return out + [
+            ("p", "No tracked model reached 30, 90 or 180 days after release this week."),
+            ("note", ADOPTION_NOTE),
+        ]
+    t = wk.assign(_v=_num(wk["relative_adoption"])).sort_values(
+        ["_v", "model_id"], ascending=[False, True], na_position="last", kind="stable"
+    )
+    body = [
+        [
+            str(r["model_id"]),
+            names(r["family"]),
+            str(r["size_class"]),
+            f"{int(r['age_days'])} days",
+            human(r["downloads_all_time"]),
+            "n/a" if pd.isna(r["relative_adoption"]) else f"{float(r['relative_adoption']):.2f}×",
+            str(int(r["peers"])),
+        ]
+        for _, r in t.head(TOP).iterrows()
+    ]
+    return out + [
+        _Table(["Model", "Family", "Size", "Age", "Downloads by then", "Relative adoption", "Peers"], "lllrrrr", body),
+        ("note", ADOPTION_NOTE),
+    ]
 
 
 def projections(data: ReportData, names: _Names) -> list[Block]:
@@ -239,10 +307,16 @@ def projections(data: ReportData, names: _Names) -> list[Block]:
             lo, hi = _iso(r.get("projected_from", r["projected_day"])), _iso(r.get("projected_to", r["projected_day"]))
             when = f"around {lo}" if lo == hi else f"between {lo} and {hi}"
             n = r.get("n_points")
-            fit = (f"straight line through {int(n)} daily values from {_iso(r.get('first_day'))} to "
-                   f"{_iso(r.get('last_day'))}" if n is not None and pd.notna(n) else "straight line")
-            lines.append(f"{names(r['family'])} is projected to overtake {names(r['overtaken'])} in "
-                         f"{_metric(r['metric'])} {when} ({fit}, as of {_iso(r['as_of'])})")
+            fit = (
+                f"straight line through {int(n)} daily values from {_iso(r.get('first_day'))} to "
+                f"{_iso(r.get('last_day'))}"
+                if n is not None and pd.notna(n)
+                else "straight line"
+            )
+            lines.append(
+                f"{names(r['family'])} is projected to overtake {names(r['overtaken'])} in "
+                f"{_metric(r['metric'])} {when} ({fit}, as of {_iso(r['as_of'])})"
+            )
         out.append(("ul", _more(lines)))
     else:
         out.append(("p", "None projected."))
@@ -257,9 +331,11 @@ def quality(data: ReportData, names: _Names) -> list[Block]:
     if _col(q, "issue") is None or not len(q):
         out.append(("p", "No data-quality issues were flagged for this week."))
     else:
-        q = q.assign(_day=_days(q["day"]) if "day" in q else pd.NaT,
-                     _fam=q["family"].map(names) if "family" in q else "",
-                     _o=q["issue"].map(lambda i: list(ISSUES).index(i) if i in ISSUES else 99))
+        q = q.assign(
+            _day=_days(q["day"]) if "day" in q else pd.NaT,
+            _fam=q["family"].map(names) if "family" in q else "",
+            _o=q["issue"].map(lambda i: list(ISSUES).index(i) if i in ISSUES else 99),
+        )
         body = []
         for (fam, _o, issue), g in q.groupby(["_fam", "_o", "issue"], sort=True):
             g = g.sort_values("_day", kind="stable")
@@ -268,10 +344,18 @@ def quality(data: ReportData, names: _Names) -> list[Block]:
             ex = []
             for _, r in g.head(3).iterrows():
                 mid = r.get("model_id")
-                ex.append(f"{mid + ' ' if mid is not None and pd.notna(mid) else ''}{_iso(r['_day'])}: "
-                          f"{r.get('detail', '')}")
-            body.append([str(fam), ISSUES.get(str(issue), str(issue)), str(len(g)), days,
-                         "; ".join(ex) + ("; ..." if len(g) > 3 else "")])
+                ex.append(
+                    f"{mid + ' ' if mid is not None and pd.notna(mid) else ''}{_iso(r['_day'])}: {r.get('detail', '')}"
+                )
+            body.append(
+                [
+                    str(fam),
+                    ISSUES.get(str(issue), str(issue)),
+                    str(len(g)),
+                    days,
+                    "; ".join(ex) + ("; ..." if len(g) > 3 else ""),
+                ]
+            )
         out.append(("note", "Read the charts with these in mind: an artefact is not a trend."))
         out.append(_Table(["Family", "Issue", "Count", "Days", "Examples"], "llrll", body))
     out.append(("h2", "Notes"))

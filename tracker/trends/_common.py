@@ -35,8 +35,9 @@ def utc(s: pd.Series) -> pd.Series:
 
 def floats(s: Any) -> np.ndarray:
     """Any numeric (incl. nullable Int64 with NA) to float64 with NaN for missing."""
-    return pd.to_numeric(pd.Series(s) if not isinstance(s, pd.Series) else s,
-                         errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
+    return pd.to_numeric(pd.Series(s) if not isinstance(s, pd.Series) else s, errors="coerce").to_numpy(
+        dtype="float64", na_value=np.nan
+    )
 
 
 def nullable(s: pd.Series) -> pd.Series:
@@ -84,8 +85,12 @@ def stamp(ts: Any) -> str:
     return "unknown" if pd.isna(ts) else pd.Timestamp(ts).strftime("%Y-%m-%dT%H:%MZ")
 
 
-_DTYPES = {"day": "datetime64[us]", "previous_day": "datetime64[us]", "as_of": "datetime64[us]",
-           "week_start": "datetime64[us]"}
+_DTYPES = {
+    "day": "datetime64[us]",
+    "previous_day": "datetime64[us]",
+    "as_of": "datetime64[us]",
+    "week_start": "datetime64[us]",
+}
 
 
 _EMPTY: dict[tuple, pd.DataFrame] = {}  # built once per layout (an empty frame of many columns is slow)

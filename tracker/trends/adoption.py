@@ -29,8 +29,18 @@ MILESTONES = (30, 90, 180)
 MILESTONE_SLACK = 7
 #: (upper bound in parameters, name), in order; a model belongs to the first class it is below.
 SIZE_CLASSES = ((10e9, "under 10B"), (50e9, "10-50B"), (100e9, "50-100B"), (float("inf"), "100B and up"))
-COLUMNS = ["model_id", "family", "size_class", "age_days", "downloads_all_time", "relative_adoption",
-           "release_year", "parameters", "day", "peers"]
+COLUMNS = [
+    "model_id",
+    "family",
+    "size_class",
+    "age_days",
+    "downloads_all_time",
+    "relative_adoption",
+    "release_year",
+    "parameters",
+    "day",
+    "peers",
+]
 
 
 def size_class(parameters: Any) -> pd.Series:
@@ -53,8 +63,17 @@ def adoption(rows: pd.DataFrame, as_of: Any = None) -> pd.DataFrame:
     downloads_all_time (cumulative downloads at it), relative_adoption, release_year, parameters,
     day (the snapshot measured), peers (models in the comparison).
     """
-    out = empty(COLUMNS, {"age_days": "int64", "downloads_all_time": "float64", "relative_adoption": "Float64",
-                          "release_year": "int64", "parameters": "float64", "peers": "int64"})
+    out = empty(
+        COLUMNS,
+        {
+            "age_days": "int64",
+            "downloads_all_time": "float64",
+            "relative_adoption": "Float64",
+            "release_year": "int64",
+            "parameters": "float64",
+            "peers": "int64",
+        },
+    )
     if rows.empty:
         return out
     r = rows.copy()
@@ -84,16 +103,26 @@ def adoption(rows: pd.DataFrame, as_of: Any = None) -> pd.DataFrame:
         grp = m.groupby(["size_class", "release_year"])["value"]
         med, peers = grp.transform("median"), grp.transform("size")
         rel = pd.Series(np.where(med > 0, m["value"] / med.where(med > 0, 1), np.nan), index=m.index)
-        parts.append(pd.DataFrame({
-            "model_id": m["model_id"].astype("str"), "family": m["family"].astype("str"),
-            "size_class": m["size_class"].astype("str"), "age_days": np.full(len(m), n, dtype="int64"),
-            "downloads_all_time": m["value"].astype("float64"), "relative_adoption": rel.astype("Float64"),
-            "release_year": m["release_year"], "parameters": m["parameters"], "day": m["day"],
-            "peers": peers.astype("int64"),
-        }))
+        parts.append(
+            pd.DataFrame(
+                {
+                    "model_id": m["model_id"].astype("str"),
+                    "family": m["family"].astype("str"),
+                    "size_class": m["size_class"].astype("str"),
+                    "age_days": np.full(len(m), n, dtype="int64"),
+                    "downloads_all_time": m["value"].astype("float64"),
+                    "relative_adoption": rel.astype("Float64"),
+                    "release_year": m["release_year"],
+                    "parameters": m["parameters"],
+                    "day": m["day"],
+                    "peers": peers.astype("int64"),
+                }
+            )
+        )
     if not parts:
         return out
     res = pd.concat(parts, ignore_index=True)
-    res = res.sort_values(["age_days", "relative_adoption", "model_id"], ascending=[True, False, True],
-                          kind="stable", na_position="last")
+    res = res.sort_values(
+        ["age_days", "relative_adoption", "model_id"], ascending=[True, False, True], kind="stable", na_position="last"
+    )
     return res.reset_index(drop=True)[COLUMNS]

@@ -34,13 +34,23 @@ REVERSAL_SNAPSHOTS = 3
 
 
 def columns(entity: str) -> list[str]:
-    return ["day", "metric", entity, "overtaken", f"{entity}_value", "overtaken_value", "previous_day",
-            f"{entity}_previous_value", "overtaken_previous_value", "reversed", "reversed_day"]
+    return [
+        "day",
+        "metric",
+        entity,
+        "overtaken",
+        f"{entity}_value",
+        "overtaken_value",
+        "previous_day",
+        f"{entity}_previous_value",
+        "overtaken_previous_value",
+        "reversed",
+        "reversed_day",
+    ]
 
 
 def _empty(entity: str) -> pd.DataFrame:
-    num = {c: "float64" for c in (f"{entity}_value", "overtaken_value", f"{entity}_previous_value",
-                                  "overtaken_previous_value")}
+    num = dict.fromkeys((f"{entity}_value", "overtaken_value", f"{entity}_previous_value", "overtaken_previous_value"), "float64")
     return empty(columns(entity), {**num, "reversed": "bool", "reversed_day": "datetime64[us]"})
 
 
@@ -80,7 +90,7 @@ def _reversal(x: np.ndarray, t: np.ndarray, i: np.ndarray, j: np.ndarray) -> np.
     out = np.full(len(t), -1)
     valid = ~np.isnan(x)
     for k, (tk, ik, jk) in enumerate(zip(t, i, j, strict=True)):
-        after = np.flatnonzero(valid[tk + 1:, ik] & valid[tk + 1:, jk])[:REVERSAL_SNAPSHOTS] + tk + 1
+        after = np.flatnonzero(valid[tk + 1 :, ik] & valid[tk + 1 :, jk])[:REVERSAL_SNAPSHOTS] + tk + 1
         back = after[x[after, ik] < x[after, jk]]
         if len(back):
             out[k] = back[0]
@@ -108,18 +118,25 @@ def crossovers(df: pd.DataFrame, metric: str | Iterable[str], entity: str = "fam
         if len(t) == 0:
             continue
         r = _reversal(x, t, i, j)
-        rows.append(pd.DataFrame({
-            "day": d[t].astype("datetime64[us]"),
-            "metric": pd.Series([m] * len(t), dtype="str"),
-            entity: pd.Series(names[i], dtype="str"),
-            "overtaken": pd.Series(names[j], dtype="str"),
-            f"{entity}_value": x[t, i], "overtaken_value": x[t, j],
-            "previous_day": d[p].astype("datetime64[us]"),
-            f"{entity}_previous_value": x[p, i], "overtaken_previous_value": x[p, j],
-            "reversed": r >= 0,
-            "reversed_day": pd.Series(np.where(r >= 0, d[np.maximum(r, 0)].to_numpy(), np.datetime64("NaT")),
-                                      dtype="datetime64[us]"),
-        }))
+        rows.append(
+            pd.DataFrame(
+                {
+                    "day": d[t].astype("datetime64[us]"),
+                    "metric": pd.Series([m] * len(t), dtype="str"),
+                    entity: pd.Series(names[i], dtype="str"),
+                    "overtaken": pd.Series(names[j], dtype="str"),
+                    f"{entity}_value": x[t, i],
+                    "overtaken_value": x[t, j],
+                    "previous_day": d[p].astype("datetime64[us]"),
+                    f"{entity}_previous_value": x[p, i],
+                    "overtaken_previous_value": x[p, j],
+                    "reversed": r >= 0,
+                    "reversed_day": pd.Series(
+                        np.where(r >= 0, d[np.maximum(r, 0)].to_numpy(), np.datetime64("NaT")), dtype="datetime64[us]"
+                    ),
+                }
+            )
+        )
     if not rows:
         return _empty(entity)
     out = pd.concat(rows, ignore_index=True)[columns(entity)]
@@ -143,8 +160,13 @@ def model_crossovers(model_daily: pd.DataFrame, metric: str, top: int = 25, as_o
     if valued.empty:
         return _empty("model_id")
     latest = valued[valued["day"] == valued["day"].max()]
-    leaders = (latest.groupby("model_id")[metric].max().reset_index()
-               .sort_values([metric, "model_id"], ascending=[False, True], kind="stable").head(top)["model_id"])
+    leaders = (
+        latest.groupby("model_id")[metric]
+        .max()
+        .reset_index()
+        .sort_values([metric, "model_id"], ascending=[False, True], kind="stable")
+        .head(top)["model_id"]
+    )
     return crossovers(df[df["model_id"].isin(set(leaders))], metric, entity="model_id")
 
 
@@ -180,8 +202,9 @@ def holds_same_models(cx: pd.DataFrame, rows: pd.DataFrame) -> pd.Series:
     return out
 
 
-def after_stale(cx: pd.DataFrame, quality: pd.DataFrame, entity: str = "family",
-                family_of: dict[str, str] | None = None) -> pd.Series:
+def after_stale(
+    cx: pd.DataFrame, quality: pd.DataFrame, entity: str = "family", family_of: dict[str, str] | None = None
+) -> pd.Series:
     """For each crossover: was A's or B's family flagged ``stale`` or stale for the metric
     (metrics.STALE_ISSUE) on previous_day or a day after it and before the crossover's day?
     `family_of` maps model ids to families for model crossovers. Output: boolean Series."""
@@ -202,8 +225,13 @@ def after_stale(cx: pd.DataFrame, quality: pd.DataFrame, entity: str = "family",
     return out
 
 
-def annotate(cx: pd.DataFrame, rows: pd.DataFrame | None = None, quality: pd.DataFrame | None = None,
-             entity: str = "family", family_of: dict[str, str] | None = None) -> pd.DataFrame:
+def annotate(
+    cx: pd.DataFrame,
+    rows: pd.DataFrame | None = None,
+    quality: pd.DataFrame | None = None,
+    entity: str = "family",
+    family_of: dict[str, str] | None = None,
+) -> pd.DataFrame:
     """`crossovers` output plus holds_same_models (family crossovers; NA when not known), after_stale and
     headline (not reversed and not known to fail over the same models)."""
     cx = cx.copy()

@@ -62,10 +62,12 @@ def transitions(s: pd.DataFrame, values: Sequence[str] = ("downloads_all_time",)
     fd = family_days(s)
     values = [v for v in values if v in s.columns]
     base = s[["family", "day", "model_id", "created_at"]].assign(**{v: floats(s[v]) for v in values})
-    later = base.merge(fd.loc[fd["prev_day"].notna(), ["family", "day", "prev_day", "prev_time"]],
-                       on=["family", "day"], how="inner")
+    later = base.merge(
+        fd.loc[fd["prev_day"].notna(), ["family", "day", "prev_day", "prev_time"]], on=["family", "day"], how="inner"
+    )
     earlier = base[["family", "day", "model_id", *values]].rename(
-        columns={"day": "prev_day", **{v: f"prev_{v}" for v in values}})
+        columns={"day": "prev_day", **{v: f"prev_{v}" for v in values}}
+    )
     earlier["in_prev"] = True
     later = later.merge(earlier, on=["family", "prev_day", "model_id"], how="left")
     in_prev = later["in_prev"].fillna(False).astype(bool).to_numpy()
@@ -83,8 +85,15 @@ def transitions(s: pd.DataFrame, values: Sequence[str] = ("downloads_all_time",)
     return Transitions(later, left, fd)
 
 
-DOWNLOADS_DAY_COLUMNS = ["day", "family", "downloads_day", "interval_start", "interval_days",
-                         "interval_downloads", "na_models"]
+DOWNLOADS_DAY_COLUMNS = [
+    "day",
+    "family",
+    "downloads_day",
+    "interval_start",
+    "interval_days",
+    "interval_downloads",
+    "na_models",
+]
 
 
 def downloads_day(snaps: pd.DataFrame) -> pd.DataFrame:
@@ -114,9 +123,16 @@ def downloads_from(tr: Transitions) -> pd.DataFrame:
     """`downloads_day` of already classified snapshots."""
     later = tr.later.copy()
     if later.empty or "downloads_all_time" not in later.columns:
-        return empty(DOWNLOADS_DAY_COLUMNS, {"downloads_day": "float64", "interval_start": "datetime64[us]",
-                                             "interval_days": "int64", "interval_downloads": "float64",
-                                             "na_models": "int64"})
+        return empty(
+            DOWNLOADS_DAY_COLUMNS,
+            {
+                "downloads_day": "float64",
+                "interval_start": "datetime64[us]",
+                "interval_days": "int64",
+                "interval_downloads": "float64",
+                "na_models": "int64",
+            },
+        )
     status = later["status"].to_numpy()
     at, prev_at = later["downloads_all_time"].to_numpy(), later["prev_downloads_all_time"].to_numpy()
     common, new = status == "common", status == "new"
@@ -125,21 +141,24 @@ def downloads_from(tr: Transitions) -> pd.DataFrame:
     later["val"] = val
     later["na"] = (common | new) & np.isnan(val)
     g = later.groupby(["family", "day", "prev_day"], sort=True)
-    iv = pd.concat([g["val"].sum(min_count=1).rename("interval_downloads"), g["na"].sum().rename("na_models")],
-                   axis=1).reset_index()
+    iv = pd.concat(
+        [g["val"].sum(min_count=1).rename("interval_downloads"), g["na"].sum().rename("na_models")], axis=1
+    ).reset_index()
     n = ((iv["day"] - iv["prev_day"]) / pd.Timedelta(days=1)).astype("int64").to_numpy()
     rep = np.repeat(np.arange(len(iv)), n)
     k = np.arange(len(rep)) - np.repeat(np.cumsum(n) - n, n) + 1  # offset 1..n within each interval
     start = iv["prev_day"].to_numpy()[rep]
-    out = pd.DataFrame({
-        "day": (start + k * DAY).astype("datetime64[us]"),
-        "family": iv["family"].to_numpy()[rep],
-        "downloads_day": iv["interval_downloads"].to_numpy(dtype="float64")[rep] / n[rep],
-        "interval_start": start.astype("datetime64[us]"),
-        "interval_days": n[rep].astype("int64"),
-        "interval_downloads": iv["interval_downloads"].to_numpy(dtype="float64")[rep],
-        "na_models": iv["na_models"].to_numpy(dtype="int64")[rep],
-    })
+    out = pd.DataFrame(
+        {
+            "day": (start + k * DAY).astype("datetime64[us]"),
+            "family": iv["family"].to_numpy()[rep],
+            "downloads_day": iv["interval_downloads"].to_numpy(dtype="float64")[rep] / n[rep],
+            "interval_start": start.astype("datetime64[us]"),
+            "interval_days": n[rep].astype("int64"),
+            "interval_downloads": iv["interval_downloads"].to_numpy(dtype="float64")[rep],
+            "na_models": iv["na_models"].to_numpy(dtype="int64")[rep],
+        }
+    )
     out["family"] = out["family"].astype("str")
     return out[DOWNLOADS_DAY_COLUMNS]
 

@@ -22,21 +22,37 @@ HOLDOUT_DAYS = 7  # the history check looks back at least this far (see `_foresa
 JUMP_FACTOR = 3.0  # a membership change whose step exceeds this many times the median step is a jump
 NOT_PROJECTED = ("models",)  # a model count moves by whole models entering or leaving: never projected
 
-COLUMNS = ["as_of", "metric", "family", "overtaken", "projected_from", "projected_to", "projected_day",
-           "window_days", "first_day", "last_day", "n_points", "slope_diff", "t_stat", "r2", "gap"]
+COLUMNS = [
+    "as_of",
+    "metric",
+    "family",
+    "overtaken",
+    "projected_from",
+    "projected_to",
+    "projected_day",
+    "window_days",
+    "first_day",
+    "last_day",
+    "n_points",
+    "slope_diff",
+    "t_stat",
+    "r2",
+    "gap",
+]
 
 
 def _empty(entity: str) -> pd.DataFrame:
     cols = [entity if c == "family" else c for c in COLUMNS]
-    dt = {c: "datetime64[us]" for c in ("projected_from", "projected_to", "projected_day", "first_day",
-                                        "last_day")}
-    dt.update(window_days="int64", n_points="int64", slope_diff="float64", t_stat="float64", r2="float64",
-              gap="float64")
+    dt = dict.fromkeys(("projected_from", "projected_to", "projected_day", "first_day", "last_day"), "datetime64[us]")
+    dt.update(
+        window_days="int64", n_points="int64", slope_diff="float64", t_stat="float64", r2="float64", gap="float64"
+    )
     return empty(cols, dt)
 
 
-def membership_jumps(df: pd.DataFrame, metric: str, quality: pd.DataFrame | None,
-                     entity: str = "family") -> set[tuple[str, pd.Timestamp]]:
+def membership_jumps(
+    df: pd.DataFrame, metric: str, quality: pd.DataFrame | None, entity: str = "family"
+) -> set[tuple[str, pd.Timestamp]]:
     """(family, day) pairs on which a membership change (new_model, entered, left) moved the metric by
     more than JUMP_FACTOR times the family's median day-to-day step in `df`."""
     if quality is None or quality.empty:
@@ -93,9 +109,16 @@ def _history_error(t: np.ndarray, y: np.ndarray, window_days: int, min_n: int, l
     return float(abs(y[last[-1]] - (old[0] + old[1] * now)))
 
 
-def projections(df: pd.DataFrame, metric: str, as_of: Any, window_days: int = 28, horizon_days: int = 180,
-                entity: str = "family", quality: pd.DataFrame | None = None,
-                check_history: bool = True) -> pd.DataFrame:
+def projections(
+    df: pd.DataFrame,
+    metric: str,
+    as_of: Any,
+    window_days: int = 28,
+    horizon_days: int = 180,
+    entity: str = "family",
+    quality: pd.DataFrame | None = None,
+    check_history: bool = True,
+) -> pd.DataFrame:
     """Projected crossovers from the recent linear trend.
 
     Input columns: day, <entity>, <metric>; `quality` (day, family, issue) marks membership changes.
@@ -162,13 +185,18 @@ def projections(df: pd.DataFrame, metric: str, as_of: Any, window_days: int = 28
         first_idx = np.where(ok, np.arange(len(t))[:, None, None], len(t)).min(axis=0)
         gap_now = np.take_along_axis(diff, np.maximum(last_idx, 0)[None], axis=0)[0]
     min_n = max(PROJECTION_MIN_POINTS, math.ceil(window_days / 2))
-    keep = ((n >= min_n) & (last_idx >= 0) & (gap_now < 0) & (b > 0) & (tstat >= PROJECTION_MIN_T)
-            & (r2 >= PROJECTION_MIN_R2))
+    keep = (
+        (n >= min_n)
+        & (last_idx >= 0)
+        & (gap_now < 0)
+        & (b > 0)
+        & (tstat >= PROJECTION_MIN_T)
+        & (r2 >= PROJECTION_MIN_R2)
+    )
     # the history check needs the days before the window too
     hist = df[["day", entity, metric]].copy()
     hist["day"] = days(hist["day"])
-    hist = hist[(hist["day"] >= first - pd.Timedelta(days=max(HOLDOUT_DAYS, horizon_days)))
-                & (hist["day"] <= as_of_ts)]
+    hist = hist[(hist["day"] >= first - pd.Timedelta(days=max(HOLDOUT_DAYS, horizon_days))) & (hist["day"] <= as_of_ts)]
     hd, hnames, hx = wide(hist, metric, entity)
     ht = ((hd - as_of_ts) / pd.Timedelta(days=1)).to_numpy(dtype="float64")
     hcol = {nm: k for k, nm in enumerate(hnames)}
@@ -188,8 +216,13 @@ def projections(df: pd.DataFrame, metric: str, as_of: Any, window_days: int = 28
                 break
             if not check_history:
                 break
-            e = _history_error(ht, hx[:, hcol[names[i]]] - hx[:, hcol[names[j]]], window_days, min_n,
-                               max(HOLDOUT_DAYS, int(grid[lower[0]])))
+            e = _history_error(
+                ht,
+                hx[:, hcol[names[i]]] - hx[:, hcol[names[j]]],
+                window_days,
+                min_n,
+                max(HOLDOUT_DAYS, int(grid[lower[0]])),
+            )
             if e is None or PROJECTION_Z * e >= -gap_now[i, j]:
                 lower = np.zeros(0, dtype=int)  # no history, or it missed by more than the gap: no claim
                 break
@@ -199,29 +232,57 @@ def projections(df: pd.DataFrame, metric: str, as_of: Any, window_days: int = 28
         upper, centre = np.flatnonzero(fit + band + err > 0), np.flatnonzero(fit > 0)
         if not len(lower) or not len(centre):
             continue  # the range does not close within the horizon, or history does not bear it out
-        rows.append((names[i], names[j], grid[upper[0]], grid[lower[0]], grid[centre[0]], n[i, j], b[i, j],
-                     tstat[i, j], r2[i, j], -gap_now[i, j], dd[first_idx[i, j]], dd[last_idx[i, j]]))
+        rows.append(
+            (
+                names[i],
+                names[j],
+                grid[upper[0]],
+                grid[lower[0]],
+                grid[centre[0]],
+                n[i, j],
+                b[i, j],
+                tstat[i, j],
+                r2[i, j],
+                -gap_now[i, j],
+                dd[first_idx[i, j]],
+                dd[last_idx[i, j]],
+            )
+        )
     if not rows:
         return out
     f, l_, lo, hi, mid, npts, slope, ts, rr, gap, d0, d1 = map(np.array, zip(*rows, strict=True))
     at = as_of_ts.to_datetime64()
-    res = pd.DataFrame({
-        "as_of": pd.Series([as_of_ts] * len(f), dtype="datetime64[us]"),
-        "metric": pd.Series([metric] * len(f), dtype="str"),
-        entity: pd.Series(f, dtype="str"), "overtaken": pd.Series(l_, dtype="str"),
-        "projected_from": (at + lo.astype("int64") * DAY).astype("datetime64[us]"),
-        "projected_to": (at + hi.astype("int64") * DAY).astype("datetime64[us]"),
-        "projected_day": (at + mid.astype("int64") * DAY).astype("datetime64[us]"),
-        "window_days": np.full(len(f), window_days, dtype="int64"),
-        "first_day": pd.Series(d0, dtype="datetime64[us]"), "last_day": pd.Series(d1, dtype="datetime64[us]"),
-        "n_points": npts.astype("int64"), "slope_diff": slope.astype(float), "t_stat": ts.astype(float),
-        "r2": rr.astype(float), "gap": gap.astype(float),
-    })
+    res = pd.DataFrame(
+        {
+            "as_of": pd.Series([as_of_ts] * len(f), dtype="datetime64[us]"),
+            "metric": pd.Series([metric] * len(f), dtype="str"),
+            entity: pd.Series(f, dtype="str"),
+            "overtaken": pd.Series(l_, dtype="str"),
+            "projected_from": (at + lo.astype("int64") * DAY).astype("datetime64[us]"),
+            "projected_to": (at + hi.astype("int64") * DAY).astype("datetime64[us]"),
+            "projected_day": (at + mid.astype("int64") * DAY).astype("datetime64[us]"),
+            "window_days": np.full(len(f), window_days, dtype="int64"),
+            "first_day": pd.Series(d0, dtype="datetime64[us]"),
+            "last_day": pd.Series(d1, dtype="datetime64[us]"),
+            "n_points": npts.astype("int64"),
+            "slope_diff": slope.astype(float),
+            "t_stat": ts.astype(float),
+            "r2": rr.astype(float),
+            "gap": gap.astype(float),
+        }
+    )
     return res.sort_values(["projected_from", entity, "overtaken"], kind="stable").reset_index(drop=True)
 
 
-def backtest(df: pd.DataFrame, metric: str, as_of_days: list[Any], window_days: int = 28,
-             horizon_days: int = 180, entity: str = "family", check_history: bool = True) -> pd.DataFrame:
+def backtest(
+    df: pd.DataFrame,
+    metric: str,
+    as_of_days: list[Any],
+    window_days: int = 28,
+    horizon_days: int = 180,
+    entity: str = "family",
+    check_history: bool = True,
+) -> pd.DataFrame:
     """Every projection made as of each of `as_of_days` from the data up to that day, checked against
     what the rest of `df` shows: actual_day is the first day after as_of on which the follower is
     ahead of the leader; hit is True when it falls within [projected_from, projected_to], False when
@@ -232,8 +293,9 @@ def backtest(df: pd.DataFrame, metric: str, as_of_days: list[Any], window_days: 
     col = {nm: k for k, nm in enumerate(names)}
     parts = []
     for as_of in as_of_days:
-        p = projections(d[d["day"] <= day(as_of)], metric, as_of, window_days, horizon_days, entity,
-                        check_history=check_history)
+        p = projections(
+            d[d["day"] <= day(as_of)], metric, as_of, window_days, horizon_days, entity, check_history=check_history
+        )
         if p.empty:
             continue
         actual, hit = [], []
@@ -247,9 +309,9 @@ def backtest(df: pd.DataFrame, metric: str, as_of_days: list[Any], window_days: 
                 hit.append(bool(r.projected_from <= a_day <= r.projected_to))
             else:
                 hit.append(False if alldays.max() > r.projected_to else pd.NA)
-        parts.append(p.assign(actual_day=pd.Series(actual, dtype="datetime64[us]"),
-                              hit=pd.Series(hit, dtype="boolean")))
+        parts.append(
+            p.assign(actual_day=pd.Series(actual, dtype="datetime64[us]"), hit=pd.Series(hit, dtype="boolean"))
+        )
     if not parts:
-        return _empty(entity).assign(actual_day=pd.Series(dtype="datetime64[us]"),
-                                     hit=pd.Series(dtype="boolean"))
+        return _empty(entity).assign(actual_day=pd.Series(dtype="datetime64[us]"), hit=pd.Series(dtype="boolean"))
     return pd.concat(parts, ignore_index=True)

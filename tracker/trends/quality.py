@@ -32,14 +32,17 @@ STALE_GROUPS = {"downloads": ("downloads_30d", "downloads_all_time"), "likes": (
 
 def _rows(day: Any, family: Any, model_id: Any, issue: str, detail: Any) -> pd.DataFrame:
     n = len(day)
-    return pd.DataFrame({
-        "day": pd.Series(np.asarray(day), dtype="datetime64[us]"),
-        "family": pd.Series(np.asarray(family, dtype=object), dtype="str"),
-        "model_id": pd.Series(np.asarray(model_id, dtype=object) if model_id is not None else [None] * n,
-                              dtype="str"),
-        "issue": pd.Series([issue] * n, dtype="str"),
-        "detail": pd.Series(list(detail), dtype="str"),
-    })
+    return pd.DataFrame(
+        {
+            "day": pd.Series(np.asarray(day), dtype="datetime64[us]"),
+            "family": pd.Series(np.asarray(family, dtype=object), dtype="str"),
+            "model_id": pd.Series(
+                np.asarray(model_id, dtype=object) if model_id is not None else [None] * n, dtype="str"
+            ),
+            "issue": pd.Series([issue] * n, dtype="str"),
+            "detail": pd.Series(list(detail), dtype="str"),
+        }
+    )
 
 
 def stale_days(tr: Transitions) -> pd.DataFrame:
@@ -72,8 +75,10 @@ def stale_days(tr: Transitions) -> pd.DataFrame:
             continue
         changed = any(status[g][k] == "changed" for g in groups)
         issue = f"stale_{stale[0]}" if changed and len(stale) == 1 else "stale"
-        detail = "; ".join(f"{g} unchanged for {getattr(r, f'{g}_same')} of {getattr(r, f'{g}_n')} models"
-                           for g in stale) + f" since {iso(r.prev_day)}"
+        detail = (
+            "; ".join(f"{g} unchanged for {getattr(r, f'{g}_same')} of {getattr(r, f'{g}_n')} models" for g in stale)
+            + f" since {iso(r.prev_day)}"
+        )
         out.append((r.day, r.family, issue, detail))
     if not out:
         return empty(COLUMNS)
@@ -91,9 +96,16 @@ def all_time_fell(s: pd.DataFrame) -> pd.DataFrame:
     a["prev_at"] = g["at"].shift(1)
     a["prev_day"] = g["day"].shift(1)
     fell = a[a["at"] < a["prev_at"]]
-    return _rows(fell["day"], fell["family"], fell["model_id"], "all_time_fell",
-                 [f"downloads_all_time {p:.0f} -> {c:.0f} ({c - p:+.0f}) since {iso(d)}"
-                  for p, c, d in zip(fell["prev_at"], fell["at"], fell["prev_day"], strict=True)])
+    return _rows(
+        fell["day"],
+        fell["family"],
+        fell["model_id"],
+        "all_time_fell",
+        [
+            f"downloads_all_time {p:.0f} -> {c:.0f} ({c - p:+.0f}) since {iso(d)}"
+            for p, c, d in zip(fell["prev_at"], fell["at"], fell["prev_day"], strict=True)
+        ],
+    )
 
 
 def missing_days(fd: pd.DataFrame) -> pd.DataFrame:
@@ -106,8 +118,13 @@ def missing_days(fd: pd.DataFrame) -> pd.DataFrame:
     rep = np.repeat(np.arange(len(gaps)), n)
     k = np.arange(len(rep)) - np.repeat(np.cumsum(n) - n, n) + 1
     pdays, ndays = gaps["prev_day"].to_numpy()[rep], gaps["day"].to_numpy()[rep]
-    return _rows(pdays + k * DAY, gaps["family"].to_numpy()[rep], None, "missing_day",
-                 [f"no snapshot between {iso(p)} and {iso(q)}" for p, q in zip(pdays, ndays, strict=True)])
+    return _rows(
+        pdays + k * DAY,
+        gaps["family"].to_numpy()[rep],
+        None,
+        "missing_day",
+        [f"no snapshot between {iso(p)} and {iso(q)}" for p, q in zip(pdays, ndays, strict=True)],
+    )
 
 
 def membership(tr: Transitions) -> pd.DataFrame:
@@ -115,15 +132,30 @@ def membership(tr: Transitions) -> pd.DataFrame:
     (absent before but created earlier: it crossed a listing threshold, was renamed, or the family's
     rules changed; adds no downloads) and ``left`` (present before, absent now)."""
     parts = []
-    for status, issue, why in (("new", "new_model", "released after"),
-                               ("entered", "entered", "older than")):
+    for status, issue, why in (("new", "new_model", "released after"), ("entered", "entered", "older than")):
         e = tr.later[tr.later["status"] == status]
-        parts.append(_rows(e["day"], e["family"], e["model_id"], issue,
-                           [f"created {stamp(c)}, {why} the snapshot of {iso(p)} (absent from it)"
-                            for c, p in zip(e["created_at"], e["prev_day"], strict=True)]))
+        parts.append(
+            _rows(
+                e["day"],
+                e["family"],
+                e["model_id"],
+                issue,
+                [
+                    f"created {stamp(c)}, {why} the snapshot of {iso(p)} (absent from it)"
+                    for c, p in zip(e["created_at"], e["prev_day"], strict=True)
+                ],
+            )
+        )
     left = tr.left
-    parts.append(_rows(left["day"], left["family"], left["model_id"], "left",
-                       [f"present on {iso(p)}, absent now" for p in left["prev_day"]]))
+    parts.append(
+        _rows(
+            left["day"],
+            left["family"],
+            left["model_id"],
+            "left",
+            [f"present on {iso(p)}, absent now" for p in left["prev_day"]],
+        )
+    )
     return pd.concat(parts, ignore_index=True)
 
 

@@ -39,8 +39,10 @@ def like_for_like(ends: pd.DataFrame) -> pd.DataFrame:
     later = tr.later.assign(week_start=monday(tr.later["day"]))
     later = later[(later["week_start"] - monday(later["prev_day"])) == pd.Timedelta(days=7)]
     keys = ["family", "week_start"]
-    flags = later[keys].assign(models_new=later["status"].eq("new").astype("int64"),
-                               models_entered=later["status"].eq("entered").astype("int64"))
+    flags = later[keys].assign(
+        models_new=later["status"].eq("new").astype("int64"),
+        models_entered=later["status"].eq("entered").astype("int64"),
+    )
     out = flags.groupby(keys).sum()
     left = tr.left.assign(week_start=monday(tr.left["day"]))
     left = left[(left["week_start"] - monday(left["prev_day"])) == pd.Timedelta(days=7)]
@@ -54,12 +56,14 @@ def like_for_like(ends: pd.DataFrame) -> pd.DataFrame:
     if "downloads_all_time" in vals:
         both = common[common["downloads_all_time"].notna() & common["prev_downloads_all_time"].notna()]
         gain = both.assign(g=both["downloads_all_time"] - both["prev_downloads_all_time"])[
-            ["family", "model_id", "week_start", "g"]]
+            ["family", "model_id", "week_start", "g"]
+        ]
         prev = gain.assign(week_start=gain["week_start"] + pd.Timedelta(days=7)).rename(columns={"g": "g0"})
         pair = gain.merge(prev, on=["family", "model_id", "week_start"], how="inner")
         g = pair.assign(_d=pair["g"] - pair["g0"]).groupby(keys)
         out = out.join(g["_d"].sum().rename("downloads_week_wow_same")).join(
-            g["g0"].sum().rename("downloads_week_base_same"))
+            g["g0"].sum().rename("downloads_week_base_same")
+        )
     return out.reset_index()
 
 
@@ -130,8 +134,9 @@ def weekly(family_daily: pd.DataFrame, same: pd.DataFrame | None = None) -> pd.D
         wk[f"{m}_share"] = ratio(wk[m], total)
         cols += [m, f"{m}_wow", f"{m}_wow_pct", f"{m}_wow_same", f"{m}_wow_pct_same", f"{m}_share"]
     for c in ("models_new", "models_entered", "models_left"):
-        wk[c] = (pd.to_numeric(wk[c], errors="coerce") if c in wk.columns
-                 else pd.Series(np.nan, index=wk.index)).astype("Int64")
+        wk[c] = (
+            pd.to_numeric(wk[c], errors="coerce") if c in wk.columns else pd.Series(np.nan, index=wk.index)
+        ).astype("Int64")
         cols.append(c)
     if has_dd:
         cols.append("downloads_week_days")
@@ -160,8 +165,9 @@ def shares(df: pd.DataFrame, metric: str, by: str = "family") -> pd.DataFrame:
     return out[[period, by, "value", "share"]]
 
 
-def week_models(at_end: pd.DataFrame, before: pd.DataFrame, start: Any, end: Any,
-                top: int = 10) -> tuple[pd.DataFrame, pd.DataFrame]:
+def week_models(
+    at_end: pd.DataFrame, before: pd.DataFrame, start: Any, end: Any, top: int = 10
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The week's top movers and new models, from the snapshots at its end and just before it.
 
     Input frames: family, model_id, downloads_all_time, downloads_30d, likes, created_at and
