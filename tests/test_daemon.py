@@ -11,6 +11,7 @@ same clock (tests/test_other_dates.py runs this file under two far-apart fake da
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import io
 import json
@@ -107,10 +108,8 @@ class Proc:
     def _read(self) -> None:
         for line in self.p.stderr:
             self.raw.append(line)
-            try:
+            with contextlib.suppress(ValueError):
                 self.lines.append(json.loads(line))
-            except ValueError:
-                pass
 
     def events(self, name: str) -> list[dict]:
         return [r for r in self.lines if r.get("event") == name]

@@ -44,7 +44,7 @@ def weeks(tmp_path_factory):
 
 
 def test_crossover_found_on_the_worlds_day_with_the_worlds_values(weeks):
-    world, s, truth = weeks
+    _world, s, truth = weeks
     day = World.DOWNLOADS_CROSSOVER_DAY
     cx = Warehouse(s.warehouse).query(
         "select * from crossovers where metric = 'downloads_30d' and family in ('qwen', 'llama') "
@@ -63,7 +63,7 @@ def test_crossover_found_on_the_worlds_day_with_the_worlds_values(weeks):
 
 
 def test_downloads_day_equals_the_truth(weeks):
-    world, s, truth = weeks
+    _world, s, truth = weeks
     fd = Warehouse(s.warehouse).query("select * from family_daily where family = 'qwen' order by day")
     fd = fd.set_index(fd.day.dt.date)
     for d0, d1 in ((dt.date(2026, 8, 16), dt.date(2026, 8, 17)), (dt.date(2026, 8, 9), dt.date(2026, 8, 11))):
@@ -81,14 +81,14 @@ def test_downloads_day_equals_the_truth(weeks):
 
 
 def test_quality_notes_the_missing_day(weeks):
-    world, s, truth = weeks
+    _world, s, _truth = weeks
     missing = MISSING
     q = Warehouse(s.warehouse).query("select * from quality where issue = 'missing_day'")
     assert sorted({(r.day.date(), r.family) for r in q.itertuples()}) == [(missing, "llama"), (missing, "qwen")]
 
 
 def test_weekly_report_headline(weeks, tmp_path):
-    world, s, truth = weeks
+    _world, s, truth = weeks
     day = World.DOWNLOADS_CROSSOVER_DAY
     prev = day - dt.timedelta(days=1)
     week = trends.week_label(day)

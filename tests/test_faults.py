@@ -601,7 +601,7 @@ def _on_a_small_disk(tmp_path, hub, size_kb: int, steps: list[str], **cfg) -> li
 
 
 def test_disk_full_mid_run_leaves_nothing_visible_and_a_clear_message(tmp_path, hub):  # §6.1 case 11
-    ok, fill, full, free, again = _on_a_small_disk(
+    ok, _fill, full, _free, again = _on_a_small_disk(
         tmp_path, hub, 4096, ["collect", "fill", "collect", "free", "collect"], warehouse_min_free_mb=0
     )
     assert ok["code"] == 0 and ok["runs"][0]["status"] == "ok"

@@ -7,7 +7,7 @@ from tracker.report.format import distinct, human, pct
 
 
 @pytest.mark.parametrize(
-    ("n", "text"),
+    "n, text",
     [
         (283_000_000, "283.0M"),  # 283e6 / 1e6 = 283.0
         (29_400_000, "29.4M"),
@@ -26,7 +26,7 @@ def test_human(n, text):
 
 
 @pytest.mark.parametrize(
-    ("x", "text"),
+    "x, text",
     [(0.1237, "+12.4%"), (-0.03, "-3.0%"), (0.0, "0.0%"), (-0.0004, "0.0%"), (1.5, "+150.0%"), (None, "n/a")],
 )
 def test_pct(x, text):
@@ -34,7 +34,7 @@ def test_pct(x, text):
 
 
 @pytest.mark.parametrize(
-    ("a", "b", "want"),
+    "a, b, want",
     [
         (7_451_000, 7_449_000, ("7.5M", "7.4M")),  # 7.451 -> 7.5, 7.449 -> 7.4: one decimal tells them apart
         (7_460_000, 7_450_000, ("7.46M", "7.45M")),  # both 7.5M at one decimal

@@ -110,7 +110,7 @@ def test_import_formats_quarantine_and_taken_at(tmp_path):
                 "likes": [0, 1],
                 "createdAt": pd.to_datetime(["2025-01-01", "2025-02-01"], utc=True),
             }
-        ).pipe(lambda d: __import__("pyarrow").Table.from_pandas(d)),
+        ).pipe(__import__("pyarrow").Table.from_pandas),
         tmp_path / "c.parquet",
     )
     r = CliRunner().invoke(cli, ["import", "--config", str(p), str(tmp_path / "a.json")])
@@ -164,7 +164,7 @@ def test_backfill_matches_the_truth_and_finds_the_derivative_crossover(tmp_path)
         then = world.snapshot(at=end)
         deleted = set(world.deleted(at=world.now).id)  # gone by now: a backfill cannot see them
         for name, ids in members.items():
-            kids = then[then.base_models.map(lambda ps: any(p in ids for p in ps))]
+            kids = then[then.base_models.map(lambda ps, ids=ids: any(p in ids for p in ps))]
             lost = kids[kids.id.isin(deleted)]
             for rel, col in REL.items():
                 # a merge of two official parents counts under each, as childrenModelCount does

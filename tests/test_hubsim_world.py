@@ -18,7 +18,6 @@ from hypothesis import strategies as st
 from tracker.hubsim import World
 from tracker.hubsim.testing import running_hub
 
-UTC = UTC
 T0 = datetime(2023, 1, 1, tzinfo=UTC)
 T1 = datetime(2026, 12, 31, tzinfo=UTC)
 times = st.integers(0, int((T1 - T0).total_seconds())).map(lambda s: T0 + timedelta(seconds=s))

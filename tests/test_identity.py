@@ -71,7 +71,7 @@ def test_import_of_an_older_archive_after_a_collect_keeps_every_model_id(tmp_pat
     first = snap[snap.day == pd.Timestamp("2026-08-10")]
     assert sorted(first.model_id) == sorted([ids[0], ids[1], same.model_id, "Qwen/deleted-since"])
     # as of 2026-08-10 the attributes are the archive's own (recorded then), not the later collect's
-    mod = dict(zip(first.model_id, first.last_modified))
+    mod = dict(zip(first.model_id, first.last_modified, strict=True))
     assert mod[ids[0]] == mod[ids[1]] == mod["Qwen/deleted-since"] == pd.Timestamp("2025-06-01", tz="UTC")
     assert mod[same.model_id] == same.last_modified
     latest = wh.query("select * from models_latest")

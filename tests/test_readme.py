@@ -28,7 +28,9 @@ EXCLUDED = {
     'pip install -e ".[test,scale-out]" && python -m pytest': "the test run itself (this test is part of it)",
     "HF_TOKEN=hf_... tracker daemon --config config.yaml": "needs a token for the live Hub and runs until stopped; "
     "tests/test_daemon.py runs the daemon against the emulator",
-    "sudo useradd --system --home /srv/hub-tracker hub-tracker        # once; adjust paths to your install": "needs root and changes the machine's users",
+    "sudo useradd --system --home /srv/hub-tracker hub-tracker        # once; adjust paths to your install": (
+        "needs root and changes the machine's users"
+    ),
     "sudo install -d -m 700 -o root /etc/hub-tracker": "needs root",
     "sudo install -m 600 deploy/hub-tracker.env.example /etc/hub-tracker/hub-tracker.env": "needs root",
     "sudoedit /etc/hub-tracker/hub-tracker.env                        # set HF_TOKEN=hf_...": "interactive, needs root",
@@ -36,14 +38,25 @@ EXCLUDED = {
     "(tests/test_daemon_deploy.py verifies the unit)",
     "sudo systemctl daemon-reload && sudo systemctl enable --now hub-tracker": "needs root and a running systemd",
     "journalctl -u hub-tracker -f": "needs the systemd service above; follows forever",
-    'tracker census                     # or schedule it: `census: "0 3 * * *"` in config.yaml (off by default)': "lists the whole live Hub (the block has no emulator); tests/test_census.py runs it against the emulator",
-    "tracker import models.parquet --taken-at 2026-08-07T06:00:00Z   # a cfahlgren1/hub-stats dump = a census of its date": "needs a downloaded hub-stats dump; the census tests import one built from the emulator",
+    'tracker census                     # or schedule it: `census: "0 3 * * *"` in config.yaml (off by default)': (
+        "lists the whole live Hub (the block has no emulator); tests/test_census.py runs it against the emulator"
+    ),
+    (
+        "tracker import models.parquet --taken-at 2026-08-07T06:00:00Z   "
+        "# a cfahlgren1/hub-stats dump = a census of its date"
+    ): "needs a downloaded hub-stats dump; the census tests import one built from the emulator",
     "sudo apt-get install -y chromium fonts-dejavu-core systemd": "installs system packages (what .ci/run does)",
     "sudo apt-get install -y openjdk-17-jre-headless": "installs system packages (what .ci/run does)",
-    'pip install -e ".[test,lint]"   # ruff, mypy, pre-commit and the stubs mypy reads': "installs the project into the environment running this test",
-    "bash .ci/lint                   # ruff check, ruff format --check, mypy: what CI runs": "the gate itself: .ci/run runs it on the checkout before the tests",
+    'pip install -e ".[test,lint]"   # ruff, mypy, pre-commit and the stubs mypy reads': (
+        "installs the project into the environment running this test"
+    ),
+    "bash .ci/lint                   # ruff check, ruff format --check, mypy: what CI runs": (
+        "the gate itself: .ci/run runs it on the checkout before the tests"
+    ),
     "ruff check --fix . && ruff format .   # fix what can be fixed mechanically": "rewrites the checkout's files",
-    "pre-commit install              # the same gates on every commit (local hooks: the installed tools)": "installs a git hook into the checkout",
+    "pre-commit install              # the same gates on every commit (local hooks: the installed tools)": (
+        "installs a git hook into the checkout"
+    ),
 }
 # prefixes dropped before running: the test runs from this checkout, which is installed already
 DROP_PREFIX = ["pip install -e . && "]
@@ -163,7 +176,7 @@ def test_the_demo_headline_is_the_emulators_truth(ran):
 
 @pytest.mark.slow
 def test_the_demo_warehouse_holds_the_replayed_schedule(ran):
-    cwd, out = ran
+    cwd, _out = ran
     r = subprocess.run(
         [
             sys.executable,

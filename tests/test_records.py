@@ -62,7 +62,7 @@ def test_bad_records_are_quarantined_with_reason_and_raw():
 
 def test_duplicate_ids_keep_the_last_record():
     c = check([{"id": "a/x", "likes": 1}, {"id": "a/y", "likes": 5}, {"id": "a/x", "likes": 2}])
-    assert sorted(zip(c.rows.model_id, c.rows.likes)) == [("a/x", 2), ("a/y", 5)]
+    assert sorted(zip(c.rows.model_id, c.rows.likes, strict=True)) == [("a/x", 2), ("a/y", 5)]
 
 
 def test_counts_outside_a_sane_range_are_quarantined():

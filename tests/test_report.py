@@ -118,7 +118,7 @@ def build(week: str = "2026-W34", fd: pd.DataFrame | None = None) -> ReportData:
                 "model_id_value": [12_000_000.0, 5_000_000.0],
                 "overtaken_value": [11_900_000.0, 4_900_000.0],
             }
-        ),  # fmt: skip
+        ),
         projections=pd.DataFrame(
             {
                 "as_of": [pd.Timestamp("2026-08-23")],
@@ -133,7 +133,7 @@ def build(week: str = "2026-W34", fd: pd.DataFrame | None = None) -> ReportData:
                 "last_day": [pd.Timestamp("2026-08-23")],
                 "n_points": [16],
             }
-        ),  # fmt: skip
+        ),
         projection_rule=("A projection is claimed only when the gap's 28-day linear trend has t >= 5 and R^2 >= 0.6."),
         top_movers=pd.DataFrame(
             {
@@ -143,7 +143,7 @@ def build(week: str = "2026-W34", fd: pd.DataFrame | None = None) -> ReportData:
                 "downloads_30d": [12_000_000, 11_900_000],
                 "likes": [812, 4_020],
             }
-        ),  # fmt: skip
+        ),
         new_models=pd.DataFrame(
             {
                 "model_id": ["Qwen/Qwen3-Coder-Tiny"],
@@ -152,7 +152,7 @@ def build(week: str = "2026-W34", fd: pd.DataFrame | None = None) -> ReportData:
                 "downloads_30d": [45_600],
                 "likes": [12],
             }
-        ),  # fmt: skip
+        ),
         quality=pd.DataFrame(
             {
                 "day": pd.to_datetime(["2026-08-19", "2026-08-20", "2026-08-21"]),
@@ -165,7 +165,7 @@ def build(week: str = "2026-W34", fd: pd.DataFrame | None = None) -> ReportData:
                     "present on 2026-08-20, absent now",
                 ],
             }
-        ),  # fmt: skip
+        ),
         notes=["Backfilled series miss deleted derivatives"],
         adoption=pd.DataFrame(
             {
@@ -283,7 +283,10 @@ def test_charts_inline_in_html_and_files_beside_markdown(rendered):
         assert re.search(rf'<figure id="chart-{slug}"[^>]*><svg', page)
     # the four charts and the headline crossover's lead chart
     assert page.count("<svg") == 5 and "](2026-W34-crossover-1.svg)" in md
-    assert "Lead of Alibaba Qwen over Meta Llama in 30-day downloads (Alibaba Qwen − Meta Llama, linear axis)" in md
+    assert (
+        "Lead of Alibaba Qwen over Meta Llama in 30-day downloads (Alibaba Qwen \N{MINUS SIGN} Meta Llama, linear axis)"
+        in md
+    )
     assert not re.search(r"""(?:src|href)\s*=\s*["']?(?:https?:)?//""", page, re.I)
     assert "@import" not in page and "<script" not in page and "<link" not in page
     ids = re.findall(r'\bid="([^"]+)"', page)
@@ -306,7 +309,7 @@ def test_gaps_are_not_bridged(tmp_path):
     assert family_colors(data)["mistral"] not in ("#000080", family_colors(data)["qwen"])
     render(data, tmp_path, formats=("md",))
     svg = (tmp_path / "2026-W34-downloads-30d.svg").read_text()
-    green = [p for p in re.findall(r'<path d="([^"]+)"[^>]*?style="[^"]*stroke: ?#2ca02c', svg, re.S)]
+    green = re.findall(r'<path d="([^"]+)"[^>]*?style="[^"]*stroke: ?#2ca02c', svg, re.S)
     moves = sum(p.count("M") for p in green)
     assert moves >= 3  # backfill part, snapshot part before the gap, after the gap (and NA on i=25)
 
@@ -358,7 +361,7 @@ def test_sparse_inputs_render(tmp_path, case):
         data.quality = pd.DataFrame({"issue": ["mystery"], "family": ["ghost"]})
         data.top_movers = pd.DataFrame({"model_id": ["a/b"]})
         data.families = data.families.drop(columns=["rule"])
-        data.generated_at = dt.datetime(2026, 8, 24, 8, 0)  # naive: taken as UTC
+        data.generated_at = dt.datetime(2026, 8, 24, 8, 0)  # noqa: DTZ001 - naive on purpose: taken as UTC
     paths = render(data, tmp_path)
     md, page = paths[0].read_text(), paths[1].read_text()
     assert page.startswith("<!DOCTYPE html>") and page.rstrip().endswith("</html>")

@@ -44,7 +44,7 @@ def test_the_listing_bar_moves_per_page(tmp_path, world):
     with HubSim(world) as hub:
         s = config.load(write_config(tmp_path, hub.endpoint, [QWEN], page_size=10))
         steps: list[int] = []
-        recs, listed = hubmod.Hub(s.hub).list_family(s.family("qwen"), progress=steps.append)
+        _recs, listed = hubmod.Hub(s.hub).list_family(s.family("qwen"), progress=steps.append)
     assert listed == n and steps == [10] * (n // 10) + ([n % 10] if n % 10 else [])
 
 

@@ -37,7 +37,7 @@ def test_family_quality_flags_missing_days_only():
         }
     )
     q = trends.family_quality(fd)
-    got = sorted(zip(q.day.dt.strftime("%m-%d"), q.issue))
+    got = sorted(zip(q.day.dt.strftime("%m-%d"), q.issue, strict=True))
     # 03 and 04 have no snapshot; 08-02's equal sums are no evidence of staleness (models' values are)
     assert got == [("08-03", "missing_day"), ("08-04", "missing_day")]
     assert q.model_id.isna().all()
@@ -86,5 +86,5 @@ def test_week_models_gains_and_new_models():
     movers, new = trends.week_models(at_end, before, "2026-08-17", "2026-08-23")
     # x grew 130-100 = 30; n is new this week: all its 20; y fell (a data error): gained nothing, not
     # a mover; e entered: unknown
-    assert list(zip(movers.model_id, movers.downloads_week)) == [("x", 30), ("n", 20)]
+    assert list(zip(movers.model_id, movers.downloads_week, strict=True)) == [("x", 30), ("n", 20)]
     assert list(new.model_id) == ["n"]

@@ -131,7 +131,6 @@ def fam_series(values: dict[str, list], days: list[str], metric="downloads_30d")
 
 
 def test_crossover_by_membership_alone_is_no_headline():
-    days = ["2026-08-10", "2026-08-11"]
     # a: x 100 -> 101, plus big (entered on 08-11) 60; b: y 150 -> 151.
     # a's sum 100 -> 161 passes b's 150 -> 151; over the same models a went +1, b +1:
     # counterfactual lead = (100 + 1) - (150 + 1) = -50 <= 0 -> does not hold.

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import sys
+from typing import NoReturn
 
 import click
 
@@ -16,7 +17,7 @@ from tracker import __version__
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
 
-def _fail(message: str, code: int = 1) -> None:
+def _fail(message: str, code: int = 1) -> NoReturn:
     from tracker.redact import redact
 
     click.echo(f"error: {redact(message)}", err=True)
@@ -53,7 +54,7 @@ def with_settings(fn):
             raise
         except KeyboardInterrupt:
             _fail("interrupted; nothing half-written is visible (the next run resumes or redoes it)", 130)
-        except Exception as exc:  # errors meant for users carry their own message
+        except Exception as exc:  # noqa: BLE001 - the one place every failure becomes a message; users' errors carry their own
             from tracker import machine
             from tracker.jobs.snapshot import CollectFailed
             from tracker.warehouse import WarehouseError
@@ -743,7 +744,7 @@ def demo(folder, weeks, faults, as_json):
         _fail(f"{exc}; the emulator was stopped", 1)
     except KeyboardInterrupt:
         _fail("interrupted; the emulator was stopped", 130)
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:  # noqa: BLE001 - anything else is reported as an internal error
         internal_error(exc)
     if as_json:
         emit_json(

@@ -12,6 +12,7 @@ import difflib
 import math
 import os
 import re
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -46,9 +47,7 @@ class Family:
         name = model_id.split("/", 1)[-1]
         if self.include is not None and not self.include.search(name):
             return False
-        if self.exclude is not None and self.exclude.search(name):
-            return False
-        return True
+        return not (self.exclude is not None and self.exclude.search(name))
 
     def owns(self, model_id: str) -> bool:
         """Whether a model id belongs to the family when it is not listed by the Hub for us (imported
@@ -260,7 +259,7 @@ class _Validator:
             self.fail(key, f"must be {what}, got {value!r}", example)
         return value
 
-    def keys(self, d: dict, prefix: str, allowed: set[str], required: set[str] = frozenset()) -> None:
+    def keys(self, d: dict, prefix: str, allowed: set[str], required: AbstractSet[str] = frozenset()) -> None:
         for k in d:
             if k not in allowed:
                 where = f"{prefix}.{k}" if prefix else str(k)
@@ -334,7 +333,7 @@ def _parse_hub(v: _Validator, h: Any) -> HubSettings:
         budget_s=float(budget),
         concurrency=conc,
         tree_budget_s=float(tree_budget),
-        max_models=cap,
+        max_models=int(cap),  # integer=True: a whole number already
     )
 
 

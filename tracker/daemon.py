@@ -19,6 +19,7 @@ How it behaves (docs/daemon.md; RELIABILITY.md §1.2, §2, §4):
 from __future__ import annotations
 
 import collections
+import contextlib
 import datetime as dt
 import os
 import signal
@@ -118,7 +119,7 @@ def last_runs(settings: Settings) -> dict[str, dict[str, Any]]:
         ok = dict(con.sql("SELECT job, max(started_at) FROM runs WHERE status = 'ok' GROUP BY job").fetchall())
     out: dict[str, dict[str, Any]] = {}
     for row in last:
-        rec = dict(zip(cols, row))
+        rec = dict(zip(cols, row, strict=True))
         for k in ("started_at", "finished_at"):
             rec[k] = _utc(rec[k])
         out[rec["job"]] = {"last": rec, "last_ok": None}
@@ -174,16 +175,16 @@ class SimClock:
 
         class _Now(dt.datetime):
             @classmethod
-            def now(cls, tz=None):  # type: ignore[override]
+            def now(cls, tz=None):
                 t = clock()
                 return t.astimezone(tz) if tz is not None else t.replace(tzinfo=None)
 
         saved = base.datetime
-        base.datetime = _Now  # type: ignore[misc]
+        base.datetime = _Now
         try:
             yield self
         finally:
-            base.datetime = saved  # type: ignore[misc]
+            base.datetime = saved
 
 
 # ---- the daemon --------------------------------------------------------------------------------
@@ -272,10 +273,9 @@ class Daemon:
         log.info("stopping: waiting for the running job to finish", reason=reason, running=sorted(self._running))
         from apscheduler.schedulers import SchedulerNotRunningError
 
-        try:
+        # a signal before the scheduler started: run() will not start it
+        with contextlib.suppress(SchedulerNotRunningError):
             self.scheduler.shutdown(wait=True)
-        except SchedulerNotRunningError:  # a signal before the scheduler started: run() will not start it
-            pass
 
     def _on_signal(self, signum: int, _frame: Any) -> None:
         self.stop(signal.Signals(signum).name)
@@ -566,7 +566,7 @@ def status_lines(info: dict[str, Any]) -> list[str]:
         ),
     ]
     if not info["jobs"]:
-        return lines + ["schedule   none (add a `schedule:` block to config.yaml to use the daemon)"]
+        return [*lines, "schedule   none (add a `schedule:` block to config.yaml to use the daemon)"]
     lines.append(
         f"{'job':<8} {'schedule':<14} {'last run (UTC)':<20} {'status':<8} {'secs':>7} {'models':>8}  next run (UTC)"
     )

@@ -171,7 +171,7 @@ class Emulator:
             stderr=subprocess.STDOUT,
             text=True,
             env=env,
-            preexec_fn=_die_with_parent if os.name == "posix" else None,
+            preexec_fn=_die_with_parent if os.name == "posix" else None,  # noqa: PLW1509 - setpgrp+prctl only, before any thread
         )
         lines: queue.Queue[str | None] = queue.Queue()
 

@@ -12,15 +12,16 @@ import os
 import sys
 
 import structlog
+from structlog.typing import EventDict, Processor
 
 from tracker.redact import redact_all
 
 
-def redact_tokens(_logger, _name, event_dict):
+def redact_tokens(_logger: object, _name: str, event_dict: EventDict) -> EventDict:
     return redact_all(event_dict)
 
 
-_SHARED = [
+_SHARED: list[Processor] = [
     structlog.contextvars.merge_contextvars,
     structlog.stdlib.add_log_level,
     structlog.stdlib.add_logger_name,
@@ -40,6 +41,7 @@ def configure(json: bool | None = None, level: str | None = None) -> None:
         wrapper_class=structlog.stdlib.BoundLogger,
         cache_logger_on_first_use=True,
     )
+    tail: list[Processor]
     if json:
         tail = [
             structlog.processors.ExceptionRenderer(structlog.tracebacks.ExceptionDictTransformer(show_locals=False)),

@@ -111,7 +111,7 @@ def render(columns: Sequence[str], rows: Iterable[Sequence[Any]], fmt: str = DEF
     cols = [str(c) for c in columns]
     data = [[plain(v) for v in r] for r in rows]
     if fmt in ("json", "jsonl"):
-        objs = [dict(zip(cols, r)) for r in data]
+        objs = [dict(zip(cols, r, strict=True)) for r in data]
         if fmt == "jsonl":
             return "".join(json.dumps(o, ensure_ascii=False) + "\n" for o in objs)
         return json.dumps(objs, ensure_ascii=False) + "\n"
@@ -131,7 +131,7 @@ def render(columns: Sequence[str], rows: Iterable[Sequence[Any]], fmt: str = DEF
             if any(v is not None for v in col)
             and all(v is None or (isinstance(v, (int, float)) and not isinstance(v, bool)) for v in col)
             else "left"
-            for col in zip(*data)
+            for col in zip(*data, strict=True)
         ]
         if data
         else None

@@ -160,8 +160,8 @@ def check(records: Iterable[Any], authors: Iterable[str] | None = None) -> Check
         times[col] = parsed.dt.as_unit("us")
     if broken.any():
         keep = ~broken.to_numpy()
-        recs = [r for r, k in zip(recs, keep) if k]
-        ids = [i for i, k in zip(ids, keep) if k]
+        recs = [r for r, k in zip(recs, keep, strict=True) if k]
+        ids = [i for i, k in zip(ids, keep, strict=True) if k]
         times = {c: t[keep].reset_index(drop=True) for c, t in times.items()}
     cols: dict[str, Any] = {
         "model_id": pd.array(ids, dtype="str"),

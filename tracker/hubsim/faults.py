@@ -105,9 +105,7 @@ class Fault:
             return False
         if self.model is not None and req.get("model") != self.model:
             return False
-        if self.path is not None and self.path not in req["path"]:
-            return False
-        return True
+        return self.path is None or self.path in req["path"]
 
     def spec(self) -> str:
         head = {

@@ -6,6 +6,7 @@ Stdlib only (``ThreadingHTTPServer``, HTTP/1.1 keep-alive, daemon threads). See 
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import math
 import os
@@ -129,7 +130,7 @@ class _Server(ThreadingHTTPServer):
     block_on_close = False
     allow_reuse_address = True
 
-    def __init__(self, addr, handler, hub):
+    def __init__(self, addr, handler, hub: HubSim):
         self.hub = hub
         super().__init__(addr, handler)
 
@@ -138,16 +139,16 @@ class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = "hubsim"
     sys_version = ""
+    server: _Server  # the handler only ever runs under _Server (it reaches the HubSim through it)
 
     def log_message(self, fmt, *args):  # quiet
         pass
 
     def setup(self):
         super().setup()
-        try:  # headers and body go out in separate writes: avoid Nagle + delayed-ACK stalls
+        # headers and body go out in separate writes: avoid Nagle + delayed-ACK stalls
+        with contextlib.suppress(OSError):
             self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        except OSError:
-            pass
         self.server.hub._track(self.connection, True)
 
     def finish(self):
@@ -256,10 +257,8 @@ class HubSim:
             with self._conn_lock:
                 conns = list(self._conns)
             for c in conns:
-                try:
+                with contextlib.suppress(OSError):
                     c.shutdown(socket.SHUT_RDWR)
-                except OSError:
-                    pass
             self._server.server_close()
             self._server = None
         if self._thread is not None:
@@ -316,8 +315,8 @@ class HubSim:
         kind, model_id, rev = self._route(path)
         if kind == "listing":
             req["route"] = "listing"
-            req["author"] = (query.get("author") or [None])[0]
-            req["page"] = _cursor_page((query.get("cursor") or [None])[0])
+            req["author"] = _first(query, "author")
+            req["page"] = _cursor_page(_first(query, "cursor"))
         elif kind == "info":
             req["route"] = "info"
             req["model"] = model_id
@@ -342,7 +341,7 @@ class HubSim:
             else:
                 resp = self._dispatch(kind, model_id, rev, parts, query, token, head, h.command)
                 resp.headers = rl + resp.headers
-        except Exception as exc:  # a bug in the emulator must not kill the connection silently
+        except Exception as exc:  # noqa: BLE001 - a bug in the emulator must not kill the connection silently
             resp = _Response(500, _json({"error": f"hubsim internal error: {exc!r}"}), rl)
         req["status"] = resp.status if not resp.hang else None
         self.stats.record(req)
@@ -472,7 +471,7 @@ class HubSim:
         if fault.kind == "hang":
             return _Response(hang=True)
         if fault.kind == "html":
-            return _Response(200, HTML_ERROR, rl + [("Content-Type", "text/html; charset=utf-8")])
+            return _Response(200, HTML_ERROR, [*rl, ("Content-Type", "text/html; charset=utf-8")])
         if fault.kind in ("trickle", "loop", "foreign", "huge", "echo"):
             return self._hostile(fault, rl, kind, model_id, rev, parts, query, token)
         if fault.kind == "corrupt":
@@ -505,7 +504,7 @@ class HubSim:
         if fault.kind == "echo":
             said = f"Bearer {token}" if token else "(no Authorization header)"
             msg = f"Invalid credentials in Authorization header: {said}"
-            return _Response(fault.status, _json({"error": msg}), rl + [("X-Error-Message", msg)])
+            return _Response(fault.status, _json({"error": msg}), [*rl, ("X-Error-Message", msg)])
         if fault.kind == "loop" and fault.mode == "fresh" and kind == "listing":
             base = {k: v for k, v in query.items() if k != "cursor"}
             from urllib.parse import urlencode
@@ -576,8 +575,8 @@ class HubSim:
         filters = []
         for v in query.get("filter", []):
             filters += [p.strip() for p in v.split(",") if p.strip()]
-        for key, fmt in (("library", "{}"), ("language", "{}"), ("license", "license:{}"), ("dataset", "dataset:{}")):
-            for v in query.get(key, []):
+        for param, fmt in (("library", "{}"), ("language", "{}"), ("license", "license:{}"), ("dataset", "dataset:{}")):
+            for v in query.get(param, []):
                 filters += [fmt.format(p.strip()) for p in v.split(",") if p.strip()]
         gated = one("gated")
         key = (
@@ -598,7 +597,7 @@ class HubSim:
             try:
                 c = json.loads(base64.b64decode(cur.encode()).decode())
                 ck, ch, cl, page = int(c["k"]), int(c["h"]), int(c["l"]), int(c["p"])
-            except Exception:
+            except Exception:  # noqa: BLE001 - whatever a client sends as a cursor, a bad one is its 400, not our 500
                 return _Response(400, _json({"error": "Invalid cursor"}))
             after = (keys < ck) | ((keys == ck) & ((hi > ch) | ((hi == ch) & (lo > cl))))
             start = int(np.argmax(after)) if after.any() else len(ordered)
@@ -675,7 +674,7 @@ class HubSim:
         w = self.world
         st = w.state()
         status, i = w.lookup(model_id, st.t)
-        if status == "moved":
+        if status == "moved" and i is not None:
             new = st.ids[i]
             loc = f"/api/models/{new}" + (f"/revision/{quote(rev, safe='')}" if rev else "")
             if parts.query:
@@ -685,7 +684,7 @@ class HubSim:
                 f"Temporary Redirect. Redirecting to {loc}".encode(),
                 [("Location", loc), ("Content-Type", "text/plain; charset=utf-8")],
             )
-        if status == "missing":
+        if i is None:  # status "missing"
             if self.anonymous_401 and not token:
                 msg = "Invalid username or password."
                 return _Response(401, _json({"error": msg}), [("X-Error-Message", msg)])
@@ -724,10 +723,16 @@ def _blob(name: str, oid: str) -> dict:
     return out
 
 
+def _first(query: dict[str, list[str]], key: str) -> str | None:
+    """The first value of a query parameter, None when it is absent."""
+    values = query.get(key)
+    return values[0] if values else None
+
+
 def _cursor_page(cur: str | None) -> int:
     if not cur:
         return 1
     try:
         return int(json.loads(base64.b64decode(cur.encode()).decode())["p"])
-    except Exception:
+    except Exception:  # noqa: BLE001 - an undecodable cursor is recorded as page 0; the listing answers it 400
         return 0

@@ -25,7 +25,6 @@ import pandas as pd
 
 from . import _catalog as cat
 
-UTC = UTC
 DAY = 86400
 NEVER = np.iinfo(np.int64).max
 LEGACY_CREATED = 1646263744  # 2022-03-02T23:29:04Z: every repo older than createdAt tracking carries it
@@ -91,6 +90,20 @@ class _State:
         "vis",
         "world_version",
     )
+
+    t: int
+    world_version: int
+    vis: np.ndarray  # bool: visible at t
+    ids: np.ndarray  # object: each model's id at t (after renames)
+    author: np.ndarray  # int64 author codes at t
+    at: np.ndarray
+    d30: np.ndarray
+    likes: np.ndarray
+    trending: np.ndarray
+    lm: np.ndarray  # int64 epoch seconds of lastModified
+    children: np.ndarray  # (4, N) int64: direct children per relation
+    _lower: pd.Series | None
+    _lm_str: list[str] | None
 
 
 class World:
@@ -243,7 +256,7 @@ class World:
             three = (rng.random(m) < 0.5).tolist()
             num = np.where(rng.random(m) < 0.4, rng.integers(1, 999, m), 0).tolist()
             cap = (rng.random(m) < 0.2).tolist()
-            for p, t3, nu, c in zip(parts, three, num, cap):
+            for p, t3, nu, c in zip(parts, three, num, cap, strict=True):
                 name = syl[p[0]] + syl[p[1]] + (syl[p[2]] if t3 else "") + (str(nu) if nu else "")
                 if c:
                     name = name.capitalize()
@@ -290,7 +303,7 @@ class World:
             gval, gfrac = spec["gated"]
             acode = self._author(org)
             idxs = []
-            for rel, c in zip(rels, counts):
+            for rel, c in zip(rels, counts, strict=True):
                 rdate, prefix, sizes, variants, _w, mt, pipe, lib = rel
                 combos = []
                 for size in sizes:
@@ -353,7 +366,7 @@ class World:
 
         # ---- community derivatives and unrelated models
         M = self.total_models - n_off
-        n_der = int(round(M * 0.55)) if off_by_family else 0
+        n_der = round(M * 0.55) if off_by_family else 0
         end = self.horizon_end
         self._pool = self._names(max(20, M // 5), rng)
         der_rows = self._gen_derivatives(n_der, off_by_family, cols, release_of, rng, end, fam_names)
@@ -385,7 +398,7 @@ class World:
         self._rel = np.array(cols["rel"], dtype=np.int64)
         self._profile_arr = np.array(cols["profile"], dtype=np.int64)
         self._licenses = sorted(set(cols["license"]) | set(cat.LICENSES))
-        lic_code = {l: i for i, l in enumerate(self._licenses)}
+        lic_code = {lic: i for i, lic in enumerate(self._licenses)}
         self._license = np.array([lic_code[x] for x in cols["license"]], dtype=np.int64)
         self._gated = np.array(cols["gated"], dtype=np.int64)
         self._disabled = np.zeros(N, dtype=bool)
@@ -486,7 +499,7 @@ class World:
         created = np.array(cols["created"], dtype=np.int64)
         starts = {f: int(created[off_by_family[f]].min()) + 2 * DAY for f in fams}
         weights = np.array([cat.DERIVATIVE_WEIGHT.get(fam_names[f], cat.OTHER_ORG_DERIVATIVE_WEIGHT) for f in fams])
-        n_f = dict(zip(fams, rng.multinomial(n_der, weights / weights.sum())))
+        n_f = dict(zip(fams, rng.multinomial(n_der, weights / weights.sum()), strict=True))
         kinds = {
             f: ("llama" if fam_names[f] == "meta-llama" else "qwen" if fam_names[f] == "Qwen" else "other")
             for f in fams
@@ -509,7 +522,7 @@ class World:
             c_q = integral("llama", starts[lf], td) / max(integral("qwen", starts[qf], td), 1e-9)
             tot = n_f[lf] + n_f[qf]
             il, iq = integral("llama", starts[lf], end), integral("qwen", starts[qf], end, c_q)
-            n_f[lf] = int(round(tot * il / (il + iq)))
+            n_f[lf] = round(tot * il / (il + iq))
             n_f[qf] = tot - n_f[lf]
         self._c_q = c_q
         pool = self._pool
@@ -729,10 +742,7 @@ class World:
         for i in np.flatnonzero(ren):
             old = self._ids0[int(i)]
             a, nm = old.split("/", 1)
-            if rng.random() < 0.4:
-                new = f"{self._pool[int(rng.integers(0, len(self._pool)))]}/{nm}"
-            else:
-                new = f"{a}/{nm}-v2"
+            new = f"{self._pool[int(rng.integers(0, len(self._pool)))]}/{nm}" if rng.random() < 0.4 else f"{a}/{nm}-v2"
             if new in taken:
                 continue
             taken.add(new)
@@ -750,8 +760,8 @@ class World:
         order = np.lexsort((self._oid_lo, self._oid_hi))
         self._oid_rank = np.empty(self.N, dtype=np.int64)
         self._oid_rank[order] = np.arange(self.N)
-        self._created_str = None
-        self._children_of = None
+        self._created_str: list[str] | None = None
+        self._children_of: tuple[np.ndarray, np.ndarray] | None = None  # (child, parent) edges sorted by child
         self._version += 1
         self._cache.clear()
 
@@ -768,7 +778,7 @@ class World:
                 hi, lo = parse_oid(rec["_id"])
             else:
                 hi, lo = created, int(self._rng.integers(0, 2**40)) << 24 | (self.N & 0xFFFFFF)
-            author = rec.get("author") or mid.split("/", 1)[0] if "/" in mid else rec.get("author", mid)
+            author: str = rec.get("author") or (mid.split("/", 1)[0] if "/" in mid else mid)
             tags = rec.get("tags") or []
             prof = self._profile(rec.get("library_name"), rec.get("pipeline_tag"), None, "raw", tags=tags)
             gated = rec.get("gated", False)
@@ -919,11 +929,15 @@ class World:
             st._lower = pd.Series(st.ids, dtype=object).str.lower()
         return st._lower
 
-    def parents_of(self, i: int) -> np.ndarray:
+    def _edges_by_child(self) -> tuple[np.ndarray, np.ndarray]:
+        """The (child, parent) edge arrays sorted by child (built once per index)."""
         if self._children_of is None:
             order = np.argsort(self._e_child, kind="stable")
             self._children_of = (self._e_child[order], self._e_parent[order])
-        ec, ep = self._children_of
+        return self._children_of
+
+    def parents_of(self, i: int) -> np.ndarray:
+        ec, ep = self._edges_by_child()
         lo, hi = np.searchsorted(ec, i), np.searchsorted(ec, i, side="right")
         return ep[lo:hi]
 
@@ -939,7 +953,7 @@ class World:
         if prof["raw_tags"]:
             return list(prof["prefix"])
         rel, ps = self.base_models(i, st)
-        mid = []
+        mid: list[str] = []
         for p in ps:
             mid.append(f"base_model:{st.ids[p]}")
             mid.append(f"base_model:{rel}:{st.ids[p]}")
@@ -958,7 +972,8 @@ class World:
         return f"{int(self._oid_hi[i]):08x}{int(self._oid_lo[i]):016x}"
 
     def oids(self, idx: np.ndarray) -> list[str]:
-        return [f"{h:08x}{lo:016x}" for h, lo in zip(self._oid_hi[idx].tolist(), self._oid_lo[idx].tolist())]
+        hi, lo = self._oid_hi[idx].tolist(), self._oid_lo[idx].tolist()
+        return [f"{h:08x}{low:016x}" for h, low in zip(hi, lo, strict=True)]
 
     def lookup(self, model_id: str, t=None) -> tuple[str, int | None]:
         """('ok', idx) | ('moved', idx) | ('missing', None) for a requested id at time t."""
@@ -983,7 +998,7 @@ class World:
             if head in RELATIONS and tail:
                 rel, rest = head, tail
             mask = np.zeros(self.N, dtype=bool)
-            kind, p = self.lookup(rest, st.t)
+            _kind, p = self.lookup(rest, st.t)
             if p is not None and len(self._e_child):
                 m = (self._e_parent == p) & st.vis[self._e_child]
                 if rel is not None:
@@ -1031,17 +1046,16 @@ class World:
         pipes = [self._profiles[c]["pipeline"] for c in self._profile_arr[idx].tolist()]
         libs = [self._profiles[c]["library"] for c in self._profile_arr[idx].tolist()]
         rels, bases, tags = [], [], []
-        self.parents_of(0)  # builds the child-sorted edge arrays
-        ec, ep = self._children_of
+        ec, ep = self._edges_by_child()
         keep = st.vis[ep] if len(ep) else np.zeros(0, bool)
         parents: dict[int, list[str]] = {}
         ids_all = st.ids
-        for c, p in zip(ec[keep].tolist(), ep[keep].tolist()):
+        for c, p in zip(ec[keep].tolist(), ep[keep].tolist(), strict=True):
             parents.setdefault(c, []).append(ids_all[p])
         profs = self._profiles
         rel_arr = self._rel[idx].tolist()
         lic_arr = self._license[idx].tolist()
-        for i, pc, r, lc in zip(idx.tolist(), self._profile_arr[idx].tolist(), rel_arr, lic_arr):
+        for i, pc, r, lc in zip(idx.tolist(), self._profile_arr[idx].tolist(), rel_arr, lic_arr, strict=True):
             ps = parents.get(i, []) if r >= 0 else []
             rel = RELATIONS[r] if ps else None
             rels.append(rel)
@@ -1050,7 +1064,7 @@ class World:
             if prof["raw_tags"]:
                 tags.append(list(prof["prefix"]))
                 continue
-            mid = []
+            mid: list[str] = []
             for p in ps:
                 mid += (f"base_model:{p}", f"base_model:{rel}:{p}")
             tags.append(prof["prefix"] + mid + [f"license:{self._licenses[lc]}"] + prof["suffix"])

@@ -272,7 +272,7 @@ def is_dump(path: str | Path) -> bool:
             if fh.read(4) != b"PAR1":
                 return False
         names = set(pq.read_schema(p).names)
-    except Exception:  # noqa: BLE001
+    except Exception:  # noqa: BLE001 - any unreadable file is simply not a dump
         return False
     return set(DUMP_COLUMNS) <= names and bool({"baseModels", "safetensors"} & names)
 

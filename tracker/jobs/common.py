@@ -164,7 +164,7 @@ def refresh_if_stale(settings: Settings) -> bool:
     killed between its record and its trend refresh, or one told not to refresh): readers never see
     trends older than the data. Returns whether it recomputed them."""
     wh = Warehouse(settings.warehouse)
-    derived = [p for p in (wh.root / "derived").glob("*.parquet")]
+    derived = list((wh.root / "derived").glob("*.parquet"))
     runs = [p for p in (wh.root / "runs").glob("*/*.parquet") if p.parent.name != "_empty"]
     if not derived or not runs:
         return False

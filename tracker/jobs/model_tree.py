@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import time
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
@@ -37,7 +38,7 @@ def _tree_row(info: hubmod.TreeInfo, run_id: str, taken_at: dt.datetime, day: dt
     }
 
 
-def _ecosystem(hub: hubmod.Hub, fam: Family, parts: pd.DataFrame, run_id: str, day: dt.date) -> pd.DataFrame:
+def _ecosystem(hub: hubmod.Hub, fam: Family, parts: pd.DataFrame, run_id: str, day: dt.date) -> pd.DataFrame | None:
     """The community children of the family's `ecosystem_top` models with the most derivatives."""
     top = (
         parts[parts.derivatives.astype("Int64").fillna(0) > 0]
@@ -198,7 +199,7 @@ def tree(
                 try:
                     fam_parts = parts[parts.model_id.isin(ids)]
                     eco = _ecosystem(hub, fam, fam_parts, run_id, day) if fam.ecosystem else None
-                except Exception as exc:  # noqa: BLE001
+                except Exception as exc:  # noqa: BLE001 - one family's failure marks it incomplete, not the run
                     errors.append(f"{fam.name} ecosystem: {hubmod.describe_error(exc)}")
                     incomplete.append(fam.name)
                     continue
@@ -271,6 +272,7 @@ def backfill(
     from tracker import census_read
 
     held = census_read.latest_tree(wh, chosen)  # a census holds every child already: no request at all
+    members: Mapping[str, list[str] | None]
     if held is not None:
         members, have, census_created, census_day = held
         todo = []
@@ -284,7 +286,8 @@ def backfill(
             {"run_id": run_id, "day": day, "parent_id": parent, "model_id": None, "relation": None, "created_at": None}
         ]
         for c in children:
-            created = pd.to_datetime(c.get("createdAt"), utc=True, errors="coerce") if c.get("createdAt") else None
+            created_at = c.get("createdAt")
+            created = pd.to_datetime(created_at, utc=True, errors="coerce") if created_at else None
             if isinstance(c.get("id"), str) and created is not None and not pd.isna(created):
                 out.append(
                     {
@@ -316,7 +319,7 @@ def backfill(
             created_of = census_created
         else:
             versions = wh.model_versions()
-            created_of = dict(zip(versions.model_id, versions.created_at))
+            created_of = dict(zip(versions.model_id, versions.created_at, strict=True))
         series, complete, incomplete = [], [], []
         days = pd.date_range(since, day, freq="D")
         for fam in chosen:

@@ -67,7 +67,7 @@ def _renames(hub: hubmod.Hub, previous: list[str] | None, current: set[str]) -> 
             new = hub.current_id(old)
         except hubmod.BudgetExceeded:
             break
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:  # noqa: BLE001 - a rename lookup is best effort: warn and go on
             log.warning(
                 "could not follow a model that left the listing", model_id=old, error=hubmod.describe_error(exc)
             )
@@ -297,7 +297,8 @@ def _intervals(
     prev = wh.previous_family_runs(day)
     created = snapshots.drop_duplicates("model_key").set_index("model_key")["created_at"]
     frames, jumps = [], []
-    for fam, cur in snapshots.groupby("family", sort=True):
+    for key, cur in snapshots.groupby("family", sort=True):
+        fam = str(key)  # the family names (strings)
         if fam not in prev:
             continue
         run0, day0, at0 = prev[fam]
@@ -316,7 +317,7 @@ def _intervals(
                         "model_id": keys.astype("int64"),
                         "issue": "all_time_jump",
                         "detail": [
-                            f"downloads_all_time {int(before.get(k))} -> {int(now_at[k])} since {day0}, more than "
+                            f"downloads_all_time {int(before[k])} -> {int(now_at[k])} since {day0}, more than "
                             f"{jump_factor:g} times; left out of downloads_day"
                             for k in keys
                         ],
@@ -354,8 +355,8 @@ def _intervals(
     dd, q = trends.interval_stats(pairs)
     last = dd[dd.day == pd.Timestamp(day)]
     out = {
-        r.family: (None if pd.isna(r.interval_downloads) else round(r.interval_downloads), int(r.interval_days))
-        for r in last.itertuples()
+        fam: (None if pd.isna(n) else round(n), int(days))
+        for fam, n, days in zip(last["family"], last["interval_downloads"], last["interval_days"], strict=True)
     }
     # the new day's notes: model-level ones, and stale values (family-level; missing days are derived)
     q = q[(q.day == pd.Timestamp(day)) & (q.model_id.notna() | q.issue.str.startswith("stale"))]
@@ -429,10 +430,10 @@ def import_files(
         with structlog.contextvars.bound_contextvars(run_id=run_id, job="import"):
             ids = [r.get("id") if isinstance(r, dict) else None for r in arc.records]
             for fam in settings.families:
-                mine = [r for r, mid in zip(arc.records, ids) if isinstance(mid, str) and fam.owns(mid)]
+                mine = [r for r, mid in zip(arc.records, ids, strict=True) if isinstance(mid, str) and fam.owns(mid)]
                 if mine:
                     run.add(fam, records.check(mine))
-            unowned = records.check([r for r, mid in zip(arc.records, ids) if not isinstance(mid, str)])
+            unowned = records.check([r for r, mid in zip(arc.records, ids, strict=True) if not isinstance(mid, str)])
             run.quarantine.extend(
                 {"run_id": run_id, "family": None, "model_id": mid, "reason": why, "raw": raw}
                 for mid, why, raw in unowned.bad

@@ -36,7 +36,7 @@ def _derive_after(settings: Settings, wh: Warehouse) -> None:
     stored), and the next run recomputes them from scratch."""
     try:
         derive(settings, wh)
-    except Exception:  # noqa: BLE001
+    except Exception:  # noqa: BLE001 - trends never fail the run; logged, recomputed next run
         log.exception("recomputing the trend tables failed; the run's data is stored")
 
 

@@ -20,7 +20,6 @@ import os
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
 import pandas as pd
 
@@ -28,6 +27,7 @@ from tracker.report import tables, whole_hub
 from tracker.report.charts import _inline
 from tracker.report.common import (
     METRIC_NAMES,
+    Block,
     ReportData,
     _Chart,
     _iso,
@@ -49,7 +49,7 @@ def _md_cell(s: str) -> str:
     return s.replace("|", "\\|").replace("\n", " ")
 
 
-def _markdown(blocks: list[Any], week: str) -> str:
+def _markdown(blocks: list[Block], week: str) -> str:
     lines: list[str] = []
     for b in blocks:
         if isinstance(b, _Table):
@@ -95,7 +95,7 @@ section.card{min-width:0}
 """
 
 
-def _html(blocks: list[Any], title: str) -> str:
+def _html(blocks: list[Block], title: str) -> str:
     e = html.escape
     parts = ["<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
              '<meta name="viewport" content="width=device-width,initial-scale=1">',
@@ -147,8 +147,8 @@ def _html(blocks: list[Any], title: str) -> str:
         elif kind == "note":
             parts.append(f'<p class="{"sub" if prev_heading == "h1" else "note"}">{e(payload)}</p>')
         elif kind == "ul":
-            cls = ' class="headlines"' if prev_heading == "Headlines" else ""
-            parts.append(f"<ul{cls}>" + "".join(f"<li>{e(i)}</li>" for i in payload) + "</ul>")
+            ul_cls = ' class="headlines"' if prev_heading == "Headlines" else ""
+            parts.append(f"<ul{ul_cls}>" + "".join(f"<li>{e(i)}</li>" for i in payload) + "</ul>")
         prev_heading = payload if kind in ("h2", "h3") else ("h1" if kind == "h1" else prev_heading)
     parts.append("</body></html>")
     return "\n".join(parts) + "\n"
@@ -174,17 +174,17 @@ def _write(path: Path, text: str) -> None:
         raise
 
 
-def _blocks(data: ReportData) -> list[Any]:
+def _blocks(data: ReportData) -> list[Block]:
     names = _Names(data)
     gen = pd.Timestamp(data.generated_at)
     gen = gen.tz_localize("UTC") if gen.tzinfo is None else gen.tz_convert("UTC")
-    head: list[Any] = [
+    head: list[Block] = [
         ("h1", f"Hub Tracker weekly report: {data.week}"),
         (
             "note",
             f"{_iso(data.week_start)} to {_iso(data.week_end)} (Monday to Sunday, UTC) · "
             f"generated at {gen:%Y-%m-%d %H:%M} UTC",
-        ),  # fmt: skip
+        ),
     ]
     return (
         head

@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 import re
 from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -20,8 +20,11 @@ from tracker.report.common import (
     _tick,
 )
 
+if TYPE_CHECKING:
+    from matplotlib.typing import RcKeyType
 
-def _rc() -> dict[str, Any]:
+
+def _rc() -> dict[RcKeyType, Any]:
     return {
         "svg.fonttype": "none",  # text stays text: small, searchable, sharp
         "svg.hashsalt": "hub-tracker",  # stable ids, so reruns give identical files
@@ -41,7 +44,11 @@ def _rc() -> dict[str, Any]:
     }
 
 
-def _figure(width: float = 6.4, height: float = 3.9, layout: str | None = "constrained") -> Any:
+def _figure(
+    width: float = 6.4,
+    height: float = 3.9,
+    layout: Literal["constrained", "compressed", "tight"] | None = "constrained",
+) -> Any:
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
@@ -168,8 +175,16 @@ def _mark_crossovers(ax: Any, data: ReportData, metrics: Iterable[str], names: _
     for _, r in marks.iterrows():
         y = y_of(r) if y_of is not None else r.get("family_value")
         if y is not None and np.isfinite(y):
-            ax.plot([x_of(r) if x_of is not None else r["_day"]], [y], marker="D", ms=5, color=colors.get(str(r["family"]), "#333"),
-                    mec="#1d2433", mew=0.8, zorder=6)  # fmt: skip
+            ax.plot(
+                [x_of(r) if x_of is not None else r["_day"]],
+                [y],
+                marker="D",
+                ms=5,
+                color=colors.get(str(r["family"]), "#333"),
+                mec="#1d2433",
+                mew=0.8,
+                zorder=6,
+            )
     return True
 
 

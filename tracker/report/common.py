@@ -185,7 +185,8 @@ class _Chart:
     svg: str
 
 
-Block = tuple[str, Any]  # ("h1"|"h2"|"h3"|"p"|"note"|"ul"|"grid"|"end", payload) | _Table | _Chart
+# ("h1"|"h2"|"h3"|"p"|"note"|"ul"|"grid"|"end", payload), a table or a chart
+Block = tuple[str, Any] | _Table | _Chart
 
 
 def _in_week(days: pd.Series, data: ReportData) -> np.ndarray:

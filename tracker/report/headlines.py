@@ -59,7 +59,9 @@ def _source(data: ReportData, r: pd.Series) -> str:
     if a is None and b is None:
         return ""
     n = [f"{int(x['models'])}" if x is not None else "all" for x in (a, b)]
-    run = (a if a is not None else b)["run_id"]
+    src = a if a is not None else b
+    assert src is not None  # both None returned above
+    run = src["run_id"]
     return f"; imported listing {run}: sums over {n[0]} and {n[1]} listed models"
 
 
@@ -173,7 +175,7 @@ def _charts(data: ReportData, names: _Names, picks: list[tuple[str, pd.Series]])
             idx, lead = got
             svg = _lead_chart(idx, lead, r, who, whom)
             cap = (
-                f"Lead of {who} over {whom} in {_metric(r['metric'])} ({who} − {whom}, linear axis), "
+                f"Lead of {who} over {whom} in {_metric(r['metric'])} ({who} \N{MINUS SIGN} {whom}, linear axis), "
                 f"{_iso(idx[0])} to {_iso(idx[-1])}: above the zero line {who} is ahead. Dotted: "
                 f"{_iso(r['day'])}, the crossover. Gaps are days without a value for either."
             )

@@ -273,7 +273,8 @@ def adoption(data: ReportData, names: _Names) -> list[Block]:
     ad = data.adoption
     wk = ad[_in_week(ad["day"], data)] if _col(ad, "day") is not None and len(ad) else pd.DataFrame()
     if not len(wk):
-        return out + [
+        return [
+            *out,
             ("p", "No tracked model reached 30, 90 or 180 days after release this week."),
             ("note", ADOPTION_NOTE),
         ]
@@ -292,7 +293,8 @@ def adoption(data: ReportData, names: _Names) -> list[Block]:
         ]
         for _, r in t.head(TOP).iterrows()
     ]
-    return out + [
+    return [
+        *out,
         _Table(["Model", "Family", "Size", "Age", "Downloads by then", "Relative adoption", "Peers"], "lllrrrr", body),
         ("note", ADOPTION_NOTE),
     ]
@@ -332,7 +334,7 @@ def quality(data: ReportData, names: _Names) -> list[Block]:
         out.append(("p", "No data-quality issues were flagged for this week."))
     else:
         q = q.assign(
-            _day=_days(q["day"]) if "day" in q else pd.NaT,
+            _day=_days(q["day"] if "day" in q else pd.Series(pd.NaT, index=q.index)),
             _fam=q["family"].map(names) if "family" in q else "",
             _o=q["issue"].map(lambda i: list(ISSUES).index(i) if i in ISSUES else 99),
         )

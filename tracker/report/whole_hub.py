@@ -59,12 +59,12 @@ def _share_chart(wh: WholeHub, names: _Names, colors: dict[str, str]) -> str | N
     return _svg(fig)
 
 
-def blocks(wh: WholeHub | None, data) -> list[Block | _Table | _Chart]:
+def blocks(wh: WholeHub | None, data) -> list[Block]:
     """The section's blocks, or none when no census is held."""
     if wh is None:
         return []
     names = _Names(data)
-    out: list[Block | _Table | _Chart] = [("h2", "Whole Hub")]
+    out: list[Block] = [("h2", "Whole Hub")]
     st = wh.stats
     out.append(
         (

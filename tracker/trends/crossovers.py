@@ -20,7 +20,7 @@ A headline is a crossover that is not reversed and holds over the same models.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import numpy as np
@@ -50,7 +50,9 @@ def columns(entity: str) -> list[str]:
 
 
 def _empty(entity: str) -> pd.DataFrame:
-    num = dict.fromkeys((f"{entity}_value", "overtaken_value", f"{entity}_previous_value", "overtaken_previous_value"), "float64")
+    num = dict.fromkeys(
+        (f"{entity}_value", "overtaken_value", f"{entity}_previous_value", "overtaken_previous_value"), "float64"
+    )
     return empty(columns(entity), {**num, "reversed": "bool", "reversed_day": "datetime64[us]"})
 
 
@@ -193,12 +195,12 @@ def holds_same_models(cx: pd.DataFrame, rows: pd.DataFrame) -> pd.Series:
     for k, c in cx.iterrows():
         m, p, t = str(c["metric"]), day(c["previous_day"]), day(c["day"])
         if m == "models":
-            out[k] = False
+            out.at[k] = False
             continue
         da, db = change(str(c["family"]), p, t, m), change(str(c["overtaken"]), p, t, m)
         if np.isnan(da) or np.isnan(db):
             continue
-        out[k] = bool((c["family_previous_value"] + da) - (c["overtaken_previous_value"] + db) > 0)
+        out.at[k] = bool((c["family_previous_value"] + da) - (c["overtaken_previous_value"] + db) > 0)
     return out
 
 
@@ -214,14 +216,14 @@ def after_stale(
     q = quality.assign(day=days(quality["day"]))
     q = q[q["issue"].astype(str).str.startswith("stale")]
     flagged = {(str(f), str(i)): set(g) for (f, i), g in q.groupby(["family", "issue"])["day"]}
-    fam = (lambda e: str(e)) if family_of is None else (lambda e: str(family_of.get(str(e), e)))
+    fam: Callable[[Any], str] = str if family_of is None else (lambda e: str(family_of.get(str(e), e)))
     for k, c in cx.iterrows():
         issues = {"stale", STALE_ISSUE.get(str(c["metric"]), "stale")}
         lo, hi = day(c["previous_day"]), day(c["day"])
         for who in (c[entity], c["overtaken"]):
             for issue in issues:
                 if any(lo <= d < hi for d in flagged.get((fam(who), issue), ())):
-                    out[k] = True
+                    out.at[k] = True
     return out
 
 

@@ -144,7 +144,7 @@ def downloads_from(tr: Transitions) -> pd.DataFrame:
     iv = pd.concat(
         [g["val"].sum(min_count=1).rename("interval_downloads"), g["na"].sum().rename("na_models")], axis=1
     ).reset_index()
-    n = ((iv["day"] - iv["prev_day"]) / pd.Timedelta(days=1)).astype("int64").to_numpy()
+    n = (pd.to_timedelta(iv["day"] - iv["prev_day"]) / pd.Timedelta(days=1)).astype("int64").to_numpy()
     rep = np.repeat(np.arange(len(iv)), n)
     k = np.arange(len(rep)) - np.repeat(np.cumsum(n) - n, n) + 1  # offset 1..n within each interval
     start = iv["prev_day"].to_numpy()[rep]

@@ -4,7 +4,7 @@ days on which it would move ahead — claimed only when the line is credible, an
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -12,6 +12,9 @@ import pandas as pd
 from tracker.metrics import MEMBERSHIP
 from tracker.trends._common import DAY, day, days, empty, floats
 from tracker.trends.crossovers import wide
+
+if TYPE_CHECKING:
+    from pandas.api.typing import NaTType, NAType
 
 # The projection rule (see `projections`). Public so that the report can quote them.
 PROJECTION_MIN_POINTS = 14  # and at least half the window
@@ -298,17 +301,19 @@ def backtest(
         )
         if p.empty:
             continue
-        actual, hit = [], []
-        for r in p.itertuples(index=False):
-            fi, li = col[getattr(r, entity)], col[r.overtaken]
-            later = (alldays > pd.Timestamp(r.as_of)) & (x[:, fi] > x[:, li])
+        actual: list[pd.Timestamp | NaTType] = []
+        hit: list[bool | NAType] = []
+        rows = zip(p[entity], p["overtaken"], p["as_of"], p["projected_from"], p["projected_to"], strict=True)
+        for who, whom, as_of_day, p_from, p_to in rows:
+            fi, li = col[who], col[whom]
+            later = (alldays > pd.Timestamp(as_of_day)) & (x[:, fi] > x[:, li])
             k = np.flatnonzero(later)
             a_day = alldays[k[0]] if len(k) else pd.NaT
             actual.append(a_day)
             if pd.notna(a_day):
-                hit.append(bool(r.projected_from <= a_day <= r.projected_to))
+                hit.append(bool(p_from <= a_day <= p_to))
             else:
-                hit.append(False if alldays.max() > r.projected_to else pd.NA)
+                hit.append(False if alldays.max() > p_to else pd.NA)
         parts.append(
             p.assign(actual_day=pd.Series(actual, dtype="datetime64[us]"), hit=pd.Series(hit, dtype="boolean"))
         )

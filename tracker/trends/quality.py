@@ -66,8 +66,8 @@ def stale_days(tr: Transitions) -> pd.DataFrame:
     status = {}
     for g in groups:
         n, same = agg[f"{g}_n"].to_numpy(), agg[f"{g}_same"].to_numpy()
-        stale = (n >= STALE_MIN_MODELS[g]) & (same >= STALE_SHARE * n)
-        status[g] = np.where(stale, "stale", np.where(same < n, "changed", "unknown"))
+        is_stale = (n >= STALE_MIN_MODELS[g]) & (same >= STALE_SHARE * n)
+        status[g] = np.where(is_stale, "stale", np.where(same < n, "changed", "unknown"))
     out = []
     for k, r in enumerate(agg.itertuples(index=False)):
         stale = [g for g in groups if status[g][k] == "stale"]
@@ -112,7 +112,7 @@ def missing_days(fd: pd.DataFrame) -> pd.DataFrame:
     """``missing_day``: a calendar day without a snapshot between two snapshot days of a family (one
     row per missing day). Input: family_days (family, day, prev_day)."""
     gaps = fd[fd["prev_day"].notna()]
-    n = ((gaps["day"] - gaps["prev_day"]) / pd.Timedelta(days=1)).astype("int64").to_numpy() - 1
+    n = (pd.to_timedelta(gaps["day"] - gaps["prev_day"]) / pd.Timedelta(days=1)).astype("int64").to_numpy() - 1
     if n.sum() <= 0:
         return empty(COLUMNS)
     rep = np.repeat(np.arange(len(gaps)), n)

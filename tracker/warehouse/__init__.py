@@ -24,19 +24,29 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import duckdb
-import pyarrow.parquet as pq
 import pandas as pd
+import pyarrow.parquet as pq
 
 from tracker.warehouse import files, layout
-from tracker.warehouse.files import fsync_dir as _fsync_dir  # noqa: F401 - tracker/export.py uses it
 from tracker.warehouse.compact import CompactResult, compact
-from tracker.warehouse.layout import DB_NAME, STORAGE_COMPAT, WarehouseError, sql_str, view_files
+from tracker.warehouse.files import fsync_dir as _fsync_dir  # noqa: F401 - tracker/export.py uses it
+from tracker.warehouse.layout import DB_NAME, STORAGE_COMPAT, WarehouseError, view_files
 from tracker.warehouse.reads import Reads
 from tracker.warehouse.schemas import DERIVED, SCHEMAS, SERVING, STATE
 from tracker.warehouse.writing import Writing
 
-__all__ = ["DB_NAME", "DERIVED", "SCHEMAS", "SERVING", "STORAGE_COMPAT", "CompactResult", "Warehouse",
-           "WarehouseError", "new_run_id", "view_files"]
+__all__ = [
+    "DB_NAME",
+    "DERIVED",
+    "SCHEMAS",
+    "SERVING",
+    "STORAGE_COMPAT",
+    "CompactResult",
+    "Warehouse",
+    "WarehouseError",
+    "new_run_id",
+    "view_files",
+]
 
 
 def new_run_id(job: str, at: dt.datetime) -> str:
@@ -89,8 +99,10 @@ class Warehouse(Writing, Reads):
                 if not path.exists() or pq.read_schema(path).names != schema.names:
                     files.write_atomic(schema.empty_table(), path)
         except OSError as exc:
-            raise WarehouseError(f"cannot create the warehouse at {self.root}: {exc.strerror}. "
-                                 "Check the `warehouse:` path in config.yaml and its permissions.") from None
+            raise WarehouseError(
+                f"cannot create the warehouse at {self.root}: {exc.strerror}. "
+                "Check the `warehouse:` path in config.yaml and its permissions."
+            ) from None
         self._ensured = True  # from here on, the tracker's own reads work (they need only the files)
         try:
             if not layout.is_current(self.db_path, self.root):
@@ -127,8 +139,14 @@ class Warehouse(Writing, Reads):
     def scratch(self, memory_limit: str, temp_directory: Path) -> Iterator[duckdb.DuckDBPyConnection]:
         """A private in-memory DuckDB for heavy builds (a census day): capped memory, spilling to
         `temp_directory`, two threads; it reads the warehouse's files by path, never hub.duckdb."""
-        con = duckdb.connect(config={"memory_limit": memory_limit, "threads": 2, "temp_directory": str(temp_directory),
-                                     "preserve_insertion_order": False})
+        con = duckdb.connect(
+            config={
+                "memory_limit": memory_limit,
+                "threads": 2,
+                "temp_directory": str(temp_directory),
+                "preserve_insertion_order": False,
+            }
+        )
         try:
             con.execute("SET TimeZone = 'UTC'")
             con.execute("SET enable_progress_bar = false")  # it would print on stdout during long builds
@@ -155,7 +173,8 @@ class Warehouse(Writing, Reads):
                         f"{self.db_path} is locked for writing by another process"
                         f"{f' (PID {pid.group(1)})' if pid else ''}. Close that session (the tracker itself only "
                         "writes it for a moment when its views change) or open it read-only: duckdb -readonly "
-                        f"{self.db_path}") from None
+                        f"{self.db_path}"
+                    ) from None
                 time.sleep(0.1)
         try:
             yield con

@@ -27,8 +27,8 @@ import datetime as dt
 import re
 import secrets
 import time
-from pathlib import Path
 from collections.abc import Iterator
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pyarrow as pa
@@ -86,18 +86,28 @@ def _merge(paths: list[Path], schema: pa.Schema) -> Iterator[pa.Table]:
     which keeps the merged file as small as its parts), so no sort and one file in memory at a time."""
     for p in sorted(paths, key=lambda p: (p.parent.name, p.name)):
         t = pq.read_table(p)
-        cols = [t.column(f.name).cast(f.type) if f.name in t.column_names else pa.nulls(t.num_rows, f.type)
-                for f in schema]
+        cols = [
+            t.column(f.name).cast(f.type) if f.name in t.column_names else pa.nulls(t.num_rows, f.type) for f in schema
+        ]
         yield pa.Table.from_arrays(cols, schema=schema)
 
 
-def _delete_old(root: Path, state_files: list[Path], rows: pa.Table, now: float, grace_s: float,
-                res: CompactResult) -> pa.Table:
+def _delete_old(
+    root: Path, state_files: list[Path], rows: pa.Table, now: float, grace_s: float, res: CompactResult
+) -> pa.Table:
     """Delete what has been out of every reader's sight for the grace period; returns the state rows
     still needed (entries of deleted files dropped)."""
     added, hidden = files.state_sets(rows)
-    since = {f: s.timestamp() for f, a, s in zip(rows.column("file").to_pylist(), rows.column("action").to_pylist(),
-                                                rows.column("since").to_pylist()) if a == "hide"}
+    since = {
+        f: s.timestamp()
+        for f, a, s in zip(
+            rows.column("file").to_pylist(),
+            rows.column("action").to_pylist(),
+            rows.column("since").to_pylist(),
+            strict=True,
+        )
+        if a == "hide"
+    }
     gone: set[str] = set()
     for rel in sorted(hidden):
         if now - since[rel] >= grace_s:
@@ -164,9 +174,14 @@ def compact(wh: Warehouse, *, today: dt.date | None = None, grace_s: float | Non
 def _dedupe(rows: pa.Table) -> pa.Table:
     """One row per (file, action), the earliest `since` (the union of several state files)."""
     seen: dict[tuple[str, str], dt.datetime] = {}
-    for f, a, s in zip(rows.column("file").to_pylist(), rows.column("action").to_pylist(),
-                       rows.column("since").to_pylist()):
+    for f, a, s in zip(
+        rows.column("file").to_pylist(),
+        rows.column("action").to_pylist(),
+        rows.column("since").to_pylist(),
+        strict=True,
+    ):
         if (f, a) not in seen or s < seen[(f, a)]:
             seen[(f, a)] = s
-    return pa.Table.from_pylist([{"file": f, "action": a, "since": s} for (f, a), s in sorted(seen.items())],
-                                schema=STATE)
+    return pa.Table.from_pylist(
+        [{"file": f, "action": a, "since": s} for (f, a), s in sorted(seen.items())], schema=STATE
+    )

@@ -83,8 +83,9 @@ def write_atomic(table: pa.Table, dest: Path, options: dict[str, Any] | None = N
     write_parts(table.schema, [table], dest, options)
 
 
-def write_parts(schema: pa.Schema, parts: Iterable[pa.Table], dest: Path,
-                options: dict[str, Any] | None = None) -> None:
+def write_parts(
+    schema: pa.Schema, parts: Iterable[pa.Table], dest: Path, options: dict[str, Any] | None = None
+) -> None:
     """write_atomic for a file written part by part (one part in memory at a time)."""
     tmp = dest.with_name(f".{dest.name}.{os.getpid()}.{secrets.token_hex(3)}.tmp")  # pid: see machine.leftovers
     dest.parent.mkdir(parents=True, exist_ok=True)
@@ -112,8 +113,8 @@ def read_state(root: Path) -> tuple[list[Path], pa.Table]:
 def state_sets(rows: pa.Table) -> tuple[set[str], set[str]]:
     """(added, hidden) relative paths of a state."""
     files, actions = rows.column("file").to_pylist(), rows.column("action").to_pylist()
-    added = {f for f, a in zip(files, actions) if a == "add"}
-    hidden = {f for f, a in zip(files, actions) if a == "hide"}
+    added = {f for f, a in zip(files, actions, strict=True) if a == "add"}
+    hidden = {f for f, a in zip(files, actions, strict=True) if a == "hide"}
     return added, hidden
 
 
@@ -126,10 +127,9 @@ def visible(root: Path, dataset: str, folders: list[str] | None = None) -> list[
     _, rows = read_state(root)
     added, hidden = state_sets(rows)
     base = root / dataset
-    if folders is None:
-        paths = base.glob("*/*.parquet")
-    else:
-        paths = [p for f in folders for p in (base / f).glob("*.parquet")]
+    paths: Iterable[Path] = (
+        base.glob("*/*.parquet") if folders is None else [p for f in folders for p in (base / f).glob("*.parquet")]
+    )
     out = []
     for p in sorted(paths):
         rel = p.relative_to(root).as_posix()

@@ -38,12 +38,17 @@ def sql_str(s: str) -> str:
 def view_files() -> list[tuple[str, str]]:
     """(name, SQL text) of every view and internal macro, in their declared order."""
     folder = resources.files("tracker.sql").joinpath("views")
-    order = [line.strip() for line in folder.joinpath(ORDER_FILE).read_text(encoding="utf-8").splitlines()
-             if line.strip() and not line.lstrip().startswith("#")]
+    order = [
+        line.strip()
+        for line in folder.joinpath(ORDER_FILE).read_text(encoding="utf-8").splitlines()
+        if line.strip() and not line.lstrip().startswith("#")
+    ]
     files = {p.name[:-4] for p in folder.iterdir() if p.name.endswith(".sql")}
     if len(set(order)) != len(order) or set(order) != files:
-        raise WarehouseError(f"internal: tracker/sql/views/{ORDER_FILE} must list every view file once "
-                             f"(unlisted: {sorted(files - set(order))}, missing: {sorted(set(order) - files)})")
+        raise WarehouseError(
+            f"internal: tracker/sql/views/{ORDER_FILE} must list every view file once "
+            f"(unlisted: {sorted(files - set(order))}, missing: {sorted(set(order) - files)})"
+        )
     return [(name, folder.joinpath(f"{name}.sql").read_text(encoding="utf-8")) for name in order]
 
 
@@ -56,11 +61,12 @@ def guard_sql(root: Path, db_path: Path) -> str:
     that says what to do)."""
     paths = sorted({str(db_path), os.path.realpath(db_path)})
     in_list = ", ".join(f"'{sql_str(p)}'" for p in paths)
-    msg = (f"This hub.duckdb was built for {root} and has been moved or copied. "
-           "Run any tracker command with a config.yaml whose warehouse: points at its new folder "
-           "(for example `tracker status`) to re-point its views.")
-    return (f"((SELECT count(*) FROM duckdb_databases() WHERE path IN ({in_list})) > 0 "
-            f"OR error('{sql_str(msg)}'))")
+    msg = (
+        f"This hub.duckdb was built for {root} and has been moved or copied. "
+        "Run any tracker command with a config.yaml whose warehouse: points at its new folder "
+        "(for example `tracker status`) to re-point its views."
+    )
+    return f"((SELECT count(*) FROM duckdb_databases() WHERE path IN ({in_list})) > 0 OR error('{sql_str(msg)}'))"
 
 
 def render(text: str, root: Path, guard: str) -> str:
@@ -92,11 +98,22 @@ def is_current(db_path: Path, root: Path) -> bool:
 
 def _object_kinds(con: duckdb.DuckDBPyConnection, db: str) -> dict[str, str]:
     """name -> 'VIEW' or 'MACRO' (table macros included) of one attached database's main schema."""
-    kinds = {r[0]: "VIEW" for r in con.execute(
-        "SELECT view_name FROM duckdb_views() WHERE database_name = ? AND NOT internal", [db]).fetchall()}
-    kinds.update({r[0]: ("MACRO TABLE" if r[1] == "table_macro" else "MACRO") for r in con.execute(
-        "SELECT DISTINCT function_name, function_type FROM duckdb_functions() "
-        "WHERE database_name = ? AND function_type IN ('macro', 'table_macro') AND NOT internal", [db]).fetchall()})
+    kinds = {
+        r[0]: "VIEW"
+        for r in con.execute(
+            "SELECT view_name FROM duckdb_views() WHERE database_name = ? AND NOT internal", [db]
+        ).fetchall()
+    }
+    kinds.update(
+        {
+            r[0]: ("MACRO TABLE" if r[1] == "table_macro" else "MACRO")
+            for r in con.execute(
+                "SELECT DISTINCT function_name, function_type FROM duckdb_functions() "
+                "WHERE database_name = ? AND function_type IN ('macro', 'table_macro') AND NOT internal",
+                [db],
+            ).fetchall()
+        }
+    )
     return kinds
 
 
@@ -106,15 +123,29 @@ def _apply(con: duckdb.DuckDBPyConnection, db: str, root: Path, guard: str) -> N
     con.execute(f"USE {db}")
     con.execute("BEGIN")
     try:
-        tables = {r[0] for r in con.execute(
-            "SELECT table_name FROM duckdb_tables() WHERE database_name = ?", [db]).fetchall()}
+        tables = {
+            r[0] for r in con.execute("SELECT table_name FROM duckdb_tables() WHERE database_name = ?", [db]).fetchall()
+        }
         ours_before: set[str] = set()
         if "_tracker_views" in tables:
             ours_before = {r[0] for r in con.execute("SELECT name FROM _tracker_views").fetchall()}
         if "_migrations" in tables:  # hub.duckdb of tracker versions before one view per file
-            ours_before |= {"runs", "snapshots", "models_latest", "_family_day", "family_daily", "quarantine",
-                            "tree", "ecosystem", "_family_tree", "family_weekly", "crossovers",
-                            "model_crossovers", "projections", "quality"}
+            ours_before |= {
+                "runs",
+                "snapshots",
+                "models_latest",
+                "_family_day",
+                "family_daily",
+                "quarantine",
+                "tree",
+                "ecosystem",
+                "_family_tree",
+                "family_weekly",
+                "crossovers",
+                "model_crossovers",
+                "projections",
+                "quality",
+            }
             con.execute("DROP TABLE _migrations")
         shipped = [name for name, _ in view_files()]
         kinds = _object_kinds(con, db)
@@ -165,9 +196,13 @@ def update(root: Path, db_path: Path) -> None:
                 try:  # readers hold it: copy everything (the user's objects too), then replace ours
                     con.execute(f"ATTACH '{sql_str(str(db_path))}' AS old (READ_ONLY)")
                 except duckdb.IOException as exc:
-                    log.warning("hub.duckdb is open for writing in another process; its views were not updated "
-                                "(the tracker's own reads do not need them). Close that session and run any "
-                                "tracker command to update them.", path=str(db_path), error=str(exc).splitlines()[0])
+                    log.warning(
+                        "hub.duckdb is open for writing in another process; its views were not updated "
+                        "(the tracker's own reads do not need them). Close that session and run any "
+                        "tracker command to update them.",
+                        path=str(db_path),
+                        error=str(exc).splitlines()[0],
+                    )
                     return
                 con.execute("COPY FROM DATABASE old TO new")
                 con.execute("DETACH old")

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +21,7 @@ from tracker.warehouse.schemas import SCHEMAS, SERVING
 class Reads:
     root: Path
 
-    def _internal(self) -> duckdb.DuckDBPyConnection:  # pragma: no cover - defined by Warehouse
+    def _internal(self) -> AbstractContextManager[duckdb.DuckDBPyConnection]:  # pragma: no cover - defined by Warehouse
         raise NotImplementedError
 
     def _day_files(self, name: str, days) -> list[str]:
@@ -35,11 +36,14 @@ class Reads:
     def model_versions(self) -> pd.DataFrame:
         """Every model's latest attributes (model_key, model_id, author, created_at, ...)."""
         with self._internal() as con:
-            return con.sql("SELECT * FROM _files('models') "
-                           "QUALIFY row_number() OVER (PARTITION BY model_key ORDER BY valid_from DESC) = 1").df()
+            return con.sql(
+                "SELECT * FROM _files('models') "
+                "QUALIFY row_number() OVER (PARTITION BY model_key ORDER BY valid_from DESC) = 1"
+            ).df()
 
-    def last_family_runs(self, *, before: dt.date | None = None, until: dt.date | None = None,
-                         job: str | None = None) -> pd.DataFrame:
+    def last_family_runs(
+        self, *, before: dt.date | None = None, until: dt.date | None = None, job: str | None = None
+    ) -> pd.DataFrame:
         """Each family's last successful snapshot (family, run_id, day, taken_at): of a day before
         `before` and/or up to `until`, of one job if given."""
         params: dict[str, Any] = {}
@@ -54,16 +58,22 @@ class Reads:
             params["until"] = until
             where.append("f.day <= $until")
         with self._internal() as con:
-            return con.execute(f"""
-                SELECT f.family, f.run_id, f.day, f.taken_at FROM runs r JOIN _files('family_snapshots') f USING (run_id)
-                WHERE {' AND '.join(where)}
+            return con.execute(
+                f"""
+                SELECT f.family, f.run_id, f.day, f.taken_at
+                FROM runs r JOIN _files('family_snapshots') f USING (run_id)
+                WHERE {" AND ".join(where)}
                 QUALIFY row_number() OVER (PARTITION BY f.family ORDER BY f.taken_at DESC, f.run_id DESC) = 1""",
-                               params).df()
+                params,
+            ).df()
 
     def previous_family_runs(self, before: dt.date) -> dict[str, tuple[str, dt.date, pd.Timestamp]]:
         """Each family's last successful snapshot of a day before `before`: run_id, day, taken_at."""
         df = self.last_family_runs(before=before)
-        return {r.family: (r.run_id, r.day.date(), r.taken_at) for r in df.itertuples()}
+        return {
+            fam: (run, day.date(), at)
+            for fam, run, day, at in zip(df["family"], df["run_id"], df["day"], df["taken_at"], strict=True)
+        }
 
     def snapshot_rows(self, run_id: str, day: dt.date, family: str) -> pd.DataFrame:
         """The stored rows (model keys and counts) of one family in one run (reads one day's files)."""
@@ -71,9 +81,10 @@ class Reads:
         if not paths:
             return SCHEMAS["snapshots"].empty_table().to_pandas()
         with self._internal() as con:
-            return con.execute("SELECT * FROM read_parquet($f, union_by_name = true) "
-                               "WHERE run_id = $r AND family = $fam",
-                               {"f": paths, "r": run_id, "fam": family}).df()
+            return con.execute(
+                "SELECT * FROM read_parquet($f, union_by_name = true) WHERE run_id = $r AND family = $fam",
+                {"f": paths, "r": run_id, "fam": family},
+            ).df()
 
     def family_series(self) -> pd.DataFrame:
         """family_daily plus each row's interval length (for the trailing-week sums)."""
@@ -94,9 +105,12 @@ class Reads:
         name = f"_picked_{secrets.token_hex(4)}"
         with self._internal() as con:
             con.register("pick", runs[["family", "run_id"]])
-            con.execute(f"CREATE TEMP VIEW {name} AS SELECT s.* FROM read_parquet($files, union_by_name = true) s "
-                        "JOIN pick p USING (family, run_id)".replace("$files", "[" + ", ".join(
-                            "'" + p.replace("'", "''") + "'" for p in paths) + "]"))
+            con.execute(
+                f"CREATE TEMP VIEW {name} AS SELECT s.* FROM read_parquet($files, union_by_name = true) s "
+                "JOIN pick p USING (family, run_id)".replace(
+                    "$files", "[" + ", ".join("'" + p.replace("'", "''") + "'" for p in paths) + "]"
+                )
+            )
             try:
                 return con.sql(f"SELECT * FROM _resolve('{name}') ORDER BY family, model_id").to_arrow_table()
             finally:
@@ -109,8 +123,17 @@ class Reads:
     def _rows_of(self, runs: pd.DataFrame) -> pd.DataFrame:
         """The snapshot rows of the given (family, run_id, day) picks, with model ids, created_at,
         taken_at and parameters."""
-        cols = ["day", "family", "model_id", "downloads_30d", "downloads_all_time", "likes", "created_at",
-                "taken_at", "parameters"]
+        cols = [
+            "day",
+            "family",
+            "model_id",
+            "downloads_30d",
+            "downloads_all_time",
+            "likes",
+            "created_at",
+            "taken_at",
+            "parameters",
+        ]
         tbl = self.latest_rows(runs)
         if tbl.num_rows == 0:
             return pd.DataFrame(columns=cols)
@@ -122,7 +145,7 @@ class Reads:
         runs = self.last_family_runs(job="collect")
         runs = runs[runs.family.isin(families)]
         rows = self._rows_of(runs)
-        out: dict[str, list[str] | None] = {f: None for f in families}
+        out: dict[str, list[str] | None] = dict.fromkeys(families)
         for fam in runs.family:
             out[fam] = sorted(rows.model_id[rows.family == fam])
         return out
@@ -130,12 +153,15 @@ class Reads:
     def model_series(self, model_ids: list[str]) -> pd.DataFrame:
         """Daily values (last successful snapshot of each day) of a few models: day, model_id, metrics."""
         with self._internal() as con:
-            return con.execute("""
+            return con.execute(
+                """
                 WITH keys AS (SELECT model_key, model_id FROM _model_keys WHERE model_id IN (SELECT unnest($ids)))
                 SELECT s.day, k.model_id, s.downloads_30d, s.downloads_all_time, s.likes
                 FROM _snapshot_rows s JOIN keys k USING (model_key)
                 QUALIFY row_number() OVER (PARTITION BY s.day, k.model_id ORDER BY s.taken_at DESC, s.family) = 1
-                ORDER BY k.model_id, s.day""", {"ids": model_ids}).df()
+                ORDER BY k.model_id, s.day""",
+                {"ids": model_ids},
+            ).df()
 
     def aggregate(self, snapshots: pd.DataFrame) -> pd.DataFrame:
         """Per-family sums of a run's snapshot rows (NULL-aware: a sum over only NULLs is NULL)."""
@@ -152,14 +178,16 @@ class Reads:
             if not paths:
                 con.register("empty", SCHEMAS[name].empty_table())
                 return con.sql(f"SELECT {select} FROM empty").df()
-            return con.execute(f"SELECT {select} FROM read_parquet($f, union_by_name = true) WHERE day = $d",
-                               {"f": paths, "d": day}).df()
+            return con.execute(
+                f"SELECT {select} FROM read_parquet($f, union_by_name = true) WHERE day = $d", {"f": paths, "d": day}
+            ).df()
 
     def tree_fetched(self, day: dt.date) -> pd.DataFrame:
         """model_info answers already stored for a day, by any run (finished or interrupted)."""
         df = self._day_rows("tree_parts", day, "*")
-        return (df.sort_values("taken_at", ascending=False).drop_duplicates("model_id")
-                .sort_index().reset_index(drop=True))
+        return (
+            df.sort_values("taken_at", ascending=False).drop_duplicates("model_id").sort_index().reset_index(drop=True)
+        )
 
     def backfill_listed(self, day: dt.date) -> pd.DataFrame:
         """The children stored by backfill runs of a day (finished or interrupted), one row per parent

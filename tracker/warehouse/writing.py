@@ -20,17 +20,27 @@ import structlog
 from tracker.locks import FileLock
 from tracker.warehouse import files
 from tracker.warehouse.layout import WarehouseError
+from tracker.warehouse.reads import Reads
 from tracker.warehouse.schemas import DERIVED, SCHEMAS, SERVING
 
 log = structlog.get_logger("tracker.warehouse")
 
 # how each served table is sorted: by what its typical queries filter on, so that they read few row groups
-_SERVING_ORDER = {"family_daily": "family, day", "tree": "day, family, model_id",
-                  "ecosystem": "day, family, base_model_id, model_id", "models_latest": "family, model_id"}
+_SERVING_ORDER = {
+    "family_daily": "family, day",
+    "tree": "day, family, model_id",
+    "ecosystem": "day, family, base_model_id, model_id",
+    "models_latest": "family, model_id",
+}
 
 
-class Writing:
+class Writing(Reads):
+    """The warehouse's writes; they read through Reads (Warehouse's MRO is Writing, Reads either way)."""
+
     root: Path
+
+    def ensure(self) -> None:  # pragma: no cover - defined by Warehouse
+        raise NotImplementedError
 
     @contextmanager
     def _flock(self, name: str) -> Iterator[None]:
@@ -75,8 +85,9 @@ class Writing:
         """`write` for an Arrow table (large census files), with pyarrow writer options."""
         if table.num_rows == 0:
             return
-        files.write_atomic(table.select(SCHEMAS[name].names).cast(SCHEMAS[name]), self._file(name, day, file_id),
-                           options)
+        files.write_atomic(
+            table.select(SCHEMAS[name].names).cast(SCHEMAS[name]), self._file(name, day, file_id), options
+        )
 
     def write_derived(self, name: str, df: pd.DataFrame) -> None:
         """Replace a derived table whole (atomically)."""
@@ -89,8 +100,9 @@ class Writing:
                 df[f.name] = pd.to_datetime(df[f.name]).dt.date
         files.write_atomic(self.table(name, df, schema), self.root / "derived" / f"{name}.parquet")
 
-    def publish(self, run: dict[str, Any], day: dt.date, datasets: dict[str, pd.DataFrame | None],
-                *, refresh: bool = True) -> None:
+    def publish(
+        self, run: dict[str, Any], day: dt.date, datasets: dict[str, pd.DataFrame | None], *, refresh: bool = True
+    ) -> None:
         """Write a run's data files, then its `runs` record, which makes them visible together; then
         rewrite the served tables (refresh=False for a bulk load that refreshes once at the end)."""
         self.ensure()
@@ -100,14 +112,16 @@ class Writing:
         if refresh:
             try:
                 self.refresh_serving()
-            except Exception:  # noqa: BLE001 - the run is stored; the next command refreshes them
-                log.exception("rewriting the served tables failed; the run's data is stored and the next "
-                              "tracker command retries", run_id=run["run_id"])
+            except Exception:
+                log.exception(
+                    "rewriting the served tables failed; the run's data is stored and the next tracker command retries",
+                    run_id=run["run_id"],
+                )
 
     # ---- served tables ------------------------------------------------------------------------
     def _runs_seen(self) -> int:
         with self._internal() as con:
-            return int(con.execute("SELECT count(*) FROM runs").fetchone()[0])
+            return int(con.execute("SELECT count(*) FROM runs").fetchall()[0][0])  # count(*): always one row
 
     def serving_stale(self) -> bool:
         """True when a run finished after the served tables were last written (or they are missing)."""
@@ -129,8 +143,11 @@ class Writing:
             with self._internal() as con:
                 for name in ("family_daily", "tree", "ecosystem"):
                     schema = SERVING[name]
-                    tbl = con.sql(f"SELECT {', '.join(schema.names)} FROM _{name} "
-                                  f"ORDER BY {_SERVING_ORDER[name]}").to_arrow_table().cast(schema)
+                    tbl = (
+                        con.sql(f"SELECT {', '.join(schema.names)} FROM _{name} ORDER BY {_SERVING_ORDER[name]}")
+                        .to_arrow_table()
+                        .cast(schema)
+                    )
                     self._replace_served(name, tbl)
             latest = self.latest_rows(self.last_family_runs(), full=True)
             self._replace_served("models_latest", latest.cast(SERVING["models_latest"]))
@@ -151,8 +168,14 @@ class Writing:
     # ---- model keys ---------------------------------------------------------------------------
     ATTRS = ("author", "created_at", "last_modified", "pipeline_tag", "library_name", "gated", "parameters")
 
-    def store_models(self, rows: pd.DataFrame, run_id: str, taken_at: dt.datetime, day: dt.date,
-                     renamed: dict[str, str] | None = None) -> tuple[pd.DataFrame, dict[int, str]]:
+    def store_models(
+        self,
+        rows: pd.DataFrame,
+        run_id: str,
+        taken_at: dt.datetime,
+        day: dt.date,
+        renamed: dict[str, str] | None = None,
+    ) -> tuple[pd.DataFrame, dict[int, str]]:
         """Give every model of `rows` (model_id + attributes) its stable integer key, and record the
         attributes that differ from those in force at `taken_at` (the ones recorded at or before it,
         else the earliest recorded: so an archive older than everything stored records its own).
@@ -169,26 +192,35 @@ class Writing:
             con.register("r0", rows)
             con.register("k", keys)
             # known ids keep their key; new ones get the next free keys, in the order they came
-            rows = con.sql("""
+            rows = (
+                con.sql("""
                 SELECT r0.*, coalesce(k.model_key, (SELECT coalesce(max(model_key), 0) FROM k)
                        + row_number() OVER (PARTITION BY k.model_key IS NULL ORDER BY r0.rowid))::BIGINT AS model_key
                 FROM (SELECT *, row_number() OVER () AS rowid FROM r0) r0 LEFT JOIN k USING (model_id)
-                ORDER BY r0.rowid""").df().drop(columns=["rowid"])
-            cur = con.execute("""
+                ORDER BY r0.rowid""")
+                .df()
+                .drop(columns=["rowid"])
+            )
+            cur = con.execute(
+                """
                 SELECT * FROM _files('models')
                 QUALIFY row_number() OVER (PARTITION BY model_key
                     ORDER BY valid_from <= $at DESC, CASE WHEN valid_from <= $at THEN valid_from END DESC,
-                             valid_from) = 1""", {"at": at}).df()
+                             valid_from) = 1""",
+                {"at": at},
+            ).df()
             con.register("r", rows)
             con.register("c", cur)
             distinct = " OR ".join(f"r.{a} IS DISTINCT FROM c.{a}" for a in ("model_id", *self.ATTRS))
-            changed = con.sql(f"SELECT r.* FROM r LEFT JOIN c USING (model_key) "
-                              f"WHERE c.model_key IS NULL OR {distinct}").df()
-            every = con.sql("SELECT model_key, model_id FROM k UNION ALL "
-                            "SELECT model_key, model_id FROM r WHERE model_key NOT IN (SELECT model_key FROM k)"
-                            ).to_arrow_table()
+            changed = con.sql(
+                f"SELECT r.* FROM r LEFT JOIN c USING (model_key) WHERE c.model_key IS NULL OR {distinct}"
+            ).df()
+            every = con.sql(
+                "SELECT model_key, model_id FROM k UNION ALL "
+                "SELECT model_key, model_id FROM r WHERE model_key NOT IN (SELECT model_key FROM k)"
+            ).to_arrow_table()
             changed["valid_from"] = at
             changed["run_id"] = run_id
             self.write("models", day, run_id, changed)
-        id_of = dict(zip(every.column("model_key").to_pylist(), every.column("model_id").to_pylist()))
+        id_of = dict(zip(every.column("model_key").to_pylist(), every.column("model_id").to_pylist(), strict=True))
         return rows[["model_id", "model_key", "created_at"]], id_of
