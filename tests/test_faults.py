@@ -285,7 +285,9 @@ def test_a_hung_or_trickling_hub_fails_the_family_within_its_budget(tmp_path, wo
     assert "qwen" in run["error"]
     if fault.startswith("trickle"):  # every byte came within the idle timeout: only the deadline stops it
         assert "the Hub answered too slowly" in run["error"]
-    assert took < 1.2 + 0.5 + 1.5  # the budget, at most one idle timeout, llama and publishing
+    # bounded, not fast: without the deadline the trickle holds the collect for minutes (41 s seen with
+    # budget_s 5); the bound leaves room for a loaded machine (llama's listing and the publish run too)
+    assert took < 10 * 1.2, took
 
 
 @pytest.mark.parametrize("fault", ["truncate", "html"])
