@@ -347,7 +347,9 @@ def test_a_job_that_raises_is_logged_and_the_next_scheduled_run_happens(tmp_path
     hist = list(t.d.history)
     assert hist[0]["status"] == "raised" and "tree exploded" in hist[0]["error"]
     assert [h["status"] for h in hist[1:]] == ["ok"] * (len(hist) - 1)
-    assert hist[1]["trigger"] == "schedule" and hist[1]["scheduled_for"] > hist[0]["scheduled_for"]
+    # the next scheduled minute ran: in its own minute ("schedule"), or just after it when the simulated
+    # minute passed while the failed run was being logged ("overran", on a loaded machine)
+    assert hist[1]["trigger"] in ("schedule", "overran") and hist[1]["scheduled_for"] > hist[0]["scheduled_for"]
     lines = json_logs()
     raised = [x for x in lines if x["event"] == "job raised; the daemon goes on"]
     assert raised and raised[0]["job"] == "tree" and raised[0]["level"] == "error"
