@@ -18,7 +18,7 @@ SELECTION = [
 ]
 
 
-@pytest.mark.slow
+@pytest.mark.heavy
 def test_date_sensitive_tests_pass_on_two_far_apart_dates():
     pytest.importorskip("time_machine", reason="needs time-machine (pip install -e '.[test]')")
     res = subprocess.run(

@@ -124,7 +124,7 @@ def test_exclusions_are_real_readme_lines():
     assert not stale, f"EXCLUDED names commands that are no longer in the README: {stale}"
 
 
-@pytest.mark.slow
+@pytest.mark.heavy
 def test_every_readme_block_runs(ran):
     _, out = ran
     assert len(out) >= 4
@@ -139,7 +139,7 @@ def _output_of(out, words: str):
     return next(res for block, res in out if words in block)
 
 
-@pytest.mark.slow
+@pytest.mark.heavy
 def test_the_demo_headline_is_the_emulators_truth(ran):
     cwd, out = ran
     res = _output_of(out, "tracker demo")
@@ -174,7 +174,7 @@ def test_the_demo_headline_is_the_emulators_truth(ran):
         assert r.returncode == 0 and "(no rows)" not in r.stdout, (q_line, r.stderr)
 
 
-@pytest.mark.slow
+@pytest.mark.heavy
 def test_the_demo_warehouse_holds_the_replayed_schedule(ran):
     cwd, _out = ran
     r = subprocess.run(
@@ -203,7 +203,7 @@ def test_the_demo_warehouse_holds_the_replayed_schedule(ran):
     assert (rep.stat().st_mode & 0o777) == (wh_file.stat().st_mode & 0o777)  # reports get the warehouse's mode
 
 
-@pytest.mark.slow
+@pytest.mark.heavy
 def test_the_walk_through_ends_on_a_report_with_the_crossover(ran):
     cwd, out = ran
     res = _output_of(out, "_hubsim/clock")

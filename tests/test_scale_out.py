@@ -222,7 +222,7 @@ def assert_spark_matches_tracker(spark, cfg: Path, out: Path, blocks_to_check: l
         assert collections.Counter(got) == collections.Counter(want), view
 
 
-@pytest.mark.slow
+@pytest.mark.heavy
 def test_spark_reads_the_readme_blocks_fresh_and_after_an_incremental_export(history, spark, tmp_path):
     table, view, after = spark_blocks()
     out = tmp_path / "export"
