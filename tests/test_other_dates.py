@@ -1,5 +1,5 @@
 """No test depends on today's date: the date-sensitive tests pass with every test process's clock moved
-to two far-apart dates (tests/run_on_dates.py; .ci/run runs the whole suite that way too)."""
+to two far-apart dates (tests/run_on_dates.py, which can run the whole suite that way too)."""
 
 import subprocess
 import sys
