@@ -34,21 +34,10 @@ import numpy as np
 import pandas as pd
 import yaml
 
+from bench.report import FAMILIES, SHARE  # the same nine families and download shares as the report bench
 from tracker import config, jobs, log, records
 from tracker.warehouse import SCHEMAS, Warehouse, files, new_run_id
 
-FAMILIES = [
-    ("llama", "meta-llama", "us"),
-    ("qwen", "Qwen", "china"),
-    ("deepseek", "deepseek-ai", "china"),
-    ("mistral", "mistralai", "eu"),
-    ("gemma", "google", "us"),
-    ("grok", "xai-org", "us"),
-    ("smollm", "HuggingFaceTB", "us"),
-    ("starcoder", "bigcode", "us"),
-    ("bloom", "bigscience", "eu"),
-]
-SHARE = np.array([0.12, 0.30, 0.10, 0.08, 0.20, 0.02, 0.06, 0.06, 0.06])
 ROUNDS = 3
 
 # (view, the typical query on it (the README's examples where it has one), the same over raw rows or None
@@ -144,6 +133,7 @@ class World:
                 "pipeline_tag": pd.array(self.pipeline[sel], dtype="str"),
                 "library_name": pd.array(["transformers"] * len(sel), dtype="str"),
                 "gated": pd.array(["false"] * len(sel), dtype="str"),
+                "parameters": pd.array([None] * len(sel), dtype="Int64"),  # the listing gave no safetensors
             }
         )
         return records.Checked(rows=rows, bad=[], total=len(rows))
