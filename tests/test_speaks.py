@@ -124,7 +124,7 @@ def test_a_report_by_hand_is_a_run(tmp_path, world):
             "--format",
             "csv",
             "--no-headers",
-            "select job, status from runs order by started_at, job",
+            "select job, status from runs order by job",  # clocks differ (see above)
         ],
     )
     assert runs.stdout.splitlines() == ["collect,ok", "report,ok"]
