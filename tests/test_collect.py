@@ -56,6 +56,14 @@ def settings_for(tmp_path, hub, families=FAMILIES, **hubopts):
     return config.load(write_config(tmp_path, hub.endpoint, families, **hubopts))
 
 
+def _collect(s, **kw):
+    """A collect without the trend refresh: these tests read the snapshots, family_daily, runs and the
+    quarantine, none of the derived trend tables (test_family_daily_equals_world_truth runs the whole job,
+    and tests/test_faults.py::test_trend_tables_are_never_older_than_the_runs what a skipped refresh leaves:
+    the next `tracker sql` or `status` recomputes them, so the tests of those commands collect whole)."""
+    return jobs.collect(s, show_progress=False, refresh_trends=False, **kw)
+
+
 def listing_requests(hub) -> int:
     return sum(1 for r in hub.stats.requests if r["route"] == "listing")
 
@@ -92,7 +100,7 @@ def test_requests_equal_the_lower_bound(tmp_path):
     fams = [{"name": f"f{n}", "authors": [org], "region": "us"} for org, n in sizes.items()]
     with HubSim(w) as hub:
         s = settings_for(tmp_path, hub, fams)
-        run = jobs.collect(s, now=w.now, show_progress=False)
+        run = _collect(s, now=w.now)
         per_author = pd.Series([r.get("author") for r in hub.stats.requests if r["route"] == "listing"]).value_counts()
     assert run["status"] == "ok"
     for org, n in sizes.items():
@@ -105,11 +113,11 @@ def test_requests_equal_the_lower_bound(tmp_path):
 @pytest.mark.slow
 def test_collecting_twice_a_day_uses_the_last_snapshot(tmp_path, world, hub):
     s = settings_for(tmp_path, hub, FAMILIES[:2])
-    jobs.collect(s, now=world.now, show_progress=False)
+    _collect(s, now=world.now)
     later = world.now + dt.timedelta(hours=6)
     world.set_time(later)
     try:
-        jobs.collect(s, now=later, show_progress=False)
+        _collect(s, now=later)
         truth = world.snapshot()
     finally:
         world.set_time(later - dt.timedelta(hours=6))
@@ -125,14 +133,14 @@ def test_collecting_twice_a_day_uses_the_last_snapshot(tmp_path, world, hub):
 def test_a_failing_family_leaves_nothing_and_the_run_is_partial(tmp_path, world, hub):
     s = settings_for(tmp_path, hub, FAMILIES[:2], page_size=50, timeout_s=0.5, budget_s=1.5)
     hub.faults.add("status", route="listing", author="Qwen", page=2, status=503)  # permanent 5xx on page 2
-    run = jobs.collect(s, now=world.now, show_progress=False)
+    run = _collect(s, now=world.now)
     assert run["status"] == "partial" and run["families_ok"] == 1 and run["families_failed"] == 1
     assert "qwen" in run["error"]
     wh = Warehouse(s.warehouse)
     assert wh.query("select count(*) n from snapshots where family = 'qwen'").n[0] == 0
     assert list(wh.query("select family from family_daily").family) == ["llama"]
     hub.faults.clear()
-    run2 = jobs.collect(s, now=world.now + dt.timedelta(minutes=5), show_progress=False)
+    run2 = _collect(s, now=world.now + dt.timedelta(minutes=5))
     assert run2["status"] == "ok"
     assert sorted(wh.query("select family from family_daily").family) == ["llama", "qwen"]
 
@@ -150,7 +158,7 @@ def test_bad_responses_fail_the_family_within_budget(tmp_path, world, hub, fault
     s = settings_for(tmp_path, hub, FAMILIES[1:2], page_size=100, timeout_s=0.5, budget_s=1.5)
     hub.faults.add(route="listing", author="Qwen", page=2, **fault)
     t0 = time.monotonic()  # elapsed time, not the calendar
-    run = jobs.collect(s, now=world.now, show_progress=False)
+    run = _collect(s, now=world.now)
     took = time.monotonic() - t0
     assert run["status"] == "failed" and run["families_failed"] == 1
     assert took < 1.5 + 8 + 2  # the budget, plus at most one of the client's backoff sleeps
@@ -158,7 +166,7 @@ def test_bad_responses_fail_the_family_within_budget(tmp_path, world, hub, fault
     assert wh.query("select count(*) n from snapshots").n[0] == 0
     assert list(wh.query("select status from runs").status) == ["failed"]
     hub.faults.clear()
-    assert jobs.collect(s, now=world.now, show_progress=False)["status"] == "ok"
+    assert _collect(s, now=world.now)["status"] == "ok"
 
 
 @pytest.mark.slow
@@ -166,7 +174,7 @@ def test_bad_records_are_quarantined_and_too_many_fail_the_family(tmp_path, worl
     s = settings_for(tmp_path, hub, FAMILIES[:2])
     hub.faults.add("corrupt,field=likes,value=12,items=1,times=1,author=Qwen")  # 1 of ~380: under 1%
     hub.faults.add("corrupt,field=downloads,value=many,items=0,author=meta-llama")  # every llama record
-    run = jobs.collect(s, now=world.now, show_progress=False)
+    run = _collect(s, now=world.now)
     wh = Warehouse(s.warehouse)
     assert run["status"] == "partial" and run["families_ok"] == 1
     assert "llama" in run["error"] and "malformed" in run["error"] and "more than 1%" in run["error"]
@@ -185,7 +193,7 @@ def test_bad_records_are_quarantined_and_too_many_fail_the_family(tmp_path, worl
 
 def test_reader_holding_the_database_sees_the_next_day(tmp_path, world, hub):
     s = settings_for(tmp_path, hub, FAMILIES[:1])
-    jobs.collect(s, now=world.now, show_progress=False)
+    _collect(s, now=world.now)
     db = str(Warehouse(s.warehouse).db_path)
     reader = subprocess.Popen(
         [
@@ -207,7 +215,7 @@ def test_reader_holding_the_database_sees_the_next_day(tmp_path, world, hub):
         tomorrow = world.now + dt.timedelta(days=1)
         world.set_time(tomorrow)
         try:
-            run = jobs.collect(s, now=tomorrow, show_progress=False)
+            run = _collect(s, now=tomorrow)
         finally:
             world.set_time(tomorrow - dt.timedelta(days=1))
         assert run["status"] == "ok"
@@ -221,7 +229,7 @@ def test_reader_holding_the_database_sees_the_next_day(tmp_path, world, hub):
 
 def test_duckdb_cli_from_pypi_reads_the_warehouse(tmp_path, world, hub):
     s = settings_for(tmp_path, hub, FAMILIES[:1])
-    jobs.collect(s, now=world.now, show_progress=False)
+    _collect(s, now=world.now)
     db = Warehouse(s.warehouse).db_path
     out = subprocess.run(
         ["duckdb", "-readonly", "-csv", str(db), "-c", "select count(*) from snapshots"],
@@ -237,7 +245,7 @@ def test_duckdb_cli_from_pypi_reads_the_warehouse(tmp_path, world, hub):
 
 def test_moved_warehouse_is_repointed_by_the_next_command(tmp_path, world, hub):
     s = settings_for(tmp_path, hub, FAMILIES[:1])
-    jobs.collect(s, now=world.now, show_progress=False)
+    _collect(s, now=world.now)
     n = Warehouse(s.warehouse).query("select count(*) n from snapshots").n[0]
     moved = tmp_path / "elsewhere" / "wh"
     moved.parent.mkdir()
@@ -248,7 +256,7 @@ def test_moved_warehouse_is_repointed_by_the_next_command(tmp_path, world, hub):
 def test_sql_command(tmp_path, world, hub):
     path = write_config(tmp_path, hub.endpoint, FAMILIES[:2])
     s = config.load(path)
-    jobs.collect(s, now=world.now, show_progress=False)
+    jobs.collect(s, now=world.now, show_progress=False)  # whole: `tracker sql` would refresh skipped trends
     r = CliRunner()
     res = r.invoke(
         cli,
@@ -282,7 +290,7 @@ def test_sql_command(tmp_path, world, hub):
 
 def test_status_command(tmp_path, world, hub):
     path = write_config(tmp_path, hub.endpoint, FAMILIES[:1])
-    jobs.collect(config.load(path), now=world.now, show_progress=False)
+    jobs.collect(config.load(path), now=world.now, show_progress=False)  # whole (as test_sql_command)
     res = CliRunner().invoke(cli, ["status", "--config", str(path), "--json"])
     assert res.exit_code == 0, res.output
     import json
@@ -316,7 +324,7 @@ def test_an_unreachable_hub_fails_the_run_without_trying_every_family(tmp_path):
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     s = config.load(write_config(tmp_path, f"http://127.0.0.1:{port}", FAMILIES, timeout_s=0.5, budget_s=1.5))
-    run = jobs.collect(s, show_progress=False)
+    run = _collect(s)
     assert run["status"] == "failed" and run["families_failed"] == len(FAMILIES)
     assert "not tried: the Hub is unreachable" in run["error"]
     assert run["requests"] <= 3  # the client's own retries of the first family within its budget, no more
