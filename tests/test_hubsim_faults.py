@@ -60,23 +60,23 @@ def qwen_ids(world):
     return set(s.id[s.author == "Qwen"])
 
 
-@pytest.mark.slow  # waits out a 2 s rate-limit window
+@pytest.mark.slow  # waits out a 1 s rate-limit window
 def test_ratelimit_headers_true_values_and_window_reset(hub):
-    hub.set_quota(anonymous=3, token=5, window_s=2)
+    hub.set_quota(anonymous=3, token=5, window_s=1)
     seen = []
     for _ in range(3):
         r = get(hub, "/api/models/nobody/nothing")  # errors count too
         info = parse_ratelimit_headers(r.headers)
         seen.append(info.remaining)
-        assert 0 <= info.reset_in_seconds <= 2 and info.limit == 3 and info.window_seconds == 2
+        assert 0 <= info.reset_in_seconds <= 1 and info.limit == 3 and info.window_seconds == 1
     assert seen == [2, 1, 0]
     r = get(hub, "/api/models?limit=1")
     assert r.status_code == 429 and r.headers["ratelimit"].startswith('"api";r=0;t=')
     # a token has its own bucket and quota
     r = get(hub, "/api/models?limit=1", headers={"authorization": "Bearer hf_a"})
     assert r.status_code == 200 and parse_ratelimit_headers(r.headers).remaining == 4
-    assert r.headers["ratelimit-policy"] == '"fixed window";"api";q=5;w=2'
-    time.sleep(2.05)
+    assert r.headers["ratelimit-policy"] == '"fixed window";"api";q=5;w=1'
+    time.sleep(1.05)
     r = get(hub, "/api/models?limit=1")
     assert r.status_code == 200 and parse_ratelimit_headers(r.headers).remaining == 2
     assert hub.stats.count_429 == 1
@@ -148,8 +148,8 @@ def test_hung_response_and_clean_stop(world):
         mid = sorted(qwen_ids(world))[0]
         t0 = time.monotonic()
         with pytest.raises(httpx2.ReadTimeout):
-            api.model_info(mid, timeout=1)
-        assert 0.9 <= time.monotonic() - t0 < 3
+            api.model_info(mid, timeout=0.5)
+        assert 0.45 <= time.monotonic() - t0 < 3
         assert api.model_info(mid).id == mid
         # a second hung request still pending while the server stops
         hub.faults.add("hang")
