@@ -229,14 +229,19 @@ def _truth(world, fam, at=None) -> dict:
     return family_truth(world.snapshot(at), fam)
 
 
-def _assert_only_llama(s, world, run):
-    """Qwen failed whole, llama is stored whole and equal to the world's truth, the run is partial."""
+def _assert_only_llama(s, world, run, day=None, runs_before=()):
+    """Qwen failed whole, llama is stored whole and equal to the world's truth, the run is partial: in
+    the whole warehouse, or on `day` of a warehouse that holds earlier runs (their `runs_before` statuses)."""
     assert run["status"] == "partial" and run["families_ok"] == 1 and run["families_failed"] == 1, run
-    fd = Warehouse(s.warehouse).query("select * from family_daily")
+    wh = Warehouse(s.warehouse)
+    on_day = "" if day is None else " where day = $d"
+    params = None if day is None else {"d": day}
+    fd = wh.query(f"select * from family_daily{on_day}", params)
     assert list(fd.family) == ["llama"]
-    assert int(fd.models[0]) == _truth(world, LLAMA)["models"] == _visible(s)
+    visible = int(wh.query(f"select count(*) n from snapshots{on_day}", params).n[0])
+    assert int(fd.models[0]) == _truth(world, LLAMA)["models"] == visible
     assert int(fd.downloads_all_time[0]) == _truth(world, LLAMA)["downloads_all_time"]
-    assert _runs(s).status.tolist() == ["partial"]
+    assert _runs(s).status.tolist() == [*runs_before, "partial"]
 
 
 def test_429_storm_fails_the_family_and_the_next_run_proceeds(tmp_path, world, hub):  # §6.1 case 1
@@ -297,11 +302,10 @@ def test_bad_bodies_are_retried_then_fail_the_family(tmp_path, world, hub, fault
     run, _ = _collect(s, world)
     assert run["status"] == "ok" and _visible(s) == _truth(world, QWEN)["models"] + _truth(world, LLAMA)["models"]
     hub.faults.clear()
-    hub.faults.add(f"{fault},route=listing,author=Qwen,page=2")
-    (tmp_path / "b").mkdir()
-    s2 = _settings(tmp_path / "b", hub, **FAST)
-    run, _ = _collect(s2, world)
-    _assert_only_llama(s2, world, run)
+    hub.faults.add(f"{fault},route=listing,author=Qwen,page=2")  # every time: the retry fails too
+    day2 = world.now + dt.timedelta(days=1)
+    run, _ = _collect(s, world, now=day2)
+    _assert_only_llama(s, world, run, day=day2.date(), runs_before=["ok"])
     assert "not JSON" in run["error"]
 
 
@@ -643,7 +647,7 @@ def test_kill_9_mid_collect_leaves_nothing_and_the_next_run_cleans_up(tmp_path, 
     path = write_config(tmp_path, hub.endpoint, [QWEN, LLAMA], page_size=25, timeout_s=5, budget_s=60)
     s = config.load(path)
     Warehouse(s.warehouse).ensure()
-    hub.faults.add("delay=0.3,route=listing")
+    hub.faults.add("delay=0.15,route=listing")  # eight pages: 1.2 s of listing to be killed in
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
     child = subprocess.Popen(
         [sys.executable, "-m", "tracker", "collect", "--config", str(path)],
@@ -651,10 +655,10 @@ def test_kill_9_mid_collect_leaves_nothing_and_the_next_run_cleans_up(tmp_path, 
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
-    deadline = time.monotonic() + 20
-    while not hub.stats.of(route="listing") and time.monotonic() < deadline:
-        time.sleep(0.05)
-    time.sleep(0.5)
+    deadline = time.monotonic() + 20  # killed once two of its eight listing pages are served: mid-listing
+    while len(hub.stats.of(route="listing")) < 2 and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert child.poll() is None and len(hub.stats.of(route="listing")) < 8
     child.send_signal(signal.SIGKILL)
     child.wait()
     # what a kill inside a file write leaves: a temporary file named with the dead writer's PID
