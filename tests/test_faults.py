@@ -247,6 +247,7 @@ def _assert_only_llama(s, world, run, day=None, runs_before=()):
 def test_429_storm_fails_the_family_and_the_next_run_proceeds(tmp_path, world, hub):  # §6.1 case 1
     s = _settings(tmp_path, hub, timeout_s=0.5, budget_s=1.5)
     hub.faults.add("429=ratelimit,t=0,route=listing,author=Qwen")  # each retry waits t + 1 = 1 s
+    Warehouse(s.warehouse).ensure()  # before the clock starts: the bound below is on the Hub's waits
     run, took = _collect(s, world)
     _assert_only_llama(s, world, run)
     assert "qwen" in run["error"] and "rate limited" in run["error"]
