@@ -365,26 +365,44 @@ def test_a_renamed_model_keeps_one_series_and_an_alias(tmp_path, own_hub, own_wo
     assert round(got) == want
 
 
-@pytest.mark.parametrize(
-    "value, why",
-    [
-        (str(2**63), "above 2^53"),
-        ("1" + "0" * 30, "above 2^53"),
-        (str(2**63 - 1), "above 2^53"),
-        ("-5", "negative"),
-        ("12.5", "float"),
-    ],
-)
-def test_an_absurd_count_is_quarantined_and_the_family_stored(tmp_path, world, hub, value, why):  # case 7
-    s = _settings(tmp_path, hub, [QWEN])
-    hub.faults.add(f"huge,field=downloads,value={value},items=1,times=1,route=listing")
-    run, _ = _collect(s, world)
+ABSURD = [  # (a count the Hub sends, why it is quarantined)
+    (str(2**63), "above 2^53"),
+    ("1" + "0" * 30, "above 2^53"),
+    (str(2**63 - 1), "above 2^53"),
+    ("-5", "is negative"),
+    ("12.5", "is float"),
+]
+
+
+@pytest.fixture(scope="module")
+def wide_world():
+    """A Qwen of 600 models: room for five bad records under the 1% that fails a family."""
+    return World(seed=5, models=1500, official={"Qwen": 600}, now="2026-08-10T06:00:00Z")
+
+
+def _quarantined_one_per_page(tmp_path, world, rules: list[str]):
+    """One collect of qwen (pages of 100), each rule spoiling the first record of its own page."""
+    with HubSim(world, page_size=100) as hub:
+        s = _settings(tmp_path, hub, [QWEN], page_size=100)
+        for page, rule in enumerate(rules, start=1):
+            hub.faults.add(f"{rule},items=1,times=1,route=listing,page={page}")
+        run, _ = _collect(s, world)
     assert run["status"] == "ok", run
-    q = Warehouse(s.warehouse).query("select * from quarantine")
-    assert len(q) == 1 and why in q.reason[0] and q.family[0] == "qwen"
+    n = _truth(world, QWEN)["models"]
+    assert n > 100 * (len(rules) - 1) and len(rules) <= 0.01 * n  # a page per rule; under the 1% that fails
+    return s, Warehouse(s.warehouse).query("select * from quarantine")
+
+
+def test_an_absurd_count_is_quarantined_and_the_family_stored(tmp_path, wide_world):  # case 7
+    s, q = _quarantined_one_per_page(
+        tmp_path, wide_world, [f"huge,field=downloads,value={value}" for value, _why in ABSURD]
+    )
+    assert len(q) == len(ABSURD) and set(q.family) == {"qwen"}
+    reasons = {json.dumps(json.loads(raw)["downloads"]): reason for raw, reason in zip(q.raw, q.reason, strict=True)}
+    for value, why in ABSURD:  # each count sent is quarantined, for its own reason
+        assert why in reasons.get(json.dumps(json.loads(value)), ""), (value, reasons)
     fd = Warehouse(s.warehouse).query("select * from family_daily").iloc[0]
-    want = _truth(world, QWEN)
-    assert int(fd.models) == want["models"] - 1 == _visible(s)
+    assert int(fd.models) == _truth(wide_world, QWEN)["models"] - len(ABSURD) == _visible(s)
 
 
 def test_sums_that_would_overflow_fail_only_their_family(tmp_path):  # issue break: the family sum overflows
@@ -398,19 +416,18 @@ def test_sums_that_would_overflow_fail_only_their_family(tmp_path):  # issue bre
         assert "does not fit a 64-bit integer" in run["error"]
 
 
-@pytest.mark.parametrize("bad_id", ["Qwen/..", "../x", "other-org/model", "Qwen/a--b"])
-def test_ids_the_hub_refuses_are_quarantined(tmp_path, world, hub, bad_id):  # issue break: ids
-    s = _settings(tmp_path, hub, [QWEN])
-    hub.faults.add(f"corrupt,field=id,value={bad_id},items=1,times=1,route=listing")
-    run, _ = _collect(s, world)
-    assert run["status"] == "ok"
+BAD_IDS = ["Qwen/..", "../x", "other-org/model", "Qwen/a--b"]
+
+
+def test_ids_the_hub_refuses_are_quarantined(tmp_path, wide_world):  # issue break: ids
+    s, q = _quarantined_one_per_page(tmp_path, wide_world, [f"corrupt,field=id,value={bad}" for bad in BAD_IDS])
+    assert sorted(q.model_id) == sorted(BAD_IDS)
+    for bad, reason in zip(q.model_id, q.reason, strict=True):
+        assert "not by Qwen" in reason or "does not allow" in reason or "owner/name" in reason, (bad, reason)
     wh = Warehouse(s.warehouse)
-    q = wh.query("select * from quarantine")
-    assert q.model_id.tolist() == [bad_id] and (
-        "not by Qwen" in q.reason[0] or "does not allow" in q.reason[0] or "owner/name" in q.reason[0]
-    )
-    assert wh.query("select count(*) n from snapshots where model_id = $m", {"m": bad_id}).n[0] == 0
-    assert _visible(s) == _truth(world, QWEN)["models"] - 1
+    for bad in BAD_IDS:
+        assert wh.query("select count(*) n from snapshots where model_id = $m", {"m": bad}).n[0] == 0, bad
+    assert _visible(s) == _truth(wide_world, QWEN)["models"] - len(BAD_IDS)
 
 
 def test_an_all_time_jump_is_flagged_and_left_out_of_downloads_day(tmp_path, own_hub, own_world):
