@@ -58,19 +58,29 @@ def settings_for(tmp_path, hub, families=FAMILIES, **hubopts):
 
 def _collect(s, **kw):
     """A collect without the trend refresh: these tests read the snapshots, family_daily, runs and the
-    quarantine, none of the derived trend tables (test_family_daily_equals_world_truth runs the whole job,
-    and tests/test_faults.py::test_trend_tables_are_never_older_than_the_runs what a skipped refresh leaves:
-    the next `tracker sql` or `status` recomputes them, so the tests of those commands collect whole)."""
+    quarantine, none of the derived trend tables (`collected` runs the whole job, and
+    tests/test_faults.py::test_trend_tables_are_never_older_than_the_runs tests what a skipped refresh leaves)."""
     return jobs.collect(s, show_progress=False, refresh_trends=False, **kw)
+
+
+@pytest.fixture(scope="module")
+def collected(tmp_path_factory, world):
+    """One whole collect (trends included) of every family, shared by the tests that only read its
+    warehouse (the views, `tracker sql`, `tracker status`, the duckdb CLI): none of them may change it."""
+    tmp = tmp_path_factory.mktemp("collected")
+    with HubSim(world) as hub:
+        path = write_config(tmp, hub.endpoint, FAMILIES)
+        s = config.load(path)
+        run = jobs.collect(s, now=world.now, show_progress=False)
+    return path, s, run
 
 
 def listing_requests(hub) -> int:
     return sum(1 for r in hub.stats.requests if r["route"] == "listing")
 
 
-def test_family_daily_equals_world_truth(tmp_path, world, hub):
-    s = settings_for(tmp_path, hub)
-    run = jobs.collect(s, now=world.now, show_progress=False)
+def test_family_daily_equals_world_truth(world, collected):
+    _path, s, run = collected
     assert run["status"] == "ok" and run["families_failed"] == 0
     got = Warehouse(s.warehouse).query("select * from family_daily order by family").set_index("family")
     truth = world.snapshot()
@@ -227,9 +237,8 @@ def test_reader_holding_the_database_sees_the_next_day(tmp_path, world, hub):
         reader.wait()
 
 
-def test_duckdb_cli_from_pypi_reads_the_warehouse(tmp_path, world, hub):
-    s = settings_for(tmp_path, hub, FAMILIES[:1])
-    _collect(s, now=world.now)
+def test_duckdb_cli_from_pypi_reads_the_warehouse(collected):
+    _path, s, _run = collected
     db = Warehouse(s.warehouse).db_path
     out = subprocess.run(
         ["duckdb", "-readonly", "-csv", str(db), "-c", "select count(*) from snapshots"],
@@ -253,10 +262,8 @@ def test_moved_warehouse_is_repointed_by_the_next_command(tmp_path, world, hub):
     assert Warehouse(moved).query("select count(*) n from snapshots").n[0] == n
 
 
-def test_sql_command(tmp_path, world, hub):
-    path = write_config(tmp_path, hub.endpoint, FAMILIES[:2])
-    s = config.load(path)
-    jobs.collect(s, now=world.now, show_progress=False)  # whole: `tracker sql` would refresh skipped trends
+def test_sql_command(world, collected):
+    path, _s, _run = collected
     r = CliRunner()
     res = r.invoke(
         cli,
@@ -288,9 +295,8 @@ def test_sql_command(tmp_path, world, hub):
     assert res.exit_code == 1 and "nosuchview" in res.output
 
 
-def test_status_command(tmp_path, world, hub):
-    path = write_config(tmp_path, hub.endpoint, FAMILIES[:1])
-    jobs.collect(config.load(path), now=world.now, show_progress=False)  # whole (as test_sql_command)
+def test_status_command(collected):
+    path, _s, _run = collected
     res = CliRunner().invoke(cli, ["status", "--config", str(path), "--json"])
     assert res.exit_code == 0, res.output
     import json
