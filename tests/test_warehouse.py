@@ -40,8 +40,16 @@ VIEWS = {
 SQL = Path(__file__).resolve().parents[1] / "tracker" / "sql" / "views"
 
 
-def test_views_have_the_documented_columns(tmp_path):
-    wh = Warehouse(tmp_path / "wh")
+@pytest.fixture(scope="module")
+def empty_wh(tmp_path_factory) -> Warehouse:
+    """A new, empty warehouse, shared by the tests that only read it (they copy it to change it)."""
+    wh = Warehouse(tmp_path_factory.mktemp("empty") / "wh")
+    wh.ensure()
+    return wh
+
+
+def test_views_have_the_documented_columns(empty_wh):
+    wh = empty_wh
     for view, cols in VIEWS.items():
         got = list(wh.query(f"describe {view}").column_name)
         assert got == cols.split(), view
@@ -96,9 +104,8 @@ def _config(tmp_path: Path) -> Path:
     return p
 
 
-def test_every_view_of_a_copied_warehouse_stops_with_the_moved_error(tmp_path):
-    wh = Warehouse(tmp_path / "wh")
-    wh.ensure()
+def test_every_view_of_a_copied_warehouse_stops_with_the_moved_error(tmp_path, empty_wh):
+    wh = empty_wh
     shutil.copytree(wh.root, tmp_path / "copy")
     with duckdb.connect(str(tmp_path / "copy" / "hub.duckdb"), read_only=True) as con:
         views = [
