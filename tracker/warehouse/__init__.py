@@ -25,6 +25,7 @@ from pathlib import Path
 
 import duckdb
 import pandas as pd
+import pyarrow as pa
 import pyarrow.parquet as pq
 
 from tracker.warehouse import files, layout
@@ -73,6 +74,14 @@ def _after_fork_in_child() -> None:
 os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
+def _has_columns(path: Path, schema: pa.Schema) -> bool:
+    """The file exists, is readable Parquet and has exactly the schema's column names."""
+    try:
+        return pq.read_schema(path).names == schema.names
+    except (OSError, pa.ArrowException):  # missing, or torn by a power cut before its seed was synced
+        return False
+
+
 class Warehouse(Writing, Reads):
     def __init__(self, root: Path):
         self.root = Path(root).absolute()
@@ -96,8 +105,8 @@ class Warehouse(Writing, Reads):
                 # views glob these folders (a glob matching nothing is an error); a seed, derived or served
                 # table of an older layout is rewritten empty (the next job recomputes it), so that every
                 # column a view names exists after an upgrade
-                if not path.exists() or pq.read_schema(path).names != schema.names:
-                    files.write_atomic(schema.empty_table(), path)
+                if not _has_columns(path, schema):
+                    files.write_atomic(schema.empty_table(), path, durable=False)  # recreated here if lost
         except OSError as exc:
             raise WarehouseError(
                 f"cannot create the warehouse at {self.root}: {exc.strerror}. "

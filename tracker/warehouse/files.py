@@ -78,13 +78,20 @@ def _options(names: list[str]) -> dict[str, Any]:
     return options
 
 
-def write_atomic(table: pa.Table, dest: Path, options: dict[str, Any] | None = None) -> None:
-    """Write a Parquet file under a temporary name, fsync it, rename it into place, fsync the folder."""
-    write_parts(table.schema, [table], dest, options)
+def write_atomic(table: pa.Table, dest: Path, options: dict[str, Any] | None = None, *, durable: bool = True) -> None:
+    """Write a Parquet file under a temporary name, fsync it, rename it into place, fsync the folder.
+    `durable=False` skips both fsyncs, for files the warehouse recreates when they are missing or
+    unreadable (the empty seed files): still atomic for readers, not kept through a power cut."""
+    write_parts(table.schema, [table], dest, options, durable=durable)
 
 
 def write_parts(
-    schema: pa.Schema, parts: Iterable[pa.Table], dest: Path, options: dict[str, Any] | None = None
+    schema: pa.Schema,
+    parts: Iterable[pa.Table],
+    dest: Path,
+    options: dict[str, Any] | None = None,
+    *,
+    durable: bool = True,
 ) -> None:
     """write_atomic for a file written part by part (one part in memory at a time)."""
     tmp = dest.with_name(f".{dest.name}.{os.getpid()}.{secrets.token_hex(3)}.tmp")  # pid: see machine.leftovers
@@ -96,9 +103,11 @@ def write_parts(
                 for part in parts:
                     writer.write_table(part)
             fh.flush()
-            os.fsync(fh.fileno())
+            if durable:
+                os.fsync(fh.fileno())
         os.replace(tmp, dest)
-        fsync_dir(dest.parent)
+        if durable:
+            fsync_dir(dest.parent)
     finally:
         tmp.unlink(missing_ok=True)
 
