@@ -1,186 +1,24 @@
-"""Load and validate config.yaml into frozen settings.
-
-Everything is checked before any side effect. A mistake raises ConfigError with a message that names
-the file, the key, what is wrong and an example of a right value; the CLI turns it into exit code 2.
-No other I/O happens here, and no secret is ever read from the file (HF_TOKEN comes from the
-environment only).
-"""
+"""The validation of each section of config.yaml (warehouse, hub, families, schedule, export, quality)
+into Settings. Everything is checked before any side effect."""
 
 from __future__ import annotations
 
-import difflib
-import math
-import os
 import re
-from collections.abc import Set as AbstractSet
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
-import yaml
+from tracker.config.settings import ExportSettings, Family, HubSettings, QualitySettings, Settings
+from tracker.config.validator import Validator
 
-DEFAULT_CONFIG = "config.yaml"
 REGIONS = ("us", "china", "eu", "other")
 NAME_RE = re.compile(r"^[a-z][a-z0-9_-]{0,39}$")
 HUB_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,95}$")
 
 
-class ConfigError(Exception):
-    """The configuration cannot be used as it is; the message says where and how to fix it."""
-
-
-@dataclass(frozen=True)
-class Family:
-    name: str
-    label: str
-    authors: tuple[str, ...]
-    region: str
-    search: str | None = None
-    include: re.Pattern[str] | None = None
-    exclude: re.Pattern[str] | None = None
-    ecosystem: bool = False
-    ecosystem_top: int = 10
-
-    def matches(self, model_id: str) -> bool:
-        """Whether a listed repo belongs to the family (the include/exclude rules on the repo name)."""
-        name = model_id.split("/", 1)[-1]
-        if self.include is not None and not self.include.search(name):
-            return False
-        return not (self.exclude is not None and self.exclude.search(name))
-
-    def owns(self, model_id: str) -> bool:
-        """Whether a model id belongs to the family when it is not listed by the Hub for us (imported
-        archives): one of the authors, the `search` text (case-insensitive, as the Hub's search) and
-        the include/exclude rules."""
-        author, _, _name = model_id.partition("/")
-        if author not in self.authors:
-            return False
-        if self.search and self.search.lower() not in model_id.lower():
-            return False
-        return self.matches(model_id)
-
-    def rule(self) -> str:
-        """The family's definition in words, for reports: what was counted."""
-        parts = [f"models by {', '.join(self.authors)}"]
-        if self.search:
-            parts.append(f"whose id contains '{self.search}'")
-        if self.include is not None:
-            parts.append(f"whose name matches /{self.include.pattern}/")
-        if self.exclude is not None:
-            parts.append(f"except names matching /{self.exclude.pattern}/")
-        return " ".join(parts)
-
-
-@dataclass(frozen=True)
-class HubSettings:
-    endpoint: str | None = None  # None: huggingface_hub's default, which honours HF_ENDPOINT
-    timeout_s: float = 30.0  # per HTTP request; the client itself has none
-    page_size: int = 1000
-    budget_s: float = 900.0  # wall-clock deadline on a family's whole listing (then it fails cleanly)
-    concurrency: int = 4  # parallel model_info requests of a tree run (the quota still paces them)
-    tree_budget_s: float = 3600.0  # a tree run stops (keeping what it fetched) after this long
-    max_models: int = 200_000  # a listing that goes past this many models fails the family at once
-
-
-@dataclass(frozen=True)
-class QualitySettings:
-    # an all-time count that grows more than this many times (over max(previous, 1000)) in one
-    # interval is flagged `all_time_jump` and left out of downloads_day
-    all_time_jump_factor: float = 100.0
-
-
-@dataclass(frozen=True)
-class ExportSettings:
-    """`export:`: after each collect and tree run, the daemon exports the days that changed (tracker.export)."""
-
-    out: Path
-    format: str = "parquet"
-    days: int = 7  # the days checked after a job: the job's day and the days-1 before it
-
-
-@dataclass(frozen=True)
-class Settings:
-    path: Path
-    warehouse: Path
-    hub: HubSettings = field(default_factory=HubSettings)
-    families: tuple[Family, ...] = ()
-    schedule: dict[str, str] = field(default_factory=dict)
-    schedule_jitter_s: int = 0
-    export: ExportSettings | None = None
-    warehouse_min_free_mb: float = 200.0  # a run refuses to start with less free space than this
-    quality: QualitySettings = field(default_factory=QualitySettings)
-
-    def family(self, name: str) -> Family:
-        for fam in self.families:
-            if fam.name == name:
-                return fam
-        known = ", ".join(f.name for f in self.families)
-        raise ConfigError(f"{self.path}: no family named '{name}' (known: {known}).")
-
-
-def config_path(explicit: str | os.PathLike[str] | None = None) -> Path:
-    """--config, else TRACKER_CONFIG, else ./config.yaml."""
-    return Path(explicit or os.environ.get("TRACKER_CONFIG") or DEFAULT_CONFIG)
-
-
-def load(path: str | os.PathLike[str] | None = None) -> Settings:
-    """Read and validate a config file. Raises ConfigError on any mistake."""
-    p = config_path(path)
-    if not p.is_file():
-        raise ConfigError(
-            f"{p}: config file not found. Pass --config PATH or set TRACKER_CONFIG; "
-            f"the repository ships a commented example in config.yaml."
-        )
-    try:
-        raw = yaml.load(p.read_text(encoding="utf-8"), Loader=_StrictLoader)  # noqa: S506 (a SafeLoader)
-    except _DuplicateKey as exc:
-        example = (
-            "families:\n      - {name: llama, authors: [meta-llama], region: us}\n"
-            "      - {name: qwen, authors: [Qwen], region: china}"
-            if exc.key == "families"
-            else f"{exc.key}: <one value>   # once per block"
-        )
-        raise ConfigError(
-            f"{p}: {exc.key}: the key appears twice (line {exc.first} and line {exc.line}); YAML would silently "
-            f"keep only the second. Merge them into one block.\n  Example of a right value:\n    {example}"
-        ) from None
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"{p}: not valid YAML: {exc}") from None
-    return parse(raw, p)
-
-
-class _DuplicateKey(yaml.YAMLError):
-    def __init__(self, key: str, first: int, line: int):
-        super().__init__(key)
-        self.key, self.first, self.line = key, first, line
-
-
-class _StrictLoader(yaml.SafeLoader):
-    """yaml.safe_load that refuses a mapping with the same key twice (PyYAML keeps the last one)."""
-
-    def construct_mapping(self, node, deep=False):
-        if isinstance(node, yaml.MappingNode):
-            self.flatten_mapping(node)
-            seen: dict[Any, int] = {}
-            for key_node, _value in node.value:
-                key = self.construct_object(key_node, deep=True)
-                line = key_node.start_mark.line + 1
-                try:
-                    first = seen.setdefault(key, line)
-                except TypeError:  # an unhashable key: the base class reports it
-                    continue
-                if first != line:
-                    raise _DuplicateKey(str(key), first, line)
-        return super().construct_mapping(node, deep=deep)
-
-
-_StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _StrictLoader.construct_mapping)
-
-
 def parse(raw: Any, path: Path) -> Settings:
     """Validate a parsed YAML document (see load)."""
-    v = _Validator(path)
+    v = Validator(path)
     if not isinstance(raw, dict):
         v.fail("", "the file must be a mapping with the keys warehouse, hub, families", "families: [...]")
     v.keys(
@@ -222,7 +60,7 @@ def parse(raw: Any, path: Path) -> Settings:
     )
 
 
-def _parse_quality(v: _Validator, q: Any) -> QualitySettings:
+def _parse_quality(v: Validator, q: Any) -> QualitySettings:
     if not isinstance(q, dict):
         v.fail("quality", f"must be a mapping, got {type(q).__name__}", "quality: {all_time_jump_factor: 100}")
     v.keys(q, "quality", {"all_time_jump_factor"})
@@ -237,45 +75,7 @@ def _parse_quality(v: _Validator, q: Any) -> QualitySettings:
     return QualitySettings(all_time_jump_factor=float(factor))
 
 
-class _Validator:
-    def __init__(self, path: Path):
-        self.path = path
-
-    def fail(self, key: str, what: str, example: str) -> None:
-        where = f"{self.path}: {key}" if key else str(self.path)
-        raise ConfigError(f"{where}: {what}.\n  Example of a right value:\n    {example}")
-
-    def number(
-        self, key: str, value: Any, lo: float, hi: float, what: str, example: str, integer: bool = False
-    ) -> float:
-        """A finite number (a whole one if `integer`) within [lo, hi]; .inf and .nan are refused."""
-        ok = (
-            not isinstance(value, bool)
-            and isinstance(value, int if integer else (int, float))
-            and math.isfinite(value)
-            and lo <= value <= hi
-        )
-        if not ok:
-            self.fail(key, f"must be {what}, got {value!r}", example)
-        return value
-
-    def keys(self, d: dict, prefix: str, allowed: set[str], required: AbstractSet[str] = frozenset()) -> None:
-        for k in d:
-            if k not in allowed:
-                where = f"{prefix}.{k}" if prefix else str(k)
-                near = difflib.get_close_matches(str(k), sorted(allowed), n=1, cutoff=0.6)
-                hint = f"did you mean '{near[0]}'? " if near else ""
-                self.fail(
-                    where,
-                    f"unknown key '{k}' ({hint}allowed here: {', '.join(sorted(allowed))})",
-                    f"{near[0] if near else sorted(allowed)[0]}: ...",
-                )
-        for k in sorted(required - set(d)):
-            where = f"{prefix}.{k}" if prefix else k
-            self.fail(where, "missing required key", f"{k}: ...")
-
-
-def _parse_hub(v: _Validator, h: Any) -> HubSettings:
+def _parse_hub(v: Validator, h: Any) -> HubSettings:
     if not isinstance(h, dict):
         v.fail("hub", f"must be a mapping, got {type(h).__name__}", "hub: {timeout_s: 30, page_size: 1000}")
     v.keys(h, "hub", {"endpoint", "timeout_s", "page_size", "budget_s", "concurrency", "tree_budget_s", "max_models"})
@@ -337,7 +137,7 @@ def _parse_hub(v: _Validator, h: Any) -> HubSettings:
     )
 
 
-def _regex(v: _Validator, key: str, value: Any) -> re.Pattern[str] | None:
+def _regex(v: Validator, key: str, value: Any) -> re.Pattern[str] | None:
     if value is None:
         return None
     if not isinstance(value, str):
@@ -349,7 +149,7 @@ def _regex(v: _Validator, key: str, value: Any) -> re.Pattern[str] | None:
     return None  # unreachable
 
 
-def _parse_families(v: _Validator, fams: Any) -> tuple[Family, ...]:
+def _parse_families(v: Validator, fams: Any) -> tuple[Family, ...]:
     example = "families:\n      - {name: qwen, label: Alibaba Qwen, authors: [Qwen], region: china}"
     if not isinstance(fams, list) or not fams:
         v.fail("families", "must be a non-empty list of families", example)
@@ -416,7 +216,7 @@ def _parse_families(v: _Validator, fams: Any) -> tuple[Family, ...]:
 JOBS = ("collect", "tree", "report", "census")  # census: off unless scheduled (it lists the whole Hub)
 
 
-def _parse_schedule(v: _Validator, s: Any) -> tuple[dict[str, str], int]:
+def _parse_schedule(v: Validator, s: Any) -> tuple[dict[str, str], int]:
     if s is None:
         return {}, 0
     example = 'schedule:\n      collect: "0 6 * * *"\n      tree: "30 6 * * *"\n      report: "0 8 * * 1"'
@@ -443,7 +243,7 @@ def _parse_schedule(v: _Validator, s: Any) -> tuple[dict[str, str], int]:
     return out, jitter
 
 
-def _parse_export(v: _Validator, e: Any, path: Path) -> ExportSettings | None:
+def _parse_export(v: Validator, e: Any, path: Path) -> ExportSettings | None:
     if e is None:
         return None
     example = (

@@ -1,0 +1,50 @@
+"""The checks every section of config.yaml is made of, each failing with a ConfigError that names the file,
+the key, what is wrong and an example of a right value."""
+
+from __future__ import annotations
+
+import difflib
+import math
+from collections.abc import Set as AbstractSet
+from pathlib import Path
+from typing import Any
+
+from tracker.config.settings import ConfigError
+
+
+class Validator:
+    def __init__(self, path: Path):
+        self.path = path
+
+    def fail(self, key: str, what: str, example: str) -> None:
+        where = f"{self.path}: {key}" if key else str(self.path)
+        raise ConfigError(f"{where}: {what}.\n  Example of a right value:\n    {example}")
+
+    def number(
+        self, key: str, value: Any, lo: float, hi: float, what: str, example: str, integer: bool = False
+    ) -> float:
+        """A finite number (a whole one if `integer`) within [lo, hi]; .inf and .nan are refused."""
+        ok = (
+            not isinstance(value, bool)
+            and isinstance(value, int if integer else (int, float))
+            and math.isfinite(value)
+            and lo <= value <= hi
+        )
+        if not ok:
+            self.fail(key, f"must be {what}, got {value!r}", example)
+        return value
+
+    def keys(self, d: dict, prefix: str, allowed: set[str], required: AbstractSet[str] = frozenset()) -> None:
+        for k in d:
+            if k not in allowed:
+                where = f"{prefix}.{k}" if prefix else str(k)
+                near = difflib.get_close_matches(str(k), sorted(allowed), n=1, cutoff=0.6)
+                hint = f"did you mean '{near[0]}'? " if near else ""
+                self.fail(
+                    where,
+                    f"unknown key '{k}' ({hint}allowed here: {', '.join(sorted(allowed))})",
+                    f"{near[0] if near else sorted(allowed)[0]}: ...",
+                )
+        for k in sorted(required - set(d)):
+            where = f"{prefix}.{k}" if prefix else k
+            self.fail(where, "missing required key", f"{k}: ...")
