@@ -23,12 +23,13 @@ class Validator:
     def number(
         self, key: str, value: Any, lo: float, hi: float, what: str, example: str, integer: bool = False
     ) -> float:
-        """A finite number (a whole one if `integer`) within [lo, hi]; .inf and .nan are refused."""
+        """A finite number (a whole one if `integer`) within [lo, hi]; .inf and .nan are refused. The range is
+        compared first: an integer too large for a float is out of range, not an OverflowError."""
         ok = (
             not isinstance(value, bool)
             and isinstance(value, int if integer else (int, float))
-            and math.isfinite(value)
             and lo <= value <= hi
+            and math.isfinite(value)
         )
         if not ok:
             self.fail(key, f"must be {what}, got {value!r}", example)
