@@ -28,24 +28,11 @@ def parse(raw: Any, path: Path) -> Settings:
         required={"families"},
     )
 
-    wh = raw.get("warehouse", "warehouse/")
-    if not isinstance(wh, str) or not wh.strip():
-        v.fail("warehouse", f"must be a folder path, got {wh!r}", "warehouse: warehouse/")
-    warehouse = Path(wh).expanduser()
-    if not warehouse.is_absolute():  # relative to the config file, not to the caller's cwd
-        warehouse = path.resolve().parent / warehouse
-
+    warehouse = v.folder("warehouse", raw.get("warehouse", "warehouse/"), "warehouse: warehouse/", path)
     hub = _parse_hub(v, raw.get("hub") or {})
     families = _parse_families(v, raw.get("families"))
     schedule, jitter = _parse_schedule(v, raw.get("schedule"))
-    free = v.number(
-        "warehouse_min_free_mb",
-        raw.get("warehouse_min_free_mb", 200),
-        0,
-        10**7,
-        "megabytes from 0 to 10000000",
-        "warehouse_min_free_mb: 200",
-    )
+    free = v.number_in(raw, "", "warehouse_min_free_mb", 200, 0, 10**7, "megabytes from 0 to 10000000")
     quality = _parse_quality(v, raw.get("quality") or {})
     return Settings(
         path=path,
@@ -64,14 +51,7 @@ def _parse_quality(v: Validator, q: Any) -> QualitySettings:
     if not isinstance(q, dict):
         v.fail("quality", f"must be a mapping, got {type(q).__name__}", "quality: {all_time_jump_factor: 100}")
     v.keys(q, "quality", {"all_time_jump_factor"})
-    factor = v.number(
-        "quality.all_time_jump_factor",
-        q.get("all_time_jump_factor", 100),
-        1.5,
-        1e9,
-        "a factor from 1.5 to 1e9",
-        "all_time_jump_factor: 100",
-    )
+    factor = v.number_in(q, "quality", "all_time_jump_factor", 100, 1.5, 1e9, "a factor from 1.5 to 1e9")
     return QualitySettings(all_time_jump_factor=float(factor))
 
 
@@ -89,51 +69,25 @@ def _parse_hub(v: Validator, h: Any) -> HubSettings:
                 "endpoint: http://127.0.0.1:8765   # or leave it out to use HF_ENDPOINT / huggingface.co",
             )
         endpoint = str(endpoint).rstrip("/")
-    timeout = h.get("timeout_s", 30)
-    v.number("hub.timeout_s", timeout, 0.01, 600, "seconds between 0 and 600", "timeout_s: 30")
-    page = h.get("page_size", 1000)
-    if isinstance(page, bool) or not isinstance(page, int) or not 1 <= page <= 1000:
-        v.fail(
-            "hub.page_size",
-            f"must be a whole number from 1 to 1000 (the Hub's maximum), got {page!r}",
-            "page_size: 1000",
-        )
-    budget = v.number(
-        "hub.budget_s",
-        h.get("budget_s", 900),
-        timeout,
-        86400,
-        f"seconds from timeout_s ({timeout}) to 86400",
-        "budget_s: 900",
+    timeout = v.number_in(h, "hub", "timeout_s", 30, 0.01, 600, "seconds between 0 and 600")
+    page = v.number_in(
+        h, "hub", "page_size", 1000, 1, 1000, "a whole number from 1 to 1000 (the Hub's maximum)", integer=True
     )
-    conc = h.get("concurrency", 4)
-    if isinstance(conc, bool) or not isinstance(conc, int) or not 1 <= conc <= 32:
-        v.fail("hub.concurrency", f"must be a whole number from 1 to 32, got {conc!r}", "concurrency: 4")
-    tree_budget = v.number(
-        "hub.tree_budget_s",
-        h.get("tree_budget_s", 3600),
-        timeout,
-        7 * 86400,
-        f"seconds from timeout_s ({timeout}) to 604800",
-        "tree_budget_s: 3600",
+    budget = v.number_in(h, "hub", "budget_s", 900, timeout, 86400, f"seconds from timeout_s ({timeout}) to 86400")
+    conc = v.number_in(h, "hub", "concurrency", 4, 1, 32, "a whole number from 1 to 32", integer=True)
+    week = 7 * 86400
+    tree_budget = v.number_in(
+        h, "hub", "tree_budget_s", 3600, timeout, week, f"seconds from timeout_s ({timeout}) to {week}"
     )
-    cap = v.number(
-        "hub.max_models",
-        h.get("max_models", 200_000),
-        1,
-        10**8,
-        "a whole number from 1 to 100000000",
-        "max_models: 200000",
-        integer=True,
-    )
-    return HubSettings(
+    cap = v.number_in(h, "hub", "max_models", 200_000, 1, 10**8, "a whole number from 1 to 100000000", integer=True)
+    return HubSettings(  # integer=True: page, conc and cap are whole numbers already
         endpoint=endpoint,
         timeout_s=float(timeout),
-        page_size=page,
+        page_size=int(page),
         budget_s=float(budget),
-        concurrency=conc,
+        concurrency=int(conc),
         tree_budget_s=float(tree_budget),
-        max_models=int(cap),  # integer=True: a whole number already
+        max_models=int(cap),
     )
 
 
@@ -194,9 +148,7 @@ def _parse_families(v: Validator, fams: Any) -> tuple[Family, ...]:
         eco = f.get("ecosystem", False)
         if not isinstance(eco, bool):
             v.fail(f"{at}.ecosystem", f"must be true or false, got {eco!r}", "ecosystem: true")
-        top = f.get("ecosystem_top", 10)
-        if isinstance(top, bool) or not isinstance(top, int) or not 1 <= top <= 1000:
-            v.fail(f"{at}.ecosystem_top", f"must be a whole number from 1 to 1000, got {top!r}", "ecosystem_top: 10")
+        top = v.number_in(f, at, "ecosystem_top", 10, 1, 1000, "a whole number from 1 to 1000", integer=True)
         out.append(
             Family(
                 name=name,
@@ -207,7 +159,7 @@ def _parse_families(v: Validator, fams: Any) -> tuple[Family, ...]:
                 include=_regex(v, f"{at}.include", f.get("include")),
                 exclude=_regex(v, f"{at}.exclude", f.get("exclude")),
                 ecosystem=eco,
-                ecosystem_top=top,
+                ecosystem_top=int(top),
             )
         )
     return tuple(out)
@@ -223,9 +175,7 @@ def _parse_schedule(v: Validator, s: Any) -> tuple[dict[str, str], int]:
     if not isinstance(s, dict):
         v.fail("schedule", "must be a mapping of job name to a five-field crontab string", example)
     v.keys(s, "schedule", set(JOBS) | {"jitter_s"})
-    jitter = s.get("jitter_s", 0)
-    if isinstance(jitter, bool) or not isinstance(jitter, int) or not 0 <= jitter <= 3600:
-        v.fail("schedule.jitter_s", f"must be whole seconds from 0 to 3600, got {jitter!r}", "jitter_s: 120")
+    jitter = v.number_in(s, "schedule", "jitter_s", 0, 0, 3600, "whole seconds from 0 to 3600", "jitter_s: 120", True)
     out: dict[str, str] = {}
     for job in JOBS:
         if job not in s:
@@ -240,7 +190,7 @@ def _parse_schedule(v: Validator, s: Any) -> tuple[dict[str, str], int]:
                 f"schedule.{job}", str(exc), f'{job}: "0 6 * * *"   # minute hour day month weekday (0 and 7 = Sunday)'
             )
         out[job] = expr
-    return out, jitter
+    return out, int(jitter)
 
 
 def _parse_export(v: Validator, e: Any, path: Path) -> ExportSettings | None:
@@ -252,16 +202,9 @@ def _parse_export(v: Validator, e: Any, path: Path) -> ExportSettings | None:
     if not isinstance(e, dict):
         v.fail("export", "must be a mapping with at least `out`", example)
     v.keys(e, "export", {"out", "format", "days"}, required={"out"})
-    out = e["out"]
-    if not isinstance(out, str) or not out.strip():
-        v.fail("export.out", f"must be a folder path, got {out!r}", "out: export/")
-    folder = Path(out).expanduser()
-    if not folder.is_absolute():
-        folder = path.resolve().parent / folder
+    folder = v.folder("export.out", e["out"], "out: export/", path)
     fmt = e.get("format", "parquet")
     if fmt not in ("parquet", "csv"):
         v.fail("export.format", f"must be parquet or csv, got {fmt!r}", "format: parquet")
-    days = e.get("days", 7)
-    if isinstance(days, bool) or not isinstance(days, int) or not 1 <= days <= 3660:
-        v.fail("export.days", f"must be a whole number of days from 1 to 3660, got {days!r}", "days: 7")
-    return ExportSettings(out=folder, format=fmt, days=days)
+    days = v.number_in(e, "export", "days", 7, 1, 3660, "a whole number of days from 1 to 3660", integer=True)
+    return ExportSettings(out=folder, format=fmt, days=int(days))
