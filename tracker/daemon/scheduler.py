@@ -36,7 +36,7 @@ JUMP_S = 90  # wall-clock time differing from monotonic time by more than this i
 RETRY_S = (60, 120, 300, 600, 1800, 3600)  # after a failed/partial run, while the period is still owed
 
 
-def in_order(position: int) -> dt.timedelta:
+def _in_order(position: int) -> dt.timedelta:
     """Jobs owed at the same moment run in config order (collect, tree, report): APScheduler breaks a tie
     of run times by job id, which would run report before tree."""
     return dt.timedelta(microseconds=position)
@@ -150,7 +150,7 @@ class Daemon:
             kwargs: dict[str, Any] = {}
             due, period = owed(expr, known.get(name), now) if known is not None else (True, latest_fire(expr, now))
             if due and period is not None:
-                kwargs["next_run_time"] = now + in_order(order)
+                kwargs["next_run_time"] = now + _in_order(order)
                 self._reason[name] = "catch-up"
                 self._startup[name] = (
                     f"now (catch-up: last ok run {iso(known.get(name)) if known else 'unknown'}"
@@ -242,7 +242,7 @@ class Daemon:
                     scheduled_for=iso(period),
                     last_ok=iso(known.get(name)),
                 )
-                self._nudge(name, now + in_order(order), f"catch-up ({why})")
+                self._nudge(name, now + _in_order(order), f"catch-up ({why})")
         return due
 
     def _watch(self) -> None:
