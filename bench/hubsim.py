@@ -22,7 +22,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 from huggingface_hub import HfApi
 
 from tracker.hubsim import HubSim, World
-from tracker.hubsim._catalog import DEFAULT_OFFICIAL
+from tracker.hubsim.catalog import DEFAULT_OFFICIAL
 from tracker.hubsim.testing import quiet_client
 
 EXPAND = [

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from . import _catalog as cat
+from . import catalog as cat
 from .world import GATED, RELATIONS, World, hub_time
 
 # the live Hub's default listing item and full=true item: keys in the order it sends them

@@ -26,7 +26,7 @@ from datetime import UTC, date, datetime
 import numpy as np
 import pandas as pd
 
-from . import _catalog as cat
+from . import catalog as cat
 
 DAY = 86400
 RELATIONS = ("finetune", "adapter", "quantized", "merge")  # codes 0..3, -1 = none (the Hub's spelling)

@@ -23,7 +23,7 @@ from datetime import UTC, date, datetime
 import numpy as np
 import pandas as pd
 
-from . import _catalog as cat
+from . import catalog as cat
 
 DAY = 86400
 NEVER = np.iinfo(np.int64).max
