@@ -109,7 +109,8 @@ def hubsim(
 
     from .faults import FaultPlan
     from .server import HubSim
-    from .world import World, to_epoch
+    from .timefmt import to_epoch
+    from .world import World
 
     try:
         plan = FaultPlan.parse(faults, seed=seed)

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from . import catalog as cat
-from .world import GATED, RELATIONS, World, hub_time
+from .generate import GATED, RELATIONS
+from .timefmt import hub_time
+from .world import World
 
 # the live Hub's default listing item and full=true item: keys in the order it sends them
 LIST_DEFAULT = [

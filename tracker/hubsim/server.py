@@ -643,7 +643,7 @@ class HubSim:
                 code = next((c for n, c in w._author_code.items() if n.lower() == low), -1)
             mask &= st.author == code
         if search:
-            mask &= w.lower_ids(st).str.contains(search.lower(), regex=False).to_numpy(dtype=bool)
+            mask &= st.lower_ids().str.contains(search.lower(), regex=False).to_numpy(dtype=bool)
         for f in filters:
             mask &= w.tag_mask(f, st)
         if pipeline:
