@@ -50,7 +50,7 @@ class Population:
         self._profiles: list[dict] = []
         self._profile_index: dict[tuple, int] = {}
         self._tag_profiles: dict[str, np.ndarray] = {}
-        self._authors: list[str] = []
+        self.authors: list[str] = []
         self._author_code: dict[str, int] = {}
         self._build()
 
@@ -58,8 +58,8 @@ class Population:
     def _author(self, name: str) -> int:
         code = self._author_code.get(name)
         if code is None:
-            code = len(self._authors)
-            self._authors.append(name)
+            code = len(self.authors)
+            self.authors.append(name)
             self._author_code[name] = code
         return code
 
@@ -228,28 +228,28 @@ class Population:
         self.N = N
         self._ids0 = cols["name"]
         self._author0 = np.array(cols["author"], dtype=np.int64)
-        self._created = np.array(cols["created"], dtype=np.int64)
+        self.created = np.array(cols["created"], dtype=np.int64)
         self._deleted = np.full(N, NEVER, dtype=np.int64)
         self._official = np.array(cols["official"], dtype=bool)
         self._family = np.array(cols["family"], dtype=np.int64)
         self._rel = np.array(cols["rel"], dtype=np.int64)
         self._profile_arr = np.array(cols["profile"], dtype=np.int64)
-        self._licenses = sorted(set(cols["license"]) | set(cat.LICENSES))
-        lic_code = {lic: i for i, lic in enumerate(self._licenses)}
-        self._license = np.array([lic_code[x] for x in cols["license"]], dtype=np.int64)
-        self._gated = np.array(cols["gated"], dtype=np.int64)
-        self._disabled = np.zeros(N, dtype=bool)
+        self.licenses = sorted(set(cols["license"]) | set(cat.LICENSES))
+        lic_code = {lic: i for i, lic in enumerate(self.licenses)}
+        self.license = np.array([lic_code[x] for x in cols["license"]], dtype=np.int64)
+        self.gated = np.array(cols["gated"], dtype=np.int64)
+        self.disabled = np.zeros(N, dtype=bool)
         comm = ~self._official
-        self._disabled[comm & (rng.random(N) < 0.003)] = True
-        early = np.flatnonzero(comm & (self._created <= self._anchor))
+        self.disabled[comm & (rng.random(N) < 0.003)] = True
+        early = np.flatnonzero(comm & (self.created <= self._anchor))
         if len(early):  # at least one disabled model visible at the anchor (and after)
-            self._disabled[early[int(rng.integers(0, len(early)))]] = True
+            self.disabled[early[int(rng.integers(0, len(early)))]] = True
         gm = comm & (rng.random(N) < 0.02)
-        self._gated[gm] = rng.integers(1, 3, int(gm.sum()))
+        self.gated[gm] = rng.integers(1, 3, int(gm.sum()))
 
         # ids: 4-byte creation time + 5 random bytes + 3-byte counter
-        self._oid_hi = self._created.copy()
-        self._oid_lo = (rng.integers(0, 2**40, N, dtype=np.uint64) << np.uint64(24)) | (
+        self.oid_hi = self.created.copy()
+        self.oid_lo = (rng.integers(0, 2**40, N, dtype=np.uint64) << np.uint64(24)) | (
             np.arange(N, dtype=np.uint64) & np.uint64(0xFFFFFF)
         )
 
@@ -260,7 +260,7 @@ class Population:
         lam_all = np.concatenate([lam, lamc])
         ref = np.where(
             self._official & np.isin(self._family, [llama_f, qwen_f]) & (self._family >= 0),
-            np.maximum(t_star - self._created, 0) / DAY,
+            np.maximum(t_star - self.created, 0) / DAY,
             0.0,
         )
         self._lam = lam_all
@@ -269,9 +269,9 @@ class Population:
         self._tau = rng.uniform(15, 300, N)
         self._period = rng.uniform(3, 200, N) * DAY
         self._active = rng.exponential(150, N) * DAY
-        self._params = np.exp(rng.normal(np.log(4e9), 1.3, N)).astype(np.int64)
+        self.params = np.exp(rng.normal(np.log(4e9), 1.3, N)).astype(np.int64)
         self._fixed_mask = np.zeros(N, dtype=bool)
-        self._warm = self._official & (rng.random(N) < 0.3) & (self._gated == 0)
+        self.warm = self._official & (rng.random(N) < 0.3) & (self.gated == 0)
 
         # edges (child -> parent)
         ec, ep = [], []
@@ -286,7 +286,7 @@ class Population:
         if llama_f >= 0 and qwen_f >= 0:  # Qwen's official rates scaled to cross meta-llama's at the target
             llama = self._official & (self._family == llama_f)
             qwen = self._official & (self._family == qwen_f)
-            self.downloads_crossover_at = calibrate_downloads(self._k, self._lam, self._created, llama, qwen, t_star)
+            self.downloads_crossover_at = calibrate_downloads(self._k, self._lam, self.created, llama, qwen, t_star)
         self._gen_lifecycle(rng)
         self._reindex()
 
@@ -354,9 +354,9 @@ class Population:
         is_parent[self._e_parent] = True
         comm = ~self._official & ~is_parent
         dele = comm & (rng.random(N) < 0.03)
-        self._deleted[dele] = self._created[dele] + (rng.exponential(200, N)[dele] * DAY).astype(np.int64) + 3600
+        self._deleted[dele] = self.created[dele] + (rng.exponential(200, N)[dele] * DAY).astype(np.int64) + 3600
         ren = ~self._official & ~dele & (rng.random(N) < 0.015)
-        when = self._created + (rng.uniform(1, 600, N) * DAY).astype(np.int64)
+        when = self.created + (rng.uniform(1, 600, N) * DAY).astype(np.int64)
         taken = set(self._ids0)
         for i in np.flatnonzero(ren):
             old = self._ids0[int(i)]
@@ -377,8 +377,8 @@ class Population:
             self._by_id.setdefault(new, i)
             self._by_old.setdefault(old, []).append((at, i))
         self._ids0_arr = np.array(self._ids0, dtype=object)
-        order = np.lexsort((self._oid_lo, self._oid_hi))
-        self._oid_rank = np.empty(self.N, dtype=np.int64)
-        self._oid_rank[order] = np.arange(self.N)
+        order = np.lexsort((self.oid_lo, self.oid_hi))
+        self.oid_rank = np.empty(self.N, dtype=np.int64)
+        self.oid_rank[order] = np.arange(self.N)
         self._created_str: list[str] | None = None
         self._children_of: tuple[np.ndarray, np.ndarray] | None = None  # (child, parent) edges sorted by child

@@ -62,11 +62,7 @@ class Listings:
         author, search, filters, pipeline, gated, inference, sort = key
         mask = st.vis.copy()
         if author:
-            code = w.author_code(author)
-            if code < 0:
-                low = author.lower()
-                code = next((c for n, c in w._author_code.items() if n.lower() == low), -1)
-            mask &= st.author == code
+            mask &= st.author == w.author_code(author, any_case=True)
         if search:
             mask &= st.lower_ids().str.contains(search.lower(), regex=False).to_numpy(dtype=bool)
         for f in filters:
@@ -74,20 +70,20 @@ class Listings:
         if pipeline:
             mask &= w.pipeline_codes() == pipeline
         if gated is not None:
-            mask &= (w._gated > 0) if gated else (w._gated == 0)
+            mask &= (w.gated > 0) if gated else (w.gated == 0)
         if inference == "warm":
-            mask &= w._warm
+            mask &= w.warm
         idx = np.flatnonzero(mask)
         vals = {
             "downloads": st.d30,
             "likes": st.likes,
             "trendingScore": st.trending,
             "lastModified": st.lm,
-            "createdAt": w._created,
+            "createdAt": w.created,
         }[sort][idx]
-        order = np.lexsort((w._oid_rank[idx], -vals))
+        order = np.lexsort((w.oid_rank[idx], -vals))
         idx = idx[order]
-        res = (idx, vals[order], w._oid_hi[idx], w._oid_lo[idx])
+        res = (idx, vals[order], w.oid_hi[idx], w.oid_lo[idx])
         with self._lock:
             self._cache[ck] = res
             while len(self._cache) > 32:

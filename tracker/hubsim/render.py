@@ -185,7 +185,7 @@ class Renderer:
 
     def item(self, i: int, keys: list[str], extra: dict | None = None) -> dict:
         w, _st = self.w, self.st
-        raw = w._raw.get(i)
+        raw = w.raw.get(i)
         prof = w.profile(i)
         d = {}
         for k in keys:
@@ -222,7 +222,7 @@ class Renderer:
         if k in ("id", "modelId"):
             return st.ids[i]
         if k == "author":
-            return w._authors[st.author[i]]
+            return w.authors[st.author[i]]
         if k == "private":
             return False
         if k == "pipeline_tag":
@@ -246,9 +246,9 @@ class Renderer:
         if k == "createdAt":
             return self.cstr[i]
         if k == "gated":
-            return GATED[w._gated[i]]
+            return GATED[w.gated[i]]
         if k == "disabled":
-            return bool(w._disabled[i])
+            return bool(w.disabled[i])
         if k == "siblings":
             return [{"rfilename": f} for f in prof["files"]]
         if k == "spaces":
@@ -262,7 +262,7 @@ class Renderer:
             return {"relation": rel, "models": [{"_id": w.oid(p), "id": st.ids[p]} for p in ps]}
         if k == "childrenModelCount":
             return {r: int(st.children[n][i]) for n, r in enumerate(RELATIONS)}
-        n_params = int(w._params[i])
+        n_params = int(w.params[i])
         lib, pipe, mt = prof["library"], prof["pipeline"], prof["model_type"]
         if k == "config":
             if lib not in ("transformers", "peft", "mlx") or not mt:
@@ -270,7 +270,7 @@ class Renderer:
             arch = "".join(p.capitalize() for p in mt.split("_")) + "ForCausalLM"
             return {"architectures": [arch], "model_type": mt}
         if k == "cardData":
-            card = {"license": w._licenses[w._license[i]]}
+            card = {"license": w.licenses[w.license[i]]}
             rel, ps = w.base_models(i, st)
             if ps:
                 card["base_model"] = st.ids[ps[0]] if len(ps) == 1 else [st.ids[p] for p in ps]
@@ -292,7 +292,7 @@ class Renderer:
                 return ABSENT
             return {"total": n_params, "architecture": mt or "llama", "context_length": 32768}
         if k == "inference":
-            return "warm" if w._warm[i] else ABSENT
+            return "warm" if w.warm[i] else ABSENT
         if k == "usedStorage":
             return n_params * 2 + 25_000
         return ABSENT

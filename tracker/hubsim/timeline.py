@@ -68,7 +68,7 @@ class Timeline(Population):
         self._now = to_epoch(now)
         self._version = 0
         self._cache: dict[int, State] = {}
-        self._raw: dict[int, dict] = {}
+        self.raw: dict[int, dict] = {}
         self._fixed: dict[int, dict] = {}
         super().__init__(seed, models, official, horizon_days)
 
@@ -118,24 +118,24 @@ class Timeline(Population):
             self._ids0.append(mid)
             app = lambda a, v: np.append(a, np.array([v], dtype=a.dtype))  # noqa: E731
             self._author0 = app(self._author0, self._author(author))
-            self._created = app(self._created, created)
+            self.created = app(self.created, created)
             self._deleted = app(self._deleted, NEVER)
             self._official = app(self._official, False)
             self._family = app(self._family, -1)
             self._profile_arr = app(self._profile_arr, prof)
             lic = next((t.split(":", 1)[1] for t in tags if t.startswith("license:")), "other")
-            if lic not in self._licenses:
-                self._licenses.append(lic)
-            self._license = app(self._license, self._licenses.index(lic))
-            self._gated = app(self._gated, GATED.index(gated) if gated in GATED else 0)
-            self._disabled = app(self._disabled, bool(rec.get("disabled", False)))
-            self._oid_hi = app(self._oid_hi, hi)
-            self._oid_lo = app(self._oid_lo, lo)
+            if lic not in self.licenses:
+                self.licenses.append(lic)
+            self.license = app(self.license, self.licenses.index(lic))
+            self.gated = app(self.gated, GATED.index(gated) if gated in GATED else 0)
+            self.disabled = app(self.disabled, bool(rec.get("disabled", False)))
+            self.oid_hi = app(self.oid_hi, hi)
+            self.oid_lo = app(self.oid_lo, lo)
             for name in ("_lam", "_k", "_linf", "_tau", "_period", "_active"):
                 setattr(self, name, app(getattr(self, name), 0.0 if name in ("_lam", "_k", "_linf") else 1.0))
-            self._params = app(self._params, int((rec.get("safetensors") or {}).get("total", 0) or 0))
+            self.params = app(self.params, int((rec.get("safetensors") or {}).get("total", 0) or 0))
             self._fixed_mask = app(self._fixed_mask, True)
-            self._warm = app(self._warm, rec.get("inference") == "warm")
+            self.warm = app(self.warm, rec.get("inference") == "warm")
             bm = rec.get("baseModels")
             rel = -1
             if isinstance(bm, dict) and bm.get("relation") in RELATIONS:
@@ -154,7 +154,7 @@ class Timeline(Population):
                 "trending": int(rec.get("trendingScore", 0) or 0),
                 "lm": to_epoch(rec["lastModified"]) if rec.get("lastModified") else created,
             }
-            self._raw[i] = rec
+            self.raw[i] = rec
             self._reindex()
             return i
 
@@ -203,7 +203,7 @@ class Timeline(Population):
         st = State()
         st.t = t
         st.world_version = self._version
-        created = self._created
+        created = self.created
         st.vis = (created <= t) & (self._deleted > t)
         ids = self._ids0_arr
         author = self._author0

@@ -36,7 +36,7 @@ class World(Timeline):
     # ------------------------------------------------------------------ per-model rendering helpers
     def created_str(self) -> list[str]:
         if self._created_str is None or len(self._created_str) != self.N:
-            self._created_str = hub_times(self._created)
+            self._created_str = hub_times(self.created)
         return self._created_str
 
     def _edges_by_child(self) -> tuple[np.ndarray, np.ndarray]:
@@ -67,22 +67,22 @@ class World(Timeline):
         for p in ps:
             mid.append(f"base_model:{st.ids[p]}")
             mid.append(f"base_model:{rel}:{st.ids[p]}")
-        return prof["prefix"] + mid + [f"license:{self._licenses[self._license[i]]}"] + prof["suffix"]
+        return prof["prefix"] + mid + [f"license:{self.licenses[self.license[i]]}"] + prof["suffix"]
 
     def profile(self, i: int) -> dict:
         return self._profiles[self._profile_arr[i]]
 
     def sha(self, i: int, st: State) -> str:
-        raw = self._raw.get(i)
+        raw = self.raw.get(i)
         if raw and "sha" in raw:
             return raw["sha"]
         return hashlib.sha1(f"{self.oid(i)}:{st.lm[i]}".encode()).hexdigest()
 
     def oid(self, i: int) -> str:
-        return f"{int(self._oid_hi[i]):08x}{int(self._oid_lo[i]):016x}"
+        return f"{int(self.oid_hi[i]):08x}{int(self.oid_lo[i]):016x}"
 
     def oids(self, idx: np.ndarray) -> list[str]:
-        hi, lo = self._oid_hi[idx].tolist(), self._oid_lo[idx].tolist()
+        hi, lo = self.oid_hi[idx].tolist(), self.oid_lo[idx].tolist()
         return [f"{h:08x}{low:016x}" for h, low in zip(hi, lo, strict=True)]
 
     def lookup(self, model_id: str, t=None) -> tuple[str, int | None]:
@@ -117,7 +117,7 @@ class World(Timeline):
             return mask | self._profile_tag_mask(tag)
         if tag.startswith("license:"):
             lic = tag[len("license:") :]
-            m = self._license == (self._licenses.index(lic) if lic in self._licenses else -1)
+            m = self.license == (self.licenses.index(lic) if lic in self.licenses else -1)
             # raw-tag models carry their own license tags
             return (m & ~self._raw_profile_mask()) | self._profile_tag_mask(tag)
         return self._profile_tag_mask(tag)
@@ -143,15 +143,21 @@ class World(Timeline):
     def pipeline_codes(self) -> np.ndarray:
         return np.array([p["pipeline"] for p in self._profiles], dtype=object)[self._profile_arr]
 
-    def author_code(self, name: str) -> int:
-        return self._author_code.get(name, -1)
+    def author_code(self, name: str, *, any_case: bool = False) -> int:
+        """An author's code (-1 when unknown); ``any_case``: else the first author spelled alike in
+        another case (the Hub's ``author=`` is case-insensitive)."""
+        code = self._author_code.get(name, -1)
+        if code < 0 and any_case:
+            low = name.lower()
+            code = next((c for n, c in self._author_code.items() if n.lower() == low), -1)
+        return code
 
     # ------------------------------------------------------------------ truth
     def snapshot(self, at=None) -> pd.DataFrame:
         """Every model visible at ``at`` (default: now), with the values the server serves at that second."""
         st = self.state(at)
         idx = np.flatnonzero(st.vis)
-        created = pd.to_datetime(self._created[idx], unit="s", utc=True)
+        created = pd.to_datetime(self.created[idx], unit="s", utc=True)
         lm = pd.to_datetime(st.lm[idx], unit="s", utc=True)
         pipes = [self._profiles[c]["pipeline"] for c in self._profile_arr[idx].tolist()]
         libs = [self._profiles[c]["library"] for c in self._profile_arr[idx].tolist()]
@@ -164,7 +170,7 @@ class World(Timeline):
             parents.setdefault(c, []).append(ids_all[p])
         profs = self._profiles
         rel_arr = self._rel[idx].tolist()
-        lic_arr = self._license[idx].tolist()
+        lic_arr = self.license[idx].tolist()
         for i, pc, r, lc in zip(idx.tolist(), self._profile_arr[idx].tolist(), rel_arr, lic_arr, strict=True):
             ps = parents.get(i, []) if r >= 0 else []
             rel = RELATIONS[r] if ps else None
@@ -177,13 +183,13 @@ class World(Timeline):
             mid: list[str] = []
             for p in ps:
                 mid += (f"base_model:{p}", f"base_model:{rel}:{p}")
-            tags.append(prof["prefix"] + mid + [f"license:{self._licenses[lc]}"] + prof["suffix"])
+            tags.append(prof["prefix"] + mid + [f"license:{self.licenses[lc]}"] + prof["suffix"])
         ids = st.ids[idx].tolist()
         return pd.DataFrame(
             {
                 "_id": self.oids(idx),
                 "id": ids,
-                "author": [self._authors[a] for a in st.author[idx].tolist()],
+                "author": [self.authors[a] for a in st.author[idx].tolist()],
                 "created_at": created,
                 "last_modified": lm,
                 "downloads": st.d30[idx],
@@ -192,8 +198,8 @@ class World(Timeline):
                 "trending_score": st.trending[idx],
                 "pipeline_tag": pd.Series(pipes, dtype=object),
                 "library_name": pd.Series(libs, dtype=object),
-                "gated": pd.Series([GATED[g] for g in self._gated[idx].tolist()], dtype=object),
-                "disabled": self._disabled[idx],
+                "gated": pd.Series([GATED[g] for g in self.gated[idx].tolist()], dtype=object),
+                "disabled": self.disabled[idx],
                 "private": np.zeros(len(idx), dtype=bool),
                 "tags": pd.Series(tags, dtype=object),
                 "base_relation": pd.Series(rels, dtype=object),
@@ -250,7 +256,7 @@ class World(Timeline):
             off = self._official & (self._author0 == code)
             m = off[self._e_parent] if len(self._e_parent) else np.zeros(0, bool)
             ch = self._e_child[m]
-            counts[org] = (self._created[ch], self._deleted[ch])
+            counts[org] = (self.created[ch], self._deleted[ch])
         if not len(counts["Qwen"][0]) or not len(counts["meta-llama"][0]):
             return None
         ev_t, ev_d = [], []
