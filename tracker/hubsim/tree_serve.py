@@ -14,67 +14,68 @@ import numpy as np
 import pandas as pd
 
 from .render import EXPAND_ALL, LIST_DEFAULT, order_expand
-from .tree import _PREFIX, _SUFFIX, GATED, LICENSES, PROFILES, RELATIONS, TreeWorld
+from .tree import TreeWorld
+from .tree_catalog import GATED, LICENSES, PREFIX_JSON, PROFILES, RELATIONS, SUFFIX_JSON
 
 
 def order(w: TreeWorld, sort: str, author: str | None, search: str | None) -> np.ndarray:
     """The served models of a listing (whole Hub, or an author / search), in the sort's order (cached)."""
     key = (sort, author, search)
-    hit = w._listing.get(key)
+    hit = w.listing_orders.get(key)
     if hit is not None:
         return hit
-    mask = w._served.copy()
+    mask = w.served.copy()
     if author:
-        mask &= np.char.lower(w._author_of.astype(str)) == author.lower()
+        mask &= np.char.lower(w.author_of.astype(str)) == author.lower()
     if search:
-        mask &= pd.Series(w._ids).str.lower().str.contains(search.lower(), regex=False).to_numpy()
+        mask &= pd.Series(w.ids).str.lower().str.contains(search.lower(), regex=False).to_numpy()
     idx = np.flatnonzero(mask)
     vals = {
-        "createdAt": w._created,
-        "lastModified": w._created,
-        "downloads": w._d30,
-        "likes": w._likes,
-        "trendingScore": w._trending,
+        "createdAt": w.created,
+        "lastModified": w.created,
+        "downloads": w.d30,
+        "likes": w.likes,
+        "trendingScore": w.trending,
     }[sort][idx]
-    out = idx[np.lexsort((w._created[idx], w._oid_lo[idx], -vals))]
-    if len(w._listing) > 16:
-        w._listing.clear()
-    w._listing[key] = out
+    out = idx[np.lexsort((w.created[idx], w.oid_lo[idx], -vals))]
+    if len(w.listing_orders) > 16:
+        w.listing_orders.clear()
+    w.listing_orders[key] = out
     return out
 
 
 def created_str(w) -> np.ndarray:
-    if w._cstr is None:
-        s = np.datetime_as_string(w._created.astype("datetime64[s]"), unit="ms")
-        w._cstr = np.char.add(s, "Z").astype(object)
-    return w._cstr
+    if w.created_strs is None:
+        s = np.datetime_as_string(w.created.astype("datetime64[s]"), unit="ms")
+        w.created_strs = np.char.add(s, "Z").astype(object)
+    return w.created_strs
 
 
 def oid(w, i: int) -> str:
-    return f"{int(w._created[i]):08x}{int(w._oid_lo[i]):016x}"
+    return f"{int(w.created[i]):08x}{int(w.oid_lo[i]):016x}"
 
 
 def render(w: TreeWorld, idx: np.ndarray, fields: list[str]) -> bytes:
     """A JSON array of listing items with the given keys (in order), from string templates."""
     cstr = created_str(w)
-    ids = w._ids
+    ids = w.ids
     rows = []
     il = idx.tolist()
     cols = {
         "created": cstr[idx].tolist(),
-        "d30": w._d30[idx].tolist(),
-        "at": w._at[idx].tolist(),
-        "likes": w._likes[idx].tolist(),
-        "tr": w._trending[idx].tolist(),
-        "prof": w._prof[idx].tolist(),
-        "rel": w._rel[idx].tolist(),
-        "gated": w._gated[idx].tolist(),
-        "params": w._params[idx].tolist(),
-        "lic": w._license[idx].tolist(),
-        "lo": w._oid_lo[idx].tolist(),
-        "hi": w._created[idx].tolist(),
+        "d30": w.d30[idx].tolist(),
+        "at": w.at[idx].tolist(),
+        "likes": w.likes[idx].tolist(),
+        "tr": w.trending[idx].tolist(),
+        "prof": w.prof[idx].tolist(),
+        "rel": w.rel[idx].tolist(),
+        "gated": w.gated[idx].tolist(),
+        "params": w.params[idx].tolist(),
+        "lic": w.license[idx].tolist(),
+        "lo": w.oid_lo[idx].tolist(),
+        "hi": w.created[idx].tolist(),
     }
-    pptr, ep = w._pptr, w._ep
+    pptr, ep = w.pptr, w.ep
     for n, i in enumerate(il):
         parts = [f'"_id":"{cols["hi"][n]:08x}{cols["lo"][n]:016x}"', f'"id":"{ids[i]}"']
         p = cols["prof"][n]
@@ -83,7 +84,7 @@ def render(w: TreeWorld, idx: np.ndarray, fields: list[str]) -> bytes:
             if k in ("_id", "id"):
                 continue
             if k == "author":
-                parts.append(f'"author":"{w._author_of[i]}"')
+                parts.append(f'"author":"{w.author_of[i]}"')
             elif k == "downloads":
                 parts.append(f'"downloads":{cols["d30"][n]}')
             elif k == "downloadsAllTime":
@@ -113,7 +114,7 @@ def render(w: TreeWorld, idx: np.ndarray, fields: list[str]) -> bytes:
                     mid = "".join(
                         f',"base_model:{ids[q]}","base_model:{rn}:{ids[q]}"' for q in ep[pptr[i] : pptr[i + 1]].tolist()
                     )
-                parts.append(f'"tags":[{_PREFIX[p]}{mid},"license:{LICENSES[cols["lic"][n]]}",{_SUFFIX[p]}]')
+                parts.append(f'"tags":[{PREFIX_JSON[p]}{mid},"license:{LICENSES[cols["lic"][n]]}",{SUFFIX_JSON[p]}]')
             elif k == "baseModels" and cols["rel"][n] >= 0:
                 ms = ",".join(f'{{"_id":"{oid(w, q)}","id":"{ids[q]}"}}' for q in ep[pptr[i] : pptr[i + 1]].tolist())
                 parts.append(f'"baseModels":{{"relation":"{RELATIONS[cols["rel"][n]]}","models":[{ms}]}}')
@@ -136,7 +137,7 @@ def serve(w: TreeWorld, kind: str, model_id: str | None, query: dict, raw_query:
         else [k for k in LIST_DEFAULT if k != "modelId"]  # the tree world's templates render no modelId
     )
     if kind == "info":
-        hit = np.flatnonzero((w._ids == model_id) & w._served)
+        hit = np.flatnonzero((w.ids == model_id) & w.served)
         if not len(hit):
             msg = "Repository not found"
             return (
@@ -207,7 +208,7 @@ def main(argv=None) -> None:
     hub.start()
     print(
         json.dumps(
-            {"endpoint": hub.endpoint, "models": int(world._served.sum()), "build_s": round(time.monotonic() - t0, 2)}
+            {"endpoint": hub.endpoint, "models": int(world.served.sum()), "build_s": round(time.monotonic() - t0, 2)}
         ),
         flush=True,
     )
