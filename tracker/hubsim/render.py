@@ -7,6 +7,15 @@ from .generate import GATED, RELATIONS
 from .timefmt import hub_time
 from .world import World
 
+# the last keys of every listing item, default or full=true, in the order the Hub sends them
+ITEM_TAIL = [
+    "downloads",
+    "tags",
+    "pipeline_tag",
+    "library_name",
+    "createdAt",
+    "modelId",
+]
 # the live Hub's default listing item and full=true item: keys in the order it sends them
 LIST_DEFAULT = [
     "_id",
@@ -14,12 +23,7 @@ LIST_DEFAULT = [
     "likes",
     "trendingScore",
     "private",
-    "downloads",
-    "tags",
-    "pipeline_tag",
-    "library_name",
-    "createdAt",
-    "modelId",
+    *ITEM_TAIL,
 ]
 LIST_FULL = [
     "_id",
@@ -31,13 +35,21 @@ LIST_FULL = [
     "trendingScore",
     "private",
     "sha",
-    "downloads",
-    "tags",
-    "pipeline_tag",
-    "library_name",
-    "createdAt",
-    "modelId",
+    *ITEM_TAIL,
     "siblings",
+]
+# a run of keys in the order the Hub sends them both in a model-info body and in an expand body
+REPO_DETAIL = [
+    "gated",
+    "disabled",
+    "mask_token",
+    "widgetData",
+    "model-index",
+    "config",
+    "cardData",
+    "transformersInfo",
+    "siblings",
+    "spaces",
 ]
 # the live Hub's default model-info body (no expand): keys in the order it sends them
 INFO_DEFAULT = [
@@ -53,16 +65,7 @@ INFO_DEFAULT = [
     "author",
     "sha",
     "lastModified",
-    "gated",
-    "disabled",
-    "mask_token",
-    "widgetData",
-    "model-index",
-    "config",
-    "cardData",
-    "transformersInfo",
-    "siblings",
-    "spaces",
+    *REPO_DETAIL,
     "createdAt",
     "safetensors",
     "inference",
@@ -119,16 +122,7 @@ EXPAND_ORDER = [
     "sha",
     "lastModified",
     "createdAt",
-    "gated",
-    "disabled",
-    "mask_token",
-    "widgetData",
-    "model-index",
-    "config",
-    "cardData",
-    "transformersInfo",
-    "siblings",
-    "spaces",
+    *REPO_DETAIL,
     "safetensors",
     "gguf",
     "inference",
