@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime
+from functools import cached_property
 
 import numpy as np
 import pandas as pd
@@ -45,16 +46,10 @@ def owns(rule: dict, model_id: str) -> bool:
 class TreeWorld(TreePopulation):
     """A frozen whole Hub with a model tree (see the module docstring). Served by HubSim."""
 
-    def __init__(
-        self,
-        models: int = 20_000,
-        seed: int = 0,
-        now="2026-12-01T00:00:00Z",
-        cycles: int | None = None,
-        dangling: int | None = None,
-    ):
-        self.listing_orders: dict = {}  # listing orders, by (sort, author, search): see tree_serve
-        super().__init__(models, seed, now, cycles, dangling)
+    @cached_property
+    def listing_orders(self) -> dict:
+        """Listing orders by (sort, author, search), filled by tree_serve.order."""
+        return {}
 
     # the clock interface HubSim uses (the tree world is frozen)
     @property
