@@ -33,6 +33,11 @@ def expand_list(query: dict[str, list[str]]) -> list[str]:
     return out
 
 
+def sort_error() -> dict:
+    """The Hub's 400 body for a ``sort=`` it does not know."""
+    return {"error": '"sort" must be one of [' + ", ".join(SORTS) + "]"}
+
+
 def next_link(endpoint: str, raw_query: str, token: str) -> tuple[str, str]:
     """The ``Link`` header to the next page: the same query with its cursor replaced by ``token``."""
     kept = "&".join(p for p in raw_query.split("&") if p and not p.startswith("cursor="))
@@ -102,7 +107,7 @@ def listing(hub: HubSim, parts, query) -> Response:
     one = lambda k: (query.get(k) or [None])[0]  # noqa: E731
     sort = one("sort") or "trendingScore"
     if sort not in SORTS:
-        return Response(400, to_json({"error": '"sort" must be one of [' + ", ".join(SORTS) + "]"}))
+        return Response(400, to_json(sort_error()))
     limit = one("limit")
     try:
         size = hub.page_size if limit in (None, "") else int(limit)

@@ -13,7 +13,8 @@ import json
 import numpy as np
 import pandas as pd
 
-from .render import EXPAND_ALL, LIST_DEFAULT, order_expand
+from .listing import SORTS, expand_list, next_link, sort_error
+from .render import EXPAND_ALL, LIST_DEFAULT, expand_error, order_expand
 from .tree import TreeWorld
 from .tree_catalog import GATED, LICENSES, PREFIX_JSON, PROFILES, RELATIONS, SUFFIX_JSON
 
@@ -55,6 +56,10 @@ def oid(w, i: int) -> str:
     return f"{int(w.created[i]):08x}{int(w.oid_lo[i]):016x}"
 
 
+# the count fields of an item -> the column of ``render`` they come from
+COUNTS = {"downloads": "d30", "downloadsAllTime": "at", "likes": "likes", "trendingScore": "tr"}
+
+
 def render(w: TreeWorld, idx: np.ndarray, fields: list[str]) -> bytes:
     """A JSON array of listing items with the given keys (in order), from string templates."""
     cstr = created_str(w)
@@ -85,14 +90,8 @@ def render(w: TreeWorld, idx: np.ndarray, fields: list[str]) -> bytes:
                 continue
             if k == "author":
                 parts.append(f'"author":"{w.author_of[i]}"')
-            elif k == "downloads":
-                parts.append(f'"downloads":{cols["d30"][n]}')
-            elif k == "downloadsAllTime":
-                parts.append(f'"downloadsAllTime":{cols["at"][n]}')
-            elif k == "likes":
-                parts.append(f'"likes":{cols["likes"][n]}')
-            elif k == "trendingScore":
-                parts.append(f'"trendingScore":{cols["tr"][n]}')
+            elif k in COUNTS:
+                parts.append(f'"{k}":{cols[COUNTS[k]][n]}')
             elif k in ("createdAt", "lastModified"):
                 parts.append(f'"{k}":"{cols["created"][n]}"')
             elif k == "private":
@@ -125,12 +124,10 @@ def render(w: TreeWorld, idx: np.ndarray, fields: list[str]) -> bytes:
 def serve(w: TreeWorld, kind: str, model_id: str | None, query: dict, raw_query: str, endpoint: str, page_size: int):
     """Answer a listing (or model-info) request: (status, body bytes, extra headers)."""
     one = lambda k: (query.get(k) or [None])[0]  # noqa: E731
-    expand = [
-        p.strip() for key in ("expand", "expand[]") for v in query.get(key, []) for p in v.split(",") if p.strip()
-    ]
+    expand = expand_list(query)
     bad = [p for p in expand if p not in EXPAND_ALL]
     if bad:
-        return 400, json.dumps({"error": '"expand" must be one of [' + ", ".join(EXPAND_ALL) + "]"}).encode(), []
+        return 400, json.dumps(expand_error(EXPAND_ALL)).encode(), []
     fields = (
         order_expand(expand)
         if expand
@@ -150,14 +147,8 @@ def serve(w: TreeWorld, kind: str, model_id: str | None, query: dict, raw_query:
     if query.get("filter"):
         return 400, b'{"error":"hubsim tree world: filter= is not served (list the whole Hub or an author)"}', []
     sort = one("sort") or "trendingScore"
-    if sort not in ("createdAt", "lastModified", "downloads", "likes", "trendingScore"):
-        return (
-            400,
-            json.dumps(
-                {"error": '"sort" must be one of [downloads, likes, lastModified, createdAt, trendingScore]'}
-            ).encode(),
-            [],
-        )
+    if sort not in SORTS:
+        return 400, json.dumps(sort_error()).encode(), []
     try:
         size = max(1, min(int(one("limit") or page_size), page_size))
     except ValueError:
@@ -174,12 +165,8 @@ def serve(w: TreeWorld, kind: str, model_id: str | None, query: dict, raw_query:
     body = render(w, ordered[start : start + size], fields)
     headers = []
     if start + size < len(ordered):
-        from urllib.parse import quote
-
         token = base64.b64encode(json.dumps({"o": start + size, "p": page + 1}).encode()).decode()
-        kept = "&".join(p for p in raw_query.split("&") if p and not p.startswith("cursor="))
-        url = f"{endpoint}/api/models?" + (kept + "&" if kept else "") + "cursor=" + quote(token, safe="")
-        headers.append(("Link", f'<{url}>; rel="next"'))
+        headers.append(next_link(endpoint, raw_query, token))
     return 200, body, headers
 
 
