@@ -21,23 +21,13 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 
 from huggingface_hub import HfApi
 
+from tracker.hub import LISTING_EXPAND
 from tracker.hubsim import HubSim, World
 from tracker.hubsim.catalog import DEFAULT_OFFICIAL
 from tracker.hubsim.listing import listing
 from tracker.hubsim.testing import quiet_client
 
-EXPAND = [
-    "author",
-    "downloads",
-    "downloadsAllTime",
-    "likes",
-    "trendingScore",
-    "createdAt",
-    "lastModified",
-    "gated",
-    "tags",
-    "baseModels",
-]
+EXPAND = list(LISTING_EXPAND)  # what the collector asks a listing for
 
 
 def in_process(hub: HubSim, query: str) -> tuple[int, float, float]:
