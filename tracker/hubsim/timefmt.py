@@ -47,5 +47,11 @@ def hub_times(epochs: np.ndarray) -> list[str]:
     return [x + "Z" for x in s.tolist()]
 
 
+def format_oid(hi, lo) -> str:
+    """A Hub object id (24 hex digits) from its 4-byte creation time and its 8 other bytes."""
+    return f"{int(hi):08x}{int(lo):016x}"
+
+
 def parse_oid(oid: str) -> tuple[int, int]:
+    """The inverse of ``format_oid``."""
     return int(oid[:8], 16), int(oid[8:24], 16)

@@ -15,6 +15,7 @@ import pandas as pd
 
 from .listing import SORTS, expand_list, next_link, sort_error
 from .render import EXPAND_ALL, LIST_DEFAULT, expand_error, order_expand
+from .timefmt import format_oid, hub_times
 from .tree import TreeWorld
 from .tree_catalog import GATED, LICENSES, PREFIX_JSON, PROFILES, RELATIONS, SUFFIX_JSON
 
@@ -47,13 +48,12 @@ def order(w: TreeWorld, sort: str, author: str | None, search: str | None) -> np
 
 def created_str(w) -> np.ndarray:
     if w.created_strs is None:
-        s = np.datetime_as_string(w.created.astype("datetime64[s]"), unit="ms")
-        w.created_strs = np.char.add(s, "Z").astype(object)
+        w.created_strs = np.array(hub_times(w.created), dtype=object)
     return w.created_strs
 
 
 def oid(w, i: int) -> str:
-    return f"{int(w.created[i]):08x}{int(w.oid_lo[i]):016x}"
+    return format_oid(w.created[i], w.oid_lo[i])
 
 
 # the count fields of an item -> the column of ``render`` they come from
@@ -82,7 +82,7 @@ def render(w: TreeWorld, idx: np.ndarray, fields: list[str]) -> bytes:
     }
     pptr, ep = w.pptr, w.ep
     for n, i in enumerate(il):
-        parts = [f'"_id":"{cols["hi"][n]:08x}{cols["lo"][n]:016x}"', f'"id":"{ids[i]}"']
+        parts = [f'"_id":"{format_oid(cols["hi"][n], cols["lo"][n])}"', f'"id":"{ids[i]}"']
         p = cols["prof"][n]
         prof = PROFILES[p]
         for k in fields:

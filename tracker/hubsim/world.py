@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 
 from .generate import GATED, RELATIONS
-from .timefmt import NEVER, hub_times, to_dt, to_epoch
+from .timefmt import NEVER, format_oid, hub_times, to_dt, to_epoch
 from .timeline import State, Timeline
 
 
@@ -79,11 +79,11 @@ class World(Timeline):
         return hashlib.sha1(f"{self.oid(i)}:{st.lm[i]}".encode()).hexdigest()
 
     def oid(self, i: int) -> str:
-        return f"{int(self.oid_hi[i]):08x}{int(self.oid_lo[i]):016x}"
+        return format_oid(self.oid_hi[i], self.oid_lo[i])
 
     def oids(self, idx: np.ndarray) -> list[str]:
         hi, lo = self.oid_hi[idx].tolist(), self.oid_lo[idx].tolist()
-        return [f"{h:08x}{low:016x}" for h, low in zip(hi, lo, strict=True)]
+        return [format_oid(h, low) for h, low in zip(hi, lo, strict=True)]
 
     def lookup(self, model_id: str, t=None) -> tuple[str, int | None]:
         """('ok', idx) | ('moved', idx) | ('missing', None) for a requested id at time t."""
