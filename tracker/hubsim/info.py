@@ -8,7 +8,7 @@ from urllib.parse import quote
 
 from .listing import TRUE, expand_list
 from .render import EXPAND_ALL, INFO_DEFAULT, Renderer, expand_error, order_expand
-from .wire import Response, to_json
+from .wire import Response, first, to_json
 
 if TYPE_CHECKING:
     from .server import HubSim
@@ -47,9 +47,9 @@ def info(hub: HubSim, model_id, rev, parts, query, token) -> Response:
         body = r.item(i, order_expand(expand))
     else:
         body = r.item(i, INFO_DEFAULT)
-        if (query.get("securityStatus") or [""])[0] in TRUE:
+        if first(query, "securityStatus") in TRUE:
             body["securityRepoStatus"] = {"scansDone": True, "filesWithIssues": []}
-        if (query.get("blobs") or [""])[0] in TRUE and isinstance(body.get("siblings"), list):
+        if first(query, "blobs") in TRUE and isinstance(body.get("siblings"), list):
             body["siblings"] = [blob(s["rfilename"], body["_id"]) for s in body["siblings"]]
     return Response(200, to_json(body))
 

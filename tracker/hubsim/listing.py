@@ -13,7 +13,7 @@ from urllib.parse import quote
 import numpy as np
 
 from .render import DETAIL_ONLY, EXPAND_ALL, LIST_DEFAULT, LIST_FULL, Renderer, expand_error, order_expand
-from .wire import Response, to_json
+from .wire import Response, first, to_json
 
 if TYPE_CHECKING:
     from .server import HubSim
@@ -36,6 +36,16 @@ def expand_list(query: dict[str, list[str]]) -> list[str]:
 def sort_error() -> dict:
     """The Hub's 400 body for a ``sort=`` it does not know."""
     return {"error": '"sort" must be one of [' + ", ".join(SORTS) + "]"}
+
+
+def cursor_page(cur: str | None) -> int:
+    """The page number a listing cursor carries (1 without one), for the request log and fault rules."""
+    if not cur:
+        return 1
+    try:
+        return int(json.loads(base64.b64decode(cur.encode()).decode())["p"])
+    except Exception:  # noqa: BLE001 - an undecodable cursor is recorded as page 0; the listing answers it 400
+        return 0
 
 
 def next_link(endpoint: str, raw_query: str, token: str) -> tuple[str, str]:
@@ -104,11 +114,10 @@ def listing(hub: HubSim, parts, query) -> Response:
     bad = [p for p in expand if p not in allowed]
     if bad:
         return Response(400, to_json(expand_error(allowed)))
-    one = lambda k: (query.get(k) or [None])[0]  # noqa: E731
-    sort = one("sort") or "trendingScore"
+    sort = first(query, "sort") or "trendingScore"
     if sort not in SORTS:
         return Response(400, to_json(sort_error()))
-    limit = one("limit")
+    limit = first(query, "limit")
     try:
         size = hub.page_size if limit in (None, "") else int(limit)
     except ValueError:
@@ -120,21 +129,21 @@ def listing(hub: HubSim, parts, query) -> Response:
     for param, fmt in (("library", "{}"), ("language", "{}"), ("license", "license:{}"), ("dataset", "dataset:{}")):
         for v in query.get(param, []):
             filters += [fmt.format(p.strip()) for p in v.split(",") if p.strip()]
-    gated = one("gated")
+    gated = first(query, "gated")
     key = (
-        one("author"),
-        one("search"),
+        first(query, "author"),
+        first(query, "search"),
         tuple(filters),
-        one("pipeline_tag"),
+        first(query, "pipeline_tag"),
         None if gated is None else gated in TRUE,
-        one("inference"),
+        first(query, "inference"),
         sort,
     )
     st = w.state()
     ordered, keys, hi, lo = hub.listings.ordered(w, st, key)
     start = 0
     page = 1
-    cur = one("cursor")
+    cur = first(query, "cursor")
     if cur:
         try:
             c = json.loads(base64.b64decode(cur.encode()).decode())
@@ -146,14 +155,14 @@ def listing(hub: HubSim, parts, query) -> Response:
     chunk = ordered[start : start + size]
     if expand:
         fields = order_expand(expand)
-    elif one("full") in TRUE:
+    elif first(query, "full") in TRUE:
         fields = list(LIST_FULL)
     else:
         fields = list(LIST_DEFAULT)
     if not expand:
-        if one("config") in TRUE:
+        if first(query, "config") in TRUE:
             fields.append("config")
-        if one("cardData") in TRUE:
+        if first(query, "cardData") in TRUE:
             fields.append("cardData")
     r = Renderer(w, st)
     items = [r.item(i, fields) for i in chunk.tolist()]

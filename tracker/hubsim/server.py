@@ -8,9 +8,7 @@ API routes), fault_answers.py (what a fault rule answers). See ``docs/hubsim.md`
 
 from __future__ import annotations
 
-import base64
 import contextlib
-import json
 import socket
 import threading
 import time
@@ -20,8 +18,8 @@ from .fault_answers import fault_response
 from .faults import FaultPlan
 from .info import info
 from .limits import RateLimiter, Stats, fmt_window
-from .listing import Listings, listing
-from .wire import Handler, HubServer, Response, send, to_json
+from .listing import Listings, cursor_page, listing
+from .wire import Handler, HubServer, Response, first, send, to_json
 from .world import World
 
 AGENT_HARNESSES = {
@@ -274,19 +272,3 @@ class HubSim:
                 ),
             )
         return Response(404, to_json(NOT_FOUND_BODY))
-
-
-def first(query: dict[str, list[str]], key: str) -> str | None:
-    """The first value of a query parameter, None when it is absent."""
-    values = query.get(key)
-    return values[0] if values else None
-
-
-def cursor_page(cur: str | None) -> int:
-    """The page number a listing cursor carries (1 without one), for the request log and fault rules."""
-    if not cur:
-        return 1
-    try:
-        return int(json.loads(base64.b64decode(cur.encode()).decode())["p"])
-    except Exception:  # noqa: BLE001 - an undecodable cursor is recorded as page 0; the listing answers it 400
-        return 0

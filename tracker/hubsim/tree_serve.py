@@ -18,6 +18,7 @@ from .render import EXPAND_ALL, LIST_DEFAULT, expand_error, order_expand
 from .timefmt import format_oid, hub_times
 from .tree import TreeWorld
 from .tree_catalog import GATED, LICENSES, PREFIX_JSON, PROFILES, RELATIONS, SUFFIX_JSON
+from .wire import first
 
 
 def order(w: TreeWorld, sort: str, author: str | None, search: str | None) -> np.ndarray:
@@ -123,7 +124,6 @@ def render(w: TreeWorld, idx: np.ndarray, fields: list[str]) -> bytes:
 
 def serve(w: TreeWorld, kind: str, model_id: str | None, query: dict, raw_query: str, endpoint: str, page_size: int):
     """Answer a listing (or model-info) request: (status, body bytes, extra headers)."""
-    one = lambda k: (query.get(k) or [None])[0]  # noqa: E731
     expand = expand_list(query)
     bad = [p for p in expand if p not in EXPAND_ALL]
     if bad:
@@ -146,16 +146,16 @@ def serve(w: TreeWorld, kind: str, model_id: str | None, query: dict, raw_query:
         return 200, body[1:-1], []
     if query.get("filter"):
         return 400, b'{"error":"hubsim tree world: filter= is not served (list the whole Hub or an author)"}', []
-    sort = one("sort") or "trendingScore"
+    sort = first(query, "sort") or "trendingScore"
     if sort not in SORTS:
         return 400, json.dumps(sort_error()).encode(), []
     try:
-        size = max(1, min(int(one("limit") or page_size), page_size))
+        size = max(1, min(int(first(query, "limit") or page_size), page_size))
     except ValueError:
         return 400, b'{"error":"\\"limit\\" must be a number"}', []
-    ordered = order(w, sort, one("author"), one("search"))
+    ordered = order(w, sort, first(query, "author"), first(query, "search"))
     start, page = 0, 1
-    cur = one("cursor")
+    cur = first(query, "cursor")
     if cur:
         try:
             c = json.loads(base64.b64decode(cur.encode()).decode())

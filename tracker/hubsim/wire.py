@@ -103,3 +103,9 @@ def send(h: Handler, resp: Response, head: bool, stop: threading.Event) -> None:
             h.wfile.write(resp.body)
     except (BrokenPipeError, ConnectionResetError, OSError):
         h.close_connection = True
+
+
+def first(query: dict[str, list[str]], key: str) -> str | None:
+    """The first value of a query parameter, None when it is absent."""
+    values = query.get(key)
+    return values[0] if values else None
