@@ -22,6 +22,7 @@ FORBIDDEN = {
     "cron": {"cli", "daemon", "jobs", "hub", "warehouse", "trends", "report", "status", "config", "records", "locks"},
     "lineage": {"cli", "daemon", "jobs", "hub", "warehouse", "trends", "report", "status", "config", "records"},
     "census_tables": {"cli", "daemon", "jobs", "hub", "warehouse", "trends", "report", "status", "config"},
+    "columns": {"cli", "daemon", "jobs", "hub", "warehouse", "trends", "report", "status", "config", "census_tables"},
     "census_store": {"cli", "daemon", "jobs", "hub", "trends", "report", "status"},
     "census_read": {"cli", "daemon", "jobs", "hub", "trends", "report", "status"},
     "sandbox": {"cli", "daemon", "jobs", "hub", "trends", "report", "status", "warehouse"},
