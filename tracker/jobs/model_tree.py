@@ -142,6 +142,39 @@ class _ChunkedFetch:
         return rows
 
 
+def _no_snapshot(families: list[str]) -> list[str]:
+    return [f"no snapshot yet for {', '.join(families)}: run `tracker collect` first"] if families else []
+
+
+def _publish(
+    job: _Job,
+    stats: hubmod.RequestStats,
+    complete: list[str],
+    incomplete: list[str],
+    fetched: bool,
+    models: int,
+    errors: list[str],
+    refresh_trends: bool = True,
+) -> dict[str, Any]:
+    """Record and publish a paced run over families (the run's record, its only file, last): `ok` when
+    every family is complete, `partial` when some are or something was fetched, else `failed`."""
+    status = "ok" if not incomplete else ("partial" if complete or fetched else "failed")
+    run = job.record(
+        status,
+        families_ok=len(complete),
+        families_failed=len(incomplete),
+        models=models,
+        requests=stats.requests,
+        retries=stats.retries,
+        errors=errors,
+    )
+    job.wh.publish(run, job.day, {})
+    if refresh_trends:
+        _derive_after(job.settings, job.wh)
+    run["rate_limited"] = stats.rate_limited
+    return run
+
+
 def tree(
     settings: Settings,
     *,
@@ -212,26 +245,14 @@ def tree(
                     pd.DataFrame({"run_id": run_id, "day": day, "family": fam.name, "model_id": ids}),
                 )
                 complete.append(fam.name)
-        if no_snapshot:
-            errors.append(f"no snapshot yet for {', '.join(no_snapshot)}: run `tracker collect` first")
-        status = "ok" if not incomplete else ("partial" if complete or new_rows else "failed")
+        errors += _no_snapshot(no_snapshot)
         if fetch.failed > 5:
             errors.append(f"{fetch.failed} models failed in all")
-        run = job.record(
-            status,
-            families_ok=len(complete),
-            families_failed=len(incomplete),
-            models=len(new_rows),
-            requests=stats.requests,
-            retries=stats.retries,
-            errors=errors,
-        )
-        wh.publish(run, day, {})
-        if refresh_trends:  # a replay of many days derives once at the end instead
-            _derive_after(settings, wh)
+        # a replay of many days derives once at the end instead
+        run = _publish(job, stats, complete, incomplete, bool(new_rows), len(new_rows), errors, refresh_trends)
         log.info(
             "tree finished",
-            status=status,
+            status=run["status"],
             models_fetched=len(new_rows),
             requests=stats.requests,
             rate_limited=stats.rate_limited,
@@ -240,7 +261,6 @@ def tree(
             families_incomplete=incomplete,
             seconds=round(time.monotonic() - job.t0, 1),
         )
-    run["rate_limited"] = stats.rate_limited
     run["quota_wait_s"] = stats.quota_wait_s
     return run
 
@@ -345,25 +365,11 @@ def backfill(
             complete.append(fam.name)
         if series:
             wh.write("backfill", day, run_id, pd.concat(series, ignore_index=True))
-        no_snapshot = [f.name for f in chosen if members[f.name] is None]
-        errors = fetch.errors + (
-            [f"no snapshot yet for {', '.join(no_snapshot)}: run `tracker collect` first"] if no_snapshot else []
-        )
-        status = "ok" if not incomplete else ("partial" if complete or new else "failed")
-        run = job.record(
-            status,
-            families_ok=len(complete),
-            families_failed=len(incomplete),
-            models=len(todo),
-            requests=stats.requests,
-            retries=stats.retries,
-            errors=errors,
-        )
-        wh.publish(run, day, {})
-        _derive_after(settings, wh)
+        errors = fetch.errors + _no_snapshot([f.name for f in chosen if members[f.name] is None])
+        run = _publish(job, stats, complete, incomplete, bool(new), len(todo), errors)
         log.info(
             "backfill finished",
-            status=status,
+            status=run["status"],
             parents_listed=len(todo) - fetch.failed,
             requests=stats.requests,
             rate_limited=stats.rate_limited,
@@ -371,7 +377,6 @@ def backfill(
             families_incomplete=incomplete,
             note="derivatives deleted since are missing from backfilled counts",
         )
-    run["rate_limited"] = stats.rate_limited
     return run
 
 
