@@ -15,9 +15,19 @@ import structlog
 from tracker import hub as hubmod
 from tracker import records
 from tracker.config import Family, Settings
-from tracker.jobs.common import _frame, _Job, _progress, announce_quota_waits, log
-from tracker.jobs.trend import _derive_after
+from tracker.jobs.common import Job, announce_quota_waits, log, progress
+from tracker.jobs.trend import derive_after
+from tracker.metrics import RELATIONS, SNAPSHOT_METRICS
 from tracker.warehouse import Warehouse
+
+
+def _frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
+    """Tree or ecosystem rows as a frame, their counts nullable integers (a count the Hub left out stays NULL)."""
+    df = pd.DataFrame(rows)
+    for col in (*RELATIONS, "derivatives", *SNAPSHOT_METRICS):
+        if col in df:
+            df[col] = df[col].astype("Int64")
+    return df
 
 
 def _tree_row(info: hubmod.TreeInfo, run_id: str, taken_at: dt.datetime, day: dt.date) -> dict[str, Any]:
@@ -147,7 +157,7 @@ def _no_snapshot(families: list[str]) -> list[str]:
 
 
 def _publish(
-    job: _Job,
+    job: Job,
     stats: hubmod.RequestStats,
     complete: list[str],
     incomplete: list[str],
@@ -170,7 +180,7 @@ def _publish(
     )
     job.wh.publish(run, job.day, {})
     if refresh_trends:
-        _derive_after(job.settings, job.wh)
+        derive_after(job.settings, job.wh)
     run["rate_limited"] = stats.rate_limited
     return run
 
@@ -190,7 +200,7 @@ def tree(
     chunks as they come (an interrupted run keeps them); a later run on the same day fetches only the
     models still missing. A family's day becomes visible in `tree` once all its models are in.
     """
-    job = _Job(settings, "tree", now)
+    job = Job(settings, "tree", now)
     run_id, day, wh, taken_at = job.run_id, job.day, job.wh, job.taken_at
     hub = hub or hubmod.Hub(settings.hub)
     chosen = job.families(families)
@@ -210,7 +220,7 @@ def tree(
             already=len(fetched_ids),
             complete=sorted(done & {f.name for f in chosen}),
         )
-        with hub.track(settings.hub.tree_budget_s) as stats, _progress(len(todo), "tree", show_progress) as bar:
+        with hub.track(settings.hub.tree_budget_s) as stats, progress(len(todo), "tree", show_progress) as bar:
             announce_quota_waits(stats, bar)
             fetch = _ChunkedFetch(wh, "tree_parts", day, run_id, settings.hub.concurrency)
             new_rows = fetch.run(hub.model_tree, todo, lambda mid, info: [_tree_row(info, run_id, taken_at, day)], bar)
@@ -285,7 +295,7 @@ def backfill(
     counts are lower bounds, marked source = 'backfill', and never replace an observed snapshot.
     When a census is held, the latest one gives the official models (the families' rules on its ids)
     and their children, and no request is made."""
-    job = _Job(settings, "backfill", now)
+    job = Job(settings, "backfill", now)
     run_id, day, wh = job.run_id, job.day, job.wh
     hub = hub or hubmod.Hub(settings.hub)
     chosen = job.families(families)
@@ -330,7 +340,7 @@ def backfill(
             since=str(since),
             source=f"census of {census_day}" if held is not None else "model-tree listings",
         )
-        with hub.track(settings.hub.tree_budget_s) as stats, _progress(len(todo), "backfill", show_progress) as bar:
+        with hub.track(settings.hub.tree_budget_s) as stats, progress(len(todo), "backfill", show_progress) as bar:
             announce_quota_waits(stats, bar)
             fetch = _ChunkedFetch(wh, "backfill_parts", day, run_id, settings.hub.concurrency)
             new = fetch.run(lambda p: hub.list_children(p, expand=("createdAt",)), todo, rows, bar)

@@ -17,8 +17,8 @@ import structlog
 from tracker import hub as hubmod
 from tracker import records, trends
 from tracker.config import Family, Settings
-from tracker.jobs.common import _Job, _progress, announce_quota_waits, log, utcnow
-from tracker.jobs.trend import _derive_after
+from tracker.jobs.common import Job, announce_quota_waits, log, progress, utcnow
+from tracker.jobs.trend import derive_after
 from tracker.metrics import SNAPSHOT_METRICS
 from tracker.redact import redact
 from tracker.warehouse import Warehouse
@@ -42,7 +42,7 @@ def _collect_family(
 ):
     """List and check one family. Anything that goes wrong (the Hub, a record no check foresaw)
     fails this family only. Returns (checked, listed, request counts, renames old -> new)."""
-    with hub.track(budget_s) as stats, _progress(None, fam.name, show_progress) as bar:
+    with hub.track(budget_s) as stats, progress(None, fam.name, show_progress) as bar:
         announce_quota_waits(stats, bar)
         try:
             recs, listed = hub.list_family(fam, progress=bar.update if bar is not None else None)
@@ -82,7 +82,7 @@ class _SnapshotRun:
     nothing is stored until `publish`, which writes the run's files and then its `runs` record."""
 
     def __init__(self, settings: Settings, job: str, started: dt.datetime, run_id: str | None = None):
-        self.job = _Job(settings, job, started, run_id)
+        self.job = Job(settings, job, started, run_id)
         self.settings, self.started, self.t0 = settings, started, self.job.t0
         self.run_id, self.day, self.wh = self.job.run_id, self.job.day, self.job.wh
         self.taken_at = self.job.taken_at
@@ -196,7 +196,7 @@ class _SnapshotRun:
             refresh=refresh_serving,
         )
         if refresh_trends:
-            _derive_after(self.settings, wh)
+            derive_after(self.settings, wh)
         return run
 
 
@@ -452,5 +452,5 @@ def import_files(
     if any(r["status"] != "skipped" for r in out):
         wh.refresh_serving()  # once for all the files (each run is stored; a kill leaves them stale, and
         if refresh_trends:  # the next command's Warehouse.ensure refreshes them)
-            _derive_after(settings, wh)
+            derive_after(settings, wh)
     return out
