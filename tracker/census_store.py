@@ -26,6 +26,7 @@ import pyarrow.parquet as pq
 from tracker import lineage
 from tracker.census_tables import STAGING
 from tracker.warehouse import Warehouse
+from tracker.warehouse.files import write_atomic
 
 MEMORY_LIMIT = "600MB"  # DuckDB's share of the census's memory (it spills to disk beyond it)
 # writer options per dataset: sorted keys delta-encode to almost nothing
@@ -106,7 +107,7 @@ class Staging:
         columns = {"chunk": [n] * len(columns["model_id"]), **columns, "created_at": _times(columns["created_at"])}
         table = pa.Table.from_pydict(columns, schema=STAGING)
         table = table.replace_schema_metadata({"next_url": next_url or "", "done": "1" if done else "0"})
-        Warehouse._write_atomic(table, self.dir / f"chunk-{n:06d}.parquet", {})  # temporary name, fsync, rename
+        write_atomic(table, self.dir / f"chunk-{n:06d}.parquet", {})  # temporary name, fsync, rename
 
     def remove(self) -> None:
         shutil.rmtree(self.dir, ignore_errors=True)

@@ -29,7 +29,6 @@ import pyarrow.parquet as pq
 
 from tracker.warehouse import files, layout
 from tracker.warehouse.compact import CompactResult, compact
-from tracker.warehouse.files import fsync_dir as _fsync_dir  # noqa: F401 - tracker/export.py uses it
 from tracker.warehouse.layout import DB_NAME, STORAGE_COMPAT, WarehouseError, view_files
 from tracker.warehouse.reads import Reads
 from tracker.warehouse.schemas import DERIVED, SCHEMAS, SERVING, STATE
@@ -119,7 +118,7 @@ class Warehouse(Writing, Reads):
 
     # ---- reading ------------------------------------------------------------------------------
     @contextmanager
-    def _internal(self) -> Iterator[duckdb.DuckDBPyConnection]:
+    def cursor(self) -> Iterator[duckdb.DuckDBPyConnection]:
         """A cursor on an in-memory DuckDB holding the same views (the tracker's own reads: no file of
         the warehouse stays open, and no connection is opened per query), under the shared read lock
         (compaction deletes replaced files only while no tracker read holds it)."""
@@ -187,7 +186,7 @@ class Warehouse(Writing, Reads):
 
     def read(self, sql: str, params: list | dict | None = None) -> pd.DataFrame:
         """A query over the views, for the tracker's own reads (no file of the warehouse stays open)."""
-        with self._internal() as con:
+        with self.cursor() as con:
             return con.execute(sql, params).df() if params is not None else con.sql(sql).df()
 
     def size_bytes(self) -> int:
