@@ -24,6 +24,7 @@ FORBIDDEN = {
     "census_tables": {"cli", "daemon", "jobs", "hub", "warehouse", "trends", "report", "status", "config"},
     "columns": {"cli", "daemon", "jobs", "hub", "warehouse", "trends", "report", "status", "config", "census_tables"},
     "census_store": {"cli", "daemon", "jobs", "hub", "trends", "report", "status"},
+    "census_build": {"cli", "daemon", "jobs", "hub", "trends", "report", "status"},
     "census_read": {"cli", "daemon", "jobs", "hub", "trends", "report", "status"},
     "sandbox": {"cli", "daemon", "jobs", "hub", "trends", "report", "status", "warehouse"},
     "pacer": {"cli", "daemon", "jobs", "hub", "warehouse", "trends", "report", "status", "config", "records"},

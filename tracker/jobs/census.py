@@ -20,7 +20,7 @@ from typing import Any
 
 import structlog
 
-from tracker import census_store
+from tracker import census_build, census_store
 from tracker.config import Settings
 from tracker.jobs.common import Job, log, progress
 
@@ -100,7 +100,7 @@ def _publish(
     import pandas as pd
 
     wh = job.wh
-    stats = census_store.finish(wh, staging, settings.families, job.run_id, job.day, source)
+    stats = census_build.finish(wh, staging, settings.families, job.run_id, job.day, source)
     run = job.record(
         "ok",
         families_ok=len(settings.families),
