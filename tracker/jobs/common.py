@@ -37,7 +37,7 @@ def progress(total_hint: int | None, desc: str, enabled: bool | None):
     return tqdm(total=total_hint, desc=desc, unit=" models", leave=False, file=sys.stderr)
 
 
-TOKEN_QUOTA = 1000  # requests per window with a (free) token, per HUB_API.md
+TOKEN_QUOTA = 1000  # the Hub's API requests per 5-minute window for a free user's token (500 anonymous)
 
 
 def duration(seconds: float) -> str:

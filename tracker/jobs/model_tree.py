@@ -388,8 +388,3 @@ def backfill(
             note="derivatives deleted since are missing from backfilled counts",
         )
     return run
-
-
-# The jobs the daemon can schedule, by the names used in config.yaml's `schedule:`.
-# Each takes the settings and the (scheduled) time and returns its run record (a dict with at least
-# run_id, job, status). Later jobs register themselves below.

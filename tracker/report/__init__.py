@@ -8,8 +8,8 @@ beyond what a reader needs to see (sorting, formatting, chart series).
   opens offline, with no external fonts, scripts or images.
 - The Markdown references the same charts as SVG files written beside it,
   ``<week>-<chart>.svg`` (a data URI would make the .md unreadable as text).
-- matplotlib is imported inside the chart functions, so importing this module
-  stays cheap; figures are built without pyplot (no global state, safe in the
+- matplotlib is imported inside the chart functions (charts.py, figures.py), so
+  importing this package stays cheap; figures are built without pyplot (no global state, safe in the
   daemon's threads) on the Agg canvas and saved as SVG with text kept as text.
 """
 
@@ -154,7 +154,7 @@ def _html(blocks: list[Block], title: str) -> str:
     return "\n".join(parts) + "\n"
 
 
-def _FILE_MODE() -> int:
+def _file_mode() -> int:
     """The mode an ordinary new file gets here (0666 less the umask), as the warehouse's Parquet files do."""
     mask = os.umask(0)
     os.umask(mask)
@@ -165,7 +165,7 @@ def _write(path: Path, text: str) -> None:
     """Write via a temporary file in the same directory, then rename: readers never see half a file."""
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
-        os.fchmod(fd, _FILE_MODE())  # mkstemp makes 0600; a report gets the mode the warehouse's files get
+        os.fchmod(fd, _file_mode())  # mkstemp makes 0600; a report gets the mode the warehouse's files get
         with os.fdopen(fd, "w", encoding="utf-8") as f:
             f.write(text)
         os.replace(tmp, path)

@@ -1,8 +1,8 @@
 """The warehouse: immutable Parquet files plus `hub.duckdb`, a small file holding only views over them.
 
 Why this shape (README, "Design"): DuckDB lets one process hold a file for writing and then locks
-every other process out, and a read-only holder (a notebook, the CLI left open) blocks writers
-(RELIABILITY.md §1.1). So no job writes data into hub.duckdb: each run writes its Parquet files under a
+every other process out at once ("Could not set lock on file"), and a read-only holder (a notebook, the CLI
+left open) blocks writers. So no job writes data into hub.duckdb: each run writes its Parquet files under a
 temporary name, fsyncs and renames them into place, and writes its `runs` record last. Readers glob
 the folders on every query, so a reader that has held hub.duckdb open for hours sees a new run on its
 next query, and a run killed at any point leaves nothing visible.
@@ -112,9 +112,6 @@ class Warehouse(Writing, Reads):
             self._ensured = False
             raise
         _CURRENT.add(self.root)
-
-    def _views_stale(self) -> bool:
-        return not layout.is_current(self.db_path, self.root)
 
     # ---- reading ------------------------------------------------------------------------------
     @contextmanager

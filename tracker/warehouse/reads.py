@@ -28,11 +28,6 @@ class Reads:
         folders = sorted({f for d in days for f in files.day_folders(d)})
         return [str(p) for p in files.visible(self.root, name, folders)]
 
-    def model_keys(self) -> pd.DataFrame:
-        """Every known model key and its model id."""
-        with self.cursor() as con:
-            return con.sql("SELECT model_key, model_id FROM _model_keys").df()
-
     def model_versions(self) -> pd.DataFrame:
         """Every model's latest attributes (model_key, model_id, author, created_at, ...)."""
         with self.cursor() as con:
