@@ -201,6 +201,7 @@ def test_bad_records_are_quarantined_and_too_many_fail_the_family(tmp_path, worl
     assert wh.query("select count(*) n from snapshots where model_id = $m", {"m": qwen_bad.model_id.iloc[0]}).n[0] == 0
 
 
+@pytest.mark.slow  # a reader subprocess, two collects
 def test_reader_holding_the_database_sees_the_next_day(tmp_path, world, hub):
     s = settings_for(tmp_path, hub, FAMILIES[:1])
     _collect(s, now=world.now)

@@ -244,6 +244,7 @@ def _assert_only_llama(s, world, run, day=None, runs_before=()):
     assert _runs(s).status.tolist() == [*runs_before, "partial"]
 
 
+@pytest.mark.slow  # waits out a retry (1 s), two collects
 def test_429_storm_fails_the_family_and_the_next_run_proceeds(tmp_path, world, hub):  # §6.1 case 1
     s = _settings(tmp_path, hub, timeout_s=0.5, budget_s=1.5)
     hub.faults.add("429=ratelimit,t=0,route=listing,author=Qwen")  # each retry waits t + 1 = 1 s
@@ -258,6 +259,7 @@ def test_429_storm_fails_the_family_and_the_next_run_proceeds(tmp_path, world, h
     assert run2["status"] == "ok" and _visible(s, "family_daily") == 2
 
 
+@pytest.mark.slow  # waits out Retry-After + 1 s
 @pytest.mark.parametrize("mode", ["retry-after", "retry-after-date"])
 def test_retry_after_is_honoured_in_both_forms(tmp_path, world, hub, mode):  # §6.1 case 1
     s = _settings(tmp_path, hub, [QWEN], timeout_s=1, budget_s=20)
@@ -270,6 +272,7 @@ def test_retry_after_is_honoured_in_both_forms(tmp_path, world, hub, mode):  # �
     assert page2[1] - page2[0] >= 0.95, page2
 
 
+@pytest.mark.slow  # waits out two retries, two collects
 def test_5xx_mid_listing(tmp_path, world, hub):  # §6.1 case 2
     s = _settings(tmp_path, hub, timeout_s=0.5, budget_s=1.2)  # room for one retry (0.5 s), not two (+1 s)
     hub.faults.add("status=503,route=listing,author=Qwen,page=2,times=1")
@@ -282,6 +285,7 @@ def test_5xx_mid_listing(tmp_path, world, hub):  # §6.1 case 2
     assert days.to_dict("records") == [{"family": "llama", "n": 2}, {"family": "qwen", "n": 1}]
 
 
+@pytest.mark.slow  # runs its family to the 1.2 s budget
 @pytest.mark.parametrize("fault", ["hang", "trickle=0.2"])
 def test_a_hung_or_trickling_hub_fails_the_family_within_its_budget(tmp_path, world, hub, fault):  # case 3
     s = _settings(tmp_path, hub, timeout_s=0.5, budget_s=1.2)
@@ -296,6 +300,7 @@ def test_a_hung_or_trickling_hub_fails_the_family_within_its_budget(tmp_path, wo
     assert took < 10 * 1.2, took
 
 
+@pytest.mark.slow  # waits out two retries, two collects
 @pytest.mark.parametrize("fault", ["truncate", "html"])
 def test_bad_bodies_are_retried_then_fail_the_family(tmp_path, world, hub, fault):  # §6.1 case 4
     s = _settings(tmp_path, hub, timeout_s=0.5, budget_s=1.2)
@@ -624,6 +629,7 @@ def _on_a_small_disk(tmp_path, hub, size_kb: int, steps: list[str], **cfg) -> li
     return json.loads(line[0][len("RESULT") :])
 
 
+@pytest.mark.slow  # crash trial: a subprocess on a tmpfs, three collects
 def test_disk_full_mid_run_leaves_nothing_visible_and_a_clear_message(tmp_path, hub):  # §6.1 case 11
     ok, _fill, full, _free, again = _on_a_small_disk(
         tmp_path, hub, 4096, ["collect", "fill", "collect", "free", "collect"], warehouse_min_free_mb=0
@@ -636,6 +642,7 @@ def test_disk_full_mid_run_leaves_nothing_visible_and_a_clear_message(tmp_path, 
     assert again["code"] == 0 and again["runs"][-1]["status"] == "ok" and again["rows"] == 2 * ok["rows"]
 
 
+@pytest.mark.slow  # a subprocess on a tmpfs
 def test_a_fresh_warehouse_on_a_full_disk_fails_with_one_paragraph(tmp_path, hub):  # §6.1 case 11
     # a command that creates the warehouse (sql, status and report refuse a missing one, issue 13)
     (res,) = _on_a_small_disk(tmp_path, hub, 256, ["collect"], warehouse_min_free_mb=0)
@@ -661,6 +668,7 @@ def _dead_pid() -> int:
     return p.pid
 
 
+@pytest.mark.slow  # crash trial: a collect subprocess killed
 def test_kill_9_mid_collect_leaves_nothing_and_the_next_run_cleans_up(tmp_path, world, hub):  # §6.1 case 10
     path = write_config(tmp_path, hub.endpoint, [QWEN, LLAMA], page_size=25, timeout_s=5, budget_s=60)
     s = config.load(path)
@@ -693,6 +701,7 @@ def test_kill_9_mid_collect_leaves_nothing_and_the_next_run_cleans_up(tmp_path, 
     assert _visible(s) == _truth(world, QWEN)["models"] + _truth(world, LLAMA)["models"]
 
 
+@pytest.mark.slow  # two collects and two trend derivations
 def test_trend_tables_are_never_older_than_the_runs(tmp_path, world, hub):  # issue break: killed before derive
     path = write_config(tmp_path, hub.endpoint, [QWEN, LLAMA], page_size=25)
     s = config.load(path)

@@ -101,6 +101,7 @@ def test_429_ratelimit_makes_list_models_wait_and_succeed(hub, api, world):
     assert r429["page"] == 2 and r429["fault"] == "429"
 
 
+@pytest.mark.slow  # waits out the client's Retry-After + 1 s
 def test_429_retry_after_only_and_bare(hub, api):
     hub.faults.add("429=retry-after,t=0,times=1")
     r = get(hub, "/api/models?limit=1")
@@ -112,6 +113,7 @@ def test_429_retry_after_only_and_bare(hub, api):
     assert len(list(api.list_models(limit=3))) == 3  # waited Retry-After + 1 s, then succeeded
 
 
+@pytest.mark.slow  # waits out the client's 1 s backoff
 def test_5xx_on_page_3_of_an_author_is_retried(hub, api, world):
     hub.faults.add("status", status=503, route="listing", author="Qwen", page=3, times=1)
     got = [m.id for m in api.list_models(author="Qwen")]

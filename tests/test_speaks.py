@@ -89,6 +89,7 @@ def test_the_clock_watch_logs_at_debug(capsys):
     log.configure(json=True, level="INFO")
 
 
+@pytest.mark.slow  # a collect and a report with charts
 def test_a_report_by_hand_is_a_run(tmp_path, world):
     with HubSim(world) as hub:
         path = write_config(tmp_path, hub.endpoint, [QWEN])
