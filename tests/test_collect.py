@@ -16,6 +16,7 @@ from tests.conftest import family_truth, write_config
 from tracker import config, jobs
 from tracker.cli import cli
 from tracker.hubsim import HubSim, World
+from tracker.hubsim.testing import reset_hub
 from tracker.warehouse import Warehouse
 
 FAMILIES = [
@@ -46,10 +47,17 @@ def world():
     return World(seed=11, models=6000, now="2026-08-10T06:00:00Z")
 
 
-@pytest.fixture
-def hub(world):
+@pytest.fixture(scope="module")
+def _hub(world):
     with HubSim(world) as h:
         yield h
+
+
+@pytest.fixture
+def hub(_hub):
+    """The module's hub made fresh for each test (no faults, an empty request log, a new rate-limit
+    window of 500 requests, HubSim's anonymous default)."""
+    return reset_hub(_hub, quota=500)
 
 
 def settings_for(tmp_path, hub, families=FAMILIES, **hubopts):
