@@ -126,3 +126,24 @@ def test_demo_refuses_a_folder_it_did_not_write(tmp_path, monkeypatch):
     res = CliRunner().invoke(cli, ["demo"])
     assert res.exit_code == 1 and "already holds files that the demo did not write" in res.output
     assert (tmp_path / "demo" / "notes.txt").read_text() == "mine"
+
+
+def test_a_first_ctrl_c_waits_for_the_running_job_and_a_second_interrupts_at_once():
+    from tracker.demo import CtrlC
+
+    ambient = signal.signal(signal.SIGINT, signal.default_int_handler)  # as in `tracker demo` on a terminal
+    ctrl_c = CtrlC()
+    try:
+        ctrl_c.check()  # nothing asked yet
+        os.kill(os.getpid(), signal.SIGINT)  # noted, not raised: the job in progress goes on
+        assert ctrl_c.asked.is_set()
+        with pytest.raises(KeyboardInterrupt):
+            ctrl_c.check()  # between two jobs
+        with pytest.raises(KeyboardInterrupt):
+            os.kill(os.getpid(), signal.SIGINT)  # a second Ctrl-C: at once
+            time.sleep(1)  # (the signal is handled before this ends)
+    finally:
+        ctrl_c.restore()
+        restored = signal.getsignal(signal.SIGINT)
+        signal.signal(signal.SIGINT, ambient)
+    assert restored is signal.default_int_handler
