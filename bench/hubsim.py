@@ -21,22 +21,13 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 
 from huggingface_hub import HfApi
 
+from tracker.hub import LISTING_EXPAND
 from tracker.hubsim import HubSim, World
-from tracker.hubsim._catalog import DEFAULT_OFFICIAL
+from tracker.hubsim.catalog import DEFAULT_OFFICIAL
+from tracker.hubsim.listing import listing
 from tracker.hubsim.testing import quiet_client
 
-EXPAND = [
-    "author",
-    "downloads",
-    "downloadsAllTime",
-    "likes",
-    "trendingScore",
-    "createdAt",
-    "lastModified",
-    "gated",
-    "tags",
-    "baseModels",
-]
+EXPAND = list(LISTING_EXPAND)  # what the collector asks a listing for
 
 
 def in_process(hub: HubSim, query: str) -> tuple[int, float, float]:
@@ -55,7 +46,7 @@ def in_process(hub: HubSim, query: str) -> tuple[int, float, float]:
         q: dict = {}
         for k, v in parse_qsl(parts.query, keep_blank_values=True):
             q.setdefault(k, []).append(v)
-        resp = hub._listing(parts, q)
+        resp = listing(hub, parts, q)
         bodies.append(resp.body)
         n += resp.body.count(b'"modelId"') if "expand" not in query else resp.body.count(b'{"_id"')
         link = dict(resp.headers).get("Link")
@@ -101,7 +92,7 @@ def main() -> None:
             n = sum(1 for _ in api.list_models(author="Qwen", **kw))
             http = time.perf_counter() - t0
             pages = hub.stats.total
-            hub._listing_cache.clear()
+            hub.listings.clear()
             n2, base, client = in_process(hub, query)
             assert n2 == n, (n, n2)
             rows.append((label, n, pages, http, base, client))

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pandas as pd
@@ -23,6 +25,14 @@ def write_config(tmp_path: Path, endpoint: str, families: list[dict], **hub) -> 
     path = tmp_path / "config.yaml"
     path.write_text(yaml.safe_dump(doc, sort_keys=False))
     return path
+
+
+def run_tracker(*args: str, env: dict[str, str] | None = None, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+    """`python -m tracker ARGS` as a real process started in the checkout (its tracker is the one imported),
+    output captured as text; `env` replaces the environment (default: this process's)."""
+    return subprocess.run(
+        [sys.executable, "-m", "tracker", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout
+    )
 
 
 def family_truth(snapshot: pd.DataFrame, fam: dict) -> dict:

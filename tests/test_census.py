@@ -238,7 +238,7 @@ def test_import_of_a_hub_stats_dump_is_a_census(tmp_path, world):
 
 
 def test_backfill_uses_the_latest_census_without_requests(tmp_path, hub, world):
-    from tracker.hubsim.tree import _owns
+    from tracker.hubsim.tree import owns
 
     s = _settings(tmp_path, hub)
     assert jobs.census(s, now=NOW, show_progress=False)["status"] == "ok"
@@ -253,7 +253,7 @@ def test_backfill_uses_the_latest_census_without_requests(tmp_path, hub, world):
     served = world.snapshot()
     end = pd.Timestamp("2026-12-01", tz="UTC")
     for fam in FAMILIES:
-        own = {m for m in served.id if _owns(fam, m)}
+        own = {m for m in served.id if owns(fam, m)}
         kids = [
             (r, c)
             for m, r, ps, c in zip(served.id, served.base_relation, served.base_models, served.created_at, strict=True)

@@ -5,17 +5,14 @@ unexpected error prints one line and where its traceback is (exit 1)."""
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 import yaml
 from click.testing import CliRunner
 
+from tests.conftest import ROOT, run_tracker
 from tracker.cli import cli
 
-ROOT = Path(__file__).resolve().parents[1]
 FAMILY = {"name": "qwen", "label": "Alibaba Qwen", "authors": ["Qwen"], "region": "china"}
 
 
@@ -133,13 +130,7 @@ def test_an_unexpected_error_is_one_line_and_the_traceback_goes_to_the_log(tmp_p
     log = tmp_path / "errors.log"
     env = {**os.environ, "PYTHONPATH": str(ROOT), "TRACKER_ERROR_LOG": str(log)}
     env.pop("TRACKER_LOG_LEVEL", None)
-    res = subprocess.run(
-        [sys.executable, "-m", "tracker", "status", "--config", str(path)],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    res = run_tracker("status", "--config", str(path), env=env)
     assert res.returncode == 1
     assert "Traceback" not in res.stderr and len(res.stderr.strip().splitlines()) == 1, res.stderr
     assert res.stderr.startswith("error: unexpected error (InvalidInputException: ")

@@ -100,3 +100,24 @@ def test_unknown_key_says_did_you_mean(tmp_path, doc, key, meant):
     with pytest.raises(config.ConfigError) as e:
         config.load(_write(tmp_path, doc))
     assert f"{key}: unknown key" in str(e.value) and f"did you mean '{meant}'?" in str(e.value)
+
+
+HUGE = "1" + "0" * 400  # a YAML integer too large for a float
+TOO_LARGE = [  # (the section holding HUGE, the key the message must name)
+    ("hub:\n  max_models: {n}\n", "hub.max_models"),
+    ("hub:\n  page_size: {n}\n", "hub.page_size"),
+    ("hub:\n  concurrency: {n}\n", "hub.concurrency"),
+    ("hub:\n  timeout_s: {n}\n", "hub.timeout_s"),
+    ("warehouse_min_free_mb: {n}\n", "warehouse_min_free_mb"),
+    ("export:\n  out: x/\n  days: {n}\n", "export.days"),
+    ("schedule:\n  jitter_s: {n}\n", "schedule.jitter_s"),
+]
+
+
+@pytest.mark.parametrize("section, key", TOO_LARGE, ids=[key for _, key in TOO_LARGE])
+def test_a_number_too_large_for_a_float_is_out_of_range_not_a_crash(tmp_path, section, key):
+    p = _write(tmp_path, yaml.safe_dump(GOOD) + section.format(n=HUGE))
+    with pytest.raises(config.ConfigError) as err:
+        config.load(p)
+    msg = str(err.value)
+    assert msg.startswith(f"{p}: {key}: must be ") and f"got {HUGE}" in msg, msg

@@ -4,7 +4,7 @@
   library's own per-request hook: offline mode, the X-Amzn-Trace-Id header).
 * tracker/hubsim/testing.py reads huggingface_hub.utils._http._GLOBAL_CLIENT_FACTORY and
   default_client_factory to restore the stock client.
-* tracker/daemon.py overrides APScheduler's BaseScheduler._process_jobs (the main loop's step, which
+* tracker/daemon/scheduler.py overrides APScheduler's BaseScheduler._process_jobs (the main loop's step, which
   returns the seconds to wait or None).
 And the public behaviour the tracker builds on: `Hub` installs its client factory, not the import,
 and other HfApi clients in the process keep the library's behaviour.

@@ -29,7 +29,7 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
-from tests.conftest import family_truth
+from tests.conftest import family_truth, run_tracker
 from tracker import config, daemon, jobs
 from tracker import log as tlog
 from tracker.cli import cli
@@ -272,13 +272,7 @@ def test_second_daemon_is_refused_and_kill_9_releases_the_lock(tmp_path, hub):
     a = Proc(cfg)
     try:
         a.wait_for("daemon started")  # it holds the lock from here on; its catch-up collect runs meanwhile
-        b = subprocess.run(
-            [sys.executable, "-m", "tracker", "daemon", "--config", str(cfg)],
-            cwd=ROOT,
-            capture_output=True,
-            text=True,
-            timeout=30,
-        )
+        b = run_tracker("daemon", "--config", str(cfg), timeout=30)
         assert b.returncode == 1
         assert f"PID {a.pid}" in b.stderr and "already running" in b.stderr
         a.wait_for("job finished")  # the empty warehouse's catch-up collect

@@ -1,5 +1,6 @@
-"""Five simulated weeks of daily collects: the Qwen/Llama crossover is found on the world's day, with
-the world's values, in the `crossovers` view and in the weekly report."""
+"""Two simulated weeks of daily collects (the week before the crossover's and the crossover's own, with
+a day missing): the Qwen/Llama crossover is found on the world's day, with the world's values, in the
+`crossovers` view and in the weekly report."""
 
 from __future__ import annotations
 
@@ -18,10 +19,10 @@ FAMILIES = [
     {"name": "llama", "label": "Meta Llama", "authors": ["meta-llama"], "region": "us"},
     {"name": "qwen", "label": "Alibaba Qwen", "authors": ["Qwen"], "region": "china"},
 ]
-START = dt.datetime(2026, 7, 27, 6, 0, tzinfo=dt.UTC)  # a Monday, three weeks before the crossover
-DAYS = 35
+START = dt.datetime(2026, 8, 9, 6, 0, tzinfo=dt.UTC)  # the Sunday before the crossover's previous week
+DAYS = 15  # to Sunday 2026-08-23, the end of the crossover's week (2026-W34)
 MISSING = dt.date(2026, 8, 10)  # a day without a collect
-pytestmark = pytest.mark.slow  # 34 collects: the suite's long end-to-end trial
+pytestmark = pytest.mark.slow  # 14 collects: the suite's long end-to-end trial
 
 
 @pytest.fixture(scope="module")

@@ -1,4 +1,5 @@
-"""The emulator against the real huggingface_hub client over HTTP (HUB_API.md §7 checklist, points 1-5, 7)."""
+"""The emulator against the real huggingface_hub client over HTTP: listing keys and order, pagination, sorts,
+filters, expand, model info, renames and errors, as the live Hub answers them."""
 
 import itertools
 import os
@@ -19,11 +20,12 @@ from huggingface_hub.errors import (
 )
 
 from tracker.hubsim import HubSim, World
-from tracker.hubsim.testing import quiet_client
+from tracker.hubsim.testing import quiet_client, reset_hub
 
 quiet_client()
 
-# Real bodies quoted in HUB_API.md §1.4 and §2.2 (order preserved).
+# Real bodies of the live Hub, key order preserved: a default listing item (KIMI), a full=true listing
+# item (MELLUM) and a model-info body without expand (BERT; two lists cut short with "...").
 KIMI = json.loads(
     '{"_id":"6909b87b734dd24dd19da3ef","id":"moonshotai/Kimi-K2-Thinking","likes":578,"trendingScore":580,"private":false,"downloads":5119,"tags":["transformers","safetensors","kimi_k2","text-generation","conversational","custom_code","license:other","autotrain_compatible","endpoints_compatible","compressed-tensors","region:us"],"pipeline_tag":"text-generation","library_name":"transformers","createdAt":"2025-11-04T08:25:31.000Z","modelId":"moonshotai/Kimi-K2-Thinking"}'
 )
@@ -31,7 +33,7 @@ MELLUM = json.loads(
     '{"_id":"6a1563f96ea5882878c82ed4","id":"JetBrains/Mellum2-12B-A2.5B-Thinking","author":"JetBrains","gated":false,"lastModified":"2026-06-12T10:46:19.000Z","likes":288,"trendingScore":36,"private":false,"sha":"ba4838faad89e968c36f39e76e95319d756714fe","downloads":3516,"tags":["transformers","safetensors","mellum","text-generation","conversational","en","arxiv:2605.31268","license:apache-2.0","model-index","eval-results","endpoints_compatible","region:us"],"pipeline_tag":"text-generation","library_name":"transformers","createdAt":"2026-05-26T09:12:25.000Z","modelId":"JetBrains/Mellum2-12B-A2.5B-Thinking","siblings":[{"rfilename":".gitattributes"},{"rfilename":"model-00001-of-00005.safetensors"}]}'
 )
 BERT = json.loads(
-    '{"_id":"621ffdc036468d709f174338","id":"google-bert/bert-base-uncased","private":false,"pipeline_tag":"fill-mask","library_name":"transformers","tags":["transformers","pytorch","...","license:apache-2.0","endpoints_compatible","region:us"],"downloads":60478923,"likes":2498,"modelId":"google-bert/bert-base-uncased","author":"google-bert","sha":"86b5e0934494bd15c9632b12f734a8a67f723594","lastModified":"2024-02-19T11:06:12.000Z","gated":false,"disabled":false,"mask_token":"[MASK]","widgetData":[{"text":"Paris is the [MASK] of France."}],"model-index":null,"config":{"architectures":["BertForMaskedLM"],"model_type":"bert","tokenizer_config":{}},"cardData":{"language":"en","tags":["exbert"],"license":"apache-2.0","datasets":["bookcorpus","wikipedia"]},"transformersInfo":{"auto_model":"AutoModelForMaskedLM","pipeline_tag":"fill-mask","processor":"AutoTokenizer"},"siblings":[{"rfilename":".gitattributes"},{"rfilename":"config.json"}],"spaces":["jiani-huang/LASER","..."],"createdAt":"2022-03-02T23:29:04.000Z","safetensors":{"parameters":{"F32":110106428},"total":110106428},"inference":"warm","usedStorage":13397387509}'  # noqa: E501 - quoted verbatim from HUB_API.md
+    '{"_id":"621ffdc036468d709f174338","id":"google-bert/bert-base-uncased","private":false,"pipeline_tag":"fill-mask","library_name":"transformers","tags":["transformers","pytorch","...","license:apache-2.0","endpoints_compatible","region:us"],"downloads":60478923,"likes":2498,"modelId":"google-bert/bert-base-uncased","author":"google-bert","sha":"86b5e0934494bd15c9632b12f734a8a67f723594","lastModified":"2024-02-19T11:06:12.000Z","gated":false,"disabled":false,"mask_token":"[MASK]","widgetData":[{"text":"Paris is the [MASK] of France."}],"model-index":null,"config":{"architectures":["BertForMaskedLM"],"model_type":"bert","tokenizer_config":{}},"cardData":{"language":"en","tags":["exbert"],"license":"apache-2.0","datasets":["bookcorpus","wikipedia"]},"transformersInfo":{"auto_model":"AutoModelForMaskedLM","pipeline_tag":"fill-mask","processor":"AutoTokenizer"},"siblings":[{"rfilename":".gitattributes"},{"rfilename":"config.json"}],"spaces":["jiani-huang/LASER","..."],"createdAt":"2022-03-02T23:29:04.000Z","safetensors":{"parameters":{"F32":110106428},"total":110106428},"inference":"warm","usedStorage":13397387509}'  # noqa: E501 - a real body, quoted verbatim
 )
 
 
@@ -54,11 +56,7 @@ def _hub(world):
 
 @pytest.fixture
 def hub(_hub):
-    _hub.faults.clear()
-    _hub.stats.reset()
-    _hub.set_quota(anonymous=100_000, token=100_000, window_s=300)
-    _hub.page_size = 100
-    return _hub
+    return reset_hub(_hub, quota=100_000, page_size=100)
 
 
 @pytest.fixture
@@ -129,24 +127,8 @@ def test_sort_descending_ties_by_id(hub, api):
 def test_default_item_keys_and_absent_unknowns(hub, world):
     items = raw(hub, "/api/models?limit=100&sort=createdAt").json()
     for it in items:
-        keys = [
-            k
-            for k in [
-                "_id",
-                "id",
-                "likes",
-                "trendingScore",
-                "private",
-                "downloads",
-                "tags",
-                "pipeline_tag",
-                "library_name",
-                "createdAt",
-                "modelId",
-            ]
-            if k in it
-        ]
-        assert list(it) == keys
+        # the real Hub's default item (KIMI, quoted above) gives the keys and their order
+        assert list(it) == [k for k in KIMI if k in it]
         assert it["id"] == it["modelId"] and len(it["_id"]) == 24
         assert it["createdAt"].endswith(".000Z")
         assert None not in it.values()

@@ -18,7 +18,7 @@ from huggingface_hub.errors import HfHubHTTPError
 from huggingface_hub.utils import parse_ratelimit_headers
 
 from tracker.hubsim import Fault, FaultPlan, HubSim, World
-from tracker.hubsim.testing import quiet_client, running_hub
+from tracker.hubsim.testing import quiet_client, reset_hub, running_hub
 
 quiet_client()
 _CLIENT = httpx2.Client(follow_redirects=False, timeout=10)
@@ -40,10 +40,7 @@ def _hub(world):
 
 @pytest.fixture
 def hub(_hub):
-    _hub.faults.clear()
-    _hub.stats.reset()
-    _hub.set_quota(anonymous=10_000, token=10_000, window_s=300)
-    return _hub
+    return reset_hub(_hub, quota=10_000)
 
 
 @pytest.fixture

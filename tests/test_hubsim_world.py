@@ -83,39 +83,34 @@ def test_any_seed_builds_a_consistent_world(seed):
     assert w.org_downloads("xai-org") == 0
 
 
+# each expand field the listing serves -> (its huggingface_hub ModelInfo attribute, its column in the truth)
+SERVED_AS = {
+    "author": ("author", "author"),
+    "downloads": ("downloads", "downloads"),
+    "downloadsAllTime": ("downloads_all_time", "downloads_all_time"),
+    "likes": ("likes", "likes"),
+    "trendingScore": ("trending_score", "trending_score"),
+    "createdAt": ("created_at", "created_at"),
+    "lastModified": ("last_modified", "last_modified"),
+    "gated": ("gated", "gated"),
+    "tags": ("tags", "tags"),
+    "pipeline_tag": ("pipeline_tag", "pipeline_tag"),
+    "library_name": ("library_name", "library_name"),
+}
+
+
 def test_served_listing_equals_truth_snapshot(small):
     with running_hub(small, page_size=300) as hub:
         api = HfApi(endpoint=hub.endpoint, token=False)
         for when in ("2025-03-01", "2026-08-01T12:00:00"):
             small.set_time(when)
-            fields = [
-                "author",
-                "downloads",
-                "downloadsAllTime",
-                "likes",
-                "trendingScore",
-                "createdAt",
-                "lastModified",
-                "gated",
-                "tags",
-                "pipeline_tag",
-                "library_name",
-                "baseModels",
-            ]
-            served = {m.id: m for m in api.list_models(expand=fields)}
+            served = {m.id: m for m in api.list_models(expand=[*SERVED_AS, "baseModels"])}
             truth = small.snapshot()
             assert set(served) == set(truth.id)
             for r in truth.itertuples():
                 m = served[r.id]
-                assert (m.author, m.downloads, m.downloads_all_time, m.likes, m.trending_score) == (
-                    r.author,
-                    r.downloads,
-                    r.downloads_all_time,
-                    r.likes,
-                    r.trending_score,
-                )
-                assert m.created_at == r.created_at and m.last_modified == r.last_modified
-                assert m.gated == r.gated and m.tags == r.tags and m.pipeline_tag == r.pipeline_tag
+                for field, (attr, column) in SERVED_AS.items():
+                    assert getattr(m, attr) == getattr(r, column), (r.id, field)
                 assert (m.base_models or {}).get("relation") == r.base_relation
         small.set_time("2026-08-01")
 

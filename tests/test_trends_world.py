@@ -104,7 +104,7 @@ def test_parameters_come_from_the_safetensors_metadata(tmp_path):
     got = Warehouse(s.warehouse).query("select model_id, parameters from snapshots")
     st = world.state()
     idx = np.flatnonzero(st.vis)
-    truth = pd.Series(world._params[idx], index=st.ids[idx])
+    truth = pd.Series(world.params[idx], index=st.ids[idx])
     with_st = np.array(["safetensors" in world.profile(i)["prefix"] for i in idx])
     want = truth.where(with_st)  # the Hub sends safetensors only for repos that have such files
     for r in got.itertuples():

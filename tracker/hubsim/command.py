@@ -81,35 +81,23 @@ def parse_official(spec: str) -> dict[str, int]:
 )
 @click.option("--no-base-models-on-listing", is_flag=True, help="Reject expand=baseModels on /api/models (400).")
 @click.option("--anonymous-401", is_flag=True, help="Missing repo + no token -> 401 instead of 404.")
-def hubsim(
-    host,
-    port,
-    seed,
-    models,
-    official,
-    date_,
-    faults,
-    speed,
-    page_size,
-    quota_anonymous,
-    quota_token,
-    window_s,
-    no_base_models_on_listing,
-    anonymous_401,
-):
+def hubsim(seed, models, official, date_, faults, no_base_models_on_listing, **server):
     """Serve a simulated Hugging Face Hub (the project's emulator) in the foreground.
 
     Builds a seeded world of models (official releases, community derivatives, unrelated models),
     serves GET /api/models and /api/models/{id} like huggingface.co, and prints the HF_ENDPOINT to
     export. Stops cleanly on Ctrl-C or SIGTERM.
     """
+    # the options named after HubSim's parameters (host, port, speed, page size, quotas, window,
+    # anonymous 401) go to it as they are
     import signal
     import threading
     import time
 
     from .faults import FaultPlan
     from .server import HubSim
-    from .world import World, to_epoch
+    from .timefmt import to_epoch
+    from .world import World
 
     try:
         plan = FaultPlan.parse(faults, seed=seed)
@@ -124,27 +112,15 @@ def hubsim(
     counts = parse_official(official) if official else None
     t0 = time.monotonic()
     world = World(seed=seed, models=models, official=counts, now=date_)
-    hub = HubSim(
-        world,
-        host=host,
-        port=port,
-        page_size=page_size,
-        quota_anonymous=quota_anonymous,
-        quota_token=quota_token,
-        window_s=window_s,
-        base_models_on_listing=not no_base_models_on_listing,
-        anonymous_401=anonymous_401,
-        faults=plan,
-        speed=speed,
-    )
+    hub = HubSim(world, base_models_on_listing=not no_base_models_on_listing, faults=plan, **server)
     try:
         hub.start()
     except OSError as exc:
-        raise click.ClickException(f"cannot bind {host}:{port}: {exc}") from exc
+        raise click.ClickException(f"cannot bind {server['host']}:{server['port']}: {exc}") from exc
     click.echo(f"hubsim: {world.N} models (seed {seed}) built in {time.monotonic() - t0:.1f}s")
     click.echo(
         f"hubsim: simulated now {world.now.isoformat()}"
-        + (f", clock running at {speed:g}x" if speed else " (frozen clock)")
+        + (f", clock running at {hub.speed:g}x" if hub.speed else " (frozen clock)")
     )
     if len(plan):
         click.echo(f"hubsim: faults {plan}")

@@ -2,9 +2,20 @@
 
 from __future__ import annotations
 
-from . import _catalog as cat
-from .world import GATED, RELATIONS, World, hub_time
+from . import catalog as cat
+from .generate import GATED, RELATIONS
+from .timefmt import hub_time
+from .world import World
 
+# the last keys of every listing item, default or full=true, in the order the Hub sends them
+ITEM_TAIL = [
+    "downloads",
+    "tags",
+    "pipeline_tag",
+    "library_name",
+    "createdAt",
+    "modelId",
+]
 # the live Hub's default listing item and full=true item: keys in the order it sends them
 LIST_DEFAULT = [
     "_id",
@@ -12,12 +23,7 @@ LIST_DEFAULT = [
     "likes",
     "trendingScore",
     "private",
-    "downloads",
-    "tags",
-    "pipeline_tag",
-    "library_name",
-    "createdAt",
-    "modelId",
+    *ITEM_TAIL,
 ]
 LIST_FULL = [
     "_id",
@@ -29,13 +35,21 @@ LIST_FULL = [
     "trendingScore",
     "private",
     "sha",
-    "downloads",
-    "tags",
-    "pipeline_tag",
-    "library_name",
-    "createdAt",
-    "modelId",
+    *ITEM_TAIL,
     "siblings",
+]
+# a run of keys in the order the Hub sends them both in a model-info body and in an expand body
+REPO_DETAIL = [
+    "gated",
+    "disabled",
+    "mask_token",
+    "widgetData",
+    "model-index",
+    "config",
+    "cardData",
+    "transformersInfo",
+    "siblings",
+    "spaces",
 ]
 # the live Hub's default model-info body (no expand): keys in the order it sends them
 INFO_DEFAULT = [
@@ -51,16 +65,7 @@ INFO_DEFAULT = [
     "author",
     "sha",
     "lastModified",
-    "gated",
-    "disabled",
-    "mask_token",
-    "widgetData",
-    "model-index",
-    "config",
-    "cardData",
-    "transformersInfo",
-    "siblings",
-    "spaces",
+    *REPO_DETAIL,
     "createdAt",
     "safetensors",
     "inference",
@@ -117,16 +122,7 @@ EXPAND_ORDER = [
     "sha",
     "lastModified",
     "createdAt",
-    "gated",
-    "disabled",
-    "mask_token",
-    "widgetData",
-    "model-index",
-    "config",
-    "cardData",
-    "transformersInfo",
-    "siblings",
-    "spaces",
+    *REPO_DETAIL,
     "safetensors",
     "gguf",
     "inference",
@@ -183,7 +179,7 @@ class Renderer:
 
     def item(self, i: int, keys: list[str], extra: dict | None = None) -> dict:
         w, _st = self.w, self.st
-        raw = w._raw.get(i)
+        raw = w.raw.get(i)
         prof = w.profile(i)
         d = {}
         for k in keys:
@@ -220,7 +216,7 @@ class Renderer:
         if k in ("id", "modelId"):
             return st.ids[i]
         if k == "author":
-            return w._authors[st.author[i]]
+            return w.authors[st.author[i]]
         if k == "private":
             return False
         if k == "pipeline_tag":
@@ -244,9 +240,9 @@ class Renderer:
         if k == "createdAt":
             return self.cstr[i]
         if k == "gated":
-            return GATED[w._gated[i]]
+            return GATED[w.gated[i]]
         if k == "disabled":
-            return bool(w._disabled[i])
+            return bool(w.disabled[i])
         if k == "siblings":
             return [{"rfilename": f} for f in prof["files"]]
         if k == "spaces":
@@ -260,7 +256,7 @@ class Renderer:
             return {"relation": rel, "models": [{"_id": w.oid(p), "id": st.ids[p]} for p in ps]}
         if k == "childrenModelCount":
             return {r: int(st.children[n][i]) for n, r in enumerate(RELATIONS)}
-        n_params = int(w._params[i])
+        n_params = int(w.params[i])
         lib, pipe, mt = prof["library"], prof["pipeline"], prof["model_type"]
         if k == "config":
             if lib not in ("transformers", "peft", "mlx") or not mt:
@@ -268,7 +264,7 @@ class Renderer:
             arch = "".join(p.capitalize() for p in mt.split("_")) + "ForCausalLM"
             return {"architectures": [arch], "model_type": mt}
         if k == "cardData":
-            card = {"license": w._licenses[w._license[i]]}
+            card = {"license": w.licenses[w.license[i]]}
             rel, ps = w.base_models(i, st)
             if ps:
                 card["base_model"] = st.ids[ps[0]] if len(ps) == 1 else [st.ids[p] for p in ps]
@@ -290,7 +286,7 @@ class Renderer:
                 return ABSENT
             return {"total": n_params, "architecture": mt or "llama", "context_length": 32768}
         if k == "inference":
-            return "warm" if w._warm[i] else ABSENT
+            return "warm" if w.warm[i] else ABSENT
         if k == "usedStorage":
             return n_params * 2 + 25_000
         return ABSENT

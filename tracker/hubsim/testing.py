@@ -33,6 +33,17 @@ def running_hub(world: World | None = None, **opts):
         hub.stop()
 
 
+def reset_hub(hub: HubSim, quota: int, page_size: int | None = None) -> HubSim:
+    """A module-scoped hub made fresh for the next test: no fault rules, an empty request log, every
+    client's rate-limit window restarted with ``quota`` requests per 300 s (anonymous and token alike)."""
+    hub.faults.clear()
+    hub.stats.reset()
+    hub.set_quota(anonymous=quota, token=quota, window_s=300)
+    if page_size is not None:
+        hub.page_size = page_size
+    return hub
+
+
 @contextmanager
 def stock_client():
     """Run the block with huggingface_hub's default HTTP client factory, restoring whatever factory

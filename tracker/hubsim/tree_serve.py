@@ -13,85 +13,86 @@ import json
 import numpy as np
 import pandas as pd
 
-from .render import EXPAND_ALL, LIST_DEFAULT, order_expand
-from .tree import _PREFIX, _SUFFIX, GATED, LICENSES, PROFILES, RELATIONS, TreeWorld
+from .listing import SORTS, expand_list, next_link, sort_error
+from .render import EXPAND_ALL, LIST_DEFAULT, expand_error, order_expand
+from .timefmt import format_oid, hub_times
+from .tree import TreeWorld
+from .tree_catalog import GATED, LICENSES, PREFIX_JSON, PROFILES, RELATIONS, SUFFIX_JSON
+from .wire import first
 
 
 def order(w: TreeWorld, sort: str, author: str | None, search: str | None) -> np.ndarray:
     """The served models of a listing (whole Hub, or an author / search), in the sort's order (cached)."""
     key = (sort, author, search)
-    hit = w._listing.get(key)
+    hit = w.listing_orders.get(key)
     if hit is not None:
         return hit
-    mask = w._served.copy()
+    mask = w.served.copy()
     if author:
-        mask &= np.char.lower(w._author_of.astype(str)) == author.lower()
+        mask &= np.char.lower(w.author_of.astype(str)) == author.lower()
     if search:
-        mask &= pd.Series(w._ids).str.lower().str.contains(search.lower(), regex=False).to_numpy()
+        mask &= pd.Series(w.ids).str.lower().str.contains(search.lower(), regex=False).to_numpy()
     idx = np.flatnonzero(mask)
     vals = {
-        "createdAt": w._created,
-        "lastModified": w._created,
-        "downloads": w._d30,
-        "likes": w._likes,
-        "trendingScore": w._trending,
+        "createdAt": w.created,
+        "lastModified": w.created,
+        "downloads": w.d30,
+        "likes": w.likes,
+        "trendingScore": w.trending,
     }[sort][idx]
-    out = idx[np.lexsort((w._created[idx], w._oid_lo[idx], -vals))]
-    if len(w._listing) > 16:
-        w._listing.clear()
-    w._listing[key] = out
+    out = idx[np.lexsort((w.created[idx], w.oid_lo[idx], -vals))]
+    if len(w.listing_orders) > 16:
+        w.listing_orders.clear()
+    w.listing_orders[key] = out
     return out
 
 
 def created_str(w) -> np.ndarray:
-    if w._cstr is None:
-        s = np.datetime_as_string(w._created.astype("datetime64[s]"), unit="ms")
-        w._cstr = np.char.add(s, "Z").astype(object)
-    return w._cstr
+    if w.created_strs is None:
+        w.created_strs = np.array(hub_times(w.created), dtype=object)
+    return w.created_strs
 
 
 def oid(w, i: int) -> str:
-    return f"{int(w._created[i]):08x}{int(w._oid_lo[i]):016x}"
+    return format_oid(w.created[i], w.oid_lo[i])
+
+
+# the count fields of an item -> the column of ``render`` they come from
+COUNTS = {"downloads": "d30", "downloadsAllTime": "at", "likes": "likes", "trendingScore": "tr"}
 
 
 def render(w: TreeWorld, idx: np.ndarray, fields: list[str]) -> bytes:
     """A JSON array of listing items with the given keys (in order), from string templates."""
     cstr = created_str(w)
-    ids = w._ids
+    ids = w.ids
     rows = []
     il = idx.tolist()
     cols = {
         "created": cstr[idx].tolist(),
-        "d30": w._d30[idx].tolist(),
-        "at": w._at[idx].tolist(),
-        "likes": w._likes[idx].tolist(),
-        "tr": w._trending[idx].tolist(),
-        "prof": w._prof[idx].tolist(),
-        "rel": w._rel[idx].tolist(),
-        "gated": w._gated[idx].tolist(),
-        "params": w._params[idx].tolist(),
-        "lic": w._license[idx].tolist(),
-        "lo": w._oid_lo[idx].tolist(),
-        "hi": w._created[idx].tolist(),
+        "d30": w.d30[idx].tolist(),
+        "at": w.at[idx].tolist(),
+        "likes": w.likes[idx].tolist(),
+        "tr": w.trending[idx].tolist(),
+        "prof": w.prof[idx].tolist(),
+        "rel": w.rel[idx].tolist(),
+        "gated": w.gated[idx].tolist(),
+        "params": w.params[idx].tolist(),
+        "lic": w.license[idx].tolist(),
+        "lo": w.oid_lo[idx].tolist(),
+        "hi": w.created[idx].tolist(),
     }
-    pptr, ep = w._pptr, w._ep
+    pptr, ep = w.pptr, w.ep
     for n, i in enumerate(il):
-        parts = [f'"_id":"{cols["hi"][n]:08x}{cols["lo"][n]:016x}"', f'"id":"{ids[i]}"']
+        parts = [f'"_id":"{format_oid(cols["hi"][n], cols["lo"][n])}"', f'"id":"{ids[i]}"']
         p = cols["prof"][n]
         prof = PROFILES[p]
         for k in fields:
             if k in ("_id", "id"):
                 continue
             if k == "author":
-                parts.append(f'"author":"{w._author_of[i]}"')
-            elif k == "downloads":
-                parts.append(f'"downloads":{cols["d30"][n]}')
-            elif k == "downloadsAllTime":
-                parts.append(f'"downloadsAllTime":{cols["at"][n]}')
-            elif k == "likes":
-                parts.append(f'"likes":{cols["likes"][n]}')
-            elif k == "trendingScore":
-                parts.append(f'"trendingScore":{cols["tr"][n]}')
+                parts.append(f'"author":"{w.author_of[i]}"')
+            elif k in COUNTS:
+                parts.append(f'"{k}":{cols[COUNTS[k]][n]}')
             elif k in ("createdAt", "lastModified"):
                 parts.append(f'"{k}":"{cols["created"][n]}"')
             elif k == "private":
@@ -113,7 +114,7 @@ def render(w: TreeWorld, idx: np.ndarray, fields: list[str]) -> bytes:
                     mid = "".join(
                         f',"base_model:{ids[q]}","base_model:{rn}:{ids[q]}"' for q in ep[pptr[i] : pptr[i + 1]].tolist()
                     )
-                parts.append(f'"tags":[{_PREFIX[p]}{mid},"license:{LICENSES[cols["lic"][n]]}",{_SUFFIX[p]}]')
+                parts.append(f'"tags":[{PREFIX_JSON[p]}{mid},"license:{LICENSES[cols["lic"][n]]}",{SUFFIX_JSON[p]}]')
             elif k == "baseModels" and cols["rel"][n] >= 0:
                 ms = ",".join(f'{{"_id":"{oid(w, q)}","id":"{ids[q]}"}}' for q in ep[pptr[i] : pptr[i + 1]].tolist())
                 parts.append(f'"baseModels":{{"relation":"{RELATIONS[cols["rel"][n]]}","models":[{ms}]}}')
@@ -123,20 +124,17 @@ def render(w: TreeWorld, idx: np.ndarray, fields: list[str]) -> bytes:
 
 def serve(w: TreeWorld, kind: str, model_id: str | None, query: dict, raw_query: str, endpoint: str, page_size: int):
     """Answer a listing (or model-info) request: (status, body bytes, extra headers)."""
-    one = lambda k: (query.get(k) or [None])[0]  # noqa: E731
-    expand = [
-        p.strip() for key in ("expand", "expand[]") for v in query.get(key, []) for p in v.split(",") if p.strip()
-    ]
+    expand = expand_list(query)
     bad = [p for p in expand if p not in EXPAND_ALL]
     if bad:
-        return 400, json.dumps({"error": '"expand" must be one of [' + ", ".join(EXPAND_ALL) + "]"}).encode(), []
+        return 400, json.dumps(expand_error(EXPAND_ALL)).encode(), []
     fields = (
         order_expand(expand)
         if expand
         else [k for k in LIST_DEFAULT if k != "modelId"]  # the tree world's templates render no modelId
     )
     if kind == "info":
-        hit = np.flatnonzero((w._ids == model_id) & w._served)
+        hit = np.flatnonzero((w.ids == model_id) & w.served)
         if not len(hit):
             msg = "Repository not found"
             return (
@@ -148,22 +146,16 @@ def serve(w: TreeWorld, kind: str, model_id: str | None, query: dict, raw_query:
         return 200, body[1:-1], []
     if query.get("filter"):
         return 400, b'{"error":"hubsim tree world: filter= is not served (list the whole Hub or an author)"}', []
-    sort = one("sort") or "trendingScore"
-    if sort not in ("createdAt", "lastModified", "downloads", "likes", "trendingScore"):
-        return (
-            400,
-            json.dumps(
-                {"error": '"sort" must be one of [downloads, likes, lastModified, createdAt, trendingScore]'}
-            ).encode(),
-            [],
-        )
+    sort = first(query, "sort") or "trendingScore"
+    if sort not in SORTS:
+        return 400, json.dumps(sort_error()).encode(), []
     try:
-        size = max(1, min(int(one("limit") or page_size), page_size))
+        size = max(1, min(int(first(query, "limit") or page_size), page_size))
     except ValueError:
         return 400, b'{"error":"\\"limit\\" must be a number"}', []
-    ordered = order(w, sort, one("author"), one("search"))
+    ordered = order(w, sort, first(query, "author"), first(query, "search"))
     start, page = 0, 1
-    cur = one("cursor")
+    cur = first(query, "cursor")
     if cur:
         try:
             c = json.loads(base64.b64decode(cur.encode()).decode())
@@ -173,12 +165,8 @@ def serve(w: TreeWorld, kind: str, model_id: str | None, query: dict, raw_query:
     body = render(w, ordered[start : start + size], fields)
     headers = []
     if start + size < len(ordered):
-        from urllib.parse import quote
-
         token = base64.b64encode(json.dumps({"o": start + size, "p": page + 1}).encode()).decode()
-        kept = "&".join(p for p in raw_query.split("&") if p and not p.startswith("cursor="))
-        url = f"{endpoint}/api/models?" + (kept + "&" if kept else "") + "cursor=" + quote(token, safe="")
-        headers.append(("Link", f'<{url}>; rel="next"'))
+        headers.append(next_link(endpoint, raw_query, token))
     return 200, body, headers
 
 
@@ -207,7 +195,7 @@ def main(argv=None) -> None:
     hub.start()
     print(
         json.dumps(
-            {"endpoint": hub.endpoint, "models": int(world._served.sum()), "build_s": round(time.monotonic() - t0, 2)}
+            {"endpoint": hub.endpoint, "models": int(world.served.sum()), "build_s": round(time.monotonic() - t0, 2)}
         ),
         flush=True,
     )

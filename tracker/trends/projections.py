@@ -165,8 +165,9 @@ def projections(
     d = df[["day", entity, metric]].copy()
     d["day"] = days(d["day"])
     d = d[(d["day"] >= first) & (d["day"] <= as_of_ts)]
-    if d.empty or d[entity].nunique() < 2:
-        return out
+    min_n = max(PROJECTION_MIN_POINTS, math.ceil(window_days / 2))
+    if d.empty or d[entity].nunique() < 2 or d["day"].nunique() < min_n:
+        return out  # rule 1 cannot hold: a pair has at most as many common points as the window has days
     dd, names, x = wide(d, metric, entity)
     t = ((dd - as_of_ts) / pd.Timedelta(days=1)).to_numpy(dtype="float64")  # <= 0
     diff = x[:, :, None] - x[:, None, :]  # (T, N, N): F - L
@@ -187,7 +188,6 @@ def projections(
         last_idx = np.where(ok, np.arange(len(t))[:, None, None], -1).max(axis=0)
         first_idx = np.where(ok, np.arange(len(t))[:, None, None], len(t)).min(axis=0)
         gap_now = np.take_along_axis(diff, np.maximum(last_idx, 0)[None], axis=0)[0]
-    min_n = max(PROJECTION_MIN_POINTS, math.ceil(window_days / 2))
     keep = (
         (n >= min_n)
         & (last_idx >= 0)

@@ -1,8 +1,8 @@
 """The warehouse: immutable Parquet files plus `hub.duckdb`, a small file holding only views over them.
 
 Why this shape (README, "Design"): DuckDB lets one process hold a file for writing and then locks
-every other process out, and a read-only holder (a notebook, the CLI left open) blocks writers
-(RELIABILITY.md §1.1). So no job writes data into hub.duckdb: each run writes its Parquet files under a
+every other process out at once ("Could not set lock on file"), and a read-only holder (a notebook, the CLI
+left open) blocks writers. So no job writes data into hub.duckdb: each run writes its Parquet files under a
 temporary name, fsyncs and renames them into place, and writes its `runs` record last. Readers glob
 the folders on every query, so a reader that has held hub.duckdb open for hours sees a new run on its
 next query, and a run killed at any point leaves nothing visible.
@@ -25,11 +25,11 @@ from pathlib import Path
 
 import duckdb
 import pandas as pd
+import pyarrow as pa
 import pyarrow.parquet as pq
 
 from tracker.warehouse import files, layout
 from tracker.warehouse.compact import CompactResult, compact
-from tracker.warehouse.files import fsync_dir as _fsync_dir  # noqa: F401 - tracker/export.py uses it
 from tracker.warehouse.layout import DB_NAME, STORAGE_COMPAT, WarehouseError, view_files
 from tracker.warehouse.reads import Reads
 from tracker.warehouse.schemas import DERIVED, SCHEMAS, SERVING, STATE
@@ -73,6 +73,14 @@ def _after_fork_in_child() -> None:
 os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
+def _has_columns(path: Path, schema: pa.Schema) -> bool:
+    """The file exists, is readable Parquet and has exactly the schema's column names."""
+    try:
+        return pq.read_schema(path).names == schema.names
+    except (OSError, pa.ArrowException):  # missing, or torn by a power cut before its seed was synced
+        return False
+
+
 class Warehouse(Writing, Reads):
     def __init__(self, root: Path):
         self.root = Path(root).absolute()
@@ -96,8 +104,8 @@ class Warehouse(Writing, Reads):
                 # views glob these folders (a glob matching nothing is an error); a seed, derived or served
                 # table of an older layout is rewritten empty (the next job recomputes it), so that every
                 # column a view names exists after an upgrade
-                if not path.exists() or pq.read_schema(path).names != schema.names:
-                    files.write_atomic(schema.empty_table(), path)
+                if not _has_columns(path, schema):
+                    files.write_atomic(schema.empty_table(), path, durable=False)  # recreated here if lost
         except OSError as exc:
             raise WarehouseError(
                 f"cannot create the warehouse at {self.root}: {exc.strerror}. "
@@ -114,12 +122,9 @@ class Warehouse(Writing, Reads):
             raise
         _CURRENT.add(self.root)
 
-    def _views_stale(self) -> bool:
-        return not layout.is_current(self.db_path, self.root)
-
     # ---- reading ------------------------------------------------------------------------------
     @contextmanager
-    def _internal(self) -> Iterator[duckdb.DuckDBPyConnection]:
+    def cursor(self) -> Iterator[duckdb.DuckDBPyConnection]:
         """A cursor on an in-memory DuckDB holding the same views (the tracker's own reads: no file of
         the warehouse stays open, and no connection is opened per query), under the shared read lock
         (compaction deletes replaced files only while no tracker read holds it)."""
@@ -187,7 +192,7 @@ class Warehouse(Writing, Reads):
 
     def read(self, sql: str, params: list | dict | None = None) -> pd.DataFrame:
         """A query over the views, for the tracker's own reads (no file of the warehouse stays open)."""
-        with self._internal() as con:
+        with self.cursor() as con:
             return con.execute(sql, params).df() if params is not None else con.sql(sql).df()
 
     def size_bytes(self) -> int:

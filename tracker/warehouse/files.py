@@ -13,17 +13,17 @@ moment before still reads it.
 from __future__ import annotations
 
 import datetime as dt
-import fcntl
 import os
 import secrets
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from tracker import locks
 from tracker.warehouse.schemas import STATE
 
 STATE_DIR = "_compaction"
@@ -33,34 +33,25 @@ MERGED_MARK = "~"  # merged files' names start with it; raw files' never do
 READ_LOCK = ".read.lock"
 
 
-@contextmanager
-def read_lock(root: Path) -> Iterator[None]:
+def read_lock(root: Path) -> AbstractContextManager[None]:
     """Held (shared) by the tracker's reads while they run; compaction deletes replaced files only
     when it can take it exclusively, so no tracker read ever finds a file it listed gone."""
-    with open(root / READ_LOCK, "a") as fh:
-        fcntl.flock(fh, fcntl.LOCK_SH)
-        try:
-            yield
-        finally:
-            fcntl.flock(fh, fcntl.LOCK_UN)
+    return locks.shared(root / READ_LOCK)
 
 
 @contextmanager
 def exclusive(root: Path, name: str) -> Iterator[bool]:
     """Try to take a lock file exclusively without waiting; yields whether it was taken."""
-    with open(root / name, "a") as fh:
-        try:
-            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            yield False
-            return
-        try:
-            yield True
-        finally:
-            fcntl.flock(fh, fcntl.LOCK_UN)
+    lock = locks.FileLock(root / name)
+    taken = lock.acquire(wait_s=0)
+    try:
+        yield taken
+    finally:
+        lock.release()
 
 
-def fsync_dir(path: Path) -> None:
+def fsync_path(path: Path) -> None:
+    """fsync a file or a folder (a folder: so that a rename into it survives a crash)."""
     fd = os.open(path, os.O_RDONLY)
     try:
         os.fsync(fd)
@@ -78,13 +69,20 @@ def _options(names: list[str]) -> dict[str, Any]:
     return options
 
 
-def write_atomic(table: pa.Table, dest: Path, options: dict[str, Any] | None = None) -> None:
-    """Write a Parquet file under a temporary name, fsync it, rename it into place, fsync the folder."""
-    write_parts(table.schema, [table], dest, options)
+def write_atomic(table: pa.Table, dest: Path, options: dict[str, Any] | None = None, *, durable: bool = True) -> None:
+    """Write a Parquet file under a temporary name, fsync it, rename it into place, fsync the folder.
+    `durable=False` skips both fsyncs, for files the warehouse recreates when they are missing or
+    unreadable (the empty seed files): still atomic for readers, not kept through a power cut."""
+    write_parts(table.schema, [table], dest, options, durable=durable)
 
 
 def write_parts(
-    schema: pa.Schema, parts: Iterable[pa.Table], dest: Path, options: dict[str, Any] | None = None
+    schema: pa.Schema,
+    parts: Iterable[pa.Table],
+    dest: Path,
+    options: dict[str, Any] | None = None,
+    *,
+    durable: bool = True,
 ) -> None:
     """write_atomic for a file written part by part (one part in memory at a time)."""
     tmp = dest.with_name(f".{dest.name}.{os.getpid()}.{secrets.token_hex(3)}.tmp")  # pid: see machine.leftovers
@@ -96,9 +94,11 @@ def write_parts(
                 for part in parts:
                     writer.write_table(part)
             fh.flush()
-            os.fsync(fh.fileno())
+            if durable:
+                os.fsync(fh.fileno())
         os.replace(tmp, dest)
-        fsync_dir(dest.parent)
+        if durable:
+            fsync_path(dest.parent)
     finally:
         tmp.unlink(missing_ok=True)
 

@@ -21,7 +21,7 @@ import duckdb
 import structlog
 
 DB_NAME = "hub.duckdb"
-STORAGE_COMPAT = "v1.5.0"  # so that the DuckDB CLI from PyPI (1.5.x) opens the file (RELIABILITY.md §1.9)
+STORAGE_COMPAT = "v1.5.0"  # the DuckDB CLI from PyPI (1.5.x) cannot read 2.0's storage format; with this it opens the file
 ORDER_FILE = "ORDER"
 
 log = structlog.get_logger("tracker.warehouse")
@@ -117,9 +117,10 @@ def _object_kinds(con: duckdb.DuckDBPyConnection, db: str) -> dict[str, str]:
     return kinds
 
 
-def _apply(con: duckdb.DuckDBPyConnection, db: str, root: Path, guard: str) -> None:
+def _apply(con: duckdb.DuckDBPyConnection, db: str, root: Path, guard: str, *, empty: bool = False) -> None:
     """Bring the tracker's objects of database `db` (attached on `con`) up to date, leaving every
-    other object alone: drop the tracker's objects this version no longer ships, (re)create the rest."""
+    other object alone: drop the tracker's objects this version no longer ships, (re)create the rest.
+    `empty`: `db` was just created and holds nothing (no object to look up first)."""
     con.execute(f"USE {db}")
     con.execute("BEGIN")
     try:
@@ -148,7 +149,7 @@ def _apply(con: duckdb.DuckDBPyConnection, db: str, root: Path, guard: str) -> N
             }
             con.execute("DROP TABLE _migrations")
         shipped = [name for name, _ in view_files()]
-        kinds = _object_kinds(con, db)
+        kinds = {} if empty else _object_kinds(con, db)
         for name in sorted(ours_before - set(shipped)):
             if name in kinds:
                 con.execute(f'DROP {kinds[name]} IF EXISTS "{name}"')
@@ -192,7 +193,8 @@ def update(root: Path, db_path: Path) -> None:
     try:
         with duckdb.connect(":memory:") as con:
             con.execute(f"ATTACH '{sql_str(str(tmp))}' AS new (STORAGE_VERSION '{STORAGE_COMPAT}')")
-            if db_path.exists():
+            fresh = not db_path.exists()
+            if not fresh:
                 try:  # readers hold it: copy everything (the user's objects too), then replace ours
                     con.execute(f"ATTACH '{sql_str(str(db_path))}' AS old (READ_ONLY)")
                 except duckdb.IOException as exc:
@@ -206,7 +208,7 @@ def update(root: Path, db_path: Path) -> None:
                     return
                 con.execute("COPY FROM DATABASE old TO new")
                 con.execute("DETACH old")
-            _apply(con, "new", root, guard)
+            _apply(con, "new", root, guard, empty=fresh)
             con.execute("USE memory")
             con.execute("DETACH new")
         os.replace(tmp, db_path)

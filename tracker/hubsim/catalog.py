@@ -1,6 +1,6 @@
 """Static catalogue the world generator draws from: official orgs, their releases, community names.
 
-Kept apart from ``world.py`` so the numbers that shape the simulated ecosystem are easy to find and edit.
+Kept apart from the generator (``generate.py``) so the numbers that shape the simulated ecosystem are easy to find and edit.
 A release is ``(date, name prefix, sizes, variants, weight, model_type, pipeline_tag, library_name)``;
 an official model's name is ``prefix-size+variant`` (deduplicated with a numeric suffix).
 """
