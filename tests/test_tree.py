@@ -177,8 +177,9 @@ def test_killed_run_resumes_with_only_the_missing_models(tmp_path):
         child.start()
         wh = Warehouse(s.warehouse)
         deadline = time.monotonic() + 60
-        while wh.tree_fetched(world.now.date()).empty and time.monotonic() < deadline:  # its first chunk
-            time.sleep(0.02)
+        chunks = s.warehouse / "tree_parts" / world.now.date().isoformat()  # written atomically, one a chunk
+        while not list(chunks.glob("*.parquet")) and time.monotonic() < deadline:  # its first chunk is stored
+            time.sleep(0.01)
         os.kill(child.pid, signal.SIGKILL)
         child.join()
         kept = len(wh.tree_fetched(world.now.date()))
