@@ -48,6 +48,10 @@ def _settings(tmp_path, hub):
     return config.load(write_config(tmp_path, hub.endpoint, FAMILIES))
 
 
+# `-m "not slow"` keeps the census against the truth and the report (one census between them); the
+# trials of several jobs each (stop and resume, kill, import, backfill, the CLI) are marked slow.
+
+
 @pytest.fixture(scope="module")
 def censused(tmp_path_factory, world):
     """One census of the world, for the tests that only read it (a report adds only its own run)."""
@@ -124,6 +128,7 @@ def test_census_matches_the_worlds_truth(censused, world):
     assert not (s.warehouse / "census_staging" / NOW.date().isoformat()).exists()  # staging cleared
 
 
+@pytest.mark.slow  # two censuses, one stopped and one resumed
 def test_stopped_census_shows_nothing_and_resumes(tmp_path, hub, world):
     s = _settings(tmp_path, hub)
     first = jobs.census(s, now=NOW, show_progress=False, max_pages=7)
@@ -217,6 +222,7 @@ def _dump(world: TreeWorld, path: Path, with_date: str | None = None) -> None:
     pq.write_table(table, path, row_group_size=700)
 
 
+@pytest.mark.slow  # two imports of a whole dump
 def test_import_of_a_hub_stats_dump_is_a_census(tmp_path, world):
     from tracker.jobs.census import DumpError, import_dump, is_dump
 
@@ -237,6 +243,7 @@ def test_import_of_a_hub_stats_dump_is_a_census(tmp_path, world):
     assert import_dump(s, dated)["run_id"].startswith("20260901")
 
 
+@pytest.mark.slow  # a census, then a backfill from it
 def test_backfill_uses_the_latest_census_without_requests(tmp_path, hub, world):
     from tracker.hubsim.tree import owns
 
@@ -289,6 +296,7 @@ def test_report_has_a_whole_hub_section(tmp_path, censused, world):
     assert "Whole Hub" not in next(p for p in paths if p.suffix == ".md").read_text()
 
 
+@pytest.mark.slow  # a census and an import through the CLI
 def test_cli_census_and_import_of_a_dump(tmp_path, hub, world):
     from click.testing import CliRunner
 

@@ -380,6 +380,7 @@ def test_a_job_still_running_at_its_next_time_is_not_started_twice(tmp_path, mon
     assert any(h["trigger"] == "overran" for h in t.d.history)  # the passed time is run once, after
 
 
+@pytest.mark.slow  # two real collects (one by the daemon)
 def test_after_a_suspend_owed_jobs_run_once(tmp_path, world, hub):
     cfg = write(tmp_path, hub.endpoint, {"collect": "0 6 * * *"})
     settings = config.load(cfg)
