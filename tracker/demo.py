@@ -8,8 +8,8 @@ Qwen overtakes Llama, as the scheduled report job of the following Monday would.
 in its own folder (default demo/): config.yaml, warehouse/, reports/ and demo.log, so that
 `tracker sql --config demo/config.yaml ...` queries it afterwards.
 
-The emulator is stopped on success, on error and on Ctrl-C (and it dies with the demo if the demo
-is killed outright). The world is small (a few dozen official models) and the rate-limit window is
+The emulator is stopped on success, on error and on Ctrl-C (which lets the running job finish first;
+a second Ctrl-C stops at once), and it dies with the demo if the demo is killed outright. The world is small (a few dozen official models) and the rate-limit window is
 scaled from 5 minutes to a few seconds; the crossover is the emulator's own, computed from its
 closed-form truth, not staged by the demo.
 """
