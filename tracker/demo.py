@@ -9,9 +9,10 @@ in its own folder (default demo/): config.yaml, warehouse/, reports/ and demo.lo
 `tracker sql --config demo/config.yaml ...` queries it afterwards.
 
 The emulator is stopped on success, on error and on Ctrl-C (which lets the running job finish first;
-a second Ctrl-C stops at once), and it dies with the demo if the demo is killed outright. The world is small (a few dozen official models) and the rate-limit window is
-scaled from 5 minutes to a few seconds; the crossover is the emulator's own, computed from its
-closed-form truth, not staged by the demo.
+a second Ctrl-C stops at once), and it dies with the demo if the demo is killed outright. The world
+is small (a few dozen official models) and the rate-limit window is scaled from 5 minutes to a few
+seconds; the crossover is the emulator's own, computed from its closed-form truth, not staged by the
+demo.
 """
 
 from __future__ import annotations
