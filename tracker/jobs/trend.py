@@ -11,6 +11,7 @@ import datetime as dt
 import os
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from tracker import census_read, trends
@@ -92,6 +93,16 @@ def _week_ends(fd: pd.DataFrame) -> pd.DataFrame:
     return fd.assign(_w=week).sort_values("day").groupby(["family", "_w"]).tail(1)[["family", "day"]]
 
 
+def _consecutive_weeks(week_ends: pd.DataFrame) -> bool:
+    """Has any family week ends in two consecutive ISO weeks?"""
+    d = pd.to_datetime(week_ends["day"])
+    week = (d - pd.to_timedelta(d.dt.day_of_week, unit="D")).to_numpy()
+    fam = week_ends["family"].to_numpy()
+    order = np.lexsort((week, fam))
+    week, fam = week[order], fam[order]
+    return bool(((fam[1:] == fam[:-1]) & (week[1:] - week[:-1] == np.timedelta64(7, "D"))).any())
+
+
 def _model_crossovers(wh: Warehouse, as_of: pd.Timestamp, quality: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Crossovers among the TOP_MODELS leading models of each model metric, ranked as of `as_of`, from
     the data up to `as_of`; and those models' daily series."""
@@ -104,9 +115,8 @@ def _model_crossovers(wh: Warehouse, as_of: pd.Timestamp, quality: pd.DataFrame)
     series = wh.model_series(sorted(picks)) if picks else pd.DataFrame()
     if len(series):
         series = series[pd.to_datetime(series["day"]) <= as_of]
-    frames = (
-        [trends.model_crossovers(series, m, top=TOP_MODELS, as_of=as_of) for m in MODEL_METRICS] if len(series) else []
-    )
+    one_day = not len(series) or pd.to_datetime(series["day"]).nunique() < 2  # no crossing without an earlier day
+    frames = [] if one_day else [trends.model_crossovers(series, m, top=TOP_MODELS, as_of=as_of) for m in MODEL_METRICS]
     frames = [f for f in frames if len(f)]
     cx = pd.concat(frames, ignore_index=True) if frames else trends.crossovers(pd.DataFrame(), [], "model_id")
     family_of = dict(zip(latest.model_id.astype(str), latest.family.astype(str), strict=False))
@@ -116,11 +126,12 @@ def _model_crossovers(wh: Warehouse, as_of: pd.Timestamp, quality: pd.DataFrame)
 def analyse(wh: Warehouse, fd: pd.DataFrame, as_of: pd.Timestamp, quality: pd.DataFrame) -> dict[str, pd.DataFrame]:
     """Every derived trend table as of a day, from the family series and quality notes up to that day."""
     fd = fd[fd["day"] <= as_of]
+    week_ends = _week_ends(fd)
     quality = quality[pd.to_datetime(quality["day"]) <= as_of] if len(quality) else quality
     cx = trends.crossovers(fd, list(CROSSOVER_METRICS))
     picks = pd.concat(
         [
-            _week_ends(fd),
+            week_ends,
             cx[["family", "day"]],
             cx[["overtaken", "previous_day"]].set_axis(["family", "day"], axis=1),
             cx[["family", "previous_day"]].set_axis(["family", "day"], axis=1),
@@ -130,11 +141,12 @@ def analyse(wh: Warehouse, fd: pd.DataFrame, as_of: pd.Timestamp, quality: pd.Da
     )
     rows = model_rows(wh, picks)
     ends = (
-        rows.merge(_week_ends(fd).assign(day=lambda d: pd.to_datetime(d["day"])), on=["family", "day"])
+        rows.merge(week_ends.assign(day=lambda d: pd.to_datetime(d["day"])), on=["family", "day"])
         if len(rows)
         else rows
     )
-    same = trends.like_for_like(ends) if len(ends) else None
+    # like-for-like compares consecutive ISO weeks: without two, it is empty (and `weekly` ignores it)
+    same = trends.like_for_like(ends) if len(ends) and _consecutive_weeks(week_ends) else None
     projections = [
         trends.projections(
             fd,

@@ -9,11 +9,16 @@ import numpy as np
 import pandas as pd
 
 DAY = np.timedelta64(1, "D")
+_US_PER_DAY = 86_400_000_000
 
 
 def days(s: Any) -> pd.Series:
     """Normalise dates/timestamps/strings to tz-naive datetime64[us] at midnight."""
     s = pd.Series(s) if not isinstance(s, pd.Series) else s
+    if s.dtype == "datetime64[us]":  # already normalised (most callers pass a column of this kind): as is
+        v = s.to_numpy().view("int64")
+        if ((v % _US_PER_DAY == 0) | np.isnat(s.to_numpy())).all():
+            return s
     out = pd.to_datetime(s, format="ISO8601" if pd.api.types.is_string_dtype(s) else None)
     if getattr(out.dt, "tz", None) is not None:
         out = out.dt.tz_localize(None)  # keep the wall-clock date the caller wrote

@@ -110,8 +110,10 @@ def crossovers(df: pd.DataFrame, metric: str | Iterable[str], entity: str = "fam
     reversed_day (the day B was ahead again, NaT if not).
     """
     rows = []
+    if df.empty or days(df["day"]).nunique() < 2:
+        return _empty(entity)  # a crossing needs an earlier day
     for m in metric_list(metric):
-        if m not in df.columns or df.empty:
+        if m not in df.columns:
             continue
         d, names, x = wide(df, m, entity)
         if x.size == 0:

@@ -1,0 +1,226 @@
+"""Benchmark and exactness check: the per-collect constant cost on small warehouses, old code beside new.
+
+Every collect publishes its snapshot (model keys, the interval downloads and quality notes of
+`_intervals`, the family rows) and then recomputes the derived trend tables (`jobs.trend.derive`). On
+the small warehouses the tests build (2 families, a few hundred models, 1-15 days) both are pandas
+overhead on tiny frames, paid ~100 times a suite. This script builds, with the emulator (a real HTTP
+server and real DuckDB files):
+
+  day1, day2, day15  one 15-day run of daily collects (2 families, 4,000-model world; 2026-08-10
+                     missing), measured after its 1st, 2nd and last collect
+  import             5 archived listings imported (two on one day), 2 families of 30 models
+  big (--big)        5 families of 4,000 official models, 4 daily collects
+
+For each tree (the baseline ref, exported with `git archive`, and the working tree), in its own
+process, it times every collect's publish step (the run's `publish` without the trend refresh) and
+`--rounds` calls of `derive`, as process CPU and wall seconds, and prints every round and the worst.
+What it waits on: nothing but the CPU (the emulator is idle while a run publishes; no sleeps).
+
+With the timings it dumps every derived table (warehouse/derived/*.parquet) and the collect outputs
+(family_snapshots, quality, snapshots, models; run ids with their random suffix masked) of each
+warehouse, and compares baseline and new file by file (pyarrow Table.equals with schema metadata, and
+the bytes of the derived files). Run:
+
+    python bench/derive.py [--baseline main] [--rounds 5] [--big]
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import logging
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parents[1]
+FAMILIES = [
+    {"name": "llama", "label": "Meta Llama", "authors": ["meta-llama"], "region": "us"},
+    {"name": "qwen", "label": "Alibaba Qwen", "authors": ["Qwen"], "region": "china"},
+]
+BIG_ORGS = ["meta-llama", "Qwen", "deepseek-ai", "mistralai", "xai-org"]
+START = dt.datetime(2026, 8, 9, 6, 0, tzinfo=dt.UTC)
+MISSING = dt.date(2026, 8, 10)
+
+
+# ---------------------------------------------------------------- worker (runs inside one tree)
+def _timed(fn, *args, **kwargs):
+    c, w = time.process_time(), time.perf_counter()
+    out = fn(*args, **kwargs)
+    return out, time.process_time() - c, time.perf_counter() - w
+
+
+def _worker(tree: Path, out: Path, rounds: int, big: bool) -> None:
+    sys.path.insert(0, str(tree))
+    os.chdir(tree)
+    import pandas as pd
+    import structlog
+
+    from tests.conftest import write_config
+    from tracker import config, jobs
+    from tracker.hubsim import HubSim, World
+    from tracker.jobs import snapshot, trend
+    from tracker.warehouse import Warehouse
+
+    # time each run's publish step (not the trend refresh, timed on its own below)
+    run_cls = next(getattr(snapshot, n) for n in ("SnapshotRun", "_SnapshotRun") if hasattr(snapshot, n))
+    publish = run_cls.publish
+    publish_times: list[tuple[float, float]] = []
+
+    def timed_publish(self, refresh_trends=True, refresh_serving=True):
+        run, cpu, wall = _timed(publish, self, False, refresh_serving)
+        publish_times.append((cpu, wall))
+        if refresh_trends:
+            trend.derive(self.settings, self.wh)
+        return run
+
+    run_cls.publish = timed_publish
+    structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING))  # quiet runs
+    results: dict[str, dict] = {}
+
+    def measure(name: str, s) -> None:
+        wh = Warehouse(s.warehouse)
+        der = [_timed(trend.derive, s, wh)[1:] for _ in range(rounds)]
+        results[name] = {"publish": list(publish_times), "derive": der}
+        dump = out / name
+        shutil.copytree(s.warehouse / "derived", dump / "derived")
+        for table in ("family_snapshots", "quality", "snapshots", "models", "family_daily"):
+            df = wh.read(f"SELECT * FROM {table if table == 'family_daily' else f'_files({table!r})'}")
+            for col in ("run_id",):
+                if col in df.columns:
+                    df[col] = df[col].astype("str").str.replace(r"-[0-9a-f]{6}$", "-x", regex=True)
+            for col in ("valid_from",):
+                if col in df.columns:
+                    df = df.drop(columns=col)
+            df = df.sort_values(list(df.columns), kind="stable", ignore_index=True)
+            df.to_parquet(dump / f"{table}.parquet", index=False)
+
+    tmp = Path(tempfile.mkdtemp(prefix="bench-derive-"))
+    for sub in ("days", "import", "big"):
+        (tmp / sub).mkdir()
+    try:
+        world = World(seed=0, models=4000, now=START)
+        with HubSim(world) as hub:
+            s = config.load(write_config(tmp / "days", hub.endpoint, FAMILIES))
+            for i in range(15):
+                at = START + dt.timedelta(days=i)
+                if at.date() == MISSING:
+                    continue
+                world.set_time(at)
+                jobs.collect(s, now=at, show_progress=False, refresh_trends=False)
+                held = len(publish_times)
+                if held in (1, 2, 14):
+                    measure({1: "day1", 2: "day2", 14: "day15"}[held], s)
+        publish_times.clear()
+        s = config.load(write_config(tmp / "import", "http://127.0.0.1:9", FAMILIES))
+        arcs = []
+        for k, day in enumerate(pd.date_range("2026-07-29", periods=4, freq="D")):
+            for rep in range(2 if k == 1 else 1):
+                recs = [
+                    {
+                        "id": f"{org}/m{i:03d}",
+                        "downloads": 100 * i + k + rep,
+                        "downloadsAllTime": 1000 * i + 50 * k - (30 if (i, k) == (3, 2) else 0),
+                        "likes": (i * 7 + k) % 5,
+                        "createdAt": "2025-01-01T00:00:00.000Z" if i != 29 else f"{day:%Y-%m-%d}T01:00:00.000Z",
+                    }
+                    for org in ("meta-llama", "Qwen")
+                    for i in range(30 - (k == 3) * 2)
+                ]
+                p = tmp / f"{day:%Y%m%d}-{rep}.json"
+                p.write_text(json.dumps({"fetched_at": f"{day:%Y-%m-%d}T0{6 + rep}:00:00Z", "models": recs}))
+                arcs.append(p)
+        jobs.import_files(s, arcs, refresh_trends=False)
+        measure("import", s)
+        if big:
+            publish_times.clear()
+            n = 4000
+            world = World(seed=1, models=len(BIG_ORGS) * n, official=dict.fromkeys(BIG_ORGS, n), now=START)
+            fams = [{"name": o.lower().replace("-", ""), "authors": [o], "region": "us"} for o in BIG_ORGS]
+            with HubSim(world) as hub:
+                s = config.load(write_config(tmp / "big", hub.endpoint, fams))
+                for i in range(4):
+                    at = START + dt.timedelta(days=i)
+                    world.set_time(at)
+                    jobs.collect(s, now=at, show_progress=False, refresh_trends=False)
+            measure("big", s)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    (out / "times.json").write_text(json.dumps(results))
+
+
+# ---------------------------------------------------------------- parent: both trees, side by side
+def _run_tree(tree: Path, out: Path, args) -> dict:
+    env = {**os.environ, "PYTHONPATH": str(tree), "HF_HUB_DISABLE_TELEMETRY": "1"}
+    cmd = [sys.executable, str(Path(__file__).resolve()), "--worker", str(tree), "--out", str(out)]
+    cmd += ["--rounds", str(args.rounds)] + (["--big"] if args.big else [])
+    subprocess.run(cmd, env=env, check=True)
+    return json.loads((out / "times.json").read_text())
+
+
+def _fmt(xs: list[tuple[float, float]]) -> str:
+    rounds = " ".join(f"{c:.3f}" for c, _ in xs)
+    worst = max(xs) if xs else (0.0, 0.0)
+    return f"cpu [{rounds}] worst {worst[0]:.3f} s cpu / {max(w for _, w in xs):.3f} s wall"
+
+
+def _compare(a: Path, b: Path) -> list[str]:
+    import pyarrow.parquet as pq
+
+    bad = []
+    names = sorted({p.relative_to(a) for p in a.rglob("*.parquet")} | {p.relative_to(b) for p in b.rglob("*.parquet")})
+    for rel in names:
+        pa_, pb = a / rel, b / rel
+        if not (pa_.exists() and pb.exists()):
+            bad.append(f"{rel}: only in {'baseline' if pa_.exists() else 'new'}")
+            continue
+        ta, tb = pq.read_table(pa_), pq.read_table(pb)
+        if not ta.equals(tb, check_metadata=True):
+            bad.append(f"{rel}: tables differ (schema {ta.schema.equals(tb.schema, check_metadata=True)})")
+        elif rel.parts[0] == "derived" and pa_.read_bytes() != pb.read_bytes():
+            bad.append(f"{rel}: same table, different bytes")
+    return bad
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--baseline", default="main", help="git ref of the old code (default: main)")
+    ap.add_argument("--rounds", type=int, default=5, help="derive calls per warehouse")
+    ap.add_argument("--big", action="store_true", help="also a 5-family, 20,000-model warehouse")
+    ap.add_argument("--worker", type=Path, help=argparse.SUPPRESS)
+    ap.add_argument("--out", type=Path, help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    if args.worker:
+        _worker(args.worker, args.out, args.rounds, args.big)
+        return
+    work = Path(tempfile.mkdtemp(prefix="bench-derive-cmp-"))
+    try:
+        base = work / "tree"
+        base.mkdir()
+        arc = subprocess.run(["git", "archive", args.baseline], cwd=HERE, capture_output=True, check=True).stdout
+        subprocess.run(["tar", "-x", "-C", str(base)], input=arc, check=True)
+        t_old = _run_tree(base, work / "old", args)
+        t_new = _run_tree(HERE, work / "new", args)
+        print(f"baseline {args.baseline} vs working tree {HERE}; process CPU seconds per call, every round")
+        for name in t_old:
+            for what in ("publish", "derive"):
+                o, n = t_old[name][what], t_new[name][what]
+                if not o:
+                    continue
+                mo, mn = sum(c for c, _ in o) / len(o), sum(c for c, _ in n) / len(n)
+                print(f"{name:7} {what:8} old {_fmt(o)}")
+                print(f"{'':7} {'':8} new {_fmt(n)}   mean {mo:.3f} -> {mn:.3f} s cpu ({mo / mn:.1f}x)")
+        bad = [f"{name}/{m}" for name in t_old for m in _compare(work / "old" / name, work / "new" / name)]
+        print("exactness: " + ("every table identical" if not bad else f"{len(bad)} differ:\n  " + "\n  ".join(bad)))
+        sys.exit(1 if bad else 0)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
