@@ -185,6 +185,10 @@ def holds_same_models(cx: pd.DataFrame, rows: pd.DataFrame) -> pd.Series:
     if cx.empty:
         return out
     r = rows.assign(day=days(rows["day"])) if len(rows) else rows
+    if len(r):  # only the families and days the crossovers look at
+        fams = set(cx["family"].astype(str)) | set(cx["overtaken"].astype(str))
+        when = set(days(cx["day"])) | set(days(cx["previous_day"]))
+        r = r[r["family"].isin(fams) & r["day"].isin(when)]
     groups = {k: g.set_index("model_id") for k, g in r.groupby(["family", "day"])} if len(r) else {}
 
     def change(fam: str, p: pd.Timestamp, t: pd.Timestamp, m: str) -> float:

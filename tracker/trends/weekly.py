@@ -48,10 +48,15 @@ def like_for_like(ends: pd.DataFrame) -> pd.DataFrame:
     left = left[(left["week_start"] - monday(left["prev_day"])) == pd.Timedelta(days=7)]
     out = out.join(left.groupby(keys).size().rename("models_left"), how="outer").fillna(0).astype("int64")
     common = later[later["status"] == "common"]
+    sums = {}  # per metric: the change and the base over the models with a value at both ends, else NaN
     for m in vals:
-        both = common[common[m].notna() & common[f"prev_{m}"].notna()]
-        g = both.assign(_d=both[m] - both[f"prev_{m}"]).groupby(keys)
-        out = out.join(g["_d"].sum().rename(f"{m}_wow_same")).join(g[f"prev_{m}"].sum().rename(f"{m}_base_same"))
+        now, then = common[m].to_numpy(), common[f"prev_{m}"].to_numpy()
+        both = ~np.isnan(now) & ~np.isnan(then)
+        sums[f"{m}_wow_same"] = np.where(both, now - then, np.nan)
+        sums[f"{m}_base_same"] = np.where(both, then, np.nan)
+    if sums:  # one groupby for every metric; a group without such a model sums to NaN (min_count=1)
+        per = pd.DataFrame(sums, index=common.index).groupby([common[k] for k in keys]).sum(min_count=1)
+        out = out.join(per)
     out["models_wow_same"], out["models_base_same"] = 0.0, np.nan
     if "downloads_all_time" in vals:
         both = common[common["downloads_all_time"].notna() & common["prev_downloads_all_time"].notna()]
@@ -120,6 +125,7 @@ def weekly(family_daily: pd.DataFrame, same: pd.DataFrame | None = None) -> pd.D
         sm["week_start"] = days(sm["week_start"])
         wk = wk.merge(sm, on=["family", "week_start"], how="left")
     cols = ["week", "week_start", "family", "label", "region"]
+    totals = wk.groupby("week_start")[metrics].transform("sum")  # all-NA -> 0 -> share NA
     for m in metrics:
         wk[f"{m}_wow"] = wk[m] - wk[f"{m}__prev"]
         wk[f"{m}_wow_pct"] = ratio(wk[f"{m}_wow"], wk[f"{m}__prev"])
@@ -130,8 +136,7 @@ def weekly(family_daily: pd.DataFrame, same: pd.DataFrame | None = None) -> pd.D
         else:
             wk[f"{m}_wow_same"] = pd.Series(pd.NA, index=wk.index, dtype="Float64")
             wk[f"{m}_wow_pct_same"] = pd.Series(pd.NA, index=wk.index, dtype="Float64")
-        total = wk.groupby("week_start")[m].transform("sum")  # all-NA -> 0 -> share NA
-        wk[f"{m}_share"] = ratio(wk[m], total)
+        wk[f"{m}_share"] = ratio(wk[m], totals[m])
         cols += [m, f"{m}_wow", f"{m}_wow_pct", f"{m}_wow_same", f"{m}_wow_pct_same", f"{m}_share"]
     for c in ("models_new", "models_entered", "models_left"):
         wk[c] = (
