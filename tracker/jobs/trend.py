@@ -49,9 +49,10 @@ def family_series(wh: Warehouse) -> pd.DataFrame:
     return trends.trailing_week(fd)
 
 
-def model_rows(wh: Warehouse, picks: pd.DataFrame) -> pd.DataFrame:
+def model_rows(wh: Warehouse, picks: pd.DataFrame, runs: pd.DataFrame | None = None) -> pd.DataFrame:
     """The model rows (values, created_at, taken_at, parameters, derivatives) of each picked (family,
-    day): the family's snapshot of that day that family_daily shows (reads only those files)."""
+    day): the family's snapshot of that day that family_daily shows (reads only those files).
+    `runs`: `family_days(wh)` if already read."""
     cols = [
         "day",
         "family",
@@ -67,7 +68,7 @@ def model_rows(wh: Warehouse, picks: pd.DataFrame) -> pd.DataFrame:
     picks = picks[["family", "day"]].drop_duplicates().assign(day=lambda d: pd.to_datetime(d["day"]))
     if picks.empty:
         return pd.DataFrame(columns=cols)
-    runs = wh.read("SELECT family, run_id, day FROM _family_day").assign(day=lambda d: pd.to_datetime(d["day"]))
+    runs = family_days(wh) if runs is None else runs
     rows = wh.rows_of(runs.merge(picks, on=["family", "day"]))
     if rows.empty:
         return pd.DataFrame(columns=cols)
@@ -78,6 +79,11 @@ def model_rows(wh: Warehouse, picks: pd.DataFrame) -> pd.DataFrame:
     )
     tree = tree.assign(day=pd.to_datetime(tree["day"]))
     return rows.merge(tree, on=["day", "family", "model_id"], how="left")[cols]
+
+
+def family_days(wh: Warehouse) -> pd.DataFrame:
+    """The run shown for each family and day (family, run_id, day)."""
+    return wh.read("SELECT family, run_id, day FROM _family_day").assign(day=lambda d: pd.to_datetime(d["day"]))
 
 
 def adoption_rows(wh: Warehouse, as_of: pd.Timestamp) -> pd.DataFrame:
@@ -123,8 +129,11 @@ def _model_crossovers(wh: Warehouse, as_of: pd.Timestamp, quality: pd.DataFrame)
     return trends.annotate(cx, quality=quality, entity="model_id", family_of=family_of), series
 
 
-def analyse(wh: Warehouse, fd: pd.DataFrame, as_of: pd.Timestamp, quality: pd.DataFrame) -> dict[str, pd.DataFrame]:
-    """Every derived trend table as of a day, from the family series and quality notes up to that day."""
+def analyse(
+    wh: Warehouse, fd: pd.DataFrame, as_of: pd.Timestamp, quality: pd.DataFrame, *, model_series: bool = True
+) -> dict[str, pd.DataFrame]:
+    """Every derived trend table as of a day, from the family series and quality notes up to that day
+    (and the leading models' daily series, unless model_series=False)."""
     fd = fd[fd["day"] <= as_of]
     week_ends = _week_ends(fd)
     quality = quality[pd.to_datetime(quality["day"]) <= as_of] if len(quality) else quality
@@ -139,14 +148,17 @@ def analyse(wh: Warehouse, fd: pd.DataFrame, as_of: pd.Timestamp, quality: pd.Da
         ],
         ignore_index=True,
     )
-    rows = model_rows(wh, picks)
+    runs = family_days(wh)
+    # the model rows serve like-for-like, which compares consecutive ISO weeks (without two it is empty,
+    # and `weekly` ignores it), and the crossovers' holds_same_models: without either, none is read
+    consecutive = _consecutive_weeks(week_ends)
+    rows = model_rows(wh, picks, runs) if consecutive or len(cx) else pd.DataFrame()
     ends = (
         rows.merge(week_ends.assign(day=lambda d: pd.to_datetime(d["day"])), on=["family", "day"])
         if len(rows)
         else rows
     )
-    # like-for-like compares consecutive ISO weeks: without two, it is empty (and `weekly` ignores it)
-    same = trends.like_for_like(ends) if len(ends) and _consecutive_weeks(week_ends) else None
+    same = trends.like_for_like(ends) if len(ends) and consecutive else None
     projections = [
         trends.projections(
             fd,
@@ -158,13 +170,17 @@ def analyse(wh: Warehouse, fd: pd.DataFrame, as_of: pd.Timestamp, quality: pd.Da
         )
         for m in CROSSOVER_METRICS
     ]
-    model_cx, model_series = _model_crossovers(wh, as_of, quality)
+    if model_series or runs.loc[runs["day"] <= as_of, "day"].nunique() > 1:
+        model_cx, series = _model_crossovers(wh, as_of, quality)
+    else:  # a model's snapshots are on days the families have: one day, no crossing (and no read)
+        model_cx = trends.annotate(trends.crossovers(pd.DataFrame(), [], "model_id"), quality=quality, entity="model_id")
+        series = pd.DataFrame()
     return {
         "family_weekly": trends.weekly(fd.drop(columns=["downloads_week"], errors="ignore"), same),
         "crossovers": trends.annotate(cx, rows, quality),
         "projections": pd.concat(projections, ignore_index=True),
         "model_crossovers": model_cx,
-        "model_series": model_series,
+        "model_series": series,
         "adoption": trends.adoption(adoption_rows(wh, as_of), as_of=as_of),
     }
 
@@ -178,7 +194,7 @@ def derive(settings: Settings, wh: Warehouse | None = None) -> dict[str, int]:
         return {}
     family_q = trends.family_quality(fd)
     wh.write_derived("family_quality", family_q)
-    out = analyse(wh, fd, fd["day"].max(), wh.read("SELECT * FROM quality"))
+    out = analyse(wh, fd, fd["day"].max(), wh.read("SELECT * FROM quality"), model_series=False)
     out["family_quality"] = family_q
     del out["model_series"]
     out["model_crossovers"] = out["model_crossovers"].rename(

@@ -126,26 +126,28 @@ def weekly(family_daily: pd.DataFrame, same: pd.DataFrame | None = None) -> pd.D
         wk = wk.merge(sm, on=["family", "week_start"], how="left")
     cols = ["week", "week_start", "family", "label", "region"]
     totals = wk.groupby("week_start")[metrics].transform("sum")  # all-NA -> 0 -> share NA
+    new: dict[str, pd.Series] = {}  # the computed columns (collected, then put in one frame)
+    no_value = pd.Series(pd.NA, index=wk.index, dtype="Float64")
     for m in metrics:
-        wk[f"{m}_wow"] = wk[m] - wk[f"{m}__prev"]
-        wk[f"{m}_wow_pct"] = ratio(wk[f"{m}_wow"], wk[f"{m}__prev"])
+        prev_m = wk[f"{m}__prev"]
+        wow = new[f"{m}_wow"] = wk[m] - prev_m
+        new[f"{m}_wow_pct"] = ratio(wow, prev_m)
         if f"{m}_wow_same" in wk.columns:
-            wk[f"{m}_wow_same"] = pd.to_numeric(wk[f"{m}_wow_same"], errors="coerce").astype("Float64")
-            base = wk[f"{m}__prev"] if m == "models" else wk[f"{m}_base_same"]
-            wk[f"{m}_wow_pct_same"] = ratio(wk[f"{m}_wow_same"], base)
+            same_m = new[f"{m}_wow_same"] = pd.to_numeric(wk[f"{m}_wow_same"], errors="coerce").astype("Float64")
+            new[f"{m}_wow_pct_same"] = ratio(same_m, prev_m if m == "models" else wk[f"{m}_base_same"])
         else:
-            wk[f"{m}_wow_same"] = pd.Series(pd.NA, index=wk.index, dtype="Float64")
-            wk[f"{m}_wow_pct_same"] = pd.Series(pd.NA, index=wk.index, dtype="Float64")
-        wk[f"{m}_share"] = ratio(wk[m], totals[m])
+            new[f"{m}_wow_same"] = new[f"{m}_wow_pct_same"] = no_value
+        new[f"{m}_share"] = ratio(wk[m], totals[m])
         cols += [m, f"{m}_wow", f"{m}_wow_pct", f"{m}_wow_same", f"{m}_wow_pct_same", f"{m}_share"]
     for c in ("models_new", "models_entered", "models_left"):
-        wk[c] = (
+        new[c] = (
             pd.to_numeric(wk[c], errors="coerce") if c in wk.columns else pd.Series(np.nan, index=wk.index)
         ).astype("Int64")
         cols.append(c)
     if has_dd:
         cols.append("downloads_week_days")
-    return wk.sort_values(["week_start", "family"], kind="stable").reset_index(drop=True)[cols]
+    out = pd.DataFrame({c: new[c] if c in new else wk[c] for c in cols})
+    return out.sort_values(["week_start", "family"], kind="stable").reset_index(drop=True)
 
 
 def shares(df: pd.DataFrame, metric: str, by: str = "family") -> pd.DataFrame:
