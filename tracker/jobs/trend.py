@@ -173,7 +173,9 @@ def analyse(
     if model_series or runs.loc[runs["day"] <= as_of, "day"].nunique() > 1:
         model_cx, series = _model_crossovers(wh, as_of, quality)
     else:  # a model's snapshots are on days the families have: one day, no crossing (and no read)
-        model_cx = trends.annotate(trends.crossovers(pd.DataFrame(), [], "model_id"), quality=quality, entity="model_id")
+        model_cx = trends.annotate(
+            trends.crossovers(pd.DataFrame(), [], "model_id"), quality=quality, entity="model_id"
+        )
         series = pd.DataFrame()
     return {
         "family_weekly": trends.weekly(fd.drop(columns=["downloads_week"], errors="ignore"), same),
