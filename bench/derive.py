@@ -58,17 +58,24 @@ def _timed(fn, *args, **kwargs):
 def _worker(tree: Path, out: Path, rounds: int, big: bool) -> None:
     sys.path.insert(0, str(tree))
     os.chdir(tree)
+    import importlib
+
     import pandas as pd
     import structlog
 
     from tests.conftest import write_config
     from tracker import config, jobs
     from tracker.hubsim import HubSim, World
-    from tracker.jobs import snapshot, trend
+    from tracker.jobs import trend
     from tracker.warehouse import Warehouse
 
     # time each run's publish step (not the trend refresh, timed on its own below)
-    run_cls = next(getattr(snapshot, n) for n in ("SnapshotRun", "_SnapshotRun") if hasattr(snapshot, n))
+    mods = [
+        importlib.import_module(f"tracker.jobs.{m}")
+        for m in ("snapshot_run", "snapshot")
+        if (tree / "tracker" / "jobs" / f"{m}.py").exists()
+    ]
+    run_cls = next(getattr(m, n) for m in mods for n in ("SnapshotRun", "_SnapshotRun") if hasattr(m, n))
     publish = run_cls.publish
     publish_times: list[tuple[float, float]] = []
 
