@@ -40,9 +40,10 @@ def utc(s: pd.Series) -> pd.Series:
 
 def floats(s: Any) -> np.ndarray:
     """Any numeric (incl. nullable Int64 with NA) to float64 with NaN for missing."""
-    return pd.to_numeric(pd.Series(s) if not isinstance(s, pd.Series) else s, errors="coerce").to_numpy(
-        dtype="float64", na_value=np.nan
-    )
+    s = pd.Series(s) if not isinstance(s, pd.Series) else s
+    if not pd.api.types.is_numeric_dtype(s.dtype):  # text, objects: parsed (what is not a number is NaN)
+        s = pd.to_numeric(s, errors="coerce")
+    return s.to_numpy(dtype="float64", na_value=np.nan)
 
 
 def nullable(s: pd.Series) -> pd.Series:
