@@ -87,7 +87,9 @@ class Writing(Reads):
         tbl = self.table(name, df, schema)
         dest = self.root / "derived" / f"{name}.parquet"
         try:
-            if pq.read_table(dest).equals(tbl, check_metadata=True):
+            with pq.ParquetFile(dest) as held:
+                same = held.read().equals(tbl, check_metadata=True)
+            if same:
                 # unchanged (e.g. no crossover yet, or family_quality written before analyse): no write;
                 # its time is still set, which says it is as new as the last run (refresh_if_stale)
                 os.utime(dest)
