@@ -91,13 +91,15 @@ def history(tmp_path_factory) -> History:
         settings = config.load(write_config(root / "b", hub.endpoint, FAMS))
         for at in ("2026-08-10T06:00", "2026-08-11T06:00", "A", "2026-08-11T18:00", "2026-08-12T06:00"):
             if at == "A":  # state A: a copy of the warehouse as it is now (its views re-point to the copy)
+                jobs.derive(settings)  # the trend tables, once for the state (not after each collect)
                 shutil.copytree(root / "b" / "warehouse", root / "a" / "warehouse")
                 doc = yaml.safe_load(h.cfg_b.read_text())
                 doc["warehouse"] = str(root / "a" / "warehouse")
                 h.cfg_a.write_text(yaml.safe_dump(doc))
                 continue
             world.set_time(dt.datetime.fromisoformat(at).replace(tzinfo=dt.UTC))
-            assert jobs.collect(settings, now=world.now, show_progress=False)["status"] == "ok"
+            assert jobs.collect(settings, now=world.now, show_progress=False, refresh_trends=False)["status"] == "ok"
+        jobs.derive(settings)  # state B's trend tables
     return h
 
 
