@@ -388,8 +388,8 @@ def day_contents(folder: Path) -> dict[str, pd.DataFrame]:
     """Each day folder's rows (all its files), in a fixed order."""
     out = {}
     for d in sorted(folder.iterdir()):
-        frame = pq.read_table(d).to_pandas()
-        out[d.name] = frame.sort_values(list(frame.columns)).reset_index(drop=True)
+        table = pq.read_table(d)
+        out[d.name] = table.sort_by([(c, "ascending") for c in table.column_names]).to_pandas()
     return out
 
 
