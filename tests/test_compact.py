@@ -159,6 +159,7 @@ def _compact_in_child(root: str) -> None:
     os._exit(0)
 
 
+@pytest.mark.slow  # a crash trial: kill -9 of forked compactions
 def test_kill_9_at_any_moment_of_a_compaction_leaves_every_row_once(pristine, tmp_path):
     rng = random.Random(20261201)
     fork = multiprocessing.get_context("fork")
@@ -221,6 +222,7 @@ while True:
 """
 
 
+@pytest.mark.slow  # a reader process beside six compactions
 @pytest.mark.parametrize(
     "reader, grace_s", [(READER, 3600), (TRACKER_READER, 0)], ids=["duckdb-session", "tracker-reads-with-deletions"]
 )

@@ -456,6 +456,7 @@ def test_an_export_killed_at_any_step_leaves_every_day_whole(history, tmp_path, 
 # ---------------------------------------------------------------- the daemon's `export:` and config
 
 
+@pytest.mark.slow  # end to end: four of the daemon's collects, each exporting
 def test_the_daemons_collect_is_followed_by_an_export_of_the_recent_days(tmp_path):
     world = World(seed=3, models=300, now="2026-08-10T06:00:00Z")
     with HubSim(world) as hub:
