@@ -25,15 +25,14 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.report import SyntheticHub, bench_settings
-from tracker import jobs
+from bench.report import START, synthetic_warehouse
 from tracker.export import EXPORTS, export
 from tracker.warehouse import Warehouse
 
 
 def old_export(wh: Warehouse, out: Path) -> None:
     """The export before issue 15: each view's folder rewritten whole through a temporary folder."""
-    with wh._internal() as con:
+    with wh.cursor() as con:
         for view in EXPORTS:
             tmp = out / f".{view}.tmp"
             con.execute(
@@ -54,23 +53,9 @@ def main() -> None:
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--keep", help="build (or reuse) the warehouse in this folder")
     args = ap.parse_args()
-    root, _cfg, s = bench_settings(args.keep, "bench-export-")
-    start = dt.date(2025, 9, 1)
-    hub = SyntheticHub(args.models, start)
-    wh = Warehouse(s.warehouse)
-    from tracker import log
-
-    log.configure(json=True, level="WARNING")
-    have = len(wh.read("select distinct day from family_daily")) if wh.db_path.exists() else 0
-    t0 = time.perf_counter()
-    for k in range(have, args.days):
-        hub.set_day(k)
-        at = dt.datetime.combine(start + dt.timedelta(days=k), dt.time(6), dt.UTC)
-        assert jobs.collect(s, now=at, hub=hub, show_progress=False, refresh_trends=False)["status"] == "ok"
-    if have < args.days:
-        print(f"built {args.days - have} daily snapshots in {time.perf_counter() - t0:.0f} s")
+    root, _cfg, _s, wh, _built = synthetic_warehouse(args.keep, "bench-export-", args.models, args.days)
     rows = int(wh.read("select count(*) n from snapshots").n[0])
-    last = start + dt.timedelta(days=args.days - 1)
+    last = START + dt.timedelta(days=args.days - 1)
     print(f"warehouse: {args.days} days, {rows:,} snapshot rows; the new day is {last}\n")
 
     # an export of every day but the last: what the folder held before the newest collect

@@ -24,7 +24,6 @@ import datetime as dt
 import os
 import resource
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -32,10 +31,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import numpy as np
 import pandas as pd
-import yaml
 
-from bench.report import FAMILIES, SHARE  # the same nine families and download shares as the report bench
-from tracker import config, jobs, log, records
+# the same nine families, download shares and settings as the report bench
+from bench.report import FAMILIES, SHARE, bench_settings
+from tracker import jobs, log, records
 from tracker.warehouse import SCHEMAS, Warehouse, files, new_run_id
 
 ROUNDS = 3
@@ -363,21 +362,9 @@ def main() -> None:
     ap.add_argument("--first", type=int, default=30, help="the early warehouse measured (days)")
     ap.add_argument("--keep", help="build in this folder (kept afterwards)")
     args = ap.parse_args()
-    root = Path(args.keep or tempfile.mkdtemp(prefix="bench-history-"))
-    root.mkdir(parents=True, exist_ok=True)
-    cfg = root / "config.yaml"
-    cfg.write_text(
-        yaml.safe_dump(
-            {
-                "warehouse": str(root / "warehouse"),
-                "hub": {"endpoint": "http://127.0.0.1:9"},
-                "families": [{"name": n, "authors": [a], "region": r} for n, a, r in FAMILIES],
-            }
-        )
-    )
     os.environ["TRACKER_LOG_LEVEL"] = "WARNING"
     log.configure(json=True, level="WARNING")
-    s = config.load(cfg)
+    root, _cfg, s = bench_settings(args.keep, "bench-history-")
     wh = Warehouse(s.warehouse)
     wh.ensure()
     world = World(args.models, args.official)

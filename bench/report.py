@@ -130,33 +130,47 @@ def bench_settings(keep: str | None, prefix: str):
     return root, cfg, config.load(cfg)
 
 
+START = dt.date(2025, 9, 1)  # the synthetic Hub's day 0
+
+
+def synthetic_warehouse(keep: str | None, prefix: str, models: int, days: int):
+    """The benchmark's folder, config and settings (bench_settings) and its warehouse of `days` daily
+    snapshots of `models` synthetic models: `jobs.collect` once per simulated day through the normal write
+    path, logging only warnings, the trend tables not derived (the caller derives once if it needs them).
+    Days a kept warehouse holds already are not collected again. Returns (root, cfg, settings, warehouse,
+    days collected now)."""
+    root, cfg, s = bench_settings(keep, prefix)
+    wh = Warehouse(s.warehouse)
+    have = len(wh.read("select distinct day from family_daily")) if wh.db_path.exists() else 0
+    os.environ["TRACKER_LOG_LEVEL"] = "WARNING"
+    from tracker import log
+
+    log.configure(json=True, level="WARNING")
+    hub = SyntheticHub(models, START)
+    t0 = time.perf_counter()
+    for k in range(have, days):
+        hub.set_day(k)
+        at = dt.datetime.combine(START + dt.timedelta(days=k), dt.time(6), dt.UTC)
+        run = jobs.collect(s, now=at, hub=hub, show_progress=False, refresh_trends=False)
+        assert run["status"] == "ok", run
+        if k % 30 == 0 or k == days - 1:
+            print(f"  day {k + 1}/{days}: {run['models']} models, {time.perf_counter() - t0:.0f} s elapsed", flush=True)
+    if have < days:
+        print(f"built {days - have} daily snapshots in {time.perf_counter() - t0:.0f} s")
+    return root, cfg, s, wh, days - have
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--days", type=int, default=365)
     ap.add_argument("--models", type=int, default=100_000)
     ap.add_argument("--keep", help="build (or reuse) the warehouse in this folder")
     args = ap.parse_args()
-    root, cfg, s = bench_settings(args.keep, "bench-report-")
-    start = dt.date(2025, 9, 1)
-    hub = SyntheticHub(args.models, start)
-    wh = Warehouse(s.warehouse)
-    built = wh.db_path.exists() and len(wh.query("select * from family_daily")) >= args.days * len(FAMILIES)
-    if not built:
+    root, cfg, s, wh, built = synthetic_warehouse(args.keep, "bench-report-", args.models, args.days)
+    if built:
         t0 = time.perf_counter()
-        os.environ["TRACKER_LOG_LEVEL"] = "WARNING"
-        from tracker import log
-
-        log.configure(json=True, level="WARNING")
-        for k in range(args.days):
-            hub.set_day(k)
-            at = dt.datetime.combine(start + dt.timedelta(days=k), dt.time(6), dt.UTC)
-            run = jobs.collect(s, now=at, hub=hub, show_progress=False, refresh_trends=False)
-            assert run["status"] == "ok", run
-            if k % 30 == 0 or k == args.days - 1:
-                el = time.perf_counter() - t0
-                print(f"  day {k + 1}/{args.days}: {run['models']} models, {el:.0f} s elapsed", flush=True)
         jobs.derive(s)
-        print(f"built {args.days} daily snapshots in {time.perf_counter() - t0:.0f} s")
+        print(f"derived the trend tables in {time.perf_counter() - t0:.0f} s")
     rows = wh.query("select count(*) n from snapshots").n[0]
     snap_bytes = sum(p.stat().st_size for p in (wh.root / "snapshots").rglob("*.parquet"))
     model_bytes = sum(p.stat().st_size for p in (wh.root / "models").rglob("*.parquet"))
@@ -182,7 +196,7 @@ def main() -> None:
     print(f"family_daily query        {t_fd:.3f} s ({n_fd} rows)   goal <= 1 s")
     print(f"  baseline: the same sums over `snapshots`  {t_base:.3f} s")
 
-    week = jobs.last_complete_week(dt.datetime.combine(start + dt.timedelta(days=args.days), dt.time(), dt.UTC))
+    week = jobs.last_complete_week(dt.datetime.combine(START + dt.timedelta(days=args.days), dt.time(), dt.UTC))
     t = time.perf_counter()
     out = subprocess.run(
         [

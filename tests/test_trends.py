@@ -17,6 +17,10 @@ from tracker import trends as T
 D = pd.Timestamp
 
 
+# the columns downloads_day output starts with (its docstring)
+DOWNLOADS_DAY_KEYS = ["day", "family", "downloads_day", "interval_start", "interval_days"]
+
+
 def snaps_frame(rows, taken_at=None):
     """rows: (day, family, model_id, created_at, downloads_all_time)."""
     df = pd.DataFrame(rows, columns=["day", "family", "model_id", "created_at", "downloads_all_time"])
@@ -44,13 +48,7 @@ def test_downloads_day_common_models_are_all_time_differences():
         ]
     )
     out = T.downloads_day(df)
-    assert list(out.columns[:5]) == [
-        "day",
-        "family",
-        "downloads_day",
-        "interval_start",
-        "interval_days",
-    ]
+    assert list(out.columns[:5]) == DOWNLOADS_DAY_KEYS
     # (130 - 100) + (55 - 50) = 30 + 5 = 35, one-day interval
     assert len(out) == 1
     assert out.loc[0, "day"] == D("2026-08-02")
@@ -195,13 +193,7 @@ def test_downloads_day_empty_when_single_snapshot():
     df = snaps_frame([("2026-08-01", "a", "a/1", "2025-01-01", 10)])
     out = T.downloads_day(df)
     assert out.empty
-    assert list(out.columns[:5]) == [
-        "day",
-        "family",
-        "downloads_day",
-        "interval_start",
-        "interval_days",
-    ]
+    assert list(out.columns[:5]) == DOWNLOADS_DAY_KEYS
 
 
 # --------------------------------------------------------------------------- weekly

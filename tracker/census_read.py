@@ -1,6 +1,6 @@
 """Reading the census for other jobs: what `backfill` and the report's "Whole Hub" section need.
 
-The census days themselves are built by census_store; these readers go through the census views
+The census days themselves are built by census_build; these readers go through the census views
 (`_census_days`, `_census_ids`, ...) or one day's files, so they never see an unfinished census.
 """
 
@@ -10,8 +10,13 @@ import datetime as dt
 from typing import Any
 
 from tracker import lineage
-from tracker.census_store import _sql_path
 from tracker.warehouse import Warehouse
+from tracker.warehouse.layout import sql_str
+
+
+def _day_file(wh: Warehouse, dataset: str, day: dt.date, run_id: str) -> str:
+    """The census day's file of a dataset, quoted for a SQL string literal."""
+    return sql_str(str(wh.root / dataset / day.isoformat() / f"{run_id}.parquet"))
 
 
 def latest_tree(wh: Warehouse, families) -> tuple[dict[str, list[str]], Any, dict[str, Any], dt.date] | None:
@@ -26,7 +31,7 @@ def latest_tree(wh: Warehouse, families) -> tuple[dict[str, list[str]], Any, dic
     listed = wh.read(
         f"""
         SELECT m.model_key, i.model_id, i.created_at
-        FROM read_parquet('{_sql_path(wh.root / "census_models" / day.isoformat() / f"{run_id}.parquet")}') m
+        FROM read_parquet('{_day_file(wh, "census_models", day, run_id)}') m
         JOIN _census_ids i USING (model_key)
         WHERE split_part(i.model_id, '/', 1) IN (SELECT unnest($a))""",
         {"a": authors},
@@ -37,7 +42,7 @@ def latest_tree(wh: Warehouse, families) -> tuple[dict[str, list[str]], Any, dic
     edges = wh.read(
         f"""
         SELECT p.model_id AS parent_id, c.model_id, e.relation, c.created_at
-        FROM read_parquet('{_sql_path(wh.root / "census_edges" / day.isoformat() / f"{run_id}.parquet")}') e
+        FROM read_parquet('{_day_file(wh, "census_edges", day, run_id)}') e
         JOIN _census_ids c ON c.model_key = e.model_key JOIN _census_ids p ON p.model_key = e.parent_key
         WHERE e.parent_key IN (SELECT unnest($k)) AND e.model_key <> e.parent_key""",
         {"k": keys},
@@ -71,16 +76,13 @@ def report_data(wh: Warehouse, until: dt.date) -> dict[str, Any] | None:
         return None
     day, run_id = held.day[0].date(), held.run_id[0]
 
-    def glob(name: str) -> str:
-        return _sql_path(wh.root / name / day.isoformat() / f"{run_id}.parquet")
-
-    stats = wh.read(f"SELECT * FROM read_parquet('{glob('census_stats')}')").iloc[0].to_dict()
+    stats = wh.read(f"SELECT * FROM read_parquet('{_day_file(wh, 'census_stats', day, run_id)}')").iloc[0].to_dict()
     return {
         "day": day,
         "stats": stats,
         "share": wh.read(
             f"SELECT month, family, new_derivatives, share, share_of_hub "
-            f"FROM read_parquet('{glob('census_share')}') ORDER BY month, family"
+            f"FROM read_parquet('{_day_file(wh, 'census_share', day, run_id)}') ORDER BY month, family"
         ),
         "ecosystem": wh.read("SELECT * FROM family_ecosystem WHERE day = $d", {"d": day}),
         "hub": wh.read("SELECT * FROM hub_daily WHERE day = $d", {"d": day}),

@@ -28,18 +28,16 @@ from __future__ import annotations
 import ctypes
 import datetime as dt
 import errno
-import fcntl
 import hashlib
 import os
 import re
 import shutil
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from tracker.locks import FileLock
 from tracker.warehouse import Warehouse, WarehouseError
-from tracker.warehouse import _fsync_dir as _fsync  # fsyncs a path, a file or a folder
+from tracker.warehouse.files import fsync_path
 
 # view -> the DATE column it is partitioned by
 EXPORTS: dict[str, str] = {
@@ -102,7 +100,7 @@ def export(
     if unknown:
         raise ExportError(f"{', '.join(unknown)}: not an exported view (exported: {', '.join(EXPORTS)})")
     try:
-        with _locked(out):
+        with FileLock(out / LOCK):
             _recover(out)
             for view in views or tuple(EXPORTS):
                 results.append(_export_view(wh, out, view, EXPORTS[view], fmt, since))
@@ -125,7 +123,7 @@ def _q(name: str) -> str:
 def _export_view(wh: Warehouse, out: Path, view: str, part: str, fmt: str, since: dt.date | None) -> ViewExport:
     folder = out / view
     res = ViewExport(view, folder)
-    with wh._internal() as con:
+    with wh.cursor() as con:
         cols = [(r[0], r[1]) for r in con.execute(f"DESCRIBE SELECT * FROM {_q(view)}").fetchall()]
         if (part, "DATE") not in cols:
             raise ExportError(f"internal: view {view} has no DATE column {part} to partition the export by")
@@ -162,17 +160,17 @@ def _export_view(wh: Warehouse, out: Path, view: str, part: str, fmt: str, since
     for d in todo:
         day_dir = staging / "new" / f"{part}={d.isoformat()}"
         for i, f in enumerate(sorted(day_dir.iterdir())):
-            _fsync(f)
+            fsync_path(f)
             f.rename(day_dir / f"part-{want[d][1]}-{i}.{fmt}")
-        _fsync(day_dir)
+        fsync_path(day_dir)
     if todo:
-        _fsync(staging / "new")
+        fsync_path(staging / "new")
     for d in todo:
         _swap_in(staging / "new" / f"{part}={d.isoformat()}", folder / f"{part}={d.isoformat()}", staging / "old")
     for d in res.removed:
         (staging / "old").mkdir(parents=True, exist_ok=True)
         os.rename(folder / f"{part}={d.isoformat()}", staging / "old" / f"{part}={d.isoformat()}")
-    _fsync(folder)
+    fsync_path(folder)
     shutil.rmtree(staging, ignore_errors=True)
     return res
 
@@ -248,13 +246,3 @@ def _recover(out: Path) -> None:
                 if not dest.exists():
                     os.rename(day_dir, dest)
     shutil.rmtree(staging, ignore_errors=True)
-
-
-@contextmanager
-def _locked(out: Path) -> Iterator[None]:
-    with open(out / LOCK, "a") as fh:
-        fcntl.flock(fh, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(fh, fcntl.LOCK_UN)

@@ -9,6 +9,8 @@ from __future__ import annotations
 import fcntl
 import os
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 
@@ -61,8 +63,19 @@ class FileLock:
         self.acquire()
         return self
 
-    def __exit__(self, *exc_info: object) -> None:
+    def __exit__(self, *_exc_info: object) -> None:
         self.release()
+
+
+@contextmanager
+def shared(path: Path) -> Iterator[None]:
+    """`flock(LOCK_SH)` on `path` (created if missing) while the block runs: waits while a FileLock holds it."""
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH)
+        yield
+    finally:
+        os.close(fd)  # closing the last descriptor drops the lock
 
 
 def read_note(path: Path) -> str:

@@ -1,4 +1,4 @@
-"""structlog setup: a readable console in a terminal, JSON lines otherwise (RELIABILITY.md §4).
+"""structlog setup: a readable console in a terminal, JSON lines otherwise (structlog's advice for a daemon).
 
 Standard-library records (APScheduler, huggingface_hub, httpx2) go through the same processors, so
 they carry the bound run context too. Tokens are redacted from every event, and tracebacks never

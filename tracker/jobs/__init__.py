@@ -2,6 +2,7 @@
 run record. The daemon schedules them by the names in JOBS.
 
   snapshot.py   collect, import_files      (listings into snapshots)
+  snapshot_run.py                          (a snapshot run assembled, then published whole)
   model_tree.py tree, backfill             (derivative counts, paced and resumable)
   census.py     census, import_dump        (the whole Hub in one listing, or a dump of it; its model tree)
   trend.py      derive, report             (trend tables and the weekly report)
@@ -35,7 +36,6 @@ __all__ = [
     "last_complete_week",
     "recorded_report",
     "report",
-    "run",
     "tree",
     "utcnow",
 ]
@@ -55,10 +55,3 @@ JOBS: dict[str, Any] = {
 def _exported(settings: Settings, now: dt.datetime | None, record: dict[str, Any]) -> dict[str, Any]:
     export_after(settings, record, now)
     return record
-
-
-def run(name: str, settings: Settings, now: dt.datetime | None = None) -> dict[str, Any]:
-    """Run a job by name (what the daemon calls)."""
-    if name not in JOBS:
-        raise KeyError(f"no job named '{name}' (known: {', '.join(JOBS)})")
-    return JOBS[name](settings, now=now)

@@ -20,9 +20,9 @@ from typing import Any
 
 import structlog
 
-from tracker import census_store
+from tracker import census_build, census_store
 from tracker.config import Settings
-from tracker.jobs.common import _Job, _progress, log
+from tracker.jobs.common import Job, log, progress
 
 EXPAND = (
     "downloads",
@@ -87,7 +87,7 @@ def _prefetched(pages, depth: int = 2, limit: int | None = None):
 
 
 def _publish(
-    job: _Job,
+    job: Job,
     settings: Settings,
     staging: list[census_store.Staging],
     source: str,
@@ -100,7 +100,7 @@ def _publish(
     import pandas as pd
 
     wh = job.wh
-    stats = census_store.finish(wh, staging, settings.families, job.run_id, job.day, source)
+    stats = census_build.finish(wh, staging, settings.families, job.run_id, job.day, source)
     run = job.record(
         "ok",
         families_ok=len(settings.families),
@@ -140,7 +140,7 @@ def census(
     `partial` and nothing is visible; the next run of the day resumes."""
     from tracker import hub as hubmod
 
-    job = _Job(settings, "census", now)
+    job = Job(settings, "census", now)
     hub = hub or hubmod.Hub(settings.hub)
     staging = census_store.Staging(job.wh, job.day, "listing")
     with staging.lock():  # one census of a day at a time
@@ -159,7 +159,7 @@ def census(
                 staged=staged,
                 listing_done=done,
             )
-            with hub.track(settings.hub.tree_budget_s) as stats, _progress(None, "census", show_progress) as bar:
+            with hub.track(settings.hub.tree_budget_s) as stats, progress(None, "census", show_progress) as bar:
                 cols = census_store.new_columns()
                 in_chunk = 0
                 url = resume_url
@@ -246,7 +246,7 @@ class DumpError(Exception):
     """A dump file that cannot be imported as a census; the message says why and what to do."""
 
 
-def _unfinished(job: _Job, settings: Settings, status: str, stats, errors: list[str], pages: int) -> dict:
+def _unfinished(job: Job, settings: Settings, status: str, stats, errors: list[str], pages: int) -> dict:
     """Record a census that listed or built nothing whole (a `partial` or `failed` run, no data files)."""
     run = job.record(
         status,
@@ -321,7 +321,7 @@ def import_dump(
         for block in iter(lambda: fh.read(1 << 20), b""):
             h.update(block)
     run_id = f"{when.astimezone(dt.UTC):%Y%m%dT%H%M%SZ}-import-{h.hexdigest()[:12]}"
-    job = _Job(settings, "import", when, run_id=run_id)
+    job = Job(settings, "import", when, run_id=run_id)
     if run_id in job.wh.imported_runs():
         return {"run_id": run_id, "job": "import", "status": "skipped", "path": str(p), "models": 0}
     staging = census_store.Staging(job.wh, job.day, f"dump-{h.hexdigest()[:12]}")

@@ -27,7 +27,7 @@ def utcnow() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
-def _progress(total_hint: int | None, desc: str, enabled: bool | None):
+def progress(total_hint: int | None, desc: str, enabled: bool | None):
     if enabled is None:
         enabled = sys.stderr.isatty()
     if not enabled:
@@ -37,7 +37,7 @@ def _progress(total_hint: int | None, desc: str, enabled: bool | None):
     return tqdm(total=total_hint, desc=desc, unit=" models", leave=False, file=sys.stderr)
 
 
-TOKEN_QUOTA = 1000  # requests per window with a (free) token, per HUB_API.md
+TOKEN_QUOTA = 1000  # the Hub's API requests per 5-minute window for a free user's token (500 anonymous)
 
 
 def duration(seconds: float) -> str:
@@ -81,7 +81,7 @@ def announce_quota_waits(stats, bar=None) -> None:
     stats.on_quota_wait = hook
 
 
-class _Job:
+class Job:
     """What every job starts with: its clock, run id, day and warehouse; `record` builds its runs row."""
 
     def __init__(self, settings: Settings, name: str, now: dt.datetime | None, run_id: str | None = None):
@@ -140,23 +140,6 @@ class _Job:
             "retries": retries,
             "error": "; ".join(errors or []) or None,
         }
-
-
-def _frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
-    df = pd.DataFrame(rows)
-    for col in (
-        "finetunes",
-        "adapters",
-        "quantizations",
-        "merges",
-        "derivatives",
-        "downloads_30d",
-        "downloads_all_time",
-        "likes",
-    ):
-        if col in df:
-            df[col] = df[col].astype("Int64")
-    return df
 
 
 def refresh_if_stale(settings: Settings) -> bool:

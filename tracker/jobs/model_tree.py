@@ -15,9 +15,19 @@ import structlog
 from tracker import hub as hubmod
 from tracker import records
 from tracker.config import Family, Settings
-from tracker.jobs.common import _frame, _Job, _progress, announce_quota_waits, log
-from tracker.jobs.trend import _derive_after
+from tracker.jobs.common import Job, announce_quota_waits, log, progress
+from tracker.jobs.trend import derive_after
+from tracker.metrics import RELATIONS, SNAPSHOT_METRICS
 from tracker.warehouse import Warehouse
+
+
+def _frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
+    """Tree or ecosystem rows as a frame, their counts nullable integers (a count the Hub left out stays NULL)."""
+    df = pd.DataFrame(rows)
+    for col in (*RELATIONS, "derivatives", *SNAPSHOT_METRICS):
+        if col in df:
+            df[col] = df[col].astype("Int64")
+    return df
 
 
 def _tree_row(info: hubmod.TreeInfo, run_id: str, taken_at: dt.datetime, day: dt.date) -> dict[str, Any]:
@@ -142,6 +152,39 @@ class _ChunkedFetch:
         return rows
 
 
+def _no_snapshot(families: list[str]) -> list[str]:
+    return [f"no snapshot yet for {', '.join(families)}: run `tracker collect` first"] if families else []
+
+
+def _publish(
+    job: Job,
+    stats: hubmod.RequestStats,
+    complete: list[str],
+    incomplete: list[str],
+    fetched: bool,
+    models: int,
+    errors: list[str],
+    refresh_trends: bool = True,
+) -> dict[str, Any]:
+    """Record and publish a paced run over families (the run's record, its only file, last): `ok` when
+    every family is complete, `partial` when some are or something was fetched, else `failed`."""
+    status = "ok" if not incomplete else ("partial" if complete or fetched else "failed")
+    run = job.record(
+        status,
+        families_ok=len(complete),
+        families_failed=len(incomplete),
+        models=models,
+        requests=stats.requests,
+        retries=stats.retries,
+        errors=errors,
+    )
+    job.wh.publish(run, job.day, {})
+    if refresh_trends:
+        derive_after(job.settings, job.wh)
+    run["rate_limited"] = stats.rate_limited
+    return run
+
+
 def tree(
     settings: Settings,
     *,
@@ -157,7 +200,7 @@ def tree(
     chunks as they come (an interrupted run keeps them); a later run on the same day fetches only the
     models still missing. A family's day becomes visible in `tree` once all its models are in.
     """
-    job = _Job(settings, "tree", now)
+    job = Job(settings, "tree", now)
     run_id, day, wh, taken_at = job.run_id, job.day, job.wh, job.taken_at
     hub = hub or hubmod.Hub(settings.hub)
     chosen = job.families(families)
@@ -177,7 +220,7 @@ def tree(
             already=len(fetched_ids),
             complete=sorted(done & {f.name for f in chosen}),
         )
-        with hub.track(settings.hub.tree_budget_s) as stats, _progress(len(todo), "tree", show_progress) as bar:
+        with hub.track(settings.hub.tree_budget_s) as stats, progress(len(todo), "tree", show_progress) as bar:
             announce_quota_waits(stats, bar)
             fetch = _ChunkedFetch(wh, "tree_parts", day, run_id, settings.hub.concurrency)
             new_rows = fetch.run(hub.model_tree, todo, lambda mid, info: [_tree_row(info, run_id, taken_at, day)], bar)
@@ -212,26 +255,14 @@ def tree(
                     pd.DataFrame({"run_id": run_id, "day": day, "family": fam.name, "model_id": ids}),
                 )
                 complete.append(fam.name)
-        if no_snapshot:
-            errors.append(f"no snapshot yet for {', '.join(no_snapshot)}: run `tracker collect` first")
-        status = "ok" if not incomplete else ("partial" if complete or new_rows else "failed")
+        errors += _no_snapshot(no_snapshot)
         if fetch.failed > 5:
             errors.append(f"{fetch.failed} models failed in all")
-        run = job.record(
-            status,
-            families_ok=len(complete),
-            families_failed=len(incomplete),
-            models=len(new_rows),
-            requests=stats.requests,
-            retries=stats.retries,
-            errors=errors,
-        )
-        wh.publish(run, day, {})
-        if refresh_trends:  # a replay of many days derives once at the end instead
-            _derive_after(settings, wh)
+        # a replay of many days derives once at the end instead
+        run = _publish(job, stats, complete, incomplete, bool(new_rows), len(new_rows), errors, refresh_trends)
         log.info(
             "tree finished",
-            status=status,
+            status=run["status"],
             models_fetched=len(new_rows),
             requests=stats.requests,
             rate_limited=stats.rate_limited,
@@ -240,7 +271,6 @@ def tree(
             families_incomplete=incomplete,
             seconds=round(time.monotonic() - job.t0, 1),
         )
-    run["rate_limited"] = stats.rate_limited
     run["quota_wait_s"] = stats.quota_wait_s
     return run
 
@@ -265,7 +295,7 @@ def backfill(
     counts are lower bounds, marked source = 'backfill', and never replace an observed snapshot.
     When a census is held, the latest one gives the official models (the families' rules on its ids)
     and their children, and no request is made."""
-    job = _Job(settings, "backfill", now)
+    job = Job(settings, "backfill", now)
     run_id, day, wh = job.run_id, job.day, job.wh
     hub = hub or hubmod.Hub(settings.hub)
     chosen = job.families(families)
@@ -310,7 +340,7 @@ def backfill(
             since=str(since),
             source=f"census of {census_day}" if held is not None else "model-tree listings",
         )
-        with hub.track(settings.hub.tree_budget_s) as stats, _progress(len(todo), "backfill", show_progress) as bar:
+        with hub.track(settings.hub.tree_budget_s) as stats, progress(len(todo), "backfill", show_progress) as bar:
             announce_quota_waits(stats, bar)
             fetch = _ChunkedFetch(wh, "backfill_parts", day, run_id, settings.hub.concurrency)
             new = fetch.run(lambda p: hub.list_children(p, expand=("createdAt",)), todo, rows, bar)
@@ -345,25 +375,11 @@ def backfill(
             complete.append(fam.name)
         if series:
             wh.write("backfill", day, run_id, pd.concat(series, ignore_index=True))
-        no_snapshot = [f.name for f in chosen if members[f.name] is None]
-        errors = fetch.errors + (
-            [f"no snapshot yet for {', '.join(no_snapshot)}: run `tracker collect` first"] if no_snapshot else []
-        )
-        status = "ok" if not incomplete else ("partial" if complete or new else "failed")
-        run = job.record(
-            status,
-            families_ok=len(complete),
-            families_failed=len(incomplete),
-            models=len(todo),
-            requests=stats.requests,
-            retries=stats.retries,
-            errors=errors,
-        )
-        wh.publish(run, day, {})
-        _derive_after(settings, wh)
+        errors = fetch.errors + _no_snapshot([f.name for f in chosen if members[f.name] is None])
+        run = _publish(job, stats, complete, incomplete, bool(new), len(todo), errors)
         log.info(
             "backfill finished",
-            status=status,
+            status=run["status"],
             parents_listed=len(todo) - fetch.failed,
             requests=stats.requests,
             rate_limited=stats.rate_limited,
@@ -371,10 +387,4 @@ def backfill(
             families_incomplete=incomplete,
             note="derivatives deleted since are missing from backfilled counts",
         )
-    run["rate_limited"] = stats.rate_limited
     return run
-
-
-# The jobs the daemon can schedule, by the names used in config.yaml's `schedule:`.
-# Each takes the settings and the (scheduled) time and returns its run record (a dict with at least
-# run_id, job, status). Later jobs register themselves below.

@@ -15,7 +15,7 @@ import pandas as pd
 
 from tracker import census_read, trends
 from tracker.config import Settings
-from tracker.jobs.common import _Job, log, utcnow
+from tracker.jobs.common import Job, log, utcnow
 from tracker.metrics import CROSSOVER_METRICS, MODEL_METRICS
 from tracker.trends.adoption import MILESTONE_SLACK, MILESTONES
 from tracker.warehouse import Warehouse
@@ -31,7 +31,7 @@ JOIN _family_day f ON f.run_id = s.run_id AND f.family = s.family AND f.day = s.
 WHERE s.day <= $as_of AND ({spans})"""
 
 
-def _derive_after(settings: Settings, wh: Warehouse) -> None:
+def derive_after(settings: Settings, wh: Warehouse) -> None:
     """Refresh the derived trend tables after a run; their failure never fails the run (its data is
     stored), and the next run recomputes them from scratch."""
     try:
@@ -302,7 +302,7 @@ def scheduled_report(settings: Settings, now: dt.datetime | None) -> dict[str, A
 def recorded_report(settings: Settings, *, now: dt.datetime | None = None, **kwargs: Any) -> dict[str, Any]:
     """`report` as a run (scheduled or by hand), recorded in `runs`; its record carries the paths written.
     Default folder: reports/ beside the warehouse."""
-    job = _Job(settings, "report", now)
+    job = Job(settings, "report", now)
     status, errors, paths = "ok", [], []
     kwargs.setdefault("out", settings.warehouse.parent / "reports")
     try:

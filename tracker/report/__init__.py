@@ -8,8 +8,8 @@ beyond what a reader needs to see (sorting, formatting, chart series).
   opens offline, with no external fonts, scripts or images.
 - The Markdown references the same charts as SVG files written beside it,
   ``<week>-<chart>.svg`` (a data URI would make the .md unreadable as text).
-- matplotlib is imported inside the chart functions, so importing this module
-  stays cheap; figures are built without pyplot (no global state, safe in the
+- matplotlib is imported inside the chart functions (charts.py, figures.py), so
+  importing this package stays cheap; figures are built without pyplot (no global state, safe in the
   daemon's threads) on the Agg canvas and saved as SVG with text kept as text.
 """
 
@@ -24,18 +24,18 @@ from pathlib import Path
 import pandas as pd
 
 from tracker.report import tables, whole_hub
-from tracker.report.charts import _inline
+from tracker.report.charts import inline_svg
 from tracker.report.common import (
     METRIC_NAMES,
     Block,
+    Chart,
+    FamilyNames,
     ReportData,
-    _Chart,
-    _iso,
-    _Names,
-    _Table,
+    Table,
     family_colors,
+    iso_day,
 )
-from tracker.report.figures import _charts
+from tracker.report.figures import chart_blocks
 from tracker.report.format import distinct, human, pct
 from tracker.report.headlines import headlines
 
@@ -52,12 +52,12 @@ def _md_cell(s: str) -> str:
 def _markdown(blocks: list[Block], week: str) -> str:
     lines: list[str] = []
     for b in blocks:
-        if isinstance(b, _Table):
+        if isinstance(b, Table):
             lines.append("| " + " | ".join(_md_cell(h) for h in b.headers) + " |")
             lines.append("|" + "|".join("---:" if a == "r" else "---" for a in b.align) + "|")
             lines += ["| " + " | ".join(_md_cell(c) for c in row) + " |" for row in b.rows]
             lines.append("")
-        elif isinstance(b, _Chart):
+        elif isinstance(b, Chart):
             lines += [f"![{b.title}]({week}-{b.slug}.svg)", "", f"*{b.caption}*", ""]
         else:
             kind, payload = b
@@ -104,7 +104,7 @@ def _html(blocks: list[Block], title: str) -> str:
     card_open = False
     prev_heading = ""
     for b in blocks:
-        if isinstance(b, _Table):
+        if isinstance(b, Table):
             parts.append("<table><thead><tr>" + "".join(
                 f'<th class="num">{e(h)}</th>' if a == "r" else f"<th>{e(h)}</th>"
                 for h, a in zip(b.headers, b.align, strict=True)) + "</tr></thead><tbody>")  # fmt: skip
@@ -118,8 +118,8 @@ def _html(blocks: list[Block], title: str) -> str:
                 parts.append("<tr>" + "".join(cells) + "</tr>")
             parts.append("</tbody></table>")
             continue
-        if isinstance(b, _Chart):
-            parts.append(f'<figure id="chart-{b.slug}" aria-label="{e(b.title)}">{_inline(b.svg, b.slug)}'
+        if isinstance(b, Chart):
+            parts.append(f'<figure id="chart-{b.slug}" aria-label="{e(b.title)}">{inline_svg(b.svg, b.slug)}'
                          f"<figcaption>{e(b.caption)}</figcaption></figure>")  # fmt: skip
             continue
         kind, payload = b
@@ -154,7 +154,7 @@ def _html(blocks: list[Block], title: str) -> str:
     return "\n".join(parts) + "\n"
 
 
-def _FILE_MODE() -> int:
+def _file_mode() -> int:
     """The mode an ordinary new file gets here (0666 less the umask), as the warehouse's Parquet files do."""
     mask = os.umask(0)
     os.umask(mask)
@@ -165,7 +165,7 @@ def _write(path: Path, text: str) -> None:
     """Write via a temporary file in the same directory, then rename: readers never see half a file."""
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
-        os.fchmod(fd, _FILE_MODE())  # mkstemp makes 0600; a report gets the mode the warehouse's files get
+        os.fchmod(fd, _file_mode())  # mkstemp makes 0600; a report gets the mode the warehouse's files get
         with os.fdopen(fd, "w", encoding="utf-8") as f:
             f.write(text)
         os.replace(tmp, path)
@@ -175,14 +175,14 @@ def _write(path: Path, text: str) -> None:
 
 
 def _blocks(data: ReportData) -> list[Block]:
-    names = _Names(data)
+    names = FamilyNames(data)
     gen = pd.Timestamp(data.generated_at)
     gen = gen.tz_localize("UTC") if gen.tzinfo is None else gen.tz_convert("UTC")
     head: list[Block] = [
         ("h1", f"Hub Tracker weekly report: {data.week}"),
         (
             "note",
-            f"{_iso(data.week_start)} to {_iso(data.week_end)} (Monday to Sunday, UTC) · "
+            f"{iso_day(data.week_start)} to {iso_day(data.week_end)} (Monday to Sunday, UTC) · "
             f"generated at {gen:%Y-%m-%d %H:%M} UTC",
         ),
     ]
@@ -190,7 +190,7 @@ def _blocks(data: ReportData) -> list[Block]:
         head
         + headlines(data, names)
         + tables.family_rules(data, names)
-        + _charts(data, names)
+        + chart_blocks(data, names)
         + tables.family_tables(data, names)
         + whole_hub.blocks(data.whole_hub, data)
         + tables.models(data, names)
@@ -218,7 +218,7 @@ def render(data: ReportData, out_dir: Path, formats: Sequence[str] = ("md", "htm
         path = out_dir / f"{data.week}.{fmt}"
         if fmt == "md":
             for b in blocks:
-                if isinstance(b, _Chart):
+                if isinstance(b, Chart):
                     _write(out_dir / f"{data.week}-{b.slug}.svg", b.svg)
             _write(path, _markdown(blocks, data.week))
         else:

@@ -11,20 +11,20 @@ import numpy as np
 import pandas as pd
 
 from tracker.report.common import (
+    FamilyNames,
     ReportData,
-    _col,
-    _days,
-    _in_week,
-    _Names,
-    _num,
-    _tick,
+    axis_tick,
+    column,
+    in_week,
+    numbers,
+    to_days,
 )
 
 if TYPE_CHECKING:
     from matplotlib.typing import RcKeyType
 
 
-def _rc() -> dict[RcKeyType, Any]:
+def rc_params() -> dict[RcKeyType, Any]:
     return {
         "svg.fonttype": "none",  # text stays text: small, searchable, sharp
         "svg.hashsalt": "hub-tracker",  # stable ids, so reruns give identical files
@@ -44,7 +44,7 @@ def _rc() -> dict[RcKeyType, Any]:
     }
 
 
-def _figure(
+def new_figure(
     width: float = 6.4,
     height: float = 3.9,
     layout: Literal["constrained", "compressed", "tight"] | None = "constrained",
@@ -57,7 +57,7 @@ def _figure(
     return fig
 
 
-def _svg(fig: Any) -> str:
+def to_svg(fig: Any) -> str:
     buf = io.StringIO()
     fig.savefig(buf, format="svg", metadata={"Date": None, "Creator": None, "Type": None,
                                              "Format": None})  # fmt: skip
@@ -65,7 +65,7 @@ def _svg(fig: Any) -> str:
     return re.sub(r"<metadata>.*?</metadata>\s*", "", text, flags=re.DOTALL)
 
 
-def _inline(svg: str, slug: str) -> str:
+def inline_svg(svg: str, slug: str) -> str:
     """SVG text for embedding in HTML: no prolog, ids prefixed so charts cannot clash."""
     svg = svg[svg.index("<svg") :]
     svg = re.sub(r'\bid="([^"]+)"', rf'id="{slug}-\1"', svg)
@@ -73,7 +73,7 @@ def _inline(svg: str, slug: str) -> str:
     return re.sub(r'href="#([^"]+)"', rf'href="#{slug}-\1"', svg)
 
 
-def _date_axis(ax: Any) -> None:
+def date_axis(ax: Any) -> None:
     import matplotlib.dates as mdates
 
     loc = mdates.AutoDateLocator(minticks=3, maxticks=7)
@@ -81,7 +81,7 @@ def _date_axis(ax: Any) -> None:
     ax.xaxis.set_major_formatter(mdates.DateFormatter("%Y-%m-%d"))
 
 
-def _value_axis(ax: Any, values: np.ndarray) -> bool:
+def value_axis(ax: Any, values: np.ndarray) -> bool:
     """Linear axis, or log when the values are a hundredfold apart; True when log."""
     from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
 
@@ -91,17 +91,19 @@ def _value_axis(ax: Any, values: np.ndarray) -> bool:
         ax.set_yscale("log")
         ax.yaxis.set_major_locator(LogLocator(base=10))
         ax.yaxis.set_minor_formatter(NullFormatter())
-    ax.yaxis.set_major_formatter(FuncFormatter(_tick))
+    ax.yaxis.set_major_formatter(FuncFormatter(axis_tick))
     return log
 
 
-def _wide(df: pd.DataFrame, x: str, value: str, families: list[str]) -> tuple[pd.DatetimeIndex, np.ndarray, np.ndarray]:
+def wide_frame(
+    df: pd.DataFrame, x: str, value: str, families: list[str]
+) -> tuple[pd.DatetimeIndex, np.ndarray, np.ndarray]:
     """Rows -> (x index with every step, values[x, family] NaN when absent, alt[x, family]).
 
     ``alt`` marks backfilled/imported points. Absent days become NaN so lines break at gaps.
     """
-    d = pd.DataFrame({"x": _days(df[x]), "family": df["family"].astype(str), "v": _num(df[value])})
-    src = _col(df, "source")
+    d = pd.DataFrame({"x": to_days(df[x]), "family": df["family"].astype(str), "v": numbers(df[value])})
+    src = column(df, "source")
     d["alt"] = (src.astype(str).isin(["backfill", "import"]).to_numpy(dtype=bool)
                 if src is not None else False)  # fmt: skip
     d = d[d["x"].notna()]
@@ -115,13 +117,13 @@ def _wide(df: pd.DataFrame, x: str, value: str, families: list[str]) -> tuple[pd
     return idx, v.to_numpy(dtype="float64", na_value=np.nan), a.fillna(False).to_numpy(dtype=bool)
 
 
-def _ranked(v: np.ndarray) -> list[int]:
+def ranked(v: np.ndarray) -> list[int]:
     """Column order for plotting and the legend: by each family's latest value, largest first."""
     last = [(-col[np.isfinite(col)][-1] if np.isfinite(col).any() else np.inf) for col in v.T]
     return sorted(range(v.shape[1]), key=lambda j: (last[j], j))
 
 
-def _line(ax: Any, x: Any, y: np.ndarray, alt: np.ndarray, color: str, label: str) -> None:
+def plot_line(ax: Any, x: Any, y: np.ndarray, alt: np.ndarray, color: str, label: str) -> None:
     """One family's line: solid for snapshots, dashed and lighter for backfill/import; NaN breaks it."""
     ok = np.isfinite(y)
     prev_alt = np.r_[False, alt[:-1]]
@@ -137,7 +139,7 @@ def _line(ax: Any, x: Any, y: np.ndarray, alt: np.ndarray, color: str, label: st
         ax.plot(np.asarray(x)[lone], y[lone], "o", color=color, ms=3.5, alpha=0.55 if alt[lone].all() else 1)
 
 
-def _mark_crossovers(ax: Any, data: ReportData, metrics: Iterable[str], names: _Names,
+def mark_crossovers(ax: Any, data: ReportData, metrics: Iterable[str], names: FamilyNames,
                      colors: dict[str, str], y_of: Any = None, x_of: Any = None) -> bool:  # fmt: skip
     """Dotted line + label for the week's crossovers, a diamond on the line for each crossover.
 
@@ -147,15 +149,15 @@ def _mark_crossovers(ax: Any, data: ReportData, metrics: Iterable[str], names: _
     from matplotlib.transforms import blended_transform_factory
 
     cx = data.crossovers
-    if _col(cx, "day") is None or not len(cx):
+    if column(cx, "day") is None or not len(cx):
         return False
     cx = cx[cx["metric"].astype(str).isin(list(metrics))]
     if "headline" in cx.columns:
         cx = cx[cx["headline"].astype("boolean").fillna(True).to_numpy(dtype=bool)]
     if cx.empty:
         return False
-    cx = cx.assign(_day=_days(cx["day"])).sort_values("_day", kind="stable")
-    week = _in_week(cx["day"], data)
+    cx = cx.assign(_day=to_days(cx["day"])).sort_values("_day", kind="stable")
+    week = in_week(cx["day"], data)
     import matplotlib.dates as mdates
 
     trans = blended_transform_factory(ax.transData, ax.transAxes)
@@ -188,7 +190,7 @@ def _mark_crossovers(ax: Any, data: ReportData, metrics: Iterable[str], names: _
     return True
 
 
-def _legend(ax: Any, backfill: bool, crossover: bool, partial: bool = False) -> None:
+def add_legend(ax: Any, backfill: bool, crossover: bool, partial: bool = False) -> None:
     from matplotlib.lines import Line2D
 
     handles, labels = ax.get_legend_handles_labels()
@@ -206,7 +208,7 @@ def _legend(ax: Any, backfill: bool, crossover: bool, partial: bool = False) -> 
                   ncol=min(3, len(handles)), columnspacing=1.2, handlelength=2.2)  # fmt: skip
 
 
-def _shade_week(ax: Any, data: ReportData, centre: bool = False) -> None:
+def shade_week(ax: Any, data: ReportData, centre: bool = False) -> None:
     """Shade the report's week; ``centre`` for weekly points plotted on their Monday."""
     lo = pd.Timestamp(data.week_start) - pd.Timedelta(hours=84 if centre else 0)
     ax.axvspan(lo, lo + pd.Timedelta(days=7), color="#f1f3f8", zorder=0, lw=0)

@@ -77,15 +77,15 @@ class ReportData:
 # --------------------------------------------------------------------------- formatting
 
 
-def _col(df: pd.DataFrame | None, name: str) -> pd.Series | None:
+def column(df: pd.DataFrame | None, name: str) -> pd.Series | None:
     return df[name] if df is not None and name in df.columns else None
 
 
-def _num(s: Any) -> np.ndarray:
+def numbers(s: Any) -> np.ndarray:
     return pd.to_numeric(pd.Series(s), errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
 
 
-def _days(s: Any) -> pd.Series:
+def to_days(s: Any) -> pd.Series:
     """Dates/timestamps/strings to tz-naive midnight timestamps (NaT when unparseable)."""
     s = pd.Series(s)
     fmt = "ISO8601" if pd.api.types.is_string_dtype(s) or s.dtype == object else None
@@ -98,47 +98,47 @@ def _days(s: Any) -> pd.Series:
     return out.dt.normalize()
 
 
-def _iso(x: Any) -> str:
+def iso_day(x: Any) -> str:
     return "n/a" if x is None or pd.isna(x) else pd.Timestamp(x).strftime("%Y-%m-%d")
 
 
-def _signed(x: Any) -> str:
+def signed(x: Any) -> str:
     """Absolute change: "+7.0M", "-700.0k", "0"; "n/a" when unknown."""
-    v = _num([x])[0]
+    v = numbers([x])[0]
     if np.isnan(v):
         return "n/a"
     return "0" if v == 0 else ("+" if v > 0 else "") + human(v)
 
 
-def _share(x: Any) -> str:
-    v = _num([x])[0]
+def share_pct(x: Any) -> str:
+    v = numbers([x])[0]
     return "n/a" if np.isnan(v) else f"{v * 100:.1f}%"
 
 
-def _tick(x: float, _pos: Any = None) -> str:
+def axis_tick(x: float, _pos: Any = None) -> str:
     return re.sub(r"\.0(?=[kMB]?$)", "", human(x))  # "1.0M" -> "1M" on axes
 
 
-def _metric(m: Any) -> str:
+def metric_name(m: Any) -> str:
     return METRIC_NAMES.get(str(m), str(m).replace("_", " "))
 
 
-class _Names:
+class FamilyNames:
     """Family labels, rules and regions, whichever frames know them."""
 
     def __init__(self, data: ReportData) -> None:
         self.label: dict[str, str] = {}
         self.order: list[str] = []
         for df in (data.family_weekly, data.family_daily, data.families):
-            fam, lab = _col(df, "family"), _col(df, "label")
+            fam, lab = column(df, "family"), column(df, "label")
             if fam is None:
                 continue
             df = df[[c for c in ("family", "label") if c in df.columns]].drop_duplicates()
-            fam, lab = df["family"], _col(df, "label")
+            fam, lab = df["family"], column(df, "label")
             for f, lbl in zip(fam, lab if lab is not None else [None] * len(fam), strict=True):
                 if pd.notna(f) and (pd.notna(lbl) or str(f) not in self.label):
                     self.label[str(f)] = str(lbl) if pd.notna(lbl) else str(f)
-        fams = _col(data.families, "family")
+        fams = column(data.families, "family")
         known = [str(f) for f in (fams if fams is not None else []) if pd.notna(f)]
         others = sorted(set(self.label) - set(known))
         self.order = list(dict.fromkeys(known + others))
@@ -151,9 +151,9 @@ def family_colors(data: ReportData) -> dict[str, str]:
     """family -> hex colour: ``families.color`` when it is a valid colour, else the palette in order."""
     from matplotlib.colors import is_color_like, to_hex
 
-    names = _Names(data)
+    names = FamilyNames(data)
     given: dict[str, Any] = {}
-    if _col(data.families, "color") is not None:
+    if column(data.families, "color") is not None:
         given = dict(zip(data.families["family"].astype(str), data.families["color"], strict=True))
     out: dict[str, str] = {}
     free = [c for c in PALETTE if c not in {str(v).lower() for v in given.values() if pd.notna(v)}]
@@ -171,14 +171,14 @@ def family_colors(data: ReportData) -> dict[str, str]:
 
 
 @dataclass
-class _Table:
+class Table:
     headers: list[str]
     align: str  # one "l" or "r" per column
     rows: list[list[str]]
 
 
 @dataclass
-class _Chart:
+class Chart:
     slug: str
     title: str
     caption: str
@@ -186,23 +186,23 @@ class _Chart:
 
 
 # ("h1"|"h2"|"h3"|"p"|"note"|"ul"|"grid"|"end", payload), a table or a chart
-Block = tuple[str, Any] | _Table | _Chart
+Block = tuple[str, Any] | Table | Chart
 
 
-def _in_week(days: pd.Series, data: ReportData) -> np.ndarray:
-    d = _days(days)
+def in_week(days: pd.Series, data: ReportData) -> np.ndarray:
+    d = to_days(days)
     lo, hi = pd.Timestamp(data.week_start), pd.Timestamp(data.week_end)
     return ((d >= lo) & (d <= hi)).fillna(False).to_numpy(dtype=bool)
 
 
-def _imported(data: ReportData, family: Any, day: Any) -> pd.Series | None:
+def imported_from(data: ReportData, family: Any, day: Any) -> pd.Series | None:
     """The import that a family's figure of a day comes from (run_id, models), or None."""
     im = data.imports
-    if _col(im, "family") is None or not len(im):
+    if column(im, "family") is None or not len(im):
         return None
-    hit = im[(im["family"].astype(str) == str(family)) & (_days(im["day"]) == pd.Timestamp(day))]
+    hit = im[(im["family"].astype(str) == str(family)) & (to_days(im["day"]) == pd.Timestamp(day))]
     return hit.iloc[-1] if len(hit) else None
 
 
-def _more(items: list[str], limit: int = MAX_SENTENCES) -> list[str]:
+def at_most(items: list[str], limit: int = MAX_SENTENCES) -> list[str]:
     return items if len(items) <= limit else [*items[:limit], f"... and {len(items) - limit} more"]

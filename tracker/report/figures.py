@@ -8,41 +8,41 @@ import pandas as pd
 
 from tracker.metrics import RELATIONS
 from tracker.report.charts import (
-    _date_axis,
-    _figure,
-    _legend,
-    _line,
-    _mark_crossovers,
-    _ranked,
-    _rc,
-    _shade_week,
-    _svg,
-    _value_axis,
-    _wide,
+    add_legend,
+    date_axis,
+    mark_crossovers,
+    new_figure,
+    plot_line,
+    ranked,
+    rc_params,
+    shade_week,
+    to_svg,
+    value_axis,
+    wide_frame,
 )
 from tracker.report.common import (
     RELATION_COLORS,
     Block,
+    Chart,
+    FamilyNames,
     ReportData,
-    _Chart,
-    _col,
-    _days,
-    _iso,
-    _Names,
-    _num,
-    _tick,
+    axis_tick,
+    column,
     family_colors,
+    iso_day,
+    numbers,
+    to_days,
 )
 from tracker.report.format import human
 
 
-def _series_chart(data: ReportData, names: _Names, colors: dict[str, str], metric: str,
+def _series_chart(data: ReportData, names: FamilyNames, colors: dict[str, str], metric: str,
                   title: str, share: bool = False) -> tuple[str, bool, bool] | None:  # fmt: skip
     fd = data.family_daily
-    if _col(fd, metric) is None or _col(fd, "day") is None or not len(fd):
+    if column(fd, metric) is None or column(fd, "day") is None or not len(fd):
         return None
     fams = [f for f in names.order if f in set(fd["family"].astype(str))]
-    idx, v, alt = _wide(fd, "day", metric, fams)
+    idx, v, alt = wide_frame(fd, "day", metric, fams)
     if not np.isfinite(v).any():
         return None
     if share:
@@ -56,28 +56,28 @@ def _series_chart(data: ReportData, names: _Names, colors: dict[str, str], metri
         total = np.where(ok, v, 0.0).sum(1)
         keep = complete[:, None] & ok & (total[:, None] > 0)
         v = np.where(keep, v / np.where(total > 0, total, 1)[:, None], np.nan)
-    fig = _figure()
+    fig = new_figure()
     ax = fig.add_subplot()
-    _shade_week(ax, data)
-    for j in _ranked(v):
+    shade_week(ax, data)
+    for j in ranked(v):
         fam = fams[j]
         label = names(fam) + ("" if np.isfinite(v[:, j]).any() else " (no data)")
-        _line(ax, idx, v[:, j], alt[:, j], colors[fam], label)
+        plot_line(ax, idx, v[:, j], alt[:, j], colors[fam], label)
     if share:
         from matplotlib.ticker import PercentFormatter
 
         ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
         ax.set_ylim(bottom=0)
-        marked = _mark_crossovers(ax, data, [metric], names, colors, y_of=lambda r: _share_at(r, idx, v, fams))
+        marked = mark_crossovers(ax, data, [metric], names, colors, y_of=lambda r: _share_at(r, idx, v, fams))
     log = False
     if not share:
-        log = _value_axis(ax, v)
-        marked = _mark_crossovers(ax, data, [metric], names, colors,
-                                  y_of=lambda r: _num([r["family_value"]])[0])  # fmt: skip
-    _date_axis(ax)
+        log = value_axis(ax, v)
+        marked = mark_crossovers(ax, data, [metric], names, colors,
+                                  y_of=lambda r: numbers([r["family_value"]])[0])  # fmt: skip
+    date_axis(ax)
     ax.set_title(title)
-    _legend(ax, bool((alt & np.isfinite(v)).any()), marked)
-    return _svg(fig), log, False
+    add_legend(ax, bool((alt & np.isfinite(v)).any()), marked)
+    return to_svg(fig), log, False
 
 
 def _share_at(r: pd.Series, idx: pd.DatetimeIndex, v: np.ndarray, fams: list[str]) -> float:
@@ -91,23 +91,23 @@ def _weekly_frame(data: ReportData) -> pd.DataFrame | None:
     """week_start, family, downloads_week, days, source: from family_weekly, else summed downloads_day."""
     fw, fd = data.family_weekly, data.family_daily
     alt = None
-    if _col(fd, "day") is not None and len(fd):
-        d = _days(fd["day"])
+    if column(fd, "day") is not None and len(fd):
+        d = to_days(fd["day"])
         wk = d - pd.to_timedelta(d.dt.day_of_week, unit="D")
-        src = _col(fd, "source")
+        src = column(fd, "source")
         isalt = (src.astype(str).isin(["backfill", "import"]) if src is not None
                  else pd.Series(False, index=fd.index))  # fmt: skip
         alt = (isalt.groupby([wk.rename("week_start"), fd["family"].astype(str).rename("family")]).any()
                .rename("alt").reset_index())  # fmt: skip
-    if _col(fw, "downloads_week") is not None and _col(fw, "week_start") is not None and len(fw):
-        out = pd.DataFrame({"week_start": _days(fw["week_start"]), "family": fw["family"].astype(str),
-                            "downloads_week": _num(fw["downloads_week"]),
-                            "days": (_num(fw["downloads_week_days"])
+    if column(fw, "downloads_week") is not None and column(fw, "week_start") is not None and len(fw):
+        out = pd.DataFrame({"week_start": to_days(fw["week_start"]), "family": fw["family"].astype(str),
+                            "downloads_week": numbers(fw["downloads_week"]),
+                            "days": (numbers(fw["downloads_week_days"])
                                      if "downloads_week_days" in fw else 7.0)})  # fmt: skip
-    elif _col(fd, "downloads_day") is not None and len(fd):
-        d = _days(fd["day"])
+    elif column(fd, "downloads_day") is not None and len(fd):
+        d = to_days(fd["day"])
         g = pd.DataFrame({"week_start": d - pd.to_timedelta(d.dt.day_of_week, unit="D"),
-                          "family": fd["family"].astype(str), "v": _num(fd["downloads_day"])})  # fmt: skip
+                          "family": fd["family"].astype(str), "v": numbers(fd["downloads_day"])})  # fmt: skip
         agg = g.groupby(["week_start", "family"])["v"]
         out = pd.concat([agg.sum(min_count=1).rename("downloads_week"), agg.count().rename("days")],
                         axis=1).reset_index()  # fmt: skip
@@ -120,32 +120,32 @@ def _weekly_frame(data: ReportData) -> pd.DataFrame | None:
     return out
 
 
-def _weekly_chart(data: ReportData, names: _Names, colors: dict[str, str]) -> tuple[str, bool, bool] | None:
+def _weekly_chart(data: ReportData, names: FamilyNames, colors: dict[str, str]) -> tuple[str, bool, bool] | None:
     wf = _weekly_frame(data)
     if wf is None or not np.isfinite(wf["downloads_week"].to_numpy(dtype=float)).any():
         return None
     fams = [f for f in names.order if f in set(wf["family"])]
-    idx, v, alt = _wide(wf, "week_start", "downloads_week", fams)
-    _, days, _ = _wide(wf.assign(downloads_week=wf["days"]), "week_start", "downloads_week", fams)
-    fig = _figure()
+    idx, v, alt = wide_frame(wf, "week_start", "downloads_week", fams)
+    _, days, _ = wide_frame(wf.assign(downloads_week=wf["days"]), "week_start", "downloads_week", fams)
+    fig = new_figure()
     ax = fig.add_subplot()
-    _shade_week(ax, data, centre=True)
+    shade_week(ax, data, centre=True)
     partial = np.isfinite(v) & (days < 7)
     # a partial week is no crash: off the line, as an open marker at its daily average times 7
     with np.errstate(invalid="ignore", divide="ignore"):
         scaled = np.where(partial, v * 7 / np.where(days > 0, days, np.nan), np.nan)
     v = np.where(partial, np.nan, v)
     dots = len(idx) <= 16  # a dot per week reads well for a few months, clutters a year
-    for j in _ranked(np.where(partial, scaled, v)):
+    for j in ranked(np.where(partial, scaled, v)):
         fam = fams[j]
         label = names(fam) + ("" if np.isfinite(v[:, j]).any() or partial[:, j].any() else " (no data)")
-        _line(ax, idx, v[:, j], alt[:, j], colors[fam], label)
+        plot_line(ax, idx, v[:, j], alt[:, j], colors[fam], label)
         full = np.isfinite(v[:, j])
         if dots:
             ax.plot(idx[full], v[full, j], "o", color=colors[fam], ms=3.5)
         if partial[:, j].any():
             ax.plot(idx[partial[:, j]], scaled[partial[:, j], j], "o", mfc="white", mec=colors[fam], ms=5, mew=1.4)
-    log = _value_axis(ax, np.where(partial, scaled, v))
+    log = value_axis(ax, np.where(partial, scaled, v))
     lookup = {(t, f): v[i, j] for i, t in enumerate(idx) for j, f in enumerate(fams)}
 
     def monday(r: pd.Series) -> pd.Timestamp:
@@ -154,38 +154,38 @@ def _weekly_chart(data: ReportData, names: _Names, colors: dict[str, str]) -> tu
     def y_of(r: pd.Series) -> float:  # a daily (trailing-week) crossover sits on its week's point
         return lookup.get((monday(r), str(r["family"])), np.nan)
 
-    marked = _mark_crossovers(ax, data, ["downloads_week"], names, colors, y_of=y_of, x_of=monday)
-    _date_axis(ax)
+    marked = mark_crossovers(ax, data, ["downloads_week"], names, colors, y_of=y_of, x_of=monday)
+    date_axis(ax)
     ax.set_title("Weekly downloads per family (week starting)")
-    _legend(ax, bool((alt & np.isfinite(v)).any()), marked, bool(partial.any()))
-    return _svg(fig), log, bool(partial.any())
+    add_legend(ax, bool((alt & np.isfinite(v)).any()), marked, bool(partial.any()))
+    return to_svg(fig), log, bool(partial.any())
 
 
-def _derivatives_chart(data: ReportData, names: _Names, colors: dict[str, str]) -> tuple[str, str] | None:
+def _derivatives_chart(data: ReportData, names: FamilyNames, colors: dict[str, str]) -> tuple[str, str] | None:
     fd = data.family_daily
-    rels = [r for r in RELATIONS if _col(fd, r) is not None]
-    if not rels and _col(fd, "derivatives") is not None:
+    rels = [r for r in RELATIONS if column(fd, r) is not None]
+    if not rels and column(fd, "derivatives") is not None:
         rels = ["derivatives"]
-    if not rels or _col(fd, "day") is None or not len(fd):
+    if not rels or column(fd, "day") is None or not len(fd):
         return None
-    d = fd.assign(_day=_days(fd["day"]), _fam=fd["family"].astype(str))
+    d = fd.assign(_day=to_days(fd["day"]), _fam=fd["family"].astype(str))
     d = d[d["_day"] <= pd.Timestamp(data.week_end)]
-    vals = np.column_stack([_num(d[r]) for r in rels])
+    vals = np.column_stack([numbers(d[r]) for r in rels])
     d = d[np.isfinite(vals).any(1)]
     if d.empty:
         return None
     latest = d.sort_values("_day", kind="stable").groupby("_fam").tail(1)
-    rels = [r for r in rels if np.isfinite(_num(latest[r])).any()]  # no empty legend entries
-    latest = latest.assign(_total=np.nansum(np.column_stack([_num(latest[r]) for r in rels]), 1))
+    rels = [r for r in rels if np.isfinite(numbers(latest[r])).any()]  # no empty legend entries
+    latest = latest.assign(_total=np.nansum(np.column_stack([numbers(latest[r]) for r in rels]), 1))
     latest = latest.sort_values("_total", kind="stable")  # largest at the top of a barh chart
-    fig = _figure(height=max(2.4, 1.3 + 0.42 * len(latest)))
+    fig = new_figure(height=max(2.4, 1.3 + 0.42 * len(latest)))
     ax = fig.add_subplot()
     ax.grid(axis="y", visible=False)
     ax.set_axisbelow(True)
     y = np.arange(len(latest))
     left = np.zeros(len(latest))
     for r in rels:
-        w = np.nan_to_num(_num(latest[r]), nan=0.0)
+        w = np.nan_to_num(numbers(latest[r]), nan=0.0)
         ax.barh(y, w, left=left, color=RELATION_COLORS[r], label=r, height=0.62)
         left += w
     for yi, tot in zip(y, latest["_total"], strict=True):
@@ -196,16 +196,16 @@ def _derivatives_chart(data: ReportData, names: _Names, colors: dict[str, str]) 
         tick.set_fontweight("bold")
     from matplotlib.ticker import FuncFormatter
 
-    ax.xaxis.set_major_formatter(FuncFormatter(_tick))
+    ax.xaxis.set_major_formatter(FuncFormatter(axis_tick))
     ax.set_xlim(0, max(1.0, float(left.max()) * 1.12))
     ax.set_title("Derivatives by relation")
     ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.12), ncol=len(rels))
-    days = sorted({_iso(x) for x in latest["_day"]})
+    days = sorted({iso_day(x) for x in latest["_day"]})
     when = f"as of {days[0]}" if len(days) == 1 else f"latest day per family ({days[0]} to {days[-1]})"
-    return _svg(fig), when
+    return to_svg(fig), when
 
 
-def _charts(data: ReportData, names: _Names) -> list[Block]:
+def chart_blocks(data: ReportData, names: FamilyNames) -> list[Block]:
     from matplotlib import rc_context
 
     colors = family_colors(data)
@@ -234,11 +234,11 @@ def _charts(data: ReportData, names: _Names) -> list[Block]:
     ]  # fmt: skip
     out: list[Block] = [("h2", "Charts"), ("grid", None)]
     missing = []
-    with rc_context(_rc()):
+    with rc_context(rc_params()):
         for slug, title, lack, draw in specs:
             got = draw()
             if got:
-                out.append(_Chart(slug, title, got[1], got[0]))
+                out.append(Chart(slug, title, got[1], got[0]))
             else:
                 missing.append(lack)
     out.append(("end", None))

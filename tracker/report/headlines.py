@@ -6,22 +6,22 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from tracker.report.charts import _date_axis, _figure, _rc, _svg
+from tracker.report.charts import date_axis, new_figure, rc_params, to_svg
 from tracker.report.common import (
     METRIC_NAMES,
     Block,
+    Chart,
+    FamilyNames,
     ReportData,
-    _Chart,
-    _col,
-    _days,
-    _imported,
-    _in_week,
-    _iso,
-    _metric,
-    _more,
-    _Names,
-    _num,
-    _tick,
+    at_most,
+    axis_tick,
+    column,
+    imported_from,
+    in_week,
+    iso_day,
+    metric_name,
+    numbers,
+    to_days,
 )
 from tracker.report.format import distinct
 
@@ -50,12 +50,12 @@ def _order(df: pd.DataFrame, entity: str) -> pd.DataFrame:
 def _when(r: pd.Series) -> str:
     on = "on or before" if bool(r.get("after_stale", False)) else "on"
     prev = r.get("previous_day")
-    behind = f" (last behind on {_iso(prev)})" if prev is not None and pd.notna(prev) else ""
-    return f"{on} {_iso(r['day'])}{behind}"
+    behind = f" (last behind on {iso_day(prev)})" if prev is not None and pd.notna(prev) else ""
+    return f"{on} {iso_day(r['day'])}{behind}"
 
 
 def _source(data: ReportData, r: pd.Series) -> str:
-    a, b = _imported(data, r["family"], r["day"]), _imported(data, r["overtaken"], r["day"])
+    a, b = imported_from(data, r["family"], r["day"]), imported_from(data, r["overtaken"], r["day"])
     if a is None and b is None:
         return ""
     n = [f"{int(x['models'])}" if x is not None else "all" for x in (a, b)]
@@ -66,9 +66,9 @@ def _source(data: ReportData, r: pd.Series) -> str:
 
 
 def _week(df: pd.DataFrame, data: ReportData) -> pd.DataFrame:
-    if _col(df, "day") is None or not len(df):
+    if column(df, "day") is None or not len(df):
         return pd.DataFrame(columns=["day", "metric", "overtaken"])
-    return df[_in_week(df["day"], data)]
+    return df[in_week(df["day"], data)]
 
 
 def _flag(df: pd.DataFrame, col: str, default: bool) -> np.ndarray:
@@ -77,7 +77,7 @@ def _flag(df: pd.DataFrame, col: str, default: bool) -> np.ndarray:
     return df[col].astype("boolean").fillna(default).to_numpy(dtype=bool)
 
 
-def headlines(data: ReportData, names: _Names) -> list[Block]:
+def headlines(data: ReportData, names: FamilyNames) -> list[Block]:
     out: list[Block] = [("h2", "Headlines")]
     fam = _week(data.crossovers, data)
     fam = _order(fam, "family") if len(fam) else fam
@@ -86,14 +86,14 @@ def headlines(data: ReportData, names: _Names) -> list[Block]:
     for (_, r), head in zip(fam.iterrows(), is_head, strict=True):
         a, b = distinct(r.get("family_value"), r.get("overtaken_value"))
         what = (
-            f"{names(r['family'])} overtook {names(r['overtaken'])} in {_metric(r['metric'])} "
+            f"{names(r['family'])} overtook {names(r['overtaken'])} in {metric_name(r['metric'])} "
             f"{_when(r)}: {a} vs {b}{_source(data, r)}"
         )
         if head:
             lines.append(what)
             charts.append(("family", r))
         elif bool(r.get("reversed", False)):
-            others.append(f"{what} — reversed on {_iso(r.get('reversed_day'))}")
+            others.append(f"{what} — reversed on {iso_day(r.get('reversed_day'))}")
         else:
             others.append(f"{what} — membership change alone: over the same models it did not happen")
     mx = _week(data.model_crossovers, data)
@@ -102,23 +102,23 @@ def headlines(data: ReportData, names: _Names) -> list[Block]:
     model_lines = []
     for (_, r), head in zip(mx.iterrows(), is_head, strict=True):
         a, b = distinct(r.get("model_id_value"), r.get("overtaken_value"))
-        what = f"{r['model_id']} passed {r['overtaken']} in {_metric(r['metric'])} {_when(r)}: {a} vs {b}"
+        what = f"{r['model_id']} passed {r['overtaken']} in {metric_name(r['metric'])} {_when(r)}: {a} vs {b}"
         if head:
             model_lines.append(what)
             charts.append(("model", r))
         else:
-            others.append(f"{what} — reversed on {_iso(r.get('reversed_day'))}")
+            others.append(f"{what} — reversed on {iso_day(r.get('reversed_day'))}")
     out.append(
-        ("ul", _more(lines)) if lines else ("p", "No crossover this week: no family overtook another in any metric.")
+        ("ul", at_most(lines)) if lines else ("p", "No crossover this week: no family overtook another in any metric.")
     )
     out += (
-        [("h3", "Leading models"), ("ul", _more(model_lines))]
+        [("h3", "Leading models"), ("ul", at_most(model_lines))]
         if model_lines
         else [("p", "No model crossover among the leading models this week.")]
     )
-    out += _charts(data, names, charts)
+    out += chart_blocks(data, names, charts)
     if others:
-        out += [("h3", "Crossovers that are not headlines"), ("ul", _more(others))]
+        out += [("h3", "Crossovers that are not headlines"), ("ul", at_most(others))]
     out.append(("note", RULE))
     return out
 
@@ -128,14 +128,14 @@ def _lead(data: ReportData, kind: str, r: pd.Series) -> tuple[pd.DatetimeIndex, 
     src = data.family_daily if kind == "family" else data.model_daily
     ent = "family" if kind == "family" else "model_id"
     m = str(r["metric"])
-    if _col(src, m) is None or _col(src, ent) is None:
+    if column(src, m) is None or column(src, ent) is None:
         return None
-    day = pd.Timestamp(_days([r["day"]]).iloc[0])
+    day = pd.Timestamp(to_days([r["day"]]).iloc[0])
     lo = day - pd.Timedelta(days=CHART_DAYS_BEFORE)
     if pd.notna(r.get("previous_day")):
-        lo = min(lo, pd.Timestamp(_days([r["previous_day"]]).iloc[0]))
+        lo = min(lo, pd.Timestamp(to_days([r["previous_day"]]).iloc[0]))
     hi = min(day + pd.Timedelta(days=CHART_DAYS_AFTER), pd.Timestamp(data.week_end))
-    d = src.assign(_d=_days(src["day"]), _v=_num(src[m]))
+    d = src.assign(_d=to_days(src["day"]), _v=numbers(src[m]))
     d = d[(d["_d"] >= lo) & (d["_d"] <= hi)]
     a = d[d[ent].astype(str) == str(r[ent])].groupby("_d")["_v"].last()
     b = d[d[ent].astype(str) == str(r["overtaken"])].groupby("_d")["_v"].last()
@@ -147,24 +147,24 @@ def _lead(data: ReportData, kind: str, r: pd.Series) -> tuple[pd.DatetimeIndex, 
 def _lead_chart(idx: pd.DatetimeIndex, lead: np.ndarray, r: pd.Series, who: str, whom: str) -> str:
     from matplotlib.ticker import FuncFormatter
 
-    fig = _figure(4.6, 2.6, layout=None)  # a fixed layout: the small charts are many, constrained is slow
+    fig = new_figure(4.6, 2.6, layout=None)  # a fixed layout: the small charts are many, constrained is slow
     fig.subplots_adjust(left=0.14, right=0.97, top=0.88, bottom=0.16)
     ax = fig.add_subplot()
     ax.axhline(0, color="#1d2433", lw=0.9)
     ok = np.isfinite(lead)
     ax.plot(idx, np.where(ok, lead, np.nan), color="#1f77b4", lw=1.8, marker="o", ms=3)
     ax.axvline(pd.Timestamp(r["day"]), color="#3b4252", lw=1, ls=":")
-    ax.yaxis.set_major_formatter(FuncFormatter(_tick))
-    _date_axis(ax)
-    ax.set_title(f"{who} minus {whom}: {_metric(r['metric'])}", fontsize=9.5)
-    return _svg(fig)
+    ax.yaxis.set_major_formatter(FuncFormatter(axis_tick))
+    date_axis(ax)
+    ax.set_title(f"{who} minus {whom}: {metric_name(r['metric'])}", fontsize=9.5)
+    return to_svg(fig)
 
 
-def _charts(data: ReportData, names: _Names, picks: list[tuple[str, pd.Series]]) -> list[Block]:
+def chart_blocks(data: ReportData, names: FamilyNames, picks: list[tuple[str, pd.Series]]) -> list[Block]:
     from matplotlib import rc_context
 
     out: list[Block] = []
-    with rc_context(_rc()):
+    with rc_context(rc_params()):
         for k, (kind, r) in enumerate(picks[:MAX_CHARTS]):
             got = _lead(data, kind, r)
             if got is None:
@@ -175,11 +175,11 @@ def _charts(data: ReportData, names: _Names, picks: list[tuple[str, pd.Series]])
             idx, lead = got
             svg = _lead_chart(idx, lead, r, who, whom)
             cap = (
-                f"Lead of {who} over {whom} in {_metric(r['metric'])} ({who} \N{MINUS SIGN} {whom}, linear axis), "
-                f"{_iso(idx[0])} to {_iso(idx[-1])}: above the zero line {who} is ahead. Dotted: "
-                f"{_iso(r['day'])}, the crossover. Gaps are days without a value for either."
+                f"Lead of {who} over {whom} in {metric_name(r['metric'])} ({who} \N{MINUS SIGN} {whom}, linear axis), "
+                f"{iso_day(idx[0])} to {iso_day(idx[-1])}: above the zero line {who} is ahead. Dotted: "
+                f"{iso_day(r['day'])}, the crossover. Gaps are days without a value for either."
             )
-            out.append(_Chart(f"crossover-{k + 1}", f"{who} vs {whom}", cap, svg))
+            out.append(Chart(f"crossover-{k + 1}", f"{who} vs {whom}", cap, svg))
     if len(picks) > MAX_CHARTS:
         out.append(("note", f"Charts for the first {MAX_CHARTS} of {len(picks)} headline crossovers."))
-    return [("grid", None), *out, ("end", None)] if any(isinstance(b, _Chart) for b in out) else out
+    return [("grid", None), *out, ("end", None)] if any(isinstance(b, Chart) for b in out) else out

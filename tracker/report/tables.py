@@ -11,29 +11,29 @@ from tracker.report.common import (
     METRIC_NAMES,
     TOP,
     Block,
+    FamilyNames,
     ReportData,
-    _col,
-    _days,
-    _imported,
-    _in_week,
-    _iso,
-    _metric,
-    _more,
-    _Names,
-    _num,
-    _share,
-    _signed,
-    _Table,
+    Table,
+    at_most,
+    column,
+    imported_from,
+    in_week,
+    iso_day,
+    metric_name,
+    numbers,
+    share_pct,
+    signed,
+    to_days,
 )
 from tracker.report.format import human, pct
 
 
-def family_rules(data: ReportData, names: _Names) -> list[Block]:
+def family_rules(data: ReportData, names: FamilyNames) -> list[Block]:
     out: list[Block] = [("h3", "How families are counted")]
     fams = data.families
     rules = []
     for fam in names.order:
-        row = fams[fams["family"].astype(str) == fam] if _col(fams, "family") is not None else None
+        row = fams[fams["family"].astype(str) == fam] if column(fams, "family") is not None else None
         rule = row["rule"].iloc[0] if row is not None and len(row) and "rule" in row else None
         region = row["region"].iloc[0] if row is not None and len(row) and "region" in row else None
         where = f" ({region})" if region is not None and pd.notna(region) else ""
@@ -46,10 +46,10 @@ def family_rules(data: ReportData, names: _Names) -> list[Block]:
 def week_days(data: ReportData) -> tuple[list[pd.Timestamp], list[pd.Timestamp]]:
     """(days of the week the warehouse holds, every day it holds up to the week's end)."""
     fd = data.family_daily
-    if _col(fd, "day") is None or not len(fd):
+    if column(fd, "day") is None or not len(fd):
         return [], []
-    held = sorted(set(_days(fd["day"]).dropna()))
-    return [d for d in held if _in_week(pd.Series([d]), data)[0]], held
+    held = sorted(set(to_days(fd["day"]).dropna()))
+    return [d for d in held if in_week(pd.Series([d]), data)[0]], held
 
 
 def coverage(data: ReportData) -> list[Block]:
@@ -57,20 +57,20 @@ def coverage(data: ReportData) -> list[Block]:
     week, held = week_days(data)
     if not held:
         return [("p", "The warehouse holds no family data yet.")]
-    span = f"{_iso(held[0])} to {_iso(held[-1])} ({len(held)} days)"
+    span = f"{iso_day(held[0])} to {iso_day(held[-1])} ({len(held)} days)"
     if not week:
         return [
             (
                 "p",
-                f"Empty week: the warehouse holds no snapshot from {_iso(data.week_start)} to "
-                f"{_iso(data.week_end)}. It holds {span}. Nothing below describes this week.",
+                f"Empty week: the warehouse holds no snapshot from {iso_day(data.week_start)} to "
+                f"{iso_day(data.week_end)}. It holds {span}. Nothing below describes this week.",
             )
         ]
     if len(week) < 7:
         return [
             (
                 "p",
-                f"Partial week: {len(week)} of its 7 days are held ({', '.join(_iso(d) for d in week)}); "
+                f"Partial week: {len(week)} of its 7 days are held ({', '.join(iso_day(d) for d in week)}); "
                 "week-end values are those of the last day held.",
             )
         ]
@@ -85,49 +85,49 @@ def _membership(r: pd.Series, m: str) -> str:
             parts.append(f"{'-' if col == 'models_left' else '+'}{int(v)} {word}")
     if not parts:
         return "none" if pd.notna(r.get("models_new")) else "n/a"
-    wow, same = _num([r.get(f"{m}_wow")])[0], _num([r.get(f"{m}_wow_same")])[0]
+    wow, same = numbers([r.get(f"{m}_wow")])[0], numbers([r.get(f"{m}_wow_same")])[0]
     if m != "models" and np.isfinite(wow) and np.isfinite(same):
-        return f"{', '.join(parts)} ({_signed(wow - same)})"
+        return f"{', '.join(parts)} ({signed(wow - same)})"
     return ", ".join(parts)
 
 
-def _family_row(data: ReportData, names: _Names, r: pd.Series, m: str, marks: dict[str, bool]) -> list[str]:
+def _family_row(data: ReportData, names: FamilyNames, r: pd.Series, m: str, marks: dict[str, bool]) -> list[str]:
     lab = names(r["family"])
     days = r.get("downloads_week_days") if m == "downloads_week" else None
     if days is not None and pd.notna(days) and int(days) < 7 and pd.notna(r[m]):
         lab, marks["partial"] = f"{lab} *", True
-    end = min(pd.Timestamp(data.week_end), pd.Timestamp(_days(data.family_daily["day"]).max()))
+    end = min(pd.Timestamp(data.week_end), pd.Timestamp(to_days(data.family_daily["day"]).max()))
     fd = data.family_daily
-    last = fd[(fd["family"].astype(str) == str(r["family"])) & (_days(fd["day"]) <= end) & _in_week(fd["day"], data)]
-    if len(last) and _imported(data, r["family"], _days(last["day"]).max()) is not None:
+    last = fd[(fd["family"].astype(str) == str(r["family"])) & (to_days(fd["day"]) <= end) & in_week(fd["day"], data)]
+    if len(last) and imported_from(data, r["family"], to_days(last["day"]).max()) is not None:
         lab, marks["import"] = f"{lab} †", True
     same, same_pct = r.get(f"{m}_wow_same"), r.get(f"{m}_wow_pct_same")
     if m == "models":
-        change, change_pct = _signed(r.get(f"{m}_wow")), pct(r.get(f"{m}_wow_pct"))
+        change, change_pct = signed(r.get(f"{m}_wow")), pct(r.get(f"{m}_wow_pct"))
     elif same is not None and pd.notna(same):
-        change, change_pct = _signed(same), pct(same_pct)
+        change, change_pct = signed(same), pct(same_pct)
     elif pd.notna(r.get(f"{m}_wow")):
-        change, change_pct, marks["all"] = _signed(r.get(f"{m}_wow")) + " ‡", pct(r.get(f"{m}_wow_pct")), True
+        change, change_pct, marks["all"] = signed(r.get(f"{m}_wow")) + " ‡", pct(r.get(f"{m}_wow_pct")), True
     else:
         change, change_pct = "n/a", "n/a"
-    return [lab, human(r[m]), change, change_pct, _membership(r, m), _share(r.get(f"{m}_share"))]
+    return [lab, human(r[m]), change, change_pct, _membership(r, m), share_pct(r.get(f"{m}_share"))]
 
 
-def family_tables(data: ReportData, names: _Names) -> list[Block]:
+def family_tables(data: ReportData, names: FamilyNames) -> list[Block]:
     out: list[Block] = [("h2", "Families this week"), *coverage(data), ("grid", None)]
     fw = data.family_weekly
-    rows = fw[fw["week"].astype(str) == data.week] if _col(fw, "week") is not None else pd.DataFrame()
+    rows = fw[fw["week"].astype(str) == data.week] if column(fw, "week") is not None else pd.DataFrame()
     shown = 0
     marks = {"partial": False, "import": False, "all": False}
     for m in METRIC_NAMES:
-        if m not in fw.columns or not len(rows) or np.isnan(_num(rows[m])).all():
+        if m not in fw.columns or not len(rows) or np.isnan(numbers(rows[m])).all():
             continue
-        t = rows.assign(_v=_num(rows[m])).sort_values("_v", ascending=False, na_position="last", kind="stable")
+        t = rows.assign(_v=numbers(rows[m])).sort_values("_v", ascending=False, na_position="last", kind="stable")
         body = [_family_row(data, names, r, m, marks) for _, r in t.iterrows()]
         change = "Change" if m == "models" else "Change, same models"
         out += [
-            ("h3", _metric(m).capitalize()),
-            _Table(
+            ("h3", metric_name(m).capitalize()),
+            Table(
                 [
                     "Family",
                     "Week end" if m != "downloads_week" else "Week",
@@ -163,16 +163,16 @@ def family_tables(data: ReportData, names: _Names) -> list[Block]:
     return out
 
 
-def import_note(data: ReportData, names: _Names) -> str:
+def import_note(data: ReportData, names: FamilyNames) -> str:
     im = data.imports
-    wk = im[_in_week(im["day"], data)] if _col(im, "day") is not None else pd.DataFrame()
+    wk = im[in_week(im["day"], data)] if column(im, "day") is not None else pd.DataFrame()
     last = wk.sort_values("day").groupby("family").tail(1) if len(wk) else wk
     order = {f: k for k, f in enumerate(names.order)}
     parts = []
     for (d, run), g in last.groupby(["day", "run_id"], sort=True):
         g = g.assign(_o=g["family"].map(lambda f: order.get(str(f), 99))).sort_values("_o")
         fams = ", ".join(f"{names(r['family'])} {int(r['models'])}" for _, r in g.iterrows())
-        parts.append(f"the listing of {_iso(d)} (import run {run}): {fams} models")
+        parts.append(f"the listing of {iso_day(d)} (import run {run}): {fams} models")
     return (
         "Figures come from an imported listing, not a collect: sums over only the models that listing "
         "held (an archive of the Hub's top models by likes and downloads), not whole families. From "
@@ -183,13 +183,13 @@ def import_note(data: ReportData, names: _Names) -> str:
 
 def _regions(data: ReportData) -> list[Block]:
     rw = data.region_weekly
-    if _col(rw, "region") is None or not len(rw):
+    if column(rw, "region") is None or not len(rw):
         return []
     rw = rw[rw["week"].astype(str) == data.week] if "week" in rw.columns else rw
     metrics = [m for m in METRIC_NAMES if m in set(rw["metric"].astype(str))]
     if not len(rw) or not metrics:
         return []
-    first = rw[rw["metric"].astype(str) == metrics[0]].assign(_v=lambda d: _num(d["value"]))
+    first = rw[rw["metric"].astype(str) == metrics[0]].assign(_v=lambda d: numbers(d["value"]))
     regions = list(first.sort_values("_v", ascending=False, kind="stable")["region"].astype(str))
     regions += sorted(set(rw["region"].astype(str)) - set(regions))
     body = []
@@ -197,35 +197,35 @@ def _regions(data: ReportData) -> list[Block]:
         cells = [reg]
         for m in metrics:
             hit = rw[(rw["region"].astype(str) == reg) & (rw["metric"].astype(str) == m)]
-            cells.append(f"{_share(hit['share'].iloc[0])} ({human(hit['value'].iloc[0])})" if len(hit) else "n/a")
+            cells.append(f"{share_pct(hit['share'].iloc[0])} ({human(hit['value'].iloc[0])})" if len(hit) else "n/a")
         body.append(cells)
     return [
         ("h3", "Region shares"),
-        _Table(["Region", *[_metric(m).capitalize() for m in metrics]], "l" + "r" * len(metrics), body),
+        Table(["Region", *[metric_name(m).capitalize() for m in metrics]], "l" + "r" * len(metrics), body),
         ("note", "Share of the tracked total per region, with the value in brackets."),
     ]
 
 
-def models(data: ReportData, names: _Names) -> list[Block]:
+def models(data: ReportData, names: FamilyNames) -> list[Block]:
     out: list[Block] = [("h2", "Top movers")]
     week, _ = week_days(data)
     tm = data.top_movers
     if not week:
         out.append(("p", "No movers: the warehouse holds no snapshot of this week."))
-    elif _col(tm, "model_id") is not None and len(tm):
-        t = tm.assign(_v=_num(tm["downloads_week"]) if "downloads_week" in tm else np.nan)
+    elif column(tm, "model_id") is not None and len(tm):
+        t = tm.assign(_v=numbers(tm["downloads_week"]) if "downloads_week" in tm else np.nan)
         t = t.sort_values("_v", ascending=False, kind="stable")
         body = [
             [
                 str(r["model_id"]),
                 names(r.get("family")),
-                _signed(r.get("downloads_week")),
+                signed(r.get("downloads_week")),
                 human(r.get("downloads_30d")),
                 human(r.get("likes")),
             ]
             for _, r in t.head(TOP).iterrows()
         ]
-        out.append(_Table(["Model", "Family", "Downloads this week", "30-day downloads", "Likes"], "llrrr", body))
+        out.append(Table(["Model", "Family", "Downloads this week", "30-day downloads", "Likes"], "llrrr", body))
     elif not data.all_time_known:
         out.append(
             (
@@ -238,21 +238,21 @@ def models(data: ReportData, names: _Names) -> list[Block]:
         out.append(("p", "No model gained downloads this week."))
     out.append(("h2", "New models"))
     nm = data.new_models
-    if week and _col(nm, "model_id") is not None and len(nm):
-        t = nm.assign(_v=_num(nm["downloads_30d"])).sort_values(
+    if week and column(nm, "model_id") is not None and len(nm):
+        t = nm.assign(_v=numbers(nm["downloads_30d"])).sort_values(
             "_v", ascending=False, na_position="last", kind="stable"
         )
         body = [
             [
                 str(r["model_id"]),
                 names(r.get("family")),
-                _iso(_days([r.get("created_at")]).iloc[0]),
+                iso_day(to_days([r.get("created_at")]).iloc[0]),
                 human(r.get("downloads_30d")),
                 human(r.get("likes")),
             ]
             for _, r in t.head(TOP).iterrows()
         ]
-        out.append(_Table(["Model", "Family", "Created", "30-day downloads", "Likes"], "llrrr", body))
+        out.append(Table(["Model", "Family", "Created", "30-day downloads", "Likes"], "llrrr", body))
         if len(nm) > TOP:
             out.append(("note", f"{len(nm)} new models in all; the {TOP} most downloaded are shown."))
     else:
@@ -268,17 +268,17 @@ ADOPTION_NOTE = (
 )
 
 
-def adoption(data: ReportData, names: _Names) -> list[Block]:
+def adoption(data: ReportData, names: FamilyNames) -> list[Block]:
     out: list[Block] = [("h2", "Most adopted new models")]
     ad = data.adoption
-    wk = ad[_in_week(ad["day"], data)] if _col(ad, "day") is not None and len(ad) else pd.DataFrame()
+    wk = ad[in_week(ad["day"], data)] if column(ad, "day") is not None and len(ad) else pd.DataFrame()
     if not len(wk):
         return [
             *out,
             ("p", "No tracked model reached 30, 90 or 180 days after release this week."),
             ("note", ADOPTION_NOTE),
         ]
-    t = wk.assign(_v=_num(wk["relative_adoption"])).sort_values(
+    t = wk.assign(_v=numbers(wk["relative_adoption"])).sort_values(
         ["_v", "model_id"], ascending=[False, True], na_position="last", kind="stable"
     )
     body = [
@@ -295,31 +295,34 @@ def adoption(data: ReportData, names: _Names) -> list[Block]:
     ]
     return [
         *out,
-        _Table(["Model", "Family", "Size", "Age", "Downloads by then", "Relative adoption", "Peers"], "lllrrrr", body),
+        Table(["Model", "Family", "Size", "Age", "Downloads by then", "Relative adoption", "Peers"], "lllrrrr", body),
         ("note", ADOPTION_NOTE),
     ]
 
 
-def projections(data: ReportData, names: _Names) -> list[Block]:
+def projections(data: ReportData, names: FamilyNames) -> list[Block]:
     out: list[Block] = [("h2", "Projected crossovers")]
     pj = data.projections
-    if _col(pj, "projected_day") is not None and len(pj):
+    if column(pj, "projected_day") is not None and len(pj):
         lines = []
         for _, r in pj.sort_values("projected_day", kind="stable").iterrows():
-            lo, hi = _iso(r.get("projected_from", r["projected_day"])), _iso(r.get("projected_to", r["projected_day"]))
+            lo, hi = (
+                iso_day(r.get("projected_from", r["projected_day"])),
+                iso_day(r.get("projected_to", r["projected_day"])),
+            )
             when = f"around {lo}" if lo == hi else f"between {lo} and {hi}"
             n = r.get("n_points")
             fit = (
-                f"straight line through {int(n)} daily values from {_iso(r.get('first_day'))} to "
-                f"{_iso(r.get('last_day'))}"
+                f"straight line through {int(n)} daily values from {iso_day(r.get('first_day'))} to "
+                f"{iso_day(r.get('last_day'))}"
                 if n is not None and pd.notna(n)
                 else "straight line"
             )
             lines.append(
                 f"{names(r['family'])} is projected to overtake {names(r['overtaken'])} in "
-                f"{_metric(r['metric'])} {when} ({fit}, as of {_iso(r['as_of'])})"
+                f"{metric_name(r['metric'])} {when} ({fit}, as of {iso_day(r['as_of'])})"
             )
-        out.append(("ul", _more(lines)))
+        out.append(("ul", at_most(lines)))
     else:
         out.append(("p", "None projected."))
     if data.projection_rule:
@@ -327,14 +330,14 @@ def projections(data: ReportData, names: _Names) -> list[Block]:
     return out
 
 
-def quality(data: ReportData, names: _Names) -> list[Block]:
+def quality(data: ReportData, names: FamilyNames) -> list[Block]:
     out: list[Block] = [("h2", "Data quality")]
     q = data.quality
-    if _col(q, "issue") is None or not len(q):
+    if column(q, "issue") is None or not len(q):
         out.append(("p", "No data-quality issues were flagged for this week."))
     else:
         q = q.assign(
-            _day=_days(q["day"] if "day" in q else pd.Series(pd.NaT, index=q.index)),
+            _day=to_days(q["day"] if "day" in q else pd.Series(pd.NaT, index=q.index)),
             _fam=q["family"].map(names) if "family" in q else "",
             _o=q["issue"].map(lambda i: list(ISSUES).index(i) if i in ISSUES else 99),
         )
@@ -342,13 +345,12 @@ def quality(data: ReportData, names: _Names) -> list[Block]:
         for (fam, _o, issue), g in q.groupby(["_fam", "_o", "issue"], sort=True):
             g = g.sort_values("_day", kind="stable")
             lo, hi = g["_day"].min(), g["_day"].max()
-            days = _iso(lo) if lo == hi else f"{_iso(lo)} to {_iso(hi)}"
+            days = iso_day(lo) if lo == hi else f"{iso_day(lo)} to {iso_day(hi)}"
             ex = []
             for _, r in g.head(3).iterrows():
                 mid = r.get("model_id")
-                ex.append(
-                    f"{mid + ' ' if mid is not None and pd.notna(mid) else ''}{_iso(r['_day'])}: {r.get('detail', '')}"
-                )
+                who = f"{mid} " if mid is not None and pd.notna(mid) else ""
+                ex.append(f"{who}{iso_day(r['_day'])}: {r.get('detail', '')}")
             body.append(
                 [
                     str(fam),
@@ -359,7 +361,7 @@ def quality(data: ReportData, names: _Names) -> list[Block]:
                 ]
             )
         out.append(("note", "Read the charts with these in mind: an artefact is not a trend."))
-        out.append(_Table(["Family", "Issue", "Count", "Days", "Examples"], "llrll", body))
+        out.append(Table(["Family", "Issue", "Count", "Days", "Examples"], "llrll", body))
     out.append(("h2", "Notes"))
     out.append(("ul", list(data.notes)) if data.notes else ("p", "No notes."))
     return out

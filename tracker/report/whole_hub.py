@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from tracker.report.common import Block, _Chart, _Names, _share, _Table, family_colors
+from tracker.report.common import Block, Chart, FamilyNames, Table, family_colors, share_pct
 from tracker.report.format import human
 
 MONTHS = 24
@@ -32,8 +32,8 @@ class WholeHub:
     authors: pd.DataFrame  # month, family, author, derivatives, rank
 
 
-def _share_chart(wh: WholeHub, names: _Names, colors: dict[str, str]) -> str | None:
-    from tracker.report.charts import _figure, _svg
+def _share_chart(wh: WholeHub, names: FamilyNames, colors: dict[str, str]) -> str | None:
+    from tracker.report.charts import new_figure, to_svg
 
     s = wh.share.copy()
     if s.empty:
@@ -44,7 +44,7 @@ def _share_chart(wh: WholeHub, names: _Names, colors: dict[str, str]) -> str | N
     wide = s.pivot_table(index="month", columns="family", values="share", aggfunc="sum").fillna(0.0)
     order = [f for f in names.order if f in wide.columns] + [f for f in wide.columns if f not in names.order]
     wide = wide[order]
-    fig = _figure()
+    fig = new_figure()
     ax = fig.add_subplot()
     ax.stackplot(
         wide.index,
@@ -56,14 +56,14 @@ def _share_chart(wh: WholeHub, names: _Names, colors: dict[str, str]) -> str | N
     ax.set_ylabel("% of new derivatives of tracked families")
     ax.set_title("Share of new derivatives per month")
     ax.legend(loc="upper left", ncols=3)
-    return _svg(fig)
+    return to_svg(fig)
 
 
 def blocks(wh: WholeHub | None, data) -> list[Block]:
     """The section's blocks, or none when no census is held."""
     if wh is None:
         return []
-    names = _Names(data)
+    names = FamilyNames(data)
     out: list[Block] = [("h2", "Whole Hub")]
     st = wh.stats
     out.append(
@@ -79,7 +79,7 @@ def blocks(wh: WholeHub | None, data) -> list[Block]:
     svg = _share_chart(wh, names, family_colors(data))
     if svg:
         out.append(
-            _Chart(
+            Chart(
                 "whole-hub-share",
                 "Share of new derivatives per month",
                 f"Each family's descendants created that month, as a share of the new derivatives of all "
@@ -91,7 +91,7 @@ def blocks(wh: WholeHub | None, data) -> list[Block]:
     if len(eco):
         out.append(("h3", "Descendants per family"))
         out.append(
-            _Table(
+            Table(
                 [
                     "family",
                     "descendants",
@@ -130,13 +130,13 @@ def blocks(wh: WholeHub | None, data) -> list[Block]:
                 str(reg),
                 human(r.models),
                 human(r.downloads_30d),
-                _share(r.downloads_30d / total if total else np.nan),
+                share_pct(r.downloads_30d / total if total else np.nan),
                 "n/a" if pd.isna(r.hhi_authors) else f"{r.hhi_authors:.3f}",
             ]
             for reg, r in hub.drop(index="all").sort_values("downloads_30d", ascending=False).iterrows()
         ]
         out.append(("h3", "Region shares of all Hub downloads"))
-        out.append(_Table(["region", "models", "30-day downloads", "share", "HHI over authors"], "lrrrr", rows))
+        out.append(Table(["region", "models", "30-day downloads", "share", "HHI over authors"], "lrrrr", rows))
     if len(wh.authors) and len(wh.share):
         month = pd.Timestamp(wh.authors["month"].iloc[0])
         this = wh.share[pd.to_datetime(wh.share["month"]) == month]

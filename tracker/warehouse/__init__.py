@@ -1,8 +1,8 @@
 """The warehouse: immutable Parquet files plus `hub.duckdb`, a small file holding only views over them.
 
 Why this shape (README, "Design"): DuckDB lets one process hold a file for writing and then locks
-every other process out, and a read-only holder (a notebook, the CLI left open) blocks writers
-(RELIABILITY.md §1.1). So no job writes data into hub.duckdb: each run writes its Parquet files under a
+every other process out at once ("Could not set lock on file"), and a read-only holder (a notebook, the CLI
+left open) blocks writers. So no job writes data into hub.duckdb: each run writes its Parquet files under a
 temporary name, fsyncs and renames them into place, and writes its `runs` record last. Readers glob
 the folders on every query, so a reader that has held hub.duckdb open for hours sees a new run on its
 next query, and a run killed at any point leaves nothing visible.
@@ -30,7 +30,6 @@ import pyarrow.parquet as pq
 
 from tracker.warehouse import files, layout
 from tracker.warehouse.compact import CompactResult, compact
-from tracker.warehouse.files import fsync_dir as _fsync_dir  # noqa: F401 - tracker/export.py uses it
 from tracker.warehouse.layout import DB_NAME, STORAGE_COMPAT, WarehouseError, view_files
 from tracker.warehouse.reads import Reads
 from tracker.warehouse.schemas import DERIVED, SCHEMAS, SERVING, STATE
@@ -123,12 +122,9 @@ class Warehouse(Writing, Reads):
             raise
         _CURRENT.add(self.root)
 
-    def _views_stale(self) -> bool:
-        return not layout.is_current(self.db_path, self.root)
-
     # ---- reading ------------------------------------------------------------------------------
     @contextmanager
-    def _internal(self) -> Iterator[duckdb.DuckDBPyConnection]:
+    def cursor(self) -> Iterator[duckdb.DuckDBPyConnection]:
         """A cursor on an in-memory DuckDB holding the same views (the tracker's own reads: no file of
         the warehouse stays open, and no connection is opened per query), under the shared read lock
         (compaction deletes replaced files only while no tracker read holds it)."""
@@ -196,7 +192,7 @@ class Warehouse(Writing, Reads):
 
     def read(self, sql: str, params: list | dict | None = None) -> pd.DataFrame:
         """A query over the views, for the tracker's own reads (no file of the warehouse stays open)."""
-        with self._internal() as con:
+        with self.cursor() as con:
             return con.execute(sql, params).df() if params is not None else con.sql(sql).df()
 
     def size_bytes(self) -> int:

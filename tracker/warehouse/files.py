@@ -13,17 +13,17 @@ moment before still reads it.
 from __future__ import annotations
 
 import datetime as dt
-import fcntl
 import os
 import secrets
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from tracker import locks
 from tracker.warehouse.schemas import STATE
 
 STATE_DIR = "_compaction"
@@ -33,34 +33,25 @@ MERGED_MARK = "~"  # merged files' names start with it; raw files' never do
 READ_LOCK = ".read.lock"
 
 
-@contextmanager
-def read_lock(root: Path) -> Iterator[None]:
+def read_lock(root: Path) -> AbstractContextManager[None]:
     """Held (shared) by the tracker's reads while they run; compaction deletes replaced files only
     when it can take it exclusively, so no tracker read ever finds a file it listed gone."""
-    with open(root / READ_LOCK, "a") as fh:
-        fcntl.flock(fh, fcntl.LOCK_SH)
-        try:
-            yield
-        finally:
-            fcntl.flock(fh, fcntl.LOCK_UN)
+    return locks.shared(root / READ_LOCK)
 
 
 @contextmanager
 def exclusive(root: Path, name: str) -> Iterator[bool]:
     """Try to take a lock file exclusively without waiting; yields whether it was taken."""
-    with open(root / name, "a") as fh:
-        try:
-            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            yield False
-            return
-        try:
-            yield True
-        finally:
-            fcntl.flock(fh, fcntl.LOCK_UN)
+    lock = locks.FileLock(root / name)
+    taken = lock.acquire(wait_s=0)
+    try:
+        yield taken
+    finally:
+        lock.release()
 
 
-def fsync_dir(path: Path) -> None:
+def fsync_path(path: Path) -> None:
+    """fsync a file or a folder (a folder: so that a rename into it survives a crash)."""
     fd = os.open(path, os.O_RDONLY)
     try:
         os.fsync(fd)
@@ -107,7 +98,7 @@ def write_parts(
                 os.fsync(fh.fileno())
         os.replace(tmp, dest)
         if durable:
-            fsync_dir(dest.parent)
+            fsync_path(dest.parent)
     finally:
         tmp.unlink(missing_ok=True)
 

@@ -21,7 +21,7 @@ import duckdb
 import structlog
 
 DB_NAME = "hub.duckdb"
-STORAGE_COMPAT = "v1.5.0"  # so that the DuckDB CLI from PyPI (1.5.x) opens the file (RELIABILITY.md §1.9)
+STORAGE_COMPAT = "v1.5.0"  # the DuckDB CLI from PyPI (1.5.x) cannot read 2.0's storage format; with this it opens the file
 ORDER_FILE = "ORDER"
 
 log = structlog.get_logger("tracker.warehouse")

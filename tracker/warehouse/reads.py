@@ -21,21 +21,16 @@ from tracker.warehouse.schemas import SCHEMAS, SERVING
 class Reads:
     root: Path
 
-    def _internal(self) -> AbstractContextManager[duckdb.DuckDBPyConnection]:  # pragma: no cover - defined by Warehouse
+    def cursor(self) -> AbstractContextManager[duckdb.DuckDBPyConnection]:  # pragma: no cover - defined by Warehouse
         raise NotImplementedError
 
     def _day_files(self, name: str, days) -> list[str]:
         folders = sorted({f for d in days for f in files.day_folders(d)})
         return [str(p) for p in files.visible(self.root, name, folders)]
 
-    def model_keys(self) -> pd.DataFrame:
-        """Every known model key and its model id."""
-        with self._internal() as con:
-            return con.sql("SELECT model_key, model_id FROM _model_keys").df()
-
     def model_versions(self) -> pd.DataFrame:
         """Every model's latest attributes (model_key, model_id, author, created_at, ...)."""
-        with self._internal() as con:
+        with self.cursor() as con:
             return con.sql(
                 "SELECT * FROM _files('models') "
                 "QUALIFY row_number() OVER (PARTITION BY model_key ORDER BY valid_from DESC) = 1"
@@ -57,7 +52,7 @@ class Reads:
         if until is not None:
             params["until"] = until
             where.append("f.day <= $until")
-        with self._internal() as con:
+        with self.cursor() as con:
             return con.execute(
                 f"""
                 SELECT f.family, f.run_id, f.day, f.taken_at
@@ -80,7 +75,7 @@ class Reads:
         paths = self._day_files("snapshots", [day])
         if not paths:
             return SCHEMAS["snapshots"].empty_table().to_pandas()
-        with self._internal() as con:
+        with self.cursor() as con:
             return con.execute(
                 "SELECT * FROM read_parquet($f, union_by_name = true) WHERE run_id = $r AND family = $fam",
                 {"f": paths, "r": run_id, "fam": family},
@@ -88,7 +83,7 @@ class Reads:
 
     def family_series(self) -> pd.DataFrame:
         """family_daily plus each row's interval length (for the trailing-week sums)."""
-        with self._internal() as con:
+        with self.cursor() as con:
             path = str(self.root / "serving" / "family_daily.parquet")
             return con.execute("SELECT * FROM read_parquet(?) ORDER BY family, day", [path]).df()
 
@@ -103,7 +98,7 @@ class Reads:
         if not paths:
             return SERVING["models_latest"].empty_table()
         name = f"_picked_{secrets.token_hex(4)}"
-        with self._internal() as con:
+        with self.cursor() as con:
             con.register("pick", runs[["family", "run_id"]])
             con.execute(
                 f"CREATE TEMP VIEW {name} AS SELECT s.* FROM read_parquet($files, union_by_name = true) s "
@@ -152,7 +147,7 @@ class Reads:
 
     def model_series(self, model_ids: list[str]) -> pd.DataFrame:
         """Daily values (last successful snapshot of each day) of a few models: day, model_id, metrics."""
-        with self._internal() as con:
+        with self.cursor() as con:
             return con.execute(
                 """
                 WITH keys AS (SELECT model_key, model_id FROM _model_keys WHERE model_id IN (SELECT unnest($ids)))
@@ -165,7 +160,7 @@ class Reads:
 
     def aggregate(self, snapshots: pd.DataFrame) -> pd.DataFrame:
         """Per-family sums of a run's snapshot rows (NULL-aware: a sum over only NULLs is NULL)."""
-        with self._internal() as con:
+        with self.cursor() as con:
             con.register("s", snapshots)
             return con.sql("""
                 SELECT family, count(*) AS models, sum(downloads_30d)::BIGINT AS downloads_30d,
@@ -174,7 +169,7 @@ class Reads:
 
     def _day_rows(self, name: str, day: dt.date, select: str) -> pd.DataFrame:
         paths = self._day_files(name, [day])
-        with self._internal() as con:
+        with self.cursor() as con:
             if not paths:
                 con.register("empty", SCHEMAS[name].empty_table())
                 return con.sql(f"SELECT {select} FROM empty").df()
@@ -195,11 +190,11 @@ class Reads:
         return self._day_rows("backfill_parts", day, "DISTINCT parent_id, model_id, relation, created_at")
 
     def imported_runs(self) -> set[str]:
-        with self._internal() as con:
+        with self.cursor() as con:
             return {r[0] for r in con.execute("SELECT run_id FROM runs WHERE job = 'import'").fetchall()}
 
     def tree_complete(self, day: dt.date) -> set[str]:
         """Families whose tree of this day is complete (visible)."""
-        with self._internal() as con:
+        with self.cursor() as con:
             rows = con.execute("SELECT DISTINCT family FROM _tree WHERE day = ?", [day]).fetchall()
         return {r[0] for r in rows}

@@ -1,177 +1,47 @@
 """What the warehouse stores: one Arrow schema per raw dataset (written per run) and per derived
-table (recomputed whole after every job). Defined once here; the SQL views read these columns."""
+table (recomputed whole after every job). Defined once here, by column name (each column's type is
+tracker/columns.py's); the SQL views read these columns."""
 
 from __future__ import annotations
 
 import pyarrow as pa
 
 from tracker.census_tables import CENSUS_SCHEMAS
-from tracker.metrics import WEEKLY_METRICS
+from tracker.columns import COLUMNS, schema, without
+from tracker.metrics import METRICS, RELATIONS, SNAPSHOT_METRICS, WEEKLY_METRICS
 
-_TS = pa.timestamp("us", tz="UTC")
+# what a snapshot of a family's models holds per model, and which of a model's attributes change
+_TAKEN = "run_id taken_at day family"
+_VALUES = (*SNAPSHOT_METRICS, "trending_score")
+_ATTRIBUTES = "created_at last_modified pipeline_tag library_name gated"
 
 SCHEMAS: dict[str, pa.Schema] = {
-    "runs": pa.schema(
-        [
-            ("run_id", pa.string()),
-            ("job", pa.string()),
-            ("started_at", _TS),
-            ("finished_at", _TS),
-            ("status", pa.string()),
-            ("families_ok", pa.int32()),
-            ("families_failed", pa.int32()),
-            ("models", pa.int64()),
-            ("requests", pa.int64()),
-            ("retries", pa.int64()),
-            ("error", pa.string()),
-        ]
+    "runs": schema(
+        "run_id job started_at finished_at status families_ok families_failed models requests retries error"
     ),
     # the daily rows hold only what changes daily; a model's attributes live in `models` (below), so
     # that a snapshot row costs a few bytes (the `snapshots` view joins them back)
-    "snapshots": pa.schema(
-        [
-            ("run_id", pa.string()),
-            ("taken_at", _TS),
-            ("day", pa.date32()),
-            ("family", pa.string()),
-            ("model_key", pa.int64()),
-            ("downloads_30d", pa.int64()),
-            ("downloads_all_time", pa.int64()),
-            ("likes", pa.int64()),
-            ("trending_score", pa.float64()),
-        ]
-    ),
+    "snapshots": schema(_TAKEN, "model_key", _VALUES),
     # one row per model whenever its attributes are new or changed (valid from that snapshot on)
-    "models": pa.schema(
-        [
-            ("model_key", pa.int64()),
-            ("model_id", pa.string()),
-            ("author", pa.string()),
-            ("created_at", _TS),
-            ("last_modified", _TS),
-            ("pipeline_tag", pa.string()),
-            ("library_name", pa.string()),
-            ("gated", pa.string()),
-            ("valid_from", _TS),
-            ("run_id", pa.string()),
-            ("parameters", pa.int64()),
-        ]
-    ),
-    "family_snapshots": pa.schema(
-        [
-            ("run_id", pa.string()),
-            ("taken_at", _TS),
-            ("day", pa.date32()),
-            ("family", pa.string()),
-            ("label", pa.string()),
-            ("region", pa.string()),
-            ("models", pa.int64()),
-            ("downloads_30d", pa.int64()),
-            ("downloads_all_time", pa.int64()),
-            ("likes", pa.int64()),
-            ("downloads_interval", pa.int64()),
-            ("interval_days", pa.int32()),
-        ]
-    ),
+    "models": schema("model_key model_id author", _ATTRIBUTES, "valid_from run_id parameters"),
+    "family_snapshots": schema(_TAKEN, "label region models", SNAPSHOT_METRICS, "downloads_interval interval_days"),
     # model-level data-quality findings of a collect (family-level ones are derived from family_daily)
-    "quality": pa.schema(
-        [
-            ("run_id", pa.string()),
-            ("day", pa.date32()),
-            ("family", pa.string()),
-            ("model_id", pa.string()),
-            ("issue", pa.string()),
-            ("detail", pa.string()),
-        ]
-    ),
+    "quality": schema("run_id day family model_id issue detail"),
     # tree: one file per flushed chunk of model_info answers (kept across interrupted runs of a day)
-    "tree_parts": pa.schema(
-        [
-            ("run_id", pa.string()),
-            ("taken_at", _TS),
-            ("day", pa.date32()),
-            ("model_id", pa.string()),
-            ("status", pa.string()),
-            ("current_id", pa.string()),
-            ("finetunes", pa.int64()),
-            ("adapters", pa.int64()),
-            ("quantizations", pa.int64()),
-            ("merges", pa.int64()),
-            ("derivatives", pa.int64()),
-            ("base_relation", pa.string()),
-            ("base_models", pa.list_(pa.string())),
-        ]
+    "tree_parts": schema(
+        "run_id taken_at day model_id status current_id", RELATIONS, "derivatives base_relation base_models"
     ),
     # written once a family's tree of a day is complete: its official models; makes the day visible
-    "tree_members": pa.schema(
-        [
-            ("run_id", pa.string()),
-            ("day", pa.date32()),
-            ("family", pa.string()),
-            ("model_id", pa.string()),
-        ]
-    ),
-    "ecosystem": pa.schema(
-        [
-            ("run_id", pa.string()),
-            ("day", pa.date32()),
-            ("family", pa.string()),
-            ("base_model_id", pa.string()),
-            ("relation", pa.string()),
-            ("model_id", pa.string()),
-            ("author", pa.string()),
-            ("downloads_30d", pa.int64()),
-            ("downloads_all_time", pa.int64()),
-            ("likes", pa.int64()),
-        ]
-    ),
+    "tree_members": schema("run_id day family model_id"),
+    "ecosystem": schema("run_id day family base_model_id relation model_id author", SNAPSHOT_METRICS),
     # `tracker backfill`: the children each official model has now, with their creation times (one
     # row with model_id NULL marks a parent as listed, children or not) ...
-    "backfill_parts": pa.schema(
-        [
-            ("run_id", pa.string()),
-            ("day", pa.date32()),
-            ("parent_id", pa.string()),
-            ("model_id", pa.string()),
-            ("relation", pa.string()),
-            ("created_at", _TS),
-        ]
-    ),
+    "backfill_parts": schema("run_id day parent_id model_id relation created_at"),
     # ... and the daily series reconstructed from them, per family
-    "backfill": pa.schema(
-        [
-            ("run_id", pa.string()),
-            ("computed_on", pa.date32()),
-            ("day", pa.date32()),
-            ("family", pa.string()),
-            ("label", pa.string()),
-            ("region", pa.string()),
-            ("models", pa.int64()),
-            ("derivatives", pa.int64()),
-            ("finetunes", pa.int64()),
-            ("adapters", pa.int64()),
-            ("quantizations", pa.int64()),
-            ("merges", pa.int64()),
-        ]
-    ),
-    "quarantine": pa.schema(
-        [
-            ("run_id", pa.string()),
-            ("family", pa.string()),
-            ("model_id", pa.string()),
-            ("reason", pa.string()),
-            ("raw", pa.string()),
-        ]
-    ),
+    "backfill": schema("run_id computed_on day family label region models derivatives", RELATIONS),
+    "quarantine": schema("run_id family model_id reason raw"),
     # renames a collect followed (the Hub redirects the old id): the series continues under one key
-    "aliases": pa.schema(
-        [
-            ("run_id", pa.string()),
-            ("detected_on", pa.date32()),
-            ("old_id", pa.string()),
-            ("new_id", pa.string()),
-        ]
-    ),
+    "aliases": schema("run_id detected_on old_id new_id"),
 }
 # the datasets compaction merges (the census's large per-day files are read by day and left as they are)
 COMPACTED = tuple(SCHEMAS)
@@ -179,48 +49,33 @@ SCHEMAS.update(CENSUS_SCHEMAS)  # the whole-Hub census's datasets (tracker/censu
 
 
 def _weekly_schema() -> pa.Schema:
-    fields = [
-        ("week", pa.string()),
-        ("week_start", pa.date32()),
-        ("family", pa.string()),
-        ("label", pa.string()),
-        ("region", pa.string()),
-    ]
+    """A family's week: each weekly metric with its changes and share, then the week's membership counts."""
+    fields = list(schema("week week_start family label region"))
     for m in WEEKLY_METRICS:
         fields += [
-            (m, pa.int64()),
+            (m, COLUMNS[m]),
             (f"{m}_wow", pa.int64()),
             (f"{m}_wow_pct", pa.float64()),
             (f"{m}_wow_same", pa.int64()),
             (f"{m}_wow_pct_same", pa.float64()),
             (f"{m}_share", pa.float64()),
         ]
-    fields += [
-        ("models_new", pa.int64()),
-        ("models_entered", pa.int64()),
-        ("models_left", pa.int64()),
-        ("downloads_week_days", pa.int64()),
-    ]
+    fields += list(schema("models_new models_entered models_left downloads_week_days"))
     return pa.schema(fields)
 
 
 def _crossover_schema(entity: str, prefix: str) -> pa.Schema:
+    """One overtaking of one family (or model) by another on one metric."""
+    value = pa.float64()
     return pa.schema(
         [
-            ("day", pa.date32()),
-            ("metric", pa.string()),
-            (entity, pa.string()),
-            ("overtaken", pa.string()),
-            (f"{prefix}_value", pa.float64()),
-            ("overtaken_value", pa.float64()),
-            ("previous_day", pa.date32()),
-            (f"{prefix}_previous_value", pa.float64()),
-            ("overtaken_previous_value", pa.float64()),
-            ("reversed", pa.bool_()),
-            ("reversed_day", pa.date32()),
-            ("holds_same_models", pa.bool_()),
-            ("after_stale", pa.bool_()),
-            ("headline", pa.bool_()),
+            *schema("day metric", entity, "overtaken"),
+            (f"{prefix}_value", value),
+            ("overtaken_value", value),
+            *schema("previous_day"),
+            (f"{prefix}_previous_value", value),
+            ("overtaken_previous_value", value),
+            *schema("reversed reversed_day holds_same_models after_stale headline"),
         ]
     )
 
@@ -231,124 +86,29 @@ DERIVED: dict[str, pa.Schema] = {
     "family_weekly": _weekly_schema(),
     "crossovers": _crossover_schema("family", "family"),
     "model_crossovers": _crossover_schema("model_id", "model"),
-    "projections": pa.schema(
-        [
-            ("as_of", pa.date32()),
-            ("metric", pa.string()),
-            ("family", pa.string()),
-            ("overtaken", pa.string()),
-            ("projected_from", pa.date32()),
-            ("projected_to", pa.date32()),
-            ("projected_day", pa.date32()),
-            ("window_days", pa.int32()),
-            ("first_day", pa.date32()),
-            ("last_day", pa.date32()),
-            ("n_points", pa.int32()),
-        ]
+    "projections": schema(
+        "as_of metric family overtaken projected_from projected_to projected_day window_days",
+        "first_day last_day n_points",
     ),
-    "family_quality": pa.schema(
-        [
-            ("day", pa.date32()),
-            ("family", pa.string()),
-            ("model_id", pa.string()),
-            ("issue", pa.string()),
-            ("detail", pa.string()),
-        ]
-    ),
-    "adoption": pa.schema(
-        [
-            ("model_id", pa.string()),
-            ("family", pa.string()),
-            ("size_class", pa.string()),
-            ("age_days", pa.int32()),
-            ("downloads_all_time", pa.int64()),
-            ("relative_adoption", pa.float64()),
-            ("release_year", pa.int32()),
-            ("parameters", pa.int64()),
-            ("day", pa.date32()),
-            ("peers", pa.int32()),
-        ]
+    "family_quality": without(SCHEMAS["quality"], "run_id"),
+    "adoption": schema(
+        "model_id family size_class age_days downloads_all_time relative_adoption release_year parameters day peers"
     ),
 }
 
 
 # Compaction state (README, "Compaction"): which merged files are visible ('add') and which files
 # they replaced ('hide'), by path relative to the warehouse; `since` is when the entry was made.
-STATE = pa.schema([("file", pa.string()), ("action", pa.string()), ("since", _TS)])
+STATE = schema("file action since")
 
 # The small tables the documented views read, rewritten whole after every job (serving/<name>.parquet):
 # family_daily, tree and ecosystem from the internal views `_<name>` over the raw rows, models_latest
-# from the files of each family's latest successful snapshot.
-_I64 = pa.int64()
+# from the files of each family's latest successful snapshot (its snapshot rows joined to `models`).
 SERVING: dict[str, pa.Schema] = {
-    "family_daily": pa.schema(
-        [
-            ("day", pa.date32()),
-            ("family", pa.string()),
-            ("label", pa.string()),
-            ("region", pa.string()),
-            *[
-                (c, _I64)
-                for c in (
-                    "models",
-                    "downloads_30d",
-                    "downloads_all_time",
-                    "likes",
-                    "derivatives",
-                    "finetunes",
-                    "adapters",
-                    "quantizations",
-                    "merges",
-                    "ecosystem_downloads_30d",
-                )
-            ],
-            ("downloads_day", pa.float64()),
-            ("source", pa.string()),
-            ("interval_days", pa.int32()),
-        ]
+    "family_daily": schema(
+        "day family label region", METRICS, RELATIONS, "ecosystem_downloads_30d downloads_day source interval_days"
     ),
-    "tree": pa.schema(
-        [
-            ("run_id", pa.string()),
-            ("taken_at", _TS),
-            ("day", pa.date32()),
-            ("family", pa.string()),
-            ("model_id", pa.string()),
-            *[(c, _I64) for c in ("finetunes", "adapters", "quantizations", "merges", "derivatives")],
-            ("status", pa.string()),
-        ]
-    ),
-    "ecosystem": pa.schema(
-        [
-            ("day", pa.date32()),
-            ("family", pa.string()),
-            ("base_model_id", pa.string()),
-            ("relation", pa.string()),
-            ("model_id", pa.string()),
-            ("author", pa.string()),
-            ("downloads_30d", _I64),
-            ("downloads_all_time", _I64),
-            ("likes", _I64),
-        ]
-    ),
-    "models_latest": pa.schema(
-        [
-            ("run_id", pa.string()),
-            ("taken_at", _TS),
-            ("day", pa.date32()),
-            ("family", pa.string()),
-            ("model_id", pa.string()),
-            ("author", pa.string()),
-            ("downloads_30d", _I64),
-            ("downloads_all_time", _I64),
-            ("likes", _I64),
-            ("trending_score", pa.float64()),
-            ("created_at", _TS),
-            ("last_modified", _TS),
-            ("pipeline_tag", pa.string()),
-            ("library_name", pa.string()),
-            ("gated", pa.string()),
-            ("parameters", _I64),
-        ]
-    ),
+    "tree": schema("run_id taken_at day family model_id", RELATIONS, "derivatives status"),
+    "ecosystem": without(SCHEMAS["ecosystem"], "run_id"),
+    "models_latest": schema(_TAKEN, "model_id author", _VALUES, _ATTRIBUTES, "parameters"),
 }

@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import fcntl
 import json
 import secrets
 from collections.abc import Iterator
@@ -43,16 +42,6 @@ class Writing(Reads):
         raise NotImplementedError
 
     @contextmanager
-    def _flock(self, name: str) -> Iterator[None]:
-        self.root.mkdir(parents=True, exist_ok=True)
-        with open(self.root / name, "a") as fh:
-            fcntl.flock(fh, fcntl.LOCK_EX)
-            try:
-                yield
-            finally:
-                fcntl.flock(fh, fcntl.LOCK_UN)
-
-    @contextmanager
     def writer_lock(self) -> Iterator[None]:
         """Serialise the short critical sections of writers (model keys): a collect by hand while the
         daemon runs one must not hand out the same key twice."""
@@ -70,10 +59,6 @@ class Writing(Reads):
 
     def _file(self, name: str, day: dt.date, file_id: str) -> Path:
         return self.root / name / day.isoformat() / f"{file_id}.parquet"
-
-    @staticmethod
-    def _write_atomic(table: pa.Table, dest: Path, options: dict[str, Any] | None = None) -> None:
-        files.write_atomic(table, dest, options)
 
     def write(self, name: str, day: dt.date, file_id: str, df: pd.DataFrame | None) -> None:
         """Write one immutable data file of a dataset (atomically); nothing for an empty frame."""
@@ -120,7 +105,7 @@ class Writing(Reads):
 
     # ---- served tables ------------------------------------------------------------------------
     def _runs_seen(self) -> int:
-        with self._internal() as con:
+        with self.cursor() as con:
             return int(con.execute("SELECT count(*) FROM runs").fetchall()[0][0])  # count(*): always one row
 
     def serving_stale(self) -> bool:
@@ -138,9 +123,9 @@ class Writing(Reads):
         """Rewrite the served tables whole from the raw rows (each atomically): family_daily, tree,
         ecosystem (small per-family and per-official-model tables) and models_latest (the rows of each
         family's latest successful snapshot: reads only those files)."""
-        with self._flock(".serving.lock"):
+        with FileLock(self.root / ".serving.lock"):
             runs = self._runs_seen()
-            with self._internal() as con:
+            with self.cursor() as con:
                 for name in ("family_daily", "tree", "ecosystem"):
                     schema = SERVING[name]
                     tbl = (
@@ -184,7 +169,7 @@ class Writing(Reads):
         the rows, and every known key's (latest) model id."""
         rows = rows.drop_duplicates("model_id", keep="last")
         at = pd.Timestamp(taken_at).tz_convert("UTC").as_unit("us")
-        with self.writer_lock(), self._internal() as con:
+        with self.writer_lock(), self.cursor() as con:
             keys = con.sql("SELECT model_key, model_id FROM _model_keys").df()
             for old_id, new_id in (renamed or {}).items():
                 if (keys.model_id == old_id).any() and not (keys.model_id == new_id).any():
