@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from tracker.trends._common import days
+from tracker.trends.common import days
 from tracker.trends.crossovers import wide
 
 

@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 
 from tracker.metrics import STALE_ISSUE
-from tracker.trends._common import day, days, empty, floats, metric_list
+from tracker.trends.common import day, days, empty, floats, metric_list
 
 #: A crossover undone within this many later snapshots is shown as reversed, not as a headline.
 REVERSAL_SNAPSHOTS = 3

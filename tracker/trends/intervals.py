@@ -14,7 +14,7 @@ from typing import NamedTuple
 import numpy as np
 import pandas as pd
 
-from tracker.trends._common import DAY, days, empty, floats, utc
+from tracker.trends.common import DAY, days, empty, floats, utc
 
 
 class Transitions(NamedTuple):

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from tracker.metrics import SNAPSHOT_METRICS
-from tracker.trends._common import DAY, days, empty, floats, iso, stamp
+from tracker.trends.common import DAY, days, empty, floats, iso, stamp
 from tracker.trends.intervals import (
     Transitions,
     downloads_from,

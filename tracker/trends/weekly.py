@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from tracker.metrics import METRICS
-from tracker.trends._common import day, days, floats, monday, nullable, ratio, utc
+from tracker.trends.common import day, days, floats, monday, nullable, ratio, utc
 from tracker.trends.intervals import prepare_snaps, transitions
 
 #: Per-model values whose like-for-like change `like_for_like` computes (models is 0 by definition).
