@@ -35,16 +35,10 @@ from tracker.warehouse import Warehouse
 
 def naive(endpoint: str, ids: list[str]) -> tuple[float, int]:
     # tracker.hub installs a pacing client factory process-wide; the baseline gets the client's default
-    from huggingface_hub import set_client_factory
-    from huggingface_hub.utils._http import default_client_factory
+    from tracker.hubsim.testing import stock_client
 
-    from tracker import hub as hubmod
-
-    set_client_factory(default_client_factory)
-    try:
+    with stock_client():
         return _naive(endpoint, ids)
-    finally:
-        set_client_factory(hubmod._client_factory)
 
 
 def _naive(endpoint: str, ids: list[str]) -> tuple[float, int]:

@@ -78,3 +78,15 @@ def stock_hf_client():
 
     with stock_client():
         yield
+
+
+def pytest_collection_modifyitems(config, items):
+    """Tests marked heavy run only when asked for by name (`-m heavy`, or any -m expression that names
+    the marker): a plain run and `-m "not slow"` leave them out (a -m on the command line would
+    replace one in addopts)."""
+    if "heavy" in (config.getoption("markexpr") or ""):
+        return
+    heavy = [item for item in items if item.get_closest_marker("heavy")]
+    if heavy:
+        config.hook.pytest_deselected(items=heavy)
+        items[:] = [item for item in items if not item.get_closest_marker("heavy")]

@@ -6,13 +6,13 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import multiprocessing
 import os
 import signal
-import subprocess
-import sys
 import time
 from pathlib import Path
 
+import huggingface_hub
 import numpy as np
 import pandas as pd
 import pyarrow as pa
@@ -28,13 +28,14 @@ from tracker.warehouse import Warehouse
 
 NOW = dt.datetime(2026, 12, 1, 3, 0, tzinfo=dt.UTC)
 FAMILIES = yaml.safe_load((ROOT / "config.yaml").read_text())["families"]  # the shipped rules
-PAGE = 100
+PAGE = 50  # 40 pages: the stopped (7 pages) and the killed census (past a staging chunk of 25) end early
 CYCLES, DANGLING = 2, 6
 
 
 @pytest.fixture(scope="module")
 def world():
-    return TreeWorld(models=3000, seed=3, cycles=CYCLES, dangling=DANGLING)
+    """About 2,000 served models, six generations deep under Qwen, with models in several families."""
+    return TreeWorld(models=1000, seed=3, cycles=CYCLES, dangling=DANGLING)
 
 
 @pytest.fixture
@@ -45,6 +46,20 @@ def hub(world):
 
 def _settings(tmp_path, hub):
     return config.load(write_config(tmp_path, hub.endpoint, FAMILIES))
+
+
+# `-m "not slow"` keeps the census against the truth and the report (one census between them); the
+# trials of several jobs each (stop and resume, kill, import, backfill, the CLI) are marked slow.
+
+
+@pytest.fixture(scope="module")
+def censused(tmp_path_factory, world):
+    """One census of the world, for the tests that only read it (a report adds only its own run)."""
+    tmp = tmp_path_factory.mktemp("census")
+    with running_hub(world, page_size=PAGE, quota_anonymous=100_000, quota_token=100_000) as hub:
+        s = _settings(tmp, hub)
+        run = jobs.census(s, now=NOW, show_progress=False)
+    return s, run
 
 
 def _check_against_truth(wh: Warehouse, world: TreeWorld):
@@ -85,9 +100,8 @@ def _check_against_truth(wh: Warehouse, world: TreeWorld):
     return st
 
 
-def test_census_matches_the_worlds_truth(tmp_path, hub, world):
-    s = _settings(tmp_path, hub)
-    run = jobs.census(s, now=NOW, show_progress=False)
+def test_census_matches_the_worlds_truth(censused, world):
+    s, run = censused
     assert run["status"] == "ok", run["error"]
     served = world.snapshot()
     assert run["models"] == len(served)
@@ -114,6 +128,7 @@ def test_census_matches_the_worlds_truth(tmp_path, hub, world):
     assert not (s.warehouse / "census_staging" / NOW.date().isoformat()).exists()  # staging cleared
 
 
+@pytest.mark.slow  # two censuses, one stopped and one resumed
 def test_stopped_census_shows_nothing_and_resumes(tmp_path, hub, world):
     s = _settings(tmp_path, hub)
     first = jobs.census(s, now=NOW, show_progress=False, max_pages=7)
@@ -128,26 +143,30 @@ def test_stopped_census_shows_nothing_and_resumes(tmp_path, hub, world):
     _check_against_truth(wh, world)
 
 
-CHILD = """
-import datetime as dt, sys
-from tracker import config, jobs
-jobs.census(config.load(sys.argv[1]), now=dt.datetime(2026, 12, 1, 3, tzinfo=dt.UTC), show_progress=False)
-"""
+def _census_in_child(path: str) -> None:
+    """The body of a forked child (libraries already imported, so the kill lands in the census itself)."""
+    import logging
+
+    logging.disable(logging.CRITICAL)
+    jobs.census(config.load(path), now=NOW, show_progress=False)
+    os._exit(0)
 
 
 @pytest.mark.slow
 def test_kill_9_during_a_census_leaves_nothing_visible(tmp_path, hub, world):
     s = _settings(tmp_path, hub)
     hub.faults.add("delay", seconds=0.04, route="listing")
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "HF_HUB_DISABLE_TELEMETRY": "1"}
-    proc = subprocess.Popen([sys.executable, "-c", CHILD, str(s.path)], env=env, stderr=subprocess.DEVNULL)
+    huggingface_hub.close_session()  # no connection of this process is shared with the child
+    proc = multiprocessing.get_context("fork").Process(target=_census_in_child, args=(str(s.path),))
+    proc.start()
     deadline = time.monotonic() + 60
     staged = s.warehouse / "census_staging" / NOW.date().isoformat() / "listing"
     while not list(staged.glob("chunk-*.parquet")) and time.monotonic() < deadline:  # past the first chunk
-        assert proc.poll() is None, "the census ended before it could be killed"
+        assert proc.exitcode is None, "the census ended before it could be killed"
         time.sleep(0.01)
     os.kill(proc.pid, signal.SIGKILL)
-    proc.wait()
+    proc.join()
+    assert proc.exitcode == -signal.SIGKILL
     hub.faults.clear()
     wh = Warehouse(s.warehouse)
     assert wh.read("SELECT count(*) AS n FROM runs WHERE job = 'census'").n[0] == 0
@@ -203,6 +222,7 @@ def _dump(world: TreeWorld, path: Path, with_date: str | None = None) -> None:
     pq.write_table(table, path, row_group_size=700)
 
 
+@pytest.mark.slow  # two imports of a whole dump
 def test_import_of_a_hub_stats_dump_is_a_census(tmp_path, world):
     from tracker.jobs.census import DumpError, import_dump, is_dump
 
@@ -223,6 +243,7 @@ def test_import_of_a_hub_stats_dump_is_a_census(tmp_path, world):
     assert import_dump(s, dated)["run_id"].startswith("20260901")
 
 
+@pytest.mark.slow  # a census, then a backfill from it
 def test_backfill_uses_the_latest_census_without_requests(tmp_path, hub, world):
     from tracker.hubsim.tree import owns
 
@@ -243,7 +264,7 @@ def test_backfill_uses_the_latest_census_without_requests(tmp_path, hub, world):
         kids = [
             (r, c)
             for m, r, ps, c in zip(served.id, served.base_relation, served.base_models, served.created_at, strict=True)
-            for p in ps
+            for p in dict.fromkeys(ps)  # a merge may list the same parent twice: one edge, as in `lineage`
             if p in own and p != m and c < end
         ]  # official = listed own models
         cols = {"finetune": "finetunes", "adapter": "adapters", "quantized": "quantizations", "merge": "merges"}
@@ -255,11 +276,11 @@ def test_backfill_uses_the_latest_census_without_requests(tmp_path, hub, world):
         )
 
 
-def test_report_has_a_whole_hub_section(tmp_path, hub, world):
+def test_report_has_a_whole_hub_section(tmp_path, censused, world):
     from tracker.report.format import human
 
-    s = _settings(tmp_path, hub)
-    assert jobs.census(s, now=NOW, show_progress=False)["status"] == "ok"
+    s, run = censused
+    assert run["status"] == "ok"
     paths = jobs.report(s, week="2026-W48", out=tmp_path / "reports", now=NOW + dt.timedelta(hours=5))
     md = next(p for p in paths if p.suffix == ".md").read_text()
     assert "## Whole Hub" in md and "census of 2026-12-01" in md and "lower bounds" in md
@@ -270,11 +291,12 @@ def test_report_has_a_whole_hub_section(tmp_path, hub, world):
     assert "Share of new derivatives per month" in html
     # without a census the section is left out
     (tmp_path / "empty").mkdir()
-    s2 = config.load(write_config(tmp_path / "empty", hub.endpoint, FAMILIES))
+    s2 = config.load(write_config(tmp_path / "empty", "http://127.0.0.1:9", FAMILIES))  # a report asks no Hub
     paths = jobs.report(s2, week="2026-W48", out=tmp_path / "r2", now=NOW)
     assert "Whole Hub" not in next(p for p in paths if p.suffix == ".md").read_text()
 
 
+@pytest.mark.slow  # a census and an import through the CLI
 def test_cli_census_and_import_of_a_dump(tmp_path, hub, world):
     from click.testing import CliRunner
 

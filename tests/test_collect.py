@@ -15,21 +15,14 @@ from click.testing import CliRunner
 from tests.conftest import family_truth, write_config
 from tracker import config, jobs
 from tracker.cli import cli
+from tracker.demo import FAMILIES as DEMO_FAMILIES
 from tracker.hubsim import HubSim, World
 from tracker.hubsim.testing import reset_hub
 from tracker.warehouse import Warehouse
 
+# the demo's Llama, Qwen and Gemma (a family found by search), and one with an exclude rule
 FAMILIES = [
-    {"name": "llama", "label": "Meta Llama", "authors": ["meta-llama"], "region": "us"},
-    {"name": "qwen", "label": "Alibaba Qwen", "authors": ["Qwen"], "region": "china"},
-    {
-        "name": "gemma",
-        "label": "Google Gemma",
-        "authors": ["google"],
-        "region": "us",
-        "search": "gemma",
-        "include": "(?i)gemma",
-    },
+    *(next(f for f in DEMO_FAMILIES if f["name"] == name) for name in ("llama", "qwen", "gemma")),
     {
         "name": "smollm",
         "label": "HF SmolLM",

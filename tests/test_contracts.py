@@ -57,7 +57,7 @@ def test_importing_the_hub_module_installs_nothing_and_a_hub_does():
         "assert _http._GLOBAL_CLIENT_FACTORY is _http.default_client_factory, 'installed on import'\n"
         "from tracker.config import HubSettings\n"
         "h.Hub(HubSettings(endpoint='http://127.0.0.1:9'))\n"
-        "assert _http._GLOBAL_CLIENT_FACTORY is h._client_factory\n"
+        "assert _http._GLOBAL_CLIENT_FACTORY is h.client_factory\n"
         "print('ok')\n"
     )
     res = subprocess.run(

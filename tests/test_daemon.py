@@ -228,7 +228,7 @@ def test_catch_up_runs_once_immediately_and_status_shows_it(tmp_path, hub, liste
     cfg = write(tmp_path, hub.endpoint, {"collect": "0 6 * * *", "jitter_s": 120})
     settings = config.load(cfg)
     t0 = dt.datetime.now(UTC)  # the daemon runs on the real clock; the Hub's stays at WORLD_AT
-    seeded = jobs.collect(settings, now=t0 - dt.timedelta(days=2), show_progress=False)
+    seeded = jobs.collect(settings, now=t0 - dt.timedelta(days=2), show_progress=False, refresh_trends=False)
     assert seeded["status"] == "ok" and seeded["models"] == listed
 
     d = Proc(cfg)
@@ -271,11 +271,11 @@ def test_second_daemon_is_refused_and_kill_9_releases_the_lock(tmp_path, hub):
     cfg = write(tmp_path, hub.endpoint, {"collect": "0 6 * * *"})
     a = Proc(cfg)
     try:
-        a.wait_for("daemon started")
-        a.wait_for("job finished")  # the empty warehouse's catch-up collect
+        a.wait_for("daemon started")  # it holds the lock from here on; its catch-up collect runs meanwhile
         b = run_tracker("daemon", "--config", str(cfg), timeout=30)
         assert b.returncode == 1
         assert f"PID {a.pid}" in b.stderr and "already running" in b.stderr
+        a.wait_for("job finished")  # the empty warehouse's catch-up collect
         a.p.kill()  # kill -9
         assert a.p.wait(10) == -signal.SIGKILL
     finally:
@@ -293,7 +293,7 @@ def test_second_daemon_is_refused_and_kill_9_releases_the_lock(tmp_path, hub):
 
 @pytest.mark.slow
 def test_sigterm_during_a_collect_lets_it_finish_and_exits_0(tmp_path, world, listed):
-    with HubSim(world, faults="delay=0.4,route=listing") as slow:  # 5 pages: about 2 s of collecting
+    with HubSim(world, faults="delay=0.2,route=listing") as slow:  # 5 pages: about 1 s of listing
         cfg = write(tmp_path, slow.endpoint, {"collect": "0 6 * * *"})
         d = Proc(cfg)
         try:
@@ -335,7 +335,7 @@ def test_a_job_that_raises_is_logged_and_the_next_scheduled_run_happens(tmp_path
 
     monkeypatch.setitem(jobs.JOBS, "tree", flaky)
     cfg = write(tmp_path, "http://127.0.0.1:9", {"tree": "* * * * *"})
-    with Threaded(cfg) as t:  # a simulated minute a second: the first (catch-up) run stays in its minute
+    with Threaded(cfg, speed=300) as t:  # a simulated minute in 0.2 s
         assert wait_until(lambda: sum(h["status"] == "ok" for h in t.d.history) >= 2, 10)
         assert t.t.is_alive()
     hist = list(t.d.history)
@@ -365,7 +365,7 @@ def test_a_job_still_running_at_its_next_time_is_not_started_twice(tmp_path, mon
         with guard:
             active[0] += 1
             most[0] = max(most[0], active[0])
-        time.sleep(0.4)  # 120 simulated seconds at speed 300: past the next minute
+        time.sleep(0.1)  # 120 simulated seconds at speed 1200: past the next minute
         with guard:
             active[0] -= 1
         done.append(now)
@@ -373,18 +373,20 @@ def test_a_job_still_running_at_its_next_time_is_not_started_twice(tmp_path, mon
 
     monkeypatch.setitem(jobs.JOBS, "report", slow)
     cfg = write(tmp_path, "http://127.0.0.1:9", {"report": "* * * * *"})
-    with Threaded(cfg, speed=300) as t:
+    with Threaded(cfg, speed=1200) as t:
         assert wait_until(lambda: len(done) >= 3, 15)
     assert most[0] == 1
     assert t.d.skipped_busy["report"] >= 1
     assert any(h["trigger"] == "overran" for h in t.d.history)  # the passed time is run once, after
 
 
+@pytest.mark.slow  # two real collects (one by the daemon)
 def test_after_a_suspend_owed_jobs_run_once(tmp_path, world, hub):
     cfg = write(tmp_path, hub.endpoint, {"collect": "0 6 * * *"})
     settings = config.load(cfg)
     start = dt.datetime(2026, 8, 10, 7, 0, tzinfo=UTC)
-    assert jobs.collect(settings, now=start.replace(hour=6, minute=0, second=5), show_progress=False)["status"] == "ok"
+    seed_at = start.replace(hour=6, minute=0, second=5)
+    assert jobs.collect(settings, now=seed_at, show_progress=False, refresh_trends=False)["status"] == "ok"
     with Threaded(cfg, start=start, speed=600) as t:
         # today's run is done: nothing owed, the next run is tomorrow's
         assert t.d.scheduler.get_job("collect").next_run_time == dt.datetime(2026, 8, 11, 6, 0, tzinfo=UTC)
@@ -400,7 +402,7 @@ def test_after_a_suspend_owed_jobs_run_once(tmp_path, world, hub):
 
 READER = textwrap.dedent("""
     import json, os, sys, time, duckdb
-    db, stop = sys.argv[1], sys.argv[2]
+    db, stop, ready = sys.argv[1], sys.argv[2], sys.argv[3]
     held = duckdb.connect(db, read_only=True)  # a user's session left open all along
     ok = fail = 0
     errors, seen = [], set()
@@ -418,6 +420,8 @@ READER = textwrap.dedent("""
             except Exception as exc:
                 fail += 1
                 errors.append(repr(exc)[:200])
+        if not os.path.exists(ready):
+            open(ready, "w").close()  # it has queried once: the daemon may start
         time.sleep(0.01)
     print(json.dumps({"ok": ok, "fail": fail, "errors": errors[:5], "runs_seen": len(seen)}), flush=True)
 """)
@@ -428,15 +432,16 @@ def test_readers_never_fail_while_the_daemon_runs_jobs_back_to_back(tmp_path, hu
     cfg = write(tmp_path, hub.endpoint, {"collect": "* * * * *"})
     settings = config.load(cfg)
     Warehouse(settings.warehouse).ensure()
-    stop = tmp_path / "reader.stop"
+    stop, ready = tmp_path / "reader.stop", tmp_path / "reader.ready"
     reader = subprocess.Popen(
-        [sys.executable, "-c", READER, str(settings.warehouse / "hub.duckdb"), str(stop)],
+        [sys.executable, "-c", READER, str(settings.warehouse / "hub.duckdb"), str(stop), str(ready)],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
     )
     try:
-        with Threaded(cfg, speed=120) as t:  # a collect every half second, or back to back when slower
+        assert wait_until(lambda: ready.exists() or reader.poll() is not None, 30) and reader.poll() is None
+        with Threaded(cfg, speed=600) as t:  # a collect every 0.1 s: they run back to back
             assert wait_until(lambda: len(t.d.history) >= 6, 60)
     finally:
         stop.touch()

@@ -4,6 +4,7 @@ tests/test_readme.py: the README's first command.)"""
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import signal
@@ -13,6 +14,9 @@ import time
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
+
+from tracker.cli import cli
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -66,14 +70,33 @@ def _start_demo(tmp_path, *args):
     return proc, _emulator_pid(seen)
 
 
+def _log_events(folder: Path) -> list[str]:
+    """The events of the demo's own log (demo/demo.log, JSON lines) so far."""
+    path = folder / "demo.log"
+    lines = path.read_text().splitlines() if path.exists() else []
+    return [json.loads(x)["event"] for x in lines if x.startswith("{")]
+
+
+def _wait_for_event(proc: subprocess.Popen, folder: Path, event: str, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while event not in _log_events(folder):
+        assert proc.poll() is None and time.monotonic() < deadline, f"no {event!r} in demo.log: {_log_events(folder)}"
+        time.sleep(0.01)
+
+
 @pytest.mark.slow
 def test_demo_ctrl_c_stops_the_emulator(tmp_path):
     proc, pid = _start_demo(tmp_path, "--weeks", "2")
+    # in the middle of a job (where a KeyboardInterrupt would land in a DuckDB query or a publish): the
+    # job finishes, nothing else starts, the emulator is stopped and the demo says it was interrupted
+    _wait_for_event(proc, tmp_path / "demo", "collect started")
     proc.send_signal(signal.SIGINT)
     out, err = proc.communicate(timeout=30)
     assert proc.returncode == 130, (out, err)
     assert "interrupted; the emulator was stopped" in err and "Traceback" not in err
     assert _gone(pid)
+    events = _log_events(tmp_path / "demo")
+    assert events.count("collect started") == 1 and events[-1] == "collect finished", events
 
 
 @pytest.mark.slow
@@ -86,18 +109,40 @@ def test_demo_killed_outright_takes_the_emulator_with_it(tmp_path):
 
 @pytest.mark.slow
 def test_demo_error_stops_the_emulator_and_says_why(tmp_path):
-    # from the 3rd Qwen listing on, the emulator answers 404: the third collect is partial
-    res = _tracker("demo", "--weeks", "2", "--faults", "status=404,route=listing,author=Qwen,nth=3", cwd=tmp_path)
+    # from the 2nd Qwen listing on (one a collect), the emulator answers 404: after a good collect and
+    # tree of 2026-08-10 (the first day of the last two weeks), the collect of 2026-08-11 is partial
+    res = _tracker("demo", "--weeks", "2", "--faults", "status=404,route=listing,author=Qwen,nth=2", cwd=tmp_path)
     assert res.returncode == 1, res.stdout + res.stderr
     assert "Traceback" not in res.stderr
-    assert re.search(r"the collect of 2026-08-12 06:00 UTC was partial: qwen: HTTP 404", res.stderr), res.stderr
+    assert re.search(r"the collect of 2026-08-11 06:00 UTC was partial: qwen: HTTP 404", res.stderr), res.stderr
     assert "the emulator was stopped" in res.stderr
     assert _gone(_emulator_pid(res.stdout))
 
 
-def test_demo_refuses_a_folder_it_did_not_write(tmp_path):
+def test_demo_refuses_a_folder_it_did_not_write(tmp_path, monkeypatch):
     (tmp_path / "demo").mkdir()
     (tmp_path / "demo" / "notes.txt").write_text("mine")
-    res = _tracker("demo", cwd=tmp_path)
-    assert res.returncode == 1 and "already holds files that the demo did not write" in res.stderr
+    monkeypatch.chdir(tmp_path)  # the default --dir, demo/ (it refuses before it starts anything: no process)
+    res = CliRunner().invoke(cli, ["demo"])
+    assert res.exit_code == 1 and "already holds files that the demo did not write" in res.output
     assert (tmp_path / "demo" / "notes.txt").read_text() == "mine"
+
+
+def test_a_first_ctrl_c_waits_for_the_running_job_and_a_second_interrupts_at_once():
+    from tracker.demo import CtrlC
+
+    ambient = signal.signal(signal.SIGINT, signal.default_int_handler)  # as in `tracker demo` on a terminal
+    ctrl_c = CtrlC()
+    try:
+        ctrl_c.check()  # nothing asked yet
+        os.kill(os.getpid(), signal.SIGINT)  # noted, not raised: the job in progress goes on
+        assert ctrl_c.asked.is_set()
+        with pytest.raises(KeyboardInterrupt):
+            ctrl_c.check()  # between two jobs
+        with pytest.raises(KeyboardInterrupt):  # a second Ctrl-C: at once (Python runs the handler as kill returns)
+            os.kill(os.getpid(), signal.SIGINT)
+    finally:
+        ctrl_c.restore()
+        restored = signal.getsignal(signal.SIGINT)
+        signal.signal(signal.SIGINT, ambient)
+    assert restored is signal.default_int_handler

@@ -1,19 +1,18 @@
-"""History on day one: import archived listings, backfill from creation dates, export for other engines."""
+"""History on day one: import archived listings, backfill from creation dates, export for other engines.
+(The import of the real archive, ../shared/realdata, is in test_trends_real.py, which shares that import.)"""
 
 from __future__ import annotations
 
 import datetime as dt
 import json
 import math
-import re
 
 import pandas as pd
 import pyarrow.parquet as pq
 import pytest
-import yaml
 from click.testing import CliRunner
 
-from tests.conftest import ROOT, write_config
+from tests.conftest import write_config
 from tracker import config, jobs
 from tracker.cli import cli
 from tracker.hubsim import HubSim, World
@@ -23,73 +22,6 @@ REL = {"finetune": "finetunes", "adapter": "adapters", "quantized": "quantizatio
 
 
 # ---------------------------------------------------------------- import
-
-
-def shipped_config(tmp_path):
-    doc = yaml.safe_load((ROOT / "config.yaml").read_text())
-    doc["warehouse"] = str(tmp_path / "warehouse")
-    p = tmp_path / "config.yaml"
-    p.write_text(yaml.safe_dump(doc))
-    return p, doc
-
-
-def raw_family_sums(path, fam: dict) -> dict | None:
-    """A family's sums in one archived file, computed here from the raw JSON with the family's rules."""
-    models = {m["id"]: m for m in json.loads(path.read_text())["models"]}  # last record of an id wins
-    mine = []
-    for mid, m in models.items():
-        author, name = mid.split("/", 1)
-        if author not in fam["authors"]:
-            continue
-        if fam.get("search") and fam["search"].lower() not in mid.lower():
-            continue
-        if fam.get("include") and not re.search(fam["include"], name):
-            continue
-        if fam.get("exclude") and re.search(fam["exclude"], name):
-            continue
-        mine.append(m)
-    if not mine:
-        return None
-    return {
-        "models": len(mine),
-        "downloads_30d": sum(m["downloads"] for m in mine),
-        "likes": sum(m["likes"] for m in mine),
-    }
-
-
-@pytest.mark.slow
-def test_import_the_real_archive_as_eight_days(tmp_path, shared_dir):
-    files = sorted((shared_dir / "realdata" / "hub-listing-2026-08").glob("*.json"))
-    assert len(files) == 8
-    path, doc = shipped_config(tmp_path)
-    res = CliRunner().invoke(cli, ["import", "--config", str(path), *map(str, files)])
-    assert res.exit_code == 0, res.output
-    wh = Warehouse(config.load(path).warehouse)
-    fd = wh.query("select * from family_daily order by day, family")
-    assert fd.day.dt.date.nunique() == 8 and set(fd.source) == {"import"}
-    checked = 0
-    for f in files:
-        day = pd.Timestamp(json.loads(f.read_text())["date"])
-        for fam in doc["families"]:
-            want = raw_family_sums(f, fam)
-            got = fd[(fd.day == day) & (fd.family == fam["name"])]
-            if want is None:
-                assert got.empty, (f.name, fam["name"])
-                continue
-            row = got.iloc[0]
-            assert (row.models, row.downloads_30d, row.likes) == (
-                want["models"],
-                want["downloads_30d"],
-                want["likes"],
-            ), (f.name, fam["name"])
-            assert pd.isna(row.downloads_all_time)  # the archive has no all-time counts: NULL, never 0
-            checked += 1
-    assert checked >= 8 * 4
-    before = (wh.query("select count(*) n from snapshots").n[0], len(wh.query("select * from runs")))
-    res = CliRunner().invoke(cli, ["import", "--config", str(path), *map(str, files)])
-    assert res.exit_code == 0
-    assert sum(line.startswith("skipped") and "already imported" in line for line in res.output.splitlines()) == 8
-    assert (wh.query("select count(*) n from snapshots").n[0], len(wh.query("select * from runs"))) == before
 
 
 def test_import_formats_quarantine_and_taken_at(tmp_path):
@@ -116,9 +48,10 @@ def test_import_formats_quarantine_and_taken_at(tmp_path):
     r = CliRunner().invoke(cli, ["import", "--config", str(p), str(tmp_path / "a.json")])
     assert r.exit_code == 1 and "--taken-at" in r.output
     s = config.load(p)
-    out = jobs.import_files(s, [tmp_path / "a.json"], taken_at=dt.datetime(2026, 8, 1, 6, tzinfo=dt.UTC))
-    out += jobs.import_files(s, [tmp_path / "b.jsonl"], taken_at=dt.datetime(2026, 8, 2, 6, tzinfo=dt.UTC))
-    out += jobs.import_files(s, [tmp_path / "c.parquet"], taken_at=dt.datetime(2026, 8, 3, 6, tzinfo=dt.UTC))
+    out = []
+    for name, day in (("a.json", 1), ("b.jsonl", 2), ("c.parquet", 3)):  # no trend table is read: no derive
+        at = dt.datetime(2026, 8, day, 6, tzinfo=dt.UTC)
+        out += jobs.import_files(s, [tmp_path / name], taken_at=at, refresh_trends=False)
     assert [r["status"] for r in out] == ["failed", "failed", "ok"]  # 1 bad of 2 qwen records > 1%
     wh = Warehouse(s.warehouse)
     fd = wh.query("select day, models, downloads_30d from family_daily order by day")
@@ -143,7 +76,8 @@ def test_backfill_matches_the_truth_and_finds_the_derivative_crossover(tmp_path)
     ]
     with HubSim(world) as hub:
         s = config.load(write_config(tmp_path, hub.endpoint, fams))
-        assert jobs.collect(s, now=world.now, show_progress=False)["status"] == "ok"
+        # no trend derive here: the backfill derives the trend tables once it has stored its days
+        assert jobs.collect(s, now=world.now, show_progress=False, refresh_trends=False)["status"] == "ok"
         members = Warehouse(s.warehouse).latest_members(["llama", "qwen"])
         hub.stats.reset()
         run = jobs.backfill(s, since=dt.date(2024, 6, 1), now=world.now, show_progress=False)
@@ -153,9 +87,10 @@ def test_backfill_matches_the_truth_and_finds_the_derivative_crossover(tmp_path)
     alive_now = set(now_snap.id) | set(world.renames.old_id if len(world.renames) else [])
     # requests: one listing per official model, ⌈children/1000⌉ pages each
     kids_now = world.children_counts().set_index("model_id")
-    n_children = {
-        m: int(kids_now.loc[m, list(REL)].sum()) if m in kids_now.index else 0 for ids in members.values() for m in ids
-    }
+    official = [m for ids in members.values() for m in ids]
+    n_children = dict(
+        zip(official, kids_now.reindex(official)[list(REL)].fillna(0).sum(axis=1).astype(int), strict=True)
+    )
     assert len(listing) == sum(max(1, math.ceil(n / 1000)) for n in n_children.values())
     fd = Warehouse(s.warehouse).query("select * from family_daily where source = 'backfill'")
     fd = fd.set_index([fd.day.dt.date, fd.family])
@@ -200,7 +135,7 @@ def test_backfill_matches_the_truth_and_finds_the_derivative_crossover(tmp_path)
 
 @pytest.mark.slow
 def test_export_reads_back_row_for_row(tmp_path):
-    world = World(seed=8, models=2500, now="2026-08-10T06:00:00Z")
+    world = World(seed=8, models=400, now="2026-08-10T06:00:00Z")  # both families have models in it
     fams = [
         {"name": "qwen", "label": "Alibaba Qwen", "authors": ["Qwen"], "region": "china"},
         {"name": "llama", "label": "Meta Llama", "authors": ["meta-llama"], "region": "us"},
@@ -210,7 +145,8 @@ def test_export_reads_back_row_for_row(tmp_path):
         s = config.load(path)
         for i in range(3):
             world.set_time(dt.datetime(2026, 8, 10 + i, 6, tzinfo=dt.UTC))
-            jobs.collect(s, now=world.now, show_progress=False)
+            # the export reads snapshots and family_daily, never the trend tables: no derive
+            assert jobs.collect(s, now=world.now, show_progress=False, refresh_trends=False)["status"] == "ok"
     wh = Warehouse(s.warehouse)
     for fmt in ("parquet", "csv"):
         out = tmp_path / f"export-{fmt}"
@@ -233,7 +169,7 @@ def test_export_reads_back_row_for_row(tmp_path):
     # pandas with pyarrow reads the hive layout too
     got = pd.read_parquet(tmp_path / "export-parquet" / "family_daily", engine="pyarrow")
     want = wh.query("select * from family_daily")
-    assert len(got) == len(want)
+    assert len(got) == len(want) and set(want.family) == {"qwen", "llama"}
     got["day"] = pd.to_datetime(got["day"].astype(str))
     merged = want.merge(got, on=["day", "family"], suffixes=("", "_x"))
     assert len(merged) == len(want)

@@ -206,7 +206,8 @@ def table_rows(md: str, heading: str) -> list[list[str]]:
 
 @pytest.fixture(scope="module")
 def rendered(tmp_path_factory) -> tuple[Path, str, str]:
-    out = tmp_path_factory.mktemp("reports")
+    """build()'s report, both formats, rendered once into a folder that does not exist yet."""
+    out = tmp_path_factory.mktemp("reports") / "new" / "dir"
     paths = render(build(), out)
     assert paths == [out / "2026-W34.md", out / "2026-W34.html"]
     return out, paths[0].read_text(), paths[1].read_text()
@@ -315,15 +316,18 @@ def test_gaps_are_not_bridged(tmp_path):
 
 
 @pytest.mark.slow
-def test_render_is_atomic_and_rerunnable(tmp_path):
-    data = build()
-    first = render(data, tmp_path / "new" / "dir", formats=("html",))
-    again = render(data, tmp_path / "new" / "dir", formats=("html",))
-    assert first == again == [tmp_path / "new" / "dir" / "2026-W34.html"]
-    assert first[0].read_text() == again[0].read_text()  # deterministic output
-    assert sorted(p.name for p in (tmp_path / "new" / "dir").iterdir()) == ["2026-W34.html"]
+def test_render_is_atomic_and_rerunnable(rendered, tmp_path):
+    """A second render over the fixture's (which created its folder, new/dir): the same file, the same
+    text, and nothing else left in the folder (no temporary file)."""
+    out, _, page = rendered
+    listing = sorted(p.name for p in out.iterdir())
+    assert "2026-W34.html" in listing and not [n for n in listing if n.startswith(".") or n.endswith(".tmp")]
+    again = render(build(), out, formats=("html",))
+    assert again == [out / "2026-W34.html"]
+    assert again[0].read_text() == page  # deterministic output
+    assert sorted(p.name for p in out.iterdir()) == listing
     with pytest.raises(ValueError, match="pdf"):
-        render(data, tmp_path, formats=("pdf",))
+        render(build(), tmp_path, formats=("pdf",))
 
 
 @pytest.mark.parametrize(
@@ -401,7 +405,7 @@ CHROMIUM = Path("/usr/bin/chromium")
 
 
 @pytest.mark.slow  # starts a headless browser
-def test_html_screenshot_in_headless_chromium(tmp_path):
+def test_html_screenshot_in_headless_chromium(rendered, tmp_path):
     if not CHROMIUM.exists():
         pytest.skip(
             "/usr/bin/chromium is absent; install it as .ci/run does: "
@@ -410,8 +414,8 @@ def test_html_screenshot_in_headless_chromium(tmp_path):
     from PIL import Image
 
     data = build()
-    (page,) = render(data, tmp_path / "reports", formats=("html",))
-    shot = tmp_path / "reports" / "shot.png"
+    page = rendered[0] / "2026-W34.html"  # build()'s page
+    shot = tmp_path / "shot.png"
     cmd = [str(CHROMIUM), "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
            "--disable-background-networking", "--disable-component-update", "--disable-sync",
            f"--user-data-dir={tmp_path / 'profile'}", f"--screenshot={shot}", "--window-size=1280,2400",

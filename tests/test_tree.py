@@ -41,14 +41,22 @@ pytestmark = pytest.mark.slow  # every test runs real tree jobs over HTTP (quota
 
 @pytest.fixture
 def world():
-    return World(seed=21, models=5000, now="2026-08-10T06:00:00Z")
+    """150 official models (a tree run asks for each): enough for derivatives of every relation."""
+    return World(seed=21, models=1500, official={"meta-llama": 30, "Qwen": 120}, now="2026-08-10T06:00:00Z")
 
 
 def setup(tmp_path, hub, world, fams=FAMILIES, **hubopts):
+    """The collect a tree run reads its official models from (the trend tables are not read here)."""
     s = config.load(write_config(tmp_path, hub.endpoint, fams, **hubopts))
-    run = jobs.collect(s, now=world.now, show_progress=False)
+    run = jobs.collect(s, now=world.now, show_progress=False, refresh_trends=False)
     assert run["status"] == "ok"
     return s
+
+
+def run_tree(s, now: dt.datetime) -> dict:
+    """A tree run; what these tests read (family_daily, tree, ecosystem) are served tables, not the trend
+    tables it would refresh after (test_derivative_counts_equal_the_truth keeps that refresh)."""
+    return jobs.tree(s, now=now, show_progress=False, refresh_trends=False)
 
 
 def got_per_family(s) -> pd.DataFrame:
@@ -73,7 +81,7 @@ def test_derivative_counts_equal_the_truth(tmp_path, world):
     with HubSim(world) as hub:
         s = setup(tmp_path, hub, world)
         hub.stats.reset()
-        run = jobs.tree(s, now=world.now, show_progress=False)
+        run = jobs.tree(s, now=world.now, show_progress=False)  # the default path: trend tables refreshed too
         n_official = len(Warehouse(s.warehouse).query("select * from snapshots"))
         assert run["status"] == "ok" and run["models"] == n_official
         assert info_requests(hub) == n_official == run["requests"]
@@ -88,13 +96,15 @@ def test_derivative_counts_equal_the_truth(tmp_path, world):
             assert [tree.loc[mid, REL[r]] for r in REL] == [int(k[r]) for r in REL], mid
         # a second run the same day has nothing left to fetch
         hub.stats.reset()
-        again = jobs.tree(s, now=world.now + dt.timedelta(minutes=5), show_progress=False)
+        again = run_tree(s, world.now + dt.timedelta(minutes=5))
         assert again["status"] == "ok" and again["models"] == 0 and info_requests(hub) == 0
 
 
 def test_paced_by_the_quota_without_a_single_429(tmp_path):
-    q, w = 20, 1.0
-    world = World(seed=4, models=2000, official={"Qwen": 100}, now="2026-08-10")
+    # the Hub announces the reset in whole seconds (RateLimit t=), so each spent window costs about a
+    # second whatever its length: 35 models at 10 a window are four windows, three waits
+    q, w = 10, 1.0
+    world = World(seed=4, models=2000, official={"Qwen": 35}, now="2026-08-10")
     fams = [{"name": "qwen", "authors": ["Qwen"], "region": "china"}]
     with HubSim(world) as hub:
         s = setup(tmp_path, hub, world, fams)
@@ -102,7 +112,7 @@ def test_paced_by_the_quota_without_a_single_429(tmp_path):
         assert n > 3 * q
         hub.set_quota(anonymous=q, window_s=w)
         hub.stats.reset()
-        run = jobs.tree(s, now=world.now, show_progress=False)
+        run = run_tree(s, world.now)
         assert run["status"] == "ok", run["error"]
         statuses = [r["status"] for r in hub.stats.requests]
         assert statuses.count(429) == 0 and run["rate_limited"] == 0
@@ -117,12 +127,13 @@ def test_injected_429s_and_503s_are_retried(tmp_path):
     world = World(seed=21, models=1500, official={"meta-llama": 30, "Qwen": 120}, now="2026-08-10T06:00:00Z")
     with HubSim(world) as hub:
         s = setup(tmp_path, hub, world)
-        hub.faults.add("429=ratelimit,t=1,route=info,nth=3,times=2")
-        hub.faults.add("429=retry-after,t=1,route=info,nth=20,times=1")
+        # t=0: huggingface_hub still waits (t + 1 s) and retries; the retry path is the same as for t=1
+        hub.faults.add("429=ratelimit,t=0,route=info,nth=3,times=2")
+        hub.faults.add("429=retry-after,t=0,route=info,nth=20,times=1")
         hub.faults.add("429=bare,route=info,nth=30,times=1")
         hub.faults.add("status=503,route=info,prob=0.03")
         hub.faults.add("status=500,route=info,nth=40,times=2")
-        run = jobs.tree(s, now=world.now, show_progress=False)
+        run = run_tree(s, world.now)
         assert run["status"] == "ok", run["error"]
         assert run["retries"] >= 6
         assert_counts(got_per_family(s), truth_per_family(world))
@@ -135,7 +146,7 @@ def test_a_model_deleted_after_the_collect_is_gone_not_zero(tmp_path, world):
         kids = world.children_counts().set_index("model_id")
         victim = max(members["qwen"], key=lambda m: kids.loc[m, list(REL)].sum() if m in kids.index else 0)
         world.delete(victim, at=world.now)
-        run = jobs.tree(s, now=world.now, show_progress=False)
+        run = run_tree(s, world.now)
         assert run["status"] == "ok"
         row = Warehouse(s.warehouse).query("select * from tree where model_id = $m", {"m": victim}).iloc[0]
         assert row.status == "gone" and pd.isna(row.derivatives) and pd.isna(row.finetunes)
@@ -152,7 +163,9 @@ def _tree_in_child(path: str, now: str) -> None:
     os._exit(0)
 
 
-def test_killed_run_resumes_with_only_the_missing_models(tmp_path, world):
+def test_killed_run_resumes_with_only_the_missing_models(tmp_path):
+    # two chunks' worth of official models: the kill comes once the first chunk is stored
+    world = World(seed=21, models=3000, official={"meta-llama": 100, "Qwen": 300}, now="2026-08-10T06:00:00Z")
     with HubSim(world) as hub:
         path = write_config(tmp_path, hub.endpoint, FAMILIES, concurrency=2)
         s = setup(tmp_path, hub, world, concurrency=2)
@@ -164,8 +177,9 @@ def test_killed_run_resumes_with_only_the_missing_models(tmp_path, world):
         child.start()
         wh = Warehouse(s.warehouse)
         deadline = time.monotonic() + 60
-        while len(wh.tree_fetched(world.now.date())) < 250 and time.monotonic() < deadline:
-            time.sleep(0.02)
+        chunks = s.warehouse / "tree_parts" / world.now.date().isoformat()  # written atomically, one a chunk
+        while not list(chunks.glob("*.parquet")) and time.monotonic() < deadline:  # its first chunk is stored
+            time.sleep(0.01)
         os.kill(child.pid, signal.SIGKILL)
         child.join()
         kept = len(wh.tree_fetched(world.now.date()))
@@ -175,7 +189,7 @@ def test_killed_run_resumes_with_only_the_missing_models(tmp_path, world):
         assert wh.query("select count(*) c from family_daily where derivatives is not null").c[0] == 0
         hub.faults.clear()
         hub.stats.reset()
-        run = jobs.tree(s, now=world.now, show_progress=False)
+        run = run_tree(s, world.now)
         assert run["status"] == "ok" and run["models"] == n - kept == info_requests(hub)
         assert_counts(got_per_family(s), truth_per_family(world))
 
@@ -185,7 +199,7 @@ def test_ecosystem_lists_the_children_of_the_top_models(tmp_path, world):
     with HubSim(world) as hub:
         s = setup(tmp_path, hub, world, fams)
         hub.stats.reset()
-        run = jobs.tree(s, now=world.now, show_progress=False)
+        run = run_tree(s, world.now)
         assert run["status"] == "ok"
         snap = world.snapshot()
         kids = world.children_counts().set_index("model_id")
@@ -217,7 +231,7 @@ def test_an_unreachable_hub_stops_the_run_quickly_with_a_clear_error(tmp_path, w
         s = setup(tmp_path, hub, world)
     # the emulator is gone: nothing listens on its port any more
     t0 = time.monotonic()
-    run = jobs.tree(s, now=world.now, show_progress=False)
+    run = run_tree(s, world.now)
     assert time.monotonic() - t0 < 30
     assert run["status"] == "failed" and run["models"] == 0
     assert "stopped after 10 models failed in a row" in run["error"] and "cannot reach the Hub" in run["error"]
@@ -231,11 +245,11 @@ def test_a_family_with_no_model_is_complete_and_one_never_collected_is_owed(tmp_
     ]
     with HubSim(world) as hub:
         s = setup(tmp_path, hub, world, fams)
-        run = jobs.tree(s, now=world.now, show_progress=False)
+        run = run_tree(s, world.now)
         assert run["status"] == "ok" and run["families_ok"] == 2, run["error"]
         # a family added to the config after the last collect has no official models yet: owed
         s2 = config.load(
             write_config(tmp_path, hub.endpoint, [*fams, {"name": "new", "authors": ["x"], "region": "us"}])
         )
-        run = jobs.tree(s2, now=world.now, show_progress=False)
+        run = run_tree(s2, world.now)
         assert run["status"] == "partial" and "no snapshot yet for new" in run["error"]

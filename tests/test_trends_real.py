@@ -18,7 +18,7 @@ from tracker import config, jobs
 from tracker.cli import cli
 from tracker.warehouse import Warehouse
 
-pytestmark = pytest.mark.slow  # one import of eight real files, a report
+pytestmark = pytest.mark.slow  # one import of eight real files (shared by every test here), a report
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared"
@@ -47,11 +47,11 @@ def real(tmp_path_factory):
     assert res.exit_code == 0, res.output
     s = config.load(path)
     paths = jobs.report(s, week="2026-W33", out=tmp / "reports", now=dt.datetime(2026, 9, 1, tzinfo=dt.UTC))
-    return s, Warehouse(s.warehouse), next(p for p in paths if p.suffix == ".md").read_text()
+    return s, Warehouse(s.warehouse), next(p for p in paths if p.suffix == ".md").read_text(), path
 
 
 def test_stale_downloads_while_likes_refreshed(real):
-    _, wh, _ = real
+    _, wh, _, _ = real
     q = wh.query("select family, issue from quality where day = '2026-08-08' and issue like 'stale%'")
     got = dict(zip(q.family, q.issue, strict=True))
     # by hand from the raw files: Qwen's models present on 08-07 and 08-08
@@ -64,7 +64,7 @@ def test_stale_downloads_while_likes_refreshed(real):
 
 
 def test_like_for_like_change_of_a_family_whose_listing_changed(real):
-    _, wh, _ = real
+    _, wh, _, _ = real
     # Qwen at the end of W32 (08-09) and W33 (the last day held, 08-14): change over the models in both
     a, b = owned(raw("2026-08-09"), "Qwen"), owned(raw("2026-08-14"), "Qwen")
     common = a.keys() & b.keys()
@@ -80,7 +80,7 @@ def test_like_for_like_change_of_a_family_whose_listing_changed(real):
 
 
 def test_membership_reasons_follow_creation_dates(real):
-    _, wh, _ = real
+    _, wh, _, _ = real
     q = wh.query(
         "select model_id, issue from quality where day = '2026-08-14' and family = 'qwen' "
         "and issue in ('entered', 'new_model', 'left')"
@@ -93,7 +93,7 @@ def test_membership_reasons_follow_creation_dates(real):
 
 
 def test_report_of_a_real_week(real):
-    _, _, md = real
+    _, _, md, _ = real
     heads = md.split("## Headlines", 1)[1].split("###", 1)[0]
     assert " in models " not in heads  # model-count crossovers are never headlines
     assert "No model downloads were recorded" not in md
@@ -111,3 +111,64 @@ def test_report_of_a_real_week(real):
     for line in md.splitlines():
         if "passed" in line and "2026-08-14 (last behind on 2026-08-13)" in line:
             assert "on or before 2026-08-14" in line
+
+
+# ---------------------------------------------------------------- the import itself
+
+
+def raw_family_sums(path: Path, fam: dict) -> dict | None:
+    """A family's sums in one archived file, computed here from the raw JSON with the family's rules."""
+    models = {m["id"]: m for m in json.loads(path.read_text())["models"]}  # last record of an id wins
+    mine = []
+    for mid, m in models.items():
+        author, name = mid.split("/", 1)
+        if author not in fam["authors"]:
+            continue
+        if fam.get("search") and fam["search"].lower() not in mid.lower():
+            continue
+        if fam.get("include") and not re.search(fam["include"], name):
+            continue
+        if fam.get("exclude") and re.search(fam["exclude"], name):
+            continue
+        mine.append(m)
+    if not mine:
+        return None
+    return {
+        "models": len(mine),
+        "downloads_30d": sum(m["downloads"] for m in mine),
+        "likes": sum(m["likes"] for m in mine),
+    }
+
+
+def test_import_the_real_archive_as_eight_days(real):
+    """The fixture's `tracker import` of the eight files (the shipped config.yaml's families): each day's
+    family sums as computed here from the raw JSON; a second import of the same files changes nothing."""
+    _, wh, _, path = real
+    files = sorted(ARCHIVE.glob("*.json"))
+    assert len(files) == 8
+    doc = yaml.safe_load(path.read_text())
+    fd = wh.query("select * from family_daily order by day, family")
+    assert fd.day.dt.date.nunique() == 8 and set(fd.source) == {"import"}
+    checked = 0
+    for f in files:
+        day = pd.Timestamp(json.loads(f.read_text())["date"])
+        for fam in doc["families"]:
+            want = raw_family_sums(f, fam)
+            got = fd[(fd.day == day) & (fd.family == fam["name"])]
+            if want is None:
+                assert got.empty, (f.name, fam["name"])
+                continue
+            row = got.iloc[0]
+            assert (row.models, row.downloads_30d, row.likes) == (
+                want["models"],
+                want["downloads_30d"],
+                want["likes"],
+            ), (f.name, fam["name"])
+            assert pd.isna(row.downloads_all_time)  # the archive has no all-time counts: NULL, never 0
+            checked += 1
+    assert checked >= 8 * 4
+    before = (wh.query("select count(*) n from snapshots").n[0], len(wh.query("select * from runs")))
+    res = CliRunner().invoke(cli, ["import", "--config", str(path), *map(str, files)])
+    assert res.exit_code == 0
+    assert sum(line.startswith("skipped") and "already imported" in line for line in res.output.splitlines()) == 8
+    assert (wh.query("select count(*) n from snapshots").n[0], len(wh.query("select * from runs"))) == before

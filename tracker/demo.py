@@ -8,10 +8,11 @@ Qwen overtakes Llama, as the scheduled report job of the following Monday would.
 in its own folder (default demo/): config.yaml, warehouse/, reports/ and demo.log, so that
 `tracker sql --config demo/config.yaml ...` queries it afterwards.
 
-The emulator is stopped on success, on error and on Ctrl-C (and it dies with the demo if the demo
-is killed outright). The world is small (a few dozen official models) and the rate-limit window is
-scaled from 5 minutes to a few seconds; the crossover is the emulator's own, computed from its
-closed-form truth, not staged by the demo.
+The emulator is stopped on success, on error and on Ctrl-C (which lets the running job finish first;
+a second Ctrl-C stops at once), and it dies with the demo if the demo is killed outright. The world
+is small (a few dozen official models) and the rate-limit window is scaled from 5 minutes to a few
+seconds; the crossover is the emulator's own, computed from its closed-form truth, not staged by the
+demo.
 """
 
 from __future__ import annotations
@@ -238,6 +239,33 @@ class Emulator:
 # ---- the replay ------------------------------------------------------------------------------------
 
 
+class CtrlC:
+    """Ctrl-C stops the demo between two jobs, not inside one: a KeyboardInterrupt raised in a DuckDB
+    query comes out as that query's error ("Query interrupted"), and one raised in a collect's publish
+    as a failed collect, so a Ctrl-C at such a moment read as a crash, or was swallowed and the demo
+    went on. From `CtrlC()` on, the first Ctrl-C is only noted: the running job finishes and `check()`
+    raises KeyboardInterrupt at the next point between jobs. A second Ctrl-C interrupts at once.
+    `restore()` puts the previous handler back. (Signals reach the main thread only: elsewhere it does nothing.)"""
+
+    def __init__(self) -> None:
+        self.asked = threading.Event()
+        self._installed = threading.current_thread() is threading.main_thread()
+        self._previous: Any = signal.signal(signal.SIGINT, self._note) if self._installed else None
+
+    def _note(self, _signum: int, _frame: Any) -> None:
+        self.restore()
+        self.asked.set()
+
+    def check(self) -> None:
+        if self.asked.is_set():
+            raise KeyboardInterrupt
+
+    def restore(self) -> None:
+        if self._installed:
+            signal.signal(signal.SIGINT, self._previous if self._previous is not None else signal.SIG_DFL)
+            self._installed = False
+
+
 def schedule_events(
     schedule: dict[str, str], start: dt.datetime, end: dt.datetime, only: tuple[str, ...] = ("collect", "tree")
 ) -> list[tuple[dt.datetime, str]]:
@@ -317,9 +345,11 @@ def run(
         f"Starting the Hub emulator (seed {SEED}, {sum(OFFICIAL.values())} official models, the 5-minute "
         f"rate-limit window scaled to {WINDOW_S:g} s) ..."
     )
+    ctrl_c = CtrlC()
     try:
         endpoint = emu.start()
         say(f"  emulator: {endpoint} (PID {emu.pid}; stopped when the demo ends)")
+        ctrl_c.check()
         from dataclasses import replace
 
         settings = replace(settings, hub=replace(settings.hub, endpoint=endpoint))
@@ -339,6 +369,7 @@ def run(
             else:
                 run_ = jobs.tree(settings, now=at, show_progress=False, refresh_trends=False)
             n_runs += 1
+            ctrl_c.check()
             week_requests += run_["requests"] or 0
             if run_["status"] != "ok":
                 raise DemoError(
@@ -350,6 +381,7 @@ def run(
                 say("  " + _week_line(wh, last_collect, week, week_requests))
                 week, week_requests = trends.week_label(nxt.date()), 0
         jobs.derive(settings)
+        ctrl_c.check()
         cx = crossover(wh)
         if cx is None:
             raise DemoError(
@@ -362,7 +394,9 @@ def run(
         emu.set_time(when)
         rep = jobs.recorded_report(settings, now=when, week=week, out=folder / "reports")
         n_runs += 1
+        ctrl_c.check()
     finally:
+        ctrl_c.restore()
         emu.stop()
     labels = {f.name: f.label for f in settings.families}
     from tracker.report.format import distinct

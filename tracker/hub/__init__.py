@@ -38,13 +38,13 @@ from tracker.hub.transport import (
     TOO_SLOW,
     BudgetExceeded,
     ForeignLink,
+    HubCall,
     HubError,
     HubUnreachable,
     ListingLoop,
     RequestStats,
-    _Call,
-    _client_factory,
-    _install_client_factory,
+    client_factory,
+    install_client_factory,
     origin_of,
     planned_wait,
     retry_after_seconds,
@@ -66,7 +66,7 @@ __all__ = [
     "ListingLoop",
     "RequestStats",
     "TreeInfo",
-    "_client_factory",
+    "client_factory",
     "describe_error",
     "is_unreachable",
     "origin_of",
@@ -170,7 +170,7 @@ class Hub:
     """A Hub endpoint plus credentials. Token from HF_TOKEN only; never logged, sent only to the endpoint."""
 
     def __init__(self, settings: HubSettings, token: str | None = None):
-        _install_client_factory()
+        install_client_factory()
         self.settings = settings
         self.endpoint = (settings.endpoint or constants.ENDPOINT).rstrip("/")
         self.endpoint_source = (
@@ -202,7 +202,7 @@ class Hub:
 
     def _get(self, url: str, params: dict[str, Any] | None = None) -> tuple[httpx2.Response, Any]:
         """One GET under the retry policy; raises the library's errors (hf_raise_for_status) or ours."""
-        call = _Call(origin=self.origin, timeout_s=self.settings.timeout_s, stats=_STATS.get())
+        call = HubCall(origin=self.origin, timeout_s=self.settings.timeout_s, stats=_STATS.get())
         token = _CALL.set(call)
         try:
             headers = self._headers if origin_of(url) == self.origin else {"user-agent": self._headers["user-agent"]}

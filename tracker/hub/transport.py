@@ -1,6 +1,6 @@
 """The tracker's HTTP transport under huggingface_hub, for the Hub's own requests only.
 
-`Hub` installs `_client_factory` (once, when the first Hub is made; never on import). Its transport
+`Hub` installs `client_factory` (once, when the first Hub is made; never on import). Its transport
 acts only on requests made inside a Hub call (the `_CALL` context variable marks them); every other
 HfApi in the process goes straight through to httpx2. For the Hub's own requests it:
   * strips `Authorization` from a request to any origin but the endpoint's;
@@ -105,7 +105,7 @@ class RequestStats:
 
 
 @dataclass
-class _Call:
+class HubCall:
     """One logical Hub call (a listing page, a model_info) with its retries."""
 
     origin: str
@@ -126,7 +126,7 @@ class _Call:
 
 
 _STATS: contextvars.ContextVar[RequestStats | None] = contextvars.ContextVar("tracker_hub_stats", default=None)
-_CALL: contextvars.ContextVar[_Call | None] = contextvars.ContextVar("tracker_hub_call", default=None)
+_CALL: contextvars.ContextVar[HubCall | None] = contextvars.ContextVar("tracker_hub_call", default=None)
 
 
 def origin_of(url: str | httpx2.URL) -> str:
@@ -239,7 +239,7 @@ class _HubTransport(httpx2.BaseTransport):
         return self._answer(request, response, body, call)
 
     @staticmethod
-    def _read(request: httpx2.Request, response: httpx2.Response, call: _Call) -> bytes:
+    def _read(request: httpx2.Request, response: httpx2.Response, call: HubCall) -> bytes:
         """The whole body, against the call's wall-clock deadline and MAX_PAGE_BYTES."""
         chunks, size = [], 0
         deadline = call.deadline
@@ -254,7 +254,7 @@ class _HubTransport(httpx2.BaseTransport):
         return b"".join(chunks)
 
     @staticmethod
-    def _answer(request: httpx2.Request, response: httpx2.Response, body: bytes, call: _Call) -> httpx2.Response:
+    def _answer(request: httpx2.Request, response: httpx2.Response, body: bytes, call: HubCall) -> httpx2.Response:
         stats = call.stats
         status = response.status_code
         headers = httpx2.Headers(response.headers)
@@ -297,7 +297,7 @@ class _HubTransport(httpx2.BaseTransport):
         self._inner.close()
 
 
-def _client_factory() -> httpx2.Client:
+def client_factory() -> httpx2.Client:
     return httpx2.Client(
         event_hooks={"request": [hf_request_event_hook]}, follow_redirects=True, timeout=None, transport=_HubTransport()
     )
@@ -307,8 +307,8 @@ _INSTALLED = threading.Event()
 _INSTALL_LOCK = threading.Lock()
 
 
-def _install_client_factory() -> None:
+def install_client_factory() -> None:
     with _INSTALL_LOCK:
         if not _INSTALLED.is_set():
-            set_client_factory(_client_factory)
+            set_client_factory(client_factory)
             _INSTALLED.set()

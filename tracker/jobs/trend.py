@@ -11,6 +11,7 @@ import datetime as dt
 import os
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from tracker import census_read, trends
@@ -48,9 +49,10 @@ def family_series(wh: Warehouse) -> pd.DataFrame:
     return trends.trailing_week(fd)
 
 
-def model_rows(wh: Warehouse, picks: pd.DataFrame) -> pd.DataFrame:
+def model_rows(wh: Warehouse, picks: pd.DataFrame, runs: pd.DataFrame | None = None) -> pd.DataFrame:
     """The model rows (values, created_at, taken_at, parameters, derivatives) of each picked (family,
-    day): the family's snapshot of that day that family_daily shows (reads only those files)."""
+    day): the family's snapshot of that day that family_daily shows (reads only those files).
+    `runs`: `family_days(wh)` if already read."""
     cols = [
         "day",
         "family",
@@ -66,7 +68,7 @@ def model_rows(wh: Warehouse, picks: pd.DataFrame) -> pd.DataFrame:
     picks = picks[["family", "day"]].drop_duplicates().assign(day=lambda d: pd.to_datetime(d["day"]))
     if picks.empty:
         return pd.DataFrame(columns=cols)
-    runs = wh.read("SELECT family, run_id, day FROM _family_day").assign(day=lambda d: pd.to_datetime(d["day"]))
+    runs = family_days(wh) if runs is None else runs
     rows = wh.rows_of(runs.merge(picks, on=["family", "day"]))
     if rows.empty:
         return pd.DataFrame(columns=cols)
@@ -77,6 +79,11 @@ def model_rows(wh: Warehouse, picks: pd.DataFrame) -> pd.DataFrame:
     )
     tree = tree.assign(day=pd.to_datetime(tree["day"]))
     return rows.merge(tree, on=["day", "family", "model_id"], how="left")[cols]
+
+
+def family_days(wh: Warehouse) -> pd.DataFrame:
+    """The run shown for each family and day (family, run_id, day)."""
+    return wh.read("SELECT family, run_id, day FROM _family_day").assign(day=lambda d: pd.to_datetime(d["day"]))
 
 
 def adoption_rows(wh: Warehouse, as_of: pd.Timestamp) -> pd.DataFrame:
@@ -92,6 +99,16 @@ def _week_ends(fd: pd.DataFrame) -> pd.DataFrame:
     return fd.assign(_w=week).sort_values("day").groupby(["family", "_w"]).tail(1)[["family", "day"]]
 
 
+def _consecutive_weeks(week_ends: pd.DataFrame) -> bool:
+    """Has any family week ends in two consecutive ISO weeks?"""
+    d = pd.to_datetime(week_ends["day"])
+    week = (d - pd.to_timedelta(d.dt.day_of_week, unit="D")).to_numpy()
+    fam = week_ends["family"].to_numpy()
+    order = np.lexsort((week, fam))
+    week, fam = week[order], fam[order]
+    return bool(((fam[1:] == fam[:-1]) & (week[1:] - week[:-1] == np.timedelta64(7, "D"))).any())
+
+
 def _model_crossovers(wh: Warehouse, as_of: pd.Timestamp, quality: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Crossovers among the TOP_MODELS leading models of each model metric, ranked as of `as_of`, from
     the data up to `as_of`; and those models' daily series."""
@@ -104,23 +121,26 @@ def _model_crossovers(wh: Warehouse, as_of: pd.Timestamp, quality: pd.DataFrame)
     series = wh.model_series(sorted(picks)) if picks else pd.DataFrame()
     if len(series):
         series = series[pd.to_datetime(series["day"]) <= as_of]
-    frames = (
-        [trends.model_crossovers(series, m, top=TOP_MODELS, as_of=as_of) for m in MODEL_METRICS] if len(series) else []
-    )
+    one_day = not len(series) or pd.to_datetime(series["day"]).nunique() < 2  # no crossing without an earlier day
+    frames = [] if one_day else [trends.model_crossovers(series, m, top=TOP_MODELS, as_of=as_of) for m in MODEL_METRICS]
     frames = [f for f in frames if len(f)]
     cx = pd.concat(frames, ignore_index=True) if frames else trends.crossovers(pd.DataFrame(), [], "model_id")
     family_of = dict(zip(latest.model_id.astype(str), latest.family.astype(str), strict=False))
     return trends.annotate(cx, quality=quality, entity="model_id", family_of=family_of), series
 
 
-def analyse(wh: Warehouse, fd: pd.DataFrame, as_of: pd.Timestamp, quality: pd.DataFrame) -> dict[str, pd.DataFrame]:
-    """Every derived trend table as of a day, from the family series and quality notes up to that day."""
+def analyse(
+    wh: Warehouse, fd: pd.DataFrame, as_of: pd.Timestamp, quality: pd.DataFrame, *, model_series: bool = True
+) -> dict[str, pd.DataFrame]:
+    """Every derived trend table as of a day, from the family series and quality notes up to that day
+    (and the leading models' daily series, unless model_series=False)."""
     fd = fd[fd["day"] <= as_of]
+    week_ends = _week_ends(fd)
     quality = quality[pd.to_datetime(quality["day"]) <= as_of] if len(quality) else quality
     cx = trends.crossovers(fd, list(CROSSOVER_METRICS))
     picks = pd.concat(
         [
-            _week_ends(fd),
+            week_ends,
             cx[["family", "day"]],
             cx[["overtaken", "previous_day"]].set_axis(["family", "day"], axis=1),
             cx[["family", "previous_day"]].set_axis(["family", "day"], axis=1),
@@ -128,13 +148,17 @@ def analyse(wh: Warehouse, fd: pd.DataFrame, as_of: pd.Timestamp, quality: pd.Da
         ],
         ignore_index=True,
     )
-    rows = model_rows(wh, picks)
+    runs = family_days(wh)
+    # the model rows serve like-for-like, which compares consecutive ISO weeks (without two it is empty,
+    # and `weekly` ignores it), and the crossovers' holds_same_models: without either, none is read
+    consecutive = _consecutive_weeks(week_ends)
+    rows = model_rows(wh, picks, runs) if consecutive or len(cx) else pd.DataFrame()
     ends = (
-        rows.merge(_week_ends(fd).assign(day=lambda d: pd.to_datetime(d["day"])), on=["family", "day"])
+        rows.merge(week_ends.assign(day=lambda d: pd.to_datetime(d["day"])), on=["family", "day"])
         if len(rows)
         else rows
     )
-    same = trends.like_for_like(ends) if len(ends) else None
+    same = trends.like_for_like(ends) if len(ends) and consecutive else None
     projections = [
         trends.projections(
             fd,
@@ -146,13 +170,19 @@ def analyse(wh: Warehouse, fd: pd.DataFrame, as_of: pd.Timestamp, quality: pd.Da
         )
         for m in CROSSOVER_METRICS
     ]
-    model_cx, model_series = _model_crossovers(wh, as_of, quality)
+    if model_series or runs.loc[runs["day"] <= as_of, "day"].nunique() > 1:
+        model_cx, series = _model_crossovers(wh, as_of, quality)
+    else:  # a model's snapshots are on days the families have: one day, no crossing (and no read)
+        model_cx = trends.annotate(
+            trends.crossovers(pd.DataFrame(), [], "model_id"), quality=quality, entity="model_id"
+        )
+        series = pd.DataFrame()
     return {
         "family_weekly": trends.weekly(fd.drop(columns=["downloads_week"], errors="ignore"), same),
         "crossovers": trends.annotate(cx, rows, quality),
         "projections": pd.concat(projections, ignore_index=True),
         "model_crossovers": model_cx,
-        "model_series": model_series,
+        "model_series": series,
         "adoption": trends.adoption(adoption_rows(wh, as_of), as_of=as_of),
     }
 
@@ -166,7 +196,7 @@ def derive(settings: Settings, wh: Warehouse | None = None) -> dict[str, int]:
         return {}
     family_q = trends.family_quality(fd)
     wh.write_derived("family_quality", family_q)
-    out = analyse(wh, fd, fd["day"].max(), wh.read("SELECT * FROM quality"))
+    out = analyse(wh, fd, fd["day"].max(), wh.read("SELECT * FROM quality"), model_series=False)
     out["family_quality"] = family_q
     del out["model_series"]
     out["model_crossovers"] = out["model_crossovers"].rename(

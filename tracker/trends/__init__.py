@@ -16,8 +16,8 @@ use ``min_count=1``. The metrics are listed once, in `tracker.metrics`.
 """
 
 from tracker.metrics import METRICS
-from tracker.trends._common import week_label, week_start
 from tracker.trends.adoption import adoption, size_class
+from tracker.trends.common import week_label, week_start
 from tracker.trends.crossovers import (
     REVERSAL_SNAPSHOTS,
     after_stale,

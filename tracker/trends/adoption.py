@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from tracker.trends._common import day, days, empty, floats, utc
+from tracker.trends.common import day, days, empty, floats, utc
 
 MILESTONES = (30, 90, 180)
 MILESTONE_SLACK = 7

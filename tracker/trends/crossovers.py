@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 
 from tracker.metrics import STALE_ISSUE
-from tracker.trends._common import day, days, empty, floats, metric_list
+from tracker.trends.common import day, days, empty, floats, metric_list
 
 #: A crossover undone within this many later snapshots is shown as reversed, not as a headline.
 REVERSAL_SNAPSHOTS = 3
@@ -57,11 +57,19 @@ def _empty(entity: str) -> pd.DataFrame:
 
 
 def wide(df: pd.DataFrame, metric: str, entity: str) -> tuple[pd.DatetimeIndex, np.ndarray, np.ndarray]:
-    """day x entity float matrix (NaN = no value); only days present in df."""
-    vals = pd.to_numeric(df[metric], errors="coerce").astype("Float64")
-    s = vals.groupby([days(df["day"]).rename("day"), df[entity].rename("entity")]).last()
-    w = s.unstack("entity").sort_index().sort_index(axis=1)
-    return pd.DatetimeIndex(w.index), np.asarray(w.columns), w.to_numpy(dtype="float64", na_value=np.nan)
+    """day x entity float matrix (NaN = no value); only days present in df, both sorted; a cell holds
+    the last value given for it (rows without a day or an entity are left out)."""
+    d, e = days(df["day"]), df[entity]
+    keyed = (d.notna() & e.notna()).to_numpy()
+    d, e, vals = d[keyed], e[keyed], floats(df[metric])[keyed]
+    di, day_u = pd.factorize(d, sort=True)
+    ei, names = pd.factorize(e, sort=True)
+    x = np.full((len(day_u), len(names)), np.nan)
+    rows = np.flatnonzero(~np.isnan(vals))[::-1]  # valued rows, last first
+    cell = di[rows] * len(names) + ei[rows]
+    _, first = np.unique(cell, return_index=True)  # each cell's last valued row
+    x.flat[cell[first]] = vals[rows[first]]
+    return pd.DatetimeIndex(day_u), np.asarray(names), x
 
 
 def _crossings(x: np.ndarray, block_cells: int = 4_000_000) -> tuple[np.ndarray, ...]:
@@ -110,8 +118,10 @@ def crossovers(df: pd.DataFrame, metric: str | Iterable[str], entity: str = "fam
     reversed_day (the day B was ahead again, NaT if not).
     """
     rows = []
+    if df.empty or days(df["day"]).nunique() < 2:
+        return _empty(entity)  # a crossing needs an earlier day
     for m in metric_list(metric):
-        if m not in df.columns or df.empty:
+        if m not in df.columns:
             continue
         d, names, x = wide(df, m, entity)
         if x.size == 0:
@@ -183,6 +193,10 @@ def holds_same_models(cx: pd.DataFrame, rows: pd.DataFrame) -> pd.Series:
     if cx.empty:
         return out
     r = rows.assign(day=days(rows["day"])) if len(rows) else rows
+    if len(r):  # only the families and days the crossovers look at
+        fams = set(cx["family"].astype(str)) | set(cx["overtaken"].astype(str))
+        when = set(days(cx["day"])) | set(days(cx["previous_day"]))
+        r = r[r["family"].isin(fams) & r["day"].isin(when)]
     groups = {k: g.set_index("model_id") for k, g in r.groupby(["family", "day"])} if len(r) else {}
 
     def change(fam: str, p: pd.Timestamp, t: pd.Timestamp, m: str) -> float:

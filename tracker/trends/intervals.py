@@ -14,7 +14,7 @@ from typing import NamedTuple
 import numpy as np
 import pandas as pd
 
-from tracker.trends._common import DAY, days, empty, floats, utc
+from tracker.trends.common import DAY, days, empty, floats, utc
 
 
 class Transitions(NamedTuple):
@@ -62,26 +62,39 @@ def transitions(s: pd.DataFrame, values: Sequence[str] = ("downloads_all_time",)
     fd = family_days(s)
     values = [v for v in values if v in s.columns]
     base = s[["family", "day", "model_id", "created_at"]].assign(**{v: floats(s[v]) for v in values})
-    later = base.merge(
-        fd.loc[fd["prev_day"].notna(), ["family", "day", "prev_day", "prev_time"]], on=["family", "day"], how="inner"
-    )
-    earlier = base[["family", "day", "model_id", *values]].rename(
-        columns={"day": "prev_day", **{v: f"prev_{v}" for v in values}}
-    )
-    earlier["in_prev"] = True
-    later = later.merge(earlier, on=["family", "prev_day", "model_id"], how="left")
-    in_prev = later["in_prev"].fillna(False).astype(bool).to_numpy()
-    created_after = (later["created_at"] > later["prev_time"]).fillna(False).to_numpy(dtype=bool)
-    later["status"] = np.where(in_prev, "common", np.where(created_after, "new", "entered"))
-    later = later.drop(columns="in_prev")
+    # each row's family-day: its row in fd (sorted by family and day, as the groups are numbered), so a
+    # family's previous snapshot day is the row before; a (family-day, model) pair is unique (prepare_snaps)
+    grp = s.groupby(["family", "day"], sort=True).ngroup()  # NaN where family or day is missing
+    known = grp.notna().to_numpy()
+    fday = grp.fillna(-1).to_numpy(dtype="int64")
+    model = pd.factorize(s["model_id"], use_na_sentinel=False)[0]
+    step = int(model.max(initial=0)) + 1  # key + step: the same model on the family's next snapshot day
+    key = np.where(known, fday * step + model, -1 - np.arange(len(s)))
+    at = pd.Index(key)
+    # (a row without a family-day, fday -1, reads the False appended at the end)
+    has_prev = np.append(fd["prev_day"].notna().to_numpy(), False)[fday]
+    has_next = np.append(fd["next_day"].notna().to_numpy(), False)[fday]
 
-    nxt = fd.loc[fd["next_day"].notna(), ["family", "day", "next_day"]]
-    left = base[["family", "day", "model_id"]].merge(nxt, on=["family", "day"], how="inner")
-    present = base[["family", "day", "model_id"]].rename(columns={"day": "next_day"})
-    present["still"] = True
-    left = left.merge(present, on=["family", "next_day", "model_id"], how="left")
-    left = left.loc[left["still"].isna(), ["family", "next_day", "day", "model_id"]]
-    left = left.rename(columns={"day": "prev_day", "next_day": "day"}).reset_index(drop=True)
+    sel = np.flatnonzero(has_prev)
+    src = at.get_indexer(pd.Index(key[sel] - step))  # the model's row on the previous day, or -1
+    later = base.iloc[sel].reset_index(drop=True)
+    later["prev_day"] = fd["prev_day"].iloc[fday[sel]].reset_index(drop=True)
+    later["prev_time"] = fd["prev_time"].iloc[fday[sel]].reset_index(drop=True)
+    for v in values:
+        later[f"prev_{v}"] = np.where(src >= 0, base[v].to_numpy()[np.maximum(src, 0)], np.nan)
+    created_after = (later["created_at"] > later["prev_time"]).fillna(False).to_numpy(dtype=bool)
+    later["status"] = np.where(src >= 0, "common", np.where(created_after, "new", "entered"))
+
+    sel = np.flatnonzero(has_next)
+    sel = sel[at.get_indexer(pd.Index(key[sel] + step)) < 0]  # absent from the next day
+    left = pd.DataFrame(
+        {
+            "family": base["family"].iloc[sel].reset_index(drop=True),
+            "day": fd["next_day"].iloc[fday[sel]].reset_index(drop=True),
+            "prev_day": base["day"].iloc[sel].reset_index(drop=True),
+            "model_id": base["model_id"].iloc[sel].reset_index(drop=True),
+        }
+    )
     return Transitions(later, left, fd)
 
 

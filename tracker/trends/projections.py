@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from tracker.metrics import MEMBERSHIP
-from tracker.trends._common import DAY, day, days, empty, floats
+from tracker.trends.common import DAY, day, days, empty, floats
 from tracker.trends.crossovers import wide
 
 if TYPE_CHECKING:

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from tracker.metrics import SNAPSHOT_METRICS
-from tracker.trends._common import DAY, days, empty, floats, iso, stamp
+from tracker.trends.common import DAY, days, empty, floats, iso, stamp
 from tracker.trends.intervals import (
     Transitions,
     downloads_from,
@@ -82,7 +82,8 @@ def stale_days(tr: Transitions) -> pd.DataFrame:
         out.append((r.day, r.family, issue, detail))
     if not out:
         return empty(COLUMNS)
-    return pd.concat([_rows([d], [f], None, i, [t]) for d, f, i, t in out], ignore_index=True)
+    rows = _rows([d for d, _, _, _ in out], [f for _, f, _, _ in out], None, "", [t for _, _, _, t in out])
+    return rows.assign(issue=pd.Series([i for _, _, i, _ in out], dtype="str"))
 
 
 def all_time_fell(s: pd.DataFrame) -> pd.DataFrame:

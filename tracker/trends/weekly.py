@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from tracker.metrics import METRICS
-from tracker.trends._common import day, days, floats, monday, nullable, ratio, utc
+from tracker.trends.common import day, days, floats, monday, nullable, ratio, utc
 from tracker.trends.intervals import prepare_snaps, transitions
 
 #: Per-model values whose like-for-like change `like_for_like` computes (models is 0 by definition).
@@ -48,10 +48,15 @@ def like_for_like(ends: pd.DataFrame) -> pd.DataFrame:
     left = left[(left["week_start"] - monday(left["prev_day"])) == pd.Timedelta(days=7)]
     out = out.join(left.groupby(keys).size().rename("models_left"), how="outer").fillna(0).astype("int64")
     common = later[later["status"] == "common"]
+    sums = {}  # per metric: the change and the base over the models with a value at both ends, else NaN
     for m in vals:
-        both = common[common[m].notna() & common[f"prev_{m}"].notna()]
-        g = both.assign(_d=both[m] - both[f"prev_{m}"]).groupby(keys)
-        out = out.join(g["_d"].sum().rename(f"{m}_wow_same")).join(g[f"prev_{m}"].sum().rename(f"{m}_base_same"))
+        now, then = common[m].to_numpy(), common[f"prev_{m}"].to_numpy()
+        both = ~np.isnan(now) & ~np.isnan(then)
+        sums[f"{m}_wow_same"] = np.where(both, now - then, np.nan)
+        sums[f"{m}_base_same"] = np.where(both, then, np.nan)
+    if sums:  # one groupby for every metric; a group without such a model sums to NaN (min_count=1)
+        per = pd.DataFrame(sums, index=common.index).groupby([common[k] for k in keys]).sum(min_count=1)
+        out = out.join(per)
     out["models_wow_same"], out["models_base_same"] = 0.0, np.nan
     if "downloads_all_time" in vals:
         both = common[common["downloads_all_time"].notna() & common["prev_downloads_all_time"].notna()]
@@ -120,27 +125,29 @@ def weekly(family_daily: pd.DataFrame, same: pd.DataFrame | None = None) -> pd.D
         sm["week_start"] = days(sm["week_start"])
         wk = wk.merge(sm, on=["family", "week_start"], how="left")
     cols = ["week", "week_start", "family", "label", "region"]
+    totals = wk.groupby("week_start")[metrics].transform("sum")  # all-NA -> 0 -> share NA
+    new: dict[str, pd.Series] = {}  # the computed columns (collected, then put in one frame)
+    no_value = pd.Series(pd.NA, index=wk.index, dtype="Float64")
     for m in metrics:
-        wk[f"{m}_wow"] = wk[m] - wk[f"{m}__prev"]
-        wk[f"{m}_wow_pct"] = ratio(wk[f"{m}_wow"], wk[f"{m}__prev"])
+        prev_m = wk[f"{m}__prev"]
+        wow = new[f"{m}_wow"] = wk[m] - prev_m
+        new[f"{m}_wow_pct"] = ratio(wow, prev_m)
         if f"{m}_wow_same" in wk.columns:
-            wk[f"{m}_wow_same"] = pd.to_numeric(wk[f"{m}_wow_same"], errors="coerce").astype("Float64")
-            base = wk[f"{m}__prev"] if m == "models" else wk[f"{m}_base_same"]
-            wk[f"{m}_wow_pct_same"] = ratio(wk[f"{m}_wow_same"], base)
+            same_m = new[f"{m}_wow_same"] = pd.to_numeric(wk[f"{m}_wow_same"], errors="coerce").astype("Float64")
+            new[f"{m}_wow_pct_same"] = ratio(same_m, prev_m if m == "models" else wk[f"{m}_base_same"])
         else:
-            wk[f"{m}_wow_same"] = pd.Series(pd.NA, index=wk.index, dtype="Float64")
-            wk[f"{m}_wow_pct_same"] = pd.Series(pd.NA, index=wk.index, dtype="Float64")
-        total = wk.groupby("week_start")[m].transform("sum")  # all-NA -> 0 -> share NA
-        wk[f"{m}_share"] = ratio(wk[m], total)
+            new[f"{m}_wow_same"] = new[f"{m}_wow_pct_same"] = no_value
+        new[f"{m}_share"] = ratio(wk[m], totals[m])
         cols += [m, f"{m}_wow", f"{m}_wow_pct", f"{m}_wow_same", f"{m}_wow_pct_same", f"{m}_share"]
     for c in ("models_new", "models_entered", "models_left"):
-        wk[c] = (
+        new[c] = (
             pd.to_numeric(wk[c], errors="coerce") if c in wk.columns else pd.Series(np.nan, index=wk.index)
         ).astype("Int64")
         cols.append(c)
     if has_dd:
         cols.append("downloads_week_days")
-    return wk.sort_values(["week_start", "family"], kind="stable").reset_index(drop=True)[cols]
+    out = pd.DataFrame({c: new[c] if c in new else wk[c] for c in cols})
+    return out.sort_values(["week_start", "family"], kind="stable").reset_index(drop=True)
 
 
 def shares(df: pd.DataFrame, metric: str, by: str = "family") -> pd.DataFrame:

@@ -59,6 +59,16 @@ def _new_id() -> str:
     return f"{time.time_ns():020d}-{secrets.token_hex(3)}"
 
 
+def _written_at(p: Path) -> float:
+    """When a compaction wrote a file, by the clock that wrote it (its name begins with the id), not
+    the file system's: the grace period is measured on one clock, the one `now` comes from."""
+    ident = p.stem.rsplit("-", 2)[-2] if p.stem.startswith(files.MERGED_MARK) else p.stem.split("-")[0]
+    try:
+        return int(ident) / 1e9
+    except ValueError:  # not a name a compaction gives: by its modification time
+        return p.stat().st_mtime
+
+
 def _groups(root: Path, dataset: str, today: dt.date) -> list[tuple[str, str, list[Path]]]:
     """(folder, kind, visible files) to merge: closed months whole, complete days of this month."""
     by_folder: dict[str, list[Path]] = {}
@@ -116,13 +126,13 @@ def _delete_old(
     for dataset in COMPACTED:  # merged files that no state adds: left by a compaction killed before step 2
         for p in (root / dataset).glob(f"*/{files.MERGED_MARK}*.parquet"):
             rel = p.relative_to(root).as_posix()
-            if rel not in added and rel not in hidden and now - p.stat().st_mtime >= grace_s:
+            if rel not in added and rel not in hidden and now - _written_at(p) >= grace_s:
                 p.unlink(missing_ok=True)
                 gone.add(rel)
     # a state file is superseded by any newer one (each holds the whole state); once the newest has
     # been there for the grace period, no reader can still be reading the older ones
     newest = max((p for p in state_files if p.name != "_empty.parquet"), default=None)
-    if newest is not None and now - newest.stat().st_mtime >= grace_s:
+    if newest is not None and now - _written_at(newest) >= grace_s:
         for p in state_files:
             if p != newest and p.name != "_empty.parquet":
                 p.unlink(missing_ok=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -83,7 +84,19 @@ class Writing(Reads):
                 df[f.name] = pd.to_numeric(df[f.name], errors="coerce").round().astype("Int64")
             if pa.types.is_date(f.type) and f.name in df.columns:
                 df[f.name] = pd.to_datetime(df[f.name]).dt.date
-        files.write_atomic(self.table(name, df, schema), self.root / "derived" / f"{name}.parquet")
+        tbl = self.table(name, df, schema)
+        dest = self.root / "derived" / f"{name}.parquet"
+        try:
+            with pq.ParquetFile(dest) as held:
+                same = held.read().equals(tbl, check_metadata=True)
+            if same:
+                # unchanged (e.g. no crossover yet, or family_quality written before analyse): no write;
+                # its time is still set, which says it is as new as the last run (refresh_if_stale)
+                os.utime(dest)
+                return
+        except (OSError, pa.ArrowException):
+            pass
+        files.write_atomic(tbl, dest)
 
     def publish(
         self, run: dict[str, Any], day: dt.date, datasets: dict[str, pd.DataFrame | None], *, refresh: bool = True

@@ -9,11 +9,16 @@ import numpy as np
 import pandas as pd
 
 DAY = np.timedelta64(1, "D")
+_US_PER_DAY = 86_400_000_000
 
 
 def days(s: Any) -> pd.Series:
     """Normalise dates/timestamps/strings to tz-naive datetime64[us] at midnight."""
     s = pd.Series(s) if not isinstance(s, pd.Series) else s
+    if s.dtype == "datetime64[us]":  # already normalised (most callers pass a column of this kind): as is
+        v = s.to_numpy().view("int64")
+        if ((v % _US_PER_DAY == 0) | np.isnat(s.to_numpy())).all():
+            return s
     out = pd.to_datetime(s, format="ISO8601" if pd.api.types.is_string_dtype(s) else None)
     if getattr(out.dt, "tz", None) is not None:
         out = out.dt.tz_localize(None)  # keep the wall-clock date the caller wrote
@@ -35,9 +40,10 @@ def utc(s: pd.Series) -> pd.Series:
 
 def floats(s: Any) -> np.ndarray:
     """Any numeric (incl. nullable Int64 with NA) to float64 with NaN for missing."""
-    return pd.to_numeric(pd.Series(s) if not isinstance(s, pd.Series) else s, errors="coerce").to_numpy(
-        dtype="float64", na_value=np.nan
-    )
+    s = pd.Series(s) if not isinstance(s, pd.Series) else s
+    if not pd.api.types.is_numeric_dtype(s.dtype):  # text, objects: parsed (what is not a number is NaN)
+        s = pd.to_numeric(s, errors="coerce")
+    return s.to_numpy(dtype="float64", na_value=np.nan)
 
 
 def nullable(s: pd.Series) -> pd.Series:
