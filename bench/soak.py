@@ -33,7 +33,6 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import textwrap
 import threading
 import time
 from pathlib import Path
@@ -64,28 +63,7 @@ FAMILIES = [
 ]
 TRANSIENT = ["status=503,route=listing,prob=0.06", "429=ratelimit,t=1,prob=0.03", "delay=0.2,route=listing,prob=0.2"]
 
-READER = textwrap.dedent("""
-    import json, sys, time, duckdb
-    db, stop = sys.argv[1], sys.argv[2]
-    import os
-    held = duckdb.connect(db, read_only=True)
-    ok = fail = 0
-    errors = []
-    while not os.path.exists(stop):
-        for con in (held, None):
-            try:
-                c = con or duckdb.connect(db, read_only=True)
-                c.sql("select r.run_id, count(s.model_id) from runs r left join snapshots s using (run_id) "
-                      "group by r.run_id").fetchall()
-                if con is None:
-                    c.close()
-                ok += 1
-            except Exception as exc:
-                fail += 1
-                errors.append(repr(exc)[:200])
-        time.sleep(0.02)
-    print(json.dumps({"ok": ok, "fail": fail, "errors": errors[:5]}))
-""")
+READER = str(Path(__file__).resolve().parents[1] / "tests" / "duckdb_reader.py")  # the daemon test's reader
 
 
 def main() -> int:
@@ -127,7 +105,7 @@ def main() -> int:
         stop_file = work / "reader.stop"
         stop_file.unlink(missing_ok=True)
         reader = subprocess.Popen(
-            [sys.executable, "-c", READER, str(wh.db_path), str(stop_file)], stdout=subprocess.PIPE, text=True
+            [sys.executable, READER, str(wh.db_path), str(stop_file)], stdout=subprocess.PIPE, text=True
         )
 
         clock = daemon.SimClock(START, speed=args.speed)

@@ -20,7 +20,6 @@ import os
 import signal
 import subprocess
 import sys
-import textwrap
 import threading
 import time
 from pathlib import Path
@@ -400,31 +399,7 @@ def test_after_a_suspend_owed_jobs_run_once(tmp_path, world, hub):
     assert len(runs(cfg)) == 2
 
 
-READER = textwrap.dedent("""
-    import json, os, sys, time, duckdb
-    db, stop, ready = sys.argv[1], sys.argv[2], sys.argv[3]
-    held = duckdb.connect(db, read_only=True)  # a user's session left open all along
-    ok = fail = 0
-    errors, seen = [], set()
-    while not os.path.exists(stop):
-        for con in (held, None):
-            try:
-                c = con or duckdb.connect(db, read_only=True)
-                got = c.sql("select r.run_id, count(s.model_id) from runs r left join snapshots s using (run_id) "
-                            "group by r.run_id").fetchall()
-                c.sql("select * from family_daily").fetchall()
-                seen.add(len(got))
-                if con is None:
-                    c.close()
-                ok += 1
-            except Exception as exc:
-                fail += 1
-                errors.append(repr(exc)[:200])
-        if not os.path.exists(ready):
-            open(ready, "w").close()  # it has queried once: the daemon may start
-        time.sleep(0.01)
-    print(json.dumps({"ok": ok, "fail": fail, "errors": errors[:5], "runs_seen": len(seen)}), flush=True)
-""")
+READER = str(Path(__file__).with_name("duckdb_reader.py"))  # a user's DuckDB session, another process
 
 
 @pytest.mark.slow
@@ -434,7 +409,7 @@ def test_readers_never_fail_while_the_daemon_runs_jobs_back_to_back(tmp_path, hu
     Warehouse(settings.warehouse).ensure()
     stop, ready = tmp_path / "reader.stop", tmp_path / "reader.ready"
     reader = subprocess.Popen(
-        [sys.executable, "-c", READER, str(settings.warehouse / "hub.duckdb"), str(stop), str(ready)],
+        [sys.executable, READER, str(settings.warehouse / "hub.duckdb"), str(stop), str(ready)],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
