@@ -32,6 +32,7 @@ FORBIDDEN = {
     "machine": {"cli", "daemon", "jobs", "hub", "trends", "report", "status"},
     "output": {"cli", "daemon", "jobs", "hub", "warehouse", "trends", "report", "status", "config", "demo"},
     "demo": {"cli"},
+    "demo_emulator": {"cli", "daemon", "jobs", "hub", "warehouse", "trends", "report", "status", "demo"},
 }
 
 

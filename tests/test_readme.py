@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from tracker import demo
+from tracker import demo_emulator
 from tracker.hubsim import World
 from tracker.report.format import distinct
 
@@ -143,7 +143,7 @@ def _output_of(out, words: str):
 def test_the_demo_headline_is_the_emulators_truth(ran):
     cwd, out = ran
     res = _output_of(out, "tracker demo")
-    world = World(seed=demo.SEED, models=demo.MODELS, official=demo.OFFICIAL)  # the demo's emulator, rebuilt
+    world = World(seed=demo_emulator.SEED, models=demo_emulator.MODELS, official=demo_emulator.OFFICIAL)  # rebuilt
     day = World.DOWNLOADS_CROSSOVER_DAY
     at = dt.datetime.combine(day, dt.time(6), tzinfo=dt.UTC)
     before = at - dt.timedelta(days=1)
