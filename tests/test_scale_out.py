@@ -402,10 +402,10 @@ def test_an_export_killed_at_any_step_leaves_every_day_whole(history, tmp_path, 
     run_export(history.cfg_a, ref_a)
     run_export(history.cfg_b, ref_b)
     want = {v: (day_contents(ref_a / v), day_contents(ref_b / v)) for v in export_mod.EXPORTS}
-    real_rename, real_exchange = os.rename, export_mod._exchange
+    real_rename, real_exchange = os.rename, export_mod.exchange
     wh = export_mod.Warehouse(config.load(history.cfg_b).warehouse)
     if not exchange:
-        monkeypatch.setattr(export_mod, "_exchange", lambda a, b: False)
+        monkeypatch.setattr(export_mod, "exchange", lambda a, b: False)
     step = 0
     while True:
         out = tmp_path / f"out-{step}"
@@ -423,7 +423,7 @@ def test_an_export_killed_at_any_step_leaves_every_day_whole(history, tmp_path, 
 
         monkeypatch.setattr(export_mod.os, "rename", counted(real_rename))
         if exchange:
-            monkeypatch.setattr(export_mod, "_exchange", counted(real_exchange))
+            monkeypatch.setattr(export_mod, "exchange", counted(real_exchange))
         try:
             export_mod.export(wh, out)
             finished = True
@@ -431,10 +431,10 @@ def test_an_export_killed_at_any_step_leaves_every_day_whole(history, tmp_path, 
             finished = False
         monkeypatch.setattr(export_mod.os, "rename", real_rename)
         if exchange:
-            monkeypatch.setattr(export_mod, "_exchange", real_exchange)
+            monkeypatch.setattr(export_mod, "exchange", real_exchange)
         for recovered in (False, True):
             if recovered:  # what the next export does first: a day moved aside but not replaced goes back
-                export_mod._recover(out)
+                export_mod.recover(out)
             for view, (old, new) in want.items():
                 got = day_contents(out / view)
                 for day in old:  # a day the old export had is never missing (two renames: once recovered)...

@@ -101,7 +101,7 @@ def export(
         raise ExportError(f"{', '.join(unknown)}: not an exported view (exported: {', '.join(EXPORTS)})")
     try:
         with FileLock(out / LOCK):
-            _recover(out)
+            recover(out)
             for view in views or tuple(EXPORTS):
                 results.append(_export_view(wh, out, view, EXPORTS[view], fmt, since))
             shutil.rmtree(out / STAGING, ignore_errors=True)
@@ -204,7 +204,7 @@ _RENAME_EXCHANGE = 2
 _AT_FDCWD = -100
 
 
-def _exchange(a: Path, b: Path) -> bool:
+def exchange(a: Path, b: Path) -> bool:
     """Swap two existing paths in one step (Linux renameat2 RENAME_EXCHANGE); False where the system or
     the file system does not offer it."""
     try:
@@ -222,17 +222,17 @@ def _exchange(a: Path, b: Path) -> bool:
 def _swap_in(new: Path, dest: Path, old: Path) -> None:
     """Put the folder `new` at `dest`. An existing `dest` is exchanged with `new` in one step (its old
     files end up at `new`, deleted with the staging folder); where that is impossible it is moved to
-    `old` first (for an instant the day is absent, never half there; _recover puts it back if the
+    `old` first (for an instant the day is absent, never half there; recover puts it back if the
     export is killed in between)."""
     if not dest.exists():
         os.rename(new, dest)
-    elif not _exchange(new, dest):
+    elif not exchange(new, dest):
         old.mkdir(parents=True, exist_ok=True)
         os.rename(dest, old / dest.name)
         os.rename(new, dest)
 
 
-def _recover(out: Path) -> None:
+def recover(out: Path) -> None:
     """Undo what a killed export left: a day folder moved aside but not replaced goes back; the rest of
     the staging folder is deleted."""
     staging = out / STAGING
