@@ -389,11 +389,11 @@ def test_after_a_suspend_owed_jobs_run_once(tmp_path, world, hub):
     with Threaded(cfg, start=start, speed=600) as t:
         # today's run is done: nothing owed, the next run is tomorrow's
         assert t.d.scheduler.get_job("collect").next_run_time == dt.datetime(2026, 8, 11, 6, 0, tzinfo=UTC)
-        assert wait_until(lambda: t.d._watch_mark is not None)  # the clock watch has looked once
+        assert wait_until(lambda: t.d.watch_mark is not None)  # the clock watch has looked once
         t.clock.jump(3 * 86400)  # the machine slept for three days
         assert wait_until(lambda: t.d.history and t.d.history[-1].get("status") == "ok", 15)
         sim_wait(t.clock, 3 * daemon.WATCH_S)  # three more looks of the clock watch: nothing else runs
-    assert not t.d._startup  # nothing was owed at start
+    assert not t.d.owed_at_start  # nothing was owed at start
     assert len(t.d.history) == 1  # three missed periods, one run
     assert t.d.history[0]["scheduled_for"] == dt.datetime(2026, 8, 13, 6, 0, tzinfo=UTC)
     assert len(runs(cfg)) == 2

@@ -79,8 +79,8 @@ class Daemon:
         self._fails: collections.Counter[str] = collections.Counter()
         self._pending: dict[str, tuple[dt.datetime, str]] = {}
         self._pending_lock = threading.Lock()
-        self._watch_mark: tuple[dt.datetime, float] | None = None
-        self._startup: dict[str, str] = {}
+        self.watch_mark: tuple[dt.datetime, float] | None = None  # (wall, monotonic) at the clock watch's last look
+        self.owed_at_start: dict[str, str] = {}  # job -> when it runs, for the jobs owed at start (catch-up)
 
         daemon = self
 
@@ -152,7 +152,7 @@ class Daemon:
             if due and period is not None:
                 kwargs["next_run_time"] = now + _in_order(order)
                 self._reason[name] = "catch-up"
-                self._startup[name] = (
+                self.owed_at_start[name] = (
                     f"now (catch-up: last ok run {iso(known.get(name)) if known else 'unknown'}"
                     f" is older than the scheduled time {iso(period)})"
                 )
@@ -176,7 +176,7 @@ class Daemon:
         nxt = {}
         for name in self.jobs:
             job = self.scheduler.get_job(name)
-            nxt[name] = self._startup.get(name) or iso(job.next_run_time if job else None)
+            nxt[name] = self.owed_at_start.get(name) or iso(job.next_run_time if job else None)
         log.info(
             "daemon started",
             pid=os.getpid(),
@@ -247,15 +247,15 @@ class Daemon:
 
     def _watch(self) -> None:
         wall, mono = self.clock(), time.monotonic()
-        if self._watch_mark is not None:
-            w0, m0 = self._watch_mark
+        if self.watch_mark is not None:
+            w0, m0 = self.watch_mark
             drift = (wall - w0).total_seconds() - (mono - m0) * self.speed
             if abs(drift) > JUMP_S:
                 log.warning(
                     "the clock jumped (suspend/resume or a clock change); checking for owed jobs", seconds=round(drift)
                 )
                 self.catch_up("clock jump")
-        self._watch_mark = (wall, mono)
+        self.watch_mark = (wall, mono)
 
     # -- running a job --
     def _execute(self, name: str) -> None:
