@@ -237,3 +237,31 @@ def test_a_session_holding_the_file_for_writing_is_left_alone(tmp_path, capsys):
     _check_user_objects(wh.db_path)
     with duckdb.connect(str(wh.db_path), read_only=True) as con:
         assert con.execute("select x from while_open").fetchall() == [(1,)]
+
+
+def test_a_served_table_of_an_older_layout_is_rebuilt_not_left_empty(tmp_path):
+    """A served table whose columns changed is rewritten empty on open; if runs exist it must then be
+    rebuilt from them, even though the served marker still counts every run."""
+    from tests.conftest import write_config
+    from tracker import config, jobs
+    from tracker.hubsim import HubSim, World
+
+    world = World(seed=2, models=300, now="2026-08-10T06:00:00Z")
+    fams = [{"name": "qwen", "label": "Alibaba Qwen", "authors": ["Qwen"], "region": "china"}]
+    with HubSim(world) as hub:
+        path = write_config(tmp_path, hub.endpoint, fams)
+        assert (
+            jobs.collect(config.load(path), now=world.now, show_progress=False, refresh_trends=False)["status"] == "ok"
+        )
+    served = tmp_path / "warehouse" / "serving" / "family_daily.parquet"
+    want = len(Warehouse(tmp_path / "warehouse").read("select * from _family_daily"))
+    assert want == 1  # one family, one day
+    duckdb.sql(f"copy (select 1 as an_old_column) to '{served}' (format parquet)")  # an older layout's file
+    # a new process opens it (the in-process warehouse is known current and would not look again)
+    res = subprocess.run(
+        [sys.executable, "-m", "tracker", "sql", "--config", str(path), "--format", "csv", "--no-headers",
+         "select count(*) from family_daily"],
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert res.returncode == 0, res.stderr
+    assert res.stdout.strip() == str(want)

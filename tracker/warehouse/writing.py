@@ -149,10 +149,14 @@ class Writing(Reads):
                     self._replace_served(name, tbl)
             latest = self.latest_rows(self.last_family_runs(), full=True)
             self._replace_served("models_latest", latest.cast(SERVING["models_latest"]))
-            marker = self.root / "serving" / "_source.json"
-            tmp = marker.with_name(f".{marker.name}.{secrets.token_hex(3)}.tmp")
-            tmp.write_text(json.dumps({"runs": runs}))
-            tmp.replace(marker)
+            self.mark_serving(runs)
+
+    def mark_serving(self, runs: int) -> None:
+        """Record that the served tables hold the rows of `runs` runs (what `serving_stale` compares)."""
+        marker = self.root / "serving" / "_source.json"
+        tmp = marker.with_name(f".{marker.name}.{secrets.token_hex(3)}.tmp")
+        tmp.write_text(json.dumps({"runs": runs}))
+        tmp.replace(marker)
 
     def _replace_served(self, name: str, tbl: pa.Table) -> None:
         dest = self.root / "serving" / f"{name}.parquet"
