@@ -1,4 +1,4 @@
-"""`tracker demo`: the whole story in one command, offline, in well under a minute.
+"""`tracker demo`: the whole story in one command, offline, in under two minutes.
 
 It starts the bundled Hub emulator on a free port (a child process), replays eight simulated weeks of
 the daemon's schedule against it (the daily collect and tree of the demo's config.yaml, in the order

@@ -59,7 +59,7 @@ def demo(folder, weeks, faults, as_json):
     and a tree at 06:30 UTC every day) for eight simulated weeks with the emulator's and the tracker's
     clocks moved together, writes the weekly report of the crossover week into <dir>/reports/, prints
     the headline, the report's path and three queries to try, and stops the emulator (also on error
-    and Ctrl-C). About half a minute on two cores.
+    and Ctrl-C). Under two minutes on two cores.
 
     \b
     Example:
