@@ -96,8 +96,6 @@ class Warehouse(Writing, Reads):
             return
         try:
             self.root.mkdir(parents=True, exist_ok=True)
-            runs_dir = self.root / "runs"
-            no_runs = not runs_dir.is_dir() or all(p.name == "_empty" for p in runs_dir.iterdir())
             emptied_served = False
             seeds = [(self.root / name / "_empty" / "_empty.parquet", schema) for name, schema in SCHEMAS.items()]
             seeds += [(self.root / "derived" / f"{name}.parquet", schema) for name, schema in DERIVED.items()]
@@ -110,7 +108,9 @@ class Warehouse(Writing, Reads):
                 if not _has_columns(path, schema):
                     files.write_atomic(schema.empty_table(), path, durable=False)  # recreated here if lost
                     emptied_served |= path.parent.name == "serving"
-            if emptied_served and no_runs:
+            runs_dir = self.root / "runs"
+            served_current = emptied_served and all(p.name == "_empty" for p in runs_dir.iterdir())
+            if served_current:
                 self.mark_serving(0)  # no run yet: the empty served tables are current
             elif emptied_served:
                 (self.root / "serving" / "_source.json").unlink(missing_ok=True)  # rebuilt below, from the runs
@@ -123,7 +123,7 @@ class Warehouse(Writing, Reads):
         try:
             if not layout.is_current(self.db_path, self.root):
                 layout.update(self.root, self.db_path)
-            if not (emptied_served and no_runs) and self.serving_stale():
+            if not served_current and self.serving_stale():
                 self.refresh_serving()
         except BaseException:
             self._ensured = False

@@ -60,11 +60,11 @@ def _new_id() -> str:
 
 
 def _written_at(p: Path) -> float:
-    """When a compaction wrote a file, by the clock that wrote it (its name begins with the id), not
-    the file system's: the grace period is measured on one clock, the one `now` comes from."""
-    ident = p.stem.rsplit("-", 2)[-2] if p.stem.startswith(files.MERGED_MARK) else p.stem.split("-")[0]
+    """When a compaction wrote a file, by the clock that wrote it (its name ends with the `_new_id`,
+    `<time_ns>-<hex>`), not the file system's: the grace period is measured on one clock, the one `now`
+    comes from."""
     try:
-        return int(ident) / 1e9
+        return int(p.stem.rsplit("-", 2)[-2]) / 1e9
     except ValueError:  # not a name a compaction gives: by its modification time
         return p.stat().st_mtime
 
