@@ -42,8 +42,13 @@ import yaml
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tracker import config, cron, daemon, log  # noqa: E402
-from tracker.demo import FAMILIES as DEMO_FAMILIES  # noqa: E402
+from tracker import (  # noqa: E402
+    config,
+    cron,
+    daemon,
+    demo,
+    log,
+)
 from tracker.hubsim import Fault, HubSim, World  # noqa: E402
 from tracker.warehouse import Warehouse  # noqa: E402
 
@@ -51,7 +56,7 @@ UTC = dt.UTC
 START = dt.datetime(2026, 8, 10, 5, 59, 30, tzinfo=UTC)
 # the demo's Qwen and Llama, and a family found by search (a listing per rule, as Gemma in the demo)
 FAMILIES = [
-    *(next(f for f in DEMO_FAMILIES if f["name"] == name) for name in ("qwen", "llama")),
+    *demo.families("qwen", "llama"),
     {
         "name": "smollm",
         "label": "HF SmolLM",

@@ -13,16 +13,15 @@ import pytest
 from click.testing import CliRunner
 
 from tests.conftest import family_truth, write_config
-from tracker import config, jobs
+from tracker import config, demo, jobs
 from tracker.cli import cli
-from tracker.demo import FAMILIES as DEMO_FAMILIES
 from tracker.hubsim import HubSim, World
 from tracker.hubsim.testing import reset_hub
 from tracker.warehouse import Warehouse
 
 # the demo's Llama, Qwen and Gemma (a family found by search), and one with an exclude rule
 FAMILIES = [
-    *(next(f for f in DEMO_FAMILIES if f["name"] == name) for name in ("llama", "qwen", "gemma")),
+    *demo.families("llama", "qwen", "gemma"),
     {
         "name": "smollm",
         "label": "HF SmolLM",

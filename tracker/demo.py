@@ -49,6 +49,14 @@ FAMILIES = [
         "include": "(?i)gemma",
     },
 ]
+
+
+def families(*names: str) -> list[dict[str, Any]]:
+    """The demo's definitions of the named families, in the order named (for tests and benches)."""
+    by_name = {f["name"]: f for f in FAMILIES}
+    return [by_name[n] for n in names]
+
+
 SCHEDULE = {"collect": "0 6 * * *", "tree": "30 6 * * *", "report": "0 8 * * 1", "jitter_s": 0}
 
 
