@@ -13,7 +13,10 @@ import duckdb
 import pytest
 from click.testing import CliRunner
 
+from tests.conftest import write_config
+from tracker import config, jobs
 from tracker.cli import cli
+from tracker.hubsim import HubSim, World
 from tracker.warehouse import Warehouse, layout, view_files
 
 VIEWS = {
@@ -242,10 +245,6 @@ def test_a_session_holding_the_file_for_writing_is_left_alone(tmp_path, capsys):
 def test_a_served_table_of_an_older_layout_is_rebuilt_not_left_empty(tmp_path):
     """A served table whose columns changed is rewritten empty on open; if runs exist it must then be
     rebuilt from them, even though the served marker still counts every run."""
-    from tests.conftest import write_config
-    from tracker import config, jobs
-    from tracker.hubsim import HubSim, World
-
     world = World(seed=2, models=300, now="2026-08-10T06:00:00Z")
     fams = [{"name": "qwen", "label": "Alibaba Qwen", "authors": ["Qwen"], "region": "china"}]
     with HubSim(world) as hub:
