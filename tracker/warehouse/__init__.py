@@ -18,6 +18,7 @@ import datetime as dt
 import os
 import re
 import secrets
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -54,18 +55,20 @@ def new_run_id(job: str, at: dt.datetime) -> str:
     return f"{at.astimezone(dt.UTC):%Y%m%dT%H%M%SZ}-{job}-{secrets.token_hex(3)}"
 
 
-# Per process: warehouses whose hub.duckdb was found current, and the in-memory DuckDB (views only,
-# no file held open) that serves the tracker's own reads of each. Both are cheap to rebuild.
+# Per process: warehouses whose hub.duckdb was found current, and the in-memory catalog (views only,
+# no file held open) that serves the tracker's own reads of each: a database attached to the process's
+# one in-memory DuckDB (layout.instance), named here. Both are cheap to rebuild.
 _CURRENT: set[Path] = set()
-_MEMORY: dict[Path, duckdb.DuckDBPyConnection] = {}
-_INHERITED: list[dict] = []
+_MEMORY: dict[Path, str] = {}
+_MEMORY_LOCK = threading.Lock()
+_INHERITED: list[object] = []
 
 
 def _after_fork_in_child() -> None:
-    """A DuckDB connection must not cross a fork: a forked child opens its own. The parent's stay
-    referenced (never closed here: closing one in the child would run DuckDB's teardown on threads
+    """A DuckDB connection must not cross a fork: a forked child opens its own. The parent's stays
+    referenced (never closed here: closing it in the child would run DuckDB's teardown on threads
     that do not exist in it)."""
-    _INHERITED.append(dict(_MEMORY))
+    _INHERITED.append(layout.forget_instance())
     _MEMORY.clear()
     _CURRENT.clear()
 
@@ -86,7 +89,7 @@ class Warehouse(Writing, Reads):
         self.root = Path(root).absolute()
         self.db_path = self.root / DB_NAME
         self._ensured = False
-        self._mem: duckdb.DuckDBPyConnection | None = None
+        self._mem: str | None = None  # the name of its read catalog
 
     # ---- layout -------------------------------------------------------------------------------
     def ensure(self) -> None:
@@ -138,14 +141,19 @@ class Warehouse(Writing, Reads):
         (compaction deletes replaced files only while no tracker read holds it)."""
         if self._mem is None:
             self.ensure()
-            mem = _MEMORY.get(self.root)
-            if mem is None:
-                self.root.mkdir(parents=True, exist_ok=True)
-                mem = duckdb.connect()
-                layout.install(mem, self.root, "true")
-                _MEMORY[self.root] = mem
+            with _MEMORY_LOCK:
+                mem = _MEMORY.get(self.root)
+                if mem is None:
+                    self.root.mkdir(parents=True, exist_ok=True)
+                    mem = layout.alias("reads")
+                    with layout.instance().cursor() as con:
+                        con.execute(f"ATTACH ':memory:' AS {mem}")
+                        con.execute(f"USE {mem}")
+                        layout.install(con, self.root, "true")
+                    _MEMORY[self.root] = mem
             self._mem = mem
-        with files.read_lock(self.root), self._mem.cursor() as cur:
+        with files.read_lock(self.root), layout.instance().cursor() as cur:
+            cur.execute(f"USE {self._mem}")
             yield cur
 
     @contextmanager
