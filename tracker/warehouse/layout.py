@@ -11,8 +11,10 @@ nothing is touched and a warning says so (the tracker's own reads never need hub
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
+import re
 import secrets
 import threading
 from collections.abc import Iterator
@@ -82,6 +84,11 @@ def sql_str(s: str) -> str:
 
 def view_files() -> list[tuple[str, str]]:
     """(name, SQL text) of every view and internal macro, in their declared order."""
+    return list(_view_files())
+
+
+@functools.cache
+def _view_files() -> tuple[tuple[str, str], ...]:  # the package's files: read once per process
     folder = resources.files("tracker.sql").joinpath("views")
     order = [
         line.strip()
@@ -94,7 +101,7 @@ def view_files() -> list[tuple[str, str]]:
             f"internal: tracker/sql/views/{ORDER_FILE} must list every view file once "
             f"(unlisted: {sorted(files - set(order))}, missing: {sorted(set(order) - files)})"
         )
-    return [(name, folder.joinpath(f"{name}.sql").read_text(encoding="utf-8")) for name in order]
+    return tuple((name, folder.joinpath(f"{name}.sql").read_text(encoding="utf-8")) for name in order)
 
 
 def digest(text: str) -> str:
@@ -118,10 +125,30 @@ def render(text: str, root: Path, guard: str) -> str:
     return text.replace("{{warehouse}}", sql_str(str(root))).replace("{{guard}}", guard)
 
 
-def install(con: duckdb.DuckDBPyConnection, root: Path, guard: str) -> None:
-    """Create (or replace) every view and macro on a connection, in order."""
-    for _name, text in view_files():
-        con.execute(render(text, root, guard))
+def install(con: duckdb.DuckDBPyConnection, root: Path, guard: str, names: set[str] | None = None) -> None:
+    """Create (or replace) every view and macro on a connection, in order (or only `names`)."""
+    for name, text in view_files():
+        if names is None or name in names:
+            con.execute(render(text, root, guard))
+
+
+_WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+# comments name no view, nor does _files' argument (a dataset's folder); other strings may
+# (`_resolve('_snapshot_rows')` reads the view it names)
+_NOT_NAMES = re.compile(r"--[^\n]*|(_files)\(\s*'[^']*'\s*\)")
+
+
+@functools.lru_cache(maxsize=512)
+def named(sql: str) -> frozenset[str]:
+    """The views and macros a query names, and every one they use in turn (a superset: any word
+    outside comments that is a view's name counts)."""
+    texts = _view_files()
+    names = {n for n, _ in texts}
+    want = set(_WORD.findall(_NOT_NAMES.sub(r" \1 ", sql))) & names
+    for name, text in reversed(texts):  # a view uses only those above it (ORDER)
+        if name in want:
+            want |= set(_WORD.findall(_NOT_NAMES.sub(r" \1 ", text))) & names
+    return frozenset(want)
 
 
 def _wanted() -> set[tuple[str, str]]:
