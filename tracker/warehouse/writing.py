@@ -33,6 +33,8 @@ _SERVING_ORDER = {
     "models_latest": "family, model_id",
 }
 
+_READ_ONCE = ("_family_day", "_tree", "_ecosystem")  # in refresh_serving (a view may use those before it)
+
 
 class Writing(Reads):
     """The warehouse's writes; they read through Reads (Warehouse's MRO is Writing, Reads either way)."""
@@ -144,6 +146,11 @@ class Writing(Reads):
                 for name in ("family_daily", "tree", "ecosystem")
             }
             with self.cursor(*sql.values()) as con:
+                # each view that the three read more than once (_family_daily reads _family_day twice,
+                # _tree and _ecosystem through _family_tree), read once: a temporary table of this
+                # cursor by the same name stands in for it (DuckDB looks in temp first)
+                for view in _READ_ONCE:
+                    con.execute(f"CREATE TEMP TABLE {view} AS SELECT * FROM {view}")
                 for name, query in sql.items():
                     self._replace_served(name, con.sql(query).to_arrow_table().cast(SERVING[name]))
             latest = self.latest_rows(self.last_family_runs(), full=True)
