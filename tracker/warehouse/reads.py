@@ -69,15 +69,17 @@ class Reads:
             for fam, run, day, at in zip(df["family"], df["run_id"], df["day"], df["taken_at"], strict=True)
         }
 
-    def snapshot_rows(self, run_id: str, day: dt.date, family: str) -> pd.DataFrame:
-        """The stored rows (model keys and counts) of one family in one run (reads one day's files)."""
+    def snapshot_rows(self, run_id: str, day: dt.date, family: str | list[str]) -> pd.DataFrame:
+        """The stored rows (model keys and counts) of one family (or several) in one run (reads one
+        day's files)."""
         paths = self._day_files("snapshots", [day])
         if not paths:
             return SCHEMAS["snapshots"].empty_table().to_pandas()
         with self.cursor("") as con:  # no view
             return con.execute(
-                "SELECT * FROM read_parquet($f, union_by_name = true) WHERE run_id = $r AND family = $fam",
-                {"f": paths, "r": run_id, "fam": family},
+                "SELECT * FROM read_parquet($f, union_by_name = true) "
+                "WHERE run_id = $r AND family IN (SELECT unnest($fam::VARCHAR[]))",
+                {"f": paths, "r": run_id, "fam": [family] if isinstance(family, str) else family},
             ).df()
 
     def family_series(self) -> pd.DataFrame:
