@@ -56,6 +56,7 @@ def _setup(tree: Path):
     from tracker import config, demo
 
     fams = list(demo.families("llama", "qwen", "gemma"))
+
     def settings(d: Path, endpoint: str):
         d.mkdir(parents=True, exist_ok=True)
         return config.load(write_config(d, endpoint, fams))
@@ -183,7 +184,9 @@ def _compare(a: Path, b: Path) -> list[str]:
             continue
         ta, tb = pq.read_table(pa_), pq.read_table(pb)
         if not ta.equals(tb):
-            bad.append(f"{rel}: tables differ ({ta.num_rows} vs {tb.num_rows} rows, same schema {ta.schema == tb.schema})")
+            bad.append(
+                f"{rel}: tables differ ({ta.num_rows} vs {tb.num_rows} rows, same schema {ta.schema == tb.schema})"
+            )
     return bad
 
 

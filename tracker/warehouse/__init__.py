@@ -68,6 +68,8 @@ def _after_fork_in_child() -> None:
     """A DuckDB connection must not cross a fork: a forked child opens its own. The parent's stays
     referenced (never closed here: closing it in the child would run DuckDB's teardown on threads
     that do not exist in it)."""
+    global _MEMORY_LOCK
+    _MEMORY_LOCK = threading.Lock()  # a thread of the parent may have held it at the fork
     _INHERITED.append(layout.forget_instance())
     _MEMORY.clear()
     _CURRENT.clear()

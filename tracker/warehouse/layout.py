@@ -54,6 +54,8 @@ def instance() -> duckdb.DuckDBPyConnection:
 def forget_instance() -> list[duckdb.DuckDBPyConnection]:
     """After a fork, in the child: drop the parent's instance (returned, to stay referenced: closing it
     in the child would run DuckDB's teardown on threads that do not exist in it)."""
+    global _INSTANCE_LOCK
+    _INSTANCE_LOCK = threading.Lock()  # a thread of the parent may have held it at the fork
     held = list(_INSTANCE)
     _INSTANCE.clear()
     return held
