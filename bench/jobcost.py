@@ -191,7 +191,8 @@ def _compare(a: Path, b: Path) -> list[str]:
 
 
 def _fmt(xs: list) -> str:
-    return f"cpu [{' '.join(f'{c:.3f}' for c, _ in xs)}] worst {max(c for c, _ in xs):.3f} s cpu / {max(w for _, w in xs):.3f} s wall"
+    rounds = " ".join(f"{c:.3f}" for c, _ in xs)
+    return f"cpu [{rounds}] worst {max(c for c, _ in xs):.3f} s cpu / {max(w for _, w in xs):.3f} s wall"
 
 
 def main() -> None:
