@@ -236,7 +236,8 @@ def _apply(con: duckdb.DuckDBPyConnection, db: str, root: Path, guard: str, *, e
         con.execute("CREATE TABLE IF NOT EXISTS _tracker_views (name VARCHAR PRIMARY KEY, sha256 VARCHAR)")
         con.execute("CREATE TABLE IF NOT EXISTS _meta (key VARCHAR PRIMARY KEY, value VARCHAR)")
         con.execute("DELETE FROM _tracker_views")
-        con.executemany("INSERT INTO _tracker_views VALUES (?, ?)", [[n, digest(t)] for n, t in view_files()])
+        rows = [[n, digest(t)] for n, t in view_files()]
+        con.execute(f"INSERT INTO _tracker_views VALUES {', '.join(['(?, ?)'] * len(rows))}", sum(rows, []))
         con.execute("INSERT OR REPLACE INTO _meta VALUES ('warehouse', ?)", [str(root)])
         con.execute("COMMIT")
     except BaseException:
