@@ -148,7 +148,8 @@ class Writing(Reads):
             with self.cursor(*sql.values()) as con:
                 # each view that the three read more than once (_family_daily reads _family_day twice,
                 # _tree and _ecosystem through _family_tree), read once: a temporary table of this
-                # cursor by the same name stands in for it (DuckDB looks in temp first)
+                # cursor by the same name stands in for it (DuckDB looks in temp first); held in memory
+                # until the cursor closes, as the served tables' rows are anyway
                 for view in _READ_ONCE:
                     con.execute(f"CREATE TEMP TABLE {view} AS SELECT * FROM {view}")
                 for name, query in sql.items():
