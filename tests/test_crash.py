@@ -9,11 +9,10 @@ import time
 
 import huggingface_hub
 import pytest
-from click.testing import CliRunner
 
+from tests import forked
 from tests.conftest import write_config
 from tracker import config, jobs
-from tracker.cli import cli
 from tracker.hubsim import HubSim, World
 from tracker.warehouse import Warehouse
 
@@ -87,14 +86,6 @@ def _collect_in_child(path: str, point: tuple[str, str] | None) -> None:
     os._exit(0)
 
 
-def _command_in_child(args: list[str]) -> None:
-    """The body of a forked child: one `tracker` command (the CLI's own code), exiting with its code."""
-    import logging
-
-    logging.disable(logging.CRITICAL)
-    os._exit(CliRunner().invoke(cli, args).exit_code)
-
-
 def test_kill_9_never_leaves_partial_data(tmp_path):
     w = World(seed=5, models=1000, official={"meta-llama": 20, "Qwen": 80}, now="2026-08-10T06:00:00Z")
     # Children are forked from this process (libraries already imported, by a first collect here), so
@@ -134,8 +125,6 @@ def test_kill_9_never_leaves_partial_data(tmp_path):
 
         # and a collect after all that succeeds (the real command, in a fresh process: forked, so that
         # it starts with none of this process's warehouse state, without an interpreter's start-up)
-        proc = fork.Process(target=_command_in_child, args=(["collect", "--config", str(path)],))
-        proc.start()
-        proc.join(60)
-        assert proc.exitcode == 0
+        code, output = forked.run_command(["collect", "--config", str(path)])
+        assert code == 0, output
         assert check_consistent(wh)[0] == ok_before + 1
