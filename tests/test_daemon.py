@@ -409,7 +409,7 @@ def test_readers_never_fail_while_the_daemon_runs_jobs_back_to_back(tmp_path, hu
     try:
         assert wait_until(lambda: ready.exists() or reader.poll() is not None, 30) and reader.poll() is None
         with Threaded(cfg, speed=600) as t:  # a collect every 0.1 s: they run back to back
-            assert wait_until(lambda: len(t.d.history) >= 4, 60)
+            assert wait_until(lambda: len(t.d.history) >= 6, 60)
     finally:
         stop.touch()
         out, err = reader.communicate(timeout=60)
@@ -418,7 +418,7 @@ def test_readers_never_fail_while_the_daemon_runs_jobs_back_to_back(tmp_path, hu
     # it queried all along: no failure, and it saw the runs grow while the daemon committed them
     assert seen["fail"] == 0 and seen["ok"] >= 20 and seen["runs_seen"] >= 3, seen
     r = runs(cfg)
-    assert len(r) == len(t.d.history) >= 4 and set(r["status"]) == {"ok"}
+    assert len(r) == len(t.d.history) >= 6 and set(r["status"]) == {"ok"}
     per_run = Warehouse(settings.warehouse).query(
         "select r.run_id, r.models, count(s.model_id) n from runs r left join snapshots s using (run_id) group by all"
     )
