@@ -102,32 +102,39 @@ class Proc:
         self.pid = self.p.pid
         self.lines: list[dict] = []
         self.raw: list[str] = []
+        self._new = threading.Condition()  # notified on each line, and when stderr closes
+        self._eof = False
         self._t = threading.Thread(target=self._read, daemon=True)
         self._t.start()
 
     def _read(self) -> None:
         for line in self.p.stderr:
-            self.raw.append(line)
-            with contextlib.suppress(ValueError):
-                self.lines.append(json.loads(line))
+            with self._new:
+                self.raw.append(line)
+                with contextlib.suppress(ValueError):
+                    self.lines.append(json.loads(line))
+                self._new.notify_all()
+        with self._new:
+            self._eof = True
+            self._new.notify_all()
 
     def events(self, name: str) -> list[dict]:
         return [r for r in self.lines if r.get("event") == name]
 
     def wait_for(self, event: str, n: int = 1, timeout: float = 30) -> list[dict]:
+        """The `event` lines once there are n of them (woken by each new line, not polled)."""
         deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if len(self.events(event)) >= n:
-                return self.events(event)
-            if self.p.poll() is not None:
-                self._t.join(2)
-                if len(self.events(event)) >= n:
-                    return self.events(event)
-                raise AssertionError(
-                    f"daemon exited {self.p.returncode} before {event!r}:\n{''.join(self.raw)[-3000:]}"
-                )
-            time.sleep(0.05)
-        raise AssertionError(f"no {event!r} within {timeout}s:\n{''.join(self.raw)[-3000:]}")
+        with self._new:
+            while len(self.events(event)) < n:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise AssertionError(f"no {event!r} within {timeout}s:\n{''.join(self.raw)[-3000:]}")
+                if self._eof:  # stderr closed: the daemon exited
+                    raise AssertionError(
+                        f"daemon exited {self.p.wait(5)} before {event!r}:\n{''.join(self.raw)[-3000:]}"
+                    )
+                self._new.wait(left)
+            return self.events(event)
 
     def stop(self, sig=signal.SIGTERM, timeout: float = 30) -> int:
         if self.p.poll() is None:
