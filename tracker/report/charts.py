@@ -39,6 +39,7 @@ def rc_params() -> dict[RcKeyType, Any]:
         "axes.titlesize": 11,
         "axes.titleweight": "bold",
         "axes.titlelocation": "left",
+        "axes.titley": 1.0,  # no x ticks on top, no offset text: the title need not be placed by measuring them
         "legend.fontsize": 8,
         "legend.frameon": False,
     }

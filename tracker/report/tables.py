@@ -49,7 +49,8 @@ def week_days(data: ReportData) -> tuple[list[pd.Timestamp], list[pd.Timestamp]]
     if column(fd, "day") is None or not len(fd):
         return [], []
     held = sorted(set(to_days(fd["day"]).dropna()))
-    return [d for d in held if in_week(pd.Series([d]), data)[0]], held
+    week = in_week(pd.Series(held, dtype="datetime64[ns]"), data)
+    return [d for d, w in zip(held, week, strict=True) if w], held
 
 
 def coverage(data: ReportData) -> list[Block]:
