@@ -432,3 +432,34 @@ def test_html_screenshot_in_headless_chromium(rendered, tmp_path):
         rgb = np.array([int(hexc[k : k + 2], 16) for k in (1, 3, 5)])
         near = (np.abs(flat - rgb).max(axis=1) <= 12).sum()
         assert near > 400, (fam, hexc, near)
+
+
+def test_quality_examples_do_not_depend_on_row_order():
+    """The warehouse returns a day's quality rows in no set order (ORDER BY day, family, issue); the
+    examples shown are the first three by day, then model id, whatever order the rows come in."""
+    from tracker.report.common import FamilyNames
+    from tracker.report.tables import quality
+
+    data = build()
+    ids = ["Qwen/d", "Qwen/b", "Qwen/a", "Qwen/c"]
+    for order in (ids, ids[::-1]):
+        data.quality = pd.DataFrame(
+            {
+                "day": pd.Timestamp("2026-08-20"),
+                "family": "qwen",
+                "model_id": order,
+                "issue": "new_model",
+                "detail": [f"created {m}" for m in order],
+            }
+        )
+        table = next(b for b in quality(data, FamilyNames(data)) if hasattr(b, "rows"))
+        assert table.rows == [
+            [
+                "Alibaba Qwen",
+                "new models (released since the previous snapshot)",
+                "4",
+                "2026-08-20",
+                "Qwen/a 2026-08-20: created Qwen/a; Qwen/b 2026-08-20: created Qwen/b; "
+                "Qwen/c 2026-08-20: created Qwen/c; ...",
+            ]
+        ]

@@ -354,7 +354,8 @@ def quality(data: ReportData, names: FamilyNames) -> list[Block]:
         )
         body = []
         for (fam, _o, issue), g in q.groupby(["_fam", "_o", "issue"], sort=True):
-            g = g.sort_values("_day", kind="stable")
+            by = ["_day", "model_id"] if "model_id" in g else ["_day"]  # rows of a day come in no set order
+            g = g.sort_values(by, kind="stable")
             lo, hi = g["_day"].min(), g["_day"].max()
             days = iso_day(lo) if lo == hi else f"{iso_day(lo)} to {iso_day(hi)}"
             ex = []
