@@ -302,17 +302,25 @@ def test_charts_inline_in_html_and_files_beside_markdown(rendered):
         assert c in page
 
 
-def test_gaps_are_not_bridged(tmp_path):
-    """Mistral's missing days (2026-08-06..08) break its line: the path jumps (M) instead of joining."""
+def test_family_colours_given_or_from_the_palette():
+    """A valid ``families.color`` is used; a missing or invalid one gets a palette colour no family has
+    (the charts drawn with them: the "messy" case of test_sparse_inputs_render)."""
     data = build()
     data.families = data.families.assign(color=["#000080", None, "not a colour"])
-    assert family_colors(data)["llama"] == "#000080"
-    assert family_colors(data)["mistral"] not in ("#000080", family_colors(data)["qwen"])
-    render(data, tmp_path, formats=("md",))
-    svg = (tmp_path / "2026-W34-downloads-30d.svg").read_text()
-    green = re.findall(r'<path d="([^"]+)"[^>]*?style="[^"]*stroke: ?#2ca02c', svg, re.S)
-    moves = sum(p.count("M") for p in green)
-    assert moves >= 3  # backfill part, snapshot part before the gap, after the gap (and NA on i=25)
+    colors = family_colors(data)
+    assert colors["llama"] == "#000080"
+    assert colors["mistral"] not in ("#000080", colors["qwen"])
+
+
+def test_gaps_are_not_bridged(rendered):
+    """Mistral's missing days (2026-08-06..08) break its line: the path jumps (M) instead of joining."""
+    assert family_colors(build())["mistral"] == "#2ca02c"
+    svg = (rendered[0] / "2026-W34-downloads-30d.svg").read_text()
+    green = re.findall(r'<path d="([^"]+)"[^>]*?style="([^"]*stroke: ?#2ca02c[^"]*)"', svg, re.S)
+    assert sum(p.count("M") for p, _ in green) >= 3  # backfill part, snapshot parts before and after the gap
+    # the solid (snapshot) line: i=7..9, then after the gap i=13..24, then after the NA on i=25 i=26..27
+    solid = [p for p, style in green if "stroke-width: 2;" in style and "dasharray" not in style]
+    assert max(p.count("M") for p in solid) == 3
 
 
 @pytest.mark.slow
@@ -364,7 +372,7 @@ def test_sparse_inputs_render(tmp_path, case):
         data.crossovers = data.crossovers.assign(day=data.crossovers["day"].dt.date, metric="new_metric")
         data.quality = pd.DataFrame({"issue": ["mystery"], "family": ["ghost"]})
         data.top_movers = pd.DataFrame({"model_id": ["a/b"]})
-        data.families = data.families.drop(columns=["rule"])
+        data.families = data.families.drop(columns=["rule"]).assign(color=["#000080", None, "not a colour"])
         data.generated_at = dt.datetime(2026, 8, 24, 8, 0)  # noqa: DTZ001 - naive on purpose: taken as UTC
     paths = render(data, tmp_path)
     md, page = paths[0].read_text(), paths[1].read_text()
@@ -391,6 +399,7 @@ def test_sparse_inputs_render(tmp_path, case):
             "30.0M vs 29.4M" in md
         )
         assert "ghost (no data)" in page and "rule not recorded" in md and "| ghost | mystery | 1 |" in md
+        assert "stroke: #000080" in page  # Meta Llama's given colour, drawn
     if case == "no_tree_data":
         assert "derivatives (no tree data yet)" in md and page.count("<svg") == 4
 
