@@ -17,6 +17,7 @@ import pytest
 
 from tracker import trends
 from tracker.report import ReportData, family_colors, render
+from tracker.report.common import Chart
 
 DAY0 = pd.Timestamp("2026-07-27")  # Monday of 2026-W31; day i = DAY0 + i, i = 0..27 ends Sunday 2026-08-23
 RULES = {
@@ -488,3 +489,20 @@ def test_quality_examples_do_not_depend_on_row_order():
                 "Qwen/c 2026-08-20: created Qwen/c; ...",
             ]
         ]
+
+
+def test_whole_hub_chart_keeps_text_and_is_the_same_each_time():
+    """The census section's chart is SVG with text kept as text and ids that do not change between runs,
+    like the other charts (a rerun writes the same file)."""
+    from tracker.report import whole_hub
+
+    data = build()
+    months = pd.date_range("2025-01-01", "2026-11-01", freq="MS")
+    share = pd.DataFrame(
+        [{"month": m, "family": f, "share": s} for m in months for f, s in (("llama", 0.6), ("qwen", 0.4))]
+    )
+    e = pd.DataFrame()
+    data.whole_hub = whole_hub.WholeHub(dt.date(2026, 12, 1), {}, share, pd.DataFrame(columns=["descendants"]), e, e)
+    svgs = [next(b.svg for b in whole_hub.blocks(data.whole_hub, data) if isinstance(b, Chart)) for _ in range(2)]
+    assert svgs[0] == svgs[1]
+    assert ">Share of new derivatives per month</text>" in svgs[0]
