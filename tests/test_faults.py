@@ -683,7 +683,7 @@ def test_kill_9_mid_collect_leaves_nothing_and_the_next_run_cleans_up(tmp_path, 
     path = write_config(tmp_path, hub.endpoint, [QWEN, LLAMA], page_size=25, timeout_s=5, budget_s=60)
     s = config.load(path)
     Warehouse(s.warehouse).ensure()
-    hub.faults.add("delay=0.15,route=listing")  # eight pages: 1.2 s of listing to be killed in
+    hub.faults.add("hang,route=listing,author=Qwen,page=3")  # held there: two of its eight pages served
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
     child = subprocess.Popen(
         [sys.executable, "-m", "tracker", "collect", "--config", str(path)],
@@ -691,10 +691,11 @@ def test_kill_9_mid_collect_leaves_nothing_and_the_next_run_cleans_up(tmp_path, 
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
-    deadline = time.monotonic() + 20  # killed once two of its eight listing pages are served: mid-listing
-    while len(hub.stats.of(route="listing")) < 2 and time.monotonic() < deadline:
-        time.sleep(0.02)
-    assert child.poll() is None and len(hub.stats.of(route="listing")) < 8
+    deadline = time.monotonic() + 20  # killed while it waits for page 3 (within timeout_s): mid-listing
+    while not [r for r in hub.stats.of(route="listing") if r["status"] is None] and time.monotonic() < deadline:
+        assert child.poll() is None, "the collect ended before it could be killed"
+        time.sleep(0.01)
+    assert child.poll() is None and [r["status"] for r in hub.stats.of(route="listing")] == [200, 200, None]
     child.send_signal(signal.SIGKILL)
     child.wait()
     # what a kill inside a file write leaves: a temporary file named with the dead writer's PID
