@@ -580,57 +580,61 @@ import json, os, sys
 from click.testing import CliRunner
 from tracker.cli import cli
 from tracker.warehouse import Warehouse
-cfg, wh, filler, steps = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4].split(",")
-out = []
-for step in steps:
-    if step == "fill":  # leave no room on the little disk
-        st = os.statvfs(os.path.dirname(filler))
-        with open(filler, "wb") as fh:
-            fh.write(b"x" * (st.f_bavail * st.f_frsize))
-        out.append({"step": step})
-        continue
-    if step == "free":
-        os.unlink(filler)
-        out.append({"step": step})
-        continue
-    args = ["collect"] if step == "collect" else ["sql", "--csv", "select 1 AS one"]
-    res = CliRunner().invoke(cli, [*args, "--config", cfg])
-    try:
-        runs = Warehouse(wh).query("select status, error from runs order by started_at").to_dict("records")
-        rows = int(Warehouse(wh).query("select count(*) n from snapshots").n[0])
-    except Exception as exc:
-        runs, rows = f"unreadable: {exc}", None
-    out.append({"step": step, "code": res.exit_code, "output": res.output, "runs": runs, "rows": rows})
-print("RESULT" + json.dumps(out, default=str))
+results = {}
+for name, (cfg, wh, filler, steps) in json.loads(sys.argv[1]).items():
+    out = results[name] = []
+    for step in steps:
+        if step == "fill":  # leave no room on the little disk
+            st = os.statvfs(os.path.dirname(filler))
+            with open(filler, "wb") as fh:
+                fh.write(b"x" * (st.f_bavail * st.f_frsize))
+            out.append({"step": step})
+            continue
+        if step == "free":
+            os.unlink(filler)
+            out.append({"step": step})
+            continue
+        args = ["collect"] if step == "collect" else ["sql", "--csv", "select 1 AS one"]
+        res = CliRunner().invoke(cli, [*args, "--config", cfg])
+        try:
+            runs = Warehouse(wh).query("select status, error from runs order by started_at").to_dict("records")
+            rows = int(Warehouse(wh).query("select count(*) n from snapshots").n[0])
+        except Exception as exc:
+            runs, rows = f"unreadable: {exc}", None
+        out.append({"step": step, "code": res.exit_code, "output": res.output, "runs": runs, "rows": rows})
+print("RESULT" + json.dumps(results, default=str))
 """
 
 
-def _on_a_small_disk(tmp_path, hub, size_kb: int, steps: list[str], **cfg) -> list[dict]:
-    """Run CLI steps with the warehouse on a tmpfs of `size_kb` (a private mount namespace)."""
-    disk = tmp_path / "disk"
-    disk.mkdir()
-    wh = disk / "warehouse"
-    path = tmp_path / "config.yaml"
-    path.write_text(
-        json.dumps(
-            {
-                "warehouse": str(wh),
-                "hub": {"endpoint": hub.endpoint, "page_size": 25, **FAST},
-                "families": [QWEN, LLAMA],
-                **cfg,
-            }
-        )
-    )
-    mount = f"mount -t tmpfs -o size={size_kb}k tracker-test {disk}"
-    ns = ["unshare", "-m"] if os.geteuid() == 0 else ["unshare", "-Urm"]
-    probe = subprocess.run([*ns, "sh", "-c", mount], capture_output=True, text=True)
-    if probe.returncode != 0:
-        pytest.skip(f"cannot mount a small tmpfs here ({probe.stderr.strip()}); needs root or user namespaces")
+def _on_small_disks(tmp_path, hub, trials: dict[str, tuple[int, list[str]]], **cfg) -> dict[str, list[dict]]:
+    """Run each trial's CLI steps with its warehouse on a tmpfs of its own size in KB, all in one
+    process (one interpreter start) in a private mount namespace."""
     import shlex
 
-    cmd = (
-        f"{mount} && {shlex.quote(sys.executable)} -c {shlex.quote(SMALL_DISK_SCRIPT)} {path} {wh} "
-        f"{disk / 'filler'} {','.join(steps)}"
+    ns = ["unshare", "-m"] if os.geteuid() == 0 else ["unshare", "-Urm"]
+    mounts, jobs_ = [], {}
+    for name, (size_kb, steps) in trials.items():
+        disk = tmp_path / name / "disk"
+        disk.mkdir(parents=True)
+        wh = disk / "warehouse"
+        path = tmp_path / name / "config.yaml"
+        path.write_text(
+            json.dumps(
+                {
+                    "warehouse": str(wh),
+                    "hub": {"endpoint": hub.endpoint, "page_size": 25, **FAST},
+                    "families": [QWEN, LLAMA],
+                    **cfg,
+                }
+            )
+        )
+        mounts.append(f"mount -t tmpfs -o size={size_kb}k tracker-test {disk}")
+        jobs_[name] = [str(path), str(wh), str(disk / "filler"), steps]
+    probe = subprocess.run([*ns, "sh", "-c", mounts[0]], capture_output=True, text=True)
+    if probe.returncode != 0:
+        pytest.skip(f"cannot mount a small tmpfs here ({probe.stderr.strip()}); needs root or user namespaces")
+    cmd = " && ".join(
+        [*mounts, f"{shlex.quote(sys.executable)} -c {shlex.quote(SMALL_DISK_SCRIPT)} {shlex.quote(json.dumps(jobs_))}"]
     )
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
     res = subprocess.run([*ns, "sh", "-c", cmd], capture_output=True, text=True, timeout=120, env=env)
@@ -639,11 +643,24 @@ def _on_a_small_disk(tmp_path, hub, size_kb: int, steps: list[str], **cfg) -> li
     return json.loads(line[0][len("RESULT") :])
 
 
-@pytest.mark.slow  # crash trial: a subprocess on a tmpfs, three collects
-def test_disk_full_mid_run_leaves_nothing_visible_and_a_clear_message(tmp_path, hub):  # §6.1 case 11
-    ok, _fill, full, _free, again = _on_a_small_disk(
-        tmp_path, hub, 4096, ["collect", "fill", "collect", "free", "collect"], warehouse_min_free_mb=0
+@pytest.fixture(scope="module")
+def small_disks(tmp_path_factory, _hub):
+    """The two full-disk trials, run in one subprocess (they only read their own results)."""
+    return _on_small_disks(
+        tmp_path_factory.mktemp("disks"),
+        reset_hub(_hub, quota=500),
+        {
+            "mid_run": (4096, ["collect", "fill", "collect", "free", "collect"]),
+            # a command that creates the warehouse (sql, status and report refuse a missing one, issue 13)
+            "fresh": (256, ["collect"]),
+        },
+        warehouse_min_free_mb=0,
     )
+
+
+@pytest.mark.slow  # crash trial: a subprocess on a tmpfs, three collects
+def test_disk_full_mid_run_leaves_nothing_visible_and_a_clear_message(small_disks):  # §6.1 case 11
+    ok, _fill, full, _free, again = small_disks["mid_run"]
     assert ok["code"] == 0 and ok["runs"][0]["status"] == "ok"
     assert full["code"] == 1 and "Traceback" not in full["output"]
     assert "is full" in full["output"] and "/disk/warehouse" in full["output"]
@@ -652,10 +669,9 @@ def test_disk_full_mid_run_leaves_nothing_visible_and_a_clear_message(tmp_path, 
     assert again["code"] == 0 and again["runs"][-1]["status"] == "ok" and again["rows"] == 2 * ok["rows"]
 
 
-@pytest.mark.slow  # a subprocess on a tmpfs
-def test_a_fresh_warehouse_on_a_full_disk_fails_with_one_paragraph(tmp_path, hub):  # §6.1 case 11
-    # a command that creates the warehouse (sql, status and report refuse a missing one, issue 13)
-    (res,) = _on_a_small_disk(tmp_path, hub, 256, ["collect"], warehouse_min_free_mb=0)
+@pytest.mark.slow  # a subprocess on a tmpfs (shared with the test above)
+def test_a_fresh_warehouse_on_a_full_disk_fails_with_one_paragraph(small_disks):  # §6.1 case 11
+    (res,) = small_disks["fresh"]
     assert res["code"] == 1 and "Traceback" not in res["output"] and "FatalException" not in res["output"]
     assert "/disk/warehouse" in res["output"] and ("full" in res["output"] or "fatal" in res["output"])
     assert len(res["output"].strip().splitlines()) == 1
