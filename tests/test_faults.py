@@ -89,13 +89,13 @@ def _sql(path, *args, env=None):
 
 
 @pytest.fixture(scope="module")
-def collected(tmp_path_factory, world):
+def collected(tmp_path_factory, world, _hub):
     """One collected warehouse for the sandbox tests (they must not change it: that is the point)."""
     tmp = tmp_path_factory.mktemp("sql")
-    with HubSim(world, page_size=25) as hub:
-        path = write_config(tmp, hub.endpoint, [QWEN], page_size=25)
-        s = config.load(path)
-        assert jobs.collect(s, now=world.now, show_progress=False)["status"] == "ok"
+    hub = reset_hub(_hub, quota=500)
+    path = write_config(tmp, hub.endpoint, [QWEN], page_size=25)
+    s = config.load(path)
+    assert jobs.collect(s, now=world.now, show_progress=False)["status"] == "ok"
     return path, s
 
 
@@ -730,7 +730,7 @@ def test_kill_9_mid_collect_leaves_nothing_and_the_next_run_cleans_up(tmp_path, 
 
 @pytest.mark.slow  # two collects and two trend derivations
 def test_trend_tables_are_never_older_than_the_runs(tmp_path, world, hub):  # issue break: killed before derive
-    path = write_config(tmp_path, hub.endpoint, [QWEN, LLAMA], page_size=25)
+    path = write_config(tmp_path, hub.endpoint, [LLAMA], page_size=25)  # one small family: weeks are counted
     s = config.load(path)
     jobs.collect(s, now=world.now, show_progress=False)
     # a run recorded but killed before its trend refresh (exactly what refresh_trends=False leaves)
