@@ -50,7 +50,8 @@ WORLD_AT = SIM_START  # the emulated Hub's clock, whatever the real one says
 
 @pytest.fixture(scope="module")
 def world():
-    return World(seed=21, models=600, now=WORLD_AT)
+    # small: 30 + 10 models in the two families among others'; one listing page each (page_size 100)
+    return World(seed=21, models=200, official={"Qwen": 30, "meta-llama": 10}, now=WORLD_AT)
 
 
 @pytest.fixture(scope="module")
@@ -101,32 +102,39 @@ class Proc:
         self.pid = self.p.pid
         self.lines: list[dict] = []
         self.raw: list[str] = []
+        self._new = threading.Condition()  # notified on each line, and when stderr closes
+        self._eof = False
         self._t = threading.Thread(target=self._read, daemon=True)
         self._t.start()
 
     def _read(self) -> None:
         for line in self.p.stderr:
-            self.raw.append(line)
-            with contextlib.suppress(ValueError):
-                self.lines.append(json.loads(line))
+            with self._new:
+                self.raw.append(line)
+                with contextlib.suppress(ValueError):
+                    self.lines.append(json.loads(line))
+                self._new.notify_all()
+        with self._new:
+            self._eof = True
+            self._new.notify_all()
 
     def events(self, name: str) -> list[dict]:
         return [r for r in self.lines if r.get("event") == name]
 
     def wait_for(self, event: str, n: int = 1, timeout: float = 30) -> list[dict]:
+        """The `event` lines once there are n of them (woken by each new line, not polled)."""
         deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if len(self.events(event)) >= n:
-                return self.events(event)
-            if self.p.poll() is not None:
-                self._t.join(2)
-                if len(self.events(event)) >= n:
-                    return self.events(event)
-                raise AssertionError(
-                    f"daemon exited {self.p.returncode} before {event!r}:\n{''.join(self.raw)[-3000:]}"
-                )
-            time.sleep(0.05)
-        raise AssertionError(f"no {event!r} within {timeout}s:\n{''.join(self.raw)[-3000:]}")
+        with self._new:
+            while len(self.events(event)) < n:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise AssertionError(f"no {event!r} within {timeout}s:\n{''.join(self.raw)[-3000:]}")
+                if self._eof:  # stderr closed: the daemon exited
+                    raise AssertionError(
+                        f"daemon exited {self.p.wait(5)} before {event!r}:\n{''.join(self.raw)[-3000:]}"
+                    )
+                self._new.wait(left)
+            return self.events(event)
 
     def stop(self, sig=signal.SIGTERM, timeout: float = 30) -> int:
         if self.p.poll() is None:
@@ -222,8 +230,8 @@ def test_sunday_0_and_7_as_scheduled_next_run_times(tmp_path, monkeypatch):
 # ---- subprocess daemons on the real clock -------------------------------------------------------
 
 
-@pytest.mark.slow
-def test_catch_up_runs_once_immediately_and_status_shows_it(tmp_path, hub, listed):
+@pytest.mark.slow  # one daemon serves the catch-up, status and lock checks; a second is refused; kill -9
+def test_catch_up_runs_once_status_shows_it_a_second_daemon_is_refused_and_kill_9_frees_the_lock(tmp_path, hub, listed):
     cfg = write(tmp_path, hub.endpoint, {"collect": "0 6 * * *", "jitter_s": 120})
     settings = config.load(cfg)
     t0 = dt.datetime.now(UTC)  # the daemon runs on the real clock; the Hub's stays at WORLD_AT
@@ -234,6 +242,10 @@ def test_catch_up_runs_once_immediately_and_status_shows_it(tmp_path, hub, liste
     try:
         started = d.wait_for("daemon started")[0]
         assert started["next_run"]["collect"].startswith("now (catch-up")
+        # it holds the lock from here on (its catch-up collect runs meanwhile): a second daemon is refused
+        b = run_tracker("daemon", "--config", str(cfg), timeout=30)
+        assert b.returncode == 1
+        assert f"PID {d.pid}" in b.stderr and "already running" in b.stderr
         fin = d.wait_for("job finished")[0]
         assert fin["job"] == "collect" and fin["trigger"] == "catch-up" and fin["status"] == "ok"
         r = runs(cfg)
@@ -256,30 +268,13 @@ def test_catch_up_runs_once_immediately_and_status_shows_it(tmp_path, hub, liste
         assert json.loads(out.output)["schedule"]["daemon"]["pid"] == d.pid
         text = CliRunner().invoke(cli, ["status", "--config", str(cfg)]).output
         assert f"running (PID {d.pid})" in text and "0 6 * * *" in text
+        assert len(d.events("job started")) == 1 and len(runs(cfg)) == 2  # several missed periods were one run
+        d.p.kill()  # kill -9
+        assert d.p.wait(10) == -signal.SIGKILL
     finally:
-        rc = d.stop()
-    assert rc == 0
-    assert len(d.events("job started")) == 1 and len(runs(cfg)) == 2  # several missed periods were one run
-    stopped = d.events("daemon stopped")
-    assert stopped and "job" not in stopped[0] and "attempt" not in stopped[0]  # no context leaked
-    assert daemon.describe(settings)["daemon"]["running"] is False
-
-
-@pytest.mark.slow
-def test_second_daemon_is_refused_and_kill_9_releases_the_lock(tmp_path, hub):
-    cfg = write(tmp_path, hub.endpoint, {"collect": "0 6 * * *"})
-    a = Proc(cfg)
-    try:
-        a.wait_for("daemon started")  # it holds the lock from here on; its catch-up collect runs meanwhile
-        b = run_tracker("daemon", "--config", str(cfg), timeout=30)
-        assert b.returncode == 1
-        assert f"PID {a.pid}" in b.stderr and "already running" in b.stderr
-        a.wait_for("job finished")  # the empty warehouse's catch-up collect
-        a.p.kill()  # kill -9
-        assert a.p.wait(10) == -signal.SIGKILL
-    finally:
-        if a.p.poll() is None:
-            a.p.kill()
+        if d.p.poll() is None:
+            d.p.kill()
+    # the kernel dropped the dead daemon's lock: a new one starts, with nothing owed
     c = Proc(cfg)
     try:
         started = c.wait_for("daemon started")[0]
@@ -287,17 +282,19 @@ def test_second_daemon_is_refused_and_kill_9_releases_the_lock(tmp_path, hub):
         assert (Path(config.load(cfg).warehouse) / "daemon.lock").read_text().strip() == str(c.pid)
     finally:
         assert c.stop(signal.SIGINT) == 0
-    assert len(runs(cfg)) == 1
+    assert len(runs(cfg)) == 2
+    assert daemon.describe(settings)["daemon"]["running"] is False
 
 
 @pytest.mark.slow
 def test_sigterm_during_a_collect_lets_it_finish_and_exits_0(tmp_path, world, listed):
-    with HubSim(world, faults="delay=0.2,route=listing") as slow:  # 5 pages: about 1 s of listing
+    # the second family's listing page takes 1 s longer: the signal comes while the collect is listing it
+    with HubSim(world, faults="delay=1,route=listing,author=meta-llama") as slow:
         cfg = write(tmp_path, slow.endpoint, {"collect": "0 6 * * *"})
         d = Proc(cfg)
         try:
             d.wait_for("job started")
-            d.wait_for("family listed", timeout=10)  # well inside the collect
+            assert d.wait_for("family listed", timeout=10)[0]["family"] == "qwen"  # well inside the collect
             t = time.monotonic()
             d.p.send_signal(signal.SIGTERM)
             rc = d.p.wait(30)
@@ -312,6 +309,8 @@ def test_sigterm_during_a_collect_lets_it_finish_and_exits_0(tmp_path, world, li
         < order.index("collect finished")
         < order.index("daemon stopped")
     )
+    stopped = d.events("daemon stopped")
+    assert "job" not in stopped[0] and "attempt" not in stopped[0]  # nothing of the job's context leaked
     assert time.monotonic() - t < 20
     r = runs(cfg)
     assert list(r["status"]) == ["ok"] and r["models"][0] == listed

@@ -12,7 +12,7 @@ ROOT = Path(__file__).resolve().parents[1]
 # seeded relative to it; the test the issue found depending on today), schedule arithmetic, the
 # world's computed dates. Threaded daemons run on a SimClock from a fixed start: not date-sensitive.
 SELECTION = [
-    "tests/test_daemon.py::test_catch_up_runs_once_immediately_and_status_shows_it",
+    "tests/test_daemon.py::test_catch_up_runs_once_status_shows_it_a_second_daemon_is_refused_and_kill_9_frees_the_lock",
     "tests/test_cron.py",
     "tests/test_hubsim_world.py::test_derivatives_crossover_and_world_shape",
 ]
