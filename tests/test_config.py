@@ -23,6 +23,7 @@ def test_shipped_config_validates():
     # relative to the config file, not to the cwd
     assert s.warehouse == ROOT / "warehouse"
     assert s.hub.page_size == 1000 and s.hub.endpoint is None
+    assert s.hub.retry_wait_s == 0.5  # unset: huggingface_hub retries after 0.5, 1, 2, 4, 8 s as before the key
 
 
 def _write(tmp_path, doc) -> Path:
@@ -47,6 +48,9 @@ GOOD = {"families": [{"name": "qwen", "label": "Qwen", "authors": ["Qwen"], "reg
         ({"families": [{**GOOD["families"][0], "authors": []}]}, "families[0] (qwen).authors", "at least one"),
         ({**GOOD, "hub": {"endpoint": "127.0.0.1:8765"}}, "hub.endpoint", "not an http(s) URL"),
         ({**GOOD, "hub": {"page_size": 5000}}, "hub.page_size", "1 to 1000"),
+        ({**GOOD, "hub": {"retry_wait_s": 0}}, "hub.retry_wait_s", "seconds from 0.01 to 8"),  # a busy loop
+        ({**GOOD, "hub": {"retry_wait_s": 30}}, "hub.retry_wait_s", "got 30"),  # past the backoff's 8 s cap
+        ({**GOOD, "hub": {"retry_wait_s": "1s"}}, "hub.retry_wait_s", "got '1s'"),
         ({"families": [{**GOOD["families"][0], "region": "asia"}]}, "families[0] (qwen).region", "not one of"),
         ({"families": []}, "families", "non-empty list"),
         ({**GOOD, "schedule": {"collect": "0 25 * * *"}}, "schedule.collect", "0 25 * * *"),
@@ -108,6 +112,7 @@ TOO_LARGE = [  # (the section holding HUGE, the key the message must name)
     ("hub:\n  page_size: {n}\n", "hub.page_size"),
     ("hub:\n  concurrency: {n}\n", "hub.concurrency"),
     ("hub:\n  timeout_s: {n}\n", "hub.timeout_s"),
+    ("hub:\n  retry_wait_s: {n}\n", "hub.retry_wait_s"),
     ("warehouse_min_free_mb: {n}\n", "warehouse_min_free_mb"),
     ("export:\n  out: x/\n  days: {n}\n", "export.days"),
     ("schedule:\n  jitter_s: {n}\n", "schedule.jitter_s"),

@@ -8,12 +8,30 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
-from tracker.config.settings import ExportSettings, Family, HubSettings, QualitySettings, Settings
+from tracker.config.settings import (
+    MAX_RETRY_WAIT_S,
+    RETRY_WAIT_S,
+    ExportSettings,
+    Family,
+    HubSettings,
+    QualitySettings,
+    Settings,
+)
 from tracker.config.validator import Validator
 
 REGIONS = ("us", "china", "eu", "other")
 NAME_RE = re.compile(r"^[a-z][a-z0-9_-]{0,39}$")
 HUB_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,95}$")
+HUB_KEYS = {
+    "endpoint",
+    "timeout_s",
+    "page_size",
+    "budget_s",
+    "concurrency",
+    "tree_budget_s",
+    "max_models",
+    "retry_wait_s",
+}
 
 
 def parse(raw: Any, path: Path) -> Settings:
@@ -58,7 +76,7 @@ def _parse_quality(v: Validator, q: Any) -> QualitySettings:
 def _parse_hub(v: Validator, h: Any) -> HubSettings:
     if not isinstance(h, dict):
         v.fail("hub", f"must be a mapping, got {type(h).__name__}", "hub: {timeout_s: 30, page_size: 1000}")
-    v.keys(h, "hub", {"endpoint", "timeout_s", "page_size", "budget_s", "concurrency", "tree_budget_s", "max_models"})
+    v.keys(h, "hub", HUB_KEYS)
     endpoint = h.get("endpoint")
     if endpoint is not None:
         u = urlparse(str(endpoint))
@@ -80,6 +98,16 @@ def _parse_hub(v: Validator, h: Any) -> HubSettings:
         h, "hub", "tree_budget_s", 3600, timeout, week, f"seconds from timeout_s ({timeout}) to {week}"
     )
     cap = v.number_in(h, "hub", "max_models", 200_000, 1, 10**8, "a whole number from 1 to 100000000", integer=True)
+    retry_wait = v.number_in(
+        h,
+        "hub",
+        "retry_wait_s",
+        RETRY_WAIT_S,
+        0.01,
+        MAX_RETRY_WAIT_S,
+        f"seconds from 0.01 to {MAX_RETRY_WAIT_S:g} (the first wait before a retry; each next one doubles, "
+        f"up to {MAX_RETRY_WAIT_S:g} s)",
+    )
     return HubSettings(  # integer=True: page, conc and cap are whole numbers already
         endpoint=endpoint,
         timeout_s=float(timeout),
@@ -88,6 +116,7 @@ def _parse_hub(v: Validator, h: Any) -> HubSettings:
         concurrency=int(conc),
         tree_budget_s=float(tree_budget),
         max_models=int(cap),
+        retry_wait_s=float(retry_wait),
     )
 
 

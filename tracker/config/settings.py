@@ -6,6 +6,10 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+# the retry backoff's first wait (hub.retry_wait_s) and its longest (the cap of the doubling): tracker.hub.RETRY
+RETRY_WAIT_S = 0.5
+MAX_RETRY_WAIT_S = 8.0
+
 
 class ConfigError(Exception):
     """The configuration cannot be used as it is; the message says where and how to fix it."""
@@ -62,6 +66,7 @@ class HubSettings:
     concurrency: int = 4  # parallel model_info requests of a tree run (the quota still paces them)
     tree_budget_s: float = 3600.0  # a tree run stops (keeping what it fetched) after this long
     max_models: int = 200_000  # a listing that goes past this many models fails the family at once
+    retry_wait_s: float = RETRY_WAIT_S  # the retry backoff's first wait (then doubling, at most 8 s)
 
 
 @dataclass(frozen=True)

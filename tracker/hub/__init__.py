@@ -48,6 +48,7 @@ from tracker.hub.transport import (
     origin_of,
     planned_wait,
     retry_after_seconds,
+    retry_policy,
 )
 from tracker.lineage import RELATION_COLUMNS
 from tracker.redact import redact, register
@@ -73,6 +74,7 @@ __all__ = [
     "parse_children",
     "planned_wait",
     "retry_after_seconds",
+    "retry_policy",
 ]
 
 LISTING_EXPAND = (
@@ -181,6 +183,7 @@ class Hub:
             else f"the network ({self.endpoint})"
         )
         self.origin = origin_of(self.endpoint)
+        self.retry = retry_policy(settings.retry_wait_s)  # RETRY itself unless hub.retry_wait_s says otherwise
         self._token = token if token is not None else os.environ.get("HF_TOKEN") or None
         register(self._token)
         # built here rather than by build_hf_headers, whose agent detection may fetch a registry
@@ -202,11 +205,11 @@ class Hub:
 
     def _get(self, url: str, params: dict[str, Any] | None = None) -> tuple[httpx2.Response, Any]:
         """One GET under the retry policy; raises the library's errors (hf_raise_for_status) or ours."""
-        call = HubCall(origin=self.origin, timeout_s=self.settings.timeout_s, stats=_STATS.get())
+        call = HubCall(origin=self.origin, timeout_s=self.settings.timeout_s, stats=_STATS.get(), retry=self.retry)
         token = _CALL.set(call)
         try:
             headers = self._headers if origin_of(url) == self.origin else {"user-agent": self._headers["user-agent"]}
-            r = http_backoff("GET", url, params=params, headers=headers, **RETRY)
+            r = http_backoff("GET", url, params=params, headers=headers, **self.retry)
             hf_raise_for_status(r)
         finally:
             _CALL.reset(token)

@@ -34,11 +34,12 @@ from huggingface_hub.utils import parse_ratelimit_headers
 # private: tests/test_contracts.py fails loudly if huggingface_hub renames or changes it
 from huggingface_hub.utils._http import hf_request_event_hook
 
+from tracker.config.settings import MAX_RETRY_WAIT_S, RETRY_WAIT_S
 from tracker.pacer import Pacer, QuotaPastDeadline
 
 RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
 # the one retry policy (http_backoff's arguments): up to 6 attempts, waits 0.5, 1, 2, 4, 8 s unless the
-# Hub says how long (RateLimit t=, Retry-After)
+# Hub says how long (RateLimit t=, Retry-After); hub.retry_wait_s sets the first wait (retry_policy)
 
 
 class RetryPolicy(TypedDict):
@@ -49,9 +50,14 @@ class RetryPolicy(TypedDict):
     max_wait_time: float
 
 
-RETRY: RetryPolicy = {"max_retries": 5, "base_wait_time": 0.5, "max_wait_time": 8.0}
+RETRY: RetryPolicy = {"max_retries": 5, "base_wait_time": RETRY_WAIT_S, "max_wait_time": MAX_RETRY_WAIT_S}
 MAX_PAGE_BYTES = 64 * 1024 * 1024  # one answer; a page of 1000 expanded records is ~0.4 MB
 TOO_SLOW = "the Hub answered too slowly"
+
+
+def retry_policy(first_wait_s: float) -> RetryPolicy:
+    """RETRY with its first wait (hub.retry_wait_s) doubling from `first_wait_s`, still capped at max_wait_time."""
+    return {**RETRY, "base_wait_time": first_wait_s}
 
 
 class HubError(Exception):
@@ -111,6 +117,7 @@ class HubCall:
     origin: str
     timeout_s: float
     stats: RequestStats | None
+    retry: RetryPolicy = field(default_factory=lambda: RETRY)  # the schedule http_backoff follows for it
     attempts: int = 0  # failed attempts so far (for the backoff schedule http_backoff follows)
     connect_failures: int = 0
 
@@ -163,8 +170,8 @@ def retry_after_seconds(value: str | None, now: float | None = None) -> int | No
     return max(0, math.ceil(when.timestamp() - (time.time() if now is None else now)))
 
 
-def planned_wait(call_attempts: int, status: int, headers: httpx2.Headers) -> float:
-    """How long http_backoff will sleep before retrying this answer (its own schedule, RETRY's values)."""
+def planned_wait(call_attempts: int, status: int, headers: httpx2.Headers, retry: RetryPolicy = RETRY) -> float:
+    """How long http_backoff will sleep before retrying this answer (its own schedule, `retry`'s values)."""
     if status == 429:
         info = parse_ratelimit_headers(headers)
         if info is not None and info.remaining == 0:
@@ -172,7 +179,7 @@ def planned_wait(call_attempts: int, status: int, headers: httpx2.Headers) -> fl
     ra = headers.get("retry-after")
     if ra is not None and ra.strip().isdigit():
         return int(ra) + 1
-    return min(RETRY["max_wait_time"], RETRY["base_wait_time"] * 2 ** max(0, call_attempts - 1))
+    return min(retry["max_wait_time"], retry["base_wait_time"] * 2 ** max(0, call_attempts - 1))
 
 
 class _HubTransport(httpx2.BaseTransport):
@@ -224,7 +231,7 @@ class _HubTransport(httpx2.BaseTransport):
             if (
                 isinstance(exc, httpx2.TimeoutException)
                 and deadline is not None
-                and time.monotonic() + planned_wait(call.attempts, 0, httpx2.Headers()) > deadline
+                and time.monotonic() + planned_wait(call.attempts, 0, httpx2.Headers(), call.retry) > deadline
             ):
                 raise call.too_slow(f"{request.url.path} did not answer within hub.timeout_s") from exc
             if isinstance(exc, httpx2.ConnectError):
@@ -286,7 +293,7 @@ class _HubTransport(httpx2.BaseTransport):
                 stats.bump("rate_limited")
         if status in RETRY_STATUSES:
             call.attempts += 1
-            wait = planned_wait(call.attempts, status, headers)
+            wait = planned_wait(call.attempts, status, headers, call.retry)
             if call.deadline is not None and time.monotonic() + wait > call.deadline:
                 what = "rate limited" if status == 429 else reason
                 raise call.too_slow(f"{what}, and the next try would start {wait:.0f} s later")
