@@ -32,6 +32,16 @@ SECRET = "hf_FaultMatrixToken1234567890abc"
 QWEN = {"name": "qwen", "label": "Alibaba Qwen", "authors": ["Qwen"], "region": "china"}
 LLAMA = {"name": "llama", "label": "Meta Llama", "authors": ["meta-llama"], "region": "us"}
 FAST = {"timeout_s": 0.5, "budget_s": 1.5}
+# the retry backoff of the tests that wait it out: first waits 0.05, 0.1, 0.2, 0.4 s (hub.retry_wait_s; the default
+# 0.5, 1, 2, 4 s is kept where a test tells it from Retry-After's wait); with RETRY_BUDGET_S 0.7 the budget has
+# room for the first retry (0.05 s) beside the listing's own time, and never for all four waits (0.75 s): a permanent
+# fault is cut by the budget after 2 or 3 retries, not by running out of the 5 retries
+RETRY_FAST = {"timeout_s": 0.5, "budget_s": 0.7, "retry_wait_s": 0.05}
+
+
+def _tries(hub, author: str = "Qwen", page: int = 2) -> int:
+    """How many times the emulator was asked for a listing page."""
+    return sum(1 for r in hub.stats.requests if r["route"] == "listing" and r["author"] == author and r["page"] == page)
 
 
 def _world() -> World:
@@ -283,15 +293,19 @@ def test_retry_after_is_honoured_in_both_forms(tmp_path, world, hub):  # §6.1 c
         assert times[1] - times[0] >= 0.95, (mode, times)
 
 
-@pytest.mark.slow  # waits out two retries, two collects
+@pytest.mark.slow  # waits out retries, two collects
 def test_5xx_mid_listing(tmp_path, world, hub):  # §6.1 case 2
-    s = _settings(tmp_path, hub, timeout_s=0.5, budget_s=1.2)  # room for one retry (0.5 s), not two (+1 s)
+    s = _settings(tmp_path, hub, **RETRY_FAST)
     hub.faults.add("status=503,route=listing,author=Qwen,page=2,times=1")
     run, _ = _collect(s, world)
     assert run["status"] == "ok" and _visible(s) == _truth(world, QWEN)["models"] + _truth(world, LLAMA)["models"]
+    assert _tries(hub) == 2  # the 503, then the retry's good page
     hub.faults.add("status=500,route=listing,author=Qwen,page=2")  # permanent
+    hub.stats.reset()
     run, _ = _collect(s, world, now=world.now + dt.timedelta(days=1))
     assert run["status"] == "partial" and "HTTP 500" in run["error"]
+    # retried on hub.retry_wait_s's schedule (at 0.5, 1 s the 0.7 s budget would hold 2 tries) and cut by the budget
+    assert 3 <= _tries(hub) <= 4, _tries(hub)
     days = Warehouse(s.warehouse).query("select family, count(*) n from family_daily group by family order by 1")
     assert days.to_dict("records") == [{"family": "llama", "n": 2}, {"family": "qwen", "n": 1}]
 
@@ -311,19 +325,22 @@ def test_a_hung_or_trickling_hub_fails_the_family_within_its_budget(tmp_path, wo
     assert took < 10 * 1.2, took
 
 
-@pytest.mark.slow  # waits out two retries, two collects
+@pytest.mark.slow  # waits out retries, two collects
 @pytest.mark.parametrize("fault", ["truncate", "html"])
 def test_bad_bodies_are_retried_then_fail_the_family(tmp_path, world, hub, fault):  # §6.1 case 4
-    s = _settings(tmp_path, hub, timeout_s=0.5, budget_s=1.2)
+    s = _settings(tmp_path, hub, **RETRY_FAST)
     hub.faults.add(f"{fault},route=listing,author=Qwen,page=2,times=1")  # once: the retry gets a good page
     run, _ = _collect(s, world)
     assert run["status"] == "ok" and _visible(s) == _truth(world, QWEN)["models"] + _truth(world, LLAMA)["models"]
+    assert _tries(hub) == 2
     hub.faults.clear()
     hub.faults.add(f"{fault},route=listing,author=Qwen,page=2")  # every time: the retry fails too
+    hub.stats.reset()
     day2 = world.now + dt.timedelta(days=1)
     run, _ = _collect(s, world, now=day2)
     _assert_only_llama(s, world, run, day=day2.date(), runs_before=["ok"])
     assert "not JSON" in run["error"]
+    assert 3 <= _tries(hub) <= 4, _tries(hub)  # as for a 5xx: retried, then cut by the budget
 
 
 def test_a_deleted_model_ends_its_series_without_zeros(tmp_path, own_hub, own_world):
