@@ -52,6 +52,12 @@ def hub(_hub):
     return reset_hub(_hub, quota=500)
 
 
+# a failing family's retries: first waits 0.05, 0.1, 0.2, 0.4 s (hub.retry_wait_s; the default is 0.5, 1, 2, 4 s).
+# budget_s 0.7 has room for the listing and a retry, never for all four waits (0.75 s): a permanent fault is cut
+# by the budget after 2 or 3 retries (it was budget_s 1.5 at the default: one retry, not two)
+RETRY_FAST = {"timeout_s": 0.5, "budget_s": 0.7, "retry_wait_s": 0.05}
+
+
 def settings_for(tmp_path, hub, families=FAMILIES, **hubopts):
     return config.load(write_config(tmp_path, hub.endpoint, families, **hubopts))
 
@@ -142,11 +148,12 @@ def test_collecting_twice_a_day_uses_the_last_snapshot(tmp_path, world, hub):
 
 @pytest.mark.slow
 def test_a_failing_family_leaves_nothing_and_the_run_is_partial(tmp_path, world, hub):
-    s = settings_for(tmp_path, hub, FAMILIES[:2], page_size=50, timeout_s=0.5, budget_s=1.5)
+    s = settings_for(tmp_path, hub, FAMILIES[:2], page_size=50, **RETRY_FAST)
     hub.faults.add("status", route="listing", author="Qwen", page=2, status=503)  # permanent 5xx on page 2
     run = _collect(s, now=world.now)
     assert run["status"] == "partial" and run["families_ok"] == 1 and run["families_failed"] == 1
     assert "qwen" in run["error"]
+    assert 3 <= len(hub.stats.of(route="listing", status=503)) <= 4  # retried (see RETRY_FAST), cut by the budget
     wh = Warehouse(s.warehouse)
     assert wh.query("select count(*) n from snapshots where family = 'qwen'").n[0] == 0
     assert list(wh.query("select family from family_daily").family) == ["llama"]
@@ -158,21 +165,27 @@ def test_a_failing_family_leaves_nothing_and_the_run_is_partial(tmp_path, world,
 
 @pytest.mark.slow
 @pytest.mark.parametrize(
-    "fault",
+    "fault, hubopts",
     [
-        {"kind": "truncate"},
-        {"kind": "html"},
-        {"kind": "hang"},
+        ({"kind": "truncate"}, RETRY_FAST),
+        ({"kind": "html"}, RETRY_FAST),
+        # the default schedule: the bound on `took` below is what tells a budget from none (a hang retried
+        # at 0.5 ... 8 s takes 18.5 s), and the hang's time is the budget's whatever the waits
+        ({"kind": "hang"}, {"timeout_s": 0.5, "budget_s": 1.5}),
     ],
+    ids=["truncate", "html", "hang"],
 )
-def test_bad_responses_fail_the_family_within_budget(tmp_path, world, hub, fault):
-    s = settings_for(tmp_path, hub, FAMILIES[1:2], page_size=100, timeout_s=0.5, budget_s=1.5)
+def test_bad_responses_fail_the_family_within_budget(tmp_path, world, hub, fault, hubopts):
+    s = settings_for(tmp_path, hub, FAMILIES[1:2], page_size=100, **hubopts)
     hub.faults.add(route="listing", author="Qwen", page=2, **fault)
     t0 = time.monotonic()  # elapsed time, not the calendar
     run = _collect(s, now=world.now)
     took = time.monotonic() - t0
     assert run["status"] == "failed" and run["families_failed"] == 1
-    assert took < 1.5 + 8 + 2  # the budget, plus at most one of the client's backoff sleeps
+    assert took < s.hub.budget_s + 8 + 2  # the budget, plus at most one of the client's backoff sleeps
+    if fault["kind"] != "hang":  # retried, then cut by the budget (see RETRY_FAST), not after all 5 retries
+        tries = [r for r in hub.stats.requests if r["route"] == "listing" and r["page"] == 2]
+        assert 3 <= len(tries) <= 4, len(tries)
     wh = Warehouse(s.warehouse)
     assert wh.query("select count(*) n from snapshots").n[0] == 0
     assert list(wh.query("select status from runs").status) == ["failed"]
@@ -331,7 +344,7 @@ def test_an_unreachable_hub_fails_the_run_without_trying_every_family(tmp_path):
     with socket.socket() as sock:  # a port where nothing listens
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
-    s = config.load(write_config(tmp_path, f"http://127.0.0.1:{port}", FAMILIES, timeout_s=0.5, budget_s=1.5))
+    s = config.load(write_config(tmp_path, f"http://127.0.0.1:{port}", FAMILIES, **RETRY_FAST))
     run = _collect(s)
     assert run["status"] == "failed" and run["families_failed"] == len(FAMILIES)
     assert "not tried: the Hub is unreachable" in run["error"]
