@@ -126,7 +126,7 @@ def test_paced_by_the_quota_without_a_single_429(tmp_path):
 def test_injected_429s_and_503s_are_retried(tmp_path):
     world = World(seed=21, models=1500, official={"meta-llama": 30, "Qwen": 120}, now="2026-08-10T06:00:00Z")
     with HubSim(world) as hub:
-        s = setup(tmp_path, hub, world)
+        s = setup(tmp_path, hub, world, retry_wait_s=0.05)  # the 5xx and the bare 429 wait 0.05, 0.1 s (not 0.5, 1 s)
         # t=0: huggingface_hub still waits (t + 1 s) and retries; the retry path is the same as for t=1
         hub.faults.add("429=ratelimit,t=0,route=info,nth=3,times=2")
         hub.faults.add("429=retry-after,t=0,route=info,nth=20,times=1")
@@ -231,12 +231,15 @@ def test_ecosystem_lists_the_children_of_the_top_models(tmp_path, world):
 
 def test_an_unreachable_hub_stops_the_run_quickly_with_a_clear_error(tmp_path, world):
     with HubSim(world) as hub:
-        s = setup(tmp_path, hub, world)
+        s = setup(tmp_path, hub, world, retry_wait_s=0.05)
     # the emulator is gone: nothing listens on its port any more
     t0 = time.monotonic()
     run = run_tree(s, world.now)
     assert time.monotonic() - t0 < 30
     assert run["status"] == "failed" and run["models"] == 0
+    # each model asked twice, not the 6 times of every retry (what the 30 s told at the default 0.5 ... 8 s
+    # waits); 10 failed in a row stop the run, with at most `concurrency` more still in flight
+    assert run["requests"] <= 2 * (10 + s.hub.concurrency), run["requests"]
     assert "stopped after 10 models failed in a row" in run["error"] and "cannot reach the Hub" in run["error"]
 
 
