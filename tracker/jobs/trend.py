@@ -96,10 +96,11 @@ def adoption_rows(wh: Warehouse, as_of: pd.Timestamp, runs: pd.DataFrame | None 
     if runs is None:
         return wh.read(_ADOPTION_ROWS.format(spans=spans, picks="_family_day"), params)
     name = f"_shown_{secrets.token_hex(4)}"
-    with wh.cursor() as con:
+    sql = _ADOPTION_ROWS.format(spans=spans, picks=name)
+    with wh.cursor(sql) as con:  # the views this query names
         con.register(name, runs[["family", "run_id", "day"]])
         try:
-            return con.execute(_ADOPTION_ROWS.format(spans=spans, picks=name), params).df()
+            return con.execute(sql, params).df()
         finally:
             con.unregister(name)
 
