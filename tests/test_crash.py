@@ -5,13 +5,12 @@ from __future__ import annotations
 import multiprocessing
 import os
 import signal
-import subprocess
-import sys
 import time
 
 import huggingface_hub
 import pytest
 
+from tests import forked
 from tests.conftest import write_config
 from tracker import config, jobs
 from tracker.hubsim import HubSim, World
@@ -124,12 +123,8 @@ def test_kill_9_never_leaves_partial_data(tmp_path):
             assert ok_runs - ok_before == visible, point
             ok_before = ok_runs
 
-        # and a collect after all that succeeds (the real command, in a fresh process)
-        env = {**os.environ, "TRACKER_LOG_LEVEL": "WARNING"}
-        assert (
-            subprocess.run(
-                [sys.executable, "-m", "tracker", "collect", "--config", str(path)], env=env, capture_output=True
-            ).returncode
-            == 0
-        )
+        # and a collect after all that succeeds (the real command, in a fresh process: forked, so that
+        # it starts with none of this process's warehouse state, without an interpreter's start-up)
+        code, output = forked.run_command(["collect", "--config", str(path)])
+        assert code == 0, output
         assert check_consistent(wh)[0] == ok_before + 1

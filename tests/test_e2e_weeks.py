@@ -1,6 +1,6 @@
-"""Two simulated weeks of daily collects (the week before the crossover's and the crossover's own, with
-a day missing): the Qwen/Llama crossover is found on the world's day, with the world's values, in the
-`crossovers` view and in the weekly report."""
+"""Ten simulated days of daily collects (the end of the week before the crossover's and the crossover's
+whole week, with a day missing): the Qwen/Llama crossover is found on the world's day, with the world's
+values, in the `crossovers` view and in the weekly report."""
 
 from __future__ import annotations
 
@@ -19,10 +19,10 @@ FAMILIES = [
     {"name": "llama", "label": "Meta Llama", "authors": ["meta-llama"], "region": "us"},
     {"name": "qwen", "label": "Alibaba Qwen", "authors": ["Qwen"], "region": "china"},
 ]
-START = dt.datetime(2026, 8, 9, 6, 0, tzinfo=dt.UTC)  # the Sunday before the crossover's previous week
-DAYS = 15  # to Sunday 2026-08-23, the end of the crossover's week (2026-W34)
-MISSING = dt.date(2026, 8, 10)  # a day without a collect
-pytestmark = pytest.mark.slow  # 14 collects: the suite's long end-to-end trial
+START = dt.datetime(2026, 8, 14, 6, 0, tzinfo=dt.UTC)  # the Friday before the crossover (Monday 2026-08-17)
+DAYS = 10  # to Sunday 2026-08-23, the end of the crossover's week (2026-W34)
+MISSING = dt.date(2026, 8, 15)  # a day without a collect
+pytestmark = pytest.mark.slow  # 9 collects: the suite's long end-to-end trial
 
 
 @pytest.fixture(scope="module")
@@ -67,7 +67,7 @@ def test_downloads_day_equals_the_truth(weeks):
     _world, s, truth = weeks
     fd = Warehouse(s.warehouse).query("select * from family_daily where family = 'qwen' order by day")
     fd = fd.set_index(fd.day.dt.date)
-    for d0, d1 in ((dt.date(2026, 8, 16), dt.date(2026, 8, 17)), (dt.date(2026, 8, 9), dt.date(2026, 8, 11))):
+    for d0, d1 in ((dt.date(2026, 8, 16), dt.date(2026, 8, 17)), (dt.date(2026, 8, 14), dt.date(2026, 8, 16))):
         a, b = truth[d0], truth[d1]
         a, b = a[a.author == "Qwen"].set_index("id"), b[b.author == "Qwen"].set_index("id")
         both = b.index.intersection(a.index)

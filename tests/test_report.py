@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import datetime as dt
+import functools
 import re
 import subprocess
 import sys
@@ -15,6 +17,7 @@ import pytest
 
 from tracker import trends
 from tracker.report import ReportData, family_colors, render
+from tracker.report.common import Chart
 
 DAY0 = pd.Timestamp("2026-07-27")  # Monday of 2026-W31; day i = DAY0 + i, i = 0..27 ends Sunday 2026-08-23
 RULES = {
@@ -77,7 +80,19 @@ def region_weekly(fw: pd.DataFrame) -> pd.DataFrame:
 
 
 def build(week: str = "2026-W34", fd: pd.DataFrame | None = None) -> ReportData:
-    fd = daily() if fd is None else fd
+    """The report's inputs for `week` from `fd` (default: daily()); a fresh copy each call (tests change
+    them), the default one built once."""
+    if week == "2026-W34" and fd is None:
+        return copy.deepcopy(_default_build())
+    return _build(week, daily() if fd is None else fd)
+
+
+@functools.cache
+def _default_build() -> ReportData:
+    return _build("2026-W34", daily())
+
+
+def _build(week: str, fd: pd.DataFrame) -> ReportData:
     # like for like in W34, by hand: qwen's 7 new models brought 2.0M of its +7.0M 30-day downloads
     # (the other 5.0M over its 127 models of 2026-08-16, which had 28.0M then: +17.9%); llama and
     # mistral kept their models, so their like-for-like change is the whole change
@@ -302,17 +317,25 @@ def test_charts_inline_in_html_and_files_beside_markdown(rendered):
         assert c in page
 
 
-def test_gaps_are_not_bridged(tmp_path):
-    """Mistral's missing days (2026-08-06..08) break its line: the path jumps (M) instead of joining."""
+def test_family_colours_given_or_from_the_palette():
+    """A valid ``families.color`` is used; a missing or invalid one gets a palette colour no family has
+    (the charts drawn with them: the "messy" case of test_sparse_inputs_render)."""
     data = build()
     data.families = data.families.assign(color=["#000080", None, "not a colour"])
-    assert family_colors(data)["llama"] == "#000080"
-    assert family_colors(data)["mistral"] not in ("#000080", family_colors(data)["qwen"])
-    render(data, tmp_path, formats=("md",))
-    svg = (tmp_path / "2026-W34-downloads-30d.svg").read_text()
-    green = re.findall(r'<path d="([^"]+)"[^>]*?style="[^"]*stroke: ?#2ca02c', svg, re.S)
-    moves = sum(p.count("M") for p in green)
-    assert moves >= 3  # backfill part, snapshot part before the gap, after the gap (and NA on i=25)
+    colors = family_colors(data)
+    assert colors["llama"] == "#000080"
+    assert colors["mistral"] not in ("#000080", colors["qwen"])
+
+
+def test_gaps_are_not_bridged(rendered):
+    """Mistral's missing days (2026-08-06..08) break its line: the path jumps (M) instead of joining."""
+    assert family_colors(build())["mistral"] == "#2ca02c"
+    svg = (rendered[0] / "2026-W34-downloads-30d.svg").read_text()
+    green = re.findall(r'<path d="([^"]+)"[^>]*?style="([^"]*stroke: ?#2ca02c[^"]*)"', svg, re.S)
+    assert sum(p.count("M") for p, _ in green) >= 3  # backfill part, snapshot parts before and after the gap
+    # the solid (snapshot) line: i=7..9, then after the gap i=13..24, then after the NA on i=25 i=26..27
+    solid = [p for p, style in green if "stroke-width: 2;" in style and "dasharray" not in style]
+    assert max(p.count("M") for p in solid) == 3
 
 
 @pytest.mark.slow
@@ -364,7 +387,7 @@ def test_sparse_inputs_render(tmp_path, case):
         data.crossovers = data.crossovers.assign(day=data.crossovers["day"].dt.date, metric="new_metric")
         data.quality = pd.DataFrame({"issue": ["mystery"], "family": ["ghost"]})
         data.top_movers = pd.DataFrame({"model_id": ["a/b"]})
-        data.families = data.families.drop(columns=["rule"])
+        data.families = data.families.drop(columns=["rule"]).assign(color=["#000080", None, "not a colour"])
         data.generated_at = dt.datetime(2026, 8, 24, 8, 0)  # noqa: DTZ001 - naive on purpose: taken as UTC
     paths = render(data, tmp_path)
     md, page = paths[0].read_text(), paths[1].read_text()
@@ -391,6 +414,7 @@ def test_sparse_inputs_render(tmp_path, case):
             "30.0M vs 29.4M" in md
         )
         assert "ghost (no data)" in page and "rule not recorded" in md and "| ghost | mystery | 1 |" in md
+        assert "stroke: #000080" in page  # Meta Llama's given colour, drawn
     if case == "no_tree_data":
         assert "derivatives (no tree data yet)" in md and page.count("<svg") == 4
 
@@ -422,13 +446,63 @@ def test_html_screenshot_in_headless_chromium(rendered, tmp_path):
            f"file://{page}"]  # fmt: skip
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=60, check=False)
     assert shot.exists(), f"chromium wrote no screenshot: {proc.stderr[-2000:]}"
-    img = np.asarray(Image.open(shot).convert("RGB")).astype(int)
+    img = np.asarray(Image.open(shot).convert("RGB")).astype(np.int32)
     assert img.shape[:2] == (2400, 1280)
     flat = img.reshape(-1, 3)
     packed = (flat[:, 0] << 16) | (flat[:, 1] << 8) | flat[:, 2]
-    assert len(np.unique(packed)) > 300  # anti-aliased lines, text, fills: not a blank page
-    # each family's line colour covers a good number of pixels
+    colours, pixels = np.unique(packed, return_counts=True)
+    assert len(colours) > 300  # anti-aliased lines, text, fills: not a blank page
+    rgbs = np.stack([colours >> 16, (colours >> 8) & 255, colours & 255], axis=1)
+    # each family's line colour covers a good number of pixels (counted over the distinct colours)
     for fam, hexc in family_colors(data).items():
         rgb = np.array([int(hexc[k : k + 2], 16) for k in (1, 3, 5)])
-        near = (np.abs(flat - rgb).max(axis=1) <= 12).sum()
+        near = pixels[np.abs(rgbs - rgb).max(axis=1) <= 12].sum()
         assert near > 400, (fam, hexc, near)
+
+
+def test_quality_examples_do_not_depend_on_row_order():
+    """The warehouse returns a day's quality rows in no set order (ORDER BY day, family, issue); the
+    examples shown are the first three by day, then model id, whatever order the rows come in."""
+    from tracker.report.common import FamilyNames
+    from tracker.report.tables import quality
+
+    data = build()
+    ids = ["Qwen/d", "Qwen/b", "Qwen/a", "Qwen/c"]
+    for order in (ids, ids[::-1]):
+        data.quality = pd.DataFrame(
+            {
+                "day": pd.Timestamp("2026-08-20"),
+                "family": "qwen",
+                "model_id": order,
+                "issue": "new_model",
+                "detail": [f"created {m}" for m in order],
+            }
+        )
+        table = next(b for b in quality(data, FamilyNames(data)) if hasattr(b, "rows"))
+        assert table.rows == [
+            [
+                "Alibaba Qwen",
+                "new models (released since the previous snapshot)",
+                "4",
+                "2026-08-20",
+                "Qwen/a 2026-08-20: created Qwen/a; Qwen/b 2026-08-20: created Qwen/b; "
+                "Qwen/c 2026-08-20: created Qwen/c; ...",
+            ]
+        ]
+
+
+def test_whole_hub_chart_keeps_text_and_is_the_same_each_time():
+    """The census section's chart is SVG with text kept as text and ids that do not change between runs,
+    like the other charts (a rerun writes the same file)."""
+    from tracker.report import whole_hub
+
+    data = build()
+    months = pd.date_range("2025-01-01", "2026-11-01", freq="MS")
+    share = pd.DataFrame(
+        [{"month": m, "family": f, "share": s} for m in months for f, s in (("llama", 0.6), ("qwen", 0.4))]
+    )
+    e = pd.DataFrame()
+    data.whole_hub = whole_hub.WholeHub(dt.date(2026, 12, 1), {}, share, pd.DataFrame(columns=["descendants"]), e, e)
+    svgs = [next(b.svg for b in whole_hub.blocks(data.whole_hub, data) if isinstance(b, Chart)) for _ in range(2)]
+    assert svgs[0] == svgs[1]
+    assert ">Share of new derivatives per month</text>" in svgs[0]

@@ -41,12 +41,13 @@ def test_a_past_report_does_not_change_when_later_data_arrive(tmp_path):
     world = World(seed=3, models=1500, now=START)
     with HubSim(world) as hub:
         s = config.load(write_config(tmp_path, hub.endpoint, FAMILIES))
-        # every other day: the W32 end (08-09), then 08-11, 08-13, 08-15 and the W33 end (08-16)
-        _collect(s, world, [START + dt.timedelta(days=i) for i in (0, 2, 4, 6, 7)])
+        # the W32 end (08-09), 08-13 and the W33 end (08-16): model crossovers among the leaders, missing days
+        _collect(s, world, [START + dt.timedelta(days=i) for i in (0, 4, 7)])
         jobs.derive(s)
         first = jobs.report(s, week="2026-W33", out=tmp_path / "a", now=dt.datetime(2026, 8, 17, 8, tzinfo=dt.UTC))
-        # a week more: the leaders, crossovers, projections and quality notes of the latest data change
-        _collect(s, world, [START + dt.timedelta(days=i) for i in (9, 11, 14)])
+        # a week more (08-20, 08-23): the leaders, crossovers (Qwen passes Llama on 08-17) and quality
+        # notes of the latest data change
+        _collect(s, world, [START + dt.timedelta(days=i) for i in (11, 14)])
         jobs.derive(s)
         later = jobs.report(s, week="2026-W33", out=tmp_path / "b", now=dt.datetime(2026, 9, 30, 8, tzinfo=dt.UTC))
     wh = Warehouse(s.warehouse)

@@ -13,6 +13,7 @@ import duckdb
 import pytest
 from click.testing import CliRunner
 
+from tests import forked
 from tests.conftest import write_config
 from tracker import config, jobs
 from tracker.cli import cli
@@ -92,12 +93,8 @@ def test_views_are_written_once_and_not_again(tmp_path):
     before = os.stat(wh.db_path).st_mtime_ns
     assert layout.is_current(wh.db_path, wh.root)
     Warehouse(tmp_path / "wh").ensure()
-    subprocess.run(
-        [sys.executable, "-m", "tracker", "status", "--config", str(_config(tmp_path))],
-        check=True,
-        capture_output=True,
-        env={**os.environ, "PYTHONPATH": str(SQL.parents[2])},
-    )
+    code, output = forked.run_command(["status", "--config", str(_config(tmp_path))])  # a new process opens it
+    assert code == 0, output
     assert os.stat(wh.db_path).st_mtime_ns == before  # not rewritten
 
 
@@ -257,10 +254,8 @@ def test_a_served_table_of_an_older_layout_is_rebuilt_not_left_empty(tmp_path):
     assert want == 1  # one family, one day
     duckdb.sql(f"copy (select 1 as an_old_column) to '{served}' (format parquet)")  # an older layout's file
     # a new process opens it (the in-process warehouse is known current and would not look again)
-    res = subprocess.run(
-        [sys.executable, "-m", "tracker", "sql", "--config", str(path), "--format", "csv", "--no-headers",
-         "select count(*) from family_daily"],
-        capture_output=True, text=True, timeout=120,
-    )  # fmt: skip
-    assert res.returncode == 0, res.stderr
-    assert res.stdout.strip() == str(want)
+    code, output = forked.run_command(
+        ["sql", "--config", str(path), "--format", "csv", "--no-headers", "select count(*) from family_daily"]
+    )
+    assert code == 0, output
+    assert output.strip() == str(want)

@@ -158,12 +158,19 @@ def _intervals(
     prev = wh.previous_family_runs(day)
     created = snapshots.drop_duplicates("model_key").set_index("model_key")["created_at"]
     frames, jumps = [], []
+    held: dict[tuple[str, dt.date], pd.DataFrame] = {}  # each previous run's rows, read once for its families
+    listed = set(snapshots.family)
+    for run0, day0 in {(r, d) for r, d, _ in prev.values()}:
+        fams = [f for f, (r, d, _) in prev.items() if (r, d) == (run0, day0) and f in listed]
+        if fams:
+            held[(run0, day0)] = wh.snapshot_rows(run0, day0, fams)
     for key, cur in snapshots.groupby("family", sort=True):
         fam = str(key)  # the family names (strings)
         if fam not in prev:
             continue
         run0, day0, at0 = prev[fam]
-        old = wh.snapshot_rows(run0, day0, fam)
+        rows0 = held[(run0, day0)]
+        old = rows0[rows0.family == fam].reset_index(drop=True)
         before = old.drop_duplicates("model_key").set_index("model_key")["downloads_all_time"]
         now_at = cur.drop_duplicates("model_key").set_index("model_key")["downloads_all_time"]
         jumped = records.all_time_jumps(before, now_at, jump_factor)

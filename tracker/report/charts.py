@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 import re
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -39,25 +39,77 @@ def rc_params() -> dict[RcKeyType, Any]:
         "axes.titlesize": 11,
         "axes.titleweight": "bold",
         "axes.titlelocation": "left",
+        "axes.titley": 1.0,  # no x ticks on top, no offset text: the title need not be placed by measuring them
         "legend.fontsize": 8,
         "legend.frameon": False,
     }
 
 
-def new_figure(
-    width: float = 6.4,
-    height: float = 3.9,
-    layout: Literal["constrained", "compressed", "tight"] | None = "constrained",
-) -> Any:
+def new_figure(width: float = 6.4, height: float = 3.9) -> Any:
+    """A figure on the Agg canvas, no layout engine: `to_svg` fits its Axes (`fit`) unless told not to."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
-    fig = Figure(figsize=(width, height), layout=layout)
+    fig = Figure(figsize=(width, height))
     FigureCanvasAgg(fig)
     return fig
 
 
-def to_svg(fig: Any) -> str:
+#: Where an Axes sits while `fit` measures it (left, bottom, right, top, figure fractions): near where the
+#: fit puts it, because the y tick locator picks its ticks by the axis' length.
+MEASURED_AT = (0.09, 0.25, 0.97, 0.92)
+
+
+def fit(fig: Any) -> None:
+    """Place each Axes so that it and all around it (tick labels, title, a legend below it) fill the figure
+    less the padding constrained layout leaves (``figure.constrained_layout.w_pad``/``h_pad``).
+
+    This is constrained layout's placement for a figure of one Axes, measured once: the engine measures
+    twice, and savefig then draws the figure once more without output before drawing it for real (each
+    pass lays out every tick label). A legend anchored below the Axes in Axes fractions moves with the Axes'
+    height; its share is solved for instead of measured again.
+    """
+    from matplotlib import rcParams
+    from matplotlib.transforms import Bbox
+
+    renderer = fig.canvas.get_renderer()
+    width, height = fig.bbox.width, fig.bbox.height
+    pad_x = rcParams["figure.constrained_layout.w_pad"] * fig.dpi
+    pad_y = rcParams["figure.constrained_layout.h_pad"] * fig.dpi
+    for ax in fig.axes:
+        ax.set_position(Bbox.from_extents(*MEASURED_AT))
+        box = ax.get_window_extent(renderer)
+        legend = ax.get_legend()
+        others = [a for a in ax.get_default_bbox_extra_artists() if a is not legend]
+        tight = ax.get_tightbbox(renderer, bbox_extra_artists=others, for_layout_only=True)
+        below = box.y0 - tight.y0  # what hangs below the Axes whatever their height
+        k, frac = -np.inf, 0.0  # a legend's depth below the Axes: k - frac * their height (frac < 0: anchored below)
+        if legend is not None:
+            lb = legend.get_window_extent(renderer)
+            tight = Bbox.union([tight, lb])
+            anchor = legend.get_bbox_to_anchor()
+            if (anchor.y0 - box.y0) / box.height < 1:  # not anchored above the Axes
+                frac, k = (anchor.y0 - box.y0) / box.height, anchor.y0 - lb.y0
+        left, right, above = box.x0 - tight.x0, tight.x1 - box.x1, tight.y1 - box.y1
+        room = height - 2 * pad_y - above
+        h = min(room - below, (room - k) / (1 - frac))  # solves h + max(below, k - frac * h) = room
+        bottom = height - pad_y - above - h
+        x0, x1 = (pad_x + left) / width, 1 - (pad_x + right) / width
+        ax.set_position(Bbox.from_extents(x0, bottom / height, x1, 1 - (pad_y + above) / height))
+
+
+def to_svg(fig: Any, layout: bool = True) -> str:
+    """The figure as SVG text without metadata; ``layout`` fits its Axes first (`fit`).
+
+    An axis label left empty is fixed in place (``set_label_coords``): it draws nothing either way, but
+    placing it by its tick labels lays every tick label out again each time the axis is measured or drawn.
+    """
+    for ax in fig.axes:
+        for axis, at in ((ax.xaxis, (0.5, 0.0)), (ax.yaxis, (0.0, 0.5))):
+            if not axis.label.get_text():
+                axis.set_label_coords(*at)
+    if layout:
+        fit(fig)
     buf = io.StringIO()
     fig.savefig(buf, format="svg", metadata={"Date": None, "Creator": None, "Type": None,
                                              "Format": None})  # fmt: skip

@@ -147,7 +147,7 @@ def _lead(data: ReportData, kind: str, r: pd.Series) -> tuple[pd.DatetimeIndex, 
 def _lead_chart(idx: pd.DatetimeIndex, lead: np.ndarray, r: pd.Series, who: str, whom: str) -> str:
     from matplotlib.ticker import FuncFormatter
 
-    fig = new_figure(4.6, 2.6, layout=None)  # a fixed layout: the small charts are many, constrained is slow
+    fig = new_figure(4.6, 2.6)  # a fixed layout: the small charts are many
     fig.subplots_adjust(left=0.14, right=0.97, top=0.88, bottom=0.16)
     ax = fig.add_subplot()
     ax.axhline(0, color="#1d2433", lw=0.9)
@@ -157,7 +157,7 @@ def _lead_chart(idx: pd.DatetimeIndex, lead: np.ndarray, r: pd.Series, who: str,
     ax.yaxis.set_major_formatter(FuncFormatter(axis_tick))
     date_axis(ax)
     ax.set_title(f"{who} minus {whom}: {metric_name(r['metric'])}", fontsize=9.5)
-    return to_svg(fig)
+    return to_svg(fig, layout=False)
 
 
 def chart_blocks(data: ReportData, names: FamilyNames, picks: list[tuple[str, pd.Series]]) -> list[Block]:

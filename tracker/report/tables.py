@@ -49,7 +49,8 @@ def week_days(data: ReportData) -> tuple[list[pd.Timestamp], list[pd.Timestamp]]
     if column(fd, "day") is None or not len(fd):
         return [], []
     held = sorted(set(to_days(fd["day"]).dropna()))
-    return [d for d in held if in_week(pd.Series([d]), data)[0]], held
+    week = in_week(pd.Series(held, dtype="datetime64[ns]"), data)
+    return [d for d, w in zip(held, week, strict=True) if w], held
 
 
 def coverage(data: ReportData) -> list[Block]:
@@ -91,15 +92,23 @@ def _membership(r: pd.Series, m: str) -> str:
     return ", ".join(parts)
 
 
-def _family_row(data: ReportData, names: FamilyNames, r: pd.Series, m: str, marks: dict[str, bool]) -> list[str]:
+def _imported(data: ReportData) -> set[str]:
+    """The families whose last day held in the week (up to its end) has its figures from an imported listing."""
+    fd = data.family_daily
+    day = to_days(fd["day"])
+    end = min(pd.Timestamp(data.week_end), pd.Timestamp(day.max()))
+    held = (day <= end).to_numpy(dtype=bool) & in_week(fd["day"], data)
+    fams = fd["family"].astype(str).to_numpy()[held]
+    last = pd.Series(day.to_numpy()[held]).groupby(fams).max()
+    return {str(fam) for fam, d in last.items() if imported_from(data, fam, d) is not None}
+
+
+def _family_row(r: pd.Series, m: str, names: FamilyNames, imported: set[str], marks: dict[str, bool]) -> list[str]:
     lab = names(r["family"])
     days = r.get("downloads_week_days") if m == "downloads_week" else None
     if days is not None and pd.notna(days) and int(days) < 7 and pd.notna(r[m]):
         lab, marks["partial"] = f"{lab} *", True
-    end = min(pd.Timestamp(data.week_end), pd.Timestamp(to_days(data.family_daily["day"]).max()))
-    fd = data.family_daily
-    last = fd[(fd["family"].astype(str) == str(r["family"])) & (to_days(fd["day"]) <= end) & in_week(fd["day"], data)]
-    if len(last) and imported_from(data, r["family"], to_days(last["day"]).max()) is not None:
+    if str(r["family"]) in imported:
         lab, marks["import"] = f"{lab} †", True
     same, same_pct = r.get(f"{m}_wow_same"), r.get(f"{m}_wow_pct_same")
     if m == "models":
@@ -119,11 +128,13 @@ def family_tables(data: ReportData, names: FamilyNames) -> list[Block]:
     rows = fw[fw["week"].astype(str) == data.week] if column(fw, "week") is not None else pd.DataFrame()
     shown = 0
     marks = {"partial": False, "import": False, "all": False}
+    imported: set[str] | None = None
     for m in METRIC_NAMES:
         if m not in fw.columns or not len(rows) or np.isnan(numbers(rows[m])).all():
             continue
+        imported = _imported(data) if imported is None else imported
         t = rows.assign(_v=numbers(rows[m])).sort_values("_v", ascending=False, na_position="last", kind="stable")
-        body = [_family_row(data, names, r, m, marks) for _, r in t.iterrows()]
+        body = [_family_row(r, m, names, imported, marks) for _, r in t.iterrows()]
         change = "Change" if m == "models" else "Change, same models"
         out += [
             ("h3", metric_name(m).capitalize()),
@@ -343,7 +354,8 @@ def quality(data: ReportData, names: FamilyNames) -> list[Block]:
         )
         body = []
         for (fam, _o, issue), g in q.groupby(["_fam", "_o", "issue"], sort=True):
-            g = g.sort_values("_day", kind="stable")
+            by = ["_day", "model_id"] if "model_id" in g else ["_day"]  # rows of a day come in no set order
+            g = g.sort_values(by, kind="stable")
             lo, hi = g["_day"].min(), g["_day"].max()
             days = iso_day(lo) if lo == hi else f"{iso_day(lo)} to {iso_day(hi)}"
             ex = []

@@ -76,7 +76,11 @@ def blocks(wh: WholeHub | None, data) -> list[Block]:
             "months are lower bounds.",
         )
     )
-    svg = _share_chart(wh, names, family_colors(data))
+    from matplotlib import rc_context
+
+    # the SVG settings of the other charts (text kept as text, stable ids); its own style is matplotlib's
+    with rc_context({"svg.fonttype": "none", "svg.hashsalt": "hub-tracker"}):
+        svg = _share_chart(wh, names, family_colors(data))
     if svg:
         out.append(
             Chart(

@@ -18,6 +18,7 @@ import datetime as dt
 import os
 import re
 import secrets
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -54,18 +55,22 @@ def new_run_id(job: str, at: dt.datetime) -> str:
     return f"{at.astimezone(dt.UTC):%Y%m%dT%H%M%SZ}-{job}-{secrets.token_hex(3)}"
 
 
-# Per process: warehouses whose hub.duckdb was found current, and the in-memory DuckDB (views only,
-# no file held open) that serves the tracker's own reads of each. Both are cheap to rebuild.
+# Per process: warehouses whose hub.duckdb was found current, and the in-memory catalog (views only,
+# no file held open) that serves the tracker's own reads of each: a database attached to the process's
+# one in-memory DuckDB (layout.instance), named here. Both are cheap to rebuild.
 _CURRENT: set[Path] = set()
-_MEMORY: dict[Path, duckdb.DuckDBPyConnection] = {}
-_INHERITED: list[dict] = []
+_MEMORY: dict[Path, tuple[str, set[str]]] = {}  # root -> (catalog name, the views created in it)
+_MEMORY_LOCK = threading.Lock()
+_INHERITED: list[object] = []
 
 
 def _after_fork_in_child() -> None:
-    """A DuckDB connection must not cross a fork: a forked child opens its own. The parent's stay
-    referenced (never closed here: closing one in the child would run DuckDB's teardown on threads
+    """A DuckDB connection must not cross a fork: a forked child opens its own. The parent's stays
+    referenced (never closed here: closing it in the child would run DuckDB's teardown on threads
     that do not exist in it)."""
-    _INHERITED.append(dict(_MEMORY))
+    global _MEMORY_LOCK
+    _MEMORY_LOCK = threading.Lock()  # a thread of the parent may have held it at the fork
+    _INHERITED.append(layout.forget_instance())
     _MEMORY.clear()
     _CURRENT.clear()
 
@@ -86,7 +91,6 @@ class Warehouse(Writing, Reads):
         self.root = Path(root).absolute()
         self.db_path = self.root / DB_NAME
         self._ensured = False
-        self._mem: duckdb.DuckDBPyConnection | None = None
 
     # ---- layout -------------------------------------------------------------------------------
     def ensure(self) -> None:
@@ -132,20 +136,29 @@ class Warehouse(Writing, Reads):
 
     # ---- reading ------------------------------------------------------------------------------
     @contextmanager
-    def cursor(self) -> Iterator[duckdb.DuckDBPyConnection]:
+    def cursor(self, *sql: str) -> Iterator[duckdb.DuckDBPyConnection]:
         """A cursor on an in-memory DuckDB holding the same views (the tracker's own reads: no file of
         the warehouse stays open, and no connection is opened per query), under the shared read lock
-        (compaction deletes replaced files only while no tracker read holds it)."""
-        if self._mem is None:
-            self.ensure()
-            mem = _MEMORY.get(self.root)
-            if mem is None:
+        (compaction deletes replaced files only while no tracker read holds it). `sql`: the queries the
+        caller runs; only the views they name (and those these use) need to exist, and are created on
+        first use (binding a view costs 1-17 ms). None given: every view."""
+        self.ensure()
+        with _MEMORY_LOCK:
+            entry = _MEMORY.get(self.root)
+            if entry is None:
                 self.root.mkdir(parents=True, exist_ok=True)
-                mem = duckdb.connect()
-                layout.install(mem, self.root, "true")
-                _MEMORY[self.root] = mem
-            self._mem = mem
-        with files.read_lock(self.root), self._mem.cursor() as cur:
+                entry = _MEMORY[self.root] = (layout.alias("reads"), set())
+                with layout.instance().cursor() as con:
+                    con.execute(f"ATTACH ':memory:' AS {entry[0]}")
+            catalog, done = entry
+            want = set().union(*map(layout.named, sql)) if sql else {n for n, _ in view_files()}
+            if not want <= done:
+                with layout.instance().cursor() as con:
+                    con.execute(f"USE {catalog}")
+                    layout.install(con, self.root, "true", want - done)
+                done |= want
+        with files.read_lock(self.root), layout.instance().cursor() as cur:
+            cur.execute(f"USE {catalog}")
             yield cur
 
     @contextmanager
@@ -200,7 +213,7 @@ class Warehouse(Writing, Reads):
 
     def read(self, sql: str, params: list | dict | None = None) -> pd.DataFrame:
         """A query over the views, for the tracker's own reads (no file of the warehouse stays open)."""
-        with self.cursor() as con:
+        with self.cursor(sql) as con:
             return con.execute(sql, params).df() if params is not None else con.sql(sql).df()
 
     def size_bytes(self) -> int:

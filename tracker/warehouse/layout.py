@@ -11,9 +11,14 @@ nothing is touched and a warning says so (the tracker's own reads never need hub
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
+import re
 import secrets
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from importlib import resources
 from pathlib import Path
 
@@ -31,12 +36,61 @@ class WarehouseError(Exception):
     """The warehouse cannot be read or written; the message says why and what to do."""
 
 
+# One in-memory DuckDB per process, shared (through cursors) by every update of hub.duckdb and every
+# warehouse's read catalog: starting a DuckDB costs ~18 ms of CPU, attaching a database to one that
+# runs costs ~1 ms. Never shared across a fork (see Warehouse: the child starts its own).
+_INSTANCE: list[duckdb.DuckDBPyConnection] = []
+_INSTANCE_LOCK = threading.Lock()
+
+
+def instance() -> duckdb.DuckDBPyConnection:
+    """The process's in-memory DuckDB (take a `.cursor()` of it; attach under a unique name)."""
+    with _INSTANCE_LOCK:
+        if not _INSTANCE:
+            _INSTANCE.append(duckdb.connect(":memory:"))
+        return _INSTANCE[0]
+
+
+def forget_instance() -> list[duckdb.DuckDBPyConnection]:
+    """After a fork, in the child: drop the parent's instance (returned, to stay referenced: closing it
+    in the child would run DuckDB's teardown on threads that do not exist in it)."""
+    global _INSTANCE_LOCK
+    _INSTANCE_LOCK = threading.Lock()  # a thread of the parent may have held it at the fork
+    held = list(_INSTANCE)
+    _INSTANCE.clear()
+    return held
+
+
+def alias(prefix: str) -> str:
+    """A name to attach a database under that no other thread's attach uses."""
+    return f"{prefix}_{secrets.token_hex(4)}"
+
+
+@contextmanager
+def attached(path: Path, *options: str) -> Iterator[tuple[duckdb.DuckDBPyConnection, str]]:
+    """A cursor of the process's DuckDB with the database file `path` attached (detached after)."""
+    name = alias("db")
+    with instance().cursor() as con:
+        opts = f" ({', '.join(options)})" if options else ""
+        con.execute(f"ATTACH '{sql_str(str(path))}' AS {name}{opts}")
+        try:
+            yield con, name
+        finally:
+            con.execute("USE memory")
+            con.execute(f"DETACH {name}")
+
+
 def sql_str(s: str) -> str:
     return s.replace("'", "''")
 
 
 def view_files() -> list[tuple[str, str]]:
     """(name, SQL text) of every view and internal macro, in their declared order."""
+    return list(_view_files())
+
+
+@functools.cache
+def _view_files() -> tuple[tuple[str, str], ...]:  # the package's files: read once per process
     folder = resources.files("tracker.sql").joinpath("views")
     order = [
         line.strip()
@@ -49,7 +103,7 @@ def view_files() -> list[tuple[str, str]]:
             f"internal: tracker/sql/views/{ORDER_FILE} must list every view file once "
             f"(unlisted: {sorted(files - set(order))}, missing: {sorted(set(order) - files)})"
         )
-    return [(name, folder.joinpath(f"{name}.sql").read_text(encoding="utf-8")) for name in order]
+    return tuple((name, folder.joinpath(f"{name}.sql").read_text(encoding="utf-8")) for name in order)
 
 
 def digest(text: str) -> str:
@@ -73,10 +127,30 @@ def render(text: str, root: Path, guard: str) -> str:
     return text.replace("{{warehouse}}", sql_str(str(root))).replace("{{guard}}", guard)
 
 
-def install(con: duckdb.DuckDBPyConnection, root: Path, guard: str) -> None:
-    """Create (or replace) every view and macro on a connection, in order."""
-    for _name, text in view_files():
-        con.execute(render(text, root, guard))
+def install(con: duckdb.DuckDBPyConnection, root: Path, guard: str, names: set[str] | None = None) -> None:
+    """Create (or replace) every view and macro on a connection, in order (or only `names`)."""
+    for name, text in view_files():
+        if names is None or name in names:
+            con.execute(render(text, root, guard))
+
+
+_WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+# comments name no view, nor does _files' argument (a dataset's folder); other strings may
+# (`_resolve('_snapshot_rows')` reads the view it names)
+_NOT_NAMES = re.compile(r"--[^\n]*|(_files)\(\s*'[^']*'\s*\)")
+
+
+@functools.lru_cache(maxsize=512)
+def named(sql: str) -> frozenset[str]:
+    """The views and macros a query names, and every one they use in turn (a superset: any word
+    outside comments that is a view's name counts)."""
+    texts = _view_files()
+    names = {n for n, _ in texts}
+    want = set(_WORD.findall(_NOT_NAMES.sub(r" \1 ", sql))) & names
+    for name, text in reversed(texts):  # a view uses only those above it (ORDER)
+        if name in want:
+            want |= set(_WORD.findall(_NOT_NAMES.sub(r" \1 ", text))) & names
+    return frozenset(want)
 
 
 def _wanted() -> set[tuple[str, str]]:
@@ -88,9 +162,9 @@ def is_current(db_path: Path, root: Path) -> bool:
     if not db_path.exists():
         return False
     try:
-        with duckdb.connect(str(db_path), read_only=True) as con:
-            done = {tuple(r) for r in con.execute("SELECT name, sha256 FROM _tracker_views").fetchall()}
-            where = con.execute("SELECT value FROM _meta WHERE key = 'warehouse'").fetchone()
+        with attached(db_path, "READ_ONLY") as (con, db):
+            done = {tuple(r) for r in con.execute(f"SELECT name, sha256 FROM {db}._tracker_views").fetchall()}
+            where = con.execute(f"SELECT value FROM {db}._meta WHERE key = 'warehouse'").fetchone()
     except duckdb.Error:
         return False
     return done == _wanted() and where is not None and where[0] == str(root)
@@ -162,7 +236,8 @@ def _apply(con: duckdb.DuckDBPyConnection, db: str, root: Path, guard: str, *, e
         con.execute("CREATE TABLE IF NOT EXISTS _tracker_views (name VARCHAR PRIMARY KEY, sha256 VARCHAR)")
         con.execute("CREATE TABLE IF NOT EXISTS _meta (key VARCHAR PRIMARY KEY, value VARCHAR)")
         con.execute("DELETE FROM _tracker_views")
-        con.executemany("INSERT INTO _tracker_views VALUES (?, ?)", [[n, digest(t)] for n, t in view_files()])
+        rows = [[n, digest(t)] for n, t in view_files()]
+        con.execute(f"INSERT INTO _tracker_views VALUES {', '.join(['(?, ?)'] * len(rows))}", sum(rows, []))
         con.execute("INSERT OR REPLACE INTO _meta VALUES ('warehouse', ?)", [str(root)])
         con.execute("COMMIT")
     except BaseException:
@@ -174,29 +249,28 @@ def update(root: Path, db_path: Path) -> None:
     """Create hub.duckdb, or bring its views up to date without losing the user's own objects."""
     guard = guard_sql(root, db_path)
     if db_path.exists():
-        try:
-            con = duckdb.connect(":memory:")
-            con.execute(f"ATTACH '{sql_str(str(db_path))}' AS hub")
-        except duckdb.IOException as exc:
-            if "lock" not in str(exc).lower():
-                raise
-            con = None
-        if con is not None:  # nobody has it open: replace the tracker's views in place
+        hub = alias("hub")
+        with instance().cursor() as con:
             try:
-                _apply(con, "hub", root, guard)
-                con.execute("USE memory")
-                con.execute("DETACH hub")
-            finally:
-                con.close()
-            return
+                con.execute(f"ATTACH '{sql_str(str(db_path))}' AS {hub}")
+            except duckdb.IOException as exc:
+                if "lock" not in str(exc).lower():
+                    raise
+            else:  # nobody has it open: replace the tracker's views in place
+                try:
+                    _apply(con, hub, root, guard)
+                finally:
+                    con.execute("USE memory")
+                    con.execute(f"DETACH {hub}")
+                return
     tmp = root / f".{DB_NAME}.{os.getpid()}.{secrets.token_hex(3)}.tmp"
     try:
-        with duckdb.connect(":memory:") as con:
-            con.execute(f"ATTACH '{sql_str(str(tmp))}' AS new (STORAGE_VERSION '{STORAGE_COMPAT}')")
-            fresh = not db_path.exists()
+        fresh = not db_path.exists()
+        with attached(tmp, f"STORAGE_VERSION '{STORAGE_COMPAT}'") as (con, new):
             if not fresh:
+                old = alias("old")
                 try:  # readers hold it: copy everything (the user's objects too), then replace ours
-                    con.execute(f"ATTACH '{sql_str(str(db_path))}' AS old (READ_ONLY)")
+                    con.execute(f"ATTACH '{sql_str(str(db_path))}' AS {old} (READ_ONLY)")
                 except duckdb.IOException as exc:
                     log.warning(
                         "hub.duckdb is open for writing in another process; its views were not updated "
@@ -206,11 +280,9 @@ def update(root: Path, db_path: Path) -> None:
                         error=str(exc).splitlines()[0],
                     )
                     return
-                con.execute("COPY FROM DATABASE old TO new")
-                con.execute("DETACH old")
-            _apply(con, "new", root, guard, empty=fresh)
-            con.execute("USE memory")
-            con.execute("DETACH new")
+                con.execute(f"COPY FROM DATABASE {old} TO {new}")
+                con.execute(f"DETACH {old}")
+            _apply(con, new, root, guard, empty=fresh)
         os.replace(tmp, db_path)
     finally:
         for leftover in (tmp, Path(f"{tmp}.wal")):

@@ -21,7 +21,7 @@ from tracker.warehouse.schemas import SCHEMAS, SERVING
 class Reads:
     root: Path
 
-    def cursor(self) -> AbstractContextManager[duckdb.DuckDBPyConnection]:  # pragma: no cover - defined by Warehouse
+    def cursor(self, *sql: str) -> AbstractContextManager[duckdb.DuckDBPyConnection]:  # pragma: no cover - defined by Warehouse
         raise NotImplementedError
 
     def _day_files(self, name: str, days) -> list[str]:
@@ -30,11 +30,12 @@ class Reads:
 
     def model_versions(self) -> pd.DataFrame:
         """Every model's latest attributes (model_key, model_id, author, created_at, ...)."""
-        with self.cursor() as con:
-            return con.sql(
-                "SELECT * FROM _files('models') "
-                "QUALIFY row_number() OVER (PARTITION BY model_key ORDER BY valid_from DESC) = 1"
-            ).df()
+        sql = (
+            "SELECT * FROM _files('models') "
+            "QUALIFY row_number() OVER (PARTITION BY model_key ORDER BY valid_from DESC) = 1"
+        )
+        with self.cursor(sql) as con:
+            return con.sql(sql).df()
 
     def last_family_runs(
         self, *, before: dt.date | None = None, until: dt.date | None = None, job: str | None = None
@@ -52,15 +53,13 @@ class Reads:
         if until is not None:
             params["until"] = until
             where.append("f.day <= $until")
-        with self.cursor() as con:
-            return con.execute(
-                f"""
-                SELECT f.family, f.run_id, f.day, f.taken_at
-                FROM runs r JOIN _files('family_snapshots') f USING (run_id)
-                WHERE {" AND ".join(where)}
-                QUALIFY row_number() OVER (PARTITION BY f.family ORDER BY f.taken_at DESC, f.run_id DESC) = 1""",
-                params,
-            ).df()
+        sql = f"""
+            SELECT f.family, f.run_id, f.day, f.taken_at
+            FROM runs r JOIN _files('family_snapshots') f USING (run_id)
+            WHERE {" AND ".join(where)}
+            QUALIFY row_number() OVER (PARTITION BY f.family ORDER BY f.taken_at DESC, f.run_id DESC) = 1"""
+        with self.cursor(sql) as con:
+            return con.execute(sql, params).df()
 
     def previous_family_runs(self, before: dt.date) -> dict[str, tuple[str, dt.date, pd.Timestamp]]:
         """Each family's last successful snapshot of a day before `before`: run_id, day, taken_at."""
@@ -70,20 +69,22 @@ class Reads:
             for fam, run, day, at in zip(df["family"], df["run_id"], df["day"], df["taken_at"], strict=True)
         }
 
-    def snapshot_rows(self, run_id: str, day: dt.date, family: str) -> pd.DataFrame:
-        """The stored rows (model keys and counts) of one family in one run (reads one day's files)."""
+    def snapshot_rows(self, run_id: str, day: dt.date, family: str | list[str]) -> pd.DataFrame:
+        """The stored rows (model keys and counts) of one family (or several) in one run (reads one
+        day's files)."""
         paths = self._day_files("snapshots", [day])
         if not paths:
             return SCHEMAS["snapshots"].empty_table().to_pandas()
-        with self.cursor() as con:
+        with self.cursor("") as con:  # no view
             return con.execute(
-                "SELECT * FROM read_parquet($f, union_by_name = true) WHERE run_id = $r AND family = $fam",
-                {"f": paths, "r": run_id, "fam": family},
+                "SELECT * FROM read_parquet($f, union_by_name = true) "
+                "WHERE run_id = $r AND family IN (SELECT unnest($fam::VARCHAR[]))",
+                {"f": paths, "r": run_id, "fam": [family] if isinstance(family, str) else family},
             ).df()
 
     def family_series(self) -> pd.DataFrame:
         """family_daily plus each row's interval length (for the trailing-week sums)."""
-        with self.cursor() as con:
+        with self.cursor("") as con:  # no view
             path = str(self.root / "serving" / "family_daily.parquet")
             return con.execute("SELECT * FROM read_parquet(?) ORDER BY family, day", [path]).df()
 
@@ -98,7 +99,7 @@ class Reads:
         if not paths:
             return SERVING["models_latest"].empty_table()
         name = f"_picked_{secrets.token_hex(4)}"
-        with self.cursor() as con:
+        with self.cursor("_resolve") as con:
             con.register("pick", runs[["family", "run_id"]])
             con.execute(
                 f"CREATE TEMP VIEW {name} AS SELECT s.* FROM read_parquet($files, union_by_name = true) s "
@@ -147,7 +148,7 @@ class Reads:
 
     def model_series(self, model_ids: list[str]) -> pd.DataFrame:
         """Daily values (last successful snapshot of each day) of a few models: day, model_id, metrics."""
-        with self.cursor() as con:
+        with self.cursor("_model_keys _snapshot_rows") as con:
             return con.execute(
                 """
                 WITH keys AS (SELECT model_key, model_id FROM _model_keys WHERE model_id IN (SELECT unnest($ids)))
@@ -160,7 +161,7 @@ class Reads:
 
     def aggregate(self, snapshots: pd.DataFrame) -> pd.DataFrame:
         """Per-family sums of a run's snapshot rows (NULL-aware: a sum over only NULLs is NULL)."""
-        with self.cursor() as con:
+        with self.cursor("") as con:  # no view
             con.register("s", snapshots)
             return con.sql("""
                 SELECT family, count(*) AS models, sum(downloads_30d)::BIGINT AS downloads_30d,
@@ -169,7 +170,7 @@ class Reads:
 
     def _day_rows(self, name: str, day: dt.date, select: str) -> pd.DataFrame:
         paths = self._day_files(name, [day])
-        with self.cursor() as con:
+        with self.cursor("") as con:  # no view
             if not paths:
                 con.register("empty", SCHEMAS[name].empty_table())
                 return con.sql(f"SELECT {select} FROM empty").df()
@@ -190,11 +191,13 @@ class Reads:
         return self._day_rows("backfill_parts", day, "DISTINCT parent_id, model_id, relation, created_at")
 
     def imported_runs(self) -> set[str]:
-        with self.cursor() as con:
-            return {r[0] for r in con.execute("SELECT run_id FROM runs WHERE job = 'import'").fetchall()}
+        sql = "SELECT run_id FROM runs WHERE job = 'import'"
+        with self.cursor(sql) as con:
+            return {r[0] for r in con.execute(sql).fetchall()}
 
     def tree_complete(self, day: dt.date) -> set[str]:
         """Families whose tree of this day is complete (visible)."""
-        with self.cursor() as con:
-            rows = con.execute("SELECT DISTINCT family FROM _tree WHERE day = ?", [day]).fetchall()
+        sql = "SELECT DISTINCT family FROM _tree WHERE day = ?"
+        with self.cursor(sql) as con:
+            rows = con.execute(sql, [day]).fetchall()
         return {r[0] for r in rows}

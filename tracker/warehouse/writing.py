@@ -33,6 +33,8 @@ _SERVING_ORDER = {
     "models_latest": "family, model_id",
 }
 
+_READ_ONCE = ("_family_day", "_tree", "_ecosystem")  # in refresh_serving (a view may use those before it)
+
 
 class Writing(Reads):
     """The warehouse's writes; they read through Reads (Warehouse's MRO is Writing, Reads either way)."""
@@ -118,8 +120,9 @@ class Writing(Reads):
 
     # ---- served tables ------------------------------------------------------------------------
     def _runs_seen(self) -> int:
-        with self.cursor() as con:
-            return int(con.execute("SELECT count(*) FROM runs").fetchall()[0][0])  # count(*): always one row
+        sql = "SELECT count(*) FROM runs"
+        with self.cursor(sql) as con:
+            return int(con.execute(sql).fetchall()[0][0])  # count(*): always one row
 
     def serving_stale(self) -> bool:
         """True when a run finished after the served tables were last written (or they are missing)."""
@@ -138,15 +141,19 @@ class Writing(Reads):
         family's latest successful snapshot: reads only those files)."""
         with FileLock(self.root / ".serving.lock"):
             runs = self._runs_seen()
-            with self.cursor() as con:
-                for name in ("family_daily", "tree", "ecosystem"):
-                    schema = SERVING[name]
-                    tbl = (
-                        con.sql(f"SELECT {', '.join(schema.names)} FROM _{name} ORDER BY {_SERVING_ORDER[name]}")
-                        .to_arrow_table()
-                        .cast(schema)
-                    )
-                    self._replace_served(name, tbl)
+            sql = {
+                name: f"SELECT {', '.join(SERVING[name].names)} FROM _{name} ORDER BY {_SERVING_ORDER[name]}"
+                for name in ("family_daily", "tree", "ecosystem")
+            }
+            with self.cursor(*sql.values()) as con:
+                # each view that the three read more than once (_family_daily reads _family_day twice,
+                # _tree and _ecosystem through _family_tree), read once: a temporary table of this
+                # cursor by the same name stands in for it (DuckDB looks in temp first); held in memory
+                # until the cursor closes, as the served tables' rows are anyway
+                for view in _READ_ONCE:
+                    con.execute(f"CREATE TEMP TABLE {view} AS SELECT * FROM {view}")
+                for name, query in sql.items():
+                    self._replace_served(name, con.sql(query).to_arrow_table().cast(SERVING[name]))
             latest = self.latest_rows(self.last_family_runs(), full=True)
             self._replace_served("models_latest", latest.cast(SERVING["models_latest"]))
             self.mark_serving(runs)
@@ -186,7 +193,7 @@ class Writing(Reads):
         the rows, and every known key's (latest) model id."""
         rows = rows.drop_duplicates("model_id", keep="last")
         at = pd.Timestamp(taken_at).tz_convert("UTC").as_unit("us")
-        with self.writer_lock(), self.cursor() as con:
+        with self.writer_lock(), self.cursor("_model_keys _files") as con:
             keys = con.sql("SELECT model_key, model_id FROM _model_keys").df()
             for old_id, new_id in (renamed or {}).items():
                 if (keys.model_id == old_id).any() and not (keys.model_id == new_id).any():
