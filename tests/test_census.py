@@ -24,6 +24,7 @@ from tests.conftest import ROOT, write_config
 from tracker import config, jobs
 from tracker.hubsim.testing import running_hub
 from tracker.hubsim.tree import TreeWorld
+from tracker.jobs.census import CHUNK_PAGES
 from tracker.warehouse import Warehouse
 
 NOW = dt.datetime(2026, 12, 1, 3, 0, tzinfo=dt.UTC)
@@ -155,7 +156,9 @@ def _census_in_child(path: str) -> None:
 @pytest.mark.slow
 def test_kill_9_during_a_census_leaves_nothing_visible(tmp_path, hub, world):
     s = _settings(tmp_path, hub)
-    hub.faults.add("delay", seconds=0.04, route="listing")
+    # pages 1-26 answered (the first staging chunk is pages 1-25), then every page held unanswered:
+    # the kill lands in the census's listing, with nothing to race against
+    hub.faults.add("hang", route="listing", nth=CHUNK_PAGES + 2)
     huggingface_hub.close_session()  # no connection of this process is shared with the child
     proc = multiprocessing.get_context("fork").Process(target=_census_in_child, args=(str(s.path),))
     proc.start()
@@ -164,6 +167,7 @@ def test_kill_9_during_a_census_leaves_nothing_visible(tmp_path, hub, world):
     while not list(staged.glob("chunk-*.parquet")) and time.monotonic() < deadline:  # past the first chunk
         assert proc.exitcode is None, "the census ended before it could be killed"
         time.sleep(0.01)
+    assert proc.exitcode is None and len(list(staged.glob("chunk-*.parquet"))) == 1
     os.kill(proc.pid, signal.SIGKILL)
     proc.join()
     assert proc.exitcode == -signal.SIGKILL

@@ -105,8 +105,9 @@ def test_family_daily_equals_world_truth(world, collected):
 
 @pytest.mark.slow
 def test_requests_equal_the_lower_bound(tmp_path):
-    sizes = {"org-zero": 0, "org-one": 1, "org-999": 999, "org-1000": 1000, "org-1001": 1001, "org-5000": 5000}
-    w = World(seed=3, models=9500, official=sizes, now="2026-08-10")
+    # the page edges (0, 1, 999, 1000, 1001) and an org of three pages
+    sizes = {"org-zero": 0, "org-one": 1, "org-999": 999, "org-1000": 1000, "org-1001": 1001, "org-2001": 2001}
+    w = World(seed=3, models=6500, official=sizes, now="2026-08-10")
     fams = [{"name": f"f{n}", "authors": [org], "region": "us"} for org, n in sizes.items()]
     with HubSim(w) as hub:
         s = settings_for(tmp_path, hub, fams)
@@ -115,7 +116,7 @@ def test_requests_equal_the_lower_bound(tmp_path):
     assert run["status"] == "ok"
     for org, n in sizes.items():
         assert per_author.get(org, 0) == max(1, math.ceil(n / 1000)), org
-    assert run["requests"] == sum(max(1, math.ceil(n / 1000)) for n in sizes.values()) == 11
+    assert run["requests"] == sum(max(1, math.ceil(n / 1000)) for n in sizes.values()) == 9
     got = Warehouse(s.warehouse).query("select family, models from family_daily").set_index("family")["models"]
     assert {k: int(v) for k, v in got.items()} == {f"f{n}": n for n in sizes.values()}
 

@@ -109,12 +109,13 @@ def test_demo_killed_outright_takes_the_emulator_with_it(tmp_path):
 
 @pytest.mark.slow
 def test_demo_error_stops_the_emulator_and_says_why(tmp_path):
-    # from the 2nd Qwen listing on (one a collect), the emulator answers 404: after a good collect and
-    # tree of 2026-08-10 (the first day of the last two weeks), the collect of 2026-08-11 is partial
-    res = _tracker("demo", "--weeks", "2", "--faults", "status=404,route=listing,author=Qwen,nth=2", cwd=tmp_path)
+    # every Qwen listing answers 404: the first job of the replay, the collect of 2026-08-10 (the first
+    # day of the last two weeks), is partial, and the demo stops there
+    res = _tracker("demo", "--weeks", "2", "--faults", "status=404,route=listing,author=Qwen", cwd=tmp_path)
     assert res.returncode == 1, res.stdout + res.stderr
     assert "Traceback" not in res.stderr
-    assert re.search(r"the collect of 2026-08-11 06:00 UTC was partial: qwen: HTTP 404", res.stderr), res.stderr
+    assert re.search(r"the collect of 2026-08-10 06:00 UTC was partial: qwen: HTTP 404", res.stderr), res.stderr
+    assert _log_events(tmp_path / "demo").count("collect started") == 1  # nothing ran after the failed job
     assert "the emulator was stopped" in res.stderr
     assert _gone(_emulator_pid(res.stdout))
 

@@ -89,13 +89,13 @@ def _sql(path, *args, env=None):
 
 
 @pytest.fixture(scope="module")
-def collected(tmp_path_factory, world):
+def collected(tmp_path_factory, world, _hub):
     """One collected warehouse for the sandbox tests (they must not change it: that is the point)."""
     tmp = tmp_path_factory.mktemp("sql")
-    with HubSim(world, page_size=25) as hub:
-        path = write_config(tmp, hub.endpoint, [QWEN], page_size=25)
-        s = config.load(path)
-        assert jobs.collect(s, now=world.now, show_progress=False)["status"] == "ok"
+    hub = reset_hub(_hub, quota=500)
+    path = write_config(tmp, hub.endpoint, [QWEN], page_size=25)
+    s = config.load(path)
+    assert jobs.collect(s, now=world.now, show_progress=False)["status"] == "ok"
     return path, s
 
 
@@ -241,15 +241,16 @@ def _assert_only_llama(s, world, run, day=None, runs_before=()):
     """Qwen failed whole, llama is stored whole and equal to the world's truth, the run is partial: in
     the whole warehouse, or on `day` of a warehouse that holds earlier runs (their `runs_before` statuses)."""
     assert run["status"] == "partial" and run["families_ok"] == 1 and run["families_failed"] == 1, run
-    wh = Warehouse(s.warehouse)
     on_day = "" if day is None else " where day = $d"
     params = None if day is None else {"d": day}
-    fd = wh.query(f"select * from family_daily{on_day}", params)
+    with Warehouse(s.warehouse).connect() as con:  # one read-only connection for the four reads
+        fd = con.execute(f"select * from family_daily{on_day}", params).df()
+        visible = int(con.execute(f"select count(*) n from snapshots{on_day}", params).fetchall()[0][0])
+        statuses = [r[0] for r in con.sql("select status from runs order by started_at, run_id").fetchall()]
     assert list(fd.family) == ["llama"]
-    visible = int(wh.query(f"select count(*) n from snapshots{on_day}", params).n[0])
     assert int(fd.models[0]) == _truth(world, LLAMA)["models"] == visible
     assert int(fd.downloads_all_time[0]) == _truth(world, LLAMA)["downloads_all_time"]
-    assert _runs(s).status.tolist() == [*runs_before, "partial"]
+    assert statuses == [*runs_before, "partial"]
 
 
 @pytest.mark.slow  # waits out a retry (1 s), two collects
@@ -580,57 +581,61 @@ import json, os, sys
 from click.testing import CliRunner
 from tracker.cli import cli
 from tracker.warehouse import Warehouse
-cfg, wh, filler, steps = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4].split(",")
-out = []
-for step in steps:
-    if step == "fill":  # leave no room on the little disk
-        st = os.statvfs(os.path.dirname(filler))
-        with open(filler, "wb") as fh:
-            fh.write(b"x" * (st.f_bavail * st.f_frsize))
-        out.append({"step": step})
-        continue
-    if step == "free":
-        os.unlink(filler)
-        out.append({"step": step})
-        continue
-    args = ["collect"] if step == "collect" else ["sql", "--csv", "select 1 AS one"]
-    res = CliRunner().invoke(cli, [*args, "--config", cfg])
-    try:
-        runs = Warehouse(wh).query("select status, error from runs order by started_at").to_dict("records")
-        rows = int(Warehouse(wh).query("select count(*) n from snapshots").n[0])
-    except Exception as exc:
-        runs, rows = f"unreadable: {exc}", None
-    out.append({"step": step, "code": res.exit_code, "output": res.output, "runs": runs, "rows": rows})
-print("RESULT" + json.dumps(out, default=str))
+results = {}
+for name, (cfg, wh, filler, steps) in json.loads(sys.argv[1]).items():
+    out = results[name] = []
+    for step in steps:
+        if step == "fill":  # leave no room on the little disk
+            st = os.statvfs(os.path.dirname(filler))
+            with open(filler, "wb") as fh:
+                fh.write(b"x" * (st.f_bavail * st.f_frsize))
+            out.append({"step": step})
+            continue
+        if step == "free":
+            os.unlink(filler)
+            out.append({"step": step})
+            continue
+        args = ["collect"] if step == "collect" else ["sql", "--csv", "select 1 AS one"]
+        res = CliRunner().invoke(cli, [*args, "--config", cfg])
+        try:
+            runs = Warehouse(wh).query("select status, error from runs order by started_at").to_dict("records")
+            rows = int(Warehouse(wh).query("select count(*) n from snapshots").n[0])
+        except Exception as exc:
+            runs, rows = f"unreadable: {exc}", None
+        out.append({"step": step, "code": res.exit_code, "output": res.output, "runs": runs, "rows": rows})
+print("RESULT" + json.dumps(results, default=str))
 """
 
 
-def _on_a_small_disk(tmp_path, hub, size_kb: int, steps: list[str], **cfg) -> list[dict]:
-    """Run CLI steps with the warehouse on a tmpfs of `size_kb` (a private mount namespace)."""
-    disk = tmp_path / "disk"
-    disk.mkdir()
-    wh = disk / "warehouse"
-    path = tmp_path / "config.yaml"
-    path.write_text(
-        json.dumps(
-            {
-                "warehouse": str(wh),
-                "hub": {"endpoint": hub.endpoint, "page_size": 25, **FAST},
-                "families": [QWEN, LLAMA],
-                **cfg,
-            }
-        )
-    )
-    mount = f"mount -t tmpfs -o size={size_kb}k tracker-test {disk}"
-    ns = ["unshare", "-m"] if os.geteuid() == 0 else ["unshare", "-Urm"]
-    probe = subprocess.run([*ns, "sh", "-c", mount], capture_output=True, text=True)
-    if probe.returncode != 0:
-        pytest.skip(f"cannot mount a small tmpfs here ({probe.stderr.strip()}); needs root or user namespaces")
+def _on_small_disks(tmp_path, hub, trials: dict[str, tuple[int, list[str]]], **cfg) -> dict[str, list[dict]]:
+    """Run each trial's CLI steps with its warehouse on a tmpfs of its own size in KB, all in one
+    process (one interpreter start) in a private mount namespace."""
     import shlex
 
-    cmd = (
-        f"{mount} && {shlex.quote(sys.executable)} -c {shlex.quote(SMALL_DISK_SCRIPT)} {path} {wh} "
-        f"{disk / 'filler'} {','.join(steps)}"
+    ns = ["unshare", "-m"] if os.geteuid() == 0 else ["unshare", "-Urm"]
+    mounts, jobs_ = [], {}
+    for name, (size_kb, steps) in trials.items():
+        disk = tmp_path / name / "disk"
+        disk.mkdir(parents=True)
+        wh = disk / "warehouse"
+        path = tmp_path / name / "config.yaml"
+        path.write_text(
+            json.dumps(
+                {
+                    "warehouse": str(wh),
+                    "hub": {"endpoint": hub.endpoint, "page_size": 25, **FAST},
+                    "families": [QWEN, LLAMA],
+                    **cfg,
+                }
+            )
+        )
+        mounts.append(f"mount -t tmpfs -o size={size_kb}k tracker-test {disk}")
+        jobs_[name] = [str(path), str(wh), str(disk / "filler"), steps]
+    probe = subprocess.run([*ns, "sh", "-c", mounts[0]], capture_output=True, text=True)
+    if probe.returncode != 0:
+        pytest.skip(f"cannot mount a small tmpfs here ({probe.stderr.strip()}); needs root or user namespaces")
+    cmd = " && ".join(
+        [*mounts, f"{shlex.quote(sys.executable)} -c {shlex.quote(SMALL_DISK_SCRIPT)} {shlex.quote(json.dumps(jobs_))}"]
     )
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
     res = subprocess.run([*ns, "sh", "-c", cmd], capture_output=True, text=True, timeout=120, env=env)
@@ -639,11 +644,24 @@ def _on_a_small_disk(tmp_path, hub, size_kb: int, steps: list[str], **cfg) -> li
     return json.loads(line[0][len("RESULT") :])
 
 
-@pytest.mark.slow  # crash trial: a subprocess on a tmpfs, three collects
-def test_disk_full_mid_run_leaves_nothing_visible_and_a_clear_message(tmp_path, hub):  # §6.1 case 11
-    ok, _fill, full, _free, again = _on_a_small_disk(
-        tmp_path, hub, 4096, ["collect", "fill", "collect", "free", "collect"], warehouse_min_free_mb=0
+@pytest.fixture(scope="module")
+def small_disks(tmp_path_factory, _hub):
+    """The two full-disk trials, run in one subprocess (they only read their own results)."""
+    return _on_small_disks(
+        tmp_path_factory.mktemp("disks"),
+        reset_hub(_hub, quota=500),
+        {
+            "mid_run": (4096, ["collect", "fill", "collect", "free", "collect"]),
+            # a command that creates the warehouse (sql, status and report refuse a missing one, issue 13)
+            "fresh": (256, ["collect"]),
+        },
+        warehouse_min_free_mb=0,
     )
+
+
+@pytest.mark.slow  # crash trial: a subprocess on a tmpfs, three collects
+def test_disk_full_mid_run_leaves_nothing_visible_and_a_clear_message(small_disks):  # §6.1 case 11
+    ok, _fill, full, _free, again = small_disks["mid_run"]
     assert ok["code"] == 0 and ok["runs"][0]["status"] == "ok"
     assert full["code"] == 1 and "Traceback" not in full["output"]
     assert "is full" in full["output"] and "/disk/warehouse" in full["output"]
@@ -652,10 +670,9 @@ def test_disk_full_mid_run_leaves_nothing_visible_and_a_clear_message(tmp_path, 
     assert again["code"] == 0 and again["runs"][-1]["status"] == "ok" and again["rows"] == 2 * ok["rows"]
 
 
-@pytest.mark.slow  # a subprocess on a tmpfs
-def test_a_fresh_warehouse_on_a_full_disk_fails_with_one_paragraph(tmp_path, hub):  # §6.1 case 11
-    # a command that creates the warehouse (sql, status and report refuse a missing one, issue 13)
-    (res,) = _on_a_small_disk(tmp_path, hub, 256, ["collect"], warehouse_min_free_mb=0)
+@pytest.mark.slow  # a subprocess on a tmpfs (shared with the test above)
+def test_a_fresh_warehouse_on_a_full_disk_fails_with_one_paragraph(small_disks):  # §6.1 case 11
+    (res,) = small_disks["fresh"]
     assert res["code"] == 1 and "Traceback" not in res["output"] and "FatalException" not in res["output"]
     assert "/disk/warehouse" in res["output"] and ("full" in res["output"] or "fatal" in res["output"])
     assert len(res["output"].strip().splitlines()) == 1
@@ -672,33 +689,39 @@ def test_low_free_space_refuses_the_run_with_a_runs_row(tmp_path, world, hub):  
     assert _visible(s) == 0 and hub.stats.total == 0  # the Hub was never asked
 
 
-def _dead_pid() -> int:
-    p = subprocess.Popen([sys.executable, "-c", "pass"])
-    p.wait()
-    return p.pid
+def _collect_in_child(path: str) -> None:
+    """The body of a forked child: `tracker collect` (the CLI's own code, with every library already
+    imported, so the kill lands in the collect, not in an interpreter start)."""
+    import logging
+
+    logging.disable(logging.CRITICAL)
+    CliRunner().invoke(cli, ["collect", "--config", path])
+    os._exit(0)
 
 
-@pytest.mark.slow  # crash trial: a collect subprocess killed
+@pytest.mark.slow  # crash trial: a collect process killed
 def test_kill_9_mid_collect_leaves_nothing_and_the_next_run_cleans_up(tmp_path, world, hub):  # §6.1 case 10
+    import multiprocessing
+
+    import huggingface_hub
+
     path = write_config(tmp_path, hub.endpoint, [QWEN, LLAMA], page_size=25, timeout_s=5, budget_s=60)
     s = config.load(path)
     Warehouse(s.warehouse).ensure()
-    hub.faults.add("delay=0.15,route=listing")  # eight pages: 1.2 s of listing to be killed in
-    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
-    child = subprocess.Popen(
-        [sys.executable, "-m", "tracker", "collect", "--config", str(path)],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    deadline = time.monotonic() + 20  # killed once two of its eight listing pages are served: mid-listing
-    while len(hub.stats.of(route="listing")) < 2 and time.monotonic() < deadline:
-        time.sleep(0.02)
-    assert child.poll() is None and len(hub.stats.of(route="listing")) < 8
-    child.send_signal(signal.SIGKILL)
-    child.wait()
+    hub.faults.add("hang,route=listing,author=Qwen,page=3")  # held there: two of its eight pages served
+    huggingface_hub.close_session()  # no connection of this process is shared with the child
+    child = multiprocessing.get_context("fork").Process(target=_collect_in_child, args=(str(path),))
+    child.start()
+    deadline = time.monotonic() + 20  # killed while it waits for page 3 (within timeout_s): mid-listing
+    while not [r for r in hub.stats.of(route="listing") if r["status"] is None] and time.monotonic() < deadline:
+        assert child.exitcode is None, "the collect ended before it could be killed"
+        time.sleep(0.01)
+    assert child.exitcode is None and [r["status"] for r in hub.stats.of(route="listing")] == [200, 200, None]
+    os.kill(child.pid, signal.SIGKILL)
+    child.join()
+    assert child.exitcode == -signal.SIGKILL
     # what a kill inside a file write leaves: a temporary file named with the dead writer's PID
-    leftover = s.warehouse / "snapshots" / "2026-08-10" / f".x.parquet.{_dead_pid()}.abcdef.tmp"
+    leftover = s.warehouse / "snapshots" / "2026-08-10" / f".x.parquet.{child.pid}.abcdef.tmp"
     leftover.parent.mkdir(parents=True, exist_ok=True)
     leftover.write_bytes(b"PAR1 half a file")
     mine = s.warehouse / "snapshots" / "2026-08-10" / f".y.parquet.{os.getpid()}.abcdef.tmp"
@@ -713,7 +736,7 @@ def test_kill_9_mid_collect_leaves_nothing_and_the_next_run_cleans_up(tmp_path, 
 
 @pytest.mark.slow  # two collects and two trend derivations
 def test_trend_tables_are_never_older_than_the_runs(tmp_path, world, hub):  # issue break: killed before derive
-    path = write_config(tmp_path, hub.endpoint, [QWEN, LLAMA], page_size=25)
+    path = write_config(tmp_path, hub.endpoint, [LLAMA], page_size=25)  # one small family: weeks are counted
     s = config.load(path)
     jobs.collect(s, now=world.now, show_progress=False)
     # a run recorded but killed before its trend refresh (exactly what refresh_trends=False leaves)

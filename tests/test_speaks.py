@@ -18,7 +18,7 @@ from tracker.hubsim import HubSim, World
 
 QWEN = {"name": "qwen", "label": "Alibaba Qwen", "authors": ["Qwen"], "region": "china"}
 WAIT_RE = re.compile(
-    r"waiting (\d+\.\d) s for the Hub's rate limit: 12 requests per 2 s anonymous; "
+    r"waiting (\d+\.\d) s for the Hub's rate limit: 12 requests per 1 s anonymous; "
     r"set HF_TOKEN for 1,000"
 )
 
@@ -54,7 +54,7 @@ def test_a_wait_for_the_rate_limit_is_said_once_in_the_log_and_on_the_bar(tmp_pa
         s = config.load(write_config(tmp_path, hub.endpoint, [QWEN]))
         # the trend tables are not read here: neither job refreshes them
         assert jobs.collect(s, now=world.now, show_progress=False, refresh_trends=False)["status"] == "ok"
-        hub.set_quota(anonymous=12, window_s=2)  # 22 models: 12 requests now, one wait, then the other 10
+        hub.set_quota(anonymous=12, window_s=1)  # 22 models: 12 requests now, one wait, then the other 10
         capsys.readouterr()
         log.configure(json=True)
         run = jobs.tree(s, now=world.now, show_progress=True, refresh_trends=False)
@@ -69,8 +69,8 @@ def test_a_wait_for_the_rate_limit_is_said_once_in_the_log_and_on_the_bar(tmp_pa
         [f"{e['event'][:14]} at {e['timestamp'][11:23]}" for e in said] + [f"{t - t0:.2f}:{st}" for t, st in served]
     )  # the requests' times if not
     m = WAIT_RE.fullmatch(said[0]["event"])
-    assert m and 0 < float(m.group(1)) <= 2.1, said[0]["event"]  # at most the window (and the pacer's margin)
-    assert said[0]["quota"] == 12 and said[0]["window_s"] == 2
+    assert m and 0 < float(m.group(1)) <= 1.1, said[0]["event"]  # at most the window (and the pacer's margin)
+    assert said[0]["quota"] == 12 and said[0]["window_s"] == 1
     bar = [seg for seg in re.split(r"[\r\n]", err) if seg.startswith("tree:")]
     assert any(said[0]["event"] in seg for seg in bar), bar  # and on the progress bar
 
