@@ -24,6 +24,7 @@ from pathlib import Path
 
 import duckdb
 import pandas as pd
+import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 import yaml
@@ -384,12 +385,13 @@ class Crash(BaseException):
     """Stands for a kill: no handler of the export catches it and nothing of it runs after."""
 
 
-def day_contents(folder: Path) -> dict[str, pd.DataFrame]:
-    """Each day folder's rows (all its files), in a fixed order."""
+def day_contents(folder: Path) -> dict[str, pa.Table]:
+    """Each day folder's rows (all its files), in a fixed order (compared as Arrow tables: values and
+    types, no conversion to pandas)."""
     out = {}
     for d in sorted(folder.iterdir()):
         table = pq.read_table(d)
-        out[d.name] = table.sort_by([(c, "ascending") for c in table.column_names]).to_pandas()
+        out[d.name] = table.sort_by([(c, "ascending") for c in table.column_names])
     return out
 
 
