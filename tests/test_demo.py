@@ -31,8 +31,9 @@ def _tracker(*args, cwd, timeout=120):
     )
 
 
-def _gone(pid: int, wait_s: float = 8.0) -> bool:
-    """The process has exited (a zombie waiting for a reaper counts as gone)."""
+def _gone(pid: int, wait_s: float = 30.0) -> bool:
+    """The process has exited (a zombie waiting for a reaper counts as gone). The wait ends as soon as it
+    has; its bound is generous because a loaded machine (load 9 on 2 cores) once took over 8 s."""
     deadline = time.monotonic() + wait_s
     while time.monotonic() < deadline:
         try:

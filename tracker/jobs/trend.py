@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import secrets
 from typing import Any
 
 import numpy as np
@@ -28,7 +29,7 @@ TOP_MODELS = 25
 _ADOPTION_ROWS = """
 SELECT s.day, s.family, s.model_id, s.created_at, s.downloads_30d, s.downloads_all_time, s.parameters
 FROM snapshots s
-JOIN _family_day f ON f.run_id = s.run_id AND f.family = s.family AND f.day = s.day
+JOIN {picks} f ON f.run_id = s.run_id AND f.family = s.family AND CAST(f.day AS DATE) = s.day
 WHERE s.day <= $as_of AND ({spans})"""
 
 
@@ -86,11 +87,22 @@ def family_days(wh: Warehouse) -> pd.DataFrame:
     return wh.read("SELECT family, run_id, day FROM _family_day").assign(day=lambda d: pd.to_datetime(d["day"]))
 
 
-def adoption_rows(wh: Warehouse, as_of: pd.Timestamp) -> pd.DataFrame:
-    """Model rows at the ages the adoption milestones look at, up to `as_of`."""
+def adoption_rows(wh: Warehouse, as_of: pd.Timestamp, runs: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Model rows at the ages the adoption milestones look at, up to `as_of`, of the snapshots family_daily
+    shows. `runs`: `family_days(wh)` if already read (else the view is joined)."""
     age = "date_diff('day', CAST(timezone('UTC', s.created_at) AS DATE), s.day)"
     spans = " OR ".join(f"{age} BETWEEN {n} AND {n + MILESTONE_SLACK}" for n in MILESTONES)
-    return wh.read(_ADOPTION_ROWS.format(spans=spans), {"as_of": pd.Timestamp(as_of).date()})
+    params = {"as_of": pd.Timestamp(as_of).date()}
+    if runs is None:
+        return wh.read(_ADOPTION_ROWS.format(spans=spans, picks="_family_day"), params)
+    name = f"_shown_{secrets.token_hex(4)}"
+    sql = _ADOPTION_ROWS.format(spans=spans, picks=name)
+    with wh.cursor(sql) as con:  # the views this query names
+        con.register(name, runs[["family", "run_id", "day"]])
+        try:
+            return con.execute(sql, params).df()
+        finally:
+            con.unregister(name)
 
 
 def _week_ends(fd: pd.DataFrame) -> pd.DataFrame:
@@ -109,10 +121,30 @@ def _consecutive_weeks(week_ends: pd.DataFrame) -> bool:
     return bool(((fam[1:] == fam[:-1]) & (week[1:] - week[:-1] == np.timedelta64(7, "D"))).any())
 
 
-def _model_crossovers(wh: Warehouse, as_of: pd.Timestamp, quality: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+def _snapshot_on(wh: Warehouse, as_of: pd.Timestamp, rows: pd.DataFrame, runs: pd.DataFrame) -> pd.DataFrame:
+    """`wh.snapshot_on(as_of)` (each family's last snapshot up to that day, in family, model_id order),
+    taken from `rows` (the model rows of picked family-days, `runs` the shown run of each) when every
+    family's last snapshot is a picked one: the same rows of the same runs, without reading them again."""
+    last = wh.last_family_runs(until=pd.Timestamp(as_of).date())
+    if len(rows) and len(last):
+        picked = {(f, d) for f, d in zip(rows["family"], rows["day"], strict=True)}
+        shown = {(f, r, d) for f, r, d in zip(runs["family"], runs["run_id"], runs["day"], strict=True)}
+        want = {(f, pd.Timestamp(d)) for f, d in zip(last["family"], last["day"], strict=True)}
+        if len(want) == len(last) and all(
+            (f, pd.Timestamp(d)) in picked and (f, r, pd.Timestamp(d)) in shown
+            for f, r, d in zip(last["family"], last["run_id"], last["day"], strict=True)
+        ):
+            keep = [(f, d) in want for f, d in zip(rows["family"], rows["day"], strict=True)]
+            return rows[keep].reset_index(drop=True)
+    return wh.rows_of(last)
+
+
+def _model_crossovers(
+    wh: Warehouse, as_of: pd.Timestamp, quality: pd.DataFrame, latest: pd.DataFrame | None = None
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Crossovers among the TOP_MODELS leading models of each model metric, ranked as of `as_of`, from
-    the data up to `as_of`; and those models' daily series."""
-    latest = wh.snapshot_on(pd.Timestamp(as_of).date())
+    the data up to `as_of`; and those models' daily series. `latest`: `wh.snapshot_on(as_of)` if read."""
+    latest = wh.snapshot_on(pd.Timestamp(as_of).date()) if latest is None else latest
     picks: set[str] = set()
     for m in MODEL_METRICS:
         vals = latest.dropna(subset=[m]).drop_duplicates("model_id")
@@ -171,7 +203,7 @@ def analyse(
         for m in CROSSOVER_METRICS
     ]
     if model_series or runs.loc[runs["day"] <= as_of, "day"].nunique() > 1:
-        model_cx, series = _model_crossovers(wh, as_of, quality)
+        model_cx, series = _model_crossovers(wh, as_of, quality, _snapshot_on(wh, as_of, rows, runs))
     else:  # a model's snapshots are on days the families have: one day, no crossing (and no read)
         model_cx = trends.annotate(
             trends.crossovers(pd.DataFrame(), [], "model_id"), quality=quality, entity="model_id"
@@ -183,7 +215,7 @@ def analyse(
         "projections": pd.concat(projections, ignore_index=True),
         "model_crossovers": model_cx,
         "model_series": series,
-        "adoption": trends.adoption(adoption_rows(wh, as_of), as_of=as_of),
+        "adoption": trends.adoption(adoption_rows(wh, as_of, runs), as_of=as_of),
     }
 
 
@@ -197,14 +229,14 @@ def derive(settings: Settings, wh: Warehouse | None = None) -> dict[str, int]:
     family_q = trends.family_quality(fd)
     wh.write_derived("family_quality", family_q)
     out = analyse(wh, fd, fd["day"].max(), wh.read("SELECT * FROM quality"), model_series=False)
-    out["family_quality"] = family_q
     del out["model_series"]
     out["model_crossovers"] = out["model_crossovers"].rename(
         columns={"model_id_value": "model_value", "model_id_previous_value": "model_previous_value"}
     )
     for name, df in out.items():
         wh.write_derived(name, df)
-    return {name: len(df) for name, df in out.items()}
+    # family_quality was written before analyse (which reads it through the quality view): not again
+    return {**{name: len(df) for name, df in out.items()}, "family_quality": len(family_q)}
 
 
 def last_complete_week(now: dt.datetime) -> str:

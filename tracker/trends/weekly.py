@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from tracker.metrics import METRICS
-from tracker.trends.common import day, days, floats, monday, nullable, ratio, utc
+from tracker.trends.common import day, days, floats, monday, nullable, ratio, utc, week_label
 from tracker.trends.intervals import prepare_snaps, transitions
 
 #: Per-model values whose like-for-like change `like_for_like` computes (models is 0 by definition).
@@ -97,29 +97,34 @@ def weekly(family_daily: pd.DataFrame, same: pd.DataFrame | None = None) -> pd.D
     df["day"] = days(df["day"])
     metrics = [m for m in METRICS if m in df.columns]
     has_dd = "downloads_day" in df.columns
-    iso = df["day"].dt.isocalendar()
-    df["week"] = iso["year"].astype(int).astype(str) + "-W" + iso["week"].astype(int).map("{:02d}".format)
+    # the week labels of the distinct days (a few), put back on the rows
+    uniq, where = np.unique(df["day"].to_numpy(), return_inverse=True)
+    labels = np.array([week_label(d) for d in uniq], dtype=object)
+    df["week"] = pd.Series(labels[where.reshape(-1)], index=df.index, dtype="str")
     df["week_start"] = monday(df["day"])
     for c in ("label", "region"):
         if c not in df.columns:
             df[c] = pd.Series(pd.NA, index=df.index, dtype="str")
     for m in metrics:
         df[m] = nullable(df[m])
+    if has_dd:
+        df["_dd"] = pd.to_numeric(df["downloads_day"], errors="coerce").astype("Float64")
     df = df.sort_values(["family", "day"], kind="stable")
     keys = ["week", "week_start", "family"]
     g = df.groupby(keys, sort=True)
     wk = g[["label", "region", *metrics]].last()  # last non-NA value in the week
     if has_dd:
-        dd = pd.to_numeric(df["downloads_day"], errors="coerce").astype("Float64")
-        gd = dd.groupby([df[k] for k in keys], sort=True)
+        gd = g["_dd"]  # the same groups
         wk["downloads_week"] = gd.sum(min_count=1)
         wk["downloads_week_days"] = gd.count().astype("int64")
         metrics = [*metrics, "downloads_week"]
     wk = wk.reset_index()
 
-    prev = wk[["family", "week_start", *metrics]].copy()
-    prev["week_start"] = prev["week_start"] + pd.Timedelta(days=7)
-    wk = wk.merge(prev.rename(columns={m: f"{m}__prev" for m in metrics}), on=["family", "week_start"], how="left")
+    # each row's previous ISO week (same family, week_start - 7 days): its values, NA when absent
+    at = pd.MultiIndex.from_arrays([wk["family"], wk["week_start"]])
+    before = at.get_indexer(pd.MultiIndex.from_arrays([wk["family"], wk["week_start"] - pd.Timedelta(days=7)]))
+    for m in metrics:
+        wk[f"{m}__prev"] = pd.Series(wk[m].array.take(before, allow_fill=True), index=wk.index)
     if same is not None and len(same):
         sm = same.copy()
         sm["week_start"] = days(sm["week_start"])
