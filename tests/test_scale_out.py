@@ -395,15 +395,22 @@ def day_contents(folder: Path) -> dict[str, pa.Table]:
     return out
 
 
-@pytest.mark.slow
-@pytest.mark.parametrize("exchange", [True, False], ids=["rename-exchange", "two-renames"])
-def test_an_export_killed_at_any_step_leaves_every_day_whole(history, tmp_path, monkeypatch, exchange):
-    """Crash the export before each rename it makes (every step that changes what a reader sees):
-    every day folder is then the old export's or the new one's, whole; the next export completes it."""
-    ref_a, ref_b = tmp_path / "ref-a", tmp_path / "ref-b"
+@pytest.fixture(scope="module")
+def exported(history, tmp_path_factory) -> tuple[Path, dict[str, tuple[dict, dict]]]:
+    """State A's export (copied, never changed) and every view's day folders of A's and B's exports."""
+    root = tmp_path_factory.mktemp("exported")
+    ref_a, ref_b = root / "ref-a", root / "ref-b"
     run_export(history.cfg_a, ref_a)
     run_export(history.cfg_b, ref_b)
-    want = {v: (day_contents(ref_a / v), day_contents(ref_b / v)) for v in export_mod.EXPORTS}
+    return ref_a, {v: (day_contents(ref_a / v), day_contents(ref_b / v)) for v in export_mod.EXPORTS}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("exchange", [True, False], ids=["rename-exchange", "two-renames"])
+def test_an_export_killed_at_any_step_leaves_every_day_whole(history, exported, tmp_path, monkeypatch, exchange):
+    """Crash the export before each rename it makes (every step that changes what a reader sees):
+    every day folder is then the old export's or the new one's, whole; the next export completes it."""
+    ref_a, want = exported
     real_rename, real_exchange = os.rename, export_mod.exchange
     wh = export_mod.Warehouse(config.load(history.cfg_b).warehouse)
     if not exchange:
