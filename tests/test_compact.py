@@ -163,14 +163,17 @@ def _compact_in_child(root: str) -> None:
 def test_kill_9_at_any_moment_of_a_compaction_leaves_every_row_once(pristine, tmp_path):
     rng = random.Random(20261201)
     fork = multiprocessing.get_context("fork")
-    wh = _copy(pristine, tmp_path / "base")
+    wh = _copy(pristine, tmp_path)  # re-pointed once; every trial restores this copy at the same path
+    shutil.copytree(wh.root, tmp_path / "template")
     want = _contents(wh)
     t0 = time.monotonic()
     wh.compact(today=TODAY, grace_s=0)
     took = time.monotonic() - t0
     killed = 0
     for trial in range(TRIALS):
-        w = _copy(pristine, tmp_path / f"t{trial}")
+        shutil.rmtree(wh.root)
+        shutil.copytree(tmp_path / "template", wh.root)
+        w = Warehouse(wh.root)
         if trial % 2:  # also kill one that starts from a half-done state (a previous compaction killed)
             w.compact(today=dt.date(2026, 7, 31), grace_s=0)
         proc = fork.Process(target=_compact_in_child, args=(str(w.root),))

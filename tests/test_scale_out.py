@@ -24,6 +24,7 @@ from pathlib import Path
 
 import duckdb
 import pandas as pd
+import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 import yaml
@@ -384,24 +385,32 @@ class Crash(BaseException):
     """Stands for a kill: no handler of the export catches it and nothing of it runs after."""
 
 
-def day_contents(folder: Path) -> dict[str, pd.DataFrame]:
-    """Each day folder's rows (all its files), in a fixed order."""
+def day_contents(folder: Path) -> dict[str, pa.Table]:
+    """Each day folder's rows (all its files), in a fixed order (compared as Arrow tables: values and
+    types, no conversion to pandas)."""
     out = {}
     for d in sorted(folder.iterdir()):
         table = pq.read_table(d)
-        out[d.name] = table.sort_by([(c, "ascending") for c in table.column_names]).to_pandas()
+        out[d.name] = table.sort_by([(c, "ascending") for c in table.column_names])
     return out
+
+
+@pytest.fixture(scope="module")
+def exported(history, tmp_path_factory) -> tuple[Path, dict[str, tuple[dict, dict]]]:
+    """State A's export (copied, never changed) and every view's day folders of A's and B's exports."""
+    root = tmp_path_factory.mktemp("exported")
+    ref_a, ref_b = root / "ref-a", root / "ref-b"
+    run_export(history.cfg_a, ref_a)
+    run_export(history.cfg_b, ref_b)
+    return ref_a, {v: (day_contents(ref_a / v), day_contents(ref_b / v)) for v in export_mod.EXPORTS}
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("exchange", [True, False], ids=["rename-exchange", "two-renames"])
-def test_an_export_killed_at_any_step_leaves_every_day_whole(history, tmp_path, monkeypatch, exchange):
+def test_an_export_killed_at_any_step_leaves_every_day_whole(history, exported, tmp_path, monkeypatch, exchange):
     """Crash the export before each rename it makes (every step that changes what a reader sees):
     every day folder is then the old export's or the new one's, whole; the next export completes it."""
-    ref_a, ref_b = tmp_path / "ref-a", tmp_path / "ref-b"
-    run_export(history.cfg_a, ref_a)
-    run_export(history.cfg_b, ref_b)
-    want = {v: (day_contents(ref_a / v), day_contents(ref_b / v)) for v in export_mod.EXPORTS}
+    ref_a, want = exported
     real_rename, real_exchange = os.rename, export_mod.exchange
     wh = export_mod.Warehouse(config.load(history.cfg_b).warehouse)
     if not exchange:

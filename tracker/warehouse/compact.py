@@ -69,10 +69,12 @@ def _written_at(p: Path) -> float:
         return p.stat().st_mtime
 
 
-def _groups(root: Path, dataset: str, today: dt.date) -> list[tuple[str, str, list[Path]]]:
+def _groups(
+    root: Path, dataset: str, today: dt.date, state: tuple[set[str], set[str]]
+) -> list[tuple[str, str, list[Path]]]:
     """(folder, kind, visible files) to merge: closed months whole, complete days of this month."""
     by_folder: dict[str, list[Path]] = {}
-    for p in files.visible(root, dataset):
+    for p in files.visible(root, dataset, state=state):
         by_folder.setdefault(p.parent.name, []).append(p)
     this_month = f"{today:%Y-%m}"
     months: dict[str, list[Path]] = {}
@@ -95,7 +97,8 @@ def _merge(paths: list[Path], schema: pa.Schema) -> Iterator[pa.Table]:
     NULL). Each run's rows stay together as they were written (snapshot rows sorted by family and key,
     which keeps the merged file as small as its parts), so no sort and one file in memory at a time."""
     for p in sorted(paths, key=lambda p: (p.parent.name, p.name)):
-        t = pq.read_table(p)
+        with pq.ParquetFile(p) as f:  # one file: not the dataset reader of read_table (3x its CPU here)
+            t = f.read()
         cols = [
             t.column(f.name).cast(f.type) if f.name in t.column_names else pa.nulls(t.num_rows, f.type) for f in schema
         ]
@@ -163,11 +166,14 @@ def compact(wh: Warehouse, *, today: dt.date | None = None, grace_s: float | Non
                 rows = _delete_old(root, state_files, rows, now, grace_s, res)
             else:
                 res.deferred = True
+        # the state as it is on disk (only a compaction writes state files, and this one holds the
+        # lock), less the entries of files just deleted: read once, not once per dataset
+        state = files.state_sets(rows)
         new_rows: list[dict] = []
         stamp = dt.datetime.fromtimestamp(now, dt.UTC)
         for dataset in COMPACTED:
             schema = SCHEMAS[dataset]
-            for folder, kind, paths in _groups(root, dataset, today):
+            for folder, kind, paths in _groups(root, dataset, today, state):
                 dest = root / dataset / folder / f"{files.MERGED_MARK}{kind}-{_new_id()}.parquet"
                 files.write_parts(schema, _merge(paths, schema), dest)
                 new_rows.append({"file": dest.relative_to(root).as_posix(), "action": "add", "since": stamp})
@@ -175,9 +181,10 @@ def compact(wh: Warehouse, *, today: dt.date | None = None, grace_s: float | Non
                 res.merged[dataset] = res.merged.get(dataset, 0) + len(paths)
                 res.written += 1
         if new_rows or res.deleted:
-            state = pa.concat_tables([rows, pa.Table.from_pylist(new_rows, schema=STATE)])
-            files.write_atomic(state, root / files.STATE_DIR / f"{_new_id()}.parquet")
-        res.files_after = {d: len(files.visible(root, d)) for d in COMPACTED}
+            rows = pa.concat_tables([rows, pa.Table.from_pylist(new_rows, schema=STATE)])
+            files.write_atomic(rows, root / files.STATE_DIR / f"{_new_id()}.parquet")
+            state = files.state_sets(rows)
+        res.files_after = {d: len(files.visible(root, d, state=state)) for d in COMPACTED}
     return res
 
 

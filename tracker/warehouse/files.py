@@ -122,10 +122,13 @@ def is_merged(rel: str) -> bool:
     return Path(rel).name.startswith(MERGED_MARK)
 
 
-def visible(root: Path, dataset: str, folders: list[str] | None = None) -> list[Path]:
-    """The visible files of a dataset (or of some of its folders: day or month names), state first."""
-    _, rows = read_state(root)
-    added, hidden = state_sets(rows)
+def visible(
+    root: Path, dataset: str, folders: list[str] | None = None, state: tuple[set[str], set[str]] | None = None
+) -> list[Path]:
+    """The visible files of a dataset (or of some of its folders: day or month names), state first.
+    `state`: the (added, hidden) sets when the caller already holds them (compaction, which alone
+    writes state files, reads them once)."""
+    added, hidden = state_sets(read_state(root)[1]) if state is None else state
     base = root / dataset
     paths: Iterable[Path] = (
         base.glob("*/*.parquet") if folders is None else [p for f in folders for p in (base / f).glob("*.parquet")]
