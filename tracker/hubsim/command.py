@@ -91,7 +91,6 @@ def hubsim(seed, models, official, date_, faults, no_base_models_on_listing, **s
     # the options named after HubSim's parameters (host, port, speed, page size, quotas, window,
     # anonymous 401) go to it as they are
     import signal
-    import threading
     import time
 
     from .faults import FaultPlan
@@ -126,18 +125,26 @@ def hubsim(seed, models, official, date_, faults, no_base_models_on_listing, **s
         click.echo(f"hubsim: faults {plan}")
     click.echo(f"export HF_ENDPOINT={hub.endpoint}")
 
-    stop = threading.Event()
+    # SIGTERM or Ctrl-C unwinds the wait below. The handler takes no lock: one that set a threading.Event
+    # hung for good when a second signal came while the first one's Event.set held the Event's lock.
+    # Signals after the first are ignored while the emulator stops.
+    stopping: list[int] = []
 
     def _on_signal(signum, frame):
-        stop.set()
+        if not stopping:
+            stopping.append(signum)
+            raise KeyboardInterrupt
 
-    old = signal.signal(signal.SIGTERM, _on_signal)
+    previous = {signum: signal.getsignal(signum) for signum in (signal.SIGTERM, signal.SIGINT)}
     try:
-        while not stop.wait(0.5):
-            pass
+        for signum in previous:
+            signal.signal(signum, _on_signal)
+        while True:
+            time.sleep(3600)
     except KeyboardInterrupt:
         pass
     finally:
-        signal.signal(signal.SIGTERM, old)
         hub.stop()
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
         click.echo("hubsim: stopped")
