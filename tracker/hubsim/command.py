@@ -116,15 +116,6 @@ def hubsim(seed, models, official, date_, faults, no_base_models_on_listing, **s
         hub.start()
     except OSError as exc:
         raise click.ClickException(f"cannot bind {server['host']}:{server['port']}: {exc}") from exc
-    click.echo(f"hubsim: {world.N} models (seed {seed}) built in {time.monotonic() - t0:.1f}s")
-    click.echo(
-        f"hubsim: simulated now {world.now.isoformat()}"
-        + (f", clock running at {hub.speed:g}x" if hub.speed else " (frozen clock)")
-    )
-    if len(plan):
-        click.echo(f"hubsim: faults {plan}")
-    click.echo(f"export HF_ENDPOINT={hub.endpoint}")
-
     # SIGTERM or Ctrl-C unwinds the wait below. The handler takes no lock: one that set a threading.Event
     # hung for good when a second signal came while the first one's Event.set held the Event's lock.
     # Signals after the first are ignored while the emulator stops.
@@ -138,7 +129,15 @@ def hubsim(seed, models, official, date_, faults, no_base_models_on_listing, **s
     previous = {signum: signal.getsignal(signum) for signum in (signal.SIGTERM, signal.SIGINT)}
     try:
         for signum in previous:
-            signal.signal(signum, _on_signal)
+            signal.signal(signum, _on_signal)  # before the endpoint is announced: a caller may signal at once
+        click.echo(f"hubsim: {world.N} models (seed {seed}) built in {time.monotonic() - t0:.1f}s")
+        click.echo(
+            f"hubsim: simulated now {world.now.isoformat()}"
+            + (f", clock running at {hub.speed:g}x" if hub.speed else " (frozen clock)")
+        )
+        if len(plan):
+            click.echo(f"hubsim: faults {plan}")
+        click.echo(f"export HF_ENDPOINT={hub.endpoint}")
         while True:
             time.sleep(3600)
     except KeyboardInterrupt:
