@@ -41,6 +41,8 @@ import tempfile
 import time
 from pathlib import Path
 
+import sidebyside
+
 HERE = Path(__file__).resolve().parents[1]
 START = dt.date(2026, 7, 10)
 CASES = ("first", "again", "delete", "daily")
@@ -205,19 +207,15 @@ def main() -> None:
         return
     work = Path(tempfile.mkdtemp(prefix="bench-compact-"))
     try:
-        base = work / "tree"
-        base.mkdir()
-        arc = subprocess.run(["git", "archive", args.baseline], cwd=HERE, capture_output=True, check=True).stdout
-        subprocess.run(["tar", "-x", "-C", str(base)], input=arc, check=True)
+        base = sidebyside.export(args.baseline, work / "tree", HERE)
         old: dict[str, list] = {c: [] for c in CASES}
         new: dict[str, list] = {c: [] for c in CASES}
-        for p in range(args.passes):  # alternated, so that the machine's load weighs on both alike
-            for tree, acc in ((base, old), (HERE, new)) if p % 2 == 0 else ((HERE, new), (base, old)):
-                got = json.loads(
-                    _run(tree, "--time-worker", str(tree), "--rounds", str(args.rounds), "--days", str(args.days))
-                )
-                for c in CASES:
-                    acc[c] += got[c]
+        for tree, acc in sidebyside.alternated(args.passes, (base, old), (HERE, new)):
+            got = json.loads(
+                _run(tree, "--time-worker", str(tree), "--rounds", str(args.rounds), "--days", str(args.days))
+            )
+            for c in CASES:
+                acc[c] += got[c]
         print(f"baseline {args.baseline} vs working tree {HERE}: process CPU seconds per compaction, every round")
         print(f"{args.days} days of imports (2 families, 120 models); 'daily' is the sum of {args.days} compactions")
         for c in CASES:

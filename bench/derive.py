@@ -40,6 +40,8 @@ import tempfile
 import time
 from pathlib import Path
 
+import sidebyside
+
 HERE = Path(__file__).resolve().parents[1]
 FAMILIES = [
     {"name": "llama", "label": "Meta Llama", "authors": ["meta-llama"], "region": "us"},
@@ -245,10 +247,7 @@ def main() -> None:
         return
     work = Path(tempfile.mkdtemp(prefix="bench-derive-cmp-"))
     try:
-        base = work / "tree"
-        base.mkdir()
-        arc = subprocess.run(["git", "archive", args.baseline], cwd=HERE, capture_output=True, check=True).stdout
-        subprocess.run(["tar", "-x", "-C", str(base)], input=arc, check=True)
+        base = sidebyside.export(args.baseline, work / "tree", HERE)
         t_old = _run_tree(base, work / "old", args)
         t_new = _run_tree(HERE, work / "new", args)
         bad = [f"{name}/{m}" for name in t_old for m in _compare(work / "old" / name, work / "new" / name)]

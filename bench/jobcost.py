@@ -40,6 +40,8 @@ import tempfile
 import time
 from pathlib import Path
 
+import sidebyside
+
 HERE = Path(__file__).resolve().parents[1]
 NOW = dt.datetime(2026, 8, 10, 6, 0, tzinfo=dt.UTC)
 CASES = ("fresh", "fresh+trends", "next day", "tree")
@@ -213,17 +215,13 @@ def main() -> None:
         return
     work = Path(tempfile.mkdtemp(prefix="bench-jobcost-"))
     try:
-        base = work / "tree"
-        base.mkdir()
-        arc = subprocess.run(["git", "archive", args.baseline], cwd=HERE, capture_output=True, check=True).stdout
-        subprocess.run(["tar", "-x", "-C", str(base)], input=arc, check=True)
+        base = sidebyside.export(args.baseline, work / "tree", HERE)
         old: dict[str, list] = {c: [] for c in CASES}
         new: dict[str, list] = {c: [] for c in CASES}
-        for p in range(args.passes):  # alternated, so that the machine's load weighs on both alike
-            for tree, acc in ((base, old), (HERE, new)) if p % 2 == 0 else ((HERE, new), (base, old)):
-                got = json.loads(_run(tree, "--time-worker", str(tree), "--rounds", str(args.rounds)).splitlines()[-1])
-                for c in CASES:
-                    acc[c] += got[c]
+        for tree, acc in sidebyside.alternated(args.passes, (base, old), (HERE, new)):
+            got = json.loads(_run(tree, "--time-worker", str(tree), "--rounds", str(args.rounds)).splitlines()[-1])
+            for c in CASES:
+                acc[c] += got[c]
         print(f"baseline {args.baseline} vs working tree {HERE}: process CPU seconds per job, every round")
         print("3 families, 600 models; the emulator on 127.0.0.1 answers each listing in one page")
         for c in CASES:

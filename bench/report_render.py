@@ -41,6 +41,8 @@ import tempfile
 import time
 from pathlib import Path
 
+import sidebyside
+
 HERE = Path(__file__).resolve().parents[1]
 NOW = dt.datetime(2026, 12, 1, 12, 0, tzinfo=dt.UTC)
 
@@ -155,10 +157,7 @@ def main() -> None:
         if built:
             jobs.derive(settings)
         week = jobs.last_complete_week(dt.datetime.combine(START + dt.timedelta(days=args.days), dt.time(), dt.UTC))
-        base = work / "tree"
-        base.mkdir()
-        arc = subprocess.run(["git", "archive", args.baseline], cwd=HERE, capture_output=True, check=True).stdout
-        subprocess.run(["tar", "-x", "-C", str(base)], input=arc, check=True)
+        base = sidebyside.export(args.baseline, work / "tree", HERE)
         print(f"baseline {args.baseline} vs working tree {HERE}: the {week} report of {args.models} synthetic "
               f"models x {args.days} days, one fresh process per tree and round; CPU seconds")  # fmt: skip
         print(f"{'':>10} " + " ".join(f"{k:>8}" for k in KEYS))
