@@ -184,11 +184,6 @@ def _run(tree: Path, *args: str) -> str:
     return subprocess.run(cmd, env=env, check=True, stdout=subprocess.PIPE, text=True).stdout.splitlines()[-1]
 
 
-def _fmt(xs: list) -> str:
-    rounds = " ".join(f"{c:.3f}" for c, _ in xs)
-    return f"cpu [{rounds}] worst {max(c for c, _ in xs):.3f} s cpu / {max(w for _, w in xs):.3f} s wall"
-
-
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--baseline", default="main", help="git ref of the old code (default: main)")
@@ -220,8 +215,8 @@ def main() -> None:
         print(f"{args.days} days of imports (2 families, 120 models); 'daily' is the sum of {args.days} compactions")
         for c in CASES:
             mo, mn = (sum(x for x, _ in v[c]) / len(v[c]) for v in (old, new))
-            print(f"{c:7} old {_fmt(old[c])}")
-            print(f"{'':7} new {_fmt(new[c])}   mean {mo:.3f} -> {mn:.3f} s cpu ({mo / mn:.2f}x)")
+            print(f"{c:7} old {sidebyside.rounds(old[c])}")
+            print(f"{'':7} new {sidebyside.rounds(new[c])}   mean {mo:.3f} -> {mn:.3f} s cpu ({mo / mn:.2f}x)")
         if args.no_check:
             return
         a, b = (json.loads(_run(tree, "--dump-worker", str(tree), "--days", str(args.days))) for tree in (base, HERE))

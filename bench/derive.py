@@ -204,12 +204,6 @@ def _derive_times(tree: Path, got: dict, rounds: int) -> dict[str, list]:
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
-def _fmt(xs: list[tuple[float, float]]) -> str:
-    rounds = " ".join(f"{c:.3f}" for c, _ in xs)
-    worst = max(xs) if xs else (0.0, 0.0)
-    return f"cpu [{rounds}] worst {worst[0]:.3f} s cpu / {max(w for _, w in xs):.3f} s wall"
-
-
 def _compare(a: Path, b: Path) -> list[str]:
     import pyarrow.parquet as pq
 
@@ -269,8 +263,8 @@ def main() -> None:
                 if not o:
                     continue
                 mo, mn = sum(c for c, _ in o) / len(o), sum(c for c, _ in n) / len(n)
-                print(f"{name:7} {what:8} old {_fmt(o)}")
-                print(f"{'':7} {'':8} new {_fmt(n)}   mean {mo:.3f} -> {mn:.3f} s cpu ({mo / mn:.1f}x)")
+                print(f"{name:7} {what:8} old {sidebyside.rounds(o)}")
+                print(f"{'':7} {'':8} new {sidebyside.rounds(n)}   mean {mo:.3f} -> {mn:.3f} s cpu ({mo / mn:.1f}x)")
         print("exactness: " + ("every table identical" if not bad else f"{len(bad)} differ:\n  " + "\n  ".join(bad)))
         sys.exit(1 if bad else 0)
     finally:

@@ -192,11 +192,6 @@ def _compare(a: Path, b: Path) -> list[str]:
     return bad
 
 
-def _fmt(xs: list) -> str:
-    rounds = " ".join(f"{c:.3f}" for c, _ in xs)
-    return f"cpu [{rounds}] worst {max(c for c, _ in xs):.3f} s cpu / {max(w for _, w in xs):.3f} s wall"
-
-
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--baseline", default="main", help="git ref of the old code (default: main)")
@@ -226,8 +221,8 @@ def main() -> None:
         print("3 families, 600 models; the emulator on 127.0.0.1 answers each listing in one page")
         for c in CASES:
             mo, mn = (sum(x for x, _ in v[c]) / len(v[c]) for v in (old, new))
-            print(f"{c:13} old {_fmt(old[c])}")
-            print(f"{'':13} new {_fmt(new[c])}   mean {mo:.3f} -> {mn:.3f} s cpu ({mo / mn:.2f}x)")
+            print(f"{c:13} old {sidebyside.rounds(old[c])}")
+            print(f"{'':13} new {sidebyside.rounds(new[c])}   mean {mo:.3f} -> {mn:.3f} s cpu ({mo / mn:.2f}x)")
         if args.no_check:
             return
         for tree, name in ((base, "old"), (HERE, "new")):

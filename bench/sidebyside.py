@@ -23,3 +23,9 @@ def alternated(passes: int, old: T, new: T) -> Iterator[T]:
     """`old, new` on even passes, `new, old` on odd ones."""
     for p in range(passes):
         yield from (old, new) if p % 2 == 0 else (new, old)
+
+
+def rounds(xs: list[tuple[float, float]]) -> str:
+    """Every round's CPU seconds, then the worst round's CPU and wall seconds (`xs`: (cpu, wall) pairs)."""
+    cpu = " ".join(f"{c:.3f}" for c, _ in xs)
+    return f"cpu [{cpu}] worst {max(c for c, _ in xs):.3f} s cpu / {max(w for _, w in xs):.3f} s wall"
