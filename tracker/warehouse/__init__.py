@@ -211,11 +211,6 @@ class Warehouse(Writing, Reads):
         with self.connect() as con:
             return con.execute(sql, params).df() if params else con.sql(sql).df()
 
-    def read(self, sql: str, params: list | dict | None = None) -> pd.DataFrame:
-        """A query over the views, for the tracker's own reads (no file of the warehouse stays open)."""
-        with self.cursor(sql) as con:
-            return con.execute(sql, params).df() if params is not None else con.sql(sql).df()
-
     def size_bytes(self) -> int:
         return sum(p.stat().st_size for p in self.root.rglob("*") if p.is_file())
 

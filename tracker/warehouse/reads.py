@@ -24,18 +24,21 @@ class Reads:
     def cursor(self, *sql: str) -> AbstractContextManager[duckdb.DuckDBPyConnection]:  # pragma: no cover - defined by Warehouse
         raise NotImplementedError
 
+    def read(self, sql: str, params: list | dict | None = None) -> pd.DataFrame:
+        """A query over the views, for the tracker's own reads (no file of the warehouse stays open)."""
+        with self.cursor(sql) as con:
+            return con.execute(sql, params).df() if params is not None else con.sql(sql).df()
+
     def _day_files(self, name: str, days) -> list[str]:
         folders = sorted({f for d in days for f in files.day_folders(d)})
         return [str(p) for p in files.visible(self.root, name, folders)]
 
     def model_versions(self) -> pd.DataFrame:
         """Every model's latest attributes (model_key, model_id, author, created_at, ...)."""
-        sql = (
+        return self.read(
             "SELECT * FROM _files('models') "
             "QUALIFY row_number() OVER (PARTITION BY model_key ORDER BY valid_from DESC) = 1"
         )
-        with self.cursor(sql) as con:
-            return con.sql(sql).df()
 
     def last_family_runs(
         self, *, before: dt.date | None = None, until: dt.date | None = None, job: str | None = None
@@ -53,13 +56,14 @@ class Reads:
         if until is not None:
             params["until"] = until
             where.append("f.day <= $until")
-        sql = f"""
+        return self.read(
+            f"""
             SELECT f.family, f.run_id, f.day, f.taken_at
             FROM runs r JOIN _files('family_snapshots') f USING (run_id)
             WHERE {" AND ".join(where)}
-            QUALIFY row_number() OVER (PARTITION BY f.family ORDER BY f.taken_at DESC, f.run_id DESC) = 1"""
-        with self.cursor(sql) as con:
-            return con.execute(sql, params).df()
+            QUALIFY row_number() OVER (PARTITION BY f.family ORDER BY f.taken_at DESC, f.run_id DESC) = 1""",
+            params,
+        )
 
     def previous_family_runs(self, before: dt.date) -> dict[str, tuple[str, dt.date, pd.Timestamp]]:
         """Each family's last successful snapshot of a day before `before`: run_id, day, taken_at."""
