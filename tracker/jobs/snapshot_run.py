@@ -158,12 +158,12 @@ def _intervals(
     prev = wh.previous_family_runs(day)
     created = snapshots.drop_duplicates("model_key").set_index("model_key")["created_at"]
     frames, jumps = [], []
-    held: dict[tuple[str, dt.date], pd.DataFrame] = {}  # each previous run's rows, read once for its families
     listed = set(snapshots.family)
-    for run0, day0 in {(r, d) for r, d, _ in prev.values()}:
-        fams = [f for f, (r, d, _) in prev.items() if (r, d) == (run0, day0) and f in listed]
-        if fams:
-            held[(run0, day0)] = wh.snapshot_rows(run0, day0, fams)
+    by_run: dict[tuple[str, dt.date], list[str]] = {}  # the listed families of each previous run
+    for fam, (run0, day0, _) in prev.items():
+        if fam in listed:
+            by_run.setdefault((run0, day0), []).append(fam)
+    held = {run: wh.snapshot_rows(*run, fams) for run, fams in by_run.items()}  # each run's rows, read once
     for key, cur in snapshots.groupby("family", sort=True):
         fam = str(key)  # the family names (strings)
         if fam not in prev:
