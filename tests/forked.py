@@ -19,17 +19,24 @@ def _child(args: list[str], conn) -> None:
 
     logging.disable(logging.CRITICAL)
     res = CliRunner().invoke(cli, args)
-    conn.send(res.output)
-    conn.close()
+    if conn is not None:
+        conn.send(res.output)
+        conn.close()
     os._exit(res.exit_code)
+
+
+def start(args: list[str], conn=None) -> multiprocessing.process.BaseProcess:
+    """`tracker ARGS` started in a forked child and not waited for (e.g. to be killed mid-run); its output
+    goes to `conn` (a Pipe's sending end) if given."""
+    proc = multiprocessing.get_context("fork").Process(target=_child, args=(args, conn))
+    proc.start()
+    return proc
 
 
 def run_command(args: list[str], timeout: float = 120) -> tuple[int, str]:
     """Run `tracker ARGS` in a forked child; return its exit code and its output (stdout and stderr)."""
-    ctx = multiprocessing.get_context("fork")
-    recv, send = ctx.Pipe(duplex=False)
-    proc = ctx.Process(target=_child, args=(args, send))
-    proc.start()
+    recv, send = multiprocessing.get_context("fork").Pipe(duplex=False)
+    proc = start(args, send)
     send.close()
     try:
         output = recv.recv() if recv.poll(timeout) else ""

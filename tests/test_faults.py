@@ -21,6 +21,7 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
+from tests import forked
 from tests.conftest import family_truth, write_config
 from tracker import config, jobs
 from tracker.cli import cli
@@ -706,20 +707,8 @@ def test_low_free_space_refuses_the_run_with_a_runs_row(tmp_path, world, hub):  
     assert _visible(s) == 0 and hub.stats.total == 0  # the Hub was never asked
 
 
-def _collect_in_child(path: str) -> None:
-    """The body of a forked child: `tracker collect` (the CLI's own code, with every library already
-    imported, so the kill lands in the collect, not in an interpreter start)."""
-    import logging
-
-    logging.disable(logging.CRITICAL)
-    CliRunner().invoke(cli, ["collect", "--config", path])
-    os._exit(0)
-
-
 @pytest.mark.slow  # crash trial: a collect process killed
 def test_kill_9_mid_collect_leaves_nothing_and_the_next_run_cleans_up(tmp_path, world, hub):  # §6.1 case 10
-    import multiprocessing
-
     import huggingface_hub
 
     path = write_config(tmp_path, hub.endpoint, [QWEN, LLAMA], page_size=25, timeout_s=5, budget_s=60)
@@ -727,8 +716,7 @@ def test_kill_9_mid_collect_leaves_nothing_and_the_next_run_cleans_up(tmp_path, 
     Warehouse(s.warehouse).ensure()
     hub.faults.add("hang,route=listing,author=Qwen,page=3")  # held there: two of its eight pages served
     huggingface_hub.close_session()  # no connection of this process is shared with the child
-    child = multiprocessing.get_context("fork").Process(target=_collect_in_child, args=(str(path),))
-    child.start()
+    child = forked.start(["collect", "--config", str(path)])  # the CLI's collect, libraries already imported
     deadline = time.monotonic() + 20  # killed while it waits for page 3 (within timeout_s): mid-listing
     while not [r for r in hub.stats.of(route="listing") if r["status"] is None] and time.monotonic() < deadline:
         assert child.exitcode is None, "the collect ended before it could be killed"
