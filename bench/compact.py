@@ -35,7 +35,6 @@ import os
 import random
 import re
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
@@ -178,12 +177,6 @@ def _dump_worker(tree: Path, days: int) -> None:
 
 
 # ---------------------------------------------------------------- parent: both trees, side by side
-def _run(tree: Path, *args: str) -> str:
-    cmd = [sys.executable, str(Path(__file__).resolve()), *args]
-    env = {**os.environ, "PYTHONPATH": str(tree)}
-    return subprocess.run(cmd, env=env, check=True, stdout=subprocess.PIPE, text=True).stdout.splitlines()[-1]
-
-
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--baseline", default="main", help="git ref of the old code (default: main)")
@@ -203,14 +196,17 @@ def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="bench-compact-"))
     try:
         base = sidebyside.export(args.baseline, work / "tree", HERE)
-        old: dict[str, list] = {c: [] for c in CASES}
-        new: dict[str, list] = {c: [] for c in CASES}
-        for tree, acc in sidebyside.alternated(args.passes, (base, old), (HERE, new)):
-            got = json.loads(
-                _run(tree, "--time-worker", str(tree), "--rounds", str(args.rounds), "--days", str(args.days))
-            )
-            for c in CASES:
-                acc[c] += got[c]
+        old, new = sidebyside.timed(
+            args.passes,
+            base,
+            HERE,
+            CASES,
+            lambda tree: json.loads(
+                sidebyside.worker(
+                    __file__, tree, "--time-worker", str(tree), "--rounds", str(args.rounds), "--days", str(args.days)
+                )
+            ),
+        )
         print(f"baseline {args.baseline} vs working tree {HERE}: process CPU seconds per compaction, every round")
         print(f"{args.days} days of imports (2 families, 120 models); 'daily' is the sum of {args.days} compactions")
         for c in CASES:
@@ -219,7 +215,10 @@ def main() -> None:
             print(f"{'':7} new {sidebyside.rounds(new[c])}   mean {mo:.3f} -> {mn:.3f} s cpu ({mo / mn:.2f}x)")
         if args.no_check:
             return
-        a, b = (json.loads(_run(tree, "--dump-worker", str(tree), "--days", str(args.days))) for tree in (base, HERE))
+        a, b = (
+            json.loads(sidebyside.worker(__file__, tree, "--dump-worker", str(tree), "--days", str(args.days)))
+            for tree in (base, HERE)
+        )
         bad = [f"step {i}: {k}" for i, (x, y) in enumerate(zip(a, b, strict=True)) for k in x if x[k] != y.get(k)]
         n = sum(len(x) for x in a)
         print(

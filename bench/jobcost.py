@@ -34,7 +34,6 @@ import json
 import logging
 import os
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
@@ -163,15 +162,6 @@ def _dump_worker(tree: Path, out: Path) -> None:
 
 
 # ---------------------------------------------------------------- parent: both trees, side by side
-def _env(tree: Path) -> dict[str, str]:
-    return {**os.environ, "PYTHONPATH": str(tree), "HF_HUB_DISABLE_TELEMETRY": "1"}
-
-
-def _run(tree: Path, *args: str) -> str:
-    cmd = [sys.executable, str(Path(__file__).resolve()), *args]
-    return subprocess.run(cmd, env=_env(tree), check=True, stdout=subprocess.PIPE, text=True).stdout
-
-
 def _compare(a: Path, b: Path) -> list[str]:
     import pyarrow.parquet as pq
 
@@ -211,12 +201,15 @@ def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="bench-jobcost-"))
     try:
         base = sidebyside.export(args.baseline, work / "tree", HERE)
-        old: dict[str, list] = {c: [] for c in CASES}
-        new: dict[str, list] = {c: [] for c in CASES}
-        for tree, acc in sidebyside.alternated(args.passes, (base, old), (HERE, new)):
-            got = json.loads(_run(tree, "--time-worker", str(tree), "--rounds", str(args.rounds)).splitlines()[-1])
-            for c in CASES:
-                acc[c] += got[c]
+        old, new = sidebyside.timed(
+            args.passes,
+            base,
+            HERE,
+            CASES,
+            lambda tree: json.loads(
+                sidebyside.worker(__file__, tree, "--time-worker", str(tree), "--rounds", str(args.rounds))
+            ),
+        )
         print(f"baseline {args.baseline} vs working tree {HERE}: process CPU seconds per job, every round")
         print("3 families, 600 models; the emulator on 127.0.0.1 answers each listing in one page")
         for c in CASES:
@@ -226,7 +219,7 @@ def main() -> None:
         if args.no_check:
             return
         for tree, name in ((base, "old"), (HERE, "new")):
-            _run(tree, "--dump-worker", str(tree), "--out", str(work / name))
+            sidebyside.worker(__file__, tree, "--dump-worker", str(tree), "--out", str(work / name))
         bad = _compare(work / "old", work / "new")
         n = len([p for p in (work / "old").glob("*/*.parquet") if p.parts[-2] != "warehouses"])
         print("exactness: " + (f"{n} tables identical" if not bad else f"{len(bad)} differ:\n  " + "\n  ".join(bad)))

@@ -3,8 +3,10 @@ alternated passes (old, new, then new, old: the machine's load weighs on both al
 
 from __future__ import annotations
 
+import os
 import subprocess
-from collections.abc import Iterator
+import sys
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TypeVar
 
@@ -23,6 +25,29 @@ def alternated(passes: int, old: T, new: T) -> Iterator[T]:
     """`old, new` on even passes, `new, old` on odd ones."""
     for p in range(passes):
         yield from (old, new) if p % 2 == 0 else (new, old)
+
+
+def worker(script: str, tree: Path, *args: str) -> str:
+    """The last line that `python SCRIPT ARGS` prints (empty if none), run with `tree`'s tracker first on the
+    path: each tree is timed in a process of its own."""
+    env = {**os.environ, "PYTHONPATH": str(tree), "HF_HUB_DISABLE_TELEMETRY": "1"}
+    cmd = [sys.executable, str(Path(script).resolve()), *args]
+    lines = subprocess.run(cmd, env=env, check=True, stdout=subprocess.PIPE, text=True).stdout.splitlines()
+    return lines[-1] if lines else ""
+
+
+def timed(
+    passes: int, old_tree: Path, new_tree: Path, cases: tuple[str, ...], rounds_of: Callable[[Path], dict[str, list]]
+) -> tuple[dict[str, list], dict[str, list]]:
+    """Each case's rounds in the old and the new tree, over `passes` alternated passes (`rounds_of(tree)`:
+    one pass's rounds of each case)."""
+    old: dict[str, list] = {c: [] for c in cases}
+    new: dict[str, list] = {c: [] for c in cases}
+    for tree, acc in alternated(passes, (old_tree, old), (new_tree, new)):
+        got = rounds_of(tree)
+        for c in cases:
+            acc[c] += got[c]
+    return old, new
 
 
 def rounds(xs: list[tuple[float, float]]) -> str:
