@@ -19,7 +19,7 @@ def _human_bytes(n: float) -> str:
 
 def gather(settings: Settings, n_runs: int = 10) -> dict[str, Any]:
     wh = Warehouse(settings.warehouse)
-    with wh.connect() as con:
+    with wh.cursor("runs family_daily") as con:  # the tracker's own read: hub.duckdb stays closed
         runs = con.execute(
             "SELECT run_id, job, started_at, finished_at, status, families_ok, families_failed, models, requests, "
             "retries, error, date_diff('millisecond', started_at, finished_at) / 1000.0 AS seconds "

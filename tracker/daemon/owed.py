@@ -15,7 +15,7 @@ from tracker.warehouse import Warehouse
 def last_runs(settings: Settings) -> dict[str, dict[str, Any]]:
     """Per job: its last run (any status) and the start of its last ok run, from the `runs` view."""
     wh = Warehouse(settings.warehouse)
-    with wh.connect() as con:
+    with wh.cursor("runs") as con:  # the tracker's own read: hub.duckdb stays closed
         last = con.sql("""
             SELECT run_id, job, started_at, finished_at, status, models, error,
                    date_diff('millisecond', started_at, finished_at) / 1000.0 AS seconds

@@ -208,7 +208,10 @@ class Warehouse(Writing, Reads):
             con.close()
 
     def query(self, sql: str, params: list | dict | None = None) -> pd.DataFrame:
-        with self.connect() as con:
+        """One query of the views, as a frame: on the in-memory catalog that serves the tracker's own
+        reads (the same view files as hub.duckdb, without opening it: ~1 ms, not the ~16 ms of a
+        connection to the file)."""
+        with self.cursor(sql) as con:
             return con.execute(sql, params).df() if params else con.sql(sql).df()
 
     def size_bytes(self) -> int:
