@@ -28,7 +28,8 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
-from tests.conftest import family_truth, run_tracker
+from tests import forked
+from tests.conftest import family_truth
 from tracker import config, daemon, jobs
 from tracker import log as tlog
 from tracker.cli import cli
@@ -230,7 +231,7 @@ def test_sunday_0_and_7_as_scheduled_next_run_times(tmp_path, monkeypatch):
 # ---- subprocess daemons on the real clock -------------------------------------------------------
 
 
-@pytest.mark.slow  # one daemon serves the catch-up, status and lock checks; a second is refused; kill -9
+@pytest.mark.slow  # one daemon process serves the catch-up, status and lock checks; a second is refused; kill -9
 def test_catch_up_runs_once_status_shows_it_a_second_daemon_is_refused_and_kill_9_frees_the_lock(tmp_path, hub, listed):
     cfg = write(tmp_path, hub.endpoint, {"collect": "0 6 * * *", "jitter_s": 120})
     settings = config.load(cfg)
@@ -242,10 +243,11 @@ def test_catch_up_runs_once_status_shows_it_a_second_daemon_is_refused_and_kill_
     try:
         started = d.wait_for("daemon started")[0]
         assert started["next_run"]["collect"].startswith("now (catch-up")
-        # it holds the lock from here on (its catch-up collect runs meanwhile): a second daemon is refused
-        b = run_tracker("daemon", "--config", str(cfg), timeout=30)
-        assert b.returncode == 1
-        assert f"PID {d.pid}" in b.stderr and "already running" in b.stderr
+        # it holds the lock from here on (its catch-up collect runs meanwhile): a second daemon, in another
+        # process (forked: the CLI's own code, without a second interpreter start-up), is refused
+        code, output = forked.run_command(["daemon", "--config", str(cfg)], timeout=30)
+        assert code == 1, output
+        assert f"PID {d.pid}" in output and "already running" in output
         fin = d.wait_for("job finished")[0]
         assert fin["job"] == "collect" and fin["trigger"] == "catch-up" and fin["status"] == "ok"
         r = runs(cfg)
@@ -274,14 +276,19 @@ def test_catch_up_runs_once_status_shows_it_a_second_daemon_is_refused_and_kill_
     finally:
         if d.p.poll() is None:
             d.p.kill()
-    # the kernel dropped the dead daemon's lock: a new one starts, with nothing owed
-    c = Proc(cfg)
+    # the kernel dropped the dead daemon's lock: a new one starts (here, in this process), with nothing owed
+    c = daemon.Daemon(config.load(cfg))
+    ct = threading.Thread(target=c.run, kwargs={"install_signals": False}, daemon=True)
+    ct.start()
     try:
-        started = c.wait_for("daemon started")[0]
-        assert started["pid"] == c.pid and not started["next_run"]["collect"].startswith("now")  # nothing owed
-        assert (Path(config.load(cfg).warehouse) / "daemon.lock").read_text().strip() == str(c.pid)
+        assert c.started.wait(20), "the daemon after the kill -9 did not start"
+        assert not c.owed_at_start and c.scheduler.get_job("collect").next_run_time > dt.datetime.now(UTC)
+        assert (Path(config.load(cfg).warehouse) / "daemon.lock").read_text().strip() == str(os.getpid())
+        assert daemon.describe(settings)["daemon"]["pid"] == os.getpid()
     finally:
-        assert c.stop(signal.SIGINT) == 0
+        c.stop()
+        ct.join(30)
+    assert not ct.is_alive() and not c.history
     assert len(runs(cfg)) == 2
     assert daemon.describe(settings)["daemon"]["running"] is False
 
