@@ -295,7 +295,8 @@ def test_catch_up_runs_once_status_shows_it_a_second_daemon_is_refused_and_kill_
 
 @pytest.mark.slow
 def test_sigterm_during_a_collect_lets_it_finish_and_exits_0(tmp_path, world, listed):
-    # the second family's listing page takes 1 s longer: the signal comes while the collect is listing it
+    # the second family's listing page takes 1 s longer: the signal comes while the collect is listing it;
+    # a Ctrl-C while it stops is heard (SIGINT is the daemon's too) and changes nothing
     with HubSim(world, faults="delay=1,route=listing,author=meta-llama") as slow:
         cfg = write(tmp_path, slow.endpoint, {"collect": "0 6 * * *"})
         d = Proc(cfg)
@@ -304,6 +305,8 @@ def test_sigterm_during_a_collect_lets_it_finish_and_exits_0(tmp_path, world, li
             assert d.wait_for("family listed", timeout=10)[0]["family"] == "qwen"  # well inside the collect
             t = time.monotonic()
             d.p.send_signal(signal.SIGTERM)
+            d.wait_for("stopping: waiting for the running job to finish", timeout=10)
+            d.p.send_signal(signal.SIGINT)
             rc = d.p.wait(30)
         finally:
             if d.p.poll() is None:
@@ -313,9 +316,12 @@ def test_sigterm_during_a_collect_lets_it_finish_and_exits_0(tmp_path, world, li
     order = [x["event"] for x in d.lines]
     assert (
         order.index("stopping: waiting for the running job to finish")
+        < order.index("already stopping; waiting for the running job")
         < order.index("collect finished")
         < order.index("daemon stopped")
     )
+    reasons = [x["reason"] for x in d.lines if x["event"].endswith(("to finish", "the running job"))]
+    assert reasons == ["SIGTERM", "SIGINT"]
     stopped = d.events("daemon stopped")
     assert "job" not in stopped[0] and "attempt" not in stopped[0]  # nothing of the job's context leaked
     assert time.monotonic() - t < 20
@@ -383,6 +389,50 @@ def test_a_job_still_running_at_its_next_time_is_not_started_twice(tmp_path, mon
     assert most[0] == 1
     assert t.d.skipped_busy["report"] >= 1
     assert any(h["trigger"] == "overran" for h in t.d.history)  # the passed time is run once, after
+
+
+def test_a_signal_while_the_scheduler_thread_holds_a_lock_the_job_needs_does_not_wait_in_the_handler(
+    tmp_path, monkeypatch, json_logs
+):
+    """SIGTERM arrives while the scheduler's thread (the main thread, where Python runs signal handlers)
+    holds a lock the running job needs before it can end, as when that thread is logging (the log handler's
+    lock) and the job logs next. A handler that waited there for the job would wait for ever; the job
+    here gives up after 5 s, so the test fails rather than hangs."""
+    from apscheduler.events import EVENT_JOB_SUBMITTED
+
+    assert threading.current_thread() is threading.main_thread()  # the daemon's own handlers, here
+    held, took, begun = threading.Lock(), [], threading.Event()
+
+    def job(settings, now=None):
+        begun.set()
+        took.append(held.acquire(timeout=5))
+        if took[-1]:
+            held.release()
+        return {"run_id": "after-the-lock", "status": "ok", "models": 0}
+
+    def submitted(event):  # in the scheduler's thread, just after the job was handed to its worker
+        if event.job_id == "report" and not took:
+            with held:
+                assert begun.wait(10)  # the job runs, and needs `held` next
+                signal.pthread_kill(threading.get_ident(), signal.SIGTERM)  # to this very thread
+                for _ in range(20):  # the handler runs at one of these loop turns, while `held` is held
+                    time.sleep(0.005)
+
+    monkeypatch.setitem(jobs.JOBS, "report", job)
+    cfg = write(tmp_path, "http://127.0.0.1:9", {"report": "0 6 * * *"})  # owed at start: it runs at once
+    clock = daemon.SimClock(SIM_START, speed=1)
+    d = daemon.Daemon(config.load(cfg), clock=clock)
+    d.scheduler.add_listener(submitted, EVENT_JOB_SUBMITTED)
+    handlers = {s: signal.getsignal(s) for s in (signal.SIGTERM, signal.SIGINT)}
+    with clock.install():
+        d.run()  # SIGTERM stops it (the daemon's handlers are installed: this is the main thread)
+    assert took == [True]  # the job took the lock at once: the handler did not wait for the job
+    assert [h["status"] for h in d.history] == ["ok"]
+    assert {s: signal.getsignal(s) for s in handlers} == handlers  # the daemon's handlers are gone
+    events = [x["event"] for x in json_logs()]
+    (stopping,) = [x for x in json_logs() if x["event"] == "stopping: waiting for the running job to finish"]
+    assert stopping["reason"] == "SIGTERM" and stopping["running"] == ["report"]  # it came during the job
+    assert events.index("job finished") < events.index("daemon stopped")
 
 
 @pytest.mark.slow  # two real collects (one by the daemon)
