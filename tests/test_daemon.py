@@ -1,8 +1,10 @@
 """`tracker daemon`: catch-up, one daemon per warehouse, shutdown, failing jobs, readers, status.
 
-Real APScheduler, real warehouse files, the real emulator. Daemons that need the real clock run as
-subprocesses (`python -m tracker daemon`); those that need minutes to pass run in a thread on a
-SimClock (a simulated minute in a fraction of a real second), which APScheduler reads too.
+Real APScheduler, real warehouse files, the real emulator. A daemon whose process is the point (kill -9,
+the lock a second daemon meets, SIGTERM/SIGINT) runs as a subprocess (`python -m tracker daemon`); the
+second daemon it refuses is a forked child (tests/forked.py), the one that starts after the kill -9 runs
+in this process. Daemons that need minutes to pass run in a thread on a SimClock (a simulated minute in
+a fraction of a real second), which APScheduler reads too.
 
 No test depends on today's date: the world's clock is fixed (WORLD_AT), expected counts are the
 world's truth at that time, and a daemon on the real clock is only compared with times taken from the
@@ -487,7 +489,7 @@ def test_readers_never_fail_while_the_daemon_runs_jobs_back_to_back(tmp_path, hu
     )
     try:
         assert wait_until(lambda: ready.exists() or reader.poll() is not None, 30) and reader.poll() is None
-        with Threaded(cfg, speed=600) as t:  # a collect due every 0.1 s: each overruns, the next runs at once
+        with Threaded(cfg, speed=600) as t:  # a collect due every 0.1 s (each takes longer): back to back
             assert enough.wait(60)
     finally:
         stop.touch()
