@@ -13,8 +13,8 @@ How it behaves (docs/daemon.md):
 - SIGTERM/SIGINT let the running job finish, then the daemon exits 0 (the handler does nothing itself:
   a thread reading signal.set_wakeup_fd's pipe asks for the stop). A job that raises is logged
   with its traceback and the daemon goes on.
-- Between jobs the daemon holds nothing of the warehouse open (each look at `runs` opens hub.duckdb
-  read-only and closes it).
+- Between jobs the daemon holds nothing of the warehouse open (each look at `runs` reads its files
+  through the tracker's in-memory catalog; hub.duckdb stays closed).
 
   lock.py       the one-daemon lock (DaemonLock, AlreadyRunning, holder)
   clock.py      real UTC time, or a SimClock for tests and the soak bench
