@@ -156,7 +156,9 @@ def _dump_worker(tree: Path, out: Path) -> None:
             jobs.collect(s, now=at, show_progress=False)
             if i == 1:
                 jobs.tree(s, now=at + dt.timedelta(hours=1), show_progress=False)
-        jobs.backfill(s, families=["llama"], since=dt.date(2024, 6, 1), now=at + dt.timedelta(hours=2), show_progress=False)
+        jobs.backfill(
+            s, families=["llama"], since=dt.date(2024, 6, 1), now=at + dt.timedelta(hours=2), show_progress=False
+        )
         dump("days", s)
     s = settings(tmp / "import", "http://127.0.0.1:9")
     arcs = []
