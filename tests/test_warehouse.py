@@ -2,6 +2,7 @@
 declared order, every view guarded against a moved or copied warehouse, the user's own objects kept."""
 
 import contextlib
+import json
 import os
 import re
 import shutil
@@ -17,7 +18,6 @@ from tests import forked
 from tests.conftest import write_config
 from tracker import config, jobs
 from tracker.cli import cli
-from tracker.hubsim import HubSim, World
 from tracker.warehouse import Warehouse, layout, view_files
 
 VIEWS = {
@@ -243,13 +243,12 @@ def test_a_session_holding_the_file_for_writing_is_left_alone(tmp_path, capsys):
 def test_a_served_table_of_an_older_layout_is_rebuilt_not_left_empty(tmp_path):
     """A served table whose columns changed is rewritten empty on open; if runs exist it must then be
     rebuilt from them, even though the served marker still counts every run."""
-    world = World(seed=2, models=300, now="2026-08-10T06:00:00Z")
     fams = [{"name": "qwen", "label": "Alibaba Qwen", "authors": ["Qwen"], "region": "china"}]
-    with HubSim(world) as hub:
-        path = write_config(tmp_path, hub.endpoint, fams)
-        assert (
-            jobs.collect(config.load(path), now=world.now, show_progress=False, refresh_trends=False)["status"] == "ok"
-        )
+    path = write_config(tmp_path, "http://127.0.0.1:9", fams)  # a run from an archived listing: no Hub
+    listing = tmp_path / "listing.json"
+    models = [{"id": f"Qwen/m{i}", "downloads": 10 + i, "likes": i} for i in range(3)]
+    listing.write_text(json.dumps({"date": "2026-08-10", "fetched_at": "2026-08-10T06:00:00Z", "models": models}))
+    assert jobs.import_files(config.load(path), [listing], refresh_trends=False)[0]["status"] == "ok"
     served = tmp_path / "warehouse" / "serving" / "family_daily.parquet"
     want = len(Warehouse(tmp_path / "warehouse").read("select * from _family_daily"))
     assert want == 1  # one family, one day
