@@ -86,7 +86,8 @@ class History:
 def history(tmp_path_factory) -> History:
     root = tmp_path_factory.mktemp("scale_out")
     h = History(root)
-    world = World(seed=8, models=400, now="2026-08-10T06:00:00Z")
+    # 20 models in the two families (a snapshot row each a run): every export is a query over them all
+    world = World(seed=8, models=60, official={"meta-llama": 8, "Qwen": 12}, now="2026-08-10T06:00:00Z")
     with HubSim(world) as hub:
         (root / "b").mkdir()
         settings = config.load(write_config(root / "b", hub.endpoint, FAMS))
