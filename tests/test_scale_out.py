@@ -475,7 +475,7 @@ def test_an_export_killed_at_any_step_leaves_every_day_whole(history, exported, 
 
 @pytest.mark.slow  # end to end: three of the daemon's collects, each exporting
 def test_the_daemons_collect_is_followed_by_an_export_of_the_recent_days(tmp_path):
-    world = World(seed=3, models=300, now="2026-08-10T06:00:00Z")
+    world = World(seed=3, models=60, official={"meta-llama": 8, "Qwen": 12}, now="2026-08-10T06:00:00Z")
     with HubSim(world) as hub:
         path = write_config(tmp_path, hub.endpoint, FAMS)
         doc = yaml.safe_load(path.read_text())
