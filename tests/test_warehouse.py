@@ -12,6 +12,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
+import structlog.testing
 from click.testing import CliRunner
 
 from tests import forked
@@ -215,26 +216,31 @@ def test_the_users_objects_survive_every_rewrite_of_the_views(tmp_path):
     assert layout.is_current(moved / "hub.duckdb", moved)
 
 
-def test_a_session_holding_the_file_for_writing_is_left_alone(tmp_path, capsys):
+def test_a_session_holding_the_file_for_writing_is_left_alone(tmp_path):
     wh = Warehouse(tmp_path / "wh")
     wh.ensure()
     _add_user_objects(wh.db_path)
     with duckdb.connect(str(wh.db_path)) as con:
         con.execute("update _tracker_views set sha256 = 'old' where name = 'runs'")
+    # the user's read-write session, in another process (DuckDB's lock is per process): it holds the file
+    # until its stdin is closed; the tracker's update runs here (its libraries already imported)
     code = (
-        "import sys; from tracker.warehouse import layout; from pathlib import Path; "
-        f"layout.update(Path({str(wh.root)!r}), Path({str(wh.db_path)!r}))"
+        "import duckdb, sys; con = duckdb.connect(sys.argv[1]); "
+        "con.execute('create table while_open as select 1 as x'); print('ready', flush=True); sys.stdin.read()"
     )
-    with duckdb.connect(str(wh.db_path)) as writer:  # the user's read-write session, in this process
-        writer.execute("create table while_open as select 1 as x")
-        out = subprocess.run(
-            [sys.executable, "-c", code],
-            capture_output=True,
-            text=True,
-            env={**os.environ, "PYTHONPATH": str(SQL.parents[2])},
-        )
-        assert out.returncode == 0, out.stderr
-        assert "open for writing in another process" in out.stdout + out.stderr
+    writer = subprocess.Popen(
+        [sys.executable, "-c", code, str(wh.db_path)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert writer.stdout.readline().strip() == "ready"
+        with structlog.testing.capture_logs() as logs:
+            layout.update(wh.root, wh.db_path)
+    finally:
+        writer.stdin.close()
+        writer.wait(timeout=30)
+    assert writer.returncode == 0
+    assert any("open for writing in another process" in e["event"] for e in logs), logs
+    assert not layout.is_current(wh.db_path, wh.root)  # left alone: the views are the old ones still
     _check_user_objects(wh.db_path)
     with duckdb.connect(str(wh.db_path), read_only=True) as con:
         assert con.execute("select x from while_open").fetchall() == [(1,)]
