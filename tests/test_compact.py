@@ -3,6 +3,7 @@ under kill -9 at random moments and beside a reader in another process."""
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import multiprocessing
@@ -12,12 +13,14 @@ import shutil
 import signal
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
+from typing import IO
 
 import pandas as pd
 import pytest
 
-from tests.conftest import ROOT, write_config
+from tests.conftest import write_config
 from tracker import config, jobs
 from tracker.warehouse import Warehouse, files
 
@@ -233,73 +236,94 @@ def _state(wh: Warehouse) -> tuple[set[str], set[str]]:
 
 READER = r"""
 import sys, json, duckdb
-db, n = sys.argv[1], 0
+con = duckdb.connect(sys.argv[1], read_only=True)  # one session, as a notebook holds it, querying on and on
 while True:
     try:
-        con = duckdb.connect(db, read_only=True)
         got = [con.execute(q).fetchall()[0] for q in (
             "select count(*), sum(downloads_30d), count(distinct run_id) from snapshots",
             "select count(*) from runs", "select count(*), sum(models) from family_daily")]
-        con.close()
     except Exception as exc:
         print(json.dumps({"error": str(exc)}), flush=True)
         continue
     print(json.dumps({"ok": [list(map(str, g)) for g in got]}), flush=True)
 """
 
-TRACKER_READER = r"""
-import sys, json
-from pathlib import Path
-from tracker.warehouse import Warehouse
-wh = Warehouse(Path(sys.argv[1]))
-while True:
-    try:
-        got = [wh.query(q).astype(str).values.tolist()[0] for q in (
-            "select count(*), sum(downloads_30d), count(distinct run_id) from snapshots",
-            "select count(*) from runs", "select count(*), sum(models) from family_daily")]
-    except Exception as exc:
-        print(json.dumps({"error": str(exc)}), flush=True)
-        continue
-    print(json.dumps({"ok": got}), flush=True)
-"""
+QUERIES = (
+    "select count(*), sum(downloads_30d), count(distinct run_id) from snapshots",
+    "select count(*) from runs",
+    "select count(*), sum(models) from family_daily",
+)
+
+
+def _tracker_reader(root: str, fd: int) -> None:
+    """The body of a forked child (the tracker already imported: no interpreter start-up): the tracker's
+    own reads, in a loop, each answer a line to `fd`."""
+    import logging
+
+    logging.disable(logging.CRITICAL)
+    out = os.fdopen(fd, "w")
+    wh = Warehouse(Path(root))
+    while True:
+        try:
+            got = [wh.query(q).astype(str).values.tolist()[0] for q in QUERIES]
+        except Exception as exc:  # noqa: BLE001 - any failure is the test's finding
+            print(json.dumps({"error": str(exc)}), file=out, flush=True)
+            continue
+        print(json.dumps({"ok": got}), file=out, flush=True)
+
+
+@contextlib.contextmanager
+def _reader(kind: str, wh: Warehouse, tail: list[str]) -> Iterator[IO[str]]:
+    """A reader in another process, its answers as lines of the stream yielded; at the end it is
+    stopped and the answers not yet read go to `tail`. A user's DuckDB session is a new interpreter
+    that imports only duckdb; the tracker's reads are a forked child."""
+    if kind == "duckdb-session":
+        proc = subprocess.Popen([sys.executable, "-c", READER, str(wh.db_path)], stdout=subprocess.PIPE, text=True)
+        try:
+            yield proc.stdout
+        finally:
+            proc.terminate()
+            tail += proc.communicate(timeout=30)[0].splitlines()
+        return
+    r, w = os.pipe()
+    child = multiprocessing.get_context("fork").Process(target=_tracker_reader, args=(str(wh.root), w))
+    child.start()
+    os.close(w)
+    with os.fdopen(r) as stream:
+        try:
+            yield stream
+        finally:
+            child.terminate()
+            child.join(30)
+            tail += stream.read().splitlines()
 
 
 @pytest.mark.slow  # a reader process beside three compactions
 @pytest.mark.parametrize(
-    "reader, grace_s", [(READER, 3600), (TRACKER_READER, 0)], ids=["duckdb-session", "tracker-reads-with-deletions"]
+    "kind, grace_s",
+    [("duckdb-session", 3600), ("tracker-reads", 0)],
+    ids=["duckdb-session", "tracker-reads-with-deletions"],
 )
-def test_a_reader_in_another_process_never_fails_nor_sees_a_row_twice(pristine, tmp_path, reader, grace_s):
+def test_a_reader_in_another_process_never_fails_nor_sees_a_row_twice(pristine, tmp_path, kind, grace_s):
     """A user's DuckDB session (no lock: replaced files are kept for the grace period), and the
     tracker's own reads (which hold the read lock, so files are deleted at once around them)."""
     wh = _copy(pristine, tmp_path)
-    want = None
     with wh.connect() as con:
-        want = [
-            list(map(str, con.execute(q).fetchall()[0]))
-            for q in (
-                "select count(*), sum(downloads_30d), count(distinct run_id) from snapshots",
-                "select count(*) from runs",
-                "select count(*), sum(models) from family_daily",
-            )
-        ]
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    target = str(wh.db_path) if reader is READER else str(wh.root)
-    proc = subprocess.Popen([sys.executable, "-c", reader, target], stdout=subprocess.PIPE, text=True, env=env)
-    try:
-        assert "ok" in json.loads(proc.stdout.readline())
-        lines, written = [], 0
-        # a day of July merged; July closed and a day of August merged; August closed: each a switch
-        for today in ("2026-07-31", "2026-08-02", "2026-09-02"):
+        want = [list(map(str, con.execute(q).fetchall()[0])) for q in QUERIES]
+    lines: list[str] = []
+    tail: list[str] = []
+    written = 0
+    with _reader(kind, wh, tail) as stream:
+        assert "ok" in json.loads(stream.readline())
+        # a day of July merged; July closed and a day of August merged; August closed: each a switch,
+        # and (grace 0) each after the first, and one more, deletes what the one before replaced
+        for today in ("2026-07-31", "2026-08-02", "2026-09-02", "2026-09-03"):
             res = wh.compact(today=dt.date.fromisoformat(today), grace_s=grace_s)
             assert not res.busy
             written += res.written
-            lines += [proc.stdout.readline(), proc.stdout.readline()]  # the reader's queries go on beside them
-        assert written >= 4 * 4  # two days, July, August: each merged in four datasets
-
-    finally:
-        proc.terminate()
-        out = lines + proc.communicate(timeout=30)[0].splitlines()
-    answers = [json.loads(line) for line in out if line.strip()]
+            lines += [stream.readline(), stream.readline()]  # the reader's queries go on beside them
+    assert written >= 4 * 4  # two days, July, August: each merged in four datasets
+    answers = [json.loads(line) for line in lines + tail if line.strip()]
     errors = [a["error"] for a in answers if "error" in a]
     assert not errors, errors[:3]
     assert len(answers) >= 6
