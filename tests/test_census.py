@@ -5,9 +5,11 @@ or killed census leaves nothing visible and resumes, and a hub-stats dump import
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import math
 import multiprocessing
 import os
+import shutil
 import signal
 import time
 from pathlib import Path
@@ -63,20 +65,27 @@ def censused(tmp_path_factory, world):
     return s, run
 
 
+@functools.cache
+def _truth(world: TreeWorld, name: str) -> pd.DataFrame:
+    """The world's truth for the shipped families (`truth`, `new_derivatives` or `attributed`), worked
+    out once per world (~0.1 s each; the world never changes): callers must not change the frame."""
+    return getattr(world, name)(FAMILIES)
+
+
 def _check_against_truth(wh: Warehouse, world: TreeWorld):
     fe = wh.read("SELECT * FROM family_ecosystem").set_index("family")
-    truth = world.truth(FAMILIES).set_index("family")
+    truth = _truth(world, "truth").set_index("family")
     assert list(fe.index) == [f["name"] for f in FAMILIES]
     for col in truth.columns:
         assert fe[col].astype("float").fillna(-1).to_dict() == truth[col].astype("float").fillna(-1).to_dict(), col
     assert truth.loc["qwen", "max_depth"] >= 5 and truth.loc["llama", "descendants"] > 0  # deep, non-trivial
-    nd = world.new_derivatives(FAMILIES)
+    nd = _truth(world, "new_derivatives")
     ds = wh.read("SELECT month, family, new_derivatives FROM derivative_share")
     got = {(pd.Timestamp(m).date(), f): n for m, f, n in ds.itertuples(index=False)}
     assert got == {(m, f): n for m, f, n in nd.itertuples(index=False)}
     shares = wh.read("SELECT month, family, share, share_of_hub FROM derivative_share")
     served = world.snapshot()
-    att = world.attributed(FAMILIES)
+    att = _truth(world, "attributed")
     month = lambda t: t.dt.tz_localize(None).dt.to_period("M").dt.start_time.dt.date  # noqa: E731
     derived = served[served.base_models.map(len) > 0]
     hub_n = derived.groupby(month(derived.created_at)).size()
@@ -89,7 +98,7 @@ def _check_against_truth(wh: Warehouse, world: TreeWorld):
     assert st.dangling_parents == DANGLING
     assert st.cycles == world.cycles and st.self_references == len(world.self_references)
     assert st.unrooted == len(world.orphan_cycle_models)
-    att = world.attributed(FAMILIES)
+    att = _truth(world, "attributed")
     multi = att.groupby("model_id").family.nunique()
     assert st.multi_family == int((multi > 1).sum()) > 0
     flagged = wh.read("SELECT model_id, count(*) AS n, max(families) AS f FROM attribution GROUP BY model_id")
@@ -183,9 +192,12 @@ def test_kill_9_during_a_census_leaves_nothing_visible(tmp_path, hub, world):
     _check_against_truth(wh, world)
 
 
-def _dump(world: TreeWorld, path: Path, with_date: str | None = None) -> None:
-    """The world in the cfahlgren1/hub-stats models.parquet layout; parents only in baseModels."""
+def _dump(world: TreeWorld, path: Path, with_date: str | None = None, rows: int | None = None) -> None:
+    """The world (or its first `rows` models) in the cfahlgren1/hub-stats models.parquet layout;
+    parents only in baseModels."""
     snap = world.snapshot()
+    if rows is not None:  # a dump of part of the Hub: for facts about the import, not about its contents
+        snap = snap.iloc[:rows].reset_index(drop=True)
     oid = {m: f"{i:024x}" for i, m in enumerate(snap.id)}
     base = [
         None if not ps else {"relation": r, "models": [{"_id": oid.get(p, "0" * 24), "id": p} for p in ps]}
@@ -243,19 +255,21 @@ def test_import_of_a_hub_stats_dump_is_a_census(tmp_path, world):
     _check_against_truth(wh, world)
     assert import_dump(s, path, taken_at=dt.datetime(2026, 8, 7, 6, tzinfo=dt.UTC))["status"] == "skipped"
     dated = tmp_path / "dump.parquet"
-    _dump(world, dated, with_date="2026-09-01")
+    _dump(world, dated, with_date="2026-09-01", rows=50)  # only its date is looked at
     assert import_dump(s, dated)["run_id"].startswith("20260901")
 
 
-@pytest.mark.slow  # a census, then a backfill from it
-def test_backfill_uses_the_latest_census_without_requests(tmp_path, hub, world):
+@pytest.mark.slow  # a backfill from a copy of the census
+def test_backfill_uses_the_latest_census_without_requests(tmp_path, hub, world, censused):
     from tracker.hubsim.tree import owns
 
     s = _settings(tmp_path, hub)
-    assert jobs.census(s, now=NOW, show_progress=False)["status"] == "ok"
-    before = hub.stats.total
-    run = jobs.backfill(s, since=dt.date(2024, 1, 1), now=NOW, show_progress=False)
-    assert run["status"] == "ok" and run["requests"] == 0 and hub.stats.total == before
+    shutil.copytree(censused[0].warehouse, s.warehouse)  # the census, and nothing asked of this hub yet
+    Warehouse(s.warehouse).ensure()  # the copy's views re-pointed
+    assert hub.stats.total == 0
+    # a week back is enough: each day's counts are of what existed at its end, whenever `since` is
+    run = jobs.backfill(s, since=dt.date(2026, 11, 24), now=NOW, show_progress=False)
+    assert run["status"] == "ok" and run["requests"] == 0 and hub.stats.total == 0
     fd = (
         Warehouse(s.warehouse)
         .read("SELECT * FROM family_daily WHERE source = 'backfill' AND day = DATE '2026-11-30'")
@@ -288,7 +302,7 @@ def test_report_has_a_whole_hub_section(tmp_path, censused, world):
     paths = jobs.report(s, week="2026-W48", out=tmp_path / "reports", now=NOW + dt.timedelta(hours=5))
     md = next(p for p in paths if p.suffix == ".md").read_text()
     assert "## Whole Hub" in md and "census of 2026-12-01" in md and "lower bounds" in md
-    truth = world.truth(FAMILIES).set_index("family")
+    truth = _truth(world, "truth").set_index("family")
     assert f"| Alibaba Qwen | {human(truth.loc['qwen', 'descendants'])} |" in md
     assert (tmp_path / "reports" / "2026-W48-whole-hub-share.svg").exists()
     html = next(p for p in paths if p.suffix == ".html").read_text()
@@ -312,7 +326,7 @@ def test_cli_census_and_import_of_a_dump(tmp_path, hub, world):
     assert res.exit_code == 0, res.output
     assert f"ok: {len(world.snapshot())} models" in res.output and f"{DANGLING} dangling parents" in res.output
     dump = tmp_path / "models.parquet"
-    _dump(world, dump)
+    _dump(world, dump, rows=50)  # the import's contents are checked against the truth elsewhere: the CLI here
     res = CliRunner().invoke(cli, ["import", "--config", str(cfg), str(dump)])
     assert res.exit_code == 1 and "--taken-at" in res.output and "Traceback" not in res.output
     res = CliRunner().invoke(cli, ["import", "--config", str(cfg), str(dump), "--taken-at", "2026-08-07T06:00:00Z"])

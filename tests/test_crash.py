@@ -92,14 +92,14 @@ def test_kill_9_never_leaves_partial_data(tmp_path):
     # that every kill lands somewhere in the collect itself rather than in the interpreter's start-up.
     fork = multiprocessing.get_context("fork")
     with HubSim(w) as hub:
-        path = write_config(tmp_path, hub.endpoint, FAMILIES, page_size=25)  # five listing pages
+        path = write_config(tmp_path, hub.endpoint, FAMILIES, page_size=25)  # four listing pages: 20 + 75 models
         wh = Warehouse(config.load(path).warehouse)
         assert jobs.collect(config.load(path), show_progress=False, refresh_trends=False)["status"] == "ok"
         huggingface_hub.close_session()  # no connection of this process is shared with the children
         ok_before = check_consistent(wh)[0]
         assert ok_before == 1
 
-        # from outside, in the middle of the listing (five pages, each 0.05 s late)
+        # from outside, in the middle of the listing (four pages, each 0.05 s late)
         hub.faults.add("delay=0.05,route=listing")
         hub.stats.reset()
         proc = fork.Process(target=_collect_in_child, args=(str(path), None))

@@ -2,6 +2,7 @@
 declared order, every view guarded against a moved or copied warehouse, the user's own objects kept."""
 
 import contextlib
+import json
 import os
 import re
 import shutil
@@ -11,13 +12,13 @@ from pathlib import Path
 
 import duckdb
 import pytest
+import structlog.testing
 from click.testing import CliRunner
 
 from tests import forked
 from tests.conftest import write_config
 from tracker import config, jobs
 from tracker.cli import cli
-from tracker.hubsim import HubSim, World
 from tracker.warehouse import Warehouse, layout, view_files
 
 VIEWS = {
@@ -245,26 +246,31 @@ def test_the_users_objects_survive_every_rewrite_of_the_views(tmp_path):
     assert layout.is_current(moved / "hub.duckdb", moved)
 
 
-def test_a_session_holding_the_file_for_writing_is_left_alone(tmp_path, capsys):
+def test_a_session_holding_the_file_for_writing_is_left_alone(tmp_path):
     wh = Warehouse(tmp_path / "wh")
     wh.ensure()
     _add_user_objects(wh.db_path)
     with duckdb.connect(str(wh.db_path)) as con:
         con.execute("update _tracker_views set sha256 = 'old' where name = 'runs'")
+    # the user's read-write session, in another process (DuckDB's lock is per process): it holds the file
+    # until its stdin is closed; the tracker's update runs here (its libraries already imported)
     code = (
-        "import sys; from tracker.warehouse import layout; from pathlib import Path; "
-        f"layout.update(Path({str(wh.root)!r}), Path({str(wh.db_path)!r}))"
+        "import duckdb, sys; con = duckdb.connect(sys.argv[1]); "
+        "con.execute('create table while_open as select 1 as x'); print('ready', flush=True); sys.stdin.read()"
     )
-    with duckdb.connect(str(wh.db_path)) as writer:  # the user's read-write session, in this process
-        writer.execute("create table while_open as select 1 as x")
-        out = subprocess.run(
-            [sys.executable, "-c", code],
-            capture_output=True,
-            text=True,
-            env={**os.environ, "PYTHONPATH": str(SQL.parents[2])},
-        )
-        assert out.returncode == 0, out.stderr
-        assert "open for writing in another process" in out.stdout + out.stderr
+    writer = subprocess.Popen(
+        [sys.executable, "-c", code, str(wh.db_path)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert writer.stdout.readline().strip() == "ready"
+        with structlog.testing.capture_logs() as logs:
+            layout.update(wh.root, wh.db_path)
+    finally:
+        writer.stdin.close()
+        writer.wait(timeout=30)
+    assert writer.returncode == 0
+    assert any("open for writing in another process" in e["event"] for e in logs), logs
+    assert not layout.is_current(wh.db_path, wh.root)  # left alone: the views are the old ones still
     _check_user_objects(wh.db_path)
     with duckdb.connect(str(wh.db_path), read_only=True) as con:
         assert con.execute("select x from while_open").fetchall() == [(1,)]
@@ -273,13 +279,12 @@ def test_a_session_holding_the_file_for_writing_is_left_alone(tmp_path, capsys):
 def test_a_served_table_of_an_older_layout_is_rebuilt_not_left_empty(tmp_path):
     """A served table whose columns changed is rewritten empty on open; if runs exist it must then be
     rebuilt from them, even though the served marker still counts every run."""
-    world = World(seed=2, models=300, now="2026-08-10T06:00:00Z")
     fams = [{"name": "qwen", "label": "Alibaba Qwen", "authors": ["Qwen"], "region": "china"}]
-    with HubSim(world) as hub:
-        path = write_config(tmp_path, hub.endpoint, fams)
-        assert (
-            jobs.collect(config.load(path), now=world.now, show_progress=False, refresh_trends=False)["status"] == "ok"
-        )
+    path = write_config(tmp_path, "http://127.0.0.1:9", fams)  # a run from an archived listing: no Hub
+    listing = tmp_path / "listing.json"
+    models = [{"id": f"Qwen/m{i}", "downloads": 10 + i, "likes": i} for i in range(3)]
+    listing.write_text(json.dumps({"date": "2026-08-10", "fetched_at": "2026-08-10T06:00:00Z", "models": models}))
+    assert jobs.import_files(config.load(path), [listing], refresh_trends=False)[0]["status"] == "ok"
     served = tmp_path / "warehouse" / "serving" / "family_daily.parquet"
     want = len(Warehouse(tmp_path / "warehouse").read("select * from _family_daily"))
     assert want == 1  # one family, one day
