@@ -89,6 +89,12 @@ def collected(tmp_path_factory, world):
     return path, s, run
 
 
+def day_one(collected, tmp_path) -> None:
+    """Put a copy of `collected` (every family collected on the world's day) where `settings_for(tmp_path, ...)`
+    looks for the warehouse: a first day's collect for a copy's cost."""
+    shutil.copytree(collected[1].warehouse, tmp_path / "warehouse")
+
+
 def listing_requests(hub) -> int:
     return sum(1 for r in hub.stats.requests if r["route"] == "listing")
 
@@ -138,18 +144,18 @@ def test_requests_equal_the_lower_bound(tmp_path):
 
 
 @pytest.mark.slow
-def test_collecting_twice_a_day_uses_the_last_snapshot(tmp_path, world, hub):
+def test_collecting_twice_a_day_uses_the_last_snapshot(tmp_path, world, hub, collected):
+    day_one(collected, tmp_path)  # the day's first collect, of every family
     s = settings_for(tmp_path, hub, FAMILIES[:2])
-    _collect(s, now=world.now)
     later = world.now + dt.timedelta(hours=6)
     world.set_time(later)
     try:
-        _collect(s, now=later)
+        _collect(s, now=later)  # the second, of two of them
         truth = world.snapshot()
     finally:
         world.set_time(later - dt.timedelta(hours=6))
     fd = Warehouse(s.warehouse).query("select * from family_daily").set_index("family")
-    assert len(fd) == 2
+    assert sorted(fd.index) == sorted(f["name"] for f in FAMILIES)  # one row a family for the day
     for fam in FAMILIES[:2]:
         assert int(fd.loc[fam["name"], "downloads_all_time"]) == family_truth(truth, fam)["downloads_all_time"]
     runs = Warehouse(s.warehouse).query("select * from runs")
@@ -222,12 +228,6 @@ def test_bad_records_are_quarantined_and_too_many_fail_the_family(tmp_path, worl
     fd = wh.query("select family, models from family_daily")
     assert list(fd.family) == ["qwen"] and fd.models[0] == want - 1
     assert wh.query("select count(*) n from snapshots where model_id = $m", {"m": qwen_bad.model_id.iloc[0]}).n[0] == 0
-
-
-def day_one(collected, tmp_path) -> None:
-    """Put a copy of `collected` (every family collected on the world's day) where `settings_for(tmp_path, ...)`
-    looks for the warehouse: a first day's collect for a copy's cost."""
-    shutil.copytree(collected[1].warehouse, tmp_path / "warehouse")
 
 
 @pytest.mark.slow  # a reader subprocess
