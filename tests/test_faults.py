@@ -630,9 +630,10 @@ def _private_mounts() -> str | None:
     return None
 
 
-def _small_disks_child(jobs_: dict[str, list], conn) -> None:
-    """The forked child: mount each trial's tmpfs, run its steps (CLI commands, filling and freeing the
-    disk), and send what each step saw back through `conn`."""
+def _small_disks_child(jobs_: dict[str, list], seed: str, conn) -> None:
+    """The forked child: mount each trial's tmpfs, run its steps (CLI commands; filling and freeing the
+    disk; "seed": a copy of the warehouse `seed` put there, as a collect would have left it), and send what
+    each step saw back through `conn`."""
     import ctypes
     import logging
 
@@ -662,20 +663,27 @@ def _small_disks_child(jobs_: dict[str, list], conn) -> None:
                 os.unlink(filler)
                 out.append({"step": step})
                 continue
-            args = ["collect"] if step == "collect" else ["sql", "--csv", "select 1 AS one"]
-            res = CliRunner().invoke(cli, [*args, "--config", cfg])
+            if step == "seed":
+                shutil.copytree(seed, wh)
+                Warehouse(wh).ensure()  # its views name the copy, as a collect made there leaves them
+                code, output = 0, ""
+            else:
+                res = CliRunner().invoke(cli, ["collect", "--config", cfg])
+                code, output = res.exit_code, res.output
             try:
                 runs = Warehouse(wh).query("select status, error from runs order by started_at").to_dict("records")
                 rows = int(Warehouse(wh).query("select count(*) n from snapshots").n[0])
             except Exception as exc:  # noqa: BLE001 - what the step left is the result, whatever it is
                 runs, rows = f"unreadable: {exc}", None
-            out.append({"step": step, "code": res.exit_code, "output": res.output, "runs": runs, "rows": rows})
+            out.append({"step": step, "code": code, "output": output, "runs": runs, "rows": rows})
     conn.send(json.loads(json.dumps(results, default=str)))
     conn.close()
     os._exit(0)
 
 
-def _on_small_disks(tmp_path, hub, trials: dict[str, tuple[int, list[str]]], **cfg) -> dict[str, list[dict]]:
+def _on_small_disks(
+    tmp_path, hub, seed: Path, trials: dict[str, tuple[int, list[str]]], **cfg
+) -> dict[str, list[dict]]:
     """Run each trial's CLI steps with its warehouse on a tmpfs of its own size in KB, all in one forked
     child (a process of its own, in a private mount namespace; the libraries already imported, so no
     interpreter start-up)."""
@@ -694,7 +702,7 @@ def _on_small_disks(tmp_path, hub, trials: dict[str, tuple[int, list[str]]], **c
                 {
                     "warehouse": str(wh),
                     "hub": {"endpoint": hub.endpoint, "page_size": 25, **FAST},
-                    "families": [QWEN, LLAMA],
+                    "families": [QWEN],
                     **cfg,
                 }
             )
@@ -703,7 +711,7 @@ def _on_small_disks(tmp_path, hub, trials: dict[str, tuple[int, list[str]]], **c
     huggingface_hub.close_session()  # no connection of this process is shared with the child
     ctx = multiprocessing.get_context("fork")
     recv, send = ctx.Pipe(duplex=False)
-    child = ctx.Process(target=_small_disks_child, args=(jobs_, send))
+    child = ctx.Process(target=_small_disks_child, args=(jobs_, str(seed), send))
     child.start()
     send.close()
     try:
@@ -721,13 +729,15 @@ def _on_small_disks(tmp_path, hub, trials: dict[str, tuple[int, list[str]]], **c
 
 
 @pytest.fixture(scope="module")
-def small_disks(tmp_path_factory, _hub):
-    """The two full-disk trials, run in one subprocess (they only read their own results)."""
+def small_disks(tmp_path_factory, _hub, collected):
+    """The two full-disk trials, run in one forked child (they only read their own results). The first
+    trial's first day is a copy of `collected` (qwen's day, as the trials' collects get it)."""
     return _on_small_disks(
         tmp_path_factory.mktemp("disks"),
         reset_hub(_hub, quota=500),
+        collected[1].warehouse,
         {
-            "mid_run": (4096, ["collect", "fill", "collect", "free", "collect"]),
+            "mid_run": (4096, ["seed", "fill", "collect", "free", "collect"]),
             # a command that creates the warehouse (sql, status and report refuse a missing one, issue 13)
             "fresh": (256, ["collect"]),
         },
@@ -735,7 +745,7 @@ def small_disks(tmp_path_factory, _hub):
     )
 
 
-@pytest.mark.slow  # crash trial: a subprocess on a tmpfs, three collects
+@pytest.mark.slow  # crash trial: a forked child on a tmpfs, two collects
 def test_disk_full_mid_run_leaves_nothing_visible_and_a_clear_message(small_disks):  # §6.1 case 11
     ok, _fill, full, _free, again = small_disks["mid_run"]
     assert ok["code"] == 0 and ok["runs"][0]["status"] == "ok"
@@ -746,7 +756,7 @@ def test_disk_full_mid_run_leaves_nothing_visible_and_a_clear_message(small_disk
     assert again["code"] == 0 and again["runs"][-1]["status"] == "ok" and again["rows"] == 2 * ok["rows"]
 
 
-@pytest.mark.slow  # a subprocess on a tmpfs (shared with the test above)
+@pytest.mark.slow  # a forked child on a tmpfs (shared with the test above)
 def test_a_fresh_warehouse_on_a_full_disk_fails_with_one_paragraph(small_disks):  # §6.1 case 11
     (res,) = small_disks["fresh"]
     assert res["code"] == 1 and "Traceback" not in res["output"] and "FatalException" not in res["output"]
