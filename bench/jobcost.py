@@ -11,6 +11,7 @@ tree), in its own process, with the emulator (a real HTTP server, real DuckDB an
   fresh+trends  a collect into a new warehouse, with it (what a test's first collect costs)
   next day      a second collect, a day later, into the warehouse of `fresh+trends` (with trends)
   tree          `tracker tree` of one family (70 official models: 70 model_info requests) on that warehouse
+  backfill      `tracker backfill` of that family since 2024-06-01 (70 model-tree listings) on that warehouse
 
 Passes alternate old and new processes (`--passes`, each `--rounds` rounds), so that the machine's
 load weighs on both alike. Figures are process CPU seconds (DuckDB's threads included) and the worst
@@ -43,7 +44,7 @@ import sidebyside
 
 HERE = Path(__file__).resolve().parents[1]
 NOW = dt.datetime(2026, 8, 10, 6, 0, tzinfo=dt.UTC)
-CASES = ("fresh", "fresh+trends", "next day", "tree")
+CASES = ("fresh", "fresh+trends", "next day", "tree", "backfill")
 
 
 # ---------------------------------------------------------------- worker (runs inside one tree)
@@ -91,6 +92,16 @@ def _time_worker(tree: Path, rounds: int) -> None:
             out["next day"].append(_timed(jobs.collect, s, now=NOW + dt.timedelta(days=1), show_progress=False))
             out["tree"].append(
                 _timed(jobs.tree, s, families=["llama"], now=NOW + dt.timedelta(days=1, hours=1), show_progress=False)
+            )
+            out["backfill"].append(
+                _timed(
+                    jobs.backfill,
+                    s,
+                    families=["llama"],
+                    since=dt.date(2024, 6, 1),
+                    now=NOW + dt.timedelta(days=1, hours=2),
+                    show_progress=False,
+                )
             )
     print(json.dumps(out))
 
@@ -145,6 +156,7 @@ def _dump_worker(tree: Path, out: Path) -> None:
             jobs.collect(s, now=at, show_progress=False)
             if i == 1:
                 jobs.tree(s, now=at + dt.timedelta(hours=1), show_progress=False)
+        jobs.backfill(s, families=["llama"], since=dt.date(2024, 6, 1), now=at + dt.timedelta(hours=2), show_progress=False)
         dump("days", s)
     s = settings(tmp / "import", "http://127.0.0.1:9")
     arcs = []

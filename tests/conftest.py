@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 import re
 import subprocess
@@ -89,3 +90,10 @@ def pytest_collection_modifyitems(config, items):
         if heavy:
             config.hook.pytest_deselected(items=heavy)
             items[:] = [item for item in items if not item.get_closest_marker("heavy")]
+
+
+def pytest_collection_finish(session):
+    """What the run has imported and collected lives to its end: moved out of the cyclic collector's
+    reach (gc.freeze), so that neither its collections during the tests nor pytest's five at the end of
+    the session walk the libraries' objects again (a sixth of a worker's GC time goes, ~1 % of its CPU)."""
+    gc.freeze()

@@ -1,8 +1,10 @@
 """`tracker daemon`: catch-up, one daemon per warehouse, shutdown, failing jobs, readers, status.
 
-Real APScheduler, real warehouse files, the real emulator. Daemons that need the real clock run as
-subprocesses (`python -m tracker daemon`); those that need minutes to pass run in a thread on a
-SimClock (a simulated minute in a fraction of a real second), which APScheduler reads too.
+Real APScheduler, real warehouse files, the real emulator. A daemon whose process is the point (kill -9,
+the lock a second daemon meets, SIGTERM/SIGINT) runs as a subprocess (`python -m tracker daemon`); the
+second daemon it refuses is a forked child (tests/forked.py), the one that starts after the kill -9 runs
+in this process. Daemons that need minutes to pass run in a thread on a SimClock (a simulated minute in
+a fraction of a real second), which APScheduler reads too.
 
 No test depends on today's date: the world's clock is fixed (WORLD_AT), expected counts are the
 world's truth at that time, and a daemon on the real clock is only compared with times taken from the
@@ -28,7 +30,8 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
-from tests.conftest import family_truth, run_tracker
+from tests import forked
+from tests.conftest import family_truth
 from tracker import config, daemon, jobs
 from tracker import log as tlog
 from tracker.cli import cli
@@ -230,7 +233,7 @@ def test_sunday_0_and_7_as_scheduled_next_run_times(tmp_path, monkeypatch):
 # ---- subprocess daemons on the real clock -------------------------------------------------------
 
 
-@pytest.mark.slow  # one daemon serves the catch-up, status and lock checks; a second is refused; kill -9
+@pytest.mark.slow  # one daemon process serves the catch-up, status and lock checks; a second is refused; kill -9
 def test_catch_up_runs_once_status_shows_it_a_second_daemon_is_refused_and_kill_9_frees_the_lock(tmp_path, hub, listed):
     cfg = write(tmp_path, hub.endpoint, {"collect": "0 6 * * *", "jitter_s": 120})
     settings = config.load(cfg)
@@ -242,10 +245,11 @@ def test_catch_up_runs_once_status_shows_it_a_second_daemon_is_refused_and_kill_
     try:
         started = d.wait_for("daemon started")[0]
         assert started["next_run"]["collect"].startswith("now (catch-up")
-        # it holds the lock from here on (its catch-up collect runs meanwhile): a second daemon is refused
-        b = run_tracker("daemon", "--config", str(cfg), timeout=30)
-        assert b.returncode == 1
-        assert f"PID {d.pid}" in b.stderr and "already running" in b.stderr
+        # it holds the lock from here on (its catch-up collect runs meanwhile): a second daemon, in another
+        # process (forked: the CLI's own code, without a second interpreter start-up), is refused
+        code, output = forked.run_command(["daemon", "--config", str(cfg)], timeout=30)
+        assert code == 1, output
+        assert f"PID {d.pid}" in output and "already running" in output
         fin = d.wait_for("job finished")[0]
         assert fin["job"] == "collect" and fin["trigger"] == "catch-up" and fin["status"] == "ok"
         r = runs(cfg)
@@ -274,21 +278,27 @@ def test_catch_up_runs_once_status_shows_it_a_second_daemon_is_refused_and_kill_
     finally:
         if d.p.poll() is None:
             d.p.kill()
-    # the kernel dropped the dead daemon's lock: a new one starts, with nothing owed
-    c = Proc(cfg)
+    # the kernel dropped the dead daemon's lock: a new one starts (here, in this process), with nothing owed
+    c = daemon.Daemon(config.load(cfg))
+    ct = threading.Thread(target=c.run, kwargs={"install_signals": False}, daemon=True)
+    ct.start()
     try:
-        started = c.wait_for("daemon started")[0]
-        assert started["pid"] == c.pid and not started["next_run"]["collect"].startswith("now")  # nothing owed
-        assert (Path(config.load(cfg).warehouse) / "daemon.lock").read_text().strip() == str(c.pid)
+        assert c.started.wait(20), "the daemon after the kill -9 did not start"
+        assert not c.owed_at_start and c.scheduler.get_job("collect").next_run_time > dt.datetime.now(UTC)
+        assert (Path(config.load(cfg).warehouse) / "daemon.lock").read_text().strip() == str(os.getpid())
+        assert daemon.describe(settings)["daemon"]["pid"] == os.getpid()
     finally:
-        assert c.stop(signal.SIGINT) == 0
+        c.stop()
+        ct.join(30)
+    assert not ct.is_alive() and not c.history
     assert len(runs(cfg)) == 2
     assert daemon.describe(settings)["daemon"]["running"] is False
 
 
 @pytest.mark.slow
 def test_sigterm_during_a_collect_lets_it_finish_and_exits_0(tmp_path, world, listed):
-    # the second family's listing page takes 1 s longer: the signal comes while the collect is listing it
+    # the second family's listing page takes 1 s longer: the signal comes while the collect is listing it;
+    # a Ctrl-C while it stops is heard (SIGINT is the daemon's too) and changes nothing
     with HubSim(world, faults="delay=1,route=listing,author=meta-llama") as slow:
         cfg = write(tmp_path, slow.endpoint, {"collect": "0 6 * * *"})
         d = Proc(cfg)
@@ -297,6 +307,8 @@ def test_sigterm_during_a_collect_lets_it_finish_and_exits_0(tmp_path, world, li
             assert d.wait_for("family listed", timeout=10)[0]["family"] == "qwen"  # well inside the collect
             t = time.monotonic()
             d.p.send_signal(signal.SIGTERM)
+            d.wait_for("stopping: waiting for the running job to finish", timeout=10)
+            d.p.send_signal(signal.SIGINT)
             rc = d.p.wait(30)
         finally:
             if d.p.poll() is None:
@@ -306,9 +318,12 @@ def test_sigterm_during_a_collect_lets_it_finish_and_exits_0(tmp_path, world, li
     order = [x["event"] for x in d.lines]
     assert (
         order.index("stopping: waiting for the running job to finish")
+        < order.index("already stopping; waiting for the running job")
         < order.index("collect finished")
         < order.index("daemon stopped")
     )
+    reasons = [x["reason"] for x in d.lines if x["event"].endswith(("to finish", "the running job"))]
+    assert reasons == ["SIGTERM", "SIGINT"]
     stopped = d.events("daemon stopped")
     assert "job" not in stopped[0] and "attempt" not in stopped[0]  # nothing of the job's context leaked
     assert time.monotonic() - t < 20
@@ -378,6 +393,50 @@ def test_a_job_still_running_at_its_next_time_is_not_started_twice(tmp_path, mon
     assert any(h["trigger"] == "overran" for h in t.d.history)  # the passed time is run once, after
 
 
+def test_a_signal_while_the_scheduler_thread_holds_a_lock_the_job_needs_does_not_wait_in_the_handler(
+    tmp_path, monkeypatch, json_logs
+):
+    """SIGTERM arrives while the scheduler's thread (the main thread, where Python runs signal handlers)
+    holds a lock the running job needs before it can end, as when that thread is logging (the log handler's
+    lock) and the job logs next. A handler that waited there for the job would wait for ever; the job
+    here gives up after 5 s, so the test fails rather than hangs."""
+    from apscheduler.events import EVENT_JOB_SUBMITTED
+
+    assert threading.current_thread() is threading.main_thread()  # the daemon's own handlers, here
+    held, took, begun = threading.Lock(), [], threading.Event()
+
+    def job(settings, now=None):
+        begun.set()
+        took.append(held.acquire(timeout=5))
+        if took[-1]:
+            held.release()
+        return {"run_id": "after-the-lock", "status": "ok", "models": 0}
+
+    def submitted(event):  # in the scheduler's thread, just after the job was handed to its worker
+        if event.job_id == "report" and not took:
+            with held:
+                assert begun.wait(10)  # the job runs, and needs `held` next
+                signal.pthread_kill(threading.get_ident(), signal.SIGTERM)  # to this very thread
+                for _ in range(20):  # the handler runs at one of these loop turns, while `held` is held
+                    time.sleep(0.005)
+
+    monkeypatch.setitem(jobs.JOBS, "report", job)
+    cfg = write(tmp_path, "http://127.0.0.1:9", {"report": "0 6 * * *"})  # owed at start: it runs at once
+    clock = daemon.SimClock(SIM_START, speed=1)
+    d = daemon.Daemon(config.load(cfg), clock=clock)
+    d.scheduler.add_listener(submitted, EVENT_JOB_SUBMITTED)
+    handlers = {s: signal.getsignal(s) for s in (signal.SIGTERM, signal.SIGINT)}
+    with clock.install():
+        d.run()  # SIGTERM stops it (the daemon's handlers are installed: this is the main thread)
+    assert took == [True]  # the job took the lock at once: the handler did not wait for the job
+    assert [h["status"] for h in d.history] == ["ok"]
+    assert {s: signal.getsignal(s) for s in handlers} == handlers  # the daemon's handlers are gone
+    events = [x["event"] for x in json_logs()]
+    (stopping,) = [x for x in json_logs() if x["event"] == "stopping: waiting for the running job to finish"]
+    assert stopping["reason"] == "SIGTERM" and stopping["running"] == ["report"]  # it came during the job
+    assert events.index("job finished") < events.index("daemon stopped")
+
+
 @pytest.mark.slow  # two real collects (one by the daemon)
 def test_after_a_suspend_owed_jobs_run_once(tmp_path, world, hub):
     cfg = write(tmp_path, hub.endpoint, {"collect": "0 6 * * *"})
@@ -401,11 +460,26 @@ def test_after_a_suspend_owed_jobs_run_once(tmp_path, world, hub):
 READER = str(Path(__file__).with_name("duckdb_reader.py"))  # a user's DuckDB session, another process
 
 
+BACK_TO_BACK = 3  # collects: the reader sees the counts between them (0, 1, 2, 3 runs), across two job boundaries
+
+
 @pytest.mark.slow
-def test_readers_never_fail_while_the_daemon_runs_jobs_back_to_back(tmp_path, hub, listed):
+def test_readers_never_fail_while_the_daemon_runs_jobs_back_to_back(tmp_path, hub, listed, monkeypatch):
     cfg = write(tmp_path, hub.endpoint, {"collect": "* * * * *"})
     settings = config.load(cfg)
     Warehouse(settings.warehouse).ensure()
+    # the real collect, counted: the daemon is stopped once the BACK_TO_BACK-th has committed (an event,
+    # not a duration; the stop comes before the next is started, and a run started anyway is checked too)
+    real, done, enough = jobs.JOBS["collect"], [], threading.Event()
+
+    def collect(settings, now=None):
+        record = real(settings, now=now)
+        done.append(record)
+        if len(done) >= BACK_TO_BACK:
+            enough.set()
+        return record
+
+    monkeypatch.setitem(jobs.JOBS, "collect", collect)
     stop, ready = tmp_path / "reader.stop", tmp_path / "reader.ready"
     reader = subprocess.Popen(
         [sys.executable, READER, str(settings.warehouse / "hub.duckdb"), str(stop), str(ready)],
@@ -415,8 +489,8 @@ def test_readers_never_fail_while_the_daemon_runs_jobs_back_to_back(tmp_path, hu
     )
     try:
         assert wait_until(lambda: ready.exists() or reader.poll() is not None, 30) and reader.poll() is None
-        with Threaded(cfg, speed=600) as t:  # a collect every 0.1 s: they run back to back
-            assert wait_until(lambda: len(t.d.history) >= 6, 60)
+        with Threaded(cfg, speed=600) as t:  # a collect due every 0.1 s (each takes longer): back to back
+            assert enough.wait(60)
     finally:
         stop.touch()
         out, err = reader.communicate(timeout=60)
@@ -424,8 +498,10 @@ def test_readers_never_fail_while_the_daemon_runs_jobs_back_to_back(tmp_path, hu
     seen = json.loads(out.splitlines()[-1])
     # it queried all along: no failure, and it saw the runs grow while the daemon committed them
     assert seen["fail"] == 0 and seen["ok"] >= 20 and seen["runs_seen"] >= 3, seen
+    hist = list(t.d.history)
+    assert len(hist) == len(done) >= BACK_TO_BACK and [h["trigger"] for h in hist[1:]] == ["overran"] * (len(hist) - 1)
     r = runs(cfg)
-    assert len(r) == len(t.d.history) >= 6 and set(r["status"]) == {"ok"}
+    assert len(r) == len(hist) and set(r["status"]) == {"ok"}
     per_run = Warehouse(settings.warehouse).query(
         "select r.run_id, r.models, count(s.model_id) n from runs r left join snapshots s using (run_id) group by all"
     )

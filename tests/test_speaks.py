@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 import logging
 import re
+import shutil
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -38,6 +40,23 @@ def world():
     return World(seed=3, models=400, official={"Qwen": 25, "meta-llama": 5}, now="2026-08-10T06:00:00Z")
 
 
+@pytest.fixture(scope="module")
+def collected(tmp_path_factory, world) -> Path:
+    """The config of a warehouse holding one collect of Qwen at the world's time (trends derived, as a
+    daemon's collect does), made once for the tests that only read it; `_copy` for one that writes."""
+    base = tmp_path_factory.mktemp("collected")
+    with HubSim(world) as hub:
+        s = config.load(write_config(base, hub.endpoint, [QWEN]))
+        assert jobs.collect(s, now=world.now, show_progress=False)["status"] == "ok"
+    return write_config(base, "http://127.0.0.1:9", [QWEN])  # the emulator is gone once it is made
+
+
+def _copy(collected: Path, tmp_path: Path, endpoint: str = "http://127.0.0.1:9") -> Path:
+    """The collected warehouse copied into tmp_path/warehouse, and a config for it (its path)."""
+    shutil.copytree(config.load(collected).warehouse, tmp_path / "warehouse")
+    return write_config(tmp_path, endpoint, [QWEN])
+
+
 def test_the_listing_bar_moves_per_page(tmp_path, world):
     n = int((world.snapshot().author == "Qwen").sum())
     assert n > 20
@@ -49,11 +68,9 @@ def test_the_listing_bar_moves_per_page(tmp_path, world):
 
 
 @pytest.mark.slow
-def test_a_wait_for_the_rate_limit_is_said_once_in_the_log_and_on_the_bar(tmp_path, world, capsys):
+def test_a_wait_for_the_rate_limit_is_said_once_in_the_log_and_on_the_bar(tmp_path, world, collected, capsys):
     with HubSim(world) as hub:
-        s = config.load(write_config(tmp_path, hub.endpoint, [QWEN]))
-        # the trend tables are not read here: neither job refreshes them
-        assert jobs.collect(s, now=world.now, show_progress=False, refresh_trends=False)["status"] == "ok"
+        s = config.load(_copy(collected, tmp_path, hub.endpoint))  # the tree reads the collect's models
         hub.set_quota(anonymous=12, window_s=1)  # 22 models: 12 requests now, one wait, then the other 10
         capsys.readouterr()
         log.configure(json=True)
@@ -90,11 +107,8 @@ def test_the_clock_watch_logs_at_debug(capsys):
 
 
 @pytest.mark.slow  # a collect and a report with charts
-def test_a_report_by_hand_is_a_run(tmp_path, world):
-    with HubSim(world) as hub:
-        path = write_config(tmp_path, hub.endpoint, [QWEN])
-        s = config.load(path)
-        jobs.collect(s, now=world.now, show_progress=False)
+def test_a_report_by_hand_is_a_run(tmp_path, collected):
+    path = _copy(collected, tmp_path)  # the report writes its run into the warehouse
     r = CliRunner()
     res = r.invoke(
         cli,
@@ -132,10 +146,8 @@ def test_a_report_by_hand_is_a_run(tmp_path, world):
     assert runs.stdout.splitlines() == ["collect,ok", "report,ok"]
 
 
-def test_grammar_one_day_and_an_attach(tmp_path, world):
-    with HubSim(world) as hub:
-        path = write_config(tmp_path, hub.endpoint, [QWEN])
-        jobs.collect(config.load(path), now=world.now, show_progress=False)
+def test_grammar_one_day_and_an_attach(tmp_path, collected):
+    path = collected  # the collected warehouse itself: only read
     r = CliRunner()
     st = r.invoke(cli, ["status", "--config", str(path)])
     assert "data       1 day, 2026-08-10 .. 2026-08-10" in st.stdout, st.stdout

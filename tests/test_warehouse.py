@@ -90,13 +90,43 @@ def test_views_are_written_once_and_not_again(tmp_path):
     wh.ensure()
     with wh.connect() as con:  # hub.duckdb itself
         names = [r[0] for r in con.sql("select name from _tracker_views order by name").fetchall()]
-    assert sorted(names) == sorted(n for n, _ in view_files())
+    assert sorted(names) == sorted(layout.hub_views())
     before = os.stat(wh.db_path).st_mtime_ns
     assert layout.is_current(wh.db_path, wh.root)
     Warehouse(tmp_path / "wh").ensure()
     code, output = forked.run_command(["status", "--config", str(_config(tmp_path))])  # a new process opens it
     assert code == 0, output
     assert os.stat(wh.db_path).st_mtime_ns == before  # not rewritten
+
+
+def test_an_older_hub_duckdb_loses_the_internal_views_it_no_longer_holds_and_keeps_the_users(tmp_path):
+    """A hub.duckdb of a version that put every view in it (`_family_daily`, `_tree`, ... too): the
+    update drops those, keeps a table of the user's, and the documented views still answer."""
+    wh = Warehouse(tmp_path / "wh")
+    wh.ensure()
+    only_internal = [n for n, _ in view_files() if n not in layout.hub_views()]
+    assert "_family_daily" in only_internal and all(n.startswith("_") for n in only_internal)
+    with duckdb.connect(str(wh.db_path)) as con:  # as the older version left it
+        guard = layout.guard_sql(wh.root, wh.db_path)
+        for name, text in view_files():
+            if name in only_internal:
+                con.execute(layout.render(text, wh.root, guard))
+                con.execute("INSERT INTO _tracker_views VALUES (?, ?)", [name, layout.digest(text)])
+        con.execute("CREATE TABLE my_notes AS SELECT 'qwen' AS family, 'watch it' AS note")
+    assert not layout.is_current(wh.db_path, wh.root)
+    layout.update(wh.root, wh.db_path)
+    assert layout.is_current(wh.db_path, wh.root)
+    with duckdb.connect(str(wh.db_path), read_only=True) as con:
+        names = {r[0] for r in con.sql("select view_name from duckdb_views() where not internal").fetchall()}
+        names |= {
+            r[0]
+            for r in con.sql(
+                "select function_name from duckdb_functions() where function_type = 'table_macro' and not internal"
+            ).fetchall()
+        }
+        assert names == set(layout.hub_views())
+        assert con.sql("select note from my_notes").fetchall() == [("watch it",)]
+        assert con.sql("select count(*) from family_daily").fetchall() == [(0,)]
 
 
 def _config(tmp_path: Path) -> Path:
@@ -122,7 +152,7 @@ def test_every_view_of_a_copied_warehouse_stops_with_the_moved_error(tmp_path, e
                 "and function_type = 'table_macro'"
             ).fetchall()
         ]
-        assert set(views) | set(macros) == {n for n, _ in view_files()}
+        assert set(views) | set(macros) == set(layout.hub_views())
         for v in views:
             with pytest.raises(duckdb.Error, match="has been moved or copied"):
                 con.execute(f'select * from "{v}" limit 1').fetchall()

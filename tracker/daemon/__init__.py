@@ -10,16 +10,18 @@ How it behaves (docs/daemon.md):
   overran its next time, and, with backoff, after a run that failed. Many missed periods give one run.
 - `flock` on <warehouse>/daemon.lock keeps one daemon per warehouse; the kernel drops the lock when
   the holder dies, so a crashed daemon never blocks a restart.
-- SIGTERM/SIGINT let the running job finish, then the daemon exits 0. A job that raises is logged
+- SIGTERM/SIGINT let the running job finish, then the daemon exits 0 (the handler does nothing itself:
+  a thread reading signal.set_wakeup_fd's pipe asks for the stop). A job that raises is logged
   with its traceback and the daemon goes on.
-- Between jobs the daemon holds nothing of the warehouse open (each look at `runs` opens hub.duckdb
-  read-only and closes it).
+- Between jobs the daemon holds nothing of the warehouse open (each look at `runs` reads its files
+  through the tracker's in-memory catalog; hub.duckdb stays closed).
 
   lock.py       the one-daemon lock (DaemonLock, AlreadyRunning, holder)
   clock.py      real UTC time, or a SimClock for tests and the soak bench
   owed.py       what is owed, from the `runs` view (last_runs, owed)
   scheduler.py  the Daemon: the scheduler, catch-up, retries, signals
   runner.py     one job run: called, timed, logged; compaction after it
+  signals.py    SIGTERM/SIGINT acted on by a thread of their own, not inside the handler
   status.py     the daemon's part of `tracker status` (describe, status_lines)
 """
 

@@ -4,7 +4,8 @@
   with crontab triggers (tracker.cron, on cronsim: crontab's meaning).
 - Owed jobs (tracker.daemon.owed) run once, now: at start, when the clock jumps (suspend/resume, a clock
   change), after a run that overran its next time, and, with backoff, after a run that failed.
-- SIGTERM/SIGINT let the running job finish, then run() returns.
+- SIGTERM/SIGINT (tracker.daemon.signals: acted on by a thread of its own, not in the handler) or stop() ask
+  for a stop; the scheduler's main loop shuts it down there, letting the running job finish; then run() returns.
 """
 
 from __future__ import annotations
@@ -13,7 +14,6 @@ import collections
 import contextlib
 import datetime as dt
 import os
-import signal
 import threading
 import time
 import uuid
@@ -24,6 +24,7 @@ import structlog
 from tracker import cron, jobs
 from tracker.config import ConfigError, Settings
 from tracker.cron import latest_fire, next_fire
+from tracker.daemon import signals
 from tracker.daemon.clock import Clock, utcnow
 from tracker.daemon.lock import DaemonLock
 from tracker.daemon.owed import iso, last_runs, owed
@@ -74,6 +75,9 @@ class Daemon:
         self.history: collections.deque[dict[str, Any]] = collections.deque(maxlen=1000)
         self.skipped_busy: collections.Counter[str] = collections.Counter()
         self._stopping = threading.Event()
+        self._stop_lock = threading.Lock()  # one first stop request, whichever thread asks
+        self._entered = threading.Event()  # run() holds the lock
+        self._done = threading.Event()  # run() has returned
         self._running: set[str] = set()
         self._reason: dict[str, str] = {}
         self._fails: collections.Counter[str] = collections.Counter()
@@ -86,6 +90,11 @@ class Daemon:
 
         class _Scheduler(BlockingScheduler):
             def _process_jobs(self):  # the main thread: the only place jobs are modified (see _nudge)
+                if daemon._stopping.is_set() and self.state == STATE_RUNNING:
+                    # a stop was asked (request_stop wakes this loop): shut down here, in the scheduler's own
+                    # thread, waiting for the running job; then the main loop ends and run() goes on
+                    self.shutdown(wait=True)
+                    return None
                 if self.state == STATE_RUNNING:
                     daemon._apply_pending()
                 wait = super()._process_jobs()
@@ -105,32 +114,37 @@ class Daemon:
     def run(self, install_signals: bool = True) -> None:
         """Take the lock, schedule the jobs, and block until stop() or SIGTERM/SIGINT."""
         self.lock.acquire()
+        self._entered.set()
         try:
-            if install_signals and threading.current_thread() is threading.main_thread():
-                signal.signal(signal.SIGTERM, self._on_signal)
-                signal.signal(signal.SIGINT, self._on_signal)
-            self._schedule()
-            if not self._stopping.is_set():
-                self.scheduler.start()  # blocks until shutdown
+            on_main = threading.current_thread() is threading.main_thread()
+            with signals.delivered_to(self.request_stop) if install_signals and on_main else contextlib.nullcontext():
+                self._schedule()
+                if not self._stopping.is_set():  # asked after this check: the main loop's first look stops it
+                    self.scheduler.start()  # blocks until the main loop shuts the scheduler down
         finally:
             self.lock.release()
             log.info("daemon stopped", pid=os.getpid())
+            self._done.set()
+
+    def request_stop(self, reason: str = "asked") -> None:
+        """Ask for a stop once the running job has finished, and return at once. Safe from any thread (a
+        signal's goes through tracker.daemon.signals): the scheduler's main loop does the shutdown."""
+        with self._stop_lock:
+            again = self._stopping.is_set()
+            self._stopping.set()
+        if again:
+            log.info("already stopping; waiting for the running job", reason=reason, running=sorted(self._running))
+            return
+        log.info("stopping: waiting for the running job to finish", reason=reason, running=sorted(self._running))
+        if self.scheduler.running:  # not started yet: run() will not start it, or its main loop stops at once
+            self.scheduler.wakeup()
 
     def stop(self, reason: str = "asked") -> None:
-        """Let a running job finish, then stop the scheduler (run() returns)."""
-        if self._stopping.is_set():
-            log.info("already stopping; waiting for the running job", running=sorted(self._running))
-            return
-        self._stopping.set()
-        log.info("stopping: waiting for the running job to finish", reason=reason, running=sorted(self._running))
-        from apscheduler.schedulers import SchedulerNotRunningError
-
-        # a signal before the scheduler started: run() will not start it
-        with contextlib.suppress(SchedulerNotRunningError):
-            self.scheduler.shutdown(wait=True)
-
-    def _on_signal(self, signum: int, _frame: Any) -> None:
-        self.stop(signal.Signals(signum).name)
+        """Let a running job finish, then stop the scheduler; returns once run() has returned (at once if run()
+        was not called). Not from a job: run() waits for the job."""
+        self.request_stop(reason)
+        if self._entered.is_set():
+            self._done.wait()
 
     def _schedule(self) -> None:
         from apscheduler.triggers.interval import IntervalTrigger

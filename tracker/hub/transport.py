@@ -18,9 +18,11 @@ from __future__ import annotations
 
 import contextvars
 import email.utils
+import functools
 import json
 import math
 import re
+import ssl
 import threading
 import time
 from collections.abc import Callable
@@ -182,11 +184,19 @@ def planned_wait(call_attempts: int, status: int, headers: httpx2.Headers, retry
     return min(retry["max_wait_time"], retry["base_wait_time"] * 2 ** max(0, call_attempts - 1))
 
 
+@functools.cache
+def _ssl_context() -> ssl.SSLContext:
+    """httpx's default verifying context (certifi's CAs, or SSL_CERT_FILE / SSL_CERT_DIR), built once per
+    process: building one reads the whole CA bundle (~20 ms of CPU), and every client the factory makes
+    would otherwise build its own. A context may be shared by the clients of many threads."""
+    return httpx2.create_ssl_context()
+
+
 class _HubTransport(httpx2.BaseTransport):
     """See the module docstring: what happens to the Hub's own requests; others pass through."""
 
     def __init__(self) -> None:
-        self._inner = httpx2.HTTPTransport()
+        self._inner = httpx2.HTTPTransport(verify=_ssl_context())
 
     def handle_request(self, request: httpx2.Request) -> httpx2.Response:
         call = _CALL.get()

@@ -278,6 +278,25 @@ def tree(
 BACKFILL_SINCE = dt.date(2023, 1, 1)
 
 
+def _created_times(values: list[Any]) -> list[pd.Timestamp | None]:
+    """Each child's createdAt as a UTC time (None or NaT where it is missing or unreadable): the Hub's
+    ISO 8601 strings parsed in one call, any other string on its own as before (one call per record cost
+    a quarter of a backfill's CPU)."""
+    if not values:
+        return []
+    texts = [v if isinstance(v, str) and v else None for v in values]
+    parsed = list(pd.to_datetime(pd.Series(texts, dtype=object), utc=True, errors="coerce", format="ISO8601"))
+    out: list[pd.Timestamp | None] = []
+    for v, p in zip(values, parsed, strict=True):
+        if not v:
+            out.append(None)
+        elif pd.isna(p):  # not ISO 8601: parsed on its own, as every value was before
+            out.append(pd.to_datetime(v, utc=True, errors="coerce"))
+        else:
+            out.append(p)
+    return out
+
+
 def backfill(
     settings: Settings,
     *,
@@ -315,9 +334,7 @@ def backfill(
         out = [
             {"run_id": run_id, "day": day, "parent_id": parent, "model_id": None, "relation": None, "created_at": None}
         ]
-        for c in children:
-            created_at = c.get("createdAt")
-            created = pd.to_datetime(created_at, utc=True, errors="coerce") if created_at else None
+        for c, created in zip(children, _created_times([c.get("createdAt") for c in children]), strict=True):
             if isinstance(c.get("id"), str) and created is not None and not pd.isna(created):
                 out.append(
                     {

@@ -1,5 +1,6 @@
 """hub.duckdb: the views over the warehouse's files, one .sql file each (tracker/sql/views/<name>.sql),
-created in the order that tracker/sql/views/ORDER declares.
+created in the order that tracker/sql/views/ORDER declares: the documented views and the internal ones
+they read (hub_views); the tracker's own reads have every view, in memory (Warehouse.cursor).
 
 hub.duckdb is written only when its views change (a new tracker version, or the folder was moved or
 copied), and never loses what a user created in it (tables, views, macros): the tracker's views are
@@ -153,8 +154,25 @@ def named(sql: str) -> frozenset[str]:
     return frozenset(want)
 
 
+@functools.cache
+def hub_views() -> tuple[str, ...]:
+    """The objects hub.duckdb holds, in order: every documented view (no leading underscore) and the
+    internal ones they read. The internal views that only build the served tables (`_family_daily`,
+    `_tree`, `_ecosystem`, ...) live only in the tracker's own read catalog: binding them into every
+    new hub.duckdb cost ~40 % of its views' time, and no view a user reads needs them."""
+    texts = _view_files()
+    public = [name for name, _ in texts if not name.startswith("_")]
+    wanted = set(public).union(*(named(text) for name, text in texts if name in public))
+    return tuple(name for name, _ in texts if name in wanted)
+
+
+def _hub_texts() -> list[tuple[str, str]]:
+    keep = set(hub_views())
+    return [(name, text) for name, text in _view_files() if name in keep]
+
+
 def _wanted() -> set[tuple[str, str]]:
-    return {(name, digest(text)) for name, text in view_files()}
+    return {(name, digest(text)) for name, text in _hub_texts()}
 
 
 def is_current(db_path: Path, root: Path) -> bool:
@@ -222,21 +240,21 @@ def _apply(con: duckdb.DuckDBPyConnection, db: str, root: Path, guard: str, *, e
                 "quality",
             }
             con.execute("DROP TABLE _migrations")
-        shipped = [name for name, _ in view_files()]
+        shipped = _hub_texts()
         kinds = {} if empty else _object_kinds(con, db)
-        for name in sorted(ours_before - set(shipped)):
+        for name in sorted(ours_before - {n for n, _ in shipped}):  # no longer in hub.duckdb
             if name in kinds:
                 con.execute(f'DROP {kinds[name]} IF EXISTS "{name}"')
         # a view that became a macro (or back) cannot be replaced in place
-        for name, text in view_files():
+        for name, text in shipped:
             is_macro = "CREATE OR REPLACE MACRO" in text
             if name in kinds and (kinds[name] != "VIEW") != is_macro:
                 con.execute(f'DROP {kinds[name]} "{name}"')
-        install(con, root, guard)
+        install(con, root, guard, {n for n, _ in shipped})
         con.execute("CREATE TABLE IF NOT EXISTS _tracker_views (name VARCHAR PRIMARY KEY, sha256 VARCHAR)")
         con.execute("CREATE TABLE IF NOT EXISTS _meta (key VARCHAR PRIMARY KEY, value VARCHAR)")
         con.execute("DELETE FROM _tracker_views")
-        rows = [[n, digest(t)] for n, t in view_files()]
+        rows = [[n, digest(t)] for n, t in shipped]
         con.execute(f"INSERT INTO _tracker_views VALUES {', '.join(['(?, ?)'] * len(rows))}", sum(rows, []))
         con.execute("INSERT OR REPLACE INTO _meta VALUES ('warehouse', ?)", [str(root)])
         con.execute("COMMIT")
