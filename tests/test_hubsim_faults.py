@@ -7,6 +7,7 @@ os.environ.pop("HF_HUB_OFFLINE", None)
 
 import contextlib
 import json
+import logging
 import re
 import threading
 import time
@@ -89,12 +90,17 @@ def test_quota_exhaustion_model_info_raises(hub):
     assert "rate limit" in str(exc.value)
 
 
-@pytest.mark.slow
-def test_429_ratelimit_makes_list_models_wait_and_succeed(hub, api, world):
-    hub.faults.add("429", mode="ratelimit", t=1, route="listing", page=2, times=1)
+@pytest.mark.slow  # waits out the client's 1 s margin
+def test_429_ratelimit_makes_list_models_wait_and_succeed(hub, api, world, caplog):
+    hub.faults.add("429", mode="ratelimit", t=0, route="listing", page=2, times=1)  # "the window resets now"
     t0 = time.monotonic()
-    got = {m.id for m in api.list_models(author="Qwen")}
-    assert time.monotonic() - t0 >= 2.0  # slept t + 1
+    with caplog.at_level(logging.WARNING, logger="huggingface_hub.utils._http"):
+        got = {m.id for m in api.list_models(author="Qwen")}
+    assert time.monotonic() - t0 >= 1.0  # slept t + 1
+    # ... as the RateLimit header said (its own wait, not the backoff's, which is 1 s too at the first retry)
+    assert [r.getMessage() for r in caplog.records if r.getMessage().startswith("Rate limited. Waiting")] == [
+        "Rate limited. Waiting 1.0s before retry [Retry 1/5]."
+    ]
     assert got == qwen_ids(world)
     assert hub.stats.count_429 == 1
     r429 = hub.stats.of(status=429)[0]
