@@ -37,7 +37,6 @@ import re
 import shutil
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import sidebyside
@@ -89,12 +88,6 @@ def _build(tree: Path, tmp: Path, days: int):
     return s.warehouse
 
 
-def _timed(fn, *args, **kwargs) -> tuple[float, float]:
-    c, w = time.process_time(), time.perf_counter()
-    fn(*args, **kwargs)
-    return time.process_time() - c, time.perf_counter() - w
-
-
 def _time_worker(tree: Path, rounds: int, days: int) -> None:
     with tempfile.TemporaryDirectory() as t:
         tmp = Path(t)
@@ -106,14 +99,14 @@ def _time_worker(tree: Path, rounds: int, days: int) -> None:
         for i in range(rounds):
             shutil.copytree(pristine, tmp / f"r{i}")
             wh = Warehouse(tmp / f"r{i}")
-            out["first"].append(_timed(wh.compact, today=end, grace_s=3600))
-            out["again"].append(_timed(wh.compact, today=end, grace_s=3600))
-            out["delete"].append(_timed(wh.compact, today=end, grace_s=0))
+            out["first"].append(sidebyside.cpu_wall(wh.compact, today=end, grace_s=3600))
+            out["again"].append(sidebyside.cpu_wall(wh.compact, today=end, grace_s=3600))
+            out["delete"].append(sidebyside.cpu_wall(wh.compact, today=end, grace_s=0))
             shutil.copytree(pristine, tmp / f"d{i}")
             wh = Warehouse(tmp / f"d{i}")
             c, w = 0.0, 0.0
             for k in range(1, days + 1):
-                dc, dw = _timed(wh.compact, today=START + dt.timedelta(days=k), grace_s=3600)
+                dc, dw = sidebyside.cpu_wall(wh.compact, today=START + dt.timedelta(days=k), grace_s=3600)
                 c, w = c + dc, w + dw
             out["daily"].append((c, w))
     print(json.dumps(out))
@@ -209,10 +202,7 @@ def main() -> None:
         )
         print(f"baseline {args.baseline} vs working tree {HERE}: process CPU seconds per compaction, every round")
         print(f"{args.days} days of imports (2 families, 120 models); 'daily' is the sum of {args.days} compactions")
-        for c in CASES:
-            mo, mn = (sum(x for x, _ in v[c]) / len(v[c]) for v in (old, new))
-            print(f"{c:7} old {sidebyside.rounds(old[c])}")
-            print(f"{'':7} new {sidebyside.rounds(new[c])}   mean {mo:.3f} -> {mn:.3f} s cpu ({mo / mn:.2f}x)")
+        sidebyside.print_cases(old, new, CASES)
         if args.no_check:
             return
         a, b = (

@@ -37,7 +37,6 @@ import os
 import shutil
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import sidebyside
@@ -66,18 +65,13 @@ def _setup(tree: Path):
     return settings
 
 
-def _timed(fn, *args, **kwargs) -> tuple[float, float]:
-    c, w = time.process_time(), time.perf_counter()
-    fn(*args, **kwargs)
-    return time.process_time() - c, time.perf_counter() - w
-
-
 def _time_worker(tree: Path, rounds: int) -> None:
     settings = _setup(tree)
     from tracker import jobs
     from tracker.hubsim import HubSim, World
 
     world = World(seed=11, models=6000, now=NOW)
+    cost = sidebyside.cpu_wall
     out: dict[str, list] = {c: [] for c in CASES}
     with HubSim(world) as hub, tempfile.TemporaryDirectory() as tmp:
         hub.set_quota(anonymous=100_000, token=100_000, window_s=300)
@@ -85,16 +79,16 @@ def _time_worker(tree: Path, rounds: int) -> None:
         for i in range(rounds):
             world.set_time(NOW)
             s = settings(Path(tmp) / f"a{i}", hub.endpoint)
-            out["fresh"].append(_timed(jobs.collect, s, now=NOW, show_progress=False, refresh_trends=False))
+            out["fresh"].append(cost(jobs.collect, s, now=NOW, show_progress=False, refresh_trends=False))
             s = settings(Path(tmp) / f"b{i}", hub.endpoint)
-            out["fresh+trends"].append(_timed(jobs.collect, s, now=NOW, show_progress=False))
+            out["fresh+trends"].append(cost(jobs.collect, s, now=NOW, show_progress=False))
             world.set_time(NOW + dt.timedelta(days=1))
-            out["next day"].append(_timed(jobs.collect, s, now=NOW + dt.timedelta(days=1), show_progress=False))
+            out["next day"].append(cost(jobs.collect, s, now=NOW + dt.timedelta(days=1), show_progress=False))
             out["tree"].append(
-                _timed(jobs.tree, s, families=["llama"], now=NOW + dt.timedelta(days=1, hours=1), show_progress=False)
+                cost(jobs.tree, s, families=["llama"], now=NOW + dt.timedelta(days=1, hours=1), show_progress=False)
             )
             out["backfill"].append(
-                _timed(
+                cost(
                     jobs.backfill,
                     s,
                     families=["llama"],
@@ -226,10 +220,7 @@ def main() -> None:
         )
         print(f"baseline {args.baseline} vs working tree {HERE}: process CPU seconds per job, every round")
         print("3 families, 600 models; the emulator on 127.0.0.1 answers each listing in one page")
-        for c in CASES:
-            mo, mn = (sum(x for x, _ in v[c]) / len(v[c]) for v in (old, new))
-            print(f"{c:13} old {sidebyside.rounds(old[c])}")
-            print(f"{'':13} new {sidebyside.rounds(new[c])}   mean {mo:.3f} -> {mn:.3f} s cpu ({mo / mn:.2f}x)")
+        sidebyside.print_cases(old, new, CASES)
         if args.no_check:
             return
         for tree, name in ((base, "old"), (HERE, "new")):

@@ -1,11 +1,13 @@
-"""What the side-by-side benchmarks share: the baseline's code, exported from git, and the order of the
-alternated passes (old, new, then new, old: the machine's load weighs on both alike)."""
+"""What the side-by-side benchmarks share: the baseline's code, exported from git, the order of the
+alternated passes (old, new, then new, old: the machine's load weighs on both alike), the timing of a
+call and the printing of every case's rounds."""
 
 from __future__ import annotations
 
 import os
 import subprocess
 import sys
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TypeVar
@@ -54,3 +56,19 @@ def rounds(xs: list[tuple[float, float]]) -> str:
     """Every round's CPU seconds, then the worst round's CPU and wall seconds (`xs`: (cpu, wall) pairs)."""
     cpu = " ".join(f"{c:.3f}" for c, _ in xs)
     return f"cpu [{cpu}] worst {max(c for c, _ in xs):.3f} s cpu / {max(w for _, w in xs):.3f} s wall"
+
+
+def cpu_wall(fn: Callable[..., object], *args: object, **kwargs: object) -> tuple[float, float]:
+    """One call's process CPU seconds (DuckDB's threads included) and wall seconds."""
+    c, w = time.process_time(), time.perf_counter()
+    fn(*args, **kwargs)
+    return time.process_time() - c, time.perf_counter() - w
+
+
+def print_cases(old: dict[str, list], new: dict[str, list], cases: tuple[str, ...]) -> None:
+    """Two lines per case: the old tree's rounds, then the new tree's with both means and their ratio."""
+    width = max(map(len, cases)) + 1
+    for c in cases:
+        mo, mn = (sum(x for x, _ in v[c]) / len(v[c]) for v in (old, new))
+        print(f"{c:{width}} old {rounds(old[c])}")
+        print(f"{'':{width}} new {rounds(new[c])}   mean {mo:.3f} -> {mn:.3f} s cpu ({mo / mn:.2f}x)")
