@@ -13,6 +13,7 @@ from tests.conftest import ROOT
 from tracker import config, jobs
 from tracker.hubsim import FaultPlan, HubSim, World
 from tracker.hubsim.command import EPILOG
+from tracker.warehouse import Warehouse
 
 pytestmark = pytest.mark.slow  # a 20,000-model world and a collect of the shipped config
 
@@ -47,7 +48,7 @@ def stream(tmp_path_factory):
         s = replace(s, hub=replace(s.hub, endpoint=hub.endpoint))
         assert jobs.collect(s, now=world.now, show_progress=False, refresh_trends=False)["status"] == "ok"
         listing = [dict(r) for r in hub.stats.requests if r["route"] == "listing"]
-    members = jobs.model_tree.Warehouse(s.warehouse).latest_members([f.name for f in s.families])
+    members = Warehouse(s.warehouse).latest_members([f.name for f in s.families])
     info = [
         {"route": "info", "path": f"/api/models/{m}", "model": m, "author": m.split("/")[0], "page": None}
         for ids in members.values()

@@ -3,7 +3,9 @@ run record. The daemon schedules them by the names in JOBS.
 
   snapshot.py   collect, import_files      (listings into snapshots)
   snapshot_run.py                          (a snapshot run assembled, then published whole)
-  model_tree.py tree, backfill             (derivative counts, paced and resumable)
+  model_tree.py tree                       (derivative counts per official model)
+  backfill.py   backfill                   (derivative counts over time, from creation dates)
+  paced.py      what those two share       (chunked, resumable fetch; the record of their runs)
   census.py     census, import_dump        (the whole Hub in one listing, or a dump of it; its model tree)
   trend.py      derive, report             (trend tables and the weekly report)
   export.py     export_after               (config.yaml's `export:` after a collect or tree run)
@@ -16,10 +18,11 @@ import datetime as dt
 from typing import Any
 
 from tracker.config import Settings
+from tracker.jobs.backfill import backfill
 from tracker.jobs.census import census, import_dump
 from tracker.jobs.common import utcnow
 from tracker.jobs.export import export_after
-from tracker.jobs.model_tree import backfill, tree
+from tracker.jobs.model_tree import tree
 from tracker.jobs.snapshot import collect, import_files
 from tracker.jobs.trend import derive, family_series, last_complete_week, recorded_report, report, scheduled_report
 
