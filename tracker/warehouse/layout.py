@@ -241,8 +241,9 @@ def _apply(con: duckdb.DuckDBPyConnection, db: str, root: Path, guard: str, *, e
             }
             con.execute("DROP TABLE _migrations")
         shipped = _hub_texts()
+        in_hub = set(hub_views())
         kinds = {} if empty else _object_kinds(con, db)
-        for name in sorted(ours_before - {n for n, _ in shipped}):  # no longer in hub.duckdb
+        for name in sorted(ours_before - in_hub):  # no longer in hub.duckdb
             if name in kinds:
                 con.execute(f'DROP {kinds[name]} IF EXISTS "{name}"')
         # a view that became a macro (or back) cannot be replaced in place
@@ -250,7 +251,7 @@ def _apply(con: duckdb.DuckDBPyConnection, db: str, root: Path, guard: str, *, e
             is_macro = "CREATE OR REPLACE MACRO" in text
             if name in kinds and (kinds[name] != "VIEW") != is_macro:
                 con.execute(f'DROP {kinds[name]} "{name}"')
-        install(con, root, guard, {n for n, _ in shipped})
+        install(con, root, guard, in_hub)
         con.execute("CREATE TABLE IF NOT EXISTS _tracker_views (name VARCHAR PRIMARY KEY, sha256 VARCHAR)")
         con.execute("CREATE TABLE IF NOT EXISTS _meta (key VARCHAR PRIMARY KEY, value VARCHAR)")
         con.execute("DELETE FROM _tracker_views")
