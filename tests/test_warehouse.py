@@ -77,6 +77,8 @@ def test_one_file_per_view_in_the_declared_order():
     for name, text in view_files():
         made = re.findall(r"CREATE OR REPLACE (?:VIEW|MACRO) (\w+)", text)
         assert made == [name], f"{name}.sql must define exactly the view {name}, not {made}"
+        if "CREATE OR REPLACE VIEW" in text:  # bound when read, not at creation too (README, hub.duckdb)
+            assert f"CREATE OR REPLACE VIEW {name} WITH (DEFER_BINDING) AS" in text, name
         defined.append(name)
         # a view uses only views defined above it (the order is what makes it valid)
         for other in order:

@@ -141,7 +141,7 @@ class Warehouse(Writing, Reads):
         the warehouse stays open, and no connection is opened per query), under the shared read lock
         (compaction deletes replaced files only while no tracker read holds it). `sql`: the queries the
         caller runs; only the views they name (and those these use) need to exist, and are created on
-        first use (binding a view costs 1-17 ms). None given: every view."""
+        first use (creating one costs well under a millisecond: views defer binding to the query). None given: every view."""
         self.ensure()
         with _MEMORY_LOCK:
             entry = _MEMORY.get(self.root)

@@ -158,8 +158,8 @@ def named(sql: str) -> frozenset[str]:
 def hub_views() -> tuple[str, ...]:
     """The objects hub.duckdb holds, in order: every documented view (no leading underscore) and the
     internal ones they read. The internal views that only build the served tables (`_family_daily`,
-    `_tree`, `_ecosystem`, ...) live only in the tracker's own read catalog: binding them into every
-    new hub.duckdb cost ~40 % of its views' time, and no view a user reads needs them."""
+    `_tree`, `_ecosystem`, ...) live only in the tracker's own read catalog: no view a user reads
+    needs them."""
     texts = _view_files()
     public = [name for name, _ in texts if not name.startswith("_")]
     wanted = set(public).union(*(named(text) for name, text in texts if name in public))

@@ -1,6 +1,6 @@
 -- Internal: the community children of each family's top models, for days with a complete tree
 -- (served as `ecosystem`).
-CREATE OR REPLACE VIEW _ecosystem AS
+CREATE OR REPLACE VIEW _ecosystem WITH (DEFER_BINDING) AS
 WITH complete AS (
     SELECT DISTINCT run_id, day, family
     FROM _files('tree_members')

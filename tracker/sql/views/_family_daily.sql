@@ -1,7 +1,7 @@
 -- Internal: family_daily over the raw rows (served as `family_daily`). One row per family per day:
 -- its last successful snapshot of the day (summed at collect time over its models), the day's tree
 -- sums, the exact downloads per day, and backfilled days where nothing was observed.
-CREATE OR REPLACE VIEW _family_daily AS
+CREATE OR REPLACE VIEW _family_daily WITH (DEFER_BINDING) AS
 WITH backfilled AS (
     SELECT *
     FROM _files('backfill')

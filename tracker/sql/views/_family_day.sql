@@ -1,6 +1,6 @@
 -- Internal: each family's last successful snapshot of each day, with every stored column. A collected
 -- snapshot wins over an imported one of the same day and family.
-CREATE OR REPLACE VIEW _family_day AS
+CREATE OR REPLACE VIEW _family_day WITH (DEFER_BINDING) AS
 SELECT f.*, r.job
 FROM runs r
 JOIN _files('family_snapshots') f USING (run_id)

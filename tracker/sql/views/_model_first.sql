@@ -1,6 +1,6 @@
 -- Internal: each model's earliest recorded attributes (used for a snapshot older than all of them,
 -- e.g. an archive imported after a later collect).
-CREATE OR REPLACE VIEW _model_first AS
+CREATE OR REPLACE VIEW _model_first WITH (DEFER_BINDING) AS
 SELECT *
 FROM _files('models')
 WHERE {{guard}}

@@ -1,7 +1,7 @@
 -- Internal: the model tree over the raw answers (served as `tree`). A tree run stores model_info
 -- answers in chunks as it goes (tree_parts); a family's day counts only once a run has every one of
 -- its official models and wrote the family's member list (tree_members).
-CREATE OR REPLACE VIEW _tree AS
+CREATE OR REPLACE VIEW _tree WITH (DEFER_BINDING) AS
 WITH members AS (
     SELECT day, family, model_id
     FROM _files('tree_members')
