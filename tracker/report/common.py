@@ -85,6 +85,14 @@ def numbers(s: Any) -> np.ndarray:
     return pd.to_numeric(pd.Series(s), errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
 
 
+def number(x: Any) -> float:
+    """One value as `numbers` reads a column's: a float, NaN when missing or not a number (no Series built)."""
+    try:
+        return float(x)
+    except (TypeError, ValueError):
+        return np.nan
+
+
 def to_days(s: Any) -> pd.Series:
     """Dates/timestamps/strings to tz-naive midnight timestamps (NaT when unparseable)."""
     s = pd.Series(s)
@@ -104,14 +112,14 @@ def iso_day(x: Any) -> str:
 
 def signed(x: Any) -> str:
     """Absolute change: "+7.0M", "-700.0k", "0"; "n/a" when unknown."""
-    v = numbers([x])[0]
+    v = number(x)
     if np.isnan(v):
         return "n/a"
     return "0" if v == 0 else ("+" if v > 0 else "") + human(v)
 
 
 def share_pct(x: Any) -> str:
-    v = numbers([x])[0]
+    v = number(x)
     return "n/a" if np.isnan(v) else f"{v * 100:.1f}%"
 
 

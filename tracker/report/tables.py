@@ -3,6 +3,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 import numpy as np
 import pandas as pd
 
@@ -20,6 +23,7 @@ from tracker.report.common import (
     in_week,
     iso_day,
     metric_name,
+    number,
     numbers,
     share_pct,
     signed,
@@ -78,7 +82,7 @@ def coverage(data: ReportData) -> list[Block]:
     return []
 
 
-def _membership(r: pd.Series, m: str) -> str:
+def _membership(r: Mapping[str, Any], m: str) -> str:
     parts = []
     for col, word in (("models_new", "new"), ("models_entered", "entered"), ("models_left", "left")):
         v = r.get(col)
@@ -86,7 +90,7 @@ def _membership(r: pd.Series, m: str) -> str:
             parts.append(f"{'-' if col == 'models_left' else '+'}{int(v)} {word}")
     if not parts:
         return "none" if pd.notna(r.get("models_new")) else "n/a"
-    wow, same = numbers([r.get(f"{m}_wow")])[0], numbers([r.get(f"{m}_wow_same")])[0]
+    wow, same = number(r.get(f"{m}_wow")), number(r.get(f"{m}_wow_same"))
     if m != "models" and np.isfinite(wow) and np.isfinite(same):
         return f"{', '.join(parts)} ({signed(wow - same)})"
     return ", ".join(parts)
@@ -103,7 +107,9 @@ def _imported(data: ReportData) -> set[str]:
     return {str(fam) for fam, d in last.items() if imported_from(data, fam, d) is not None}
 
 
-def _family_row(r: pd.Series, m: str, names: FamilyNames, imported: set[str], marks: dict[str, bool]) -> list[str]:
+def _family_row(
+    r: Mapping[str, Any], m: str, names: FamilyNames, imported: set[str], marks: dict[str, bool]
+) -> list[str]:
     lab = names(r["family"])
     days = r.get("downloads_week_days") if m == "downloads_week" else None
     if days is not None and pd.notna(days) and int(days) < 7 and pd.notna(r[m]):
@@ -129,12 +135,14 @@ def family_tables(data: ReportData, names: FamilyNames) -> list[Block]:
     shown = 0
     marks = {"partial": False, "import": False, "all": False}
     imported: set[str] | None = None
+    records = rows.to_dict("records")  # one row as a dict per family, read by every metric's table
     for m in METRIC_NAMES:
-        if m not in fw.columns or not len(rows) or np.isnan(numbers(rows[m])).all():
+        v = numbers(rows[m]) if m in fw.columns and len(rows) else None
+        if v is None or np.isnan(v).all():
             continue
         imported = _imported(data) if imported is None else imported
-        t = rows.assign(_v=numbers(rows[m])).sort_values("_v", ascending=False, na_position="last", kind="stable")
-        body = [_family_row(r, m, names, imported, marks) for _, r in t.iterrows()]
+        order = pd.Series(v).sort_values(ascending=False, na_position="last", kind="stable").index
+        body = [_family_row(records[i], m, names, imported, marks) for i in order]
         change = "Change" if m == "models" else "Change, same models"
         out += [
             ("h3", metric_name(m).capitalize()),
@@ -203,12 +211,16 @@ def _regions(data: ReportData) -> list[Block]:
     first = rw[rw["metric"].astype(str) == metrics[0]].assign(_v=lambda d: numbers(d["value"]))
     regions = list(first.sort_values("_v", ascending=False, kind="stable")["region"].astype(str))
     regions += sorted(set(rw["region"].astype(str)) - set(regions))
+    first_of: dict[tuple[str, str], tuple[Any, Any]] = {}  # (region, metric) -> its first row's (share, value)
+    for key, share, value in zip(zip(rw["region"].astype(str), rw["metric"].astype(str), strict=True),
+                                 rw["share"], rw["value"], strict=True):  # fmt: skip
+        first_of.setdefault(key, (share, value))
     body = []
     for reg in regions:
         cells = [reg]
         for m in metrics:
-            hit = rw[(rw["region"].astype(str) == reg) & (rw["metric"].astype(str) == m)]
-            cells.append(f"{share_pct(hit['share'].iloc[0])} ({human(hit['value'].iloc[0])})" if len(hit) else "n/a")
+            hit = first_of.get((reg, m))
+            cells.append(f"{share_pct(hit[0])} ({human(hit[1])})" if hit else "n/a")
         body.append(cells)
     return [
         ("h3", "Region shares"),
