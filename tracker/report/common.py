@@ -93,6 +93,13 @@ def number(x: Any) -> float:
         return np.nan
 
 
+def last_rows(cell: np.ndarray) -> np.ndarray:
+    """The positions of each cell's last row (a negative cell is none), as ``drop_duplicates(keep="last")``
+    keeps rows: ``cell`` numbers each row's place in a grid (a day, or a day and a family)."""
+    rows = np.flatnonzero(cell >= 0)
+    return rows[len(rows) - 1 - np.unique(cell[rows][::-1], return_index=True)[1]]
+
+
 def to_days(s: Any) -> pd.Series:
     """Dates/timestamps/strings to tz-naive midnight timestamps (NaT when unparseable)."""
     s = pd.Series(s)

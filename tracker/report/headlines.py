@@ -21,6 +21,7 @@ from tracker.report.common import (
     imported_from,
     in_week,
     iso_day,
+    last_rows,
     metric_name,
     numbers,
     to_days,
@@ -126,31 +127,37 @@ def headlines(data: ReportData, names: FamilyNames) -> list[Block]:
 
 
 def _lead(
-    data: ReportData, kind: str, r: pd.Series, read: dict[str, pd.DataFrame]
+    data: ReportData, kind: str, r: pd.Series, read: dict[tuple[str, str], np.ndarray]
 ) -> tuple[pd.DatetimeIndex, np.ndarray] | None:
-    """Days and the lead A - B around the crossover (up to the week's end).
+    """Days and the lead A - B around the crossover (up to the week's end): each side's last value of a day.
 
-    ``read`` holds each kind's rows with their day (``_d``) and entity as text (``_e``), worked out by the
-    first chart of that kind and read by the others.
+    ``read`` keeps the columns parsed for one chart (a kind's days and names, a metric's values) for the
+    report's next charts.
     """
     src = data.family_daily if kind == "family" else data.model_daily
     ent = "family" if kind == "family" else "model_id"
     m = str(r["metric"])
     if column(src, m) is None or column(src, ent) is None:
         return None
-    if kind not in read:
-        read[kind] = pd.DataFrame({"_d": to_days(src["day"]), "_e": src[ent].astype(str)}, index=src.index)
+    if (kind, "day") not in read:
+        read[kind, "day"], read[kind, ent] = to_days(src["day"]).to_numpy(), src[ent].astype(str).to_numpy()
+    if (kind, m) not in read:
+        read[kind, m] = numbers(src[m])
     day = pd.Timestamp(to_days([r["day"]]).iloc[0])
     lo = day - pd.Timedelta(days=CHART_DAYS_BEFORE)
     if pd.notna(r.get("previous_day")):
         lo = min(lo, pd.Timestamp(to_days([r["previous_day"]]).iloc[0]))
     hi = min(day + pd.Timedelta(days=CHART_DAYS_AFTER), pd.Timestamp(data.week_end))
-    near = ((read[kind]["_d"] >= lo) & (read[kind]["_d"] <= hi)).to_numpy(dtype=bool)
-    d = read[kind][near].assign(_v=numbers(src[m][near]))
-    a = d[d["_e"] == str(r[ent])].groupby("_d")["_v"].last()
-    b = d[d["_e"] == str(r["overtaken"])].groupby("_d")["_v"].last()
     idx = pd.date_range(lo, hi, freq="D")
-    lead = (a.reindex(idx) - b.reindex(idx)).to_numpy(dtype=float)
+    at, ents, values = idx.get_indexer(pd.DatetimeIndex(read[kind, "day"])), read[kind, ent], read[kind, m]
+
+    def daily(who: str) -> np.ndarray:
+        rows = last_rows(np.where((ents == who) & ~np.isnan(values), at, -1))
+        out = np.full(len(idx), np.nan)
+        out[at[rows]] = values[rows]
+        return out
+
+    lead = daily(str(r[ent])) - daily(str(r["overtaken"]))
     return (idx, lead) if np.isfinite(lead).any() else None
 
 
@@ -193,7 +200,7 @@ def chart_blocks(data: ReportData, names: FamilyNames, picks: list[tuple[str, pd
     from matplotlib import rc_context
 
     out: list[Block] = []
-    read: dict[str, pd.DataFrame] = {}
+    read: dict[tuple[str, str], np.ndarray] = {}
     charts = _LeadCharts()
     with rc_context(rc_params()):
         for k, (kind, r) in enumerate(picks[:MAX_CHARTS]):

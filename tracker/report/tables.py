@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Mapping
 from typing import Any
 
@@ -364,14 +365,18 @@ def quality(data: ReportData, names: FamilyNames) -> list[Block]:
             _fam=q["family"].map(names) if "family" in q else "",
             _o=q["issue"].map(lambda i: list(ISSUES).index(i) if i in ISSUES else 99),
         )
+        # one sort, then each (family, issue)'s rows in a run: by day, then model (rows of a day come in no
+        # set order); rows without an issue are left out, as grouping by it leaves them out
+        by = ["_fam", "_o", "issue", "_day", *(["model_id"] if "model_id" in q else [])]
+        records = q[q["issue"].notna()].sort_values(by, kind="stable").to_dict("records")
         body = []
-        for (fam, _o, issue), g in q.groupby(["_fam", "_o", "issue"], sort=True):
-            by = ["_day", "model_id"] if "model_id" in g else ["_day"]  # rows of a day come in no set order
-            g = g.sort_values(by, kind="stable")
-            lo, hi = g["_day"].min(), g["_day"].max()
+        for (fam, _o, issue), run in itertools.groupby(records, key=lambda r: (r["_fam"], r["_o"], r["issue"])):
+            g = list(run)
+            held = [r["_day"] for r in g if pd.notna(r["_day"])]
+            lo, hi = (min(held), max(held)) if held else (pd.NaT, pd.NaT)
             days = iso_day(lo) if lo == hi else f"{iso_day(lo)} to {iso_day(hi)}"
             ex = []
-            for _, r in g.head(3).iterrows():
+            for r in g[:3]:
                 mid = r.get("model_id")
                 who = f"{mid} " if mid is not None and pd.notna(mid) else ""
                 ex.append(f"{who}{iso_day(r['_day'])}: {r.get('detail', '')}")
