@@ -162,11 +162,14 @@ class FamilyNames:
         return self.label.get(str(family), str(family))
 
 
-def family_colors(data: ReportData) -> dict[str, str]:
-    """family -> hex colour: ``families.color`` when it is a valid colour, else the palette in order."""
+def family_colors(data: ReportData, names: FamilyNames | None = None) -> dict[str, str]:
+    """family -> hex colour: ``families.color`` when it is a valid colour, else the palette in order.
+
+    ``names``: the report's `FamilyNames` of ``data``, when it has them (else they are worked out).
+    """
     from matplotlib.colors import is_color_like, to_hex
 
-    names = FamilyNames(data)
+    names = FamilyNames(data) if names is None else names
     given: dict[str, Any] = {}
     if column(data.families, "color") is not None:
         given = dict(zip(data.families["family"].astype(str), data.families["color"], strict=True))

@@ -36,11 +36,12 @@ from tracker.report.format import human, pct
 def family_rules(data: ReportData, names: FamilyNames) -> list[Block]:
     out: list[Block] = [("h3", "How families are counted")]
     fams = data.families
+    first: dict[str, dict] = {}  # each family's first row
+    for rec in fams.to_dict("records") if column(fams, "family") is not None else []:
+        first.setdefault(str(rec["family"]), rec)
     rules = []
     for fam in names.order:
-        row = fams[fams["family"].astype(str) == fam] if column(fams, "family") is not None else None
-        rule = row["rule"].iloc[0] if row is not None and len(row) and "rule" in row else None
-        region = row["region"].iloc[0] if row is not None and len(row) and "region" in row else None
+        rule, region = first.get(fam, {}).get("rule"), first.get(fam, {}).get("region")
         where = f" ({region})" if region is not None and pd.notna(region) else ""
         rule = rule if rule is not None and pd.notna(rule) else "rule not recorded"
         rules.append(f"{names(fam)}{where}: {rule}")
