@@ -113,6 +113,14 @@ def to_days(s: Any) -> pd.Series:
     return out.dt.normalize()
 
 
+def to_day(x: Any) -> pd.Timestamp:
+    """One value as `to_days` reads it in a column: a Timestamp is cut to its (wall-clock) day, anything
+    else is parsed; NaT when unparseable."""
+    if isinstance(x, pd.Timestamp) and x is not pd.NaT:
+        return (x.tz_localize(None) if x.tzinfo is not None else x).normalize()
+    return pd.Timestamp(to_days([x]).iloc[0])
+
+
 def iso_day(x: Any) -> str:
     return "n/a" if x is None or pd.isna(x) else pd.Timestamp(x).strftime("%Y-%m-%d")
 

@@ -24,6 +24,7 @@ from tracker.report.common import (
     last_rows,
     metric_name,
     numbers,
+    to_day,
     to_days,
 )
 from tracker.report.format import distinct
@@ -143,10 +144,10 @@ def _lead(
         read[kind, "day"], read[kind, ent] = to_days(src["day"]).to_numpy(), src[ent].astype(str).to_numpy()
     if (kind, m) not in read:
         read[kind, m] = numbers(src[m])
-    day = pd.Timestamp(to_days([r["day"]]).iloc[0])
+    day = to_day(r["day"])
     lo = day - pd.Timedelta(days=CHART_DAYS_BEFORE)
     if pd.notna(r.get("previous_day")):
-        lo = min(lo, pd.Timestamp(to_days([r["previous_day"]]).iloc[0]))
+        lo = min(lo, to_day(r["previous_day"]))
     hi = min(day + pd.Timedelta(days=CHART_DAYS_AFTER), pd.Timestamp(data.week_end))
     idx = pd.date_range(lo, hi, freq="D")
     at, ents, values = idx.get_indexer(pd.DatetimeIndex(read[kind, "day"])), read[kind, ent], read[kind, m]

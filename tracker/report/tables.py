@@ -28,6 +28,7 @@ from tracker.report.common import (
     numbers,
     share_pct,
     signed,
+    to_day,
     to_days,
 )
 from tracker.report.format import human, pct
@@ -248,7 +249,7 @@ def models(data: ReportData, names: FamilyNames) -> list[Block]:
                 human(r.get("downloads_30d")),
                 human(r.get("likes")),
             ]
-            for _, r in t.head(TOP).iterrows()
+            for r in t.head(TOP).to_dict("records")
         ]
         out.append(Table(["Model", "Family", "Downloads this week", "30-day downloads", "Likes"], "llrrr", body))
     elif not data.all_time_known:
@@ -271,11 +272,11 @@ def models(data: ReportData, names: FamilyNames) -> list[Block]:
             [
                 str(r["model_id"]),
                 names(r.get("family")),
-                iso_day(to_days([r.get("created_at")]).iloc[0]),
+                iso_day(to_day(r.get("created_at"))),
                 human(r.get("downloads_30d")),
                 human(r.get("likes")),
             ]
-            for _, r in t.head(TOP).iterrows()
+            for r in t.head(TOP).to_dict("records")
         ]
         out.append(Table(["Model", "Family", "Created", "30-day downloads", "Likes"], "llrrr", body))
         if len(nm) > TOP:
@@ -316,7 +317,7 @@ def adoption(data: ReportData, names: FamilyNames) -> list[Block]:
             "n/a" if pd.isna(r["relative_adoption"]) else f"{float(r['relative_adoption']):.2f}×",
             str(int(r["peers"])),
         ]
-        for _, r in t.head(TOP).iterrows()
+        for r in t.head(TOP).to_dict("records")
     ]
     return [
         *out,
