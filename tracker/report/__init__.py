@@ -192,7 +192,7 @@ def _blocks(data: ReportData) -> list[Block]:
         + tables.family_rules(data, names)
         + chart_blocks(data, names)
         + tables.family_tables(data, names)
-        + whole_hub.blocks(data.whole_hub, data)
+        + whole_hub.blocks(data.whole_hub, data, names)
         + tables.models(data, names)
         + tables.quality(data, names)
     )

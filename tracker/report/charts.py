@@ -16,6 +16,7 @@ from tracker.report.common import (
     axis_tick,
     column,
     in_week,
+    last_rows,
     numbers,
     to_days,
 )
@@ -154,19 +155,22 @@ def wide_frame(
 
     ``alt`` marks backfilled/imported points. Absent days become NaN so lines break at gaps.
     """
-    d = pd.DataFrame({"x": to_days(df[x]), "family": df["family"].astype(str), "v": numbers(df[value])})
+    days = to_days(df[x])
     src = column(df, "source")
-    d["alt"] = (src.astype(str).isin(["backfill", "import"]).to_numpy(dtype=bool)
-                if src is not None else False)  # fmt: skip
-    d = d[d["x"].notna()]
-    step = "7D" if x == "week_start" else "D"
-    if d.empty:
+    alt = (src.astype(str).isin(["backfill", "import"]).to_numpy(dtype=bool) if src is not None
+           else np.zeros(len(df), bool))  # fmt: skip
+    held = days.notna().to_numpy(dtype=bool)
+    if not held.any():
         return pd.DatetimeIndex([]), np.zeros((0, len(families))), np.zeros((0, len(families)), bool)
-    idx = pd.date_range(d["x"].min(), d["x"].max(), freq=step)
-    d = d.drop_duplicates(["x", "family"], keep="last")
-    v = d.pivot(index="x", columns="family", values="v").reindex(index=idx, columns=families)
-    a = d.pivot(index="x", columns="family", values="alt").reindex(index=idx, columns=families)
-    return idx, v.to_numpy(dtype="float64", na_value=np.nan), a.fillna(False).to_numpy(dtype=bool)
+    idx = pd.date_range(days[held].min(), days[held].max(), freq="7D" if x == "week_start" else "D")
+    # each row's cell (-1: off the steps, or a family not charted); a cell given twice keeps its last row
+    row = idx.get_indexer(pd.DatetimeIndex(days))
+    col = pd.Index(families).get_indexer(pd.Index(df["family"].astype(str)))
+    cell = row * len(families) + col
+    rows = last_rows(np.where(held & (row >= 0) & (col >= 0), cell, -1))
+    v, a = np.full(len(idx) * len(families), np.nan), np.zeros(len(idx) * len(families), bool)
+    v[cell[rows]], a[cell[rows]] = numbers(df[value])[rows], alt[rows]
+    return idx, v.reshape(len(idx), len(families)), a.reshape(len(idx), len(families))
 
 
 def ranked(v: np.ndarray) -> list[int]:

@@ -85,6 +85,21 @@ def numbers(s: Any) -> np.ndarray:
     return pd.to_numeric(pd.Series(s), errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
 
 
+def number(x: Any) -> float:
+    """One value as `numbers` reads a column's: a float, NaN when missing or not a number (no Series built)."""
+    try:
+        return float(x)
+    except (TypeError, ValueError):
+        return np.nan
+
+
+def last_rows(cell: np.ndarray) -> np.ndarray:
+    """The positions of each cell's last row (a negative cell is none), as ``drop_duplicates(keep="last")``
+    keeps rows: ``cell`` numbers each row's place in a grid (a day, or a day and a family)."""
+    rows = np.flatnonzero(cell >= 0)
+    return rows[len(rows) - 1 - np.unique(cell[rows][::-1], return_index=True)[1]]
+
+
 def to_days(s: Any) -> pd.Series:
     """Dates/timestamps/strings to tz-naive midnight timestamps (NaT when unparseable)."""
     s = pd.Series(s)
@@ -98,20 +113,28 @@ def to_days(s: Any) -> pd.Series:
     return out.dt.normalize()
 
 
+def to_day(x: Any) -> pd.Timestamp:
+    """One value as `to_days` reads it in a column: a Timestamp is cut to its (wall-clock) day, anything
+    else is parsed; NaT when unparseable."""
+    if isinstance(x, pd.Timestamp) and x is not pd.NaT:
+        return (x.tz_localize(None) if x.tzinfo is not None else x).normalize()
+    return pd.Timestamp(to_days([x]).iloc[0])
+
+
 def iso_day(x: Any) -> str:
     return "n/a" if x is None or pd.isna(x) else pd.Timestamp(x).strftime("%Y-%m-%d")
 
 
 def signed(x: Any) -> str:
     """Absolute change: "+7.0M", "-700.0k", "0"; "n/a" when unknown."""
-    v = numbers([x])[0]
+    v = number(x)
     if np.isnan(v):
         return "n/a"
     return "0" if v == 0 else ("+" if v > 0 else "") + human(v)
 
 
 def share_pct(x: Any) -> str:
-    v = numbers([x])[0]
+    v = number(x)
     return "n/a" if np.isnan(v) else f"{v * 100:.1f}%"
 
 
@@ -147,11 +170,14 @@ class FamilyNames:
         return self.label.get(str(family), str(family))
 
 
-def family_colors(data: ReportData) -> dict[str, str]:
-    """family -> hex colour: ``families.color`` when it is a valid colour, else the palette in order."""
+def family_colors(data: ReportData, names: FamilyNames | None = None) -> dict[str, str]:
+    """family -> hex colour: ``families.color`` when it is a valid colour, else the palette in order.
+
+    ``names``: the report's `FamilyNames` of ``data``, when it has them (else they are worked out).
+    """
     from matplotlib.colors import is_color_like, to_hex
 
-    names = FamilyNames(data)
+    names = FamilyNames(data) if names is None else names
     given: dict[str, Any] = {}
     if column(data.families, "color") is not None:
         given = dict(zip(data.families["family"].astype(str), data.families["color"], strict=True))

@@ -208,7 +208,7 @@ def _derivatives_chart(data: ReportData, names: FamilyNames, colors: dict[str, s
 def chart_blocks(data: ReportData, names: FamilyNames) -> list[Block]:
     from matplotlib import rc_context
 
-    colors = family_colors(data)
+    colors = family_colors(data, names)
 
     def derivatives() -> tuple[str, str] | None:
         der = _derivatives_chart(data, names, colors)

@@ -3,6 +3,8 @@ chart of the lead around its day, and the crossovers that are not news (reversed
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pandas as pd
 
@@ -19,8 +21,10 @@ from tracker.report.common import (
     imported_from,
     in_week,
     iso_day,
+    last_rows,
     metric_name,
     numbers,
+    to_day,
     to_days,
 )
 from tracker.report.format import distinct
@@ -123,57 +127,92 @@ def headlines(data: ReportData, names: FamilyNames) -> list[Block]:
     return out
 
 
-def _lead(data: ReportData, kind: str, r: pd.Series) -> tuple[pd.DatetimeIndex, np.ndarray] | None:
-    """Days and the lead A - B around the crossover (up to the week's end)."""
+def _lead(
+    data: ReportData, kind: str, r: pd.Series, read: dict[tuple[str, str], np.ndarray]
+) -> tuple[pd.DatetimeIndex, np.ndarray] | None:
+    """Days and the lead A - B around the crossover (up to the week's end): each side's last value of a day.
+
+    ``read`` keeps the columns parsed for one chart (a kind's days and names, a metric's values) for the
+    report's next charts.
+    """
     src = data.family_daily if kind == "family" else data.model_daily
     ent = "family" if kind == "family" else "model_id"
     m = str(r["metric"])
     if column(src, m) is None or column(src, ent) is None:
         return None
-    day = pd.Timestamp(to_days([r["day"]]).iloc[0])
+    if (kind, "day") not in read:
+        read[kind, "day"], read[kind, ent] = to_days(src["day"]).to_numpy(), src[ent].astype(str).to_numpy()
+    if (kind, m) not in read:
+        read[kind, m] = numbers(src[m])
+    day = to_day(r["day"])
     lo = day - pd.Timedelta(days=CHART_DAYS_BEFORE)
     if pd.notna(r.get("previous_day")):
-        lo = min(lo, pd.Timestamp(to_days([r["previous_day"]]).iloc[0]))
+        lo = min(lo, to_day(r["previous_day"]))
     hi = min(day + pd.Timedelta(days=CHART_DAYS_AFTER), pd.Timestamp(data.week_end))
-    d = src.assign(_d=to_days(src["day"]), _v=numbers(src[m]))
-    d = d[(d["_d"] >= lo) & (d["_d"] <= hi)]
-    a = d[d[ent].astype(str) == str(r[ent])].groupby("_d")["_v"].last()
-    b = d[d[ent].astype(str) == str(r["overtaken"])].groupby("_d")["_v"].last()
     idx = pd.date_range(lo, hi, freq="D")
-    lead = (a.reindex(idx) - b.reindex(idx)).to_numpy(dtype=float)
+    at, ents, values = idx.get_indexer(pd.DatetimeIndex(read[kind, "day"])), read[kind, ent], read[kind, m]
+
+    def daily(who: str) -> np.ndarray:
+        rows = last_rows(np.where((ents == who) & ~np.isnan(values), at, -1))
+        out = np.full(len(idx), np.nan)
+        out[at[rows]] = values[rows]
+        return out
+
+    lead = daily(str(r[ent])) - daily(str(r["overtaken"]))
     return (idx, lead) if np.isfinite(lead).any() else None
 
 
-def _lead_chart(idx: pd.DatetimeIndex, lead: np.ndarray, r: pd.Series, who: str, whom: str) -> str:
-    from matplotlib.ticker import FuncFormatter
+class _LeadCharts:
+    """Draws a report's lead charts on one figure (a fixed layout: the small charts are many).
 
-    fig = new_figure(4.6, 2.6)  # a fixed layout: the small charts are many
-    fig.subplots_adjust(left=0.14, right=0.97, top=0.88, bottom=0.16)
-    ax = fig.add_subplot()
-    ax.axhline(0, color="#1d2433", lw=0.9)
-    ok = np.isfinite(lead)
-    ax.plot(idx, np.where(ok, lead, np.nan), color="#1f77b4", lw=1.8, marker="o", ms=3)
-    ax.axvline(pd.Timestamp(r["day"]), color="#3b4252", lw=1, ls=":")
-    ax.yaxis.set_major_formatter(FuncFormatter(axis_tick))
-    date_axis(ax)
-    ax.set_title(f"{who} minus {whom}: {metric_name(r['metric'])}", fontsize=9.5)
-    return to_svg(fig, layout=False)
+    The first chart builds the figure; each next one replaces the line's data, the crossover's day and
+    the title, and autoscales as a new Axes would (`relim`: the same limits from the same lines), so the
+    Axes, its ticks and their texts are made once per report, not once per chart. The figure lives as long
+    as this object: nothing carries over to another report.
+    """
+
+    def __init__(self) -> None:
+        self.fig: Any = None
+
+    def svg(self, idx: pd.DatetimeIndex, lead: np.ndarray, r: pd.Series, who: str, whom: str) -> str:
+        ok = np.isfinite(lead)
+        values, day = np.where(ok, lead, np.nan), pd.Timestamp(r["day"])
+        if self.fig is None:
+            from matplotlib.ticker import FuncFormatter
+
+            self.fig = new_figure(4.6, 2.6)
+            self.fig.subplots_adjust(left=0.14, right=0.97, top=0.88, bottom=0.16)
+            self.ax = self.fig.add_subplot()
+            self.ax.axhline(0, color="#1d2433", lw=0.9)
+            (self.line,) = self.ax.plot(idx, values, color="#1f77b4", lw=1.8, marker="o", ms=3)
+            self.day = self.ax.axvline(day, color="#3b4252", lw=1, ls=":")
+            self.ax.yaxis.set_major_formatter(FuncFormatter(axis_tick))
+            date_axis(self.ax)
+        else:
+            self.line.set_data(idx, values)
+            self.day.set_xdata([day, day])
+            self.ax.relim()
+            self.ax.autoscale_view()
+        self.ax.set_title(f"{who} minus {whom}: {metric_name(r['metric'])}", fontsize=9.5)
+        return to_svg(self.fig, layout=False)
 
 
 def chart_blocks(data: ReportData, names: FamilyNames, picks: list[tuple[str, pd.Series]]) -> list[Block]:
     from matplotlib import rc_context
 
     out: list[Block] = []
+    read: dict[tuple[str, str], np.ndarray] = {}
+    charts = _LeadCharts()
     with rc_context(rc_params()):
         for k, (kind, r) in enumerate(picks[:MAX_CHARTS]):
-            got = _lead(data, kind, r)
+            got = _lead(data, kind, r, read)
             if got is None:
                 continue
             ent = "family" if kind == "family" else "model_id"
             who = names(r[ent]) if kind == "family" else str(r[ent])
             whom = names(r["overtaken"]) if kind == "family" else str(r["overtaken"])
             idx, lead = got
-            svg = _lead_chart(idx, lead, r, who, whom)
+            svg = charts.svg(idx, lead, r, who, whom)
             cap = (
                 f"Lead of {who} over {whom} in {metric_name(r['metric'])} ({who} \N{MINUS SIGN} {whom}, linear axis), "
                 f"{iso_day(idx[0])} to {iso_day(idx[-1])}: above the zero line {who} is ahead. Dotted: "

@@ -3,6 +3,10 @@
 
 from __future__ import annotations
 
+import itertools
+from collections.abc import Mapping
+from typing import Any
+
 import numpy as np
 import pandas as pd
 
@@ -20,9 +24,11 @@ from tracker.report.common import (
     in_week,
     iso_day,
     metric_name,
+    number,
     numbers,
     share_pct,
     signed,
+    to_day,
     to_days,
 )
 from tracker.report.format import human, pct
@@ -31,11 +37,12 @@ from tracker.report.format import human, pct
 def family_rules(data: ReportData, names: FamilyNames) -> list[Block]:
     out: list[Block] = [("h3", "How families are counted")]
     fams = data.families
+    first: dict[str, dict] = {}  # each family's first row
+    for rec in fams.to_dict("records") if column(fams, "family") is not None else []:
+        first.setdefault(str(rec["family"]), rec)
     rules = []
     for fam in names.order:
-        row = fams[fams["family"].astype(str) == fam] if column(fams, "family") is not None else None
-        rule = row["rule"].iloc[0] if row is not None and len(row) and "rule" in row else None
-        region = row["region"].iloc[0] if row is not None and len(row) and "region" in row else None
+        rule, region = first.get(fam, {}).get("rule"), first.get(fam, {}).get("region")
         where = f" ({region})" if region is not None and pd.notna(region) else ""
         rule = rule if rule is not None and pd.notna(rule) else "rule not recorded"
         rules.append(f"{names(fam)}{where}: {rule}")
@@ -78,7 +85,7 @@ def coverage(data: ReportData) -> list[Block]:
     return []
 
 
-def _membership(r: pd.Series, m: str) -> str:
+def _membership(r: Mapping[str, Any], m: str) -> str:
     parts = []
     for col, word in (("models_new", "new"), ("models_entered", "entered"), ("models_left", "left")):
         v = r.get(col)
@@ -86,7 +93,7 @@ def _membership(r: pd.Series, m: str) -> str:
             parts.append(f"{'-' if col == 'models_left' else '+'}{int(v)} {word}")
     if not parts:
         return "none" if pd.notna(r.get("models_new")) else "n/a"
-    wow, same = numbers([r.get(f"{m}_wow")])[0], numbers([r.get(f"{m}_wow_same")])[0]
+    wow, same = number(r.get(f"{m}_wow")), number(r.get(f"{m}_wow_same"))
     if m != "models" and np.isfinite(wow) and np.isfinite(same):
         return f"{', '.join(parts)} ({signed(wow - same)})"
     return ", ".join(parts)
@@ -103,7 +110,9 @@ def _imported(data: ReportData) -> set[str]:
     return {str(fam) for fam, d in last.items() if imported_from(data, fam, d) is not None}
 
 
-def _family_row(r: pd.Series, m: str, names: FamilyNames, imported: set[str], marks: dict[str, bool]) -> list[str]:
+def _family_row(
+    r: Mapping[str, Any], m: str, names: FamilyNames, imported: set[str], marks: dict[str, bool]
+) -> list[str]:
     lab = names(r["family"])
     days = r.get("downloads_week_days") if m == "downloads_week" else None
     if days is not None and pd.notna(days) and int(days) < 7 and pd.notna(r[m]):
@@ -129,12 +138,14 @@ def family_tables(data: ReportData, names: FamilyNames) -> list[Block]:
     shown = 0
     marks = {"partial": False, "import": False, "all": False}
     imported: set[str] | None = None
+    records = rows.to_dict("records")  # one row as a dict per family, read by every metric's table
     for m in METRIC_NAMES:
-        if m not in fw.columns or not len(rows) or np.isnan(numbers(rows[m])).all():
+        v = numbers(rows[m]) if m in fw.columns and len(rows) else None
+        if v is None or np.isnan(v).all():
             continue
         imported = _imported(data) if imported is None else imported
-        t = rows.assign(_v=numbers(rows[m])).sort_values("_v", ascending=False, na_position="last", kind="stable")
-        body = [_family_row(r, m, names, imported, marks) for _, r in t.iterrows()]
+        order = pd.Series(v).sort_values(ascending=False, na_position="last", kind="stable").index
+        body = [_family_row(records[i], m, names, imported, marks) for i in order]
         change = "Change" if m == "models" else "Change, same models"
         out += [
             ("h3", metric_name(m).capitalize()),
@@ -203,12 +214,16 @@ def _regions(data: ReportData) -> list[Block]:
     first = rw[rw["metric"].astype(str) == metrics[0]].assign(_v=lambda d: numbers(d["value"]))
     regions = list(first.sort_values("_v", ascending=False, kind="stable")["region"].astype(str))
     regions += sorted(set(rw["region"].astype(str)) - set(regions))
+    first_of: dict[tuple[str, str], tuple[Any, Any]] = {}  # (region, metric) -> its first row's (share, value)
+    for key, share, value in zip(zip(rw["region"].astype(str), rw["metric"].astype(str), strict=True),
+                                 rw["share"], rw["value"], strict=True):  # fmt: skip
+        first_of.setdefault(key, (share, value))
     body = []
     for reg in regions:
         cells = [reg]
         for m in metrics:
-            hit = rw[(rw["region"].astype(str) == reg) & (rw["metric"].astype(str) == m)]
-            cells.append(f"{share_pct(hit['share'].iloc[0])} ({human(hit['value'].iloc[0])})" if len(hit) else "n/a")
+            hit = first_of.get((reg, m))
+            cells.append(f"{share_pct(hit[0])} ({human(hit[1])})" if hit else "n/a")
         body.append(cells)
     return [
         ("h3", "Region shares"),
@@ -234,7 +249,7 @@ def models(data: ReportData, names: FamilyNames) -> list[Block]:
                 human(r.get("downloads_30d")),
                 human(r.get("likes")),
             ]
-            for _, r in t.head(TOP).iterrows()
+            for r in t.head(TOP).to_dict("records")
         ]
         out.append(Table(["Model", "Family", "Downloads this week", "30-day downloads", "Likes"], "llrrr", body))
     elif not data.all_time_known:
@@ -257,11 +272,11 @@ def models(data: ReportData, names: FamilyNames) -> list[Block]:
             [
                 str(r["model_id"]),
                 names(r.get("family")),
-                iso_day(to_days([r.get("created_at")]).iloc[0]),
+                iso_day(to_day(r.get("created_at"))),
                 human(r.get("downloads_30d")),
                 human(r.get("likes")),
             ]
-            for _, r in t.head(TOP).iterrows()
+            for r in t.head(TOP).to_dict("records")
         ]
         out.append(Table(["Model", "Family", "Created", "30-day downloads", "Likes"], "llrrr", body))
         if len(nm) > TOP:
@@ -302,7 +317,7 @@ def adoption(data: ReportData, names: FamilyNames) -> list[Block]:
             "n/a" if pd.isna(r["relative_adoption"]) else f"{float(r['relative_adoption']):.2f}×",
             str(int(r["peers"])),
         ]
-        for _, r in t.head(TOP).iterrows()
+        for r in t.head(TOP).to_dict("records")
     ]
     return [
         *out,
@@ -352,14 +367,18 @@ def quality(data: ReportData, names: FamilyNames) -> list[Block]:
             _fam=q["family"].map(names) if "family" in q else "",
             _o=q["issue"].map(lambda i: list(ISSUES).index(i) if i in ISSUES else 99),
         )
+        # one sort, then each (family, issue)'s rows in a run: by day, then model (rows of a day come in no
+        # set order); rows without an issue are left out, as grouping by it leaves them out
+        by = ["_fam", "_o", "issue", "_day", *(["model_id"] if "model_id" in q else [])]
+        records = q[q["issue"].notna()].sort_values(by, kind="stable").to_dict("records")
         body = []
-        for (fam, _o, issue), g in q.groupby(["_fam", "_o", "issue"], sort=True):
-            by = ["_day", "model_id"] if "model_id" in g else ["_day"]  # rows of a day come in no set order
-            g = g.sort_values(by, kind="stable")
-            lo, hi = g["_day"].min(), g["_day"].max()
+        for (fam, _o, issue), run in itertools.groupby(records, key=lambda r: (r["_fam"], r["_o"], r["issue"])):
+            g = list(run)
+            held = [r["_day"] for r in g if pd.notna(r["_day"])]
+            lo, hi = (min(held), max(held)) if held else (pd.NaT, pd.NaT)
             days = iso_day(lo) if lo == hi else f"{iso_day(lo)} to {iso_day(hi)}"
             ex = []
-            for _, r in g.head(3).iterrows():
+            for r in g[:3]:
                 mid = r.get("model_id")
                 who = f"{mid} " if mid is not None and pd.notna(mid) else ""
                 ex.append(f"{who}{iso_day(r['_day'])}: {r.get('detail', '')}")

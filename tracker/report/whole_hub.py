@@ -59,11 +59,11 @@ def _share_chart(wh: WholeHub, names: FamilyNames, colors: dict[str, str]) -> st
     return to_svg(fig)
 
 
-def blocks(wh: WholeHub | None, data) -> list[Block]:
-    """The section's blocks, or none when no census is held."""
+def blocks(wh: WholeHub | None, data, names: FamilyNames | None = None) -> list[Block]:
+    """The section's blocks, or none when no census is held (``names``: the report's, else worked out)."""
     if wh is None:
         return []
-    names = FamilyNames(data)
+    names = FamilyNames(data) if names is None else names
     out: list[Block] = [("h2", "Whole Hub")]
     st = wh.stats
     out.append(
@@ -80,7 +80,7 @@ def blocks(wh: WholeHub | None, data) -> list[Block]:
 
     # the SVG settings of the other charts (text kept as text, stable ids); its own style is matplotlib's
     with rc_context({"svg.fonttype": "none", "svg.hashsalt": "hub-tracker"}):
-        svg = _share_chart(wh, names, family_colors(data))
+        svg = _share_chart(wh, names, family_colors(data, names))
     if svg:
         out.append(
             Chart(
