@@ -20,7 +20,7 @@ import structlog
 from tracker.locks import FileLock
 from tracker.warehouse import files
 from tracker.warehouse.layout import WarehouseError
-from tracker.warehouse.reads import Reads
+from tracker.warehouse.reads import LAST_FAMILY_RUNS, Reads
 from tracker.warehouse.schemas import DERIVED, SCHEMAS, SERVING
 
 log = structlog.get_logger("tracker.warehouse")
@@ -33,7 +33,7 @@ _SERVING_ORDER = {
     "models_latest": "family, model_id",
 }
 
-_READ_ONCE = ("_family_day", "_tree", "_ecosystem")  # in refresh_serving (a view may use those before it)
+_READ_ONCE = ("runs", "_models", "_family_day", "_tree", "_ecosystem")  # in refresh_serving (a view may use those before it)
 
 
 class Writing(Reads):
@@ -139,22 +139,24 @@ class Writing(Reads):
         """Rewrite the served tables whole from the raw rows (each atomically): family_daily, tree,
         ecosystem (small per-family and per-official-model tables) and models_latest (the rows of each
         family's latest successful snapshot: reads only those files)."""
+        sql = {
+            name: f"SELECT {', '.join(SERVING[name].names)} FROM _{name} ORDER BY {_SERVING_ORDER[name]}"
+            for name in ("family_daily", "tree", "ecosystem")
+        }
         with FileLock(self.root / ".serving.lock"):
-            runs = self._runs_seen()
-            sql = {
-                name: f"SELECT {', '.join(SERVING[name].names)} FROM _{name} ORDER BY {_SERVING_ORDER[name]}"
-                for name in ("family_daily", "tree", "ecosystem")
-            }
-            with self.cursor(*sql.values()) as con:
-                # each view that the three read more than once (_family_daily reads _family_day twice,
-                # _tree and _ecosystem through _family_tree), read once: a temporary table of this
-                # cursor by the same name stands in for it (DuckDB looks in temp first); held in memory
-                # until the cursor closes, as the served tables' rows are anyway
+            with self.cursor(*sql.values(), LAST_FAMILY_RUNS, "_resolve") as con:
+                # each view that the queries below read more than once (runs: the count, _family_day and
+                # the last runs; _models: _resolve and _model_first; _family_daily reads _family_day
+                # twice, _tree and _ecosystem through _family_tree), read once: a temporary table of this cursor by the same name stands in
+                # for it (DuckDB looks in temp first); held in memory until the cursor closes, as the
+                # served tables' rows are anyway. `runs` first: the runs counted are those whose rows
+                # the tables hold (or fewer: a run recorded meanwhile is counted by the next refresh)
                 for view in _READ_ONCE:
                     con.execute(f"CREATE TEMP TABLE {view} AS SELECT * FROM {view}")
+                runs = int(con.execute("SELECT count(*) FROM runs").fetchall()[0][0])  # count(*): one row
                 for name, query in sql.items():
                     self._replace_served(name, con.sql(query).to_arrow_table().cast(SERVING[name]))
-            latest = self.latest_rows(self.last_family_runs(), full=True)
+                latest = self.latest_rows_on(con, con.sql(LAST_FAMILY_RUNS).df())
             self._replace_served("models_latest", latest.cast(SERVING["models_latest"]))
             self.mark_serving(runs)
 
@@ -193,7 +195,10 @@ class Writing(Reads):
         the rows, and every known key's (latest) model id."""
         rows = rows.drop_duplicates("model_id", keep="last")
         at = pd.Timestamp(taken_at).tz_convert("UTC").as_unit("us")
-        with self.writer_lock(), self.cursor("_model_keys _files") as con:
+        with self.writer_lock(), self.cursor("_model_keys _models") as con:
+            # the recorded attributes, read once (the keys and the attributes in force both come from
+            # them): a temporary table of this cursor by the view's name stands in for it
+            con.execute("CREATE TEMP TABLE _models AS SELECT * FROM _models")
             keys = con.sql("SELECT model_key, model_id FROM _model_keys").df()
             for old_id, new_id in (renamed or {}).items():
                 if (keys.model_id == old_id).any() and not (keys.model_id == new_id).any():
@@ -210,19 +215,19 @@ class Writing(Reads):
                 .df()
                 .drop(columns=["rowid"])
             )
-            cur = con.execute(
-                """
-                SELECT * FROM _files('models')
-                QUALIFY row_number() OVER (PARTITION BY model_key
-                    ORDER BY valid_from <= $at DESC, CASE WHEN valid_from <= $at THEN valid_from END DESC,
-                             valid_from) = 1""",
-                {"at": at},
-            ).df()
             con.register("r", rows)
-            con.register("c", cur)
             distinct = " OR ".join(f"r.{a} IS DISTINCT FROM c.{a}" for a in ("model_id", *self.ATTRS))
-            changed = con.sql(
-                f"SELECT r.* FROM r LEFT JOIN c USING (model_key) WHERE c.model_key IS NULL OR {distinct}"
+            # the attributes in force at `at`, and the rows whose attributes differ from them
+            changed = con.execute(
+                f"""
+                WITH c AS (
+                    SELECT * FROM _models
+                    QUALIFY row_number() OVER (PARTITION BY model_key
+                        ORDER BY valid_from <= $at DESC, CASE WHEN valid_from <= $at THEN valid_from END DESC,
+                                 valid_from) = 1
+                )
+                SELECT r.* FROM r LEFT JOIN c USING (model_key) WHERE c.model_key IS NULL OR {distinct}""",
+                {"at": at},
             ).df()
             every = con.sql(
                 "SELECT model_key, model_id FROM k UNION ALL "
