@@ -82,15 +82,18 @@ class Writing(Reads):
         schema = DERIVED[name]
         df = df.copy()
         for f in schema:
-            if pa.types.is_integer(f.type) and f.name in df.columns:
-                df[f.name] = pd.to_numeric(df[f.name], errors="coerce").round().astype("Int64")
+            if pa.types.is_integer(f.type) and f.name in df.columns and df[f.name].dtype != "Int64":
+                col = df[f.name]
+                if not pd.api.types.is_integer_dtype(col):  # (for integers, both are the identity)
+                    col = pd.to_numeric(col, errors="coerce").round()
+                df[f.name] = col.astype("Int64")
             if pa.types.is_date(f.type) and f.name in df.columns:
                 df[f.name] = pd.to_datetime(df[f.name]).dt.date
         tbl = self.table(name, df, schema)
         dest = self.root / "derived" / f"{name}.parquet"
         try:
             with pq.ParquetFile(dest) as held:
-                same = held.read().equals(tbl, check_metadata=True)
+                same = held.read(use_threads=False).equals(tbl, check_metadata=True)  # threads cost more
             if same:
                 # unchanged (e.g. no crossover yet, or family_quality written before analyse): no write;
                 # its time is still set, which says it is as new as the last run (refresh_if_stale)
@@ -170,7 +173,7 @@ class Writing(Reads):
     def _replace_served(self, name: str, tbl: pa.Table) -> None:
         dest = self.root / "serving" / f"{name}.parquet"
         try:
-            if pq.read_table(dest).equals(tbl):
+            if pq.read_table(dest, use_threads=False).equals(tbl):  # a small file: threads cost more
                 return  # unchanged (a collect does not change the tree): no write, no fsync
         except (OSError, pa.ArrowException):
             pass
