@@ -159,7 +159,7 @@ class Writing(Reads):
                 runs = int(con.execute("SELECT count(*) FROM runs").fetchall()[0][0])  # count(*): one row
                 for name, query in sql.items():
                     self._replace_served(name, con.sql(query).to_arrow_table().cast(SERVING[name]))
-                latest = self.latest_rows_on(con, con.sql(LAST_FAMILY_RUNS).df())
+                latest = self.latest_rows_on(con, con.execute(LAST_FAMILY_RUNS).df())
             self._replace_served("models_latest", latest.cast(SERVING["models_latest"]))
             self.mark_serving(runs)
 
@@ -202,7 +202,7 @@ class Writing(Reads):
             # the recorded attributes, read once (the keys and the attributes in force both come from
             # them): a temporary table of this cursor by the view's name stands in for it
             con.execute("CREATE TEMP TABLE _models AS SELECT * FROM _models")
-            keys = con.sql("SELECT model_key, model_id FROM _model_keys").df()
+            keys = con.execute("SELECT model_key, model_id FROM _model_keys").df()
             for old_id, new_id in (renamed or {}).items():
                 if (keys.model_id == old_id).any() and not (keys.model_id == new_id).any():
                     keys.loc[keys.model_id == old_id, "model_id"] = new_id
@@ -210,7 +210,7 @@ class Writing(Reads):
             con.register("k", keys)
             # known ids keep their key; new ones get the next free keys, in the order they came
             rows = (
-                con.sql("""
+                con.execute("""
                 SELECT r0.*, coalesce(k.model_key, (SELECT coalesce(max(model_key), 0) FROM k)
                        + row_number() OVER (PARTITION BY k.model_key IS NULL ORDER BY r0.rowid))::BIGINT AS model_key
                 FROM (SELECT *, row_number() OVER () AS rowid FROM r0) r0 LEFT JOIN k USING (model_id)
@@ -232,12 +232,13 @@ class Writing(Reads):
                 SELECT r.* FROM r LEFT JOIN c USING (model_key) WHERE c.model_key IS NULL OR {distinct}""",
                 {"at": at},
             ).df()
-            every = con.sql(
-                "SELECT model_key, model_id FROM k UNION ALL "
-                "SELECT model_key, model_id FROM r WHERE model_key NOT IN (SELECT model_key FROM k)"
-            ).to_arrow_table()
+            id_of: dict[int, str] = dict(
+                con.execute(
+                    "SELECT model_key, model_id FROM k UNION ALL "
+                    "SELECT model_key, model_id FROM r WHERE model_key NOT IN (SELECT model_key FROM k)"
+                ).fetchall()
+            )
             changed["valid_from"] = at
             changed["run_id"] = run_id
             self.write("models", day, run_id, changed)
-        id_of = dict(zip(every.column("model_key").to_pylist(), every.column("model_id").to_pylist(), strict=True))
         return rows[["model_id", "model_key", "created_at"]], id_of
