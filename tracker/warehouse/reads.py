@@ -92,7 +92,7 @@ class Reads:
         if not paths:
             return SERVING["models_latest"].empty_table()
         name = f"_picked_{secrets.token_hex(4)}"
-        con.register("pick", runs[["family", "run_id"]])
+        con.register("pick", pa.Table.from_pandas(runs[["family", "run_id"]], preserve_index=False))
         con.execute(
             f"CREATE TEMP VIEW {name} AS SELECT s.* FROM read_parquet($files, union_by_name = true) s "
             "JOIN pick p USING (family, run_id)".replace(

@@ -173,8 +173,10 @@ class Writing(Reads):
     def _replace_served(self, name: str, tbl: pa.Table) -> None:
         dest = self.root / "serving" / f"{name}.parquet"
         try:
-            if pq.read_table(dest, use_threads=False).equals(tbl):  # a small file: threads cost more
-                return  # unchanged (a collect does not change the tree): no write, no fsync
+            # unchanged (a collect does not change the tree): no write, no fsync. The row count (in the
+            # footer) first; a small file read whole single-threaded (pyarrow's threads cost more)
+            if pq.read_metadata(dest).num_rows == tbl.num_rows and pq.read_table(dest, use_threads=False).equals(tbl):
+                return
         except (OSError, pa.ArrowException):
             pass
         files.write_atomic(tbl, dest)
