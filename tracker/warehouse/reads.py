@@ -133,11 +133,13 @@ class Reads:
         `backfill`): a list, empty when that snapshot had no model, None when there is no collect yet."""
         runs = self.last_family_runs(job="collect")
         runs = runs[runs.family.isin(families)]
-        rows = self._rows_of(runs)
         out: dict[str, list[str] | None] = dict.fromkeys(families)
-        for fam in runs.family:
-            out[fam] = sorted(rows.model_id[rows.family == fam])
-        return out
+        members: dict[str, list[str]] = {fam: [] for fam in runs.family}
+        if members:
+            rows = self.latest_rows(runs)
+            for fam, model_id in zip(rows.column("family").to_pylist(), rows.column("model_id").to_pylist(), strict=True):
+                members[fam].append(model_id)
+        return out | {fam: sorted(ids) for fam, ids in members.items()}
 
     def model_series(self, model_ids: list[str]) -> pd.DataFrame:
         """Daily values (last successful snapshot of each day) of a few models: day, model_id, metrics."""
