@@ -33,7 +33,7 @@ _SERVING_ORDER = {
     "models_latest": "family, model_id",
 }
 
-_READ_ONCE = ("runs", "_models", "_family_day", "_tree", "_ecosystem")  # in refresh_serving (a view may use those before it)
+_READ_ONCE = ("_state", "runs", "_models", "_family_day", "_tree", "_ecosystem")  # in refresh_serving (a view may use those before it)
 
 
 class Writing(Reads):
@@ -148,12 +148,15 @@ class Writing(Reads):
         }
         with FileLock(self.root / ".serving.lock"):
             with self.cursor(*sql.values(), LAST_FAMILY_RUNS, "_resolve") as con:
-                # each view that the queries below read more than once (runs: the count, _family_day and
-                # the last runs; _models: _resolve and _model_first; _family_daily reads _family_day
-                # twice, _tree and _ecosystem through _family_tree), read once: a temporary table of this cursor by the same name stands in
-                # for it (DuckDB looks in temp first); held in memory until the cursor closes, as the
-                # served tables' rows are anyway. `runs` first: the runs counted are those whose rows
-                # the tables hold (or fewer: a run recorded meanwhile is counted by the next refresh)
+                # each view that the queries below read more than once, read once: a temporary table of
+                # this cursor by the same name stands in for it (DuckDB looks in temp first), held in
+                # memory until the cursor closes, as the served tables' rows are anyway. _state: every
+                # _files; runs: the count, _family_day and the last runs; _models: _resolve and
+                # _model_first; _family_day: twice in _family_daily; _tree and _ecosystem: through
+                # _family_tree too. In this order: the state is listed before any data file (as in
+                # _files; the read lock held by the cursor keeps every file it names), and the runs
+                # counted are those whose rows the tables hold (or fewer: a run recorded meanwhile is
+                # counted by the next refresh)
                 for view in _READ_ONCE:
                     con.execute(f"CREATE TEMP TABLE {view} AS SELECT * FROM {view}")
                 runs = int(con.execute("SELECT count(*) FROM runs").fetchall()[0][0])  # count(*): one row
