@@ -110,7 +110,7 @@ class Warehouse(Writing, Reads):
                 # table of an older layout is rewritten empty (the next job recomputes it), so that every
                 # column a view names exists after an upgrade
                 if not _has_columns(path, schema):
-                    files.write_atomic(schema.empty_table(), path, durable=False)  # recreated here if lost
+                    files.write_empty(schema, path)  # recreated here if lost
                     emptied_served |= path.parent.name == "serving"
             runs_dir = self.root / "runs"
             served_current = emptied_served and all(p.name == "_empty" for p in runs_dir.iterdir())

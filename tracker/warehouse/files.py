@@ -13,6 +13,7 @@ moment before still reads it.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import os
 import secrets
 from collections.abc import Iterable, Iterator
@@ -69,6 +70,12 @@ def _options(names: list[str]) -> dict[str, Any]:
     return options
 
 
+def _temporary(dest: Path) -> Path:
+    """A temporary name beside `dest` (its folder created) to write it under before the rename."""
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    return dest.with_name(f".{dest.name}.{os.getpid()}.{secrets.token_hex(3)}.tmp")  # pid: see machine.leftovers
+
+
 def write_atomic(table: pa.Table, dest: Path, options: dict[str, Any] | None = None, *, durable: bool = True) -> None:
     """Write a Parquet file under a temporary name, fsync it, rename it into place, fsync the folder.
     `durable=False` skips both fsyncs, for files the warehouse recreates when they are missing or
@@ -85,8 +92,7 @@ def write_parts(
     durable: bool = True,
 ) -> None:
     """write_atomic for a file written part by part (one part in memory at a time)."""
-    tmp = dest.with_name(f".{dest.name}.{os.getpid()}.{secrets.token_hex(3)}.tmp")  # pid: see machine.leftovers
-    dest.parent.mkdir(parents=True, exist_ok=True)
+    tmp = _temporary(dest)
     try:
         with open(tmp, "wb") as fh:
             opts = {"compression": "zstd", **options} if options is not None else _options(schema.names)
@@ -99,6 +105,26 @@ def write_parts(
         os.replace(tmp, dest)
         if durable:
             fsync_path(dest.parent)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+@functools.cache
+def _empty_file(schema: pa.Schema) -> bytes:
+    """The bytes of an empty Parquet file of `schema`, as write_atomic writes it (made once per process)."""
+    sink = pa.BufferOutputStream()
+    with pq.ParquetWriter(sink, schema, **_options(schema.names)) as writer:
+        writer.write_table(schema.empty_table())
+    return sink.getvalue().to_pybytes()
+
+
+def write_empty(schema: pa.Schema, dest: Path) -> None:
+    """`write_atomic(schema.empty_table(), dest, durable=False)` (a seed file: recreated when missing or
+    unreadable), written from bytes made once per process: a new warehouse writes ~40 of them."""
+    tmp = _temporary(dest)
+    try:
+        tmp.write_bytes(_empty_file(schema))
+        os.replace(tmp, dest)
     finally:
         tmp.unlink(missing_ok=True)
 

@@ -130,9 +130,9 @@ def render(text: str, root: Path, guard: str) -> str:
 
 def install(con: duckdb.DuckDBPyConnection, root: Path, guard: str, names: set[str] | None = None) -> None:
     """Create (or replace) every view and macro on a connection, in order (or only `names`)."""
-    for name, text in view_files():
-        if names is None or name in names:
-            con.execute(render(text, root, guard))
+    texts = [render(text, root, guard) for name, text in view_files() if names is None or name in names]
+    if texts:
+        con.execute(";\n".join(texts))
 
 
 _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")

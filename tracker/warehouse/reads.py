@@ -25,9 +25,11 @@ class Reads:
         raise NotImplementedError
 
     def read(self, sql: str, params: list | dict | None = None) -> pd.DataFrame:
-        """A query over the views, for the tracker's own reads (no file of the warehouse stays open)."""
+        """A query over the views, for the tracker's own reads (no file of the warehouse stays open).
+        Through `execute`, not `sql`: a relation binds the query once more (globs and Parquet footers
+        again) before it runs, a third more CPU for a read of the views; the frames are the same."""
         with self.cursor(sql) as con:
-            return con.execute(sql, params).df() if params is not None else con.sql(sql).df()
+            return con.execute(sql, params).df()
 
     def _day_files(self, name: str, days) -> list[str]:
         folders = sorted({f for d in days for f in files.day_folders(d)})
@@ -45,25 +47,7 @@ class Reads:
     ) -> pd.DataFrame:
         """Each family's last successful snapshot (family, run_id, day, taken_at): of a day before
         `before` and/or up to `until`, of one job if given."""
-        params: dict[str, Any] = {}
-        where = ["r.status IN ('ok', 'partial')"]
-        if job:
-            params["job"] = job
-            where.append("r.job = $job")
-        if before is not None:
-            params["before"] = before
-            where.append("f.day < $before")
-        if until is not None:
-            params["until"] = until
-            where.append("f.day <= $until")
-        return self.read(
-            f"""
-            SELECT f.family, f.run_id, f.day, f.taken_at
-            FROM runs r JOIN _files('family_snapshots') f USING (run_id)
-            WHERE {" AND ".join(where)}
-            QUALIFY row_number() OVER (PARTITION BY f.family ORDER BY f.taken_at DESC, f.run_id DESC) = 1""",
-            params,
-        )
+        return self.read(*_last_family_runs(before=before, until=until, job=job))
 
     def previous_family_runs(self, before: dt.date) -> dict[str, tuple[str, dt.date, pd.Timestamp]]:
         """Each family's last successful snapshot of a day before `before`: run_id, day, taken_at."""
@@ -99,22 +83,27 @@ class Reads:
     def latest_rows(self, runs: pd.DataFrame, *, full: bool = False) -> pa.Table:
         """The snapshot rows of the given (family, run_id, day) picks with model ids and attributes, as
         of each snapshot (the columns of `snapshots`), reading only the picks' day folders."""
+        with self.cursor("_resolve") as con:
+            return self.latest_rows_on(con, runs)
+
+    def latest_rows_on(self, con: duckdb.DuckDBPyConnection, runs: pd.DataFrame) -> pa.Table:
+        """`latest_rows` on a cursor of the read catalog (`cursor("_resolve")`, or one naming more)."""
         paths = self._day_files("snapshots", [d.date() for d in pd.to_datetime(runs.day)]) if len(runs) else []
         if not paths:
             return SERVING["models_latest"].empty_table()
         name = f"_picked_{secrets.token_hex(4)}"
-        with self.cursor("_resolve") as con:
-            con.register("pick", runs[["family", "run_id"]])
-            con.execute(
-                f"CREATE TEMP VIEW {name} AS SELECT s.* FROM read_parquet($files, union_by_name = true) s "
-                "JOIN pick p USING (family, run_id)".replace(
-                    "$files", "[" + ", ".join("'" + p.replace("'", "''") + "'" for p in paths) + "]"
-                )
+        con.register("pick", pa.Table.from_pandas(runs[["family", "run_id"]], preserve_index=False))
+        con.execute(
+            f"CREATE TEMP VIEW {name} AS SELECT s.* FROM read_parquet($files, union_by_name = true) s "
+            "JOIN pick p USING (family, run_id)".replace(
+                "$files", "[" + ", ".join("'" + p.replace("'", "''") + "'" for p in paths) + "]"
             )
-            try:
-                return con.sql(f"SELECT * FROM _resolve('{name}') ORDER BY family, model_id").to_arrow_table()
-            finally:
-                con.execute(f"DROP VIEW {name}")
+        )
+        try:
+            return con.sql(f"SELECT * FROM _resolve('{name}') ORDER BY family, model_id").to_arrow_table()
+        finally:
+            con.execute(f"DROP VIEW {name}")
+            con.unregister("pick")
 
     def rows_of(self, runs: pd.DataFrame) -> pd.DataFrame:
         """The snapshot rows of the given (family, run_id, day) picks (reads only those files)."""
@@ -144,11 +133,13 @@ class Reads:
         `backfill`): a list, empty when that snapshot had no model, None when there is no collect yet."""
         runs = self.last_family_runs(job="collect")
         runs = runs[runs.family.isin(families)]
-        rows = self._rows_of(runs)
         out: dict[str, list[str] | None] = dict.fromkeys(families)
-        for fam in runs.family:
-            out[fam] = sorted(rows.model_id[rows.family == fam])
-        return out
+        members: dict[str, list[str]] = {fam: [] for fam in runs.family}
+        if members:
+            rows = self.latest_rows(runs)
+            for fam, model_id in zip(rows.column("family").to_pylist(), rows.column("model_id").to_pylist(), strict=True):
+                members[fam].append(model_id)
+        return out | {fam: sorted(ids) for fam, ids in members.items()}
 
     def model_series(self, model_ids: list[str]) -> pd.DataFrame:
         """Daily values (last successful snapshot of each day) of a few models: day, model_id, metrics."""
@@ -167,7 +158,7 @@ class Reads:
         """Per-family sums of a run's snapshot rows (NULL-aware: a sum over only NULLs is NULL)."""
         with self.cursor("") as con:  # no view
             con.register("s", snapshots)
-            return con.sql("""
+            return con.execute("""
                 SELECT family, count(*) AS models, sum(downloads_30d)::BIGINT AS downloads_30d,
                        sum(downloads_all_time)::BIGINT AS downloads_all_time, sum(likes)::BIGINT AS likes
                 FROM s GROUP BY family""").df()
@@ -177,7 +168,7 @@ class Reads:
         with self.cursor("") as con:  # no view
             if not paths:
                 con.register("empty", SCHEMAS[name].empty_table())
-                return con.sql(f"SELECT {select} FROM empty").df()
+                return con.execute(f"SELECT {select} FROM empty").df()
             return con.execute(
                 f"SELECT {select} FROM read_parquet($f, union_by_name = true) WHERE day = $d", {"f": paths, "d": day}
             ).df()
@@ -205,3 +196,29 @@ class Reads:
         with self.cursor(sql) as con:
             rows = con.execute(sql, [day]).fetchall()
         return {r[0] for r in rows}
+
+
+def _last_family_runs(
+    *, before: dt.date | None = None, until: dt.date | None = None, job: str | None = None
+) -> tuple[str, dict[str, Any]]:
+    """The query of `Reads.last_family_runs` and its parameters."""
+    params: dict[str, Any] = {}
+    where = ["r.status IN ('ok', 'partial')"]
+    if job:
+        params["job"] = job
+        where.append("r.job = $job")
+    if before is not None:
+        params["before"] = before
+        where.append("f.day < $before")
+    if until is not None:
+        params["until"] = until
+        where.append("f.day <= $until")
+    sql = f"""
+        SELECT f.family, f.run_id, f.day, f.taken_at
+        FROM runs r JOIN _files('family_snapshots') f USING (run_id)
+        WHERE {" AND ".join(where)}
+        QUALIFY row_number() OVER (PARTITION BY f.family ORDER BY f.taken_at DESC, f.run_id DESC) = 1"""
+    return sql, params
+
+
+LAST_FAMILY_RUNS = _last_family_runs()[0]  # each family's last successful snapshot, of any day and job

@@ -20,7 +20,7 @@ import structlog
 from tracker.locks import FileLock
 from tracker.warehouse import files
 from tracker.warehouse.layout import WarehouseError
-from tracker.warehouse.reads import Reads
+from tracker.warehouse.reads import LAST_FAMILY_RUNS, Reads
 from tracker.warehouse.schemas import DERIVED, SCHEMAS, SERVING
 
 log = structlog.get_logger("tracker.warehouse")
@@ -33,7 +33,7 @@ _SERVING_ORDER = {
     "models_latest": "family, model_id",
 }
 
-_READ_ONCE = ("_family_day", "_tree", "_ecosystem")  # in refresh_serving (a view may use those before it)
+_READ_ONCE = ("_state", "runs", "_models", "_family_day", "_tree", "_ecosystem")  # in refresh_serving (a view may use those before it)
 
 
 class Writing(Reads):
@@ -82,15 +82,18 @@ class Writing(Reads):
         schema = DERIVED[name]
         df = df.copy()
         for f in schema:
-            if pa.types.is_integer(f.type) and f.name in df.columns:
-                df[f.name] = pd.to_numeric(df[f.name], errors="coerce").round().astype("Int64")
+            if pa.types.is_integer(f.type) and f.name in df.columns and df[f.name].dtype != "Int64":
+                col = df[f.name]
+                if not pd.api.types.is_integer_dtype(col):  # (for integers, both are the identity)
+                    col = pd.to_numeric(col, errors="coerce").round()
+                df[f.name] = col.astype("Int64")
             if pa.types.is_date(f.type) and f.name in df.columns:
                 df[f.name] = pd.to_datetime(df[f.name]).dt.date
         tbl = self.table(name, df, schema)
         dest = self.root / "derived" / f"{name}.parquet"
         try:
             with pq.ParquetFile(dest) as held:
-                same = held.read().equals(tbl, check_metadata=True)
+                same = held.read(use_threads=False).equals(tbl, check_metadata=True)  # threads cost more
             if same:
                 # unchanged (e.g. no crossover yet, or family_quality written before analyse): no write;
                 # its time is still set, which says it is as new as the last run (refresh_if_stale)
@@ -139,22 +142,27 @@ class Writing(Reads):
         """Rewrite the served tables whole from the raw rows (each atomically): family_daily, tree,
         ecosystem (small per-family and per-official-model tables) and models_latest (the rows of each
         family's latest successful snapshot: reads only those files)."""
+        sql = {
+            name: f"SELECT {', '.join(SERVING[name].names)} FROM _{name} ORDER BY {_SERVING_ORDER[name]}"
+            for name in ("family_daily", "tree", "ecosystem")
+        }
         with FileLock(self.root / ".serving.lock"):
-            runs = self._runs_seen()
-            sql = {
-                name: f"SELECT {', '.join(SERVING[name].names)} FROM _{name} ORDER BY {_SERVING_ORDER[name]}"
-                for name in ("family_daily", "tree", "ecosystem")
-            }
-            with self.cursor(*sql.values()) as con:
-                # each view that the three read more than once (_family_daily reads _family_day twice,
-                # _tree and _ecosystem through _family_tree), read once: a temporary table of this
-                # cursor by the same name stands in for it (DuckDB looks in temp first); held in memory
-                # until the cursor closes, as the served tables' rows are anyway
+            with self.cursor(*sql.values(), LAST_FAMILY_RUNS, "_resolve") as con:
+                # each view that the queries below read more than once, read once: a temporary table of
+                # this cursor by the same name stands in for it (DuckDB looks in temp first), held in
+                # memory until the cursor closes, as the served tables' rows are anyway. _state: every
+                # _files; runs: the count, _family_day and the last runs; _models: _resolve and
+                # _model_first; _family_day: twice in _family_daily; _tree and _ecosystem: through
+                # _family_tree too. In this order: the state is listed before any data file (as in
+                # _files; the read lock held by the cursor keeps every file it names), and the runs
+                # counted are those whose rows the tables hold (or fewer: a run recorded meanwhile is
+                # counted by the next refresh)
                 for view in _READ_ONCE:
                     con.execute(f"CREATE TEMP TABLE {view} AS SELECT * FROM {view}")
+                runs = int(con.execute("SELECT count(*) FROM runs").fetchall()[0][0])  # count(*): one row
                 for name, query in sql.items():
                     self._replace_served(name, con.sql(query).to_arrow_table().cast(SERVING[name]))
-            latest = self.latest_rows(self.last_family_runs(), full=True)
+                latest = self.latest_rows_on(con, con.execute(LAST_FAMILY_RUNS).df())
             self._replace_served("models_latest", latest.cast(SERVING["models_latest"]))
             self.mark_serving(runs)
 
@@ -168,8 +176,10 @@ class Writing(Reads):
     def _replace_served(self, name: str, tbl: pa.Table) -> None:
         dest = self.root / "serving" / f"{name}.parquet"
         try:
-            if pq.read_table(dest).equals(tbl):
-                return  # unchanged (a collect does not change the tree): no write, no fsync
+            # unchanged (a collect does not change the tree): no write, no fsync. The row count (in the
+            # footer) first; a small file read whole single-threaded (pyarrow's threads cost more)
+            if pq.read_metadata(dest).num_rows == tbl.num_rows and pq.read_table(dest, use_threads=False).equals(tbl):
+                return
         except (OSError, pa.ArrowException):
             pass
         files.write_atomic(tbl, dest)
@@ -193,8 +203,11 @@ class Writing(Reads):
         the rows, and every known key's (latest) model id."""
         rows = rows.drop_duplicates("model_id", keep="last")
         at = pd.Timestamp(taken_at).tz_convert("UTC").as_unit("us")
-        with self.writer_lock(), self.cursor("_model_keys _files") as con:
-            keys = con.sql("SELECT model_key, model_id FROM _model_keys").df()
+        with self.writer_lock(), self.cursor("_model_keys _models") as con:
+            # the recorded attributes, read once (the keys and the attributes in force both come from
+            # them): a temporary table of this cursor by the view's name stands in for it
+            con.execute("CREATE TEMP TABLE _models AS SELECT * FROM _models")
+            keys = con.execute("SELECT model_key, model_id FROM _model_keys").df()
             for old_id, new_id in (renamed or {}).items():
                 if (keys.model_id == old_id).any() and not (keys.model_id == new_id).any():
                     keys.loc[keys.model_id == old_id, "model_id"] = new_id
@@ -202,7 +215,7 @@ class Writing(Reads):
             con.register("k", keys)
             # known ids keep their key; new ones get the next free keys, in the order they came
             rows = (
-                con.sql("""
+                con.execute("""
                 SELECT r0.*, coalesce(k.model_key, (SELECT coalesce(max(model_key), 0) FROM k)
                        + row_number() OVER (PARTITION BY k.model_key IS NULL ORDER BY r0.rowid))::BIGINT AS model_key
                 FROM (SELECT *, row_number() OVER () AS rowid FROM r0) r0 LEFT JOIN k USING (model_id)
@@ -210,26 +223,27 @@ class Writing(Reads):
                 .df()
                 .drop(columns=["rowid"])
             )
-            cur = con.execute(
-                """
-                SELECT * FROM _files('models')
-                QUALIFY row_number() OVER (PARTITION BY model_key
-                    ORDER BY valid_from <= $at DESC, CASE WHEN valid_from <= $at THEN valid_from END DESC,
-                             valid_from) = 1""",
+            con.register("r", rows)
+            distinct = " OR ".join(f"r.{a} IS DISTINCT FROM c.{a}" for a in ("model_id", *self.ATTRS))
+            # the attributes in force at `at`, and the rows whose attributes differ from them
+            changed = con.execute(
+                f"""
+                WITH c AS (
+                    SELECT * FROM _models
+                    QUALIFY row_number() OVER (PARTITION BY model_key
+                        ORDER BY valid_from <= $at DESC, CASE WHEN valid_from <= $at THEN valid_from END DESC,
+                                 valid_from) = 1
+                )
+                SELECT r.* FROM r LEFT JOIN c USING (model_key) WHERE c.model_key IS NULL OR {distinct}""",
                 {"at": at},
             ).df()
-            con.register("r", rows)
-            con.register("c", cur)
-            distinct = " OR ".join(f"r.{a} IS DISTINCT FROM c.{a}" for a in ("model_id", *self.ATTRS))
-            changed = con.sql(
-                f"SELECT r.* FROM r LEFT JOIN c USING (model_key) WHERE c.model_key IS NULL OR {distinct}"
-            ).df()
-            every = con.sql(
-                "SELECT model_key, model_id FROM k UNION ALL "
-                "SELECT model_key, model_id FROM r WHERE model_key NOT IN (SELECT model_key FROM k)"
-            ).to_arrow_table()
+            id_of: dict[int, str] = dict(
+                con.execute(
+                    "SELECT model_key, model_id FROM k UNION ALL "
+                    "SELECT model_key, model_id FROM r WHERE model_key NOT IN (SELECT model_key FROM k)"
+                ).fetchall()
+            )
             changed["valid_from"] = at
             changed["run_id"] = run_id
             self.write("models", day, run_id, changed)
-        id_of = dict(zip(every.column("model_key").to_pylist(), every.column("model_id").to_pylist(), strict=True))
         return rows[["model_id", "model_key", "created_at"]], id_of

@@ -2,6 +2,6 @@
 -- its new id is recorded from the rename on; snapshots show the id in force at each snapshot's time).
 CREATE OR REPLACE VIEW _model_keys WITH (DEFER_BINDING) AS
 SELECT model_key, model_id
-FROM _files('models')
+FROM _models
 WHERE {{guard}}
 QUALIFY row_number() OVER (PARTITION BY model_key ORDER BY valid_from DESC, run_id DESC) = 1;

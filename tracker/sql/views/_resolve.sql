@@ -14,6 +14,6 @@ SELECT s.run_id, s.taken_at, s.day, s.family,
        CASE WHEN m.model_key IS NULL THEN f.gated ELSE m.gated END AS gated,
        CASE WHEN m.model_key IS NULL THEN f.parameters ELSE m.parameters END AS parameters
 FROM query_table(rows) s
-ASOF LEFT JOIN _files('models') m ON s.model_key = m.model_key AND s.taken_at >= m.valid_from
+ASOF LEFT JOIN _models m ON s.model_key = m.model_key AND s.taken_at >= m.valid_from
 JOIN _model_first f ON f.model_key = s.model_key
 WHERE {{guard}};
