@@ -26,7 +26,7 @@ def gather(settings: Settings, n_runs: int = 10) -> dict[str, Any]:
             "FROM runs ORDER BY started_at DESC, run_id DESC LIMIT ?",
             [n_runs],
         ).df()
-        held = con.sql(
+        held = con.execute(
             "SELECT min(day) AS first_day, max(day) AS last_day, count(DISTINCT day) AS days FROM family_daily"
         ).df()
     rows = [{k: (None if _isna(v) else v) for k, v in r.items()} for r in runs.to_dict("records")]

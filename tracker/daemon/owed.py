@@ -16,13 +16,13 @@ def last_runs(settings: Settings) -> dict[str, dict[str, Any]]:
     """Per job: its last run (any status) and the start of its last ok run, from the `runs` view."""
     wh = Warehouse(settings.warehouse)
     with wh.cursor("runs") as con:  # the tracker's own read: hub.duckdb stays closed
-        last = con.sql("""
+        last = con.execute("""
             SELECT run_id, job, started_at, finished_at, status, models, error,
                    date_diff('millisecond', started_at, finished_at) / 1000.0 AS seconds
             FROM runs QUALIFY row_number() OVER (PARTITION BY job ORDER BY started_at DESC, run_id DESC) = 1
         """).fetchall()
         cols = ["run_id", "job", "started_at", "finished_at", "status", "models", "error", "seconds"]
-        ok = dict(con.sql("SELECT job, max(started_at) FROM runs WHERE status = 'ok' GROUP BY job").fetchall())
+        ok = dict(con.execute("SELECT job, max(started_at) FROM runs WHERE status = 'ok' GROUP BY job").fetchall())
     out: dict[str, dict[str, Any]] = {}
     for row in last:
         rec = dict(zip(cols, row, strict=True))
