@@ -127,14 +127,15 @@ def _snapshot_on(wh: Warehouse, as_of: pd.Timestamp, rows: pd.DataFrame, runs: p
     family's last snapshot is a picked one: the same rows of the same runs, without reading them again."""
     last = wh.last_family_runs(until=pd.Timestamp(as_of).date())
     if len(rows) and len(last):
-        picked = {(f, d) for f, d in zip(rows["family"], rows["day"], strict=True)}
-        shown = {(f, r, d) for f, r, d in zip(runs["family"], runs["run_id"], runs["day"], strict=True)}
-        want = {(f, pd.Timestamp(d)) for f, d in zip(last["family"], last["day"], strict=True)}
+        held = rows[["family", "day"]].drop_duplicates()
+        picked = set(zip(held["family"], held["day"], strict=True))
+        shown = set(zip(runs["family"], runs["run_id"], runs["day"], strict=True))
+        want = {f: pd.Timestamp(d) for f, d in zip(last["family"], last["day"], strict=True)}  # one run a family
         if len(want) == len(last) and all(
             (f, pd.Timestamp(d)) in picked and (f, r, pd.Timestamp(d)) in shown
             for f, r, d in zip(last["family"], last["run_id"], last["day"], strict=True)
         ):
-            keep = [(f, d) in want for f, d in zip(rows["family"], rows["day"], strict=True)]
+            keep = (rows["day"] == rows["family"].map(want)).to_numpy(dtype=bool)
             return rows[keep].reset_index(drop=True)
     return wh.rows_of(last)
 
