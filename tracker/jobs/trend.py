@@ -20,6 +20,7 @@ from tracker.config import Settings
 from tracker.jobs.common import Job, log, utcnow
 from tracker.metrics import CROSSOVER_METRICS, MODEL_METRICS
 from tracker.trends.adoption import MILESTONE_SLACK, MILESTONES
+from tracker.trends.common import floats
 from tracker.warehouse import Warehouse
 
 PROJECTION_WINDOW_DAYS = 28
@@ -147,10 +148,13 @@ def _model_crossovers(
     the data up to `as_of`; and those models' daily series. `latest`: `wh.snapshot_on(as_of)` if read."""
     latest = wh.snapshot_on(pd.Timestamp(as_of).date()) if latest is None else latest
     picks: set[str] = set()
+    ids = latest["model_id"].to_numpy()
     for m in MODEL_METRICS:
-        vals = latest.dropna(subset=[m]).drop_duplicates("model_id")
-        vals = vals.assign(**{m: vals[m].astype("float64")})
-        picks |= set(vals.nlargest(TOP_MODELS, m, keep="first").model_id)
+        vals = floats(latest[m])
+        valued = ~np.isnan(vals)
+        first = ~pd.Series(ids[valued]).duplicated().to_numpy()  # a model's first row with a value
+        top = np.argsort(-vals[valued][first], kind="stable")[:TOP_MODELS]  # ties: the first rows
+        picks |= set(ids[valued][first][top])
     series = wh.model_series(sorted(picks)) if picks else pd.DataFrame()
     if len(series):
         series = series[pd.to_datetime(series["day"]) <= as_of]
