@@ -167,10 +167,17 @@ def _model_crossovers(
 
 
 def analyse(
-    wh: Warehouse, fd: pd.DataFrame, as_of: pd.Timestamp, quality: pd.DataFrame, *, model_series: bool = True
+    wh: Warehouse,
+    fd: pd.DataFrame,
+    as_of: pd.Timestamp,
+    quality: pd.DataFrame,
+    *,
+    model_series: bool = True,
+    latest: pd.DataFrame | None = None,
 ) -> dict[str, pd.DataFrame]:
     """Every derived trend table as of a day, from the family series and quality notes up to that day
-    (and the leading models' daily series, unless model_series=False)."""
+    (and the leading models' daily series, unless model_series=False). `latest`: `wh.snapshot_on(as_of)`
+    if already read."""
     fd = fd[fd["day"] <= as_of]
     week_ends = _week_ends(fd)
     quality = quality[pd.to_datetime(quality["day"]) <= as_of] if len(quality) else quality
@@ -208,7 +215,8 @@ def analyse(
         for m in CROSSOVER_METRICS
     ]
     if model_series or runs.loc[runs["day"] <= as_of, "day"].nunique() > 1:
-        model_cx, series = _model_crossovers(wh, as_of, quality, _snapshot_on(wh, as_of, rows, runs))
+        latest = _snapshot_on(wh, as_of, rows, runs) if latest is None else latest
+        model_cx, series = _model_crossovers(wh, as_of, quality, latest)
     else:  # a model's snapshots are on days the families have: one day, no crossing (and no read)
         model_cx = trends.annotate(
             trends.crossovers(pd.DataFrame(), [], "model_id"), quality=quality, entity="model_id"
@@ -305,14 +313,14 @@ def report(
         [{"family": f.name, "label": f.label, "region": f.region, "rule": f.rule()} for f in settings.families]
     )
     quality = wh.read("SELECT * FROM quality WHERE day <= ? ORDER BY day, family, issue", [end.date()])
+    at_end = wh.snapshot_on(end.date())
     if len(hist):
-        got = analyse(wh, hist, end, quality)
+        got = analyse(wh, hist, end, quality, latest=at_end)
     else:
         got = {
             k: pd.DataFrame()
             for k in ("family_weekly", "crossovers", "projections", "model_crossovers", "model_series", "adoption")
         }
-    at_end = wh.snapshot_on(end.date())
     before = wh.snapshot_on((start - pd.Timedelta(days=1)).date())
     movers, new_models = trends.week_models(at_end, before, start, end)
     rule = (

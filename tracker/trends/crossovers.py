@@ -201,8 +201,13 @@ def holds_same_models(cx: pd.DataFrame, rows: pd.DataFrame) -> pd.Series:
         a, b = groups.get((fam, p)), groups.get((fam, t))
         if a is None or b is None or m not in a.columns:
             return np.nan
-        both = a[[m]].add_suffix("_p").join(b[[m]].add_suffix("_t"), how="inner").dropna()
-        return float((floats(both[f"{m}_t"]) - floats(both[f"{m}_p"])).sum())
+        if not (a.index.is_unique and b.index.is_unique):  # a model listed twice: every pair of its rows
+            both = a[[m]].add_suffix("_p").join(b[[m]].add_suffix("_t"), how="inner").dropna()
+            return float((floats(both[f"{m}_t"]) - floats(both[f"{m}_p"])).sum())
+        at = a.index.get_indexer(b.index)  # each model of t on p, or -1
+        now, then = floats(b[m])[at >= 0], floats(a[m])[at[at >= 0]]
+        both = ~np.isnan(now) & ~np.isnan(then)
+        return float((now[both] - then[both]).sum())
 
     for k, c in cx.iterrows():
         m, p, t = str(c["metric"]), day(c["previous_day"]), day(c["day"])
