@@ -20,6 +20,7 @@ from tracker.config import Settings
 from tracker.jobs.common import Job, log, utcnow
 from tracker.metrics import CROSSOVER_METRICS, MODEL_METRICS
 from tracker.trends.adoption import MILESTONE_SLACK, MILESTONES
+from tracker.trends.common import floats
 from tracker.warehouse import Warehouse
 
 PROJECTION_WINDOW_DAYS = 28
@@ -127,14 +128,15 @@ def _snapshot_on(wh: Warehouse, as_of: pd.Timestamp, rows: pd.DataFrame, runs: p
     family's last snapshot is a picked one: the same rows of the same runs, without reading them again."""
     last = wh.last_family_runs(until=pd.Timestamp(as_of).date())
     if len(rows) and len(last):
-        picked = {(f, d) for f, d in zip(rows["family"], rows["day"], strict=True)}
-        shown = {(f, r, d) for f, r, d in zip(runs["family"], runs["run_id"], runs["day"], strict=True)}
-        want = {(f, pd.Timestamp(d)) for f, d in zip(last["family"], last["day"], strict=True)}
+        held = rows[["family", "day"]].drop_duplicates()
+        picked = set(zip(held["family"], held["day"], strict=True))
+        shown = set(zip(runs["family"], runs["run_id"], runs["day"], strict=True))
+        want = {f: pd.Timestamp(d) for f, d in zip(last["family"], last["day"], strict=True)}  # one run a family
         if len(want) == len(last) and all(
             (f, pd.Timestamp(d)) in picked and (f, r, pd.Timestamp(d)) in shown
             for f, r, d in zip(last["family"], last["run_id"], last["day"], strict=True)
         ):
-            keep = [(f, d) in want for f, d in zip(rows["family"], rows["day"], strict=True)]
+            keep = (rows["day"] == rows["family"].map(want)).to_numpy(dtype=bool)
             return rows[keep].reset_index(drop=True)
     return wh.rows_of(last)
 
@@ -146,10 +148,13 @@ def _model_crossovers(
     the data up to `as_of`; and those models' daily series. `latest`: `wh.snapshot_on(as_of)` if read."""
     latest = wh.snapshot_on(pd.Timestamp(as_of).date()) if latest is None else latest
     picks: set[str] = set()
+    ids = latest["model_id"].to_numpy()
     for m in MODEL_METRICS:
-        vals = latest.dropna(subset=[m]).drop_duplicates("model_id")
-        vals = vals.assign(**{m: vals[m].astype("float64")})
-        picks |= set(vals.nlargest(TOP_MODELS, m, keep="first").model_id)
+        vals = floats(latest[m])
+        valued = ~np.isnan(vals)
+        first = ~pd.Series(ids[valued]).duplicated().to_numpy()  # a model's first row with a value
+        top = np.argsort(-vals[valued][first], kind="stable")[:TOP_MODELS]  # ties: the first rows
+        picks |= set(ids[valued][first][top])
     series = wh.model_series(sorted(picks)) if picks else pd.DataFrame()
     if len(series):
         series = series[pd.to_datetime(series["day"]) <= as_of]
@@ -162,10 +167,17 @@ def _model_crossovers(
 
 
 def analyse(
-    wh: Warehouse, fd: pd.DataFrame, as_of: pd.Timestamp, quality: pd.DataFrame, *, model_series: bool = True
+    wh: Warehouse,
+    fd: pd.DataFrame,
+    as_of: pd.Timestamp,
+    quality: pd.DataFrame,
+    *,
+    model_series: bool = True,
+    latest: pd.DataFrame | None = None,
 ) -> dict[str, pd.DataFrame]:
     """Every derived trend table as of a day, from the family series and quality notes up to that day
-    (and the leading models' daily series, unless model_series=False)."""
+    (and the leading models' daily series, unless model_series=False). `latest`: `wh.snapshot_on(as_of)`
+    if already read."""
     fd = fd[fd["day"] <= as_of]
     week_ends = _week_ends(fd)
     quality = quality[pd.to_datetime(quality["day"]) <= as_of] if len(quality) else quality
@@ -203,7 +215,8 @@ def analyse(
         for m in CROSSOVER_METRICS
     ]
     if model_series or runs.loc[runs["day"] <= as_of, "day"].nunique() > 1:
-        model_cx, series = _model_crossovers(wh, as_of, quality, _snapshot_on(wh, as_of, rows, runs))
+        latest = _snapshot_on(wh, as_of, rows, runs) if latest is None else latest
+        model_cx, series = _model_crossovers(wh, as_of, quality, latest)
     else:  # a model's snapshots are on days the families have: one day, no crossing (and no read)
         model_cx = trends.annotate(
             trends.crossovers(pd.DataFrame(), [], "model_id"), quality=quality, entity="model_id"
@@ -300,14 +313,14 @@ def report(
         [{"family": f.name, "label": f.label, "region": f.region, "rule": f.rule()} for f in settings.families]
     )
     quality = wh.read("SELECT * FROM quality WHERE day <= ? ORDER BY day, family, issue", [end.date()])
+    at_end = wh.snapshot_on(end.date())
     if len(hist):
-        got = analyse(wh, hist, end, quality)
+        got = analyse(wh, hist, end, quality, latest=at_end)
     else:
         got = {
             k: pd.DataFrame()
             for k in ("family_weekly", "crossovers", "projections", "model_crossovers", "model_series", "adoption")
         }
-    at_end = wh.snapshot_on(end.date())
     before = wh.snapshot_on((start - pd.Timedelta(days=1)).date())
     movers, new_models = trends.week_models(at_end, before, start, end)
     rule = (

@@ -88,16 +88,17 @@ def adoption(rows: pd.DataFrame, as_of: Any = None) -> pd.DataFrame:
     r["parameters"] = floats(r["parameters"]) if "parameters" in r.columns else np.nan
     at = floats(r["downloads_all_time"]) if "downloads_all_time" in r.columns else np.full(len(r), np.nan)
     d30 = floats(r["downloads_30d"]) if "downloads_30d" in r.columns else np.full(len(r), np.nan)
+    # a model's parameters: its latest known value in the input
+    par = r.dropna(subset=["parameters"]).sort_values("day").groupby("model_id")["parameters"].last()
     parts = []
+    age = r["age"].to_numpy()
     for n in MILESTONES:
-        v = np.where(np.isnan(at) & (r["age"].to_numpy() == 30) & (n == 30), d30, at)
-        m = r.assign(value=v)
-        m = m[(m["age"] >= n) & (m["age"] <= n + MILESTONE_SLACK) & m["value"].notna()]
+        v = np.where(np.isnan(at) & (age == 30) & (n == 30), d30, at)
+        at_n = (age >= n) & (age <= n + MILESTONE_SLACK) & ~np.isnan(v)
+        m = r[at_n].assign(value=v[at_n])
         m = m.sort_values(["model_id", "age", "family"], kind="stable").drop_duplicates("model_id")
         if m.empty:
             continue
-        # a model's parameters: its latest known value in the input
-        par = r.dropna(subset=["parameters"]).sort_values("day").groupby("model_id")["parameters"].last()
         m = m.assign(parameters=m["model_id"].map(par).astype("float64"))
         m["size_class"] = size_class(m["parameters"]).to_numpy()
         grp = m.groupby(["size_class", "release_year"])["value"]

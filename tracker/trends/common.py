@@ -59,7 +59,7 @@ def ratio(num: pd.Series, den: pd.Series) -> pd.Series:
     ok = ~np.isnan(n) & ~np.isnan(d) & (d != 0)
     out = np.full(len(n), np.nan)
     np.divide(n, d, out=out, where=ok)
-    return pd.Series(out, index=num.index).astype("Float64")
+    return pd.Series(pd.arrays.FloatingArray(out, np.isnan(out)), index=num.index)  # NaN -> NA
 
 
 def metric_list(metric: str | Iterable[str]) -> list[str]:

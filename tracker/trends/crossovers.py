@@ -117,9 +117,9 @@ def crossovers(df: pd.DataFrame, metric: str | Iterable[str], entity: str = "fam
     <entity>_previous_value, overtaken_previous_value (values float64), reversed (bool),
     reversed_day (the day B was ahead again, NaT if not).
     """
-    rows = []
     if df.empty or days(df["day"]).nunique() < 2:
         return _empty(entity)  # a crossing needs an earlier day
+    parts: list[dict[str, np.ndarray]] = []  # each metric's crossings, as plain arrays
     for m in metric_list(metric):
         if m not in df.columns:
             continue
@@ -130,29 +130,31 @@ def crossovers(df: pd.DataFrame, metric: str | Iterable[str], entity: str = "fam
         if len(t) == 0:
             continue
         r = _reversal(x, t, i, j)
-        rows.append(
-            pd.DataFrame(
-                {
-                    "day": d[t].astype("datetime64[us]"),
-                    "metric": pd.Series([m] * len(t), dtype="str"),
-                    entity: pd.Series(names[i], dtype="str"),
-                    "overtaken": pd.Series(names[j], dtype="str"),
-                    f"{entity}_value": x[t, i],
-                    "overtaken_value": x[t, j],
-                    "previous_day": d[p].astype("datetime64[us]"),
-                    f"{entity}_previous_value": x[p, i],
-                    "overtaken_previous_value": x[p, j],
-                    "reversed": r >= 0,
-                    "reversed_day": pd.Series(
-                        np.where(r >= 0, d[np.maximum(r, 0)].to_numpy(), np.datetime64("NaT")), dtype="datetime64[us]"
-                    ),
-                }
-            )
+        dv = d.to_numpy()
+        parts.append(
+            {
+                "day": dv[t],
+                "metric": np.full(len(t), m, dtype=object),
+                entity: names[i],
+                "overtaken": names[j],
+                f"{entity}_value": x[t, i],
+                "overtaken_value": x[t, j],
+                "previous_day": dv[p],
+                f"{entity}_previous_value": x[p, i],
+                "overtaken_previous_value": x[p, j],
+                "reversed": r >= 0,
+                "reversed_day": np.where(r >= 0, dv[np.maximum(r, 0)], np.datetime64("NaT")),
+            }
         )
-    if not rows:
+    if not parts:
         return _empty(entity)
-    out = pd.concat(rows, ignore_index=True)[columns(entity)]
-    return out.sort_values(["day", "metric", entity, "overtaken"], kind="stable").reset_index(drop=True)
+    col = {c: np.concatenate([part[c] for part in parts]) for c in columns(entity)}
+    # sorted by day, metric, entity, overtaken (np.lexsort: the last key first; stable)
+    rank = [pd.factorize(col[c], sort=True)[0] for c in ("overtaken", entity, "metric")]
+    order = np.lexsort([*rank, col["day"].astype("datetime64[us]").view("int64")])
+    kinds = dict.fromkeys(("day", "previous_day", "reversed_day"), "datetime64[us]")
+    kinds.update(dict.fromkeys(("metric", entity, "overtaken"), "str"))
+    return pd.DataFrame({c: pd.Series(v[order], dtype=kinds.get(c)) for c, v in col.items()})
 
 
 def model_crossovers(model_daily: pd.DataFrame, metric: str, top: int = 25, as_of: Any = None) -> pd.DataFrame:
@@ -163,23 +165,19 @@ def model_crossovers(model_daily: pd.DataFrame, metric: str, top: int = 25, as_o
     (ties broken by model_id): a report as of a day does not change when later data arrives.
     Output: as `crossovers` with entity="model_id".
     """
-    df = model_daily[["day", "model_id", metric]].copy()
-    df["day"] = days(df["day"])
-    if as_of is not None:
-        df = df[df["day"] <= day(as_of)]
-    df[metric] = pd.to_numeric(df[metric], errors="coerce").astype("Float64")
-    valued = df[df[metric].notna()]
-    if valued.empty:
+    d = days(model_daily["day"]).to_numpy()
+    vals = floats(model_daily[metric])  # NaN: no value
+    use = ~np.isnat(d) if as_of is None else d <= day(as_of).to_datetime64()
+    valued = use & ~np.isnan(vals)
+    if not valued.any():
         return _empty("model_id")
-    latest = valued[valued["day"] == valued["day"].max()]
-    leaders = (
-        latest.groupby("model_id")[metric]
-        .max()
-        .reset_index()
-        .sort_values([metric, "model_id"], ascending=[False, True], kind="stable")
-        .head(top)["model_id"]
-    )
-    return crossovers(df[df["model_id"].isin(set(leaders))], metric, entity="model_id")
+    latest = valued & (d == d[valued].max())
+    code, ids = pd.factorize(model_daily["model_id"].to_numpy()[latest], sort=True)
+    best = np.full(len(ids), -np.inf)
+    np.maximum.at(best, code, vals[latest])  # each model's value (its largest) on that day
+    leaders = ids[np.lexsort((np.arange(len(ids)), -best))[:top]]  # largest first, then by model_id
+    rows = use & model_daily["model_id"].isin(leaders).to_numpy()
+    return crossovers(model_daily.loc[rows, ["day", "model_id", metric]], metric, entity="model_id")
 
 
 def holds_same_models(cx: pd.DataFrame, rows: pd.DataFrame) -> pd.Series:
@@ -203,8 +201,13 @@ def holds_same_models(cx: pd.DataFrame, rows: pd.DataFrame) -> pd.Series:
         a, b = groups.get((fam, p)), groups.get((fam, t))
         if a is None or b is None or m not in a.columns:
             return np.nan
-        both = a[[m]].add_suffix("_p").join(b[[m]].add_suffix("_t"), how="inner").dropna()
-        return float((floats(both[f"{m}_t"]) - floats(both[f"{m}_p"])).sum())
+        if not (a.index.is_unique and b.index.is_unique):  # a model listed twice: every pair of its rows
+            both = a[[m]].add_suffix("_p").join(b[[m]].add_suffix("_t"), how="inner").dropna()
+            return float((floats(both[f"{m}_t"]) - floats(both[f"{m}_p"])).sum())
+        at = a.index.get_indexer(b.index)  # each model of t on p, or -1
+        now, then = floats(b[m])[at >= 0], floats(a[m])[at[at >= 0]]
+        both = ~np.isnan(now) & ~np.isnan(then)
+        return float((now[both] - then[both]).sum())
 
     for k, c in cx.iterrows():
         m, p, t = str(c["metric"]), day(c["previous_day"]), day(c["day"])

@@ -13,6 +13,7 @@ from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
+from pandas.api.typing import DataFrameGroupBy
 
 from tracker.trends.common import DAY, days, empty, floats, utc
 
@@ -39,13 +40,15 @@ def prepare_snaps(snaps: pd.DataFrame) -> pd.DataFrame:
     return s.drop_duplicates(["family", "day", "model_id"], keep="last").reset_index(drop=True)
 
 
-def family_days(s: pd.DataFrame) -> pd.DataFrame:
+def family_days(s: pd.DataFrame, groups: DataFrameGroupBy | None = None) -> pd.DataFrame:
     """One row per family snapshot day: family, day, time, prev_day, prev_time, next_day.
 
     A snapshot's time is the earliest taken_at of its rows (midnight of the day if absent): a model
     created during a collection counts as new, so its few downloads before the snapshot are not lost.
+    `groups`: `s.groupby(["family", "day"], sort=True)` if already made.
     """
-    fd = s.groupby(["family", "day"], sort=True)["taken_at"].min().rename("time").reset_index()
+    groups = s.groupby(["family", "day"], sort=True) if groups is None else groups
+    fd = groups["taken_at"].min().rename("time").reset_index()
     g = fd.groupby("family", sort=False)
     fd["prev_day"] = g["day"].shift(1)
     fd["prev_time"] = g["time"].shift(1)
@@ -59,12 +62,13 @@ def transitions(s: pd.DataFrame, values: Sequence[str] = ("downloads_all_time",)
     ``later`` carries, for each name in `values` present in `s`, the value now (float) and on the
     previous day (``prev_<name>``, NaN when the model was absent or had no value).
     """
-    fd = family_days(s)
+    by_day = s.groupby(["family", "day"], sort=True)  # grouped once: the family-days and each row's own
+    fd = family_days(s, by_day)
     values = [v for v in values if v in s.columns]
     base = s[["family", "day", "model_id", "created_at"]].assign(**{v: floats(s[v]) for v in values})
     # each row's family-day: its row in fd (sorted by family and day, as the groups are numbered), so a
     # family's previous snapshot day is the row before; a (family-day, model) pair is unique (prepare_snaps)
-    grp = s.groupby(["family", "day"], sort=True).ngroup()  # NaN where family or day is missing
+    grp = by_day.ngroup()  # NaN where family or day is missing
     known = grp.notna().to_numpy()
     fday = grp.fillna(-1).to_numpy(dtype="int64")
     model = pd.factorize(s["model_id"], use_na_sentinel=False)[0]

@@ -162,12 +162,12 @@ def projections(
     out = _empty(entity)
     if metric in NOT_PROJECTED or metric not in df.columns:
         return out
-    d = df[["day", entity, metric]].copy()
-    d["day"] = days(d["day"])
-    d = d[(d["day"] >= first) & (d["day"] <= as_of_ts)]
+    all_days = days(df["day"])
+    in_window = ((all_days >= first) & (all_days <= as_of_ts)).to_numpy()
     min_n = max(PROJECTION_MIN_POINTS, math.ceil(window_days / 2))
-    if d.empty or d[entity].nunique() < 2 or d["day"].nunique() < min_n:
+    if all_days[in_window].nunique() < min_n or df[entity][in_window].nunique() < 2:
         return out  # rule 1 cannot hold: a pair has at most as many common points as the window has days
+    d = df.loc[in_window, ["day", entity, metric]].assign(day=all_days[in_window].to_numpy())
     dd, names, x = wide(d, metric, entity)
     t = ((dd - as_of_ts) / pd.Timedelta(days=1)).to_numpy(dtype="float64")  # <= 0
     diff = x[:, :, None] - x[:, None, :]  # (T, N, N): F - L

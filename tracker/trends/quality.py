@@ -30,7 +30,7 @@ STALE_MIN_MODELS = {"downloads": 1, "likes": 5}
 STALE_GROUPS = {"downloads": ("downloads_30d", "downloads_all_time"), "likes": ("likes",)}
 
 
-def _rows(day: Any, family: Any, model_id: Any, issue: str, detail: Any) -> pd.DataFrame:
+def _rows(day: Any, family: Any, model_id: Any, issue: str | list[str], detail: Any) -> pd.DataFrame:
     n = len(day)
     return pd.DataFrame(
         {
@@ -39,7 +39,7 @@ def _rows(day: Any, family: Any, model_id: Any, issue: str, detail: Any) -> pd.D
             "model_id": pd.Series(
                 np.asarray(model_id, dtype=object) if model_id is not None else [None] * n, dtype="str"
             ),
-            "issue": pd.Series([issue] * n, dtype="str"),
+            "issue": pd.Series([issue] * n if isinstance(issue, str) else issue, dtype="str"),
             "detail": pd.Series(list(detail), dtype="str"),
         }
     )
@@ -132,32 +132,25 @@ def membership(tr: Transitions) -> pd.DataFrame:
     """``new_model`` (absent from the previous snapshot, created after it: a release), ``entered``
     (absent before but created earlier: it crossed a listing threshold, was renamed, or the family's
     rules changed; adds no downloads) and ``left`` (present before, absent now)."""
-    parts = []
-    for status, issue, why in (("new", "new_model", "released after"), ("entered", "entered", "older than")):
-        e = tr.later[tr.later["status"] == status]
-        parts.append(
-            _rows(
-                e["day"],
-                e["family"],
-                e["model_id"],
-                issue,
-                [
-                    f"created {stamp(c)}, {why} the snapshot of {iso(p)} (absent from it)"
-                    for c, p in zip(e["created_at"], e["prev_day"], strict=True)
-                ],
-            )
-        )
-    left = tr.left
-    parts.append(
-        _rows(
-            left["day"],
-            left["family"],
-            left["model_id"],
-            "left",
-            [f"present on {iso(p)}, absent now" for p in left["prev_day"]],
-        )
+    later, left = tr.later, tr.left
+    new, entered = (later[later["status"] == status] for status in ("new", "entered"))
+
+    def arrived(e: pd.DataFrame, why: str) -> list[str]:
+        return [
+            f"created {stamp(c)}, {why} the snapshot of {iso(p)} (absent from it)"
+            for c, p in zip(e["created_at"], e["prev_day"], strict=True)
+        ]
+
+    parts = [new, entered, left]  # one frame of all three (a frame each costs more than the rows)
+    return _rows(
+        np.concatenate([p["day"].to_numpy() for p in parts]),
+        np.concatenate([p["family"].to_numpy() for p in parts]),
+        np.concatenate([p["model_id"].to_numpy() for p in parts]),
+        ["new_model"] * len(new) + ["entered"] * len(entered) + ["left"] * len(left),
+        arrived(new, "released after")
+        + arrived(entered, "older than")
+        + [f"present on {iso(p)}, absent now" for p in left["prev_day"]],
     )
-    return pd.concat(parts, ignore_index=True)
 
 
 def _sorted(parts: list[pd.DataFrame]) -> pd.DataFrame:
