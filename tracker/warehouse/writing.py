@@ -33,7 +33,8 @@ _SERVING_ORDER = {
     "models_latest": "family, model_id",
 }
 
-_READ_ONCE = ("_state", "runs", "_models", "_family_day", "_tree", "_ecosystem")  # in refresh_serving (a view may use those before it)
+# read once in refresh_serving, in this order (a view may use those before it)
+_READ_ONCE = ("_state", "runs", "_models", "_family_day", "_tree", "_ecosystem")
 
 
 class Writing(Reads):
