@@ -37,3 +37,16 @@ def test_unchanged_tables_are_kept_and_still_current(tmp_path):
     assert not refresh_if_stale(s)  # and every table, rewritten or not, counts as current
     weekly = pd.read_parquet(derived / "family_weekly.parquet")
     assert weekly["downloads_30d"].tolist() == [200 + 201 + 202]  # 2026-W31 ends on the new day's listing
+
+
+def test_a_reports_run_record_does_not_make_the_trend_tables_stale(tmp_path):
+    """A report reads the trend tables and changes no data: its `runs` record must not send the next
+    `tracker sql` / `export` into recomputing them (it did after every `tracker demo`)."""
+    s = config.load(write_config(tmp_path, "http://127.0.0.1:9", FAMILIES))
+    jobs.import_files(s, [_archive(tmp_path, "2026-08-01", 100), _archive(tmp_path, "2026-08-02", 200)])
+    assert not refresh_if_stale(s)  # the import refreshed them
+    run = jobs.recorded_report(s, week="2026-W31", formats=("md",), now=pd.Timestamp("2026-08-03T08:00Z"))
+    assert run["status"] == "ok" and run["job"] == "report"
+    assert not refresh_if_stale(s)  # a report is no new data
+    jobs.import_files(s, [_archive(tmp_path, "2026-08-03", 300)], refresh_trends=False)
+    assert refresh_if_stale(s)  # new data is

@@ -142,13 +142,22 @@ class Job:
         }
 
 
+#: The job whose runs record adds no data the trend tables are computed from (it reads them).
+READS_ONLY_JOB = "report"
+
+
 def refresh_if_stale(settings: Settings) -> bool:
-    """Recompute the derived trend tables when a run was recorded after they were last written (a run
-    killed between its record and its trend refresh, or one told not to refresh): readers never see
-    trends older than the data. Returns whether it recomputed them."""
+    """Recompute the derived trend tables when a run that may add data was recorded after they were last
+    written (a run killed between its record and its trend refresh, or one told not to refresh): readers
+    never see trends older than the data. A report's run does not count: it adds no data. Returns whether
+    it recomputed them."""
     wh = Warehouse(settings.warehouse)
     derived = list((wh.root / "derived").glob("*.parquet"))
-    runs = [p for p in (wh.root / "runs").glob("*/*.parquet") if p.parent.name != "_empty"]
+    runs = [
+        p
+        for p in (wh.root / "runs").glob("*/*.parquet")
+        if p.parent.name != "_empty" and f"-{READS_ONLY_JOB}-" not in p.name  # <run_id>.parquet (new_run_id)
+    ]
     if not derived or not runs:
         return False
     try:
