@@ -499,7 +499,10 @@ def test_readers_never_fail_while_the_daemon_runs_jobs_back_to_back(tmp_path, hu
     # it queried all along: no failure, and it saw the runs grow while the daemon committed them
     assert seen["fail"] == 0 and seen["ok"] >= 20 and seen["runs_seen"] >= 3, seen
     hist = list(t.d.history)
-    assert len(hist) == len(done) >= BACK_TO_BACK and [h["trigger"] for h in hist[1:]] == ["overran"] * (len(hist) - 1)
+    # each next run is owed because the last one overran its minute; under load the minute's own fire can
+    # land between a run's end and that nudge and start it instead (one run either way, never two at once)
+    later = [h["trigger"] for h in hist[1:]]
+    assert len(hist) == len(done) >= BACK_TO_BACK and "overran" in later and set(later) <= {"overran", "schedule"}
     r = runs(cfg)
     assert len(r) == len(hist) and set(r["status"]) == {"ok"}
     per_run = Warehouse(settings.warehouse).query(
