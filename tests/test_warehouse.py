@@ -2,6 +2,7 @@
 declared order, every view guarded against a moved or copied warehouse, the user's own objects kept."""
 
 import contextlib
+import datetime as dt
 import json
 import os
 import re
@@ -19,7 +20,7 @@ from tests import forked
 from tests.conftest import write_config
 from tracker import config, jobs
 from tracker.cli import cli
-from tracker.warehouse import Warehouse, layout, view_files
+from tracker.warehouse import Warehouse, layout, new_run_id, run_job, view_files
 
 VIEWS = {
     "runs": "run_id job started_at finished_at status families_ok families_failed models requests retries error",
@@ -297,3 +298,12 @@ def test_a_served_table_of_an_older_layout_is_rebuilt_not_left_empty(tmp_path):
     )
     assert code == 0, output
     assert output.strip() == str(want)
+
+
+def test_run_job_reads_the_job_back_from_a_run_id_and_nothing_from_a_stray_name():
+    at = dt.datetime(2026, 8, 10, 6, 0, tzinfo=dt.UTC)
+    for job in ("collect", "tree", "report", "census", "backfill"):
+        assert run_job(new_run_id(job, at)) == job
+    assert run_job("20260810T060000Z-import-0123456789ab") == "import"  # an import's id (jobs/snapshot.py)
+    for stray in ("notes", "backup-copy", ""):  # a file the user put in runs/: no job, no error
+        assert run_job(stray) == ""

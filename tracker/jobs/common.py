@@ -13,7 +13,7 @@ import pandas as pd
 import structlog
 
 from tracker.config import Family, Settings
-from tracker.warehouse import Warehouse, new_run_id
+from tracker.warehouse import Warehouse, new_run_id, run_job
 
 log = structlog.get_logger("tracker.jobs")
 
@@ -156,7 +156,7 @@ def refresh_if_stale(settings: Settings) -> bool:
     runs = [
         p
         for p in (wh.root / "runs").glob("*/*.parquet")
-        if p.parent.name != "_empty" and f"-{READS_ONLY_JOB}-" not in p.name  # <run_id>.parquet (new_run_id)
+        if p.parent.name != "_empty" and run_job(p.stem) != READS_ONLY_JOB  # runs/<day>/<run_id>.parquet
     ]
     if not derived or not runs:
         return False

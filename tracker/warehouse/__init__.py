@@ -46,6 +46,7 @@ __all__ = [
     "Warehouse",
     "WarehouseError",
     "new_run_id",
+    "run_job",
     "view_files",
 ]
 
@@ -53,6 +54,13 @@ __all__ = [
 def new_run_id(job: str, at: dt.datetime) -> str:
     """Sortable and unique: 20260817T060000Z-collect-1a2b3c."""
     return f"{at.astimezone(dt.UTC):%Y%m%dT%H%M%SZ}-{job}-{secrets.token_hex(3)}"
+
+
+def run_job(run_id: str) -> str:
+    """The job of a run id (`new_run_id`'s, or an import's `<time>-import-<digest>`): "collect"; "" for a
+    name of another shape (a file someone else put in runs/)."""
+    parts = run_id.split("-", 2)
+    return parts[1] if len(parts) == 3 else ""
 
 
 # Per process: warehouses whose hub.duckdb was found current, and the in-memory catalog (views only,
@@ -141,7 +149,8 @@ class Warehouse(Writing, Reads):
         the warehouse stays open, and no connection is opened per query), under the shared read lock
         (compaction deletes replaced files only while no tracker read holds it). `sql`: the queries the
         caller runs; only the views they name (and those these use) need to exist, and are created on
-        first use (creating one costs well under a millisecond: views defer binding to the query). None given: every view."""
+        first use (creating one costs well under a millisecond: views defer binding to the query). None
+        given: every view."""
         self.ensure()
         with _MEMORY_LOCK:
             entry = _MEMORY.get(self.root)
