@@ -13,7 +13,8 @@ printed, then each tree's mean and worst:
   wall    the run's wall seconds (the figure the issue's goal is about)
   cpu     the CPU seconds of the run's whole process tree (the workers, the tests' subprocesses)
   busy    each worker's summed test wall seconds (start-up and collection excluded)
-  waits   the summed real waits inside tests (each test's wall minus its CPU; both workers together)
+  waits   each test's wall minus its CPU, summed over both workers: the real waits inside tests, plus
+          any time a worker stood waiting for a core (two workers and DuckDB's threads share two)
 
 then, for the working tree, the files that take longest and the tests that wait longest.
 
