@@ -393,6 +393,32 @@ def test_a_job_still_running_at_its_next_time_is_not_started_twice(tmp_path, mon
     assert any(h["trigger"] == "overran" for h in t.d.history)  # the passed time is run once, after
 
 
+def test_an_overrun_is_run_once_after_even_when_the_job_thread_is_still_finishing(tmp_path, monkeypatch):
+    """The run owed by an overrun waits for the job to have ended: asked for while the job's thread still
+    compacts the warehouse, it found the job busy, was skipped, and the passed hour was lost until the next
+    (seen as a flaky `overran` in the back-to-back test below)."""
+    done: list[dt.datetime] = []
+    six = dt.datetime(2026, 8, 10, 6, 0, 30, tzinfo=UTC)
+
+    def slow(settings, now=None):
+        if not done:  # the first run lasts past the 06:00 fire
+            assert wait_until(lambda: th.clock() >= six, 10, step=0.01)
+        done.append(now)
+        return {"run_id": f"slow-{len(done)}", "status": "ok", "models": 0}
+
+    def slow_compaction(settings, now):  # the job's thread lingers after the run: a compaction with work to do
+        time.sleep(0.2)
+
+    monkeypatch.setitem(jobs.JOBS, "report", slow)
+    monkeypatch.setattr("tracker.daemon.scheduler.compact", slow_compaction)
+    cfg = write(tmp_path, "http://127.0.0.1:9", {"report": "0 * * * *"})
+    th = Threaded(cfg, speed=600, start=dt.datetime(2026, 8, 10, 5, 55, tzinfo=UTC))  # owed for 05:00: catch-up
+    with th as t:  # 06:00 comes during that run; the next hour, 07:00, is 6 s after it
+        assert wait_until(lambda: len(done) >= 2, 3), "the overrun's run was lost until the next hour"
+    assert [h["trigger"] for h in t.d.history][:2] == ["catch-up", "overran"]
+    assert t.d.skipped_busy["report"] >= 1  # 06:00 came while the first run ran
+
+
 def test_a_signal_while_the_scheduler_thread_holds_a_lock_the_job_needs_does_not_wait_in_the_handler(
     tmp_path, monkeypatch, json_logs
 ):

@@ -47,7 +47,12 @@ class Daemon:
     """One scheduler over the jobs in settings.schedule that exist in jobs.JOBS."""
 
     def __init__(self, settings: Settings, clock: Clock | None = None):
-        from apscheduler.events import EVENT_JOB_MAX_INSTANCES, EVENT_SCHEDULER_STARTED
+        from apscheduler.events import (
+            EVENT_JOB_ERROR,
+            EVENT_JOB_EXECUTED,
+            EVENT_JOB_MAX_INSTANCES,
+            EVENT_SCHEDULER_STARTED,
+        )
         from apscheduler.executors.pool import ThreadPoolExecutor
         from apscheduler.schedulers.base import STATE_RUNNING
         from apscheduler.schedulers.blocking import BlockingScheduler
@@ -82,6 +87,7 @@ class Daemon:
         self._reason: dict[str, str] = {}
         self._fails: collections.Counter[str] = collections.Counter()
         self._pending: dict[str, tuple[dt.datetime, str]] = {}
+        self._after_run: dict[str, tuple[dt.datetime, str]] = {}  # a job's own nudges, until its run has ended
         self._pending_lock = threading.Lock()
         self.watch_mark: tuple[dt.datetime, float] | None = None  # (wall, monotonic) at the clock watch's last look
         self.owed_at_start: dict[str, str] = {}  # job -> when it runs, for the jobs owed at start (catch-up)
@@ -109,6 +115,7 @@ class Daemon:
         )
         self.scheduler.add_listener(self._on_started, EVENT_SCHEDULER_STARTED)
         self.scheduler.add_listener(self._on_busy, EVENT_JOB_MAX_INSTANCES)
+        self.scheduler.add_listener(self._on_ended, EVENT_JOB_EXECUTED | EVENT_JOB_ERROR)
 
     # -- lifecycle --
     def run(self, install_signals: bool = True) -> None:
@@ -229,6 +236,20 @@ class Daemon:
                 self._pending[name] = (when, reason)
         self.scheduler.wakeup()
 
+    def _nudge_after_run(self, name: str, when: dt.datetime, reason: str) -> None:
+        """`_nudge` from the job's own thread, held until the executor has let go of the run (`_on_ended`).
+        Applied sooner, the run it asks for would find the job still running (its thread still compacts
+        the warehouse), be skipped, and the owed time would wait for the job's next scheduled one."""
+        with self._pending_lock:
+            self._after_run[name] = (when, reason)
+
+    def _on_ended(self, event: Any) -> None:
+        """The executor has let go of a run (APScheduler dispatches this after it stops counting it)."""
+        with self._pending_lock:
+            held = self._after_run.pop(event.job_id, None)
+        if held is not None:
+            self._nudge(event.job_id, *held)
+
     def _apply_pending(self) -> None:
         with self._pending_lock:
             pending, self._pending = self._pending, {}
@@ -317,7 +338,7 @@ class Daemon:
             log.info(
                 "job overran its next scheduled time; running it once more now", job=name, scheduled_for=iso(latest)
             )
-            self._nudge(name, now, "overran")
+            self._nudge_after_run(name, now, "overran")
             return
         if ok:
             return
@@ -332,7 +353,7 @@ class Daemon:
                 retry_at=iso(when),
                 attempt_no=self._fails[name],
             )
-            self._nudge(name, when, "retry")
+            self._nudge_after_run(name, when, "retry")
 
 
 def run(settings: Settings, clock: Clock | None = None) -> None:
