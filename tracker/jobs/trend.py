@@ -152,9 +152,10 @@ def _model_crossovers(
     for m in MODEL_METRICS:
         vals = floats(latest[m])
         valued = ~np.isnan(vals)
-        first = ~pd.Series(ids[valued]).duplicated().to_numpy()  # a model's first row with a value
+        held = ids[valued]
+        first = ~pd.Series(held).duplicated().to_numpy()  # a model's first row with a value
         top = np.argsort(-vals[valued][first], kind="stable")[:TOP_MODELS]  # ties: the first rows
-        picks |= set(ids[valued][first][top])
+        picks |= set(held[first][top])
     series = wh.model_series(sorted(picks)) if picks else pd.DataFrame()
     if len(series):
         series = series[pd.to_datetime(series["day"]) <= as_of]

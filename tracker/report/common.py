@@ -116,7 +116,7 @@ def to_days(s: Any) -> pd.Series:
 def to_day(x: Any) -> pd.Timestamp:
     """One value as `to_days` reads it in a column: a Timestamp is cut to its (wall-clock) day, anything
     else is parsed; NaT when unparseable."""
-    if isinstance(x, pd.Timestamp) and x is not pd.NaT:
+    if isinstance(x, pd.Timestamp):  # (NaT is not one)
         return (x.tz_localize(None) if x.tzinfo is not None else x).normalize()
     return pd.Timestamp(to_days([x]).iloc[0])
 

@@ -80,7 +80,7 @@ class Reads:
         """Each family's last successful snapshot at or before `day`, with model ids (reads only those files)."""
         return self._rows_of(self.last_family_runs(until=day))
 
-    def latest_rows(self, runs: pd.DataFrame, *, full: bool = False) -> pa.Table:
+    def latest_rows(self, runs: pd.DataFrame) -> pa.Table:
         """The snapshot rows of the given (family, run_id, day) picks with model ids and attributes, as
         of each snapshot (the columns of `snapshots`), reading only the picks' day folders."""
         with self.cursor("_resolve") as con:
