@@ -16,7 +16,9 @@ printed, then each tree's mean and worst:
   waits   each test's wall minus its CPU, summed over both workers: the real waits inside tests, plus
           any time a worker stood waiting for a core (two workers and DuckDB's threads share two)
 
-then, for the working tree, the files that take longest and the tests that wait longest.
+then, for the working tree, the files that take longest, the tests that wait longest, and the tests not
+marked `slow` that took more than SLOW_S (their module fixtures' set-up included: it lands on the first
+test that needs them): the README's rule marks such a test `slow`, or makes it cheaper.
 
 What it waits on: the two CPU cores (both workers compute most of the time), and the waits that the
 tests exist to show: huggingface_hub's retry backoff and `Retry-After`, the tracker's request budgets,
@@ -43,6 +45,7 @@ from pathlib import Path
 import sidebyside
 
 HERE = Path(__file__).resolve().parents[1]
+SLOW_S = 0.5  # the README's rule (Tests): a test that takes longer here is marked slow
 _LONG_PARAM = re.compile(r"\[.{60,}\]")  # a parametrised test's long id, shortened in the listing
 
 
@@ -51,15 +54,16 @@ class Run:
     wall: float
     cpu: float
     summary: str  # pytest's last line, e.g. "483 passed in 86.61s (0:01:26)"
-    tests: list[tuple[float, float, str, str]] = field(default_factory=list)  # (cpu, wall, worker, test id)
+    # (cpu, wall, worker, marked slow, test id)
+    tests: list[tuple[float, float, str, bool, str]] = field(default_factory=list)
 
     @property
     def waits(self) -> float:
-        return sum(max(0.0, w - c) for c, w, _, _ in self.tests)
+        return sum(max(0.0, w - c) for c, w, *_ in self.tests)
 
     def busy(self) -> dict[str, float]:
         out: dict[str, float] = defaultdict(float)
-        for _, w, worker, _ in self.tests:
+        for _, w, worker, *_ in self.tests:
             out[worker] += w
         return dict(sorted(out.items()))
 
@@ -88,8 +92,8 @@ def run_suite(tree: Path, mark: str | None, log: Path) -> Run:
         sys.exit(f"the suite failed in {tree} (exit {proc.returncode}):\n{tail}\n{proc.stderr[-2000:]}")
     tests = []
     for row in log.read_text().splitlines() if log.exists() else []:
-        c, w, worker, nodeid = row.split("\t", 3)
-        tests.append((float(c), float(w), worker, nodeid))
+        c, w, worker, slow, nodeid = row.split("\t", 4)
+        tests.append((float(c), float(w), worker, slow == "slow", nodeid))
     return Run(wall, cpu, lines[-1] if lines else "", tests)
 
 
@@ -97,7 +101,7 @@ def per_file(runs: list[Run]) -> list[tuple[str, float, float, float, int]]:
     """(file, mean wall, mean cpu, mean waits, tests) over the runs, longest first."""
     acc: dict[str, list[float]] = defaultdict(lambda: [0.0, 0.0, 0.0, 0.0])
     for r in runs:
-        for c, w, _, nodeid in r.tests:
+        for c, w, _, _, nodeid in r.tests:
             a = acc[nodeid.split("::")[0]]
             a[0] += w
             a[1] += c
@@ -112,8 +116,18 @@ def waiting_tests(runs: list[Run]) -> list[tuple[str, float]]:
     """(test id, worst wait) over the runs, longest first."""
     worst: dict[str, float] = defaultdict(float)
     for r in runs:
-        for c, w, _, nodeid in r.tests:
+        for c, w, _, _, nodeid in r.tests:
             worst[nodeid] = max(worst[nodeid], w - c)
+    return sorted(worst.items(), key=lambda kv: -kv[1])
+
+
+def unmarked_slow(runs: list[Run]) -> list[tuple[str, float]]:
+    """(test id, worst wall) of the tests not marked slow that took more than SLOW_S in some run."""
+    worst: dict[str, float] = defaultdict(float)
+    for r in runs:
+        for _, w, _, slow, nodeid in r.tests:
+            if not slow and w > SLOW_S:
+                worst[nodeid] = max(worst[nodeid], w)
     return sorted(worst.items(), key=lambda kv: -kv[1])
 
 
@@ -157,6 +171,10 @@ def main() -> None:
     print(f"\nthe working tree's {args.top} longest waits inside a test (worst over the runs):")
     for nodeid, idle in waiting_tests(runs["new"])[: args.top]:
         print(f"{idle:7.2f} s  {_LONG_PARAM.sub('[...]', nodeid)}")
+    over = unmarked_slow(runs["new"])
+    print(f"\nthe working tree's tests not marked slow that took over {SLOW_S} s (worst wall): {len(over) or 'none'}")
+    for nodeid, w in over:
+        print(f"{w:7.2f} s  {_LONG_PARAM.sub('[...]', nodeid)}")
 
 
 if __name__ == "__main__":

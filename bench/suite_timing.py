@@ -1,6 +1,7 @@
 """A pytest plugin for `bench/suite.py`: one line per test (process CPU seconds, children included; wall
-seconds; the xdist worker; the test id) appended to the file named by SUITE_TIMING_LOG. Loaded with
-`-p suite_timing` (bench/ on PYTHONPATH); inert when the variable is unset."""
+seconds; the xdist worker; "slow" if the test is marked slow, else "-"; the test id) appended to the file
+named by SUITE_TIMING_LOG. Loaded with `-p suite_timing` (bench/ on PYTHONPATH); inert when the variable
+is unset."""
 
 from __future__ import annotations
 
@@ -23,5 +24,6 @@ def pytest_runtest_protocol(item, nextitem):
     yield
     if log:
         worker = os.environ.get("PYTEST_XDIST_WORKER", "-")
+        slow = "slow" if item.get_closest_marker("slow") else "-"
         with open(log, "a") as fh:
-            fh.write(f"{_cpu() - cpu:.3f}\t{time.perf_counter() - wall:.3f}\t{worker}\t{item.nodeid}\n")
+            fh.write(f"{_cpu() - cpu:.3f}\t{time.perf_counter() - wall:.3f}\t{worker}\t{slow}\t{item.nodeid}\n")

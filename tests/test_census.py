@@ -110,6 +110,7 @@ def _check_against_truth(wh: Warehouse, world: TreeWorld):
     return st
 
 
+@pytest.mark.slow
 def test_census_matches_the_worlds_truth(censused, world):
     s, run = censused
     assert run["status"] == "ok", run["error"]
@@ -294,6 +295,7 @@ def test_backfill_uses_the_latest_census_without_requests(tmp_path, hub, world, 
         )
 
 
+@pytest.mark.slow
 def test_report_has_a_whole_hub_section(tmp_path, censused, world):
     from tracker.report.format import human
 

@@ -99,6 +99,7 @@ def listing_requests(hub) -> int:
     return sum(1 for r in hub.stats.requests if r["route"] == "listing")
 
 
+@pytest.mark.slow
 def test_family_daily_equals_world_truth(world, collected):
     _path, s, run = collected
     assert run["status"] == "ok" and run["families_failed"] == 0
@@ -268,6 +269,7 @@ def test_reader_holding_the_database_sees_the_next_day(tmp_path, world, hub, col
         reader.wait()
 
 
+@pytest.mark.slow
 def test_duckdb_cli_from_pypi_reads_the_warehouse(collected):
     _path, s, _run = collected
     db = Warehouse(s.warehouse).db_path
@@ -283,6 +285,7 @@ def test_duckdb_cli_from_pypi_reads_the_warehouse(collected):
     assert out.stdout.split() == ["count_star()", str(n)]
 
 
+@pytest.mark.slow
 def test_moved_warehouse_is_repointed_by_the_next_command(tmp_path, collected):
     _path, s, _run = collected
     here = tmp_path / "warehouse"
@@ -296,6 +299,7 @@ def test_moved_warehouse_is_repointed_by_the_next_command(tmp_path, collected):
     assert Warehouse(moved).query("select count(*) n from snapshots").n[0] == n
 
 
+@pytest.mark.slow
 def test_sql_command(world, collected):
     path, _s, _run = collected
     r = CliRunner()
@@ -329,6 +333,7 @@ def test_sql_command(world, collected):
     assert res.exit_code == 1 and "nosuchview" in res.output
 
 
+@pytest.mark.slow
 def test_status_command(collected):
     path, _s, _run = collected
     res = CliRunner().invoke(cli, ["status", "--config", str(path), "--json"])
@@ -341,6 +346,7 @@ def test_status_command(collected):
     assert "collect" in res.output and "ok" in res.output
 
 
+@pytest.mark.slow
 def test_the_token_is_sent_but_never_logged_or_printed(tmp_path, world, hub, monkeypatch):
     secret = "hf_SeCrEtToKeN1234567890abcdef"
     monkeypatch.setenv("HF_TOKEN", secret)

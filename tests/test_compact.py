@@ -104,6 +104,7 @@ def _data_files(wh: Warehouse, dataset: str) -> int:
     return len(list((wh.root / dataset).glob("*/*.parquet")))
 
 
+@pytest.mark.slow
 def test_compaction_merges_days_and_months_and_changes_no_answer(pristine, tmp_path):
     wh = _copy(pristine, tmp_path)
     before = _contents(wh)

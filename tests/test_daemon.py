@@ -337,6 +337,7 @@ def test_sigterm_during_a_collect_lets_it_finish_and_exits_0(tmp_path, world, li
 # ---- threaded daemons on a simulated clock ------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_a_job_that_raises_is_logged_and_the_next_scheduled_run_happens(tmp_path, monkeypatch, json_logs):
     calls: list[dt.datetime] = []
 
@@ -370,6 +371,7 @@ def test_a_job_that_raises_is_logged_and_the_next_scheduled_run_happens(tmp_path
             assert "job" not in x and "attempt" not in x, x
 
 
+@pytest.mark.slow
 def test_a_job_still_running_at_its_next_time_is_not_started_twice(tmp_path, monkeypatch):
     active, most, done = [0], [0], []
     guard = threading.Lock()
@@ -393,6 +395,7 @@ def test_a_job_still_running_at_its_next_time_is_not_started_twice(tmp_path, mon
     assert any(h["trigger"] == "overran" for h in t.d.history)  # the passed time is run once, after
 
 
+@pytest.mark.slow
 def test_an_overrun_is_run_once_after_even_when_the_job_thread_is_still_finishing(tmp_path, monkeypatch):
     """The run owed by an overrun waits for the job to have ended: asked for while the job's thread still
     compacts the warehouse, it found the job busy, was skipped, and the passed hour was lost until the next

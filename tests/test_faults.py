@@ -119,6 +119,7 @@ def _day_one(collected, tmp_path) -> None:
     shutil.copytree(collected[1].warehouse, tmp_path / "warehouse")
 
 
+@pytest.mark.slow
 def test_sql_explain_analyze_copy_writes_no_file(collected, tmp_path):  # issue break
     path, s = collected
     target = tmp_path / "z.csv"
@@ -136,6 +137,7 @@ def test_sql_explain_analyze_copy_writes_no_file(collected, tmp_path):  # issue 
     assert not inside.exists() and not (s.warehouse / "exp").exists()
 
 
+@pytest.mark.slow
 def test_sql_cannot_forge_a_run(collected):
     path, s = collected
     before = _runs(s)
@@ -150,6 +152,7 @@ def test_sql_cannot_forge_a_run(collected):
     assert list(_runs(s).run_id) == list(before.run_id)
 
 
+@pytest.mark.slow
 def test_sql_cannot_change_settings_attach_or_load(collected):
     path, _s = collected
     for stmt in (
@@ -176,6 +179,7 @@ def test_sql_cannot_change_settings_attach_or_load(collected):
     assert res.exit_code == 0 and res.output.splitlines() == ["value", "false", "true"]
 
 
+@pytest.mark.slow
 def test_sql_reads_only_the_warehouse(collected, monkeypatch, tmp_path):
     path, s = collected
     monkeypatch.setenv("HF_TOKEN", SECRET)
@@ -360,6 +364,7 @@ def test_bad_bodies_are_retried_then_fail_the_family(tmp_path, world, hub, fault
     _retried_then_cut(hub, run)  # as for a 5xx
 
 
+@pytest.mark.slow
 def test_a_deleted_model_ends_its_series_without_zeros(tmp_path, own_hub, own_world, collected):
     hub, world = own_hub, own_world  # §6.1 case 5
     _day_one(collected, tmp_path)  # day 1 collected
@@ -382,6 +387,7 @@ def test_a_deleted_model_ends_its_series_without_zeros(tmp_path, own_hub, own_wo
     assert Warehouse(s.warehouse).query("select old_id from model_aliases").empty
 
 
+@pytest.mark.slow
 def test_a_renamed_model_keeps_one_series_and_an_alias(tmp_path, own_hub, own_world, collected):
     hub, world = own_hub, own_world  # §6.1 case 6 + issue break
     _day_one(collected, tmp_path)  # day 1 collected
@@ -443,6 +449,7 @@ def _quarantined_one_per_page(tmp_path, world, rules: list[str]):
     return s, Warehouse(s.warehouse).query("select * from quarantine")
 
 
+@pytest.mark.slow
 def test_an_absurd_count_is_quarantined_and_the_family_stored(tmp_path, wide_world):  # case 7
     s, q = _quarantined_one_per_page(
         tmp_path, wide_world, [f"huge,field=downloads,value={value}" for value, _why in ABSURD]
@@ -455,6 +462,7 @@ def test_an_absurd_count_is_quarantined_and_the_family_stored(tmp_path, wide_wor
     assert int(fd.models) == _truth(wide_world, QWEN)["models"] - len(ABSURD) == _visible(s)
 
 
+@pytest.mark.slow
 def test_sums_that_would_overflow_fail_only_their_family(tmp_path):  # issue break: the family sum overflows
     w = World(seed=2, models=1700, official={"Qwen": 1100, "meta-llama": 20}, now="2026-08-10")
     assert _truth(w, QWEN)["models"] >= 1024  # 1024 counts of 2^53 sum to 2^63: one more than a BIGINT holds
@@ -469,6 +477,7 @@ def test_sums_that_would_overflow_fail_only_their_family(tmp_path):  # issue bre
 BAD_IDS = ["Qwen/..", "../x", "other-org/model", "Qwen/a--b"]
 
 
+@pytest.mark.slow
 def test_ids_the_hub_refuses_are_quarantined(tmp_path, wide_world):  # issue break: ids
     s, q = _quarantined_one_per_page(tmp_path, wide_world, [f"corrupt,field=id,value={bad}" for bad in BAD_IDS])
     assert sorted(q.model_id) == sorted(BAD_IDS)
@@ -480,6 +489,7 @@ def test_ids_the_hub_refuses_are_quarantined(tmp_path, wide_world):  # issue bre
     assert _visible(s) == _truth(wide_world, QWEN)["models"] - len(BAD_IDS)
 
 
+@pytest.mark.slow
 def test_an_all_time_jump_is_flagged_and_left_out_of_downloads_day(tmp_path, own_hub, own_world, collected):
     hub, world = own_hub, own_world  # case 8
     _day_one(collected, tmp_path)  # day 1 collected
@@ -547,6 +557,7 @@ def test_a_listing_past_the_model_cap_fails_the_family(tmp_path, world, hub):  #
     assert Warehouse(s.warehouse).query("select family from family_daily").family.tolist() == ["llama"]
 
 
+@pytest.mark.slow
 def test_a_foreign_next_link_gets_no_token(tmp_path, world, hub, monkeypatch):  # issue break: token origin
     monkeypatch.setenv("HF_TOKEN", SECRET)
     with HubSim(World(seed=1, models=200, now="2026-08-10")) as foreign:
@@ -559,6 +570,7 @@ def test_a_foreign_next_link_gets_no_token(tmp_path, world, hub, monkeypatch):  
     assert any(r["client"] == f"token:{SECRET}" for r in hub.stats.requests)  # the endpoint did get it
 
 
+@pytest.mark.slow
 def test_a_redirect_to_another_origin_drops_the_token(tmp_path, monkeypatch):  # issue break: token origin
     """Below the paging checks, the transport itself never sends the token off the endpoint's origin."""
     import http.server
@@ -590,6 +602,7 @@ def test_a_redirect_to_another_origin_drops_the_token(tmp_path, monkeypatch):  #
         assert foreign.stats.total == 1 and foreign.stats.requests[0]["client"].startswith("ip:")
 
 
+@pytest.mark.slow
 def test_a_hub_error_that_echoes_the_token_is_stored_and_shown_redacted(tmp_path, world, hub, monkeypatch):
     monkeypatch.setenv("HF_TOKEN", SECRET)
     path = write_config(tmp_path, hub.endpoint, [QWEN, LLAMA], page_size=25, **FAST)
@@ -822,6 +835,7 @@ def test_trend_tables_are_never_older_than_the_runs(tmp_path, world, hub, collec
     assert stale == 1 and res.stdout.splitlines() == ["n", "2"]  # two ISO weeks of snapshots, 2026-W33 and W34
 
 
+@pytest.mark.slow
 def test_a_double_fire_is_idempotent(tmp_path, world, hub, collected):  # §6.1 case 9 (clock jumps: a coalesced rerun)
     _day_one(collected, tmp_path)  # the first fire's collect
     s = _settings(tmp_path, hub, [QWEN])
@@ -831,6 +845,7 @@ def test_a_double_fire_is_idempotent(tmp_path, world, hub, collected):  # §6.1 
     assert fd.to_dict("records") == [{"family": "qwen", "models": _truth(world, QWEN)["models"]}]
 
 
+@pytest.mark.slow
 def test_two_daemons_cannot_run_on_one_warehouse(tmp_path, world, hub):  # §6.1 case 12
     from tracker.daemon import AlreadyRunning, DaemonLock
 
@@ -846,6 +861,7 @@ def test_two_daemons_cannot_run_on_one_warehouse(tmp_path, world, hub):  # §6.1
     assert _runs(s).status.tolist() == ["ok"]
 
 
+@pytest.mark.slow
 def test_a_reader_holding_the_database_blocks_nothing(tmp_path, world, hub):  # §6.1 case 13
     import duckdb
 
@@ -856,6 +872,7 @@ def test_a_reader_holding_the_database_blocks_nothing(tmp_path, world, hub):  # 
         assert reader.execute("select count(*) from snapshots").fetchone()[0] == _visible(s) > 0
 
 
+@pytest.mark.slow
 def test_duplicate_records_in_one_batch_keep_the_last(tmp_path, world, hub):  # §6.1 case 15
     path = write_config(tmp_path, hub.endpoint, [QWEN], page_size=25)
     archive = tmp_path / "dump.json"

@@ -24,6 +24,7 @@ REL = {"finetune": "finetunes", "adapter": "adapters", "quantized": "quantizatio
 # ---------------------------------------------------------------- import
 
 
+@pytest.mark.slow
 def test_import_formats_quarantine_and_taken_at(tmp_path):
     p = write_config(tmp_path, "http://127.0.0.1:9", [{"name": "qwen", "authors": ["Qwen"], "region": "china"}])
     recs = [

@@ -7,6 +7,8 @@ import subprocess
 import sys
 import textwrap
 
+import pytest
+
 from tests.conftest import ROOT
 
 # A second SIGTERM that lands while the first one's handling holds a lock (here: the moment a
@@ -40,6 +42,7 @@ _CHILD = textwrap.dedent(
 )
 
 
+@pytest.mark.slow
 def test_a_second_sigterm_during_the_first_ones_handling_still_stops_the_emulator():
     proc = subprocess.Popen(
         [sys.executable, "-c", _CHILD], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True

@@ -99,6 +99,7 @@ SERVED_AS = {
 }
 
 
+@pytest.mark.slow
 def test_served_listing_equals_truth_snapshot(small):
     with running_hub(small, page_size=300) as hub:
         api = HfApi(endpoint=hub.endpoint, token=False)
@@ -115,6 +116,7 @@ def test_served_listing_equals_truth_snapshot(small):
         small.set_time("2026-08-01")
 
 
+@pytest.mark.slow
 def test_downloads_crossover_day(default_world):
     w = default_world
     day = World.DOWNLOADS_CROSSOVER_DAY

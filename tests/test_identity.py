@@ -85,6 +85,7 @@ def test_import_of_an_older_archive_after_a_collect_keeps_every_model_id(tmp_pat
     assert any(str(p).endswith(".md") for p in paths)
 
 
+@pytest.mark.slow
 def test_attributes_as_of_each_snapshot_whatever_the_order_written(tmp_path):
     """Three archives of one model, imported newest first. Hand-worked expectation: each snapshot
     shows the attributes recorded at or before it; the oldest, older than all recorded when it came
@@ -102,6 +103,7 @@ def test_attributes_as_of_each_snapshot_whatever_the_order_written(tmp_path):
     assert list(snap.pipeline_tag) == ["feature-extraction", "feature-extraction", "text-generation"]
 
 
+@pytest.mark.slow
 def test_collect_with_an_earlier_clock_after_a_later_one(tmp_path):
     world = World(seed=3, models=400, official={"Qwen": 30}, now="2026-08-17T06:00:00Z")
     with HubSim(world) as hub:

@@ -228,6 +228,7 @@ def rendered(tmp_path_factory) -> tuple[Path, str, str]:
     return out, paths[0].read_text(), paths[1].read_text()
 
 
+@pytest.mark.slow
 def test_headline_sentences(rendered):
     _, md, page = rendered
     sentence = (
@@ -241,6 +242,7 @@ def test_headline_sentences(rendered):
     assert "- Mistral AI (eu): models by mistralai whose id contains 'mistral'" in md
 
 
+@pytest.mark.slow
 def test_tables_worked_out_by_hand(rendered):
     _, md, _ = rendered
     # week end 2026-08-23 (i=27) vs 2026-08-16 (i=20); total 36.0M + 28.8M + 6.08M = 70.88M
@@ -272,6 +274,7 @@ def test_tables_worked_out_by_hand(rendered):
     assert regions[2][:2] == ["eu", "8.6% (6.1M)"]
 
 
+@pytest.mark.slow
 def test_models_projections_quality_notes(rendered):
     _, md, _ = rendered
     assert "| Qwen/Qwen3-8B | Alibaba Qwen | +3.1M | 12.0M | 812 |" in md
@@ -289,6 +292,7 @@ def test_models_projections_quality_notes(rendered):
     assert "generated at 2026-08-24 08:00 UTC" in md and "2026-08-17 to 2026-08-23" in md
 
 
+@pytest.mark.slow
 def test_charts_inline_in_html_and_files_beside_markdown(rendered):
     out, md, page = rendered
     slugs = ["downloads-30d", "downloads-week", "derivatives", "share"]
@@ -327,6 +331,7 @@ def test_family_colours_given_or_from_the_palette():
     assert colors["mistral"] not in ("#000080", colors["qwen"])
 
 
+@pytest.mark.slow
 def test_gaps_are_not_bridged(rendered):
     """Mistral's missing days (2026-08-06..08) break its line: the path jumps (M) instead of joining."""
     assert family_colors(build())["mistral"] == "#2ca02c"
@@ -353,6 +358,7 @@ def test_render_is_atomic_and_rerunnable(rendered, tmp_path):
         render(build(), tmp_path, formats=("pdf",))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "case",
     ["empty", "columns_no_rows", "week_without_data", "one_family", "all_na_metric", "no_tree_data", "messy"],
@@ -419,6 +425,7 @@ def test_sparse_inputs_render(tmp_path, case):
         assert "derivatives (no tree data yet)" in md and page.count("<svg") == 4
 
 
+@pytest.mark.slow
 def test_import_is_cheap():
     """matplotlib loads only when charts are drawn, so `tracker --help` stays fast."""
     code = "import sys, tracker.report; assert 'matplotlib' not in sys.modules, 'matplotlib imported'"

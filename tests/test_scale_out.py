@@ -276,6 +276,7 @@ def _polars():
     return polars
 
 
+@pytest.mark.slow
 def test_polars_and_duckdb_read_the_readme_blocks_fresh_and_after_an_incremental_export(history, tmp_path):
     _polars()
     (py_block,) = blocks("python", "import polars")
@@ -320,6 +321,7 @@ TRINO_TYPES = {
 }
 
 
+@pytest.mark.slow
 def test_trino_table_in_the_readme_has_the_exported_columns_and_types(history, tmp_path):
     """No Trino here: its CREATE TABLE is checked against the exported files' schema (names, order, types)."""
     (block,) = blocks("sql", "-- Trino")
@@ -347,6 +349,7 @@ def files(folder: Path) -> dict[str, tuple[str, int, int]]:
     return out
 
 
+@pytest.mark.slow
 def test_export_writes_only_the_days_that_changed(history, tmp_path):
     out = tmp_path / "export"
     text = run_export(history.cfg_a, out)
@@ -373,6 +376,7 @@ def test_export_writes_only_the_days_that_changed(history, tmp_path):
     assert files(out2 / "snapshots")["day=2026-08-11"] == old["day=2026-08-11"]
 
 
+@pytest.mark.slow
 def test_a_day_the_view_no_longer_has_is_removed(history, tmp_path):
     out = tmp_path / "export"
     run_export(history.cfg_b, out)
@@ -534,6 +538,7 @@ def test_export_command_mistakes_exit_2_with_a_message(tmp_path):
     assert res.exit_code == 2 and "--since must be a day such as" in res.output
 
 
+@pytest.mark.slow
 def test_a_view_is_exported_by_adding_its_name(history, tmp_path, monkeypatch):
     """How the census views will be added: a name (and its DATE column) in EXPORTS, nothing else."""
     monkeypatch.setitem(export_mod.EXPORTS, "models_latest", "day")

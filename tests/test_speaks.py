@@ -146,6 +146,7 @@ def test_a_report_by_hand_is_a_run(tmp_path, collected):
     assert runs.stdout.splitlines() == ["collect,ok", "report,ok"]
 
 
+@pytest.mark.slow
 def test_grammar_one_day_and_an_attach(tmp_path, collected):
     path = collected  # the collected warehouse itself: only read
     r = CliRunner()

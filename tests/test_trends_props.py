@@ -27,6 +27,7 @@ def panels(draw, max_days=12, max_entities=4, max_value=6, na=True):
     return pd.DataFrame({"day": days, "family": ents, "x": pd.array(vals, dtype="Int64")})
 
 
+@pytest.mark.slow
 @FAST
 @given(panels(max_value=1000), st.sampled_from(["family", "region"]))
 def test_shares_sum_to_one_per_period(df, by):
@@ -60,6 +61,7 @@ def brute_force_crossovers(df):
     return found
 
 
+@pytest.mark.slow
 @FAST
 @given(panels())
 def test_crossovers_only_where_the_sign_changed(df):
@@ -81,6 +83,7 @@ def test_crossovers_only_where_the_sign_changed(df):
     assert got == brute_force_crossovers(df)
 
 
+@pytest.mark.slow
 @settings(max_examples=80, deadline=None)
 @given(
     seed=st.integers(0, 2**32 - 1),
@@ -101,6 +104,7 @@ def test_pure_noise_never_yields_a_projection(seed, n_fam, window, sd, holes):
     assert out.empty, out
 
 
+@pytest.mark.slow
 @settings(max_examples=50, deadline=None)
 @given(
     lead=st.integers(1_000, 1_000_000),
@@ -135,6 +139,7 @@ def test_diverging_linear_pair_is_projected_on_the_right_day(lead, slope_leader,
     assert out.loc[0, "projected_from"] <= out.loc[0, "projected_day"] <= out.loc[0, "projected_to"]
 
 
+@pytest.mark.slow
 @settings(max_examples=20, deadline=None)
 @given(panels(max_days=10, max_entities=3, max_value=1000))
 def test_downloads_day_totals_match_all_time_growth_of_a_stable_set(df):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from tracker.trends.common import days
 from tracker.trends.crossovers import wide
@@ -25,6 +26,7 @@ def _frame(rng: np.random.Generator, n: int) -> pd.DataFrame:
     return df
 
 
+@pytest.mark.slow
 def test_wide_is_the_last_value_of_each_day_and_family_sorted_both_ways():
     rng = np.random.default_rng(5)
     for _ in range(100):

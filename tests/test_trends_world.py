@@ -76,6 +76,7 @@ def _truth_series(seed: int) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+@pytest.mark.slow
 def test_projections_backtested_on_worlds_with_a_known_crossover():
     score = {True: [0, 0], False: [0, 0]}  # check_history -> [claims, hits]
     for seed in (0, 1):
@@ -97,6 +98,7 @@ def test_projections_backtested_on_worlds_with_a_known_crossover():
     assert hits / claims > base_hits / base_claims + 0.2, score
 
 
+@pytest.mark.slow
 def test_parameters_come_from_the_safetensors_metadata(tmp_path):
     world = World(seed=5, models=1500, now="2026-08-10T06:00:00Z")
     with HubSim(world) as hub:
@@ -116,6 +118,7 @@ def test_parameters_come_from_the_safetensors_metadata(tmp_path):
     assert set(classes) <= {"under 10B", "10-50B", "50-100B", "100B and up", "unknown"}
 
 
+@pytest.mark.slow
 def test_taken_at_applies_only_to_files_that_state_no_time(tmp_path):
     s_path = write_config(tmp_path, "http://127.0.0.1:9", FAMILIES)
     rec = {"id": "Qwen/Qwen3-8B", "downloads": 10, "likes": 1, "createdAt": "2025-01-01T00:00:00.000Z"}

@@ -249,6 +249,7 @@ def test_the_users_objects_survive_every_rewrite_of_the_views(tmp_path):
     assert layout.is_current(moved / "hub.duckdb", moved)
 
 
+@pytest.mark.slow
 def test_a_session_holding_the_file_for_writing_is_left_alone(tmp_path):
     wh = Warehouse(tmp_path / "wh")
     wh.ensure()
@@ -279,6 +280,7 @@ def test_a_session_holding_the_file_for_writing_is_left_alone(tmp_path):
         assert con.execute("select x from while_open").fetchall() == [(1,)]
 
 
+@pytest.mark.slow
 def test_a_served_table_of_an_older_layout_is_rebuilt_not_left_empty(tmp_path):
     """A served table whose columns changed is rewritten empty on open; if runs exist it must then be
     rebuilt from them, even though the served marker still counts every run."""
