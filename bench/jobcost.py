@@ -12,6 +12,8 @@ tree), in its own process, with the emulator (a real HTTP server, real DuckDB an
   next day      a second collect, a day later, into the warehouse of `fresh+trends` (with trends)
   tree          `tracker tree` of one family (70 official models: 70 model_info requests) on that warehouse
   backfill      `tracker backfill` of that family since 2024-06-01 (70 model-tree listings) on that warehouse
+  import 8 days `tracker import` of 8 daily listings of the demo's 5 families (the world's own values,
+                written as archive files beforehand) into a new warehouse: 8 runs, each after a previous day
 
 Passes alternate old and new processes (`--passes`, each `--rounds` rounds), so that the machine's
 load weighs on both alike. Figures are process CPU seconds (DuckDB's threads included) and the worst
@@ -43,7 +45,7 @@ import sidebyside
 
 HERE = Path(__file__).resolve().parents[1]
 NOW = dt.datetime(2026, 8, 10, 6, 0, tzinfo=dt.UTC)
-CASES = ("fresh", "fresh+trends", "next day", "tree", "backfill")
+CASES = ("fresh", "fresh+trends", "next day", "tree", "backfill", "import 8 days")
 
 
 # ---------------------------------------------------------------- worker (runs inside one tree)
@@ -56,13 +58,33 @@ def _setup(tree: Path):
     from tests.conftest import write_config
     from tracker import config, demo
 
-    fams = list(demo.families("llama", "qwen", "gemma"))
-
-    def settings(d: Path, endpoint: str):
+    def settings(d: Path, endpoint: str, names=("llama", "qwen", "gemma")):
         d.mkdir(parents=True, exist_ok=True)
-        return config.load(write_config(d, endpoint, fams))
+        return config.load(write_config(d, endpoint, list(demo.families(*names))))
 
     return settings
+
+
+def _archives(world, folder: Path, days: int) -> list[Path]:
+    """`days` daily listings of the demo families' authors, as archive files (the world's own values)."""
+    from tracker import demo
+
+    authors = {a for f in demo.FAMILIES for a in f["authors"]}
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for k in range(days):
+        at = NOW + dt.timedelta(days=k)
+        snap = world.snapshot(at)
+        snap = snap[snap.author.isin(authors)]
+        recs = [
+            {"id": i, "downloads": int(d), "downloadsAllTime": int(t), "likes": int(n), "createdAt": c.isoformat()}
+            for i, d, t, n, c in zip(
+                snap.id, snap.downloads, snap.downloads_all_time, snap.likes, snap.created_at, strict=True
+            )
+        ]
+        paths.append(folder / f"{at.date()}.json")
+        paths[-1].write_text(json.dumps({"fetched_at": at.isoformat(), "models": recs}))
+    return paths
 
 
 def _time_worker(tree: Path, rounds: int) -> None:
@@ -75,6 +97,8 @@ def _time_worker(tree: Path, rounds: int) -> None:
     out: dict[str, list] = {c: [] for c in CASES}
     with HubSim(world) as hub, tempfile.TemporaryDirectory() as tmp:
         hub.set_quota(anonymous=100_000, token=100_000, window_s=300)
+        arcs = _archives(world, Path(tmp) / "archives", 8)
+        all_five = ("llama", "qwen", "deepseek", "mistral", "gemma")
         jobs.collect(settings(Path(tmp) / "warm", hub.endpoint), now=NOW, show_progress=False)  # imports, caches
         for i in range(rounds):
             world.set_time(NOW)
@@ -97,6 +121,8 @@ def _time_worker(tree: Path, rounds: int) -> None:
                     show_progress=False,
                 )
             )
+            s = settings(Path(tmp) / f"c{i}", hub.endpoint, all_five)
+            out["import 8 days"].append(cost(jobs.import_files, s, arcs))
     print(json.dumps(out))
 
 

@@ -154,72 +154,65 @@ def _intervals(
 ) -> tuple[dict[str, tuple[Any, Any]], pd.DataFrame | None]:
     """Per family: the exact downloads since its previous snapshot day (from all-time counts) and the
     model-level data-quality findings of that interval (trends.downloads_day / quality_flags). A model
-    whose all-time count jumped by more than `jump_factor` is flagged `all_time_jump` and left out."""
+    whose all-time count jumped by more than `jump_factor` is flagged `all_time_jump` and left out.
+    All families at once: each previous run's rows are read once, and every step is one frame operation."""
     prev = wh.previous_family_runs(day)
-    created = snapshots.drop_duplicates("model_key").set_index("model_key")["created_at"]
-    frames, jumps = [], []
-    listed = set(snapshots.family)
-    by_run: dict[tuple[str, dt.date], list[str]] = {}  # the listed families of each previous run
-    for fam, (run0, day0, _) in prev.items():
-        if fam in listed:
-            by_run.setdefault((run0, day0), []).append(fam)
-    held = {run: wh.snapshot_rows(*run, fams) for run, fams in by_run.items()}  # each run's rows, read once
-    for key, cur in snapshots.groupby("family", sort=True):
-        fam = str(key)  # the family names (strings)
-        if fam not in prev:
-            continue
-        run0, day0, at0 = prev[fam]
-        rows0 = held[(run0, day0)]
-        old = rows0[rows0.family == fam].reset_index(drop=True)
-        before = old.drop_duplicates("model_key").set_index("model_key")["downloads_all_time"]
-        now_at = cur.drop_duplicates("model_key").set_index("model_key")["downloads_all_time"]
-        jumped = records.all_time_jumps(before, now_at, jump_factor)
-        jumped = jumped[jumped]
-        if len(jumped):
-            keys = jumped.index
-            jumps.append(
-                pd.DataFrame(
-                    {
-                        "day": pd.Timestamp(day),
-                        "family": fam,
-                        "model_id": keys.astype("int64"),
-                        "issue": "all_time_jump",
-                        "detail": [
-                            f"downloads_all_time {int(before[k])} -> {int(now_at[k])} since {day0}, more than "
-                            f"{jump_factor:g} times; left out of downloads_day"
-                            for k in keys
-                        ],
-                    }
-                )
-            )
-            cur = cur.assign(
-                downloads_all_time=cur.downloads_all_time.astype("Int64").where(~cur.model_key.isin(keys), pd.NA)
-            )
-        frames += [
-            pd.DataFrame(
-                {
-                    "day": pd.Timestamp(day0),
-                    "family": fam,
-                    "model_id": old.model_key.astype("int64").to_numpy(),
-                    "created_at": created.reindex(old.model_key.to_numpy()).reset_index(drop=True),
-                    "taken_at": at0,
-                    **{m: old[m].astype("Int64").to_numpy() for m in SNAPSHOT_METRICS},
-                }
-            ),
-            pd.DataFrame(
-                {
-                    "day": pd.Timestamp(day),
-                    "family": fam,
-                    "model_id": cur.model_key.astype("int64").to_numpy(),
-                    "created_at": cur.created_at.reset_index(drop=True),
-                    "taken_at": pd.Timestamp(taken_at),
-                    **{m: cur[m].astype("Int64").to_numpy() for m in SNAPSHOT_METRICS},
-                }
-            ),
-        ]
-    if not frames:
+    fams = sorted(set(snapshots.family) & prev.keys())  # the listed families with a previous snapshot
+    if not fams:
         return {}, None
-    pairs = pd.concat(frames, ignore_index=True)  # every family's previous and current snapshot
+    by_run: dict[tuple[str, dt.date], list[str]] = {}  # the families of each previous run
+    for fam in fams:
+        run0, day0, _ = prev[fam]
+        by_run.setdefault((run0, day0), []).append(fam)
+    # each family's rows in their stored (old) and listed (cur) order, families sorted
+    old = pd.concat([wh.snapshot_rows(*run, names) for run, names in by_run.items()], ignore_index=True)
+    old = old.sort_values("family", kind="stable", ignore_index=True)
+    cur = snapshots[snapshots.family.isin(fams)].sort_values("family", kind="stable", ignore_index=True)
+    key = ["family", "model_key"]
+    before = old.drop_duplicates(key).set_index(key)["downloads_all_time"]
+    now_at = cur.drop_duplicates(key).set_index(key)["downloads_all_time"]
+    jumped = records.all_time_jumps(before, now_at, jump_factor)
+    jumped = jumped[jumped]
+    jumps = None
+    if len(jumped):
+        jumps = pd.DataFrame(
+            {
+                "day": pd.Timestamp(day),
+                "family": jumped.index.get_level_values("family").to_numpy(),
+                "model_id": jumped.index.get_level_values("model_key").astype("int64"),
+                "issue": "all_time_jump",
+                "detail": [
+                    f"downloads_all_time {int(before[k])} -> {int(now_at[k])} since {prev[k[0]][1]}, more than "
+                    f"{jump_factor:g} times; left out of downloads_day"
+                    for k in jumped.index
+                ],
+            }
+        )
+        hit = pd.MultiIndex.from_frame(cur[key]).isin(jumped.index)
+        cur = cur.assign(downloads_all_time=cur.downloads_all_time.astype("Int64").where(~hit, pd.NA))
+    created = snapshots.drop_duplicates("model_key").set_index("model_key")["created_at"]
+    old_pairs = pd.DataFrame(
+        {
+            "day": old.family.map({f: pd.Timestamp(prev[f][1]) for f in fams}),
+            "family": old.family,
+            "model_id": old.model_key.astype("int64").to_numpy(),
+            "created_at": created.reindex(old.model_key.to_numpy()).reset_index(drop=True),
+            "taken_at": old.family.map({f: prev[f][2] for f in fams}),
+            **{m: old[m].astype("Int64").to_numpy() for m in SNAPSHOT_METRICS},
+        }
+    )
+    cur_pairs = pd.DataFrame(
+        {
+            "day": pd.Timestamp(day),
+            "family": cur.family,
+            "model_id": cur.model_key.astype("int64").to_numpy(),
+            "created_at": cur.created_at,
+            "taken_at": pd.Timestamp(taken_at),
+            **{m: cur[m].astype("Int64").to_numpy() for m in SNAPSHOT_METRICS},
+        }
+    )
+    # every family's previous snapshot, then its current one
+    pairs = pd.concat([old_pairs, cur_pairs]).sort_values("family", kind="stable", ignore_index=True)
     dd, q = trends.interval_stats(pairs)
     last = dd[dd.day == pd.Timestamp(day)]
     out = {
@@ -228,10 +221,8 @@ def _intervals(
     }
     # the new day's notes: model-level ones, and stale values (family-level; missing days are derived)
     q = q[(q.day == pd.Timestamp(day)) & (q.model_id.notna() | q.issue.str.startswith("stale"))]
-    if jumps:
-        q = pd.concat(
-            [q.astype({"model_id": "object"}), *[j.astype({"model_id": "object"}) for j in jumps]], ignore_index=True
-        )
+    if jumps is not None:
+        q = pd.concat([q.astype({"model_id": "object"}), jumps.astype({"model_id": "object"})], ignore_index=True)
     if q.empty:
         return out, None
     ids = [None if pd.isna(k) else id_of.get(int(k), str(k)) for k in q.model_id]
