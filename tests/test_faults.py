@@ -112,6 +112,18 @@ def collected(tmp_path_factory, world, _hub):
     return path, s
 
 
+@pytest.fixture(scope="module")
+def empty(tmp_path_factory):
+    """A warehouse laid out and never collected into (no Hub needed), for the sandbox's refusals, which do not
+    depend on the data; a file beside it that the sandbox must not read."""
+    tmp = tmp_path_factory.mktemp("sql-empty")
+    path = write_config(tmp, "http://127.0.0.1:9", [QWEN])
+    s = config.load(path)
+    Warehouse(s.warehouse).ensure()
+    (s.warehouse.parent / "outside.csv").write_text("a\n1\n")
+    return path, s
+
+
 def _day_one(collected, tmp_path) -> None:
     """Put a copy of `collected` where `_settings(tmp_path, ...)` looks for the warehouse: the state a first
     collect of qwen on the world's day leaves (every world of `_world` is the same world), for a copy's
@@ -152,9 +164,8 @@ def test_sql_cannot_forge_a_run(collected):
     assert list(_runs(s).run_id) == list(before.run_id)
 
 
-@pytest.mark.slow
-def test_sql_cannot_change_settings_attach_or_load(collected):
-    path, _s = collected
+def test_sql_cannot_change_settings_attach_or_load(empty):
+    path, _s = empty
     for stmt in (
         "SET enable_external_access = true",
         "EXPLAIN ANALYZE SET threads = 1",
@@ -179,12 +190,11 @@ def test_sql_cannot_change_settings_attach_or_load(collected):
     assert res.exit_code == 0 and res.output.splitlines() == ["value", "false", "true"]
 
 
-@pytest.mark.slow
-def test_sql_reads_only_the_warehouse(collected, monkeypatch, tmp_path):
-    path, s = collected
+def test_sql_reads_nothing_outside_the_warehouse(empty, monkeypatch):
+    path, s = empty
     monkeypatch.setenv("HF_TOKEN", SECRET)
-    outside = tmp_path / "outside.csv"
-    outside.write_text("a\n1\n")
+    outside = s.warehouse.parent / "outside.csv"
+    assert outside.read_text() == "a\n1\n"  # there to be read, were reads outside allowed
     for stmt in (
         "select * from read_text('/proc/self/environ')",
         "select * from read_text('/etc/passwd')",
@@ -195,7 +205,11 @@ def test_sql_reads_only_the_warehouse(collected, monkeypatch, tmp_path):
     ):
         res = _sql(path, stmt)
         assert res.exit_code == 1 and SECRET not in res.output, stmt
-    # inside the warehouse: the views and its files
+
+
+@pytest.mark.slow
+def test_sql_reads_the_warehouses_views_and_files(collected):
+    path, s = collected
     res = _sql(path, "select count(*) n from snapshots")
     assert res.exit_code == 0 and int(res.output.splitlines()[1]) == _visible(s)
     res = _sql(path, f"select count(*) n from read_parquet('{s.warehouse}/runs/*/*.parquet')")
