@@ -14,6 +14,8 @@ tree), in its own process, with the emulator (a real HTTP server, real DuckDB an
   backfill      `tracker backfill` of that family since 2024-06-01 (70 model-tree listings) on that warehouse
   import 8 days `tracker import` of 8 daily listings of the demo's 5 families (the world's own values,
                 written as archive files beforehand) into a new warehouse: 8 runs, each after a previous day
+  import real   `tracker import` of the 8 real Hub listings in ../shared/realdata (531 models a day) with the
+                shipped config.yaml's families, into a new warehouse (only where ../shared is beside the checkout)
 
 Passes alternate old and new processes (`--passes`, each `--rounds` rounds), so that the machine's
 load weighs on both alike. Figures are process CPU seconds (DuckDB's threads included) and the worst
@@ -45,7 +47,10 @@ import sidebyside
 
 HERE = Path(__file__).resolve().parents[1]
 NOW = dt.datetime(2026, 8, 10, 6, 0, tzinfo=dt.UTC)
-CASES = ("fresh", "fresh+trends", "next day", "tree", "backfill", "import 8 days")
+REAL = HERE.parent / "shared" / "realdata" / "hub-listing-2026-08"
+CASES = ("fresh", "fresh+trends", "next day", "tree", "backfill", "import 8 days") + (
+    ("import real",) if REAL.is_dir() else ()
+)
 
 
 # ---------------------------------------------------------------- worker (runs inside one tree)
@@ -63,6 +68,19 @@ def _setup(tree: Path):
         return config.load(write_config(d, endpoint, list(demo.families(*names))))
 
     return settings
+
+
+def _shipped(tree: Path, folder: Path):
+    """The settings of `tree`'s own config.yaml, with the warehouse in `folder`."""
+    import yaml
+
+    from tracker import config
+
+    doc = yaml.safe_load((tree / "config.yaml").read_text())
+    doc["warehouse"] = str(folder / "warehouse")
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "config.yaml").write_text(yaml.safe_dump(doc))
+    return config.load(folder / "config.yaml")
 
 
 def _archives(world, folder: Path, days: int) -> list[Path]:
@@ -98,6 +116,7 @@ def _time_worker(tree: Path, rounds: int) -> None:
     with HubSim(world) as hub, tempfile.TemporaryDirectory() as tmp:
         hub.set_quota(anonymous=100_000, token=100_000, window_s=300)
         arcs = _archives(world, Path(tmp) / "archives", 8)
+        real = sorted(REAL.glob("*.json"))
         all_five = ("llama", "qwen", "deepseek", "mistral", "gemma")
         jobs.collect(settings(Path(tmp) / "warm", hub.endpoint), now=NOW, show_progress=False)  # imports, caches
         for i in range(rounds):
@@ -123,6 +142,8 @@ def _time_worker(tree: Path, rounds: int) -> None:
             )
             s = settings(Path(tmp) / f"c{i}", hub.endpoint, all_five)
             out["import 8 days"].append(cost(jobs.import_files, s, arcs))
+            if REAL.is_dir():
+                out["import real"].append(cost(jobs.import_files, _shipped(tree, Path(tmp) / f"r{i}"), real))
     print(json.dumps(out))
 
 
