@@ -422,6 +422,35 @@ def test_an_overrun_is_run_once_after_even_when_the_job_thread_is_still_finishin
     assert t.d.skipped_busy["report"] >= 1  # 06:00 came while the first run ran
 
 
+def test_a_catch_up_while_the_job_thread_is_still_finishing_waits_for_it(tmp_path, monkeypatch):
+    """A catch-up (after a clock jump) looked at a job as soon as its run returned, while the job's thread
+    still compacted the warehouse. The run had failed, so the job was owed: the catch-up said "job owed;
+    running it now", and the run it asked for was skipped as busy. The job now counts as running until the
+    executor has let go of it, and its own retry (held until then) runs it."""
+    compacting, release, calls = threading.Event(), threading.Event(), []
+
+    def failing(settings, now=None):
+        calls.append(now)
+        return {"run_id": f"failed-{len(calls)}", "status": "failed", "models": 0}
+
+    def compaction(settings, now):  # the first run's thread lingers until the test has looked
+        if not compacting.is_set():
+            compacting.set()
+            assert release.wait(10)
+
+    monkeypatch.setitem(jobs.JOBS, "report", failing)
+    monkeypatch.setattr("tracker.daemon.scheduler.compact", compaction)
+    cfg = write(tmp_path, "http://127.0.0.1:9", {"report": "0 6 * * *"})  # owed at start: it runs at once
+    with Threaded(cfg, speed=600) as t:
+        assert compacting.wait(10)
+        due = t.d.catch_up("test")
+        busy = wait_until(lambda: t.d.skipped_busy["report"] >= 1, 2) if due else False
+        release.set()
+        assert wait_until(lambda: len(calls) >= 2, 5), "the failed run was not retried"
+    assert due == [] and not busy, "a catch-up asked for a run while the job's thread was still finishing"
+    assert [h["trigger"] for h in t.d.history][:2] == ["catch-up", "retry"]
+
+
 def test_a_signal_while_the_scheduler_thread_holds_a_lock_the_job_needs_does_not_wait_in_the_handler(
     tmp_path, monkeypatch, json_logs
 ):

@@ -244,7 +244,9 @@ class Daemon:
             self._after_run[name] = (when, reason)
 
     def _on_ended(self, event: Any) -> None:
-        """The executor has let go of a run (APScheduler dispatches this after it stops counting it)."""
+        """The executor has let go of a run (APScheduler dispatches this after it stops counting it): the job
+        is no longer running for `catch_up`, and its own held nudge is applied."""
+        self._running.discard(event.job_id)
         with self._pending_lock:
             held = self._after_run.pop(event.job_id, None)
         if held is not None:
@@ -313,11 +315,8 @@ class Daemon:
                 log.info("job skipped: it already ran for this scheduled time", last_ok=iso(last_ok))
                 self._fails[name] = 0
                 return
-            self._running.add(name)
-            try:
-                entry = run_job(self.settings, name, now, reason, period)
-            finally:
-                self._running.discard(name)
+            self._running.add(name)  # until the executor has let go of the run (`_on_ended`), compaction included
+            entry = run_job(self.settings, name, now, reason, period)
             entry["finished"] = self.clock()
             self.history.append(entry)
             self._after(name, entry["status"] == "ok", period)
