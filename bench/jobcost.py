@@ -107,7 +107,7 @@ def _archives(world, folder: Path, days: int) -> list[Path]:
 
 def _time_worker(tree: Path, rounds: int) -> None:
     settings = _setup(tree)
-    from tracker import jobs
+    from tracker import demo, jobs
     from tracker.hubsim import HubSim, World
 
     world = World(seed=11, models=6000, now=NOW)
@@ -117,7 +117,7 @@ def _time_worker(tree: Path, rounds: int) -> None:
         hub.set_quota(anonymous=100_000, token=100_000, window_s=300)
         arcs = _archives(world, Path(tmp) / "archives", 8)
         real = sorted(REAL.glob("*.json"))
-        all_five = ("llama", "qwen", "deepseek", "mistral", "gemma")
+        all_five = tuple(f["name"] for f in demo.FAMILIES)
         jobs.collect(settings(Path(tmp) / "warm", hub.endpoint), now=NOW, show_progress=False)  # imports, caches
         for i in range(rounds):
             world.set_time(NOW)

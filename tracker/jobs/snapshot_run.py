@@ -190,27 +190,15 @@ def _intervals(
         )
         hit = pd.MultiIndex.from_frame(cur[key]).isin(jumped.index)
         cur = cur.assign(downloads_all_time=cur.downloads_all_time.astype("Int64").where(~hit, pd.NA))
-    created = snapshots.drop_duplicates("model_key").set_index("model_key")["created_at"]
-    old_pairs = pd.DataFrame(
-        {
-            "day": old.family.map({f: pd.Timestamp(prev[f][1]) for f in fams}),
-            "family": old.family,
-            "model_id": old.model_key.astype("int64").to_numpy(),
-            "created_at": created.reindex(old.model_key.to_numpy()).reset_index(drop=True),
-            "taken_at": old.family.map({f: prev[f][2] for f in fams}),
-            **{m: old[m].astype("Int64").to_numpy() for m in SNAPSHOT_METRICS},
-        }
+    created = snapshots.drop_duplicates("model_key").set_index("model_key")["created_at"]  # as listed now
+    created = created.reindex(old.model_key.to_numpy()).reset_index(drop=True)
+    old_pairs = _pairs(
+        old,
+        old.family.map({f: pd.Timestamp(prev[f][1]) for f in fams}),
+        created,
+        old.family.map({f: prev[f][2] for f in fams}),
     )
-    cur_pairs = pd.DataFrame(
-        {
-            "day": pd.Timestamp(day),
-            "family": cur.family,
-            "model_id": cur.model_key.astype("int64").to_numpy(),
-            "created_at": cur.created_at,
-            "taken_at": pd.Timestamp(taken_at),
-            **{m: cur[m].astype("Int64").to_numpy() for m in SNAPSHOT_METRICS},
-        }
-    )
+    cur_pairs = _pairs(cur, pd.Timestamp(day), cur.created_at, pd.Timestamp(taken_at))
     # every family's previous snapshot, then its current one
     pairs = pd.concat([old_pairs, cur_pairs]).sort_values("family", kind="stable", ignore_index=True)
     dd, q = trends.interval_stats(pairs)
@@ -227,6 +215,20 @@ def _intervals(
         return out, None
     ids = [None if pd.isna(k) else id_of.get(int(k), str(k)) for k in q.model_id]
     return out, q.assign(model_id=pd.Series(ids, index=q.index, dtype="str"), day=day)
+
+
+def _pairs(rows: pd.DataFrame, day: Any, created_at: Any, taken_at: Any) -> pd.DataFrame:
+    """Snapshot rows in the shape `trends.interval_stats` reads (`day` and `taken_at`: one value or one per row)."""
+    return pd.DataFrame(
+        {
+            "day": day,
+            "family": rows.family,
+            "model_id": rows.model_key.astype("int64").to_numpy(),
+            "created_at": created_at,
+            "taken_at": taken_at,
+            **{m: rows[m].astype("Int64").to_numpy() for m in SNAPSHOT_METRICS},
+        }
+    )
 
 
 def _family_rows(
