@@ -6,7 +6,8 @@ Issue 16 asks for a default run of at most 40 s on two cores. This script export
 Hub data run in both trees), then runs the suite in each tree in turn, old and new alternated over
 --passes passes (old, new, then new, old: the machine's load weighs on both alike). Each run is
 `python -m pytest` in that tree with its own pyproject's options (two xdist workers, `--dist loadfile`,
-heavy tests left out), plus `-m MARK` if --mark is given (e.g. `--mark "not slow"` for the inner loop)
+the trials and the heavy tests left out), plus `-m MARK` if --mark is given (`--mark "not slow"` for the
+inner loop, `--mark trial` for the trials)
 and the plugin bench/suite_timing.py, which records every test's CPU and wall seconds. Every run is
 printed, then each tree's mean and worst:
 
@@ -16,9 +17,11 @@ printed, then each tree's mean and worst:
   waits   each test's wall minus its CPU, summed over both workers: the real waits inside tests, plus
           any time a worker stood waiting for a core (two workers and DuckDB's threads share two)
 
-then, for the working tree, the files that take longest, the tests that wait longest, and the tests not
-marked `slow` that took more than SLOW_S (their module fixtures' set-up included: it lands on the first
-test that needs them): the README's rule marks such a test `slow`, or makes it cheaper.
+then, for the working tree, the files that take longest, the tests that wait longest, and the tests that
+break the README's rules (their module fixtures' set-up included: it lands on the first test that needs
+them): those not marked `slow` that took more than SLOW_S, which the rule marks `slow` or makes cheaper, and
+those of the default run that took more than TRIAL_S, which are trials to mark `trial` or tests to make
+cheaper.
 
 What it waits on: the two CPU cores (both workers compute most of the time), and the waits that the
 tests exist to show: huggingface_hub's retry backoff and `Retry-After`, the tracker's request budgets,
@@ -46,6 +49,7 @@ import sidebyside
 
 HERE = Path(__file__).resolve().parents[1]
 SLOW_S = 0.5  # the README's rule (Tests): a test that takes longer here is marked slow
+TRIAL_S = 1.0  # and a test of the default run should not take longer (a trial is marked trial)
 _LONG_PARAM = re.compile(r"\[.{60,}\]")  # a parametrised test's long id, shortened in the listing
 
 
@@ -54,8 +58,8 @@ class Run:
     wall: float
     cpu: float
     summary: str  # pytest's last line, e.g. "483 passed in 86.61s (0:01:26)"
-    # (cpu, wall, worker, marked slow, test id)
-    tests: list[tuple[float, float, str, bool, str]] = field(default_factory=list)
+    # (cpu, wall, worker, tier: "heavy", "trial", "slow" or "-", test id)
+    tests: list[tuple[float, float, str, str, str]] = field(default_factory=list)
 
     @property
     def waits(self) -> float:
@@ -92,8 +96,8 @@ def run_suite(tree: Path, mark: str | None, log: Path) -> Run:
         sys.exit(f"the suite failed in {tree} (exit {proc.returncode}):\n{tail}\n{proc.stderr[-2000:]}")
     tests = []
     for row in log.read_text().splitlines() if log.exists() else []:
-        c, w, worker, slow, nodeid = row.split("\t", 4)
-        tests.append((float(c), float(w), worker, slow == "slow", nodeid))
+        c, w, worker, tier, nodeid = row.split("\t", 4)
+        tests.append((float(c), float(w), worker, tier, nodeid))
     return Run(wall, cpu, lines[-1] if lines else "", tests)
 
 
@@ -121,12 +125,12 @@ def waiting_tests(runs: list[Run]) -> list[tuple[str, float]]:
     return sorted(worst.items(), key=lambda kv: -kv[1])
 
 
-def unmarked_slow(runs: list[Run]) -> list[tuple[str, float]]:
-    """(test id, worst wall) of the tests not marked slow that took more than SLOW_S in some run."""
+def over(runs: list[Run], tiers: tuple[str, ...], limit: float) -> list[tuple[str, float]]:
+    """(test id, worst wall) of the tests in `tiers` that took more than `limit` seconds in some run."""
     worst: dict[str, float] = defaultdict(float)
     for r in runs:
-        for _, w, _, slow, nodeid in r.tests:
-            if not slow and w > SLOW_S:
+        for _, w, _, tier, nodeid in r.tests:
+            if tier in tiers and w > limit:
                 worst[nodeid] = max(worst[nodeid], w)
     return sorted(worst.items(), key=lambda kv: -kv[1])
 
@@ -148,7 +152,7 @@ def main() -> None:
     ap.add_argument(
         "--passes", type=int, default=1, help="old/new passes, alternated (each runs the suite once per tree)"
     )
-    ap.add_argument("--mark", help='a pytest -m expression added to the run (e.g. "not slow": the inner loop)')
+    ap.add_argument("--mark", help='a pytest -m expression added to the run ("not slow": the inner loop; "trial")')
     ap.add_argument("--top", type=int, default=12, help="how many files and waiting tests to list")
     args = ap.parse_args()
 
@@ -171,10 +175,11 @@ def main() -> None:
     print(f"\nthe working tree's {args.top} longest waits inside a test (worst over the runs):")
     for nodeid, idle in waiting_tests(runs["new"])[: args.top]:
         print(f"{idle:7.2f} s  {_LONG_PARAM.sub('[...]', nodeid)}")
-    over = unmarked_slow(runs["new"])
-    print(f"\nthe working tree's tests not marked slow that took over {SLOW_S} s (worst wall): {len(over) or 'none'}")
-    for nodeid, w in over:
-        print(f"{w:7.2f} s  {_LONG_PARAM.sub('[...]', nodeid)}")
+    for what, tiers, limit in (("not marked slow", ("-",), SLOW_S), ("of the default run", ("-", "slow"), TRIAL_S)):
+        rows = over(runs["new"], tiers, limit)
+        print(f"\nthe working tree's tests {what} that took over {limit} s (worst wall): {len(rows) or 'none'}")
+        for nodeid, w in rows:
+            print(f"{w:7.2f} s  {_LONG_PARAM.sub('[...]', nodeid)}")
 
 
 if __name__ == "__main__":

@@ -1,5 +1,5 @@
 """A pytest plugin for `bench/suite.py`: one line per test (process CPU seconds, children included; wall
-seconds; the xdist worker; "slow" if the test is marked slow, else "-"; the test id) appended to the file
+seconds; the xdist worker; its tier: "heavy", "trial", "slow" or "-" (README "Tests"); the test id) appended to the file
 named by SUITE_TIMING_LOG. Loaded with `-p suite_timing` (bench/ on PYTHONPATH); inert when the variable
 is unset."""
 
@@ -24,6 +24,6 @@ def pytest_runtest_protocol(item, nextitem):
     yield
     if log:
         worker = os.environ.get("PYTEST_XDIST_WORKER", "-")
-        slow = "slow" if item.get_closest_marker("slow") else "-"
+        tier = next((m for m in ("heavy", "trial", "slow") if item.get_closest_marker(m)), "-")
         with open(log, "a") as fh:
-            fh.write(f"{_cpu() - cpu:.3f}\t{time.perf_counter() - wall:.3f}\t{worker}\t{slow}\t{item.nodeid}\n")
+            fh.write(f"{_cpu() - cpu:.3f}\t{time.perf_counter() - wall:.3f}\t{worker}\t{tier}\t{item.nodeid}\n")

@@ -81,15 +81,34 @@ def stock_hf_client():
         yield
 
 
+# left out of the default run (`python -m pytest` without -m); `.ci/run` runs them (README "Tests")
+LEFT_OUT = ("trial", "heavy")
+
+
+@pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config, items):
-    """Tests marked heavy run only when asked for by name (`-m heavy`, or any -m expression that names
-    the marker): a plain run and `-m "not slow"` leave them out (a -m on the command line would
-    replace one in addopts)."""
-    if "heavy" not in (config.getoption("markexpr") or ""):
-        heavy = [item for item in items if item.get_closest_marker("heavy")]
-        if heavy:
-            config.hook.pytest_deselected(items=heavy)
-            items[:] = [item for item in items if not item.get_closest_marker("heavy")]
+    """The tiers of the README's "Tests". A `trial` or `heavy` test is also `slow` (so `-m "not slow"`, the
+    edit-test loop, leaves it out). A run without -m (the default run) leaves out the trials and the heavy
+    tests; a run with -m selects by its expression alone (`-m trial`, `-m heavy`, `-m "not heavy"`: every
+    test but the heavy ones). A -m on the command line would replace one in addopts, hence this hook."""
+    for item in items:
+        if any(item.get_closest_marker(name) for name in LEFT_OUT):
+            item.add_marker(pytest.mark.slow)
+    if config.getoption("markexpr"):
+        return
+    kept = [item for item in items if not any(item.get_closest_marker(name) for name in LEFT_OUT)]
+    if len(kept) < len(items):
+        config.hook.pytest_deselected(items=[item for item in items if item not in kept])
+        items[:] = kept
+
+
+def pytest_terminal_summary(terminalreporter, config):
+    """Say what a run without -m (the default run) leaves out, and how to run it."""
+    if not config.getoption("markexpr") and not hasattr(config, "workerinput"):
+        terminalreporter.write_line(
+            "the default run leaves out the tests marked trial or heavy: `python -m pytest -m trial` and "
+            '`-m heavy` run them, `-m "not heavy"` runs every test but the heavy ones (README "Tests")'
+        )
 
 
 def pytest_collection_finish(session):

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Run tests with the clock of every test process moved to other dates, to prove no test depends on today.
 
-    python tests/run_on_dates.py                          # the whole suite, on two far-apart dates
+    python tests/run_on_dates.py                          # every test but the heavy ones, on two far-apart dates
     python tests/run_on_dates.py --dates 2031-05-17T09:30:00 -- tests/test_daemon.py -m "not slow"
 
 Each run starts pytest with tests/fake_clock/ on PYTHONPATH: its sitecustomize moves the wall clock
@@ -50,7 +50,11 @@ def seen_date(env: dict[str, str]) -> datetime:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--dates", nargs="+", default=list(DATES), help="UTC times to start the clock at (ISO)")
-    ap.add_argument("pytest_args", nargs="*", help="passed to pytest (after --); default: the whole suite")
+    ap.add_argument(
+        "pytest_args",
+        nargs="*",
+        help='passed to pytest (after --); default: -m "not heavy" (the default run and the trials)',
+    )
     args = ap.parse_args(argv)
     failed = []
     for text in args.dates:
@@ -71,7 +75,7 @@ def main(argv: list[str] | None = None) -> int:
                     f"--basetemp={tmp}/t",
                     "-W",
                     "ignore::pytest.PytestAssertRewriteWarning",  # sitecustomize imported it
-                    *args.pytest_args,
+                    *(args.pytest_args or ["-m", "not heavy"]),
                 ],
                 cwd=ROOT,
                 env=env,

@@ -163,7 +163,7 @@ def _census_in_child(path: str) -> None:
     os._exit(0)
 
 
-@pytest.mark.slow
+@pytest.mark.trial
 def test_kill_9_during_a_census_leaves_nothing_visible(tmp_path, hub, world):
     s = _settings(tmp_path, hub)
     # pages 1-26 answered (the first staging chunk is pages 1-25), then every page held unanswered:
@@ -239,7 +239,7 @@ def _dump(world: TreeWorld, path: Path, with_date: str | None = None, rows: int 
     pq.write_table(table, path, row_group_size=700)
 
 
-@pytest.mark.slow  # two imports of a whole dump
+@pytest.mark.trial  # two imports of a whole dump
 def test_import_of_a_hub_stats_dump_is_a_census(tmp_path, world):
     from tracker.jobs.census import DumpError, import_dump, is_dump
 
@@ -260,7 +260,7 @@ def test_import_of_a_hub_stats_dump_is_a_census(tmp_path, world):
     assert import_dump(s, dated)["run_id"].startswith("20260901")
 
 
-@pytest.mark.slow  # a backfill from a copy of the census
+@pytest.mark.trial  # a backfill from a copy of the census
 def test_backfill_uses_the_latest_census_without_requests(tmp_path, hub, world, censused):
     from tracker.hubsim.tree import owns
 

@@ -121,7 +121,7 @@ def test_read_only_commands_on_a_missing_warehouse_create_nothing(tmp_path, args
     assert sorted(p.name for p in tmp_path.iterdir()) == before  # nothing created, not even reports/
 
 
-@pytest.mark.slow
+@pytest.mark.trial
 def test_an_unexpected_error_is_one_line_and_the_traceback_goes_to_the_log(tmp_path):
     """A real process: a warehouse whose runs/ holds a file that is not Parquet makes DuckDB fail."""
     path = tmp_path / "config.yaml"

@@ -163,7 +163,7 @@ def test_collecting_twice_a_day_uses_the_last_snapshot(tmp_path, world, hub, col
     assert list(runs.status) == ["ok", "ok"]
 
 
-@pytest.mark.slow
+@pytest.mark.trial
 def test_a_failing_family_leaves_nothing_and_the_run_is_partial(tmp_path, world, hub):
     s = settings_for(tmp_path, hub, FAMILIES[:2], page_size=50, **RETRY_FAST)
     hub.faults.add("status", route="listing", author="Qwen", page=2, status=503)  # permanent 5xx on page 2
@@ -180,7 +180,7 @@ def test_a_failing_family_leaves_nothing_and_the_run_is_partial(tmp_path, world,
     assert sorted(wh.query("select family from family_daily").family) == ["llama", "qwen"]
 
 
-@pytest.mark.slow
+@pytest.mark.trial
 @pytest.mark.parametrize(
     "fault, hubopts",
     [
@@ -231,7 +231,7 @@ def test_bad_records_are_quarantined_and_too_many_fail_the_family(tmp_path, worl
     assert wh.query("select count(*) n from snapshots where model_id = $m", {"m": qwen_bad.model_id.iloc[0]}).n[0] == 0
 
 
-@pytest.mark.slow  # a reader subprocess
+@pytest.mark.trial  # a reader subprocess
 def test_reader_holding_the_database_sees_the_next_day(tmp_path, world, hub, collected):
     day_one(collected, tmp_path)
     s = settings_for(tmp_path, hub, FAMILIES[:1])

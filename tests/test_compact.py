@@ -206,7 +206,7 @@ def _merged_on_disk(wh: Warehouse) -> set[str]:
     return {p.relative_to(wh.root).as_posix() for p in wh.root.glob(f"*/*/{files.MERGED_MARK}*.parquet")}
 
 
-@pytest.mark.slow  # a crash trial: kill -9 of forked compactions
+@pytest.mark.trial  # a crash trial: kill -9 of forked compactions
 def test_kill_9_at_any_moment_of_a_compaction_leaves_every_row_once(pristine, tmp_path):
     fork = multiprocessing.get_context("fork")
     wh = _copy(pristine, tmp_path)
@@ -299,7 +299,7 @@ def _reader(kind: str, wh: Warehouse, tail: list[str]) -> Iterator[IO[str]]:
             tail += stream.read().splitlines()
 
 
-@pytest.mark.slow  # a reader process beside three compactions
+@pytest.mark.trial  # a reader process beside three compactions
 @pytest.mark.parametrize(
     "kind, grace_s",
     [("duckdb-session", 3600), ("tracker-reads", 0)],

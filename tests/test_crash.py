@@ -86,6 +86,7 @@ def _collect_in_child(path: str, point: tuple[str, str] | None) -> None:
     os._exit(0)
 
 
+@pytest.mark.trial
 def test_kill_9_never_leaves_partial_data(tmp_path):
     w = World(seed=5, models=1000, official={"meta-llama": 20, "Qwen": 80}, now="2026-08-10T06:00:00Z")
     # Children are forked from this process (libraries already imported, by a first collect here), so

@@ -233,7 +233,7 @@ def test_sunday_0_and_7_as_scheduled_next_run_times(tmp_path, monkeypatch):
 # ---- subprocess daemons on the real clock -------------------------------------------------------
 
 
-@pytest.mark.slow  # one daemon process serves the catch-up, status and lock checks; a second is refused; kill -9
+@pytest.mark.trial  # one daemon process serves the catch-up, status and lock checks; a second is refused; kill -9
 def test_catch_up_runs_once_status_shows_it_a_second_daemon_is_refused_and_kill_9_frees_the_lock(tmp_path, hub, listed):
     cfg = write(tmp_path, hub.endpoint, {"collect": "0 6 * * *", "jitter_s": 120})
     settings = config.load(cfg)
@@ -295,7 +295,7 @@ def test_catch_up_runs_once_status_shows_it_a_second_daemon_is_refused_and_kill_
     assert daemon.describe(settings)["daemon"]["running"] is False
 
 
-@pytest.mark.slow
+@pytest.mark.trial
 def test_sigterm_during_a_collect_lets_it_finish_and_exits_0(tmp_path, world, listed):
     # the second family's listing page takes 1 s longer: the signal comes while the collect is listing it;
     # a Ctrl-C while it stops is heard (SIGINT is the daemon's too) and changes nothing
@@ -395,7 +395,7 @@ def test_a_job_still_running_at_its_next_time_is_not_started_twice(tmp_path, mon
     assert any(h["trigger"] == "overran" for h in t.d.history)  # the passed time is run once, after
 
 
-@pytest.mark.slow
+@pytest.mark.trial
 def test_an_overrun_is_run_once_after_even_when_the_job_thread_is_still_finishing(tmp_path, monkeypatch):
     """The run owed by an overrun waits for the job to have ended: asked for while the job's thread still
     compacts the warehouse, it found the job busy, was skipped, and the passed hour was lost until the next
@@ -495,7 +495,7 @@ def test_a_signal_while_the_scheduler_thread_holds_a_lock_the_job_needs_does_not
     assert events.index("job finished") < events.index("daemon stopped")
 
 
-@pytest.mark.slow  # two real collects (one by the daemon)
+@pytest.mark.trial  # two real collects (one by the daemon)
 def test_after_a_suspend_owed_jobs_run_once(tmp_path, world, hub):
     cfg = write(tmp_path, hub.endpoint, {"collect": "0 6 * * *"})
     settings = config.load(cfg)
@@ -521,7 +521,7 @@ READER = str(Path(__file__).with_name("duckdb_reader.py"))  # a user's DuckDB se
 BACK_TO_BACK = 3  # collects: the reader sees the counts between them (0, 1, 2, 3 runs), across two job boundaries
 
 
-@pytest.mark.slow
+@pytest.mark.trial
 def test_readers_never_fail_while_the_daemon_runs_jobs_back_to_back(tmp_path, hub, listed, monkeypatch):
     cfg = write(tmp_path, hub.endpoint, {"collect": "* * * * *"})
     settings = config.load(cfg)

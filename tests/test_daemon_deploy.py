@@ -93,7 +93,7 @@ def cron_lines() -> list[str]:
     ]
 
 
-@pytest.mark.slow
+@pytest.mark.trial
 def test_crontab_line_parses_and_runs_against_the_emulator(tmp_path):
     (line,) = cron_lines()
     fields = line.split(None, 5)

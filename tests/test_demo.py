@@ -85,7 +85,7 @@ def _wait_for_event(proc: subprocess.Popen, folder: Path, event: str, timeout: f
         time.sleep(0.01)
 
 
-@pytest.mark.slow
+@pytest.mark.trial
 def test_demo_ctrl_c_stops_the_emulator(tmp_path):
     proc, pid = _start_demo(tmp_path, "--weeks", "2")
     # in the middle of a job (where a KeyboardInterrupt would land in a DuckDB query or a publish): the
@@ -100,7 +100,7 @@ def test_demo_ctrl_c_stops_the_emulator(tmp_path):
     assert events.count("collect started") == 1 and events[-1] == "collect finished", events
 
 
-@pytest.mark.slow
+@pytest.mark.trial
 def test_demo_killed_outright_takes_the_emulator_with_it(tmp_path):
     proc, pid = _start_demo(tmp_path, "--weeks", "2")
     proc.kill()
@@ -108,7 +108,7 @@ def test_demo_killed_outright_takes_the_emulator_with_it(tmp_path):
     assert _gone(pid), "the emulator outlived a SIGKILLed demo"
 
 
-@pytest.mark.slow
+@pytest.mark.trial
 def test_demo_error_stops_the_emulator_and_says_why(tmp_path):
     # every Qwen listing answers 404: the first job of the replay, the collect of 2026-08-10 (the first
     # day of the last two weeks), is partial, and the demo stops there

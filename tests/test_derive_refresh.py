@@ -25,7 +25,7 @@ def _archive(tmp, day: str, downloads: int):
     return path
 
 
-@pytest.mark.slow
+@pytest.mark.trial
 def test_unchanged_tables_are_kept_and_still_current(tmp_path):
     s = config.load(write_config(tmp_path, "http://127.0.0.1:9", FAMILIES))
     jobs.import_files(s, [_archive(tmp_path, "2026-08-01", 100)])
@@ -41,7 +41,7 @@ def test_unchanged_tables_are_kept_and_still_current(tmp_path):
     assert weekly["downloads_30d"].tolist() == [200 + 201 + 202]  # 2026-W31 ends on the new day's listing
 
 
-@pytest.mark.slow
+@pytest.mark.trial
 def test_a_reports_run_record_does_not_make_the_trend_tables_stale(tmp_path):
     """A report reads the trend tables and changes no data: its `runs` record must not send the next
     `tracker sql` / `export` into recomputing them (it did after every `tracker demo`)."""

@@ -26,7 +26,7 @@ MISSING = dt.date(2026, 8, 15)  # a day without a collect
 # downloads_day), 08-16 and 08-17 around the crossover, 08-18 after it (it does not flip back; its week
 # 2026-W34 has a day after the crossover's)
 DAYS = (0, 2, 3, 4)
-pytestmark = pytest.mark.slow  # 4 collects and a report: the suite's long end-to-end trial
+pytestmark = pytest.mark.trial  # 4 collects and a report: the suite's long end-to-end trial
 
 
 @pytest.fixture(scope="module")

@@ -289,7 +289,7 @@ def _assert_only_llama(s, world, run, day=None, runs_before=()):
     assert statuses == [*runs_before, "partial"]
 
 
-@pytest.mark.slow  # waits out a retry (1 s), two collects
+@pytest.mark.trial  # waits out a retry (1 s), two collects
 def test_429_storm_fails_the_family_and_the_next_run_proceeds(tmp_path, world, hub):  # §6.1 case 1
     # each 429 says "the window resets now" (t=0): the client waits t + 1 = 1 s. The 1.9 s budget holds the
     # first retry (with 0.9 s to spare for the requests) and never a second one (2 s of waits)
@@ -306,7 +306,7 @@ def test_429_storm_fails_the_family_and_the_next_run_proceeds(tmp_path, world, h
     assert run2["status"] == "ok" and _visible(s, "family_daily") == 2
 
 
-@pytest.mark.slow  # waits out Retry-After + 1 s, twice
+@pytest.mark.trial  # waits out Retry-After + 1 s, twice
 def test_retry_after_is_honoured_in_both_forms(tmp_path, world, hub):  # §6.1 case 1
     s = _settings(tmp_path, hub, [QWEN], timeout_s=1, budget_s=20)
     forms = {2: "retry-after", 3: "retry-after-date"}  # one form per listing page, in one collect
@@ -328,7 +328,7 @@ def _retried_then_cut(hub, run, author: str = "Qwen") -> None:
     assert 3 <= _tries(hub, author) <= 5, _tries(hub, author)
 
 
-@pytest.mark.slow  # waits out retries
+@pytest.mark.trial  # waits out retries
 def test_5xx_mid_listing(tmp_path, world, hub, collected):  # §6.1 case 2
     _day_one(collected, tmp_path)  # day 1: qwen stored
     s = _settings(tmp_path, hub, **RETRY_FAST)
@@ -348,7 +348,7 @@ def test_5xx_mid_listing(tmp_path, world, hub, collected):  # §6.1 case 2
     ]
 
 
-@pytest.mark.slow  # runs its family to the 0.8 s budget
+@pytest.mark.trial  # runs its family to the 0.8 s budget
 @pytest.mark.parametrize("fault", ["hang", "trickle=0.2"])
 def test_a_hung_or_trickling_hub_fails_the_family_within_its_budget(tmp_path, world, hub, fault):  # case 3
     s = _settings(tmp_path, hub, timeout_s=0.5, budget_s=0.8, retry_wait_s=0.05)
@@ -365,7 +365,7 @@ def test_a_hung_or_trickling_hub_fails_the_family_within_its_budget(tmp_path, wo
         assert 1 <= _tries(hub) <= 2, _tries(hub)
 
 
-@pytest.mark.slow  # waits out retries
+@pytest.mark.trial  # waits out retries
 @pytest.mark.parametrize("fault", ["truncate", "html"])
 def test_bad_bodies_are_retried_then_fail_the_family(tmp_path, world, hub, fault):  # §6.1 case 4
     s = _settings(tmp_path, hub, **RETRY_FAST)
@@ -503,7 +503,7 @@ def test_ids_the_hub_refuses_are_quarantined(tmp_path, wide_world):  # issue bre
     assert _visible(s) == _truth(wide_world, QWEN)["models"] - len(BAD_IDS)
 
 
-@pytest.mark.slow
+@pytest.mark.trial
 def test_an_all_time_jump_is_flagged_and_left_out_of_downloads_day(tmp_path, own_hub, own_world, collected):
     hub, world = own_hub, own_world  # case 8
     _day_one(collected, tmp_path)  # day 1 collected
@@ -772,7 +772,7 @@ def small_disks(tmp_path_factory, _hub, collected):
     )
 
 
-@pytest.mark.slow  # crash trial: a forked child on a tmpfs, two collects
+@pytest.mark.trial  # crash trial: a forked child on a tmpfs, two collects
 def test_disk_full_mid_run_leaves_nothing_visible_and_a_clear_message(small_disks):  # §6.1 case 11
     ok, _fill, full, _free, again = small_disks["mid_run"]
     assert ok["code"] == 0 and ok["runs"][0]["status"] == "ok"
@@ -783,7 +783,7 @@ def test_disk_full_mid_run_leaves_nothing_visible_and_a_clear_message(small_disk
     assert again["code"] == 0 and again["runs"][-1]["status"] == "ok" and again["rows"] == 2 * ok["rows"]
 
 
-@pytest.mark.slow  # a forked child on a tmpfs (shared with the test above)
+@pytest.mark.trial  # a forked child on a tmpfs (shared with the test above)
 def test_a_fresh_warehouse_on_a_full_disk_fails_with_one_paragraph(small_disks):  # §6.1 case 11
     (res,) = small_disks["fresh"]
     assert res["code"] == 1 and "Traceback" not in res["output"] and "FatalException" not in res["output"]
@@ -802,7 +802,7 @@ def test_low_free_space_refuses_the_run_with_a_runs_row(tmp_path, world, hub):  
     assert _visible(s) == 0 and hub.stats.total == 0  # the Hub was never asked
 
 
-@pytest.mark.slow  # crash trial: a collect process killed
+@pytest.mark.trial  # crash trial: a collect process killed
 def test_kill_9_mid_collect_leaves_nothing_and_the_next_run_cleans_up(tmp_path, world, hub):  # §6.1 case 10
     import huggingface_hub
 
@@ -834,7 +834,7 @@ def test_kill_9_mid_collect_leaves_nothing_and_the_next_run_cleans_up(tmp_path, 
     assert _visible(s) == _truth(world, QWEN)["models"] + _truth(world, LLAMA)["models"]
 
 
-@pytest.mark.slow  # a collect and a trend derivation
+@pytest.mark.trial  # a collect and a trend derivation
 def test_trend_tables_are_never_older_than_the_runs(tmp_path, world, hub, collected):  # break: killed before derive
     _day_one(collected, tmp_path)  # a collect whose trend tables were derived (`collected` runs the whole job)
     path = write_config(tmp_path, hub.endpoint, [QWEN], page_size=25)  # one family: weeks are counted
@@ -886,7 +886,7 @@ def test_a_reader_holding_the_database_blocks_nothing(tmp_path, world, hub):  # 
         assert reader.execute("select count(*) from snapshots").fetchone()[0] == _visible(s) > 0
 
 
-@pytest.mark.slow
+@pytest.mark.trial
 def test_duplicate_records_in_one_batch_keep_the_last(tmp_path, world, hub):  # §6.1 case 15
     path = write_config(tmp_path, hub.endpoint, [QWEN], page_size=25)
     archive = tmp_path / "dump.json"

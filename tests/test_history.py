@@ -67,7 +67,7 @@ def test_import_formats_quarantine_and_taken_at(tmp_path):
 # ---------------------------------------------------------------- backfill
 
 
-@pytest.mark.slow
+@pytest.mark.trial
 def test_backfill_matches_the_truth_and_finds_the_derivative_crossover(tmp_path):
     # 2,000 models, 68 of them official (a listing request each): seed 8's derivative curves cross
     # near their calibrated day (2025-02-10; this world's realised day is 2025-02-16)
@@ -135,7 +135,7 @@ def test_backfill_matches_the_truth_and_finds_the_derivative_crossover(tmp_path)
 # ---------------------------------------------------------------- export
 
 
-@pytest.mark.slow
+@pytest.mark.trial
 def test_export_reads_back_row_for_row(tmp_path):
     world = World(seed=8, models=400, now="2026-08-10T06:00:00Z")  # both families have models in it
     fams = [

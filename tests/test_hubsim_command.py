@@ -42,7 +42,7 @@ _CHILD = textwrap.dedent(
 )
 
 
-@pytest.mark.slow
+@pytest.mark.trial
 def test_a_second_sigterm_during_the_first_ones_handling_still_stops_the_emulator():
     proc = subprocess.Popen(
         [sys.executable, "-c", _CHILD], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True

@@ -58,7 +58,7 @@ def qwen_ids(world):
     return set(s.id[s.author == "Qwen"])
 
 
-@pytest.mark.slow  # waits out a 1 s rate-limit window
+@pytest.mark.trial  # waits out a 1 s rate-limit window
 def test_ratelimit_headers_true_values_and_window_reset(hub):
     hub.set_quota(anonymous=3, token=5, window_s=1)
     seen = []
@@ -90,7 +90,7 @@ def test_quota_exhaustion_model_info_raises(hub):
     assert "rate limit" in str(exc.value)
 
 
-@pytest.mark.slow  # waits out the client's 1 s margin
+@pytest.mark.trial  # waits out the client's 1 s margin
 def test_429_ratelimit_makes_list_models_wait_and_succeed(hub, api, world, caplog):
     hub.faults.add("429", mode="ratelimit", t=0, route="listing", page=2, times=1)  # "the window resets now"
     t0 = time.monotonic()
@@ -107,7 +107,7 @@ def test_429_ratelimit_makes_list_models_wait_and_succeed(hub, api, world, caplo
     assert r429["page"] == 2 and r429["fault"] == "429"
 
 
-@pytest.mark.slow  # waits out the client's Retry-After + 1 s
+@pytest.mark.trial  # waits out the client's Retry-After + 1 s
 def test_429_retry_after_only_and_bare(hub, api):
     hub.faults.add("429=retry-after,t=0,times=1")
     r = get(hub, "/api/models?limit=1")
@@ -119,7 +119,7 @@ def test_429_retry_after_only_and_bare(hub, api):
     assert len(list(api.list_models(limit=3))) == 3  # waited Retry-After + 1 s, then succeeded
 
 
-@pytest.mark.slow  # waits out the client's 1 s backoff
+@pytest.mark.trial  # waits out the client's 1 s backoff
 def test_5xx_on_page_3_of_an_author_is_retried(hub, api, world):
     hub.faults.add("status", status=503, route="listing", author="Qwen", page=3, times=1)
     got = [m.id for m in api.list_models(author="Qwen")]

@@ -191,7 +191,7 @@ def test_command_help_and_bad_faults():
     assert r.exit_code != 0 and "fault" in r.output.lower()
 
 
-@pytest.mark.slow
+@pytest.mark.trial
 def test_command_serves_and_stops_on_sigterm(tmp_path):
     import signal
     import subprocess

@@ -35,7 +35,7 @@ def _archive(path, day: str, recs: list[dict]):
     return path
 
 
-@pytest.mark.slow  # a collect, an import and a report with charts
+@pytest.mark.trial  # a collect, an import and a report with charts
 def test_import_of_an_older_archive_after_a_collect_keeps_every_model_id(tmp_path):
     world = World(seed=3, models=400, official={"Qwen": 30}, now="2026-08-17T06:00:00Z")
     with HubSim(world) as hub:

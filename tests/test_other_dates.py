@@ -30,6 +30,8 @@ def test_date_sensitive_tests_pass_on_two_far_apart_dates():
             "0",
             "-p",
             "no:cacheprovider",
+            "-m",
+            "not heavy",  # a trial among them too (a plain run would leave it out)
             *SELECTION,
         ],
         cwd=ROOT,

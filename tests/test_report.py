@@ -435,7 +435,7 @@ def test_import_is_cheap():
 CHROMIUM = Path("/usr/bin/chromium")
 
 
-@pytest.mark.slow  # starts a headless browser
+@pytest.mark.trial  # starts a headless browser
 def test_html_screenshot_in_headless_chromium(rendered, tmp_path):
     if not CHROMIUM.exists():
         pytest.skip(

@@ -410,7 +410,7 @@ def exported(history, tmp_path_factory) -> tuple[Path, dict[str, tuple[dict, dic
     return ref_a, {v: (day_contents(ref_a / v), day_contents(ref_b / v)) for v in export_mod.EXPORTS}
 
 
-@pytest.mark.slow
+@pytest.mark.trial
 @pytest.mark.parametrize("exchange", [True, False], ids=["rename-exchange", "two-renames"])
 def test_an_export_killed_at_any_step_leaves_every_day_whole(history, exported, tmp_path, monkeypatch, exchange):
     """Crash the export before each rename that changes what a reader sees (one that moves a day folder
@@ -477,7 +477,7 @@ def test_an_export_killed_at_any_step_leaves_every_day_whole(history, exported, 
 # ---------------------------------------------------------------- the daemon's `export:` and config
 
 
-@pytest.mark.slow  # end to end: three of the daemon's collects, each exporting
+@pytest.mark.trial  # end to end: three of the daemon's collects, each exporting
 def test_the_daemons_collect_is_followed_by_an_export_of_the_recent_days(tmp_path):
     world = World(seed=3, models=60, official={"meta-llama": 8, "Qwen": 12}, now="2026-08-10T06:00:00Z")
     with HubSim(world) as hub:

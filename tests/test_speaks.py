@@ -67,7 +67,7 @@ def test_the_listing_bar_moves_per_page(tmp_path, world):
     assert listed == n and steps == [10] * (n // 10) + ([n % 10] if n % 10 else [])
 
 
-@pytest.mark.slow
+@pytest.mark.trial
 def test_a_wait_for_the_rate_limit_is_said_once_in_the_log_and_on_the_bar(tmp_path, world, collected, capsys):
     with HubSim(world) as hub:
         s = config.load(_copy(collected, tmp_path, hub.endpoint))  # the tree reads the collect's models

@@ -121,6 +121,7 @@ def test_derivative_counts_equal_the_truth(tmp_path, world, collected):
         assert again["status"] == "ok" and again["models"] == 0 and info_requests(hub) == 0
 
 
+@pytest.mark.trial
 def test_paced_by_the_quota_without_a_single_429(tmp_path):
     # the Hub announces the reset in whole seconds (RateLimit t=), so each spent window costs about a
     # second whatever its length: 15 models at 10 a window are two windows, one wait
@@ -144,6 +145,7 @@ def test_paced_by_the_quota_without_a_single_429(tmp_path):
     assert got_per_family(s).loc["qwen", "derivatives"] == truth_per_family(world, fams).loc["qwen", "derivatives"]
 
 
+@pytest.mark.trial
 def test_injected_429s_and_503s_are_retried(tmp_path, world, collected):
     with HubSim(world) as hub:
         # the 5xx and the bare 429 wait 0.05, 0.1 s (not 0.5, 1 s)
@@ -184,6 +186,7 @@ def _tree_in_child(path: str, now: str) -> None:
     os._exit(0)
 
 
+@pytest.mark.trial
 def test_killed_run_resumes_with_only_the_missing_models(tmp_path):
     # more official models (230) than a chunk (200 rows): the kill comes once the first chunk is stored
     world = World(seed=21, models=2000, official={"meta-llama": 60, "Qwen": 180}, now="2026-08-10T06:00:00Z")
@@ -219,6 +222,7 @@ def test_killed_run_resumes_with_only_the_missing_models(tmp_path):
         assert_counts(got_per_family(s), truth_per_family(world))
 
 
+@pytest.mark.trial
 def test_ecosystem_lists_the_children_of_the_top_models(tmp_path, world, collected):
     fams = [{**FAMILIES[1], "ecosystem": True, "ecosystem_top": 3}]
     with HubSim(world) as hub:
@@ -265,6 +269,7 @@ def test_an_unreachable_hub_stops_the_run_quickly_with_a_clear_error(tmp_path, w
     assert "stopped after 10 models failed in a row" in run["error"] and "cannot reach the Hub" in run["error"]
 
 
+@pytest.mark.trial
 def test_a_family_with_no_model_is_complete_and_one_never_collected_is_owed(tmp_path):
     world = World(seed=2, models=600, official={"Qwen": 30}, now="2026-08-10T06:00:00Z")
     fams = [

@@ -18,7 +18,7 @@ from tracker import config, jobs
 from tracker.cli import cli
 from tracker.warehouse import Warehouse
 
-pytestmark = pytest.mark.slow  # one import of eight real files (shared by every test here), a report
+pytestmark = pytest.mark.trial  # one import of eight real files (shared by every test here), a report
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared"

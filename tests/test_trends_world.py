@@ -36,7 +36,7 @@ def _without_generated(text: str) -> str:
     return re.sub(r"generated at \d{4}-\d\d-\d\d \d\d:\d\d UTC", "generated at ?", text)
 
 
-@pytest.mark.slow
+@pytest.mark.trial
 def test_a_past_report_does_not_change_when_later_data_arrive(tmp_path):
     world = World(seed=3, models=1500, now=START)
     with HubSim(world) as hub:

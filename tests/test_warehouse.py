@@ -206,7 +206,7 @@ def _reader(db: Path):
         proc.wait(timeout=30)
 
 
-@pytest.mark.slow  # five commands, three rewrites, a reader subprocess
+@pytest.mark.trial  # five commands, three rewrites, a reader subprocess
 def test_the_users_objects_survive_every_rewrite_of_the_views(tmp_path):
     wh = Warehouse(tmp_path / "wh")
     wh.ensure()
