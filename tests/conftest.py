@@ -106,8 +106,8 @@ def pytest_terminal_summary(terminalreporter, config):
     """Say what a run without -m (the default run) leaves out, and how to run it."""
     if not config.getoption("markexpr") and not hasattr(config, "workerinput"):
         terminalreporter.write_line(
-            "the default run leaves out the tests marked trial or heavy: `python -m pytest -m trial` and "
-            '`-m heavy` run them, `-m "not heavy"` runs every test but the heavy ones (README "Tests")'
+            "a run without -m leaves out the tests marked trial or heavy: `python -m pytest -m trial` and "
+            '`-m heavy` run them, `-m "not heavy"` every test but the heavy ones (README "Tests")'
         )
 
 
