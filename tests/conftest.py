@@ -99,10 +99,10 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(pytest.mark.slow)
     if config.getoption("markexpr"):
         return
-    kept = [item for item in items if not any(item.get_closest_marker(name) for name in LEFT_OUT)]
-    if len(kept) < len(items):
-        config.hook.pytest_deselected(items=[item for item in items if item not in kept])
-        items[:] = kept
+    left = {item for item in items if any(item.get_closest_marker(name) for name in LEFT_OUT)}
+    if left:
+        config.hook.pytest_deselected(items=[item for item in items if item in left])
+        items[:] = [item for item in items if item not in left]
 
 
 def pytest_terminal_summary(terminalreporter, config):

@@ -104,7 +104,7 @@ def _data_files(wh: Warehouse, dataset: str) -> int:
     return len(list((wh.root / dataset).glob("*/*.parquet")))
 
 
-@pytest.mark.slow
+@pytest.mark.trial  # many jobs in a row: six imports, two compactions, every answer compared
 def test_compaction_merges_days_and_months_and_changes_no_answer(pristine, tmp_path):
     wh = _copy(pristine, tmp_path)
     before = _contents(wh)
