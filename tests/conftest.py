@@ -94,13 +94,10 @@ def pytest_collection_modifyitems(config, items):
     edit-test loop, leaves it out). A run without -m (the default run) leaves out the trials and the heavy
     tests; a run with -m selects by its expression alone (`-m trial`, `-m heavy`, `-m "not heavy"`: every
     test but the heavy ones). A -m on the command line would replace one in addopts, hence this hook."""
-    for item in items:
-        if any(item.get_closest_marker(name) for name in LEFT_OUT):
-            item.add_marker(pytest.mark.slow)
-    if config.getoption("markexpr"):
-        return
     left = {item for item in items if any(item.get_closest_marker(name) for name in LEFT_OUT)}
-    if left:
+    for item in left:
+        item.add_marker(pytest.mark.slow)
+    if left and not config.getoption("markexpr"):
         config.hook.pytest_deselected(items=[item for item in items if item in left])
         items[:] = [item for item in items if item not in left]
 
